@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `medimgshr` command. Runs the CLI bundle that `npm ci` / `npm run build` produce.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const bundle = join(__dirname, '..', 'dist', 'cli', 'main.cjs');
+if (!existsSync(bundle)) {
+  process.stderr.write('medimgshr is not built yet: run "npm run build" in the MedImgShr folder.\n');
+  process.exit(1);
+}
+require(bundle)
+  .main(process.argv)
+  .then((code) => process.exit(code))
+  .catch((err) => {
+    process.stderr.write(`error: ${err && err.message ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,19 @@
+/**
+ * The only bridge between the sandboxed renderer and the main process. It exposes exactly
+ * two functions as `window.medimg`; the main process validates everything that comes through.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { MedImgBridge } from '../src/shared/api';
+
+const bridge: MedImgBridge = {
+  invoke: (channel, request) => ipcRenderer.invoke('medimg:invoke', channel, request),
+  on: (listener) => {
+    const wrapped = (_e: IpcRendererEvent, event: Parameters<typeof listener>[0]) => listener(event);
+    ipcRenderer.on('medimg:event', wrapped);
+    return () => {
+      ipcRenderer.removeListener('medimg:event', wrapped);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('medimg', bridge);

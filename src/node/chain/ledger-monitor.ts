@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import type { LedgerStatus } from '../../shared/api';
+import { jsonRpc } from '../net';
+
+/**
+ * Watches one JSON-RPC endpoint and reports connected / unreachable. It never reports
+ * "connected" without an answer from the node in the last poll.
+ */
+export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
+  private status: LedgerStatus;
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+
+  constructor(
+    mode: LedgerStatus['mode'],
+    private rpcUrl: string | null,
+    private intervalMs = 2000,
+  ) {
+    super();
+    this.status = {
+      state: rpcUrl ? 'starting' : 'not-configured',
+      mode,
+      rpcUrl,
+      chainId: null,
+      blockNumber: null,
+      checkedAt: null,
+      message: rpcUrl ? null : 'No ledger is configured.',
+    };
+  }
+
+  current(): LedgerStatus {
+    return this.status;
+  }
+
+  /** Point the monitor at another endpoint (or none) and check it at once. */
+  async setEndpoint(rpcUrl: string | null, mode: LedgerStatus['mode'] = this.status.mode): Promise<LedgerStatus> {
+    this.rpcUrl = rpcUrl;
+    this.update({ ...this.status, mode, rpcUrl, state: rpcUrl ? 'starting' : 'not-configured', message: null });
+    return this.check();
+  }
+
+  /** Mark the ledger as failed to start (e.g. the embedded node could not launch). */
+  fail(message: string): void {
+    this.update({ ...this.status, state: 'unreachable', message, checkedAt: new Date().toISOString() });
+  }
+
+  async check(): Promise<LedgerStatus> {
+    const url = this.rpcUrl;
+    if (!url) return this.status;
+    try {
+      const [chainIdHex, blockHex] = await Promise.all([
+        jsonRpc<string>(url, 'eth_chainId'),
+        jsonRpc<string>(url, 'eth_blockNumber'),
+      ]);
+      if (url !== this.rpcUrl) return this.status;
+      this.update({
+        ...this.status,
+        state: 'connected',
+        chainId: Number.parseInt(chainIdHex, 16),
+        blockNumber: Number.parseInt(blockHex, 16),
+        checkedAt: new Date().toISOString(),
+        message: null,
+      });
+    } catch (err) {
+      if (url !== this.rpcUrl) return this.status;
+      this.update({
+        ...this.status,
+        state: 'unreachable',
+        checkedAt: new Date().toISOString(),
+        message: `No answer from ${url} (${err instanceof Error ? err.message : String(err)}).`,
+      });
+    }
+    return this.status;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = async () => {
+      if (this.polling) return;
+      this.polling = true;
+      try {
+        await this.check();
+      } finally {
+        this.polling = false;
+      }
+    };
+    void tick();
+    this.timer = setInterval(() => void tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private update(next: LedgerStatus): void {
+    const prev = this.status;
+    this.status = next;
+    // Block numbers tick constantly; only state, endpoint, chain or block changes are news.
+    if (
+      prev.state !== next.state ||
+      prev.rpcUrl !== next.rpcUrl ||
+      prev.chainId !== next.chainId ||
+      prev.blockNumber !== next.blockNumber ||
+      prev.message !== next.message
+    ) {
+      this.emit('change', next);
+    }
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The one handler table that implements the API contract in src/shared/api. Electron's IPC
+ * and the e2e rig's Playwright binding both call `dispatch` with this table.
+ */
+import type { Services } from '../services';
+import type { HandlerTable } from './dispatch';
+import { appHandlers } from './app';
+import { ledgerHandlers } from './ledger';
+
+export function createHandlerTable(s: Services): HandlerTable {
+  return {
+    ...appHandlers(s),
+    ...ledgerHandlers(s),
+  };
+}
+
+export { dispatch, type HandlerTable, type Sender, type HandlerContext } from './dispatch';

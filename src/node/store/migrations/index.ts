@@ -1,0 +1,15 @@
+import type Database from 'better-sqlite3';
+import { m001App } from './001-app';
+
+/**
+ * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
+ * add a new one. Numbers are reserved per domain so parallel work does not collide:
+ * 1 app, 2 library index, 3 fingerprints, 4 measurements, 5 chain sync, 6 outbox/identities.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  up: string | ((db: Database.Database) => void);
+}
+
+export const migrations: readonly Migration[] = [m001App];

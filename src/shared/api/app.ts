@@ -1,0 +1,15 @@
+import { z } from 'zod';
+
+/** What the status bar and the About box show. */
+export const AppInfo = z.object({
+  productName: z.string(),
+  version: z.string(),
+  appHome: z.string(),
+  schemaVersion: z.number().int(),
+  runtime: z.object({ node: z.string(), electron: z.string().nullable(), chrome: z.string().nullable() }),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const appChannels = {
+  'app.info': { request: z.object({}).strict(), response: AppInfo },
+} as const;

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { LedgerStatusEvent } from './ledger';
+
+/** Progress of a long task (import, fingerprinting, anchoring, export). */
+export const ProgressEvent = z.object({
+  type: z.literal('progress'),
+  taskId: z.string(),
+  kind: z.string(),
+  done: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative().nullable(),
+  failed: z.number().int().nonnegative().default(0),
+  /** Items per second over the task so far. */
+  rate: z.number().nonnegative().nullable(),
+  label: z.string().nullable(),
+  finished: z.boolean(),
+});
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+
+/** Everything the main process pushes to the renderer. */
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent]);
+export type AppEvent = z.infer<typeof AppEvent>;

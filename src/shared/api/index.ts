@@ -1,0 +1,36 @@
+/**
+ * The one API contract between the renderer and the main process. Each domain keeps its
+ * channels in its own file; this table is their union. A channel is a request schema and a
+ * response schema; the main process validates the request on every call.
+ */
+import type { z } from 'zod';
+import { appChannels } from './app';
+import { ledgerChannels } from './ledger';
+import type { AppEvent } from './events';
+import type { Result } from '../errors';
+
+export const channels = {
+  ...appChannels,
+  ...ledgerChannels,
+} as const;
+
+export type Channels = typeof channels;
+export type Channel = keyof Channels;
+export type RequestOf<C extends Channel> = z.input<Channels[C]['request']>;
+export type ParsedRequestOf<C extends Channel> = z.output<Channels[C]['request']>;
+export type ResponseOf<C extends Channel> = z.output<Channels[C]['response']>;
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(channels, name);
+}
+
+/** What the preload exposes as `window.medimg` (and what the e2e rig injects in its place). */
+export interface MedImgBridge {
+  invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>>;
+  /** Subscribe to pushed events; returns an unsubscribe function. */
+  on(listener: (event: AppEvent) => void): () => void;
+}
+
+export * from './app';
+export * from './ledger';
+export * from './events';

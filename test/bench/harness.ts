@@ -1,0 +1,41 @@
+/**
+ * The benchmark harness behind `npm run bench`. A benchmark measures ours and a peer in the same
+ * run and reports the ratio; goals are stated, never asserted in tests.
+ */
+export interface BenchRow {
+  metric: string;
+  ours: number;
+  /** The peer's value for the same work in the same run, when there is one. */
+  peer?: number;
+  peerName?: string;
+  unit: string;
+  /** ours / peer, or peer / ours for "higher is better" units; see `better`. */
+  ratio?: number;
+  better: 'lower' | 'higher';
+  goal?: string;
+  met?: boolean;
+  note?: string;
+}
+
+export interface Bench {
+  name: string;
+  description: string;
+  run(): Promise<BenchRow[]>;
+}
+
+export function row(r: Omit<BenchRow, 'ratio'>): BenchRow {
+  const ratio = r.peer === undefined || r.peer === 0 ? undefined : r.ours / r.peer;
+  return { ...r, ratio };
+}
+
+export function timeIt<T>(fn: () => T): { ms: number; value: T } {
+  const t0 = process.hrtime.bigint();
+  const value = fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+}
+
+export async function timeItAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
+}
