@@ -56,13 +56,13 @@ async function createWindow(s: Services): Promise<void> {
 async function start(): Promise<void> {
   const home = process.env.MEDIMG_HOME ?? (app.isPackaged ? app.getPath('userData') : defaultAppHomeRoot());
   hardenSession(session.defaultSession);
-  serveAppProtocol(protocol, join(__dirname, '..', 'renderer'));
   services = await Services.open({
     home,
     ledger: process.env.MEDIMG_RPC_URL ? { mode: 'remote', rpcUrl: process.env.MEDIMG_RPC_URL } : { mode: 'embedded' },
     runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
   });
   const table = createHandlerTable(services);
+  serveAppProtocol(protocol, join(__dirname, '..', 'renderer'), services.resources);
   const s = services;
   ipcMain.handle('medimg:invoke', (event, channel: unknown, request: unknown) =>
     dispatch(

@@ -2,6 +2,7 @@ import type { Protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { RENDERER_CSP } from '../src/shared/csp';
+import type { ResourceRoutes } from '../src/node/resources';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,10 +24,17 @@ export function registerAppProtocolScheme(protocol: Protocol): void {
 }
 
 /** Serves the renderer bundle from `root` under app://medimgshr/, with the CSP header, and nothing outside it. */
-export function serveAppProtocol(protocol: Protocol, root: string): void {
+export function serveAppProtocol(protocol: Protocol, root: string, resources: ResourceRoutes): void {
   protocol.handle('app', async (request) => {
     const url = new URL(request.url);
     if (url.host !== 'medimgshr') return new Response('not found', { status: 404 });
+    const resource = await resources.resolve(url);
+    if (resource) {
+      return new Response(resource.body as BodyInit, {
+        status: resource.status,
+        headers: { ...resource.headers, 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
+      });
+    }
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '') || 'index.html';
     const file = join(root, rel);
     if (!file.startsWith(root + sep)) return new Response('forbidden', { status: 403 });

@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import { appVersion } from '../node/version';
 import { registerDoctor } from './doctor';
+import { registerLibrary } from './library';
+import { registerFingerprint } from './fingerprint';
+import { registerChain } from './chain';
 import { printError } from './output';
 
 /**
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
     .option('--home <folder>', 'app-data folder to use (default: $MEDIMG_HOME, else the desktop app\'s folder)')
     .showHelpAfterError('(run "medimgshr --help" to see the commands)');
   registerDoctor(program);
+  registerLibrary(program);
+  registerFingerprint(program);
+  registerChain(program);
   return program;
 }
 

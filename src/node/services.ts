@@ -6,6 +6,8 @@ import { LedgerMonitor } from './chain/ledger-monitor';
 import { fileLogger, type Logger } from './log';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { join } from 'node:path';
+import { TaskRegistry } from './tasks';
+import { ResourceRoutes } from './resources';
 
 /** How the app reaches its ledger. */
 export type LedgerConfig =
@@ -32,6 +34,10 @@ export class Services {
   readonly events = new EventEmitter<{ event: [AppEvent] }>();
   readonly ledger: LedgerMonitor;
   readonly runtime: { electron: string | null; chrome: string | null };
+  /** Cancellable long tasks with progress events. */
+  readonly tasks: TaskRegistry;
+  /** URL-served binary resources (DICOM bytes, thumbnails) under the renderer's origin. */
+  readonly resources = new ResourceRoutes();
   private anvil: AnvilNode | null = null;
   private readonly ledgerConfig: LedgerConfig;
 
@@ -41,6 +47,7 @@ export class Services {
     this.db = openDatabase(this.home.database);
     this.runtime = opts.runtime ?? { electron: null, chrome: null };
     this.ledgerConfig = opts.ledger ?? { mode: 'none' };
+    this.tasks = new TaskRegistry((e) => this.emit(e));
     const cfg = this.ledgerConfig;
     this.ledger = new LedgerMonitor(
       cfg.mode === 'remote' ? 'remote' : 'embedded',
@@ -55,6 +62,22 @@ export class Services {
     await s.startLedger();
     return s;
   }
+
+  /**
+   * One shared instance per domain service (library, fingerprints, ledger client, …), created on
+   * first use, so the handler table, the CLI and other domains all use the same one:
+   * `s.domain('library', () => new Library(s))`. Domains with resources to close register `close`.
+   */
+  domain<T>(key: string, create: () => T, close?: (value: T) => void | Promise<void>): T {
+    if (!this.domains.has(key)) {
+      const value = create();
+      this.domains.set(key, value);
+      if (close) this.closers.push(() => close(value));
+    }
+    return this.domains.get(key) as T;
+  }
+  private readonly domains = new Map<string, unknown>();
+  private readonly closers: (() => void | Promise<void>)[] = [];
 
   emit(event: AppEvent): void {
     this.events.emit('event', event);
@@ -93,6 +116,13 @@ export class Services {
   }
 
   async close(): Promise<void> {
+    for (const c of this.closers.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        this.log.error('closing a domain service failed', err);
+      }
+    }
     this.ledger.stop();
     if (this.anvil) await this.anvil.stop();
     this.anvil = null;

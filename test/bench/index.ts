@@ -1,5 +1,10 @@
-/** Every benchmark `npm run bench` knows. Add new ones here. */
+/** Every benchmark `npm run bench` knows. Each domain lists its own in its *.bench.ts file. */
 import type { Bench } from './harness';
 import { bridgeBench } from './bridge.bench';
+import { libraryBenches } from './library.bench';
+import { fingerprintBenches } from './fingerprint.bench';
+import { contractsBenches } from './contracts.bench';
+import { viewerBenches } from './viewer.bench';
+import { ledgerBenches } from './ledger.bench';
 
-export const benches: Bench[] = [bridgeBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches];

@@ -42,8 +42,14 @@ const MIME: Record<string, string> = {
 };
 
 /** Serves dist/renderer on 127.0.0.1 with the same CSP header as the app:// protocol. */
-async function serveRenderer(): Promise<{ origin: string; close(): Promise<void> }> {
+async function serveRenderer(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
+    const resource = await services.resources.resolve(new URL(req.url ?? '/', 'http://127.0.0.1'));
+    if (resource) {
+      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': RENDERER_CSP });
+      res.end(resource.body);
+      return;
+    }
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
     const file = join(rendererDir, path);
     if (!file.startsWith(rendererDir + sep)) {
@@ -121,7 +127,7 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   app: async ({ browser, servicesOptions }, use) => {
     const home = tempDir('medimg-e2e-');
     const services = await Services.open({ home: home.path, ...servicesOptions });
-    const server = await serveRenderer();
+    const server = await serveRenderer(services);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     const errors: string[] = [];

@@ -3,7 +3,7 @@ import type { HandlerTable } from './dispatch';
 import { appVersion } from '../version';
 import { PRODUCT_NAME } from '../../shared/product';
 
-export function appHandlers(s: Services): Pick<HandlerTable, 'app.info'> {
+export function appHandlers(s: Services): Pick<HandlerTable, 'app.info' | 'task.cancel'> {
   return {
     'app.info': () => ({
       productName: PRODUCT_NAME,
@@ -12,5 +12,6 @@ export function appHandlers(s: Services): Pick<HandlerTable, 'app.info'> {
       schemaVersion: s.schemaVersion(),
       runtime: { node: process.versions.node, electron: s.runtime.electron, chrome: s.runtime.chrome },
     }),
+    'task.cancel': ({ taskId }) => ({ cancelled: s.tasks.cancel(taskId) }),
   };
 }

@@ -6,11 +6,15 @@ import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 import { appHandlers } from './app';
 import { ledgerHandlers } from './ledger';
+import { libraryHandlers } from './library';
+import { fingerprintHandlers } from './fingerprint';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
     ...appHandlers(s),
     ...ledgerHandlers(s),
+    ...libraryHandlers(s),
+    ...fingerprintHandlers(s),
   };
 }
 

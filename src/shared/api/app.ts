@@ -12,4 +12,6 @@ export type AppInfo = z.infer<typeof AppInfo>;
 
 export const appChannels = {
   'app.info': { request: z.object({}).strict(), response: AppInfo },
+  /** Cancel a running task (import, fingerprinting, …) by the id from its progress events. */
+  'task.cancel': { request: z.object({ taskId: z.string().min(1).max(100) }).strict(), response: z.object({ cancelled: z.boolean() }) },
 } as const;

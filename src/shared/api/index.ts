@@ -6,12 +6,16 @@
 import type { z } from 'zod';
 import { appChannels } from './app';
 import { ledgerChannels } from './ledger';
+import { libraryChannels } from './library';
+import { fingerprintChannels } from './fingerprint';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
 export const channels = {
   ...appChannels,
   ...ledgerChannels,
+  ...libraryChannels,
+  ...fingerprintChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -34,3 +38,5 @@ export interface MedImgBridge {
 export * from './app';
 export * from './ledger';
 export * from './events';
+export * from './library';
+export * from './fingerprint';

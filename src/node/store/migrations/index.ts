@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
 import { m001App } from './001-app';
+import { m002Library } from './002-library';
+import { m003Fingerprints } from './003-fingerprints';
+import { m004Measurements } from './004-measurements';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
@@ -12,4 +15,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements];

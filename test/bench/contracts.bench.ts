@@ -1,0 +1,4 @@
+import type { Bench } from './harness';
+
+/** Benchmarks of the contracts work. */
+export const contractsBenches: Bench[] = [];

@@ -1,0 +1,4 @@
+import type { Bench } from './harness';
+
+/** Benchmarks of the viewer work. */
+export const viewerBenches: Bench[] = [];
