@@ -2,7 +2,7 @@
  * Electron glue: app lifecycle, the one window, the app:// protocol, the IPC bridge.
  * Everything else lives in src/node and is shared with the CLI and the tests.
  */
-import { app, BrowserWindow, ipcMain, protocol, session, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { Services } from '../src/node/services';
 import { createHandlerTable, dispatch } from '../src/node/handlers';
@@ -61,6 +61,16 @@ async function start(): Promise<void> {
     ledger: process.env.MEDIMG_RPC_URL ? { mode: 'remote', rpcUrl: process.env.MEDIMG_RPC_URL } : { mode: 'embedded' },
     runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
   });
+  services.dialogs = {
+    async pickPaths(mode) {
+      if (!mainWindow) return [];
+      const r = await dialog.showOpenDialog(mainWindow, {
+        title: mode === 'folder' ? 'Import a folder of DICOM files' : 'Import DICOM files',
+        properties: mode === 'folder' ? ['openDirectory'] : ['openFile', 'multiSelections'],
+      });
+      return r.canceled ? [] : r.filePaths;
+    },
+  };
   const table = createHandlerTable(services);
   serveAppProtocol(protocol, join(__dirname, '..', 'renderer'), services.resources);
   const s = services;

@@ -1,8 +1,8 @@
 /**
- * The only bridge between the sandboxed renderer and the main process. It exposes exactly
- * two functions as `window.medimg`; the main process validates everything that comes through.
+ * The only bridge between the sandboxed renderer and the main process. It exposes three
+ * functions as `window.medimg`; the main process validates everything that comes through.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { MedImgBridge } from '../src/shared/api';
 
 const bridge: MedImgBridge = {
@@ -14,6 +14,8 @@ const bridge: MedImgBridge = {
       ipcRenderer.removeListener('medimg:event', wrapped);
     };
   },
+  // Dropped files: the path is all the main process gets; it reads and validates the file itself.
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('medimg', bridge);

@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { AppEvent } from '../shared/api';
 import { appHome, ensureAppHome, type AppHome } from './app-home';
-import { startAnvil, type AnvilNode } from './chain/anvil';
+import { EmbeddedNode } from './chain/embedded-node';
 import { LedgerMonitor } from './chain/ledger-monitor';
 import { fileLogger, type Logger } from './log';
 import { openDatabase, schemaVersion, type Db } from './store/database';
-import { join } from 'node:path';
 import { TaskRegistry } from './tasks';
 import { ResourceRoutes } from './resources';
 
@@ -36,9 +35,18 @@ export class Services {
   readonly runtime: { electron: string | null; chrome: string | null };
   /** Cancellable long tasks with progress events. */
   readonly tasks: TaskRegistry;
+  /**
+   * Native dialogs, provided by the Electron glue (null in the CLI). The e2e rig installs a
+   * stand-in that returns the paths a test chose, since no test can drive an OS dialog.
+   */
+  dialogs: { pickPaths(mode: 'files' | 'folder'): Promise<string[]> } | null = null;
   /** URL-served binary resources (DICOM bytes, thumbnails) under the renderer's origin. */
   readonly resources = new ResourceRoutes();
-  private anvil: AnvilNode | null = null;
+  private anvil: EmbeddedNode | null = null;
+  /** The embedded node (null in remote/none mode or when it failed to start). */
+  get embeddedNode(): EmbeddedNode | null {
+    return this.anvil;
+  }
   private readonly ledgerConfig: LedgerConfig;
 
   private constructor(opts: ServicesOptions) {
@@ -95,10 +103,12 @@ export class Services {
       return;
     }
     try {
-      this.anvil = await startAnvil({ statePath: join(this.home.chain, 'state.json'), stateInterval: 1 });
+      // Crash-safe anvil: validates/recovers its state file, keeps a last-good copy (embedded-node.ts).
+      this.anvil = await EmbeddedNode.start({ chainDir: this.home.chain, log: this.log });
+      const r = this.anvil.recovery;
+      this.ledger.setNote(r.action === 'new-chain' ? null : r.message);
       await this.ledger.setEndpoint(this.anvil.rpcUrl, 'embedded');
       this.ledger.start();
-      this.log.info('embedded ledger started', { rpcUrl: this.anvil.rpcUrl });
     } catch (err) {
       this.log.error('embedded ledger failed to start', err);
       this.ledger.fail(
@@ -113,6 +123,12 @@ export class Services {
     this.anvil = null;
     if (node) await node.stop();
     await this.ledger.check();
+  }
+
+  /** Starts the embedded node again after stopEmbeddedLedger (tests: "ledger back"). */
+  async restartEmbeddedLedger(): Promise<void> {
+    if (this.ledgerConfig.mode !== 'embedded' || this.anvil) return;
+    await this.startLedger();
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ export const ErrorCode = {
   Unreadable: 'UNREADABLE',
   Conflict: 'CONFLICT',
   Denied: 'DENIED',
+  Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

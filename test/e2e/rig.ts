@@ -107,6 +107,11 @@ export interface AppFixture {
   screenshot(name: string): Promise<string>;
   /** Opens the app (again) in the page. */
   open(): Promise<void>;
+  /**
+   * What the stand-in for the OS file dialog returns next (no test can drive a native dialog;
+   * everything behind it — the import itself — is real).
+   */
+  setPickedPaths(paths: string[]): void;
 }
 
 type Fixtures = { servicesOptions: Omit<ServicesOptions, 'home'>; app: AppFixture };
@@ -127,6 +132,8 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   app: async ({ browser, servicesOptions }, use) => {
     const home = tempDir('medimg-e2e-');
     const services = await Services.open({ home: home.path, ...servicesOptions });
+    let picked: string[] = [];
+    services.dialogs = { pickPaths: async () => picked };
     const server = await serveRenderer(services);
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
@@ -140,6 +147,9 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
       origin: server.origin,
       open: async () => {
         await page.goto(`${server.origin}/index.html`);
+      },
+      setPickedPaths: (paths) => {
+        picked = paths;
       },
       screenshot: async (name) => {
         const path = join(screensDir, `${name}.png`);

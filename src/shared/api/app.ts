@@ -12,6 +12,11 @@ export type AppInfo = z.infer<typeof AppInfo>;
 
 export const appChannels = {
   'app.info': { request: z.object({}).strict(), response: AppInfo },
+  /** Ask the OS for files or a folder to import (a native dialog in the desktop app). Empty = cancelled. */
+  'app.pickPaths': {
+    request: z.object({ mode: z.enum(['files', 'folder']) }).strict(),
+    response: z.object({ paths: z.array(z.string()) }),
+  },
   /** Cancel a running task (import, fingerprinting, …) by the id from its progress events. */
   'task.cancel': { request: z.object({ taskId: z.string().min(1).max(100) }).strict(), response: z.object({ cancelled: z.boolean() }) },
 } as const;

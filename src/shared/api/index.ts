@@ -33,6 +33,11 @@ export interface MedImgBridge {
   invoke<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResponseOf<C>>>;
   /** Subscribe to pushed events; returns an unsubscribe function. */
   on(listener: (event: AppEvent) => void): () => void;
+  /**
+   * The file-system path of a File dropped onto the window (Electron's webUtils.getPathForFile).
+   * Absent where the page cannot know paths (plain browsers).
+   */
+  pathForFile?(file: File): string;
 }
 
 export * from './app';
