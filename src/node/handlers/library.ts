@@ -1,24 +1,30 @@
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 import type { libraryChannels } from '../../shared/api/library';
-import { AppError, ErrorCode } from '../../shared/errors';
+import { libraryDomain, registerLibraryResources } from '../library';
 
-const notYet = (): never => {
-  throw new AppError(ErrorCode.NotFound, 'not implemented yet');
-};
-
-/** Handlers of the library domain (stubs; being implemented). */
-export function libraryHandlers(_s: Services): Pick<HandlerTable, keyof typeof libraryChannels> {
+/** Handlers of the library domain: import, browser lists, tags, remove, measurements. */
+export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof libraryChannels> {
+  registerLibraryResources(s);
+  const lib = () => libraryDomain(s).library;
   return {
-    'library.import': notYet,
-    'library.patients': notYet,
-    'library.studies': notYet,
-    'library.series': notYet,
-    'library.instances': notYet,
-    'library.tags': notYet,
-    'library.remove': notYet,
-    'measurements.list': notYet,
-    'measurements.save': notYet,
-    'measurements.delete': notYet,
+    'library.import': async ({ paths }) => {
+      const report = await s.tasks.run('import', null, (task) => lib().import(paths, task));
+      if (report.added + report.updated > 0) s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
+      return report;
+    },
+    'library.patients': (q) => lib().patients(q),
+    'library.studies': (q) => lib().studies(q),
+    'library.series': ({ studyId }) => lib().series(studyId),
+    'library.instances': ({ seriesId }) => lib().instances(seriesId),
+    'library.tags': ({ instanceId }) => lib().tags(instanceId),
+    'library.remove': (target) => {
+      const r = lib().remove(target);
+      s.emit({ type: 'library-changed', reason: 'remove', studyIds: r.studyIds });
+      return { removedStudies: r.removedStudies, removedSeries: r.removedSeries, removedInstances: r.removedInstances };
+    },
+    'measurements.list': (q) => ({ measurements: lib().measurements(q) }),
+    'measurements.save': (m) => lib().saveMeasurement(m),
+    'measurements.delete': ({ id }) => ({ deleted: lib().deleteMeasurement(id) }),
   };
 }

@@ -53,6 +53,8 @@ export const ImportReport = z.object({
   rejected: z.array(RejectedFile),
   /** DICOMDIR files that were read (their referenced files are in `scanned`). */
   dicomdirs: z.array(z.string()),
+  /** Files whose SOP Instance UID is already indexed from another path with identical content (counted in `unchanged`). */
+  identicalCopies: z.array(z.object({ path: z.string(), of: z.string() })),
   /** Paths that were re-indexed because their content changed. */
   updatedPaths: z.array(z.string()),
   /** Instance ids indexed or updated by this import (not `unchanged` ones). */
