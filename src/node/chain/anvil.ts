@@ -84,10 +84,19 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   child.stderr?.on('data', collect);
   const rpcUrl = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A spawn failure (ENOENT, ETXTBSY while the binary is being replaced) arrives as an event.
+  let spawnError: Error | null = null;
+  const failed = new Promise<{ exited: string }>((resolve) =>
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve({ exited: `spawn error ${(err as NodeJS.ErrnoException).code ?? err.message}` });
+    }),
+  );
   const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   let ready = false;
   while (Date.now() < deadline) {
-    const early = await Promise.race([exited.then((c) => ({ exited: c })), new Promise((r) => setTimeout(r, 100))]);
+    const early = await Promise.race([exited.then((c) => ({ exited: c })), failed, new Promise((r) => setTimeout(r, 100))]);
+    if (spawnError) throw spawnError;
     if (early && typeof early === 'object' && 'exited' in early) {
       throw new Error(`anvil exited (code ${String(early.exited)}) before answering: ${output.trim().slice(-600)}`);
     }

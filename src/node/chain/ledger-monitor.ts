@@ -28,6 +28,16 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
     };
   }
 
+  /**
+   * A standing note shown as the message while connected (e.g. "the local ledger was restored
+   * from its last good copy"); null clears it.
+   */
+  setNote(note: string | null): void {
+    this.note = note;
+    if (this.status.state === 'connected') this.update({ ...this.status, message: note });
+  }
+  private note: string | null = null;
+
   current(): LedgerStatus {
     return this.status;
   }
@@ -59,7 +69,7 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
         chainId: Number.parseInt(chainIdHex, 16),
         blockNumber: Number.parseInt(blockHex, 16),
         checkedAt: new Date().toISOString(),
-        message: null,
+        message: this.note,
       });
     } catch (err) {
       if (url !== this.rpcUrl) return this.status;
