@@ -1,0 +1,2 @@
+// Packages without TypeScript declarations that the fingerprint code imports.
+declare module 'dcmjs';

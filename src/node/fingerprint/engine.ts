@@ -1,0 +1,403 @@
+/**
+ * The fingerprint engine of the main process: expands paths, skips files that did not change,
+ * fingerprints the rest on the worker pool, stores digests in SQLite and rebuilds the Merkle tree
+ * of every study it touched. One shared instance per Services: `fingerprintEngine(s)`.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type LeafValue } from '../../core/fingerprint';
+import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
+import { ErrorCode } from '../../shared/errors';
+import type { Services } from '../services';
+import type { Db } from '../store/database';
+import type { Task } from '../tasks';
+import { FingerprintPool } from './pool';
+import type { FileOutcome } from './compute';
+
+interface Row {
+  path: string;
+  size: number | null;
+  mtime_ms: number | null;
+  spec_version: number;
+  file_sha256: string | null;
+  pixel_sha256: string | null;
+  meta_sha256: string | null;
+  pixel_mode: string | null;
+  transfer_syntax_uid: string | null;
+  sop_instance_uid: string | null;
+  sop_class_uid: string | null;
+  series_instance_uid: string | null;
+  study_instance_uid: string | null;
+  uid_hash: string | null;
+  leaf: string | null;
+  frames: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  computed_at: string;
+}
+
+export interface EngineOptions {
+  /** Worker threads; default: one per core. 0 = fingerprint in the calling thread. */
+  threads?: number;
+}
+
+export interface RunOptions {
+  task?: Task;
+  /** Recompute even when size and modification time are unchanged. */
+  force?: boolean;
+}
+
+function rowToInstance(r: Row, cached: boolean): InstanceFingerprint {
+  return {
+    path: r.path,
+    specVersion: r.spec_version,
+    file: r.file_sha256!,
+    pixel: r.pixel_sha256!,
+    meta: r.meta_sha256!,
+    pixelMode: r.pixel_mode as InstanceFingerprint['pixelMode'],
+    transferSyntaxUid: r.transfer_syntax_uid ?? '',
+    sopInstanceUid: r.sop_instance_uid,
+    sopClassUid: r.sop_class_uid,
+    seriesInstanceUid: r.series_instance_uid,
+    studyInstanceUid: r.study_instance_uid,
+    uidHash: r.uid_hash,
+    leaf: r.leaf,
+    size: r.size ?? 0,
+    frames: r.frames ?? 0,
+    cached,
+    computedAt: r.computed_at,
+  };
+}
+
+function rowToError(r: Row): FingerprintFileError {
+  const [code, reject] = (r.error_code ?? ErrorCode.Internal).split('/');
+  return { path: r.path, code: code!, ...(reject ? { reject } : {}), message: r.error_message ?? 'unknown error' };
+}
+
+/** Files under the given paths (folders recursively, in name order); unreadable paths become errors. */
+export function expandPaths(paths: string[]): { files: string[]; errors: FingerprintFileError[] } {
+  const files: string[] = [];
+  const errors: FingerprintFileError[] = [];
+  const seen = new Set<string>();
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch (err) {
+      errors.push({ path: dir, code: ErrorCode.Unreadable, message: `The folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).` });
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && !seen.has(p)) {
+        seen.add(p);
+        files.push(p);
+      }
+    }
+  };
+  for (const raw of paths) {
+    const p = resolve(raw);
+    let st;
+    try {
+      st = statSync(p);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      errors.push({
+        path: p,
+        code: ErrorCode.Unreadable,
+        reject: 'UNREADABLE',
+        message: code === 'ENOENT' ? 'The file does not exist.' : `The file cannot be read (${code ?? String(err)}).`,
+      });
+      continue;
+    }
+    if (st.isDirectory()) walk(p);
+    else if (!seen.has(p)) {
+      seen.add(p);
+      files.push(p);
+    }
+  }
+  return { files, errors };
+}
+
+export class FingerprintEngine {
+  private pool: FingerprintPool | null = null;
+  private readonly stmts;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: EngineOptions = {},
+  ) {
+    this.stmts = {
+      byPath: db.prepare<[string], Row>('SELECT * FROM fingerprint_files WHERE path = ?'),
+      upsert: db.prepare(`INSERT INTO fingerprint_files (path, size, mtime_ms, spec_version, file_sha256, pixel_sha256, meta_sha256, pixel_mode,
+          transfer_syntax_uid, sop_instance_uid, sop_class_uid, series_instance_uid, study_instance_uid, uid_hash, leaf, frames, error_code, error_message, computed_at)
+        VALUES (@path, @size, @mtime_ms, @spec_version, @file_sha256, @pixel_sha256, @meta_sha256, @pixel_mode, @transfer_syntax_uid, @sop_instance_uid,
+          @sop_class_uid, @series_instance_uid, @study_instance_uid, @uid_hash, @leaf, @frames, @error_code, @error_message, @computed_at)
+        ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, spec_version = excluded.spec_version,
+          file_sha256 = excluded.file_sha256, pixel_sha256 = excluded.pixel_sha256, meta_sha256 = excluded.meta_sha256, pixel_mode = excluded.pixel_mode,
+          transfer_syntax_uid = excluded.transfer_syntax_uid, sop_instance_uid = excluded.sop_instance_uid, sop_class_uid = excluded.sop_class_uid,
+          series_instance_uid = excluded.series_instance_uid, study_instance_uid = excluded.study_instance_uid, uid_hash = excluded.uid_hash,
+          leaf = excluded.leaf, frames = excluded.frames, error_code = excluded.error_code, error_message = excluded.error_message,
+          computed_at = excluded.computed_at`),
+      touch: db.prepare('UPDATE fingerprint_files SET size = ?, mtime_ms = ? WHERE path = ?'),
+      studyRows: db.prepare<[string, number], Row>(
+        'SELECT * FROM fingerprint_files WHERE study_instance_uid = ? AND error_code IS NULL AND leaf IS NOT NULL AND spec_version = ? ORDER BY path',
+      ),
+      studyFiles: db.prepare<[string], Row>('SELECT * FROM fingerprint_files WHERE study_instance_uid = ? ORDER BY path'),
+      upsertStudy: db.prepare(`INSERT INTO fingerprint_studies (study_instance_uid, spec_version, root, leaf_count, conflicts, tree_json, computed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_instance_uid) DO UPDATE SET spec_version = excluded.spec_version, root = excluded.root,
+        leaf_count = excluded.leaf_count, conflicts = excluded.conflicts, tree_json = excluded.tree_json, computed_at = excluded.computed_at`),
+      deleteStudy: db.prepare('DELETE FROM fingerprint_studies WHERE study_instance_uid = ?'),
+      deleteProofs: db.prepare('DELETE FROM fingerprint_proofs WHERE study_instance_uid = ?'),
+      insertProof: db.prepare(
+        'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      study: db.prepare<[string], { study_instance_uid: string; spec_version: number; root: string; leaf_count: number; conflicts: number; tree_json: string; computed_at: string }>(
+        'SELECT * FROM fingerprint_studies WHERE study_instance_uid = ?',
+      ),
+      proofs: db.prepare<[string], { sop_instance_uid: string; leaf: string; pixel_sha256: string; meta_sha256: string; uid_hash: string; proof_json: string }>(
+        'SELECT * FROM fingerprint_proofs WHERE study_instance_uid = ? ORDER BY uid_hash, leaf',
+      ),
+    };
+  }
+
+  /** Worker threads in use (0 = in the calling thread). */
+  get threads(): number {
+    return this.getPool().size;
+  }
+
+  private getPool(): FingerprintPool {
+    this.pool ??= new FingerprintPool(this.opts.threads);
+    return this.pool;
+  }
+
+  /**
+   * Fingerprints files and folders. Unchanged files (same path, size, modification time and spec
+   * version) are taken from the store; a file whose time changed but whose bytes did not is not
+   * decoded again. Every failure is reported per file and the batch goes on. Cancelling stops
+   * reading new files; what was done is kept.
+   */
+  async fingerprintPaths(paths: string[], ro: RunOptions = {}): Promise<FingerprintRun> {
+    const { files, errors } = expandPaths(paths);
+    const task = ro.task;
+    task?.progress({ total: files.length, done: 0, failed: errors.length }, true);
+    const instances: InstanceFingerprint[] = [];
+    const studies = new Set<string>();
+    const pool = this.getPool();
+    let done = 0;
+    let cancelled = false;
+    const onAbort = () => {
+      cancelled = true;
+      pool.cancelQueued();
+    };
+    task?.signal.addEventListener('abort', onAbort, { once: true });
+    const pendingWrites: (() => void)[] = [];
+    const flush = () => {
+      if (pendingWrites.length === 0) return;
+      const batch = pendingWrites.splice(0);
+      this.db.transaction(() => batch.forEach((w) => w()))();
+    };
+    const finishOne = (label: string) => {
+      done++;
+      if (pendingWrites.length >= 256) flush();
+      task?.progress({ done, failed: errors.length, label });
+    };
+
+    const jobs = files.map(async (path) => {
+      if (cancelled) return;
+      let st;
+      try {
+        st = statSync(path);
+      } catch (err) {
+        errors.push({ path, code: ErrorCode.Unreadable, reject: 'UNREADABLE', message: `The file cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).` });
+        finishOne(path);
+        return;
+      }
+      const prev = this.stmts.byPath.get(path);
+      const sameSpec = prev?.spec_version === FINGERPRINT_SPEC_VERSION && !prev.error_code && prev.file_sha256;
+      if (prev && sameSpec && !ro.force && prev.size === st.size && prev.mtime_ms === st.mtimeMs) {
+        instances.push(rowToInstance(prev, true));
+        if (prev.study_instance_uid) studies.add(prev.study_instance_uid);
+        finishOne(path);
+        return;
+      }
+      const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined);
+      if (outcome.ok && 'unchanged' in outcome) {
+        pendingWrites.push(() => this.stmts.touch.run(outcome.size, outcome.mtimeMs, path));
+        instances.push(rowToInstance({ ...prev!, size: outcome.size, mtime_ms: outcome.mtimeMs }, true));
+        if (prev!.study_instance_uid) studies.add(prev!.study_instance_uid);
+      } else if (outcome.ok) {
+        const f = outcome.fingerprint;
+        const row: Row = {
+          path,
+          size: f.size,
+          mtime_ms: outcome.mtimeMs,
+          spec_version: f.specVersion,
+          file_sha256: f.file,
+          pixel_sha256: f.pixel,
+          meta_sha256: f.meta,
+          pixel_mode: f.pixelMode,
+          transfer_syntax_uid: f.transferSyntaxUid,
+          sop_instance_uid: f.sopInstanceUid,
+          sop_class_uid: f.sopClassUid,
+          series_instance_uid: f.seriesInstanceUid,
+          study_instance_uid: f.studyInstanceUid,
+          uid_hash: f.uidHash,
+          leaf: f.leaf,
+          frames: f.frames,
+          error_code: null,
+          error_message: null,
+          computed_at: new Date().toISOString(),
+        };
+        pendingWrites.push(() => this.stmts.upsert.run(row));
+        instances.push(rowToInstance(row, false));
+        if (f.studyInstanceUid) studies.add(f.studyInstanceUid);
+        if (prev?.study_instance_uid && prev.study_instance_uid !== f.studyInstanceUid) studies.add(prev.study_instance_uid);
+      } else {
+        if (outcome.error.code === ErrorCode.Cancelled || outcome.error.code === 'CANCELLED') return;
+        const e: FingerprintFileError = { path, ...outcome.error };
+        errors.push(e);
+        // Keep the failure (a file that was fine and is now broken must not keep its old digests).
+        pendingWrites.push(() =>
+          this.stmts.upsert.run({
+            path, size: outcome.size, mtime_ms: outcome.mtimeMs, spec_version: FINGERPRINT_SPEC_VERSION, file_sha256: null, pixel_sha256: null,
+            meta_sha256: null, pixel_mode: null, transfer_syntax_uid: null, sop_instance_uid: null, sop_class_uid: null, series_instance_uid: null,
+            study_instance_uid: null, uid_hash: null, leaf: null, frames: null,
+            error_code: e.reject ? `${e.code}/${e.reject}` : e.code, error_message: e.message, computed_at: new Date().toISOString(),
+          }),
+        );
+        if (prev?.study_instance_uid) studies.add(prev.study_instance_uid);
+      }
+      finishOne(path);
+    });
+    try {
+      await Promise.all(jobs);
+    } finally {
+      task?.signal.removeEventListener('abort', onAbort);
+      flush();
+    }
+    const studyResults: StudyFingerprint[] = [];
+    for (const uid of [...studies].sort()) {
+      const st = this.rebuildStudy(uid);
+      if (st) studyResults.push(st);
+    }
+    task?.progress({ done, failed: errors.length, label: null }, true);
+    instances.sort((a, b) => (a.path < b.path ? -1 : 1));
+    return { instances, errors, studies: studyResults, cancelled: cancelled || Boolean(task?.cancelled) };
+  }
+
+  /** Rebuilds (and stores) the Merkle tree of a study from its stored fingerprints; null when it has none. */
+  rebuildStudy(studyInstanceUid: string): StudyFingerprint | null {
+    const rows = this.stmts.studyRows.all(studyInstanceUid, FINGERPRINT_SPEC_VERSION);
+    if (rows.length === 0) {
+      this.db.transaction(() => {
+        this.stmts.deleteProofs.run(studyInstanceUid);
+        this.stmts.deleteStudy.run(studyInstanceUid);
+      })();
+      return null;
+    }
+    const bySop = new Map<string, Set<string>>();
+    const values: LeafValue[] = [];
+    const sopOf = new Map<string, string>();
+    for (const r of rows) {
+      const v = leafValue(r.pixel_sha256!, r.meta_sha256!, r.uid_hash!);
+      values.push(v);
+      sopOf.set(v.join(), r.sop_instance_uid!);
+      const set = bySop.get(r.sop_instance_uid!) ?? new Set<string>();
+      set.add(r.leaf!);
+      bySop.set(r.sop_instance_uid!, set);
+    }
+    const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
+    const tree = buildStudyTree(values);
+    const computedAt = new Date().toISOString();
+    this.db.transaction(() => {
+      this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);
+      this.stmts.deleteProofs.run(studyInstanceUid);
+      for (const l of tree.leaves) {
+        this.stmts.insertProof.run(studyInstanceUid, l.leaf, sopOf.get(l.value.join())!, l.value[0].slice(2), l.value[1].slice(2), l.value[2].slice(2), JSON.stringify(l.proof));
+      }
+    })();
+    return {
+      studyInstanceUid,
+      specVersion: FINGERPRINT_SPEC_VERSION,
+      root: tree.root,
+      leafCount: tree.leafCount,
+      conflicts,
+      computedAt,
+      proofs: tree.leaves.map((l) => ({ sopInstanceUid: sopOf.get(l.value.join())!, leaf: l.leaf, value: l.value, proof: l.proof })),
+    };
+  }
+
+  /** The stored tree of a study (with proofs when asked), or null. */
+  getStudy(studyInstanceUid: string, withProofs = true): StudyFingerprint | null {
+    const s = this.stmts.study.get(studyInstanceUid);
+    if (!s) return null;
+    const proofRows = this.stmts.proofs.all(studyInstanceUid);
+    const count = new Map<string, number>();
+    for (const p of proofRows) count.set(p.sop_instance_uid, (count.get(p.sop_instance_uid) ?? 0) + 1);
+    const conflicts = [...count.entries()].filter(([, n]) => n > 1).map(([k]) => k).sort();
+    const out: StudyFingerprint = {
+      studyInstanceUid,
+      specVersion: s.spec_version,
+      root: s.root,
+      leafCount: s.leaf_count,
+      conflicts,
+      computedAt: s.computed_at,
+    };
+    if (withProofs) {
+      out.proofs = proofRows.map((p) => ({
+        sopInstanceUid: p.sop_instance_uid,
+        leaf: p.leaf,
+        value: [`0x${p.pixel_sha256}`, `0x${p.meta_sha256}`, `0x${p.uid_hash}`] as [string, string, string],
+        proof: JSON.parse(p.proof_json) as string[],
+      }));
+    }
+    return out;
+  }
+
+  /** The stored result for one file: its fingerprint, or the error it gave. */
+  getFile(path: string): { instance: InstanceFingerprint | null; error: FingerprintFileError | null } {
+    const r = this.stmts.byPath.get(resolve(path));
+    if (!r) return { instance: null, error: null };
+    return r.error_code ? { instance: null, error: rowToError(r) } : { instance: rowToInstance(r, true), error: null };
+  }
+
+  /** Re-checks the known files of a study (changed ones are read again) and returns its tree and instances. */
+  async checkStudy(studyInstanceUid: string, task?: Task): Promise<{ study: StudyFingerprint | null; instances: InstanceFingerprint[]; errors: FingerprintFileError[] }> {
+    const paths = this.stmts.studyFiles.all(studyInstanceUid).map((r) => r.path);
+    if (paths.length === 0) return { study: this.getStudy(studyInstanceUid), instances: [], errors: [] };
+    const run = await this.fingerprintPaths(paths, { task });
+    const study = this.rebuildStudy(studyInstanceUid);
+    return { study, instances: run.instances.filter((i) => i.studyInstanceUid === studyInstanceUid), errors: run.errors };
+  }
+
+  /** Fingerprints two files (without storing) and compares them. */
+  async compare(a: string, b: string): Promise<{ a: InstanceFingerprint | null; b: InstanceFingerprint | null; errors: FingerprintFileError[]; comparison: FingerprintComparison | null }> {
+    const pool = this.getPool();
+    const [oa, ob] = await Promise.all([pool.run(resolve(a)), pool.run(resolve(b))]);
+    const errors: FingerprintFileError[] = [];
+    const toInstance = (path: string, o: FileOutcome): InstanceFingerprint | null => {
+      if (o.ok && 'fingerprint' in o) {
+        const { specVersion, file, pixel, meta, pixelMode, transferSyntaxUid, sopInstanceUid, sopClassUid, seriesInstanceUid, studyInstanceUid, uidHash, leaf, size, frames } = o.fingerprint;
+        return { path, specVersion, file, pixel, meta, pixelMode, transferSyntaxUid, sopInstanceUid, sopClassUid, seriesInstanceUid, studyInstanceUid, uidHash, leaf, size, frames, cached: false, computedAt: new Date().toISOString() };
+      }
+      if (!o.ok) errors.push({ path, ...o.error });
+      return null;
+    };
+    const fa = toInstance(resolve(a), oa);
+    const fb = toInstance(resolve(b), ob);
+    return { a: fa, b: fb, errors, comparison: fa && fb ? compareFingerprints(fa, fb) : null };
+  }
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    await p?.close();
+  }
+}
+
+/** The one engine of these services. */
+export function fingerprintEngine(s: Services, opts?: EngineOptions): FingerprintEngine {
+  return s.domain('fingerprint', () => new FingerprintEngine(s.db, opts), (e) => e.close());
+}
