@@ -1,30 +1,202 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
-import { call } from './bridge';
+import { presetById } from '../shared/viewer/presets';
+import { actionForKey, keyOf, type ToolName, type ViewerAction } from '../shared/viewer/shortcuts';
+import { BridgeError, call } from './bridge';
+import { HelpOverlay } from './components/HelpOverlay';
+import { MeasurementPanel } from './components/MeasurementPanel';
 import { StatusBar } from './components/StatusBar';
+import { pathForFile } from './components/ImportPanel';
 import { StudyPanel } from './components/StudyPanel';
-import { ViewportArea } from './components/ViewportArea';
+import { TagInspector } from './components/TagInspector';
+import { Toolbar } from './components/Toolbar';
+import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './components/ViewportArea';
 import { useLedgerStatus } from './useLedgerStatus';
+import { seriesView } from './library';
+import { setPrimaryTool } from './viewer/tools';
+import type { SeriesView, ViewportStatus } from './viewer/types';
+import { SERIES_MIME } from './viewer/Viewport';
+
+type Panel = 'tags' | 'measurements' | 'help' | null;
 
 export function App() {
   const ledger = useLedgerStatus();
   const [info, setInfo] = useState<AppInfo | null>(null);
+  const [tool, setTool] = useState<ToolName>('Wwwc');
+  const [layout, setLayout] = useState<Layout>('1x1');
+  const [series, setSeries] = useState<(SeriesView | null)[]>([null, null, null, null]);
+  const [active, setActive] = useState(0);
+  const [overlays, setOverlays] = useState(true);
+  const [panel, setPanel] = useState<Panel>(null);
+  const [statuses, setStatuses] = useState<(ViewportStatus | null)[]>([null, null, null, null]);
+  const [dropped, setDropped] = useState<{ paths: string[]; skipped: number; seq: number } | null>(null);
+  const [fileDrag, setFileDrag] = useState(false);
+  const [openError, setOpenError] = useState<string | null>(null);
+  const apis = useViewportApis(4);
+  const activeRef = useRef(active);
+  activeRef.current = active;
+
   useEffect(() => {
     call('app.info', {}).then(setInfo, () => undefined);
   }, []);
+
+  const api = useCallback(() => apis[activeRef.current]?.current ?? null, [apis]);
+
+  const openSeries = useCallback(async (index: number, seriesId: number) => {
+    try {
+      const view = await seriesView(seriesId);
+      setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
+      setActive(index);
+      setOpenError(null);
+    } catch (e) {
+      setOpenError(e instanceof BridgeError ? e.error.message : String(e));
+    }
+  }, []);
+
+  const perform = useCallback(
+    (a: ViewerAction) => {
+      switch (a.kind) {
+        case 'tool':
+          setPrimaryTool(a.tool);
+          setTool(a.tool);
+          return;
+        case 'preset': {
+          const p = presetById(a.preset);
+          if (p) api()?.preset(p.center, p.width);
+          return;
+        }
+        case 'view':
+          api()?.view(a.op);
+          return;
+        case 'scroll':
+          api()?.scroll(a.delta);
+          return;
+        case 'cine':
+          api()?.cine(a.op);
+          return;
+        case 'layout':
+          setLayout(a.layout);
+          setActive((i) => (i < LAYOUT_CELLS[a.layout] ? i : 0));
+          return;
+        case 'panel':
+          if (a.panel === 'overlays') setOverlays((v) => !v);
+          else {
+            const next = a.panel;
+            setPanel((p) => (p === next ? null : next));
+          }
+          return;
+        case 'delete-measurement':
+          api()?.deleteMeasurement();
+          return;
+        case 'next-viewport':
+          setActive((i) => (i + 1) % LAYOUT_CELLS[layout]);
+          return;
+        case 'close':
+          setPanel(null);
+          return;
+      }
+    },
+    [api, layout],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+      const key = keyOf(e);
+      if (!key) return;
+      const a = actionForKey(key);
+      if (!a) return;
+      if (t?.tagName === 'BUTTON' && (key === ' ' || key === 'Enter')) return;
+      e.preventDefault();
+      perform(a);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [perform]);
+
+  // OS files dropped anywhere on the window: their paths come from the desktop shell.
+  useEffect(() => {
+    const isFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files') && ![...e.dataTransfer.types].includes(SERIES_MIME);
+    const over = (e: DragEvent) => {
+      if (!isFiles(e)) return;
+      e.preventDefault();
+      setFileDrag(true);
+    };
+    const leave = (e: DragEvent) => {
+      if (e.relatedTarget === null) setFileDrag(false);
+    };
+    const drop = (e: DragEvent) => {
+      if (!isFiles(e)) return;
+      e.preventDefault();
+      setFileDrag(false);
+      const files = [...(e.dataTransfer?.files ?? [])];
+      const paths = files.map(pathForFile).filter((p): p is string => !!p);
+      setDropped((d) => ({ paths, skipped: files.length - paths.length, seq: (d?.seq ?? 0) + 1 }));
+    };
+    window.addEventListener('dragover', over);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+
+  const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
+  const onDropSeries = useCallback((i: number, id: string) => void openSeries(i, Number(id)), [openSeries]);
+  const onRemoved = useCallback((ids: number[] | 'all-of-study') => {
+    // Close viewports whose series left the index (their images would 404).
+    setSeries((prev) => prev.map((s) => (s && (ids === 'all-of-study' || ids.includes(Number(s.seriesId))) ? null : s)));
+  }, []);
+
+  const cur = statuses[active] ?? null;
+  const openSeriesId = series[active] ? Number(series[active]!.seriesId) : null;
+
   return (
-    <div className="shell">
+    <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
       <header className="topbar">
         <span className="brand" aria-label="MedImgShr">
           <span className="brand__mark" aria-hidden="true">◆</span>
           MedImgShr
         </span>
-        <nav className="toolbar" aria-label="Tools" />
+        <Toolbar
+          tool={tool}
+          layout={layout}
+          showOverlays={overlays}
+          cine={{ playing: cur?.cinePlaying ?? false, fps: cur?.fps ?? 15 }}
+          panel={panel}
+          onAction={perform}
+          onFps={(fps) => api()?.setFps(fps)}
+        />
       </header>
-      <div className="workspace">
-        <StudyPanel />
-        <ViewportArea />
+      <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}`}>
+        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={(id) => void openSeries(activeRef.current, id)} onRemoved={onRemoved} />
+        <ViewportArea
+          layout={layout}
+          series={series}
+          active={active}
+          showOverlays={overlays}
+          apis={apis}
+          onActivate={setActive}
+          onDropSeries={onDropSeries}
+          onStatus={onStatus}
+        />
+        {panel === 'tags' && <TagInspector instanceId={cur?.instanceId ?? null} onClose={() => setPanel(null)} />}
+        {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} />}
       </div>
+      {openError && (
+        <div className="toast" role="alert" onClick={() => setOpenError(null)}>
+          {openError}
+        </div>
+      )}
+      {fileDrag && (
+        <div className="dropzone" aria-hidden="true">
+          <p>Drop DICOM files or folders to import</p>
+        </div>
+      )}
+      {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

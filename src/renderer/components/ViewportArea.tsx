@@ -1,12 +1,42 @@
-export function ViewportArea() {
+import { createRef, useMemo, type RefObject } from 'react';
+import { Viewport } from '../viewer/Viewport';
+import type { SeriesView, ViewportApi, ViewportStatus } from '../viewer/types';
+
+export type Layout = '1x1' | '1x2' | '2x2';
+export const LAYOUT_CELLS: Record<Layout, number> = { '1x1': 1, '1x2': 2, '2x2': 4 };
+
+interface Props {
+  layout: Layout;
+  series: (SeriesView | null)[];
+  active: number;
+  showOverlays: boolean;
+  apis: RefObject<ViewportApi | null>[];
+  onActivate(i: number): void;
+  onDropSeries(i: number, seriesId: string): void;
+  onStatus(s: ViewportStatus): void;
+}
+
+export function useViewportApis(n = 4): RefObject<ViewportApi | null>[] {
+  return useMemo(() => Array.from({ length: n }, () => createRef<ViewportApi | null>()), [n]);
+}
+
+export function ViewportArea({ layout, series, active, showOverlays, apis, onActivate, onDropSeries, onStatus }: Props) {
+  const cells = LAYOUT_CELLS[layout];
   return (
-    <main className="viewport-area" aria-label="Viewport">
-      <div className="viewport viewport--empty" data-testid="viewport">
-        <div className="viewport__hint">
-          <p className="viewport__hint-title">No series open</p>
-          <p>Select a series in the study list to start reading.</p>
-        </div>
-      </div>
+    <main className={`viewport-area viewport-area--${layout}`} aria-label="Viewport" data-layout={layout}>
+      {Array.from({ length: cells }, (_, i) => (
+        <Viewport
+          key={i}
+          index={i}
+          series={series[i] ?? null}
+          active={cells > 1 && i === active}
+          showOverlays={showOverlays}
+          apiRef={apis[i]!}
+          onActivate={onActivate}
+          onDropSeries={onDropSeries}
+          onStatus={onStatus}
+        />
+      ))}
     </main>
   );
 }

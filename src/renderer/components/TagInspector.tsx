@@ -1,0 +1,120 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { TagNode } from '../../shared/api';
+import { BridgeError, call } from '../bridge';
+
+interface Props {
+  instanceId: string | null;
+  onClose(): void;
+}
+
+function matches(n: TagNode, q: string): boolean {
+  if (!q) return true;
+  if (n.tag.toLowerCase().includes(q) || n.name.toLowerCase().includes(q) || n.value.toLowerCase().includes(q) || n.tag.replace(/[(),]/g, '').toLowerCase().includes(q)) return true;
+  return (n.items ?? []).some((item) => item.some((c) => matches(c, q)));
+}
+
+function Node({ n, q, depth }: { n: TagNode; q: string; depth: number }) {
+  const [open, setOpen] = useState(false);
+  const childMatch = !!q && (n.items ?? []).some((item) => item.some((c) => matches(c, q)));
+  const expanded = open || childMatch;
+  if (!matches(n, q)) return null;
+  return (
+    <>
+      <tr className="tags__row" data-testid="tag-row" data-tag={n.tag}>
+        <td className="tags__tag" style={{ paddingLeft: 6 + depth * 14 }}>
+          {n.items ? (
+            <button type="button" className="tags__toggle" aria-expanded={expanded} onClick={() => setOpen((o) => !o)} aria-label={`${expanded ? 'Collapse' : 'Expand'} ${n.name || n.tag}`}>
+              {expanded ? '▾' : '▸'}
+            </button>
+          ) : null}
+          {n.tag}
+        </td>
+        <td className="tags__vr">{n.vr}</td>
+        <td className="tags__name">{n.name || <span className="dim">private / unknown</span>}</td>
+        <td className="tags__value" title={n.value}>
+          {n.items ? `${n.items.length} item${n.items.length === 1 ? '' : 's'}` : n.value}
+        </td>
+      </tr>
+      {expanded &&
+        n.items?.map((item, i) => (
+          <ItemRows key={i} item={item} index={i} q={q} depth={depth + 1} />
+        ))}
+    </>
+  );
+}
+
+function ItemRows({ item, index, q, depth }: { item: TagNode[]; index: number; q: string; depth: number }) {
+  return (
+    <>
+      <tr className="tags__item">
+        <td colSpan={4} style={{ paddingLeft: 6 + depth * 14 }}>
+          Item {index + 1}
+        </td>
+      </tr>
+      {item.map((c, j) => (
+        <Node key={`${c.tag}-${j}`} n={c} q={q} depth={depth + 1} />
+      ))}
+    </>
+  );
+}
+
+/** The DICOM tags of the current instance: searchable, sequences expandable. */
+export function TagInspector({ instanceId, onClose }: Props) {
+  const [data, setData] = useState<{ meta: TagNode[]; dataset: TagNode[]; ts: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [query, setQuery] = useState('');
+  useEffect(() => {
+    setData(null);
+    setError(null);
+    if (!instanceId) return;
+    let alive = true;
+    call('library.tags', { instanceId: Number(instanceId) }).then(
+      (r) => alive && setData({ meta: r.meta, dataset: r.dataset, ts: r.transferSyntaxUid }),
+      (e) => alive && setError(e instanceof BridgeError ? e.error.message : String(e)),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [instanceId]);
+  const q = query.trim().toLowerCase();
+  const count = useMemo(() => (data ? [...data.meta, ...data.dataset].filter((n) => matches(n, q)).length : 0), [data, q]);
+  return (
+    <aside className="side" aria-label="DICOM tags" data-testid="tag-inspector">
+      <header className="side__head">
+        <h2>DICOM tags</h2>
+        <button type="button" className="btn btn--link" onClick={onClose} aria-label="Close tags">
+          ×
+        </button>
+      </header>
+      <div className="side__search">
+        <input type="search" placeholder="Search tag, keyword or value…" aria-label="Search tags" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
+        {data && <span className="side__count">{count} shown</span>}
+      </div>
+      <div className="side__scroll">
+        {!instanceId && <p className="side__none">Open an image to see its tags.</p>}
+        {error && <p className="side__error" role="alert">{error}</p>}
+        {instanceId && !data && !error && <p className="side__none">Reading…</p>}
+        {data && (
+          <table className="tags">
+            <tbody>
+              {data.meta.length > 0 && (
+                <tr className="tags__section">
+                  <td colSpan={4}>File meta information</td>
+                </tr>
+              )}
+              {data.meta.map((n, i) => (
+                <Node key={`m${n.tag}-${i}`} n={n} q={q} depth={0} />
+              ))}
+              <tr className="tags__section">
+                <td colSpan={4}>Data set</td>
+              </tr>
+              {data.dataset.map((n, i) => (
+                <Node key={`d${n.tag}-${i}`} n={n} q={q} depth={0} />
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,8 @@
+// The Cornerstone 2.x family ships no TypeScript types; the renderer uses them through the
+// narrow wrappers in ./cornerstone.ts.
+declare module 'cornerstone-core';
+declare module 'cornerstone-tools';
+declare module 'cornerstone-math';
+declare module 'cornerstone-wado-image-loader';
+declare module 'dicom-parser';
+declare module 'hammerjs';
