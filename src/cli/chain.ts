@@ -1,4 +1,205 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
 import type { Command } from 'commander';
+import { RoleHint, type IdentitySummary, type LedgerStatus } from '../shared/api';
+import { AppError, ErrorCode } from '../shared/errors';
+import { LedgerMonitor } from '../node/chain/ledger-monitor';
+import { identityService } from '../node/identity';
+import { Services } from '../node/services';
+import { globalOptions } from './options';
+import { print, table } from './output';
 
-/** Commands of the chain domain. */
-export function registerChain(_program: Command): void {}
+/**
+ * Commands of the chain domain: local identities (encrypted keystores) and the ledger
+ * connection. Passphrases are never taken as plain arguments (they would show in the process
+ * list): they come from --passphrase-file, the MEDIMG_PASSPHRASE environment variable, or a
+ * hidden prompt on a terminal.
+ */
+export function registerChain(program: Command): void {
+  const identity = program
+    .command('identity')
+    .description('manage the local identities (encrypted keystores) that sign ledger writes');
+
+  identity
+    .command('list')
+    .description('list the identities on this workstation (name, address, role hint)')
+    .action(async (_o, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withServices(home, async (s) => {
+        const ids = identityService(s).list();
+        print(json, { identities: ids }, () =>
+          ids.length === 0
+            ? 'No identities yet. Create one with "medimgshr identity create --name <name>".'
+            : table([
+                ['address', 'name', 'role', 'created', ''],
+                ...ids.map((i) => [i.address, i.displayName, i.roleHint ?? '-', i.createdAt.slice(0, 19).replace('T', ' '), i.demo ? 'demo' : '']),
+              ]),
+        );
+      });
+    });
+
+  identity
+    .command('create')
+    .description('create a new identity with a random key, encrypted with a passphrase (at least 8 characters)')
+    .requiredOption('--name <name>', 'display name, e.g. "Dr. Ada Lovelace"')
+    .option('--role <role>', `what the identity is for: ${RoleHint.options.join(', ')}`)
+    .option('--passphrase-file <file>', 'read the passphrase from this file (else $MEDIMG_PASSPHRASE, else a prompt)')
+    .action(async (o: { name: string; role?: string; passphraseFile?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      const roleHint = parseRole(o.role);
+      const passphrase = await readPassphrase(o.passphraseFile, 'New passphrase: ');
+      await withServices(home, async (s) => {
+        const id = await identityService(s).create({ displayName: o.name, passphrase, roleHint });
+        print(json, { identity: id }, () => `Created ${describe(id)}.\nKeep the passphrase safe: without it the key cannot be used or recovered.`);
+      });
+    });
+
+  identity
+    .command('import')
+    .description('import an identity from a keystore file (Web3 Secret Storage JSON) or a file holding a raw private key')
+    .requiredOption('--name <name>', 'display name')
+    .option('--keystore <file>', 'keystore JSON file; the passphrase must unlock it')
+    .option('--private-key-file <file>', 'file holding a private key (64 hex digits); it is encrypted with the passphrase')
+    .option('--role <role>', `what the identity is for: ${RoleHint.options.join(', ')}`)
+    .option('--passphrase-file <file>', 'read the passphrase from this file (else $MEDIMG_PASSPHRASE, else a prompt)')
+    .action(async (o: { name: string; keystore?: string; privateKeyFile?: string; role?: string; passphraseFile?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      if (Boolean(o.keystore) === Boolean(o.privateKeyFile)) {
+        throw new AppError(ErrorCode.InvalidArgument, 'Give either --keystore or --private-key-file.');
+      }
+      const roleHint = parseRole(o.role);
+      const keystoreJson = o.keystore ? readText(o.keystore) : undefined;
+      const privateKey = o.privateKeyFile ? readText(o.privateKeyFile).trim() : undefined;
+      const passphrase = await readPassphrase(o.passphraseFile, 'Passphrase: ');
+      await withServices(home, async (s) => {
+        const id = await identityService(s).import({ displayName: o.name, passphrase, keystoreJson, privateKey, roleHint });
+        print(json, { identity: id }, () => `Imported ${describe(id)}.`);
+      });
+    });
+
+  identity
+    .command('export')
+    .description('write an identity\'s encrypted keystore (never the raw key) to a file or to standard output')
+    .argument('<address>', 'the identity\'s address (see "medimgshr identity list")')
+    .option('--out <file>', 'write the keystore JSON here (default: print it)')
+    .action(async (address: string, o: { out?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withServices(home, async (s) => {
+        const ex = identityService(s).exportKeystore(address);
+        if (o.out) {
+          writeFileSync(o.out, ex.keystoreJson, { mode: 0o600 });
+          print(json, { address: ex.address, file: o.out }, () => `Wrote the encrypted keystore of ${ex.address} to ${o.out}.`);
+        } else {
+          print(json, ex, () => ex.keystoreJson);
+        }
+      });
+    });
+
+  const chain = program.command('chain').description('the ledger: the embedded local chain or a remote JSON-RPC endpoint');
+  chain
+    .command('status')
+    .description('connect to the ledger and print its state: the embedded node (started for the check, or the running app\'s) or --rpc <url>')
+    .option('--rpc <url>', 'check this JSON-RPC endpoint instead of the embedded node')
+    .action(async (o: { rpc?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      if (o.rpc) {
+        const st = await new LedgerMonitor('remote', o.rpc).check();
+        print(json, { status: st }, () => statusText(st));
+        if (st.state !== 'connected') process.exitCode = 3;
+        return;
+      }
+      const s = await Services.open({ home, ledger: { mode: 'embedded' } });
+      try {
+        const st = s.ledger.current();
+        const node = s.embeddedNode;
+        const embedded = node
+          ? { attached: node.attached, statePath: node.statePath, recovery: node.recovery }
+          : null;
+        print(json, { status: st, embedded }, () =>
+          [
+            statusText(st),
+            node ? `state file   : ${node.statePath}` : '',
+            node ? `node         : ${node.attached ? 'run by another MedImgShr process' : 'started for this check and stopped again'}` : '',
+            node?.recovery.message ? `recovery     : ${node.recovery.message}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+        if (st.state !== 'connected') process.exitCode = 3;
+      } finally {
+        await s.close();
+      }
+    });
+}
+
+async function withServices(home: string, fn: (s: Services) => Promise<void>): Promise<void> {
+  const s = await Services.open({ home, ledger: { mode: 'none' } });
+  try {
+    await fn(s);
+  } finally {
+    await s.close();
+  }
+}
+
+function statusText(st: LedgerStatus): string {
+  return [
+    `ledger       : ${st.state}${st.mode === 'embedded' ? ' (embedded local chain)' : ' (remote)'}`,
+    `endpoint     : ${st.rpcUrl ?? '-'}`,
+    `chain id     : ${st.chainId ?? '-'}`,
+    `block        : ${st.blockNumber ?? '-'}`,
+    st.message ? `message      : ${st.message}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function describe(id: IdentitySummary): string {
+  return `"${id.displayName}" (${id.address}${id.roleHint ? `, ${id.roleHint}` : ''})`;
+}
+
+function parseRole(role: string | undefined): RoleHint | null {
+  if (role === undefined) return null;
+  const r = RoleHint.safeParse(role);
+  if (!r.success) {
+    throw new AppError(ErrorCode.InvalidArgument, `Unknown role "${role}".`, `Use one of: ${RoleHint.options.join(', ')}.`);
+  }
+  return r.data;
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new AppError(ErrorCode.NotFound, `Cannot read ${file}.`, 'Check the path.');
+  }
+}
+
+async function readPassphrase(file: string | undefined, prompt: string): Promise<string> {
+  if (file) return readText(file).replace(/\r?\n$/, '');
+  if (process.env.MEDIMG_PASSPHRASE) return process.env.MEDIMG_PASSPHRASE;
+  if (!process.stdin.isTTY) {
+    throw new AppError(
+      ErrorCode.InvalidArgument,
+      'A passphrase is needed.',
+      'Use --passphrase-file <file> or set MEDIMG_PASSPHRASE (or run in a terminal to be asked).',
+    );
+  }
+  // Hidden prompt: echo nothing while typing.
+  let muted = false;
+  const out = new Writable({
+    write(chunk, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output: out, terminal: true });
+  return new Promise((resolve) => {
+    rl.question(prompt, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolve(answer);
+    });
+    muted = true;
+  });
+}

@@ -16,6 +16,10 @@ export const ErrorCode = {
   Unreadable: 'UNREADABLE',
   Conflict: 'CONFLICT',
   Denied: 'DENIED',
+  /** A keystore passphrase did not match (nothing is locked out, nothing is changed). */
+  WrongPassphrase: 'WRONG_PASSPHRASE',
+  /** No identity is unlocked for an action that must be signed. */
+  Locked: 'LOCKED',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
 } as const;

@@ -8,6 +8,7 @@ import { appHandlers } from './app';
 import { ledgerHandlers } from './ledger';
 import { libraryHandlers } from './library';
 import { fingerprintHandlers } from './fingerprint';
+import { identityHandlers } from './identity';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -15,6 +16,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...ledgerHandlers(s),
     ...libraryHandlers(s),
     ...fingerprintHandlers(s),
+    ...identityHandlers(s),
   };
 }
 

@@ -8,6 +8,7 @@ import { appChannels } from './app';
 import { ledgerChannels } from './ledger';
 import { libraryChannels } from './library';
 import { fingerprintChannels } from './fingerprint';
+import { identityChannels } from './identity';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -16,6 +17,7 @@ export const channels = {
   ...ledgerChannels,
   ...libraryChannels,
   ...fingerprintChannels,
+  ...identityChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -45,3 +47,4 @@ export * from './ledger';
 export * from './events';
 export * from './library';
 export * from './fingerprint';
+export * from './identity';
