@@ -215,11 +215,15 @@ function isOutOfBytes(msg: string): boolean {
   return /past end of buffer|buffer overr(un|ead)|eof encountered|cannot be greater than or equal|position cannot be less|unexpected end|invalid value for parameter 'maxP/i.test(msg);
 }
 
-function classifyParseFailure(err: unknown, partialSet: DataSet | undefined, partial: boolean, part10: boolean): Error {
+function classifyParseFailure(err: unknown, partialSet: DataSet | undefined, partial: boolean, part10: boolean, fileSize: number): Error {
   if (err instanceof DicomFileError) return err;
   const msg = messageOf(err);
   if (isOutOfBytes(msg)) {
     if (partial) return new NeedMoreBytes();
+    const impossible = partialSet && Object.values(partialSet.elements).find((el) => !el.hadUndefinedLength && el.length !== 0xffffffff && (el.length >= 0x7fffffff || el.length > 2 * fileSize + 1024));
+    if (impossible) {
+      return new DicomFileError('MALFORMED', ErrorCode.Malformed, `Element ${tagLabel(impossible.tag)} declares an impossible length of ${impossible.length} bytes in a ${fileSize}-byte file.`);
+    }
     const last = partialSet ? Object.keys(partialSet.elements).sort().pop() : undefined;
     return new DicomFileError(
       'TRUNCATED',
@@ -328,14 +332,14 @@ export function parseDicomBytes(bytes: Uint8Array, opts: ParseBytesOptions = {})
         else dicomParser.parseDicomDataSetExplicit(dataSet, stream, body.length, until ? { untilTag: until } : undefined as never);
       }
     } catch (err) {
-      throw classifyParseFailure(err, dataSet, partial, true);
+      throw classifyParseFailure(err, dataSet, partial, true, fileSize);
     }
     for (const [k, v] of Object.entries(meta.elements)) dataSet.elements[k] = v;
   } else {
     try {
       dataSet = dicomParser.parseDicom(bytes as never, { TransferSyntaxUID: rawTs, ...(until ? { untilTag: until } : {}) } as never) as unknown as DataSet;
     } catch (err) {
-      throw classifyParseFailure(err, (err as { dataSet?: DataSet }).dataSet, partial, false);
+      throw classifyParseFailure(err, (err as { dataSet?: DataSet }).dataSet, partial, false, fileSize);
     }
   }
 
