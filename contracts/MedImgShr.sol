@@ -167,6 +167,7 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     error PatientNotRegistered(address patient);
     error StudyNotOfPatient(bytes32 study, address patient);
     error ConsentExpiryInvalid(uint64 expiry);
+    error NoSuchConsent(address patient, address institution, bytes32 study);
     error SignatureExpired(uint256 deadline);
     error InvalidSignature(address expectedSigner, address recovered);
     error UnknownAccess(uint256 accessId);
@@ -307,7 +308,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
         _grantConsent(msg.sender, institution, study, expiry, false);
     }
 
-    /// @notice Revokes the caller's consent for (institution, study); later accesses are denied.
+    /// @notice Revokes the caller's consent for (institution, study); later accesses are denied. Reverts
+    ///         NoSuchConsent when that consent was never granted.
     /// @param institution the recipient institution
     /// @param study a root of the study or ALL_STUDIES, as granted
     function revokeConsent(address institution, bytes32 study) external onlyRole(PATIENT_ROLE) {
@@ -749,6 +751,7 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
             if (r.version != 1) study = r.study;
         }
         Consent storage c = _consents[patient][institution][study];
+        if (c.grantedAt == 0) revert NoSuchConsent(patient, institution, study);
         c.revoked = true;
         emit ConsentRevoked(patient, institution, study, bySig);
     }
