@@ -24,6 +24,22 @@ export function frameLength(l: PixelLayout): number {
   return (l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated) / 8;
 }
 
+/**
+ * Bytes of one stored native frame. YBR_FULL_422 without compression stores two luminance samples
+ * and one pair of chrominance samples per two pixels (PS3.3 C.7.6.3.1.2): two samples per pixel.
+ * Its canonical form is the samples as stored (no upsampling).
+ */
+export function nativeFrameLength(l: PixelLayout, photometric: string): number {
+  if (photometric.trim() === 'YBR_FULL_422' && l.samplesPerPixel === 3) return (l.rows * l.columns * 2 * l.bitsAllocated) / 8;
+  return frameLength(l);
+}
+
+/** Bytes of all stored native frames (Bits Allocated 1: the packed bits, rounded up to a byte). */
+export function nativeLength(l: PixelLayout, photometric: string): number {
+  if (l.bitsAllocated === 1) return canonicalLength(l);
+  return nativeFrameLength(l, photometric) * l.numberOfFrames;
+}
+
 /** Bytes of all canonical frames together. */
 export function canonicalLength(l: PixelLayout): number {
   return Math.ceil((l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated * l.numberOfFrames) / 8);

@@ -9,6 +9,7 @@ import {
   FINGERPRINT_SPEC_VERSION,
   FINGERPRINT_TRANSFER_SYNTAXES,
   isLayoutSupported,
+  nativeLength,
   leafHash,
   leafValue,
   SHA256_EMPTY,
@@ -74,12 +75,13 @@ export async function pixelDigest(ds: DataSet, tsUid: string, mutable: boolean):
   const bad = isLayoutSupported(l);
   if (bad) throw new AppError(ErrorCode.Malformed, `The pixel data cannot be fingerprinted: ${bad}.`);
   if (info.pixelMode === 'native') {
-    const total = Math.ceil((l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated * l.numberOfFrames) / 8);
+    const pi = ds.string('x00280004') ?? '';
+    const total = nativeLength(l, pi);
     if (el.length < total) {
       throw new AppError(ErrorCode.Malformed, `Pixel Data holds ${el.length} bytes but the header describes ${total} (${l.numberOfFrames} frame(s) of ${l.rows}×${l.columns}×${l.samplesPerPixel} at ${l.bitsAllocated} bits).`);
     }
     const raw = ds.byteArray.subarray(el.dataOffset, el.dataOffset + total) as Uint8Array;
-    const canon = normaliseNative(raw, l, { bigEndian: info.bigEndian, vr: el.vr, canonicalSamples: true, inPlace: mutable });
+    const canon = normaliseNative(raw, l, { bigEndian: info.bigEndian, vr: el.vr, canonicalSamples: true, inPlace: mutable, photometric: pi });
     return { pixel: sha256(canon), mode: 'native', frames: l.numberOfFrames };
   }
   const decoded = await decodeFrames(ds, { transferSyntaxUid: tsUid, canonicalSamples: true });

@@ -13,6 +13,8 @@ import {
   FINGERPRINT_TRANSFER_SYNTAXES,
   interleave,
   isLayoutSupported,
+  nativeFrameLength,
+  nativeLength,
   swapInPlace,
   type PixelLayout,
 } from '../../../core/fingerprint';
@@ -79,7 +81,11 @@ export function encapsulatedFrame(ds: DataSet, el: Element, frame: number, frame
 }
 
 /** Normalises native (uncompressed) pixel bytes to the canonical form, in place when `inPlace`. */
-export function normaliseNative(px: Uint8Array, l: PixelLayout, opts: { bigEndian: boolean; vr?: string; canonicalSamples: boolean; inPlace: boolean }): Uint8Array {
+export function normaliseNative(
+  px: Uint8Array,
+  l: PixelLayout,
+  opts: { bigEndian: boolean; vr?: string; canonicalSamples: boolean; inPlace: boolean; photometric?: string },
+): Uint8Array {
   let b = opts.inPlace ? px : new Uint8Array(px); // a copy (Buffer#slice would be a view)
   if (opts.bigEndian) {
     const w = l.bitsAllocated > 8 ? l.bitsAllocated / 8 : opts.vr === 'OW' && l.bitsAllocated === 8 ? 2 : 1;
@@ -89,7 +95,7 @@ export function normaliseNative(px: Uint8Array, l: PixelLayout, opts: { bigEndia
     clearTrailingBits(b, l);
     return b;
   }
-  if (l.samplesPerPixel > 1 && l.planarConfiguration === 1) b = interleave(b, l);
+  if (l.samplesPerPixel > 1 && l.planarConfiguration === 1 && opts.photometric?.trim() !== 'YBR_FULL_422') b = interleave(b, l);
   if (opts.canonicalSamples) canonicaliseSamples(b, l);
   return b;
 }
@@ -182,12 +188,13 @@ export async function decodeFrames(input: DataSet | Uint8Array, opts: DecodeOpti
   const base = { ...l, transferSyntaxUid: tsUid, photometricInterpretation: decodedPhotometric(ds, tsUid, l), lossy: info.pixelMode === 'fragments' };
 
   if (!info.encapsulated) {
-    const total = Math.ceil((l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated * l.numberOfFrames) / 8);
+    const pi = ds.string('x00280004') ?? '';
+    const total = nativeLength(l, pi);
     if (el.length < total) throw malformed(`Pixel Data holds ${el.length} bytes but the header describes ${total}`);
     const raw = ds.byteArray.subarray(el.dataOffset, el.dataOffset + total) as Uint8Array;
-    const all = normaliseNative(raw, l, { bigEndian: info.bigEndian, vr: el.vr, canonicalSamples: canonical, inPlace: false });
+    const all = normaliseNative(raw, l, { bigEndian: info.bigEndian, vr: el.vr, canonicalSamples: canonical, inPlace: false, photometric: pi });
     if (l.bitsAllocated === 1) return { ...base, frames: [all], source: 'native' };
-    const fl = (l.rows * l.columns * l.samplesPerPixel * l.bitsAllocated) / 8;
+    const fl = nativeFrameLength(l, pi);
     return { ...base, frames: wanted.map((f) => all.subarray(f * fl, (f + 1) * fl)), source: 'native' };
   }
   if (l.bitsAllocated === 1) throw malformed('compressed 1-bit pixel data is not valid DICOM');
