@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { AbiCoder, concat, keccak256 } from 'ethers';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildStudyTree, LEAF_ENCODING, leafHash, leafValue, toBytes32, verifyLeafProof, type LeafValue } from '../../../src/core/fingerprint';
+
+const h = (s: string) => createHash('sha256').update(s).digest('hex');
+const inst = (i: number): LeafValue => leafValue(h(`pixel${i}`), h(`meta${i}`), h(`1.2.3.${i}`));
+
+describe('per-study Merkle tree (spec §5)', () => {
+  it('the leaf is keccak256(bytes.concat(keccak256(abi.encode(pixel, meta, uidHash)))) — what verifyInstance recomputes on chain', () => {
+    const v = inst(1);
+    const inner = keccak256(AbiCoder.defaultAbiCoder().encode([...LEAF_ENCODING], v));
+    expect(leafHash(v)).toBe(keccak256(concat([inner])));
+  });
+
+  it('every proof verifies (StandardMerkleTree.verify) and the root does not depend on the order of the files', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.integer(), (n, seed) => {
+        const values = Array.from({ length: n }, (_, i) => inst(i));
+        const shuffled = [...values].sort((a, b) => ((a[0].charCodeAt(5 + (seed & 7)) ^ seed) & 1) - ((b[0].charCodeAt(5 + (seed & 7)) ^ seed) & 1));
+        const t1 = buildStudyTree(values);
+        const t2 = buildStudyTree(shuffled);
+        expect(t2.root).toBe(t1.root);
+        expect(t1.leafCount).toBe(n);
+        for (const l of t1.leaves) {
+          expect(StandardMerkleTree.verify(t1.root, [...LEAF_ENCODING], l.value, l.proof)).toBe(true);
+          expect(verifyLeafProof(t1.root, l.value, l.proof)).toBe(true);
+          expect(l.leaf).toBe(leafHash(l.value));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a proof fails for an altered pixel, meta or UID hash, and against another root', () => {
+    const t = buildStudyTree([inst(1), inst(2), inst(3)]);
+    const l = t.leaves[1]!;
+    const flip = (x: `0x${string}`) => toBytes32(x.slice(2, 65) + (x.endsWith('0') ? '1' : '0'));
+    expect(verifyLeafProof(t.root, [flip(l.value[0]), l.value[1], l.value[2]], l.proof)).toBe(false);
+    expect(verifyLeafProof(t.root, [l.value[0], flip(l.value[1]), l.value[2]], l.proof)).toBe(false);
+    expect(verifyLeafProof(t.root, [l.value[0], l.value[1], flip(l.value[2])], l.proof)).toBe(false);
+    expect(verifyLeafProof(buildStudyTree([inst(1), inst(2), inst(4)]).root, l.value, l.proof)).toBe(false);
+  });
+
+  it('the same instance read twice is one leaf; the tree can be reloaded from its dump', () => {
+    const t = buildStudyTree([inst(1), inst(2), inst(1)]);
+    expect(t.leafCount).toBe(2);
+    expect(StandardMerkleTree.load(t.dump).root).toBe(t.root);
+    expect(() => buildStudyTree([])).toThrow(/at least one/);
+  });
+
+  it('rejects digests that are not 32-byte lowercase hex', () => {
+    expect(() => toBytes32('ABC')).toThrow();
+    expect(() => toBytes32('0x' + 'A'.repeat(64))).toThrow();
+    expect(toBytes32('a'.repeat(64))).toBe('0x' + 'a'.repeat(64));
+  });
+});
