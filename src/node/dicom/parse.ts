@@ -251,6 +251,16 @@ export interface ParseBytesOptions {
 export class NeedMoreBytes extends Error {}
 
 export function parseDicomBytes(bytes: Uint8Array, opts: ParseBytesOptions = {}): ParsedDicom {
+  try {
+    return parseDicomBytesUnguarded(bytes, opts);
+  } catch (err) {
+    if (err instanceof DicomFileError || err instanceof NeedMoreBytes) throw err;
+    // Anything dicom-parser throws while reading values of a damaged file.
+    throw classifyParseFailure(err, undefined, bytes.length < (opts.fileSize ?? bytes.length), true, opts.fileSize ?? bytes.length);
+  }
+}
+
+function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): ParsedDicom {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const fileSize = opts.fileSize ?? bytes.length;
   const partial = bytes.length < fileSize;
@@ -288,6 +298,11 @@ export function parseDicomBytes(bytes: Uint8Array, opts: ParseBytesOptions = {})
       throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `The file meta information header cannot be read (${msg}).`);
     }
     const start = meta.position;
+    const groupLength = meta.elements.x00020000 ? meta.uint32('x00020000') : undefined;
+    if (groupLength !== undefined && 144 + groupLength > bytes.length) {
+      if (partial) throw new NeedMoreBytes();
+      throw new DicomFileError('TRUNCATED', ErrorCode.Truncated, 'The file ends inside its file meta information header (truncated).', 'Copy the file again from its source; the copy is incomplete.');
+    }
     tsUid = meta.elements.x00020010 ? (meta.string('x00020010') ?? '').replace(/\0/g, '').trim() : '';
     let bodyTs = tsUid;
     if (!tsUid) {
@@ -375,6 +390,9 @@ export function parseDicomBytes(bytes: Uint8Array, opts: ParseBytesOptions = {})
   const headerOnly = Boolean(opts.headerOnly && px);
   if (px && !px.hadUndefinedLength && px.length !== 0xffffffff) {
     const limit = tsUid === DEFLATED ? limitBytes : fileSize;
+    if (px.length >= 0x7fffffff || px.length > 2 * limit + 1024) {
+      throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `Pixel Data (7FE0,0010) declares an impossible length of ${px.length} bytes in a ${limit}-byte file.`);
+    }
     if (px.dataOffset + px.length > limit) {
       throw new DicomFileError(
         'TRUNCATED',
