@@ -82,7 +82,21 @@ export function decodeJpegBaseline(data: Uint8Array): Promise<CodecOutput> {
 /** JPEG lossless (processes 14 / 14 SV1). `bytesPerSample` from Bits Allocated. */
 export function decodeJpegLossless(data: Uint8Array, bytesPerSample: number): CodecOutput {
   const dec = new JpegLosslessDecoder();
-  const copy = new Uint8Array(data); // a real copy (Buffer#slice would be a view)
+  // jpeg-lossless-decoder-js 2.1.2 loses the last sample when the final Huffman code ends right
+  // before the EOI marker (it stops at the marker while filling its bit buffer). Two zero bytes
+  // of entropy-coded padding before EOI are never decoded (decoding stops at the last pixel) and
+  // avoid it. Measured on dcmcjpeg +el output of a 512×512 signed CT slice.
+  let end = data.length;
+  while (end >= 2 && !(data[end - 2] === 0xff && data[end - 1] === 0xd9)) end--;
+  let copy: Uint8Array;
+  if (end >= 2) {
+    copy = new Uint8Array(end + 2);
+    copy.set(data.subarray(0, end - 2));
+    copy[end] = 0xff;
+    copy[end + 1] = 0xd9;
+  } else {
+    copy = new Uint8Array(data); // a real copy (Buffer#slice would be a view)
+  }
   const out = dec.decode(copy.buffer, 0, copy.length, bytesPerSample) as ArrayBufferView | ArrayBuffer;
   const bytes = out instanceof ArrayBuffer ? new Uint8Array(out) : new Uint8Array(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
   const d = dec as unknown as { xDim: number; yDim: number; precision?: number; numComp: number };
