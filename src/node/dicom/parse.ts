@@ -215,12 +215,20 @@ function isOutOfBytes(msg: string): boolean {
   return /past end of buffer|buffer overr(un|ead)|eof encountered|cannot be greater than or equal|position cannot be less|unexpected end|invalid value for parameter 'maxP/i.test(msg);
 }
 
+/**
+ * A declared length no real file has: 1 GiB or more and beyond the file's end. (Anything smaller
+ * that runs past the end is a truncated file: a cut-short image declares far more than remains.)
+ */
+function impossibleLength(length: number, fileSize: number): boolean {
+  return length >= 0x40000000 && length > fileSize;
+}
+
 function classifyParseFailure(err: unknown, partialSet: DataSet | undefined, partial: boolean, part10: boolean, fileSize: number): Error {
   if (err instanceof DicomFileError) return err;
   const msg = messageOf(err);
   if (isOutOfBytes(msg)) {
     if (partial) return new NeedMoreBytes();
-    const impossible = partialSet && Object.values(partialSet.elements).find((el) => !el.hadUndefinedLength && el.length !== 0xffffffff && (el.length >= 0x7fffffff || el.length > 2 * fileSize + 1024));
+    const impossible = partialSet && Object.values(partialSet.elements).find((el) => !el.hadUndefinedLength && el.length !== 0xffffffff && impossibleLength(el.length, fileSize));
     if (impossible) {
       return new DicomFileError('MALFORMED', ErrorCode.Malformed, `Element ${tagLabel(impossible.tag)} declares an impossible length of ${impossible.length} bytes in a ${fileSize}-byte file.`);
     }
@@ -368,11 +376,18 @@ function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): P
     const el = over.element;
     const deflated = tsUid === DEFLATED;
     const fileLimit = deflated ? limitBytes : fileSize;
-    if (el.length > 2 * fileLimit + 1024 || el.length >= 0x7fffffff) {
+    if (impossibleLength(el.length, fileLimit)) {
       throw new DicomFileError(
         'MALFORMED',
         ErrorCode.Malformed,
         `Element ${tagLabel(el.tag)} declares an impossible length of ${el.length} bytes in a ${fileLimit}-byte file.`,
+      );
+    }
+    if (el.length % 2 === 1) {
+      throw new DicomFileError(
+        'MALFORMED',
+        ErrorCode.Malformed,
+        `Element ${tagLabel(el.tag)} declares an odd length (${el.length} bytes) that runs past the end of the file; DICOM values always have even lengths, so the data set is malformed.`,
       );
     }
     throw new DicomFileError(
@@ -390,7 +405,7 @@ function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): P
   const headerOnly = Boolean(opts.headerOnly && px);
   if (px && !px.hadUndefinedLength && px.length !== 0xffffffff) {
     const limit = tsUid === DEFLATED ? limitBytes : fileSize;
-    if (px.length >= 0x7fffffff || px.length > 2 * limit + 1024) {
+    if (impossibleLength(px.length, limit)) {
       throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `Pixel Data (7FE0,0010) declares an impossible length of ${px.length} bytes in a ${limit}-byte file.`);
     }
     if (px.dataOffset + px.length > limit) {

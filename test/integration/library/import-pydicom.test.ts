@@ -5,7 +5,7 @@
  * reason; everything else must be indexed, and what we index must agree with what pydicom reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { PNG } from 'pngjs';
@@ -182,7 +182,7 @@ print(json.dumps(dict(name=str(d.PatientName), pid=d.PatientID, date=d.StudyDate
     );
     const inst = await dispatch(table, 'library.instances', { seriesId: (s.db.prepare('SELECT series_ref FROM instances WHERE id = ?').get(id) as { series_ref: number }).series_ref }, sender);
     expect(inst.ok).toBe(true);
-    const v = (inst as { value: { series: { seriesInstanceUid: string; modality: string }; instances: Array<Record<string, any>> } }).value;
+    const v = (inst as { value: { series: { seriesInstanceUid: string; modality: string }; instances: Array<{ id: number; rows: number; columns: number; number: number; geometry: Record<string, unknown>; rescaleSlope: number; rescaleIntercept: number; transferSyntaxUid: string; url: string }> } }).value;
     const i = v.instances.find((x) => x.id === id)!;
     expect(v.series.seriesInstanceUid).toBe(peer.series);
     expect(v.series.modality).toBe(peer.modality);
