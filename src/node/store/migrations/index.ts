@@ -4,6 +4,7 @@ import { m002Library } from './002-library';
 import { m003Fingerprints } from './003-fingerprints';
 import { m004Measurements } from './004-measurements';
 import { m006IdentitiesOutbox } from './006-identities-outbox';
+import { m007Audit } from './007-audit';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
@@ -16,4 +17,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m006IdentitiesOutbox];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m006IdentitiesOutbox, m007Audit];
