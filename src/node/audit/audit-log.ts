@@ -184,11 +184,15 @@ export class AuditLog {
   list(filter: AuditFilter = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.action) (where.push('action = ?'), args.push(filter.action));
-    if (filter.actor) (where.push('actor = ?'), args.push(filter.actor));
-    if (filter.study) (where.push('study = ?'), args.push(filter.study));
-    if (filter.from) (where.push('at >= ?'), args.push(filter.from));
-    if (filter.to) (where.push('at < ?'), args.push(filter.to));
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (filter.action) add('action = ?', filter.action);
+    if (filter.actor) add('actor = ?', filter.actor);
+    if (filter.study) add('study = ?', filter.study);
+    if (filter.from) add('at >= ?', filter.from);
+    if (filter.to) add('at < ?', filter.to);
     const order = filter.order === 'desc' ? 'DESC' : 'ASC';
     const limit = Math.max(0, Math.min(filter.limit ?? 10_000, 100_000));
     const offset = Math.max(0, filter.offset ?? 0);
