@@ -25,6 +25,7 @@ describe('identity API through the handler table (real SQLite, real keystores)',
       const call = async (ch: string, req: unknown) => {
         const r = await dispatch(table, ch, req, sender, s.log);
         responses.push(r);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- responses are checked field by field below
         return r as { ok: boolean; value?: any; error?: { code: string; message: string; hint?: string } };
       };
       const imported = new Wallet(Wallet.createRandom().privateKey);

@@ -24,6 +24,9 @@ export class LedgerProvider {
       this.provider = new JsonRpcProvider(st.rpcUrl, Network.from(st.chainId), {
         staticNetwork: Network.from(st.chainId),
         pollingInterval: 250,
+        // ethers caches identical requests for 250 ms by default, so two writes in a row would
+        // get the same nonce ("nonce has already been used"): no cache.
+        cacheTimeout: -1,
       });
     }
     return this.provider;

@@ -141,6 +141,14 @@ const errText = (err: unknown) => {
   return (e?.shortMessage ?? e?.message ?? String(err)).slice(0, 500);
 };
 
+/** Connection-level failures (node down or restarting) as opposed to the node refusing the write. */
+function isTransportError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; error?: { code?: string } };
+  const code = e?.code ?? '';
+  if (['NETWORK_ERROR', 'TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(code)) return true;
+  return /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|EPIPE/.test(e?.message ?? '');
+}
+
 export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
   private readonly handlers = new Map<string, OutboxHandler<never>>();
   private readonly opts: Required<OutboxOptions>;
@@ -258,7 +266,10 @@ export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
   }
 
   /** Processes every due item once. Concurrent calls share one pass. */
-  runOnce(): Promise<PassResult> {
+  async runOnce(): Promise<PassResult> {
+    // A pass already running may have read the queue before the latest enqueue: wait for it,
+    // then run a fresh one (or join the one another caller started meanwhile).
+    if (this.running) await this.running.catch(() => undefined);
     if (this.running) return this.running;
     this.running = this.pass().finally(() => {
       this.running = null;
@@ -407,7 +418,8 @@ export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
     try {
       txHash = await handler.send(item, signer);
     } catch (err) {
-      if (!this.deps.connected()) throw err;
+      // The ledger went away mid-send: not the item's fault, no attempt counted.
+      if (!this.deps.connected() || isTransportError(err)) throw err;
       return this.failOrRetry(item, err);
     }
     const t = iso();
