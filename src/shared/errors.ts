@@ -22,6 +22,8 @@ export const ErrorCode = {
   Locked: 'LOCKED',
   Unavailable: 'UNAVAILABLE',
   Internal: 'INTERNAL',
+  WrongKey: 'WRONG_KEY', // a share package opened with a key it was not encrypted for
+  Tampered: 'TAMPERED', // authenticated data (share package manifest / ciphertext) does not verify
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
