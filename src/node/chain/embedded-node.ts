@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonRpcProvider, Wallet, getAddress, type Signer } from 'ethers';
 import type { Logger } from '../log';
 import { jsonRpc } from '../net';
 import { startAnvil, type AnvilNode } from './anvil';
@@ -29,6 +30,17 @@ import { startAnvil, type AnvilNode } from './anvil';
 export const STATE_FILE = 'state.json';
 export const LAST_GOOD_FILE = 'state.last-good.json';
 export const NODE_FILE = 'node.json';
+export const CONTRACTS_FILE = 'contracts.json';
+
+/** anvil's first dev account (a public test key, funded on every anvil chain; never used on a real network). */
+const ANVIL_DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+interface DeployRecord {
+  address: string;
+  chainId: number;
+  block: number;
+  deployedAt: string;
+}
 
 export type RecoveryAction = 'none' | 'restored-last-good' | 'started-fresh' | 'new-chain';
 
@@ -400,6 +412,47 @@ export class EmbeddedNode {
         // mid-write or not written yet
       }
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Deploys a contract once per chain and records it in `contracts.json` next to the state file
+   * ({ name: { address, chainId, block, deployedAt } }). On every start call it again: if
+   * the recorded address has code it returns it (`deployed: false`); if not (first start, or the
+   * chain had to start fresh) it deploys with anvil's first dev account — so on a fresh chain the
+   * address is the same every time (deployer nonce 0) — waits until the state file holds the
+   * deployment block (a crash right after cannot lose it), and records it.
+   * `deploy` gets a funded signer and returns the deployed contract's address.
+   */
+  async deployOnFirstStart(
+    name: string,
+    deploy: (signer: Signer) => Promise<string>,
+  ): Promise<{ address: string; deployed: boolean; block: number | null }> {
+    const file = join(this.opts.chainDir, CONTRACTS_FILE);
+    let book: Record<string, DeployRecord> = {};
+    try {
+      book = JSON.parse(readFileSync(file, 'utf8')) as Record<string, DeployRecord>;
+    } catch {
+      // none yet
+    }
+    const provider = new JsonRpcProvider(this.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    try {
+      const chainId = Number((await provider.getNetwork()).chainId);
+      const rec = book[name];
+      if (rec && rec.chainId === chainId && (await provider.getCode(rec.address)) !== '0x') {
+        return { address: rec.address, deployed: false, block: rec.block };
+      }
+      const signer = new Wallet(ANVIL_DEV_KEY, provider);
+      const address = getAddress(await deploy(signer));
+      if ((await provider.getCode(address)) === '0x') throw new Error(`deploying ${name} left no code at ${address}`);
+      const block = await provider.getBlockNumber();
+      await this.waitForDump(Math.max(3000, (this.opts.stateInterval ?? 1) * 3000));
+      book[name] = { address, chainId, block, deployedAt: new Date().toISOString() };
+      await writeFileAtomic(file, JSON.stringify(book, null, 2));
+      this.opts.log?.info(`embedded ledger: ${rec ? 're-deployed' : 'deployed'} ${name}`, { address, block, chainId });
+      return { address, deployed: true, block };
+    } finally {
+      provider.destroy();
     }
   }
 
