@@ -156,14 +156,14 @@ export function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: P
     <aside className="panel" aria-label="Studies">
       <header className="panel__header">
         <h2>Studies</h2>
-        {studies && studies.length > 0 && (
-          <span className="panel__counts" data-testid="browser-counts">
+      </header>
+      {studies && studies.length > 0 && (
+          <div className="panel__counts" data-testid="browser-counts">
             {plural(counts.patients, 'patient')} · {plural(counts.studies, 'study')} · {plural(counts.series, 'series')} ·{' '}
             {plural(counts.images, 'image')}
             {total > counts.studies ? ` (of ${total})` : ''}
-          </span>
-        )}
-      </header>
+          </div>
+      )}
       <ImportPanel dropped={dropped} onImported={onImported} />
       <div className="panel__search">
         <input

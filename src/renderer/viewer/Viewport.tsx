@@ -10,10 +10,11 @@ import {
   type CsViewport,
   type DicomDataSet,
 } from './cornerstone';
-import { addTools } from './tools';
+import { addTools, reapplyTools } from './tools';
 import { removeAnnotation, restore, snapshot, views, type SavedMeasurement } from './measurements';
 import { stackOf, type SeriesView, type StackItem, type ViewportApi, type ViewportStatus } from './types';
 import { edgeMarkers } from '../../shared/viewer/orientation';
+import { setShown } from './diagnostics';
 import { loadMeasurements, saveMeasurements } from '../library';
 
 export const SERIES_MIME = 'application/x-medimg-series';
@@ -49,6 +50,8 @@ interface ViewInfo {
   hflip: boolean;
   vflip: boolean;
   invert: boolean;
+  tx: number;
+  ty: number;
 }
 
 type LoadState = { kind: 'empty' } | { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string; hint: string };
@@ -60,6 +63,21 @@ function fmtDate(d: string | undefined): string {
 }
 function personName(s: string | undefined): string {
   return (s ?? '').split('=')[0]!.replace(/\^+/g, ' ').trim();
+}
+const DECODERS = new Map<string, TextDecoder>();
+function decoderFor(charset: string): TextDecoder {
+  const cs = charset.split('\\').pop()!.trim().toUpperCase();
+  const label = cs === 'ISO_IR 192' ? 'utf-8' : cs === 'ISO_IR 100' || cs === '' ? 'windows-1252' : cs === 'ISO_IR 101' ? 'iso-8859-2' : cs === 'ISO_IR 144' ? 'iso-8859-5' : cs === 'ISO_IR 126' ? 'iso-8859-7' : cs === 'GB18030' ? 'gb18030' : 'windows-1252';
+  let d = DECODERS.get(label);
+  if (!d) DECODERS.set(label, (d = new TextDecoder(label)));
+  return d;
+}
+/** A text element decoded with the data set's Specific Character Set (dicom-parser reads bytes as Latin-1). */
+function text(ds: DicomDataSet | undefined, tag: string): string | undefined {
+  const el = ds?.elements[tag];
+  if (!ds || !el || el.length <= 0) return undefined;
+  const bytes = ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
+  return decoderFor(ds.string('x00080005') ?? '').decode(bytes).replace(/[\0 ]+$/, '').trim();
 }
 function numbers(ds: DicomDataSet | undefined, tag: string): number[] {
   const s = ds?.string(tag);
@@ -73,11 +91,11 @@ function overlayFor(ds: DicomDataSet | undefined, view: ViewInfo | null): Overla
   const position = loc ? `Loc ${Number(loc).toFixed(1)} mm` : ipp.length === 3 ? `Pos ${ipp.map((n) => n.toFixed(1)).join(', ')}` : '';
   const t = ds.string('x00180050');
   return {
-    patient: personName(ds.string('x00100010')) || 'Unnamed patient',
+    patient: personName(text(ds, 'x00100010')) || 'Unnamed patient',
     patientId: ds.string('x00100020') ?? '',
-    study: ds.string('x00081030') ?? '',
+    study: text(ds, 'x00081030') ?? '',
     studyDate: fmtDate(ds.string('x00080020')),
-    series: [ds.string('x00200011') ? `Se ${ds.string('x00200011')}` : '', ds.string('x0008103e') ?? ''].filter(Boolean).join(' · '),
+    series: [ds.string('x00200011') ? `Se ${ds.string('x00200011')}` : '', text(ds, 'x0008103e') ?? ''].filter(Boolean).join(' · '),
     modality: ds.string('x00080060') ?? '',
     position,
     thickness: t ? `Thk ${Number(t).toFixed(1)} mm` : '',
@@ -113,7 +131,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
       const vp = cornerstone.getViewport(el) as CsViewport | undefined;
       if (!vp) return;
       viewportRef.current = vp;
-      setView({ wc: vp.voi.windowCenter, ww: vp.voi.windowWidth, scale: vp.scale, rotation: vp.rotation, hflip: vp.hflip, vflip: vp.vflip, invert: vp.invert });
+      setView(toInfo(vp));
     } catch {
       /* not enabled yet */
     }
@@ -201,6 +219,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
         cornerstone.displayImage(el, image, vp);
         if (initial) cornerstone.fitToWindow(el);
         imageRef.current = image;
+        setShown(index, image);
         setState({ kind: 'ready' });
         readView();
         setOverlay(overlayFor(dataSetOf(item.imageId), viewportRef.current ? toInfo(viewportRef.current) : null));
@@ -209,6 +228,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
         if (seq !== seqRef.current) return;
         const err = describeLoadError(e);
         imageRef.current = null;
+        setShown(index, null);
         setOverlay(null);
         try {
           // Clear the canvas so a stale image is never shown under the error.
@@ -220,7 +240,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
         setState({ kind: 'error', message: err.message, hint: err.hint });
       }
     },
-    [ensureMeasurements, readView],
+    [ensureMeasurements, readView, index],
   );
 
   // Enable the element once.
@@ -230,6 +250,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
     initCornerstone();
     addTools();
     cornerstone.enable(el);
+    reapplyTools();
     const onRendered = () => readView();
     const onMeasure = (ev: Event) => {
       const item = stackRef.current[posRef.current];
@@ -472,6 +493,8 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
       data-ww={view ? Math.round(view.ww * 100) / 100 : ''}
       data-scale={view ? view.scale.toFixed(4) : ''}
       data-rotation={view?.rotation ?? ''}
+      data-tx={view ? view.tx.toFixed(1) : ''}
+      data-ty={view ? view.ty.toFixed(1) : ''}
       data-hflip={view?.hflip ? 'true' : 'false'}
       data-vflip={view?.vflip ? 'true' : 'false'}
       data-invert={view?.invert ? 'true' : 'false'}
@@ -574,7 +597,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
 }
 
 function toInfo(vp: CsViewport): ViewInfo {
-  return { wc: vp.voi.windowCenter, ww: vp.voi.windowWidth, scale: vp.scale, rotation: vp.rotation, hflip: vp.hflip, vflip: vp.vflip, invert: vp.invert };
+  return { wc: vp.voi.windowCenter, ww: vp.voi.windowWidth, scale: vp.scale, rotation: vp.rotation, hflip: vp.hflip, vflip: vp.vflip, invert: vp.invert, tx: vp.translation.x, ty: vp.translation.y };
 }
 
 function isCached(imageId: string): boolean {

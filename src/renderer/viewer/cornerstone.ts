@@ -63,7 +63,7 @@ export function initCornerstone(): void {
   } catch (e) {
     console.warn('decode workers did not start', e);
   }
-  cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: false });
+  cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: true });
   cornerstoneTools.toolStyle.setToolWidth(1.5);
   cornerstoneTools.toolColors.setToolColor('#f2c14e');
   cornerstoneTools.toolColors.setActiveColor('#7fe3ff');

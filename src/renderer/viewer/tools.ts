@@ -17,13 +17,23 @@ export function addTools(): void {
   setPrimaryTool('Wwwc');
 }
 
-/** Mouse masks: left = 1, right = 2, middle = 4. Right always zooms and middle always pans. */
+let current: ToolName = 'Wwwc';
+
+/** Re-applies the current tool bindings (after a new element was enabled). */
+export function reapplyTools(): void {
+  setPrimaryTool(current);
+}
+
+/**
+ * Mouse bindings (cornerstone-tools `buttons` values: left 1, right 2, middle 4): right always
+ * zooms, middle always pans, left runs the chosen tool. Annotation tools that are not chosen stay
+ * passive so their handles can still be moved.
+ */
 export function setPrimaryTool(primary: ToolName): void {
-  const maskOf = (t: ToolName) => (t === primary ? 1 : 0) | (t === 'Zoom' ? 2 : 0) | (t === 'Pan' ? 4 : 0);
-  const order = [...ALL.filter((t) => t !== primary), primary];
-  for (const t of order) {
-    const mask = maskOf(t);
-    if (mask) cornerstoneTools.setToolActive(t, { mouseButtonMask: mask });
-    else cornerstoneTools.setToolPassive(t);
-  }
+  current = primary;
+  cornerstoneTools.setToolActive('Zoom', { mouseButtonMask: 2 });
+  cornerstoneTools.setToolActive('Pan', { mouseButtonMask: 4 });
+  if (primary !== 'Wwwc') cornerstoneTools.setToolPassive('Wwwc');
+  for (const t of ANNOTATION_TOOLS) if (t !== primary) cornerstoneTools.setToolPassive(t);
+  cornerstoneTools.setToolActive(primary, { mouseButtonMask: 1 });
 }

@@ -1,0 +1,53 @@
+/**
+ * Read-only diagnostics for tests and benchmarks: the pixel statistics of the image each
+ * viewport shows, straight from cornerstone's image.getPixelData(). No patient data, no writes.
+ */
+import type { CsImage } from './cornerstone';
+
+const shown = new Map<number, CsImage>();
+
+export interface PixelStats {
+  rows: number;
+  columns: number;
+  color: boolean;
+  min: number;
+  max: number;
+  mean: number;
+  count: number;
+  slope: number;
+  intercept: number;
+}
+
+function stats(index: number): PixelStats | null {
+  const image = shown.get(index);
+  if (!image) return null;
+  const px = image.getPixelData();
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  let count = 0;
+  // Colour images come as RGBA: skip the alpha channel.
+  const step = image.color ? 4 : 1;
+  for (let i = 0; i < px.length; i++) {
+    if (step === 4 && i % 4 === 3) continue;
+    const v = px[i]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    sum += v;
+    count++;
+  }
+  return { rows: image.rows, columns: image.columns, color: image.color, min, max, mean: count ? sum / count : 0, count, slope: image.slope, intercept: image.intercept };
+}
+
+export function setShown(index: number, image: CsImage | null): void {
+  if (image) shown.set(index, image);
+  else shown.delete(index);
+}
+
+declare global {
+  interface Window {
+    medimgDiagnostics?: { pixelStats(index: number): PixelStats | null };
+  }
+}
+
+if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats });

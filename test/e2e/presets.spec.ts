@@ -1,0 +1,67 @@
+import { test, expect } from './rig';
+import { importPaths, num, openSeries, pixelStats, sampleSeries } from './support/viewer';
+import { CT_PRESETS } from '../../src/shared/viewer/presets';
+
+test('CT window presets apply the standard centre/width (brain and bone not swapped)', async ({ app }) => {
+  const { page } = app;
+  const ct = await sampleSeries(2, 'ct', 31);
+  try {
+    await importPaths(page, [ct.dir]);
+    const vp = await openSeries(page);
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    // The standard values themselves (Radiopaedia, see docs/viewer.md).
+    const table = Object.fromEntries(CT_PRESETS.map((p) => [p.id, [p.center, p.width]]));
+    expect(table).toEqual({
+      brain: [40, 80],
+      subdural: [75, 215],
+      stroke: [40, 40],
+      lung: [-600, 1500],
+      mediastinum: [50, 350],
+      abdomen: [40, 400],
+      liver: [60, 160],
+      bone: [400, 1800],
+    });
+    // By key…
+    for (const p of CT_PRESETS) {
+      await page.keyboard.press(p.key);
+      await expect(vp).toHaveAttribute('data-wc', String(p.center));
+      await expect(vp).toHaveAttribute('data-ww', String(p.width));
+      await expect(vp.getByTestId('overlay-wl')).toContainText(`W ${p.width} L ${p.center}`);
+      if (p.id === 'lung' || p.id === 'bone' || p.id === 'brain') await app.screenshot(`presets-${p.id}`);
+    }
+    // …and from the toolbar menu.
+    await page.getByLabel('Window preset').selectOption('brain');
+    expect([await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([40, 80]);
+    await page.getByLabel('Window preset').selectOption('bone');
+    expect([await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([400, 1800]);
+
+    // The window works in HU: the image has a rescale, and the rendered grey of a pixel follows
+    // (HU - (C - W/2)) / W under the brain window.
+    const stats = await pixelStats(page);
+    expect(stats?.slope).toBe(1);
+    expect(stats?.intercept).toBe(-1024);
+    await page.keyboard.press('1');
+    await page.waitForTimeout(150); // cornerstone draws on the next animation frame
+    const grey = await page.evaluate(() => {
+      const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
+      const ctx = canvas.getContext('2d')!;
+      const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i]!;
+      return sum / (d.length / 4);
+    });
+    await page.keyboard.press('8');
+    await page.waitForTimeout(150);
+    const greyBone = await page.evaluate(() => {
+      const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
+      const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i]!;
+      return sum / (d.length / 4);
+    });
+    // Soft tissue (~40 HU) is mid-grey or brighter under the brain window and dark under the bone window.
+    expect(grey).toBeGreaterThan(greyBone);
+  } finally {
+    ct.cleanup();
+  }
+});

@@ -1,0 +1,57 @@
+import { test, expect } from './rig';
+import { importPaths, openSeries, sampleSeries } from './support/viewer';
+
+test('stack scroll by wheel, keys and the scrollbar, with slice n/N and position in the overlay', async ({ app }) => {
+  const { page } = app;
+  const ct = await sampleSeries(30, 'ct', 51);
+  try {
+    await importPaths(page, [ct.dir]);
+    const vp = await openSeries(page);
+    await expect(vp).toHaveAttribute('data-count', '30');
+    await expect(vp.getByTestId('overlay-slice')).toContainText('Im 1/30');
+    const loc0 = await vp.getByTestId('overlay-slice').textContent();
+
+    // Wheel: one image per notch.
+    const b = (await vp.boundingBox())!;
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    for (let i = 0; i < 3; i++) await page.mouse.wheel(0, 100);
+    await expect(vp).toHaveAttribute('data-position', '6');
+    await page.mouse.wheel(0, -100);
+    await expect(vp).toHaveAttribute('data-position', '4');
+    await expect(vp.getByTestId('overlay-slice')).toContainText('Im 5/30');
+    // The slice position changes with the image.
+    expect(await vp.getByTestId('overlay-slice').textContent()).not.toBe(loc0);
+
+    // Keys.
+    await page.keyboard.press('ArrowDown');
+    await expect(vp).toHaveAttribute('data-position', '5');
+    await page.keyboard.press('ArrowUp');
+    await expect(vp).toHaveAttribute('data-position', '4');
+    await page.keyboard.press('PageDown');
+    await expect(vp).toHaveAttribute('data-position', '14');
+    await page.keyboard.press('PageUp');
+    await expect(vp).toHaveAttribute('data-position', '4');
+    await page.keyboard.press('End');
+    await expect(vp).toHaveAttribute('data-position', '29');
+    await page.keyboard.press('ArrowDown'); // clamps at the end
+    await expect(vp).toHaveAttribute('data-position', '29');
+    await page.keyboard.press('Home');
+    await expect(vp).toHaveAttribute('data-position', '0');
+
+    // Scrollbar.
+    await vp.getByTestId('stack-scrollbar').fill('17');
+    await expect(vp).toHaveAttribute('data-position', '17');
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    await expect(vp.getByTestId('overlay-slice')).toContainText('Im 18/30');
+    await app.screenshot('scroll-slice-18');
+
+    // Every image of the stack displays (no frozen or blank viewport along the way).
+    for (let i = 0; i < 30; i++) {
+      await vp.getByTestId('stack-scrollbar').fill(String(i));
+      await expect(vp).toHaveAttribute('data-position', String(i));
+      await expect(vp).toHaveAttribute('data-state', 'ready');
+    }
+  } finally {
+    ct.cleanup();
+  }
+});

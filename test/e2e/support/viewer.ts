@@ -1,0 +1,72 @@
+/** Helpers for the viewer specs: real imports through the bridge, opening series through the UI. */
+import { expect, type Locator, type Page } from '@playwright/test';
+import type { ImportReport } from '../../../src/shared/api';
+import { writeSampleSeries, type SampleResult } from '../../../src/node/dicom/sample';
+import { tempDir } from '../../support/tmp';
+
+export const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+
+/** Calls a channel through the page's real bridge (the same path the UI uses). */
+export async function invoke<T = unknown>(page: Page, channel: string, request: unknown): Promise<T> {
+  const r = (await page.evaluate(
+    ([c, q]) => (window as unknown as { medimg: { invoke(c: string, r: unknown): Promise<unknown> } }).medimg.invoke(c as string, q),
+    [channel, request] as const,
+  )) as { ok: boolean; value?: T; error?: { message: string } };
+  if (!r.ok) throw new Error(`${channel} failed: ${r.error?.message}`);
+  return r.value as T;
+}
+
+/** Writes a synthetic series to a temp folder (removed by `cleanup`). */
+export async function sampleSeries(slices: number, kind: 'ct' | 'mr' = 'ct', seed = 1): Promise<SampleResult & { dir: string; cleanup(): void }> {
+  const dir = tempDir('medimg-sample-');
+  const r = await writeSampleSeries({ outDir: dir.path, slices, kind, seed });
+  return { ...r, dir: dir.path, cleanup: dir.cleanup };
+}
+
+export async function importPaths(page: Page, paths: string[]): Promise<ImportReport> {
+  return invoke<ImportReport>(page, 'library.import', { paths });
+}
+
+/** Expands every study in the browser and returns the series rows. */
+export async function expandAll(page: Page): Promise<Locator> {
+  const toggles = page.locator('[data-testid=study-row] .tree__toggle[aria-expanded=false]');
+  await expect(page.getByTestId('study-row').first()).toBeVisible();
+  for (let n = await toggles.count(); n > 0; n = await toggles.count()) await toggles.first().click();
+  return page.getByTestId('series-row');
+}
+
+export function viewport(page: Page, index = 0): Locator {
+  return page.locator(`[data-testid=viewport][data-index="${index}"]`);
+}
+
+/** Opens the n-th series row into the active viewport and waits for the first image. */
+export async function openSeries(page: Page, n = 0, index = 0): Promise<Locator> {
+  const rows = await expandAll(page);
+  await rows.nth(n).click();
+  const vp = viewport(page, index);
+  await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout: 30_000 });
+  return vp;
+}
+
+export async function num(l: Locator, attr: string): Promise<number> {
+  return Number(await l.getAttribute(attr));
+}
+
+/** Mouse drag inside a locator, from/to fractions of its box. */
+export async function drag(page: Page, l: Locator, from: [number, number], to: [number, number], button: 'left' | 'right' | 'middle' = 'left'): Promise<void> {
+  const b = (await l.boundingBox())!;
+  await page.mouse.move(b.x + b.width * from[0], b.y + b.height * from[1]);
+  await page.mouse.down({ button });
+  const steps = 8;
+  for (let i = 1; i <= steps; i++) {
+    await page.mouse.move(b.x + b.width * (from[0] + ((to[0] - from[0]) * i) / steps), b.y + b.height * (from[1] + ((to[1] - from[1]) * i) / steps));
+  }
+  await page.mouse.up({ button });
+  // cornerstone draws (and reports the new viewport) on the next animation frames
+  await page.waitForTimeout(120);
+}
+
+/** Reads the pixel statistics of what viewport `index` shows (cornerstone's image.getPixelData()). */
+export async function pixelStats(page: Page, index = 0) {
+  return page.evaluate((i) => window.medimgDiagnostics?.pixelStats(i) ?? null, index);
+}
