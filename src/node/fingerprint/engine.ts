@@ -191,7 +191,8 @@ export class FingerprintEngine {
       cancelled = true;
       pool.cancelQueued();
     };
-    task?.signal.addEventListener('abort', onAbort, { once: true });
+    if (task?.cancelled) onAbort();
+    else task?.signal.addEventListener('abort', onAbort, { once: true });
     const pendingWrites: (() => void)[] = [];
     const flush = () => {
       if (pendingWrites.length === 0) return;
@@ -205,7 +206,7 @@ export class FingerprintEngine {
     };
 
     const jobs = files.map(async (path) => {
-      if (cancelled) return;
+      if (cancelled || task?.cancelled) return;
       let st;
       try {
         st = statSync(path);

@@ -1,0 +1,143 @@
+/**
+ * The engine with real SQLite, the real worker pool (the built worker bundle) and real files:
+ * storage, recompute only on change, per-study trees with proofs, progress events, cancellation.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEAF_ENCODING } from '../../../src/core/fingerprint';
+import { writeSampleSeries } from '../../../src/node/dicom/sample';
+import { FingerprintEngine, fingerprintEngine } from '../../../src/node/fingerprint/engine';
+import { findWorkerScript } from '../../../src/node/fingerprint/pool';
+import { fingerprintHandlers } from '../../../src/node/handlers/fingerprint';
+import { Services } from '../../../src/node/services';
+import type { ProgressEvent } from '../../../src/shared/api';
+import { tempDir } from '../../support/tmp';
+
+const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+const root = join(__dirname, '../../..');
+
+describe('fingerprint engine (SQLite, worker threads)', () => {
+  const tmp = tempDir('medimg-fp-engine-');
+  const data = join(tmp.path, 'data');
+  let s: Services;
+  let study: string;
+  let slices: string[];
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
+    mkdirSync(data);
+    const r = await writeSampleSeries({ outDir: join(data, 'ct'), slices: 6, kind: 'ct', seed: 3 });
+    study = r.studyInstanceUid;
+    slices = r.files;
+    for (const f of ['MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_truncated.dcm']) copyFileSync(join(PYDICOM, f), join(data, f));
+    writeFileSync(join(data, 'notes.txt'), 'not an image');
+    s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' } });
+  });
+  afterAll(async () => {
+    await s?.close();
+    tmp.cleanup();
+  });
+
+  it('uses the bundled worker, one thread per core by default', () => {
+    expect(findWorkerScript()).toMatch(/dist\/workers\/fingerprint\.worker\.cjs$/);
+    const e = fingerprintEngine(s, { threads: 2 });
+    expect(e.threads).toBe(2);
+  });
+
+  it('fingerprints a folder: digests, errors per file, a study tree whose proofs verify; the same in the calling thread', async () => {
+    const events: ProgressEvent[] = [];
+    s.events.on('event', (e) => e.type === 'progress' && events.push(e));
+    const run = await fingerprintHandlers(s)['fingerprint.files']({ paths: [data] }, { sender: { url: 'test', trusted: true } });
+    expect(run.cancelled).toBe(false);
+    expect(run.instances).toHaveLength(6 + 3);
+    expect(run.errors.map((e) => [e.path.split('/').pop(), e.reject]).sort()).toEqual([
+      ['MR_truncated.dcm', 'TRUNCATED'],
+      ['notes.txt', 'NOT_DICOM'],
+    ]);
+    const finished = events.filter((e) => e.kind === 'fingerprint' && e.finished);
+    expect(finished.at(-1)!.done).toBe(11);
+    expect(finished.at(-1)!.failed).toBe(2);
+
+    const ct = run.studies.find((x) => x.studyInstanceUid === study)!;
+    expect(ct.leafCount).toBe(6);
+    for (const p of ct.proofs!) expect(StandardMerkleTree.verify(ct.root, [...LEAF_ENCODING], p.value, p.proof)).toBe(true);
+    // MR_small in three encodings: one instance, one leaf, no conflict
+    const mr = run.studies.find((x) => x.studyInstanceUid !== study)!;
+    expect(mr.leafCount).toBe(1);
+    expect(mr.conflicts).toEqual([]);
+
+    const inline = new FingerprintEngine(s.db, { threads: 0 });
+    const again = await inline.compare(slices[0]!, slices[0]!);
+    await inline.close();
+    const pooled = run.instances.find((i) => i.path === slices[0])!;
+    expect(again.a!.pixel).toBe(pooled.pixel);
+    expect(again.a!.meta).toBe(pooled.meta);
+    expect(again.a!.file).toBe(pooled.file);
+    expect(again.comparison!.verdict).toBe('identical');
+  });
+
+  it('reads again only what changed: unchanged → cached; new time, same bytes → cached; new bytes → recomputed, new root', async () => {
+    const e = fingerprintEngine(s);
+    const before = e.getStudy(study)!;
+    const second = await e.fingerprintPaths([data]);
+    expect(second.instances.every((i) => i.cached)).toBe(true);
+    expect(second.studies.find((x) => x.studyInstanceUid === study)!.root).toBe(before.root);
+
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(slices[1]!, later, later);
+    const touched = await e.fingerprintPaths([slices[1]!]);
+    expect(touched.instances[0]!.cached).toBe(true);
+    expect(e.getFile(slices[1]!).instance!.size).toBe(readFileSync(slices[1]!).length);
+
+    const old = e.getFile(slices[2]!).instance!;
+    execFileSync('dcmodify', ['-nb', '-m', '(0010,0010)=Changed^Name', slices[2]!]);
+    const changed = await e.fingerprintPaths([slices[2]!]);
+    const now = changed.instances[0]!;
+    expect(now.cached).toBe(false);
+    expect(now.pixel).toBe(old.pixel);
+    expect(now.meta).not.toBe(old.meta);
+    const after = changed.studies.find((x) => x.studyInstanceUid === study)!;
+    expect(after.root).not.toBe(before.root);
+    expect(after.leafCount).toBe(6);
+    expect(e.getStudy(study)!.root).toBe(after.root);
+
+    // a file that breaks loses its digests and leaves the study tree
+    writeFileSync(slices[3]!, readFileSync(slices[3]!).subarray(0, 3000));
+    const broken = await e.fingerprintPaths([slices[3]!]);
+    expect(broken.errors[0]!.reject).toBe('TRUNCATED');
+    expect(e.getFile(slices[3]!).error!.code).toBe('TRUNCATED');
+    expect(e.getStudy(study)!.leafCount).toBe(5);
+
+    const got = await fingerprintHandlers(s)['fingerprint.get']({ path: slices[2]!, proofs: true }, { sender: { url: 'test', trusted: true } });
+    expect(got.instance!.meta).toBe(now.meta);
+    expect(got.study!.proofs!.some((p) => p.leaf === now.leaf)).toBe(true);
+  });
+
+  it('cancels: the task stops reading new files, keeps what was done, and says so', async () => {
+    const many = join(tmp.path, 'many');
+    await writeSampleSeries({ outDir: many, slices: 150, kind: 'mr', seed: 5 });
+    let cancelledTask: string | null = null;
+    const listener = (e: { type: string; taskId?: string; kind?: string; done?: number }) => {
+      if (e.type === 'progress' && e.kind === 'fingerprint' && !cancelledTask && (e.done ?? 0) > 0) {
+        cancelledTask = e.taskId!;
+        s.tasks.cancel(e.taskId!);
+      }
+    };
+    s.events.on('event', listener);
+    const run = await fingerprintHandlers(s)['fingerprint.files']({ paths: [many] }, { sender: { url: 'test', trusted: true } });
+    s.events.off('event', listener);
+    expect(cancelledTask).not.toBeNull();
+    expect(run.cancelled).toBe(true);
+    expect(run.instances.length).toBeLessThan(150);
+    expect(run.instances.length).toBeGreaterThan(0);
+    console.log(`cancelled after ${run.instances.length} of 150 files`);
+    expect(run.errors).toEqual([]);
+    // what was done is stored; running again finishes the rest
+    const rest = await fingerprintEngine(s).fingerprintPaths([many]);
+    expect(rest.instances).toHaveLength(150);
+    expect(rest.instances.filter((i) => i.cached).length).toBe(run.instances.length);
+  });
+});
