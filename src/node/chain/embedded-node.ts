@@ -160,8 +160,9 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 /** Writes `text` to `path` atomically: temp file in the same folder, fsync, rename. */
+let tmpCounter = 0;
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
   const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(text);
@@ -173,7 +174,7 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
 }
 
 function writeFileAtomicSync(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
   writeFileSync(tmp, text, { mode: 0o600, flush: true });
   renameSync(tmp, path);
 }
