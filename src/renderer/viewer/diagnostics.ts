@@ -39,6 +39,21 @@ function stats(index: number): PixelStats | null {
   return { rows: image.rows, columns: image.columns, color: image.color, min, max, mean: count ? sum / count : 0, count, slope: image.slope, intercept: image.intercept };
 }
 
+/** Modality-value (e.g. HU) statistics of a rectangle of image pixels [x0, x1) × [y0, y1), computed here independently of the tools. */
+function regionStats(index: number, x0: number, y0: number, x1: number, y1: number): { mean: number; sd: number; min: number; max: number; count: number } | null {
+  const image = shown.get(index);
+  if (!image || image.color) return null;
+  const px = image.getPixelData();
+  const values: number[] = [];
+  for (let y = Math.max(0, Math.ceil(y0)); y < Math.min(image.rows, y1); y++) {
+    for (let x = Math.max(0, Math.ceil(x0)); x < Math.min(image.columns, x1); x++) values.push(px[y * image.columns + x]! * image.slope + image.intercept);
+  }
+  if (!values.length) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  return { mean, sd, min: Math.min(...values), max: Math.max(...values), count: values.length };
+}
+
 export function setShown(index: number, image: CsImage | null): void {
   if (image) shown.set(index, image);
   else shown.delete(index);
@@ -46,8 +61,8 @@ export function setShown(index: number, image: CsImage | null): void {
 
 declare global {
   interface Window {
-    medimgDiagnostics?: { pixelStats(index: number): PixelStats | null };
+    medimgDiagnostics?: { pixelStats(index: number): PixelStats | null; regionStats: typeof regionStats };
   }
 }
 
-if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats });
+if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats, regionStats });
