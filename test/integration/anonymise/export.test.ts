@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { BASIC_PROFILE } from '../../../src/core/deid/basic-profile';
 import { KEEP_UID_TAGS, UidMap, type DcmDict } from '../../../src/core/deid/deidentify';
 import { anonymiseExport } from '../../../src/node/dicom/anonymise';
+import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { tempDir } from '../../support/tmp';
 
 const FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
@@ -130,6 +131,27 @@ describe('anonymised export of real DICOM files', () => {
     expect(results[2]!.outUids['00081155']).toEqual([newSops[1]]);
     // one series folder for one series
     expect(readdirSync(out).filter((n) => n.startsWith('series-'))).toEqual(['series-001']);
+  });
+
+  it('anonymises a generated series (src/node/dicom/sample.ts): one study, one series, consistent new UIDs', async () => {
+    const src = join(tmp.path, 'sample-src');
+    const sample = await writeSampleSeries({ outDir: src, slices: 5, kind: 'ct', seed: 7 });
+    const uids = new UidMap();
+    const out = join(tmp.path, 'sample-out');
+    const report = await anonymiseExport({ files: sample.files, outDir: out, uids });
+    expect(report.skipped).toEqual([]);
+    const results = peer(report.written.map((w) => [w.source, join(out, w.output)]));
+    expect(results).toHaveLength(5);
+    for (const r of results) {
+      expect(r.identifying).toContain('SYNTHETIC^PHANTOM');
+      expect(r.leaks).toEqual([]);
+      expect(r.pixelsEqual).toBe(true);
+      expect(r.outUids['0020000D']).toEqual([uids.get(sample.studyInstanceUid)]);
+      expect(r.outUids['0020000E']).toEqual([uids.get(sample.seriesInstanceUid)]);
+    }
+    expect(new Set(results.map((r) => r.outUids['00080018']![0])).size).toBe(5);
+    // Frame of Reference is shared by the slices before, and still after
+    expect(new Set(results.map((r) => r.outUids['00200052']?.[0])).size).toBe(1);
   });
 
   it('does not export burned-in annotation as anonymised without an override, and records the override', async () => {
