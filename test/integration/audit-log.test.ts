@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog, GENESIS_HASH, canonicalEntry } from '../../src/node/audit';
+import { AuditLog, GENESIS_HASH, canonicalEntry, canonicalJson } from '../../src/node/audit';
 import { openDatabase, type Db } from '../../src/node/store/database';
 import { tempDir } from '../support/tmp';
 import { createHash } from 'node:crypto';
@@ -51,6 +51,15 @@ function reopen(path: string): AuditLog {
   dbs.push(db);
   return new AuditLog(db);
 }
+
+describe('canonical JSON', () => {
+  it('sorts keys at every depth, drops undefined members, keeps array order, refuses non-JSON values', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: 'x' }, u: undefined })).toBe('{"a":{"c":"x","d":[3,{"y":2,"z":1}]},"b":1}');
+    expect(canonicalJson(['é', null, true, 1.5])).toBe('["é",null,true,1.5]');
+    expect(() => canonicalJson({ n: Number.NaN })).toThrow();
+    expect(() => canonicalJson({ f: () => 1 })).toThrow();
+  });
+});
 
 describe('audit log', () => {
   it('chains each entry to the SHA-256 of the previous entry’s canonical encoding', () => {
