@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { RoleHint, type IdentitySummary, type LedgerStatus } from '../shared/api';
 import { AppError, ErrorCode } from '../shared/errors';
 import { LedgerMonitor } from '../node/chain/ledger-monitor';
+import { Outbox } from '../node/chain/outbox';
 import { identityService } from '../node/identity';
 import { Services } from '../node/services';
 import { globalOptions } from './options';
@@ -116,12 +117,15 @@ export function registerChain(program: Command): void {
         const embedded = node
           ? { attached: node.attached, statePath: node.statePath, recovery: node.recovery }
           : null;
-        print(json, { status: st, embedded }, () =>
+        // Counts only: this Outbox is never started, so the check sends nothing.
+        const outbox = new Outbox({ db: s.db, log: s.log, provider: () => null, connected: () => false, signerFor: () => null }).counts();
+        print(json, { status: st, embedded, outbox }, () =>
           [
             statusText(st),
             node ? `state file   : ${node.statePath}` : '',
             node ? `node         : ${node.attached ? 'run by another MedImgShr process' : 'started for this check and stopped again'}` : '',
             node?.recovery.message ? `recovery     : ${node.recovery.message}` : '',
+            `outbox       : ${outbox.queued} queued, ${outbox.sent} sent, ${outbox.confirmed} confirmed, ${outbox.failed} failed`,
           ]
             .filter(Boolean)
             .join('\n'),

@@ -151,6 +151,8 @@ describe('medimgshr identity (built CLI)', () => {
       const o = JSON.parse(r.stdout);
       expect(o.status).toMatchObject({ state: 'connected', mode: 'embedded', chainId: 31337 });
       expect(o.embedded.attached).toBe(false);
+      expect(o.outbox).toEqual({ queued: 0, sent: 0, confirmed: 0, failed: 0 });
+      expect(run(['--home', h.path, 'chain', 'status']).stdout).toMatch(/ledger {7}: connected \(embedded local chain\)[\s\S]*outbox {7}: 0 queued/);
       const dead = run(['chain', 'status', '--rpc', 'http://127.0.0.1:9', '--json']);
       expect(dead.status).toBe(3);
       expect(JSON.parse(dead.stdout).status.state).toBe('unreachable');

@@ -12,6 +12,8 @@ import { tempDir } from '../support/tmp';
 const anvilBin = component('anvil');
 const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 const PASS = 'outbox test passphrase';
+const DEV_KEY_2 = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'; // anvil's second dev account
+let i = 0;
 
 // A stand-in for the real contract: counts how often each key was written, so a duplicate shows.
 const SOURCE = `// SPDX-License-Identifier: MIT
@@ -201,6 +203,32 @@ describe.skipIf(!anvilBin)('outbox (real SQLite, real anvil, real contract)', ()
       expect(await onChainCount(registry, app.provider(), 'k-broken')).toBe(1n);
     } finally {
       await app.s.close();
+      home.cleanup();
+    }
+  });
+
+  it('two processes on one app-data folder (app + CLI) share the queue without sending an item twice', async () => {
+    const home = tempDir();
+    const a = await openApp(home.path, null);
+    let b: App | null = null;
+    try {
+      const registry = await deployRegistry(a);
+      a.outbox.register('put', registryHandler(registry));
+      // The second opens the same folder: it attaches to the running node and signs with another account.
+      const ids = identityService(a.s);
+      const second = await ids.import({ displayName: 'Dev 2', passphrase: PASS, privateKey: DEV_KEY_2 });
+      b = await openApp(home.path, registry, { unlock: false });
+      expect(b.s.embeddedNode?.attached).toBe(true);
+      await identityService(b.s).unlock(second.address, PASS);
+      const keys = Array.from({ length: 24 }, (_, i) => `shared-${i}`);
+      for (const k of keys) (i++ % 2 ? a : b).outbox.enqueue('put', k, { note: k });
+      const [ca] = await Promise.all([a.outbox.drain(20_000), b.outbox.drain(20_000)]);
+      expect(ca).toEqual({ queued: 0, sent: 0, confirmed: keys.length, failed: 0 });
+      for (const k of keys) expect(await onChainCount(registry, a.provider(), k), k).toBe(1n);
+      expect(a.outbox.list().every((it) => it.attempts <= 1)).toBe(true);
+    } finally {
+      await b?.s.close();
+      await a.s.close();
       home.cleanup();
     }
   });

@@ -232,7 +232,8 @@ export class EmbeddedNode {
     let orphanStopped = false;
     const nf = readNodeFile(dir);
     if (nf && isOurAnvil(nf.anvilPid, statePath)) {
-      if (nf.ownerPid !== process.pid && pidAlive(nf.ownerPid)) {
+      if (pidAlive(nf.ownerPid)) {
+        // Its owner (another process, or another Services in this one) is alive: never take it away.
         if (opts.attach === false) {
           throw new Error(`the embedded ledger in ${dir} is already run by process ${nf.ownerPid}`);
         }
@@ -241,7 +242,9 @@ export class EmbeddedNode {
           log?.info('embedded ledger: attached to the node of another MedImgShr process', { ownerPid: nf.ownerPid, rpcUrl: nf.rpcUrl });
           const report: RecoveryReport = {
             action: 'none', reason: null, corruptCopy: null, startBlock: null, orphanStopped: false,
-            message: `Using the local ledger run by another MedImgShr process (pid ${nf.ownerPid}).`,
+            message: nf.ownerPid === process.pid
+              ? 'Using the local ledger already started by this MedImgShr process.'
+              : `Using the local ledger run by another MedImgShr process (pid ${nf.ownerPid}).`,
           };
           return new EmbeddedNode(nf.rpcUrl, null, report, opts);
         } catch {
