@@ -33,6 +33,22 @@ describe('SQLite store (real file)', () => {
     db.close();
   });
 
+  it('applies a migration that landed after higher versions were applied', () => {
+    const path = dbPath();
+    openDatabase(path, [
+      { version: 1, name: 'a', up: 'CREATE TABLE a (x)' },
+      { version: 3, name: 'c', up: 'CREATE TABLE c (x)' },
+    ]).close();
+    const db = openDatabase(path, [
+      { version: 1, name: 'a', up: 'CREATE TABLE a (x)' },
+      { version: 2, name: 'b', up: 'CREATE TABLE b (x)' },
+      { version: 3, name: 'c', up: 'CREATE TABLE c (x)' },
+    ]);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'b'").get()).toEqual({ name: 'b' });
+    expect((db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version)).toEqual([1, 2, 3]);
+    db.close();
+  });
+
   it('rolls back a failing migration and stays at the last good version', () => {
     const path = dbPath();
     const db = new Database(path);

@@ -32,14 +32,19 @@ export function migrate(db: Db, list: readonly Migration[] = migrations): number
   }
   const current = schemaVersion(db);
   const newest = sorted.at(-1)?.version ?? 0;
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
   if (current > newest) {
     throw new Error(
       `this database has schema version ${current}, newer than this app knows (${newest}); use a newer MedImgShr`,
     );
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  // Apply every migration not yet recorded, not only those above the newest one: a slot that
+  // landed after later versions (parallel work) must still run.
   for (const m of sorted) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
       else m.up(db);
