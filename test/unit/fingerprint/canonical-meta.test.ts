@@ -29,13 +29,13 @@ describe('canonical metadata encoding (spec §3)', () => {
     ];
     for (const [text, k] of edits) {
       const b = fixture();
-      b[at(b, text) + k] ^= 0x01;
+      b[at(b, text) + k] = b[at(b, text) + k]! ^ (0x01);
       expect(meta(b), text).not.toBe(base);
     }
     const b = fixture();
     const us = Buffer.from(b).indexOf(Buffer.from([0x09, 0x00, 0x02, 0x10, 0x55, 0x53, 0x02, 0x00, 0x34, 0x12])); // (0009,1002) US 0x1234
     expect(us).toBeGreaterThan(0);
-    b[us + 8] ^= 0x80;
+    b[us + 8] = b[us + 8]! ^ (0x80);
     expect(meta(b)).not.toBe(base);
   });
 
@@ -49,7 +49,7 @@ describe('canonical metadata encoding (spec §3)', () => {
     b2[pn] = 0x00;
     expect(meta(b2)).toBe(base);
     const b3 = fixture();
-    b3[b3.length - 1] ^= 0xff; // last byte of Pixel Data
+    b3[b3.length - 1] = b3[b3.length - 1]! ^ (0xff); // last byte of Pixel Data
     expect(meta(b3)).toBe(base);
   });
 

@@ -13,6 +13,7 @@ describe('per-study Merkle tree (spec §5)', () => {
     const v = inst(1);
     const inner = keccak256(AbiCoder.defaultAbiCoder().encode([...LEAF_ENCODING], v));
     expect(leafHash(v)).toBe(keccak256(concat([inner])));
+    expect(leafHash(v)).toBe(StandardMerkleTree.of([v], [...LEAF_ENCODING]).leafHash(v));
   });
 
   it('every proof verifies (StandardMerkleTree.verify) and the root does not depend on the order of the files', () => {
@@ -23,6 +24,7 @@ describe('per-study Merkle tree (spec §5)', () => {
         const t1 = buildStudyTree(values);
         const t2 = buildStudyTree(shuffled);
         expect(t2.root).toBe(t1.root);
+        expect(t1.root).toBe(StandardMerkleTree.of(values, [...LEAF_ENCODING]).root);
         expect(t1.leafCount).toBe(n);
         for (const l of t1.leaves) {
           expect(StandardMerkleTree.verify(t1.root, [...LEAF_ENCODING], l.value, l.proof)).toBe(true);
@@ -47,7 +49,10 @@ describe('per-study Merkle tree (spec §5)', () => {
   it('the same instance read twice is one leaf; the tree can be reloaded from its dump', () => {
     const t = buildStudyTree([inst(1), inst(2), inst(1)]);
     expect(t.leafCount).toBe(2);
-    expect(StandardMerkleTree.load(t.dump).root).toBe(t.root);
+    const loaded = StandardMerkleTree.load(t.dump);
+    expect(loaded.root).toBe(t.root);
+    loaded.validate();
+    expect(loaded.getProof(t.leaves[0]!.value)).toEqual(t.leaves[0]!.proof);
     expect(() => buildStudyTree([])).toThrow(/at least one/);
   });
 
