@@ -102,9 +102,10 @@ export function App() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
       const key = keyOf(e);
       if (!key) return;
+      const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      if (typing && key !== 'Escape') return;
       const a = actionForKey(key);
       if (!a) return;
       if (t?.tagName === 'BUTTON' && (key === ' ' || key === 'Enter')) return;

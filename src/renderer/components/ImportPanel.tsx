@@ -100,7 +100,7 @@ export function ImportPanel({ dropped, onImported }: Props) {
           aria-label="Path to import"
           spellCheck={false}
           disabled={running}
-          onKeyDown={(e) => e.stopPropagation()}
+         
         />
         <button type="submit" className="btn btn--primary" disabled={running || !path.trim()}>
           Import

@@ -172,7 +172,7 @@ export function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: P
           aria-label="Search studies"
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          onKeyDown={(e) => e.stopPropagation()}
+         
         />
         <div className="panel__sort">
           <label>

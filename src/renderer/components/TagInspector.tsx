@@ -87,7 +87,7 @@ export function TagInspector({ instanceId, onClose }: Props) {
         </button>
       </header>
       <div className="side__search">
-        <input type="search" placeholder="Search tag, keyword or value…" aria-label="Search tags" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.stopPropagation()} />
+        <input type="search" placeholder="Search tag, keyword or value…" aria-label="Search tags" value={query} onChange={(e) => setQuery(e.target.value)} />
         {data && <span className="side__count">{count} shown</span>}
       </div>
       <div className="side__scroll">

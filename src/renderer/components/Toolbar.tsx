@@ -85,7 +85,7 @@ export function Toolbar({ tool, layout, showOverlays, cine, panel, onAction, onF
           {cine.playing ? '❚❚' : '▶'}
         </button>
         <label className="tfps" title="Cine frame rate (+/−)">
-          <input type="number" min={1} max={60} value={cine.fps} aria-label="Frames per second" onChange={(e) => onFps(Number(e.target.value) || 1)} onKeyDown={(e) => e.stopPropagation()} />
+          <input type="number" min={1} max={60} value={cine.fps} aria-label="Frames per second" onChange={(e) => onFps(Number(e.target.value) || 1)} />
           fps
         </label>
       </div>

@@ -212,7 +212,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
         if (seq !== seqRef.current) return;
         let vp: CsViewport;
         if (initial || !viewportRef.current) {
-          vp = cornerstone.getDefaultViewportForImage(el, image) as CsViewport;
+          vp = defaultViewport(el, image);
         } else {
           vp = { ...viewportRef.current };
         }
@@ -399,7 +399,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
               vp.invert = !vp.invert;
             });
           case 'reset': {
-            const vp = cornerstone.getDefaultViewportForImage(el, imageRef.current) as CsViewport;
+            const vp = defaultViewport(el, imageRef.current);
             cornerstone.setViewport(el, vp);
             cornerstone.fitToWindow(el);
             readView();
@@ -589,11 +589,26 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
           aria-label="Image in series"
           data-testid="stack-scrollbar"
           onChange={(e) => void show(Number(e.target.value))}
-          onKeyDown={(e) => e.stopPropagation()}
+         
         />
       )}
     </div>
   );
+}
+
+/**
+ * The image's own default view; when it carries no usable window (e.g. an RT dose grid), the
+ * window spans its modality-value range, so the image is never shown as a flat threshold.
+ */
+function defaultViewport(el: HTMLElement, image: CsImage): CsViewport {
+  const vp = cornerstone.getDefaultViewportForImage(el, image) as CsViewport;
+  const { windowWidth: ww, windowCenter: wc } = vp.voi;
+  if (!image.color && (!Number.isFinite(ww) || !Number.isFinite(wc) || ww <= 1e-9)) {
+    const lo = image.minPixelValue * image.slope + image.intercept;
+    const hi = image.maxPixelValue * image.slope + image.intercept;
+    vp.voi = { windowWidth: Math.max(1, hi - lo), windowCenter: (hi + lo) / 2 };
+  }
+  return vp;
 }
 
 function toInfo(vp: CsViewport): ViewInfo {
