@@ -205,8 +205,7 @@ export class FingerprintEngine {
       task?.progress({ done, failed: errors.length, label });
     };
 
-    const jobs = files.map(async (path) => {
-      if (cancelled || task?.cancelled) return;
+    const one = async (path: string): Promise<void> => {
       let st;
       try {
         st = statSync(path);
@@ -271,9 +270,22 @@ export class FingerprintEngine {
         if (prev?.study_instance_uid) studies.add(prev.study_instance_uid);
       }
       finishOne(path);
-    });
+    };
+    // A bounded number of files in flight (enough to keep every worker busy), so a huge batch
+    // neither stats everything up front nor ignores a cancel.
+    let next = 0;
+    const runner = async () => {
+      let sinceYield = 0;
+      while (next < files.length && !cancelled && !task?.cancelled) {
+        await one(files[next++]!);
+        if (++sinceYield >= 256) {
+          sinceYield = 0;
+          await new Promise((r) => setImmediate(r));
+        }
+      }
+    };
     try {
-      await Promise.all(jobs);
+      await Promise.all(Array.from({ length: Math.max(1, pool.size * 4) }, runner));
     } finally {
       task?.signal.removeEventListener('abort', onAbort);
       flush();
