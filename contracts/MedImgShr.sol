@@ -42,27 +42,35 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     enum AccessState { None, Granted, Confirmed, Reported, ReportUpheld, ReportRejected }
 
     // ──────────────────────────── storage ────────────────────────────
+    /// @dev One storage slot per account (31 bytes): the hot path of `anchor` reads each party once.
     struct Party {
         uint16 score;
         bool scored;
         bool suspended;
-        uint32 institutionId; // institutions only, 1-based
-        uint32 recordCount; // patients only
+        bool isInstitution; // mirrors INSTITUTION_ROLE
+        uint32 institutionId; // institutions: own 1-based id (kept after deregistration, records refer to it)
+        uint32 clinicianOf; // clinicians: institution id while the clinician holds CLINICIAN_ROLE, else 0
+        uint32 clinicianId; // clinicians: own 1-based id
+        uint32 patientId; // patients: own 1-based id (0 = never registered)
+        uint32 recordCount; // patients: number of records
         uint32 rewardPeriod; // patients: index of the current reward period
         uint16 rewardedInPeriod; // patients: points earned in that period
     }
 
+    /// @dev One storage slot per study record (29 bytes); accounts are stored as 32-bit ids, so anchoring
+    ///      a study writes two new slots (this record and the patient's index entry).
     struct Record {
-        // slot 0
-        address patient;
-        uint32 leafCount;
-        uint64 time;
-        // slot 1
-        address clinician;
+        uint32 patientId;
+        uint32 clinicianId;
         uint32 institutionId;
         uint32 storageId;
+        uint32 leafCount;
         uint32 version;
-        // written only for versions > 1 / when superseded
+        uint40 time;
+    }
+
+    /// @dev Version links, written only for versions > 1 and for superseded records.
+    struct Links {
         bytes32 study;
         bytes32 previous;
         bytes32 next;
@@ -98,9 +106,11 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
 
     mapping(address => Party) private _parties;
     address[] private _institutions;
-    mapping(address => address) private _clinicianInstitution;
+    address[] private _clinicians;
+    address[] private _patients;
 
     mapping(bytes32 => Record) private _records;
+    mapping(bytes32 => Links) private _links;
     mapping(address => mapping(uint256 => bytes32)) private _patientRecords;
     mapping(bytes32 => bytes32) private _latest; // study => latest root
 
@@ -265,12 +275,17 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @param clinician the clinician's account
     function grantClinician(address clinician) external onlyActiveInstitution {
         if (clinician == address(0)) revert ZeroAddress();
-        address current = _clinicianInstitution[clinician];
-        if (current != address(0)) {
-            if (current == msg.sender) revert AlreadyRegistered(clinician);
-            revert ClinicianOfAnotherInstitution(clinician, current);
+        Party storage cp = _parties[clinician];
+        uint32 own = _parties[msg.sender].institutionId;
+        if (cp.clinicianOf != 0) {
+            if (cp.clinicianOf == own) revert AlreadyRegistered(clinician);
+            revert ClinicianOfAnotherInstitution(clinician, _institutions[cp.clinicianOf - 1]);
         }
-        _clinicianInstitution[clinician] = msg.sender;
+        if (cp.clinicianId == 0) {
+            _clinicians.push(clinician);
+            cp.clinicianId = uint32(_clinicians.length);
+        }
+        cp.clinicianOf = own;
         _grantRole(CLINICIAN_ROLE, clinician);
         emit ClinicianGranted(clinician, msg.sender);
     }
@@ -279,7 +294,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @param clinician a clinician of the caller (works while suspended, so access can always be cut)
     function removeClinician(address clinician) external {
         _checkRole(INSTITUTION_ROLE);
-        if (_clinicianInstitution[clinician] != msg.sender) revert NotYourClinician(clinician, msg.sender);
+        uint32 ofId = _parties[clinician].clinicianOf;
+        if (ofId == 0 || ofId != _parties[msg.sender].institutionId) revert NotYourClinician(clinician, msg.sender);
         _revokeRole(CLINICIAN_ROLE, clinician);
     }
 
@@ -371,12 +387,14 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @return created true when a new record was written
     function anchor(bytes32 root, uint32 leafCount, address patient, string calldata storageUri, bytes32 previous)
         external
-        onlyRole(CLINICIAN_ROLE)
         returns (bool created)
     {
-        address institution = _clinicianInstitution[msg.sender];
-        if (!hasRole(INSTITUTION_ROLE, institution)) revert NotAnInstitution(institution);
+        Party storage cp = _parties[msg.sender];
+        uint32 instId = cp.clinicianOf;
+        if (instId == 0) revert AccessControlUnauthorizedAccount(msg.sender, CLINICIAN_ROLE);
+        address institution = _institutions[instId - 1];
         Party storage inst = _parties[institution];
+        if (!inst.isInstitution) revert NotAnInstitution(institution);
         if (inst.suspended) revert InstitutionIsSuspended(institution);
         if (inst.score < CreditPolicy.ANCHOR_THRESHOLD) {
             revert InstitutionScoreTooLow(institution, inst.score, CreditPolicy.ANCHOR_THRESHOLD);
@@ -388,37 +406,38 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
         uint32 storageId = _internStorage(storageUri);
 
         Party storage p = _parties[patient];
-        if (!hasRole(PATIENT_ROLE, patient)) _registerPatientBy(patient, institution);
-
-        Record storage r = _records[root];
-        r.patient = patient;
-        r.leafCount = leafCount;
-        r.time = uint64(block.timestamp);
-        r.clinician = msg.sender;
-        r.institutionId = inst.institutionId;
-        r.storageId = storageId;
+        if (p.patientId == 0) _registerPatientBy(patient, institution);
+        uint32 patientId = p.patientId;
 
         bytes32 study = root;
-        if (previous == bytes32(0)) {
-            r.version = 1;
-        } else {
+        uint32 version = 1;
+        if (previous != bytes32(0)) {
             Record storage old = _records[previous];
             if (old.version == 0) revert UnknownRecord(previous);
-            if (old.next != bytes32(0)) revert AlreadySuperseded(previous, old.next);
-            if (old.patient != patient) revert VersionPatientMismatch(previous, patient);
-            if (old.institutionId != inst.institutionId) revert VersionInstitutionMismatch(previous, institution);
-            study = old.version == 1 ? previous : old.study;
-            r.version = old.version + 1;
-            r.study = study;
-            r.previous = previous;
-            old.next = root;
+            Links storage ol = _links[previous];
+            if (ol.next != bytes32(0)) revert AlreadySuperseded(previous, ol.next);
+            if (old.patientId != patientId) revert VersionPatientMismatch(previous, patient);
+            if (old.institutionId != instId) revert VersionInstitutionMismatch(previous, institution);
+            study = old.version == 1 ? previous : ol.study;
+            version = old.version + 1;
+            _links[root] = Links({study: study, previous: previous, next: bytes32(0)});
+            ol.next = root;
             _latest[study] = root;
             emit StudySuperseded(previous, root, study);
         }
+        _records[root] = Record({
+            patientId: patientId,
+            clinicianId: cp.clinicianId,
+            institutionId: instId,
+            storageId: storageId,
+            leafCount: leafCount,
+            version: version,
+            time: uint40(block.timestamp)
+        });
         uint32 index = p.recordCount;
         _patientRecords[patient][index] = root;
         p.recordCount = index + 1;
-        emit StudyAnchored(root, study, patient, institution, msg.sender, leafCount, r.version, storageId, previous);
+        emit StudyAnchored(root, study, patient, institution, msg.sender, leafCount, version, storageId, previous);
         return true;
     }
 
@@ -434,16 +453,17 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     function recordAccess(bytes32 root) external returns (bool granted, uint256 accessId) {
         address recipient = _recipientOf(msg.sender);
         Record storage r = _record(root);
-        bytes32 study = r.version == 1 ? root : r.study;
-        (Denial denial, Basis basis) = _evaluate(r.patient, study, r.institutionId, recipient);
+        address patient = _patients[r.patientId - 1];
+        bytes32 study = r.version == 1 ? root : _links[root].study;
+        (Denial denial, Basis basis) = _evaluate(patient, study, r.institutionId, recipient);
         if (denial != Denial.None) {
-            emit AccessDenied(study, recipient, r.patient, root, msg.sender, denial);
+            emit AccessDenied(study, recipient, patient, root, msg.sender, denial);
             return (false, 0);
         }
         _accesses.push(AccessEntry({root: root, recipient: recipient, state: AccessState.Granted}));
         accessId = _accesses.length;
-        emit AccessGranted(accessId, study, recipient, root, r.patient, msg.sender, basis);
-        if (basis != Basis.OwnInstitution) _rewardPatient(r.patient, study, recipient);
+        emit AccessGranted(accessId, study, recipient, root, patient, msg.sender, basis);
+        if (basis != Basis.OwnInstitution) _rewardPatient(patient, study, recipient);
         return (true, accessId);
     }
 
@@ -510,16 +530,17 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @param root a study root (any version)
     function getRecord(bytes32 root) public view returns (RecordView memory) {
         Record storage r = _record(root);
+        Links storage l = _links[root];
         return RecordView({
             root: root,
-            study: r.version == 1 ? root : r.study,
-            previous: r.previous,
-            next: r.next,
+            study: r.version == 1 ? root : l.study,
+            previous: l.previous,
+            next: l.next,
             version: r.version,
             leafCount: r.leafCount,
-            patient: r.patient,
+            patient: _patients[r.patientId - 1],
             institution: _institutions[r.institutionId - 1],
-            clinician: r.clinician,
+            clinician: _clinicians[r.clinicianId - 1],
             time: r.time,
             storageId: r.storageId,
             storageUri: _storageUris[r.storageId - 1]
@@ -545,7 +566,7 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @param root a study root (any version)
     function studyOf(bytes32 root) public view returns (bytes32) {
         Record storage r = _record(root);
-        return r.version == 1 ? root : r.study;
+        return r.version == 1 ? root : _links[root].study;
     }
 
     /// @notice The newest version's root of the study a root belongs to.
@@ -566,7 +587,7 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
         bytes32 cur = study;
         for (uint256 i = 0; i < n; i++) {
             list[i] = cur;
-            cur = _records[cur].next;
+            cur = _links[cur].next;
         }
     }
 
@@ -577,8 +598,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @return basis what the access would rest on
     function canAccess(bytes32 root, address recipient) external view returns (Denial reason, Basis basis) {
         Record storage r = _record(root);
-        if (!hasRole(INSTITUTION_ROLE, recipient)) revert NotAnInstitution(recipient);
-        return _evaluate(r.patient, r.version == 1 ? root : r.study, r.institutionId, recipient);
+        if (!_parties[recipient].isInstitution) revert NotAnInstitution(recipient);
+        return _evaluate(_patients[r.patientId - 1], studyOf(root), r.institutionId, recipient);
     }
 
     /// @notice A consent as stored (grantedAt 0 = never granted).
@@ -605,7 +626,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     /// @notice The institution a clinician belongs to (zero when none).
     /// @param clinician a clinician
     function institutionOf(address clinician) external view returns (address) {
-        return _clinicianInstitution[clinician];
+        uint32 ofId = _parties[clinician].clinicianOf;
+        return ofId == 0 ? address(0) : _institutions[ofId - 1];
     }
 
     /// @notice Number of institutions ever registered.
@@ -664,19 +686,29 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
                 _institutions.push(account);
                 p.institutionId = uint32(_institutions.length);
             }
+            p.isInstitution = true;
             emit InstitutionRegistered(account, p.institutionId, msg.sender);
             _startScore(account);
         } else if (role == PATIENT_ROLE) {
+            Party storage p = _parties[account];
+            if (p.patientId == 0) {
+                _patients.push(account);
+                p.patientId = uint32(_patients.length);
+            }
             _startScore(account);
         }
     }
 
     function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
-        if (revoked && role == CLINICIAN_ROLE) {
-            address institution = _clinicianInstitution[account];
-            delete _clinicianInstitution[account];
+        if (!revoked) return revoked;
+        if (role == CLINICIAN_ROLE) {
+            Party storage p = _parties[account];
+            address institution = _institutions[p.clinicianOf - 1];
+            p.clinicianOf = 0;
             emit ClinicianRemoved(account, institution, msg.sender);
+        } else if (role == INSTITUTION_ROLE) {
+            _parties[account].isInstitution = false;
         }
     }
 
@@ -724,8 +756,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     }
 
     function _grantConsent(address patient, address institution, bytes32 study, uint64 expiry, bool bySig) private {
-        if (!hasRole(INSTITUTION_ROLE, institution)) revert NotAnInstitution(institution);
         Party storage inst = _parties[institution];
+        if (!inst.isInstitution) revert NotAnInstitution(institution);
         if (inst.suspended) revert InstitutionIsSuspended(institution);
         if (inst.score < CreditPolicy.RECEIVE_THRESHOLD) {
             revert InstitutionScoreTooLow(institution, inst.score, CreditPolicy.RECEIVE_THRESHOLD);
@@ -736,8 +768,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
         if (study != ALL_STUDIES) {
             Record storage r = _records[study];
             if (r.version == 0) revert UnknownRecord(study);
-            if (r.patient != patient) revert StudyNotOfPatient(study, patient);
-            if (r.version != 1) study = r.study;
+            if (r.patientId != _parties[patient].patientId) revert StudyNotOfPatient(study, patient);
+            if (r.version != 1) study = _links[study].study;
         }
         _consents[patient][institution][study] = Consent({expiry: expiry, grantedAt: uint64(block.timestamp), revoked: false});
         emit ConsentGranted(patient, institution, study, expiry, bySig);
@@ -747,8 +779,8 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
         if (study != ALL_STUDIES) {
             Record storage r = _records[study];
             if (r.version == 0) revert UnknownRecord(study);
-            if (r.patient != patient) revert StudyNotOfPatient(study, patient);
-            if (r.version != 1) study = r.study;
+            if (r.patientId != _parties[patient].patientId) revert StudyNotOfPatient(study, patient);
+            if (r.version != 1) study = _links[study].study;
         }
         Consent storage c = _consents[patient][institution][study];
         if (c.grantedAt == 0) revert NoSuchConsent(patient, institution, study);
@@ -803,10 +835,11 @@ contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     }
 
     function _recipientOf(address caller) private view returns (address) {
-        if (hasRole(INSTITUTION_ROLE, caller)) return caller;
-        if (hasRole(CLINICIAN_ROLE, caller)) {
-            address institution = _clinicianInstitution[caller];
-            if (!hasRole(INSTITUTION_ROLE, institution)) revert NotAnInstitution(institution);
+        Party storage p = _parties[caller];
+        if (p.isInstitution) return caller;
+        if (p.clinicianOf != 0) {
+            address institution = _institutions[p.clinicianOf - 1];
+            if (!_parties[institution].isInstitution) revert NotAnInstitution(institution);
             return institution;
         }
         revert AccessControlUnauthorizedAccount(caller, INSTITUTION_ROLE);
