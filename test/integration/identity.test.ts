@@ -131,6 +131,16 @@ describe('medimgshr identity (built CLI)', () => {
       expect(good.status).toBe(0);
       expect(JSON.parse(good.stdout).identity.address).toBe(addr);
 
+      const keyFile = join(b.path, 'key.txt');
+      const raw = Wallet.createRandom();
+      writeFileSync(keyFile, raw.privateKey + '\n');
+      const fromKey = run(['--home', b.path, 'identity', 'import', '--name', 'Raw', '--private-key-file', keyFile, '--role', 'patient', '--json'], { MEDIMG_PASSPHRASE: PASS });
+      expect(fromKey.status).toBe(0);
+      expect(JSON.parse(fromKey.stdout).identity).toMatchObject({ address: raw.address, roleHint: 'patient' });
+      expect(fromKey.stdout + readFileSync(join(b.path, 'logs', 'main.log'), 'utf8')).not.toContain(raw.privateKey.slice(2));
+      const both = run(['--home', b.path, 'identity', 'import', '--name', 'X', '--private-key-file', keyFile, '--keystore', out], { MEDIMG_PASSPHRASE: PASS });
+      expect(both.stderr).toContain('Give either --keystore or --private-key-file.');
+
       const noPass = run(['--home', a.path, 'identity', 'create', '--name', 'X']);
       expect(noPass.status).toBe(1);
       expect(noPass.stderr).toMatch(/A passphrase is needed[\s\S]*--passphrase-file/);
