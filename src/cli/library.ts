@@ -56,7 +56,10 @@ export function registerLibrary(program: Command): void {
         };
         process.once('SIGINT', onSigint);
         try {
-          return await s.tasks.run('import', null, (task) => library.import(paths.map((p) => resolve(p)), task));
+          const report = await s.tasks.run('import', null, (task) => library.import(paths.map((p) => resolve(p)), task));
+          // the CLI finishes the content hashes before it exits, so its index is complete
+          if (!report.cancelled) await s.tasks.run('hash', null, (task) => library.hashPending(task));
+          return report;
         } finally {
           process.off('SIGINT', onSigint);
           if (showProgress) process.stderr.write('\n');

@@ -5,7 +5,8 @@
  * with a size cap so a zip bomb cannot exhaust memory.
  */
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -471,23 +472,70 @@ export interface ReadFileResult extends ParsedDicom {
  * until the header is parsed (and hashed by streaming when `hash` is set).
  */
 export async function readDicomFile(path: string, opts: ReadFileOptions = {}): Promise<ReadFileResult> {
-  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (err) {
     throw ioError(path, err);
   }
+  return readWith(
+    {
+      stat: async () => {
+        const st = await fh.stat();
+        return { size: st.size, mtimeMs: st.mtimeMs, isFile: st.isFile() };
+      },
+      read: async (buf, off, len, pos) => (await fh.read(buf, off, len, pos)).bytesRead,
+      close: () => fh.close().catch(() => undefined),
+    },
+    path,
+    opts,
+  );
+}
+
+/**
+ * The same with synchronous I/O: for worker threads, where blocking is free and the thread-pool
+ * round trips of async I/O would dominate the cost of reading a header.
+ */
+export async function readDicomFileSync(path: string, opts: ReadFileOptions = {}): Promise<ReadFileResult> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw ioError(path, err);
+  }
+  return readWith(
+    {
+      stat: () => {
+        const st = fstatSync(fd);
+        return { size: st.size, mtimeMs: st.mtimeMs, isFile: st.isFile() };
+      },
+      read: (buf, off, len, pos) => readSync(fd, buf, off, len, pos),
+      close: () => closeSync(fd),
+    },
+    path,
+    opts,
+  );
+}
+
+interface FileIo {
+  stat(): { size: number; mtimeMs: number; isFile: boolean } | Promise<{ size: number; mtimeMs: number; isFile: boolean }>;
+  read(buf: Buffer, off: number, len: number, pos: number): number | Promise<number>;
+  close(): unknown;
+}
+
+async function readWith(io: FileIo, path: string, opts: ReadFileOptions): Promise<ReadFileResult> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   try {
     let st;
     try {
-      st = await fh.stat();
+      st = await io.stat();
     } catch (err) {
       throw ioError(path, err);
     }
-    if (!st.isFile()) throw ioError(path, Object.assign(new Error('not a file'), { code: 'EISDIR' }));
+    if (!st.isFile) throw ioError(path, Object.assign(new Error('not a file'), { code: 'EISDIR' }));
     const size = st.size;
-    const wholeLimit = opts.headerOnly ? Math.min(limits.maxWholeFileBytes, 32 * 1024 * 1024) : limits.maxWholeFileBytes;
+    // Header-only reads without a hash read a prefix (64 KB, growing as needed) unless the file is small.
+    const wholeLimit = opts.headerOnly ? (opts.hash ? Math.min(limits.maxWholeFileBytes, 32 * 1024 * 1024) : 64 * 1024) : limits.maxWholeFileBytes;
     if (!opts.headerOnly && size > limits.maxWholeFileBytes) {
       throw new DicomFileError('TOO_LARGE', ErrorCode.Unreadable, `The file is ${Math.round(size / 1048576)} MB, above the ${Math.round(limits.maxWholeFileBytes / 1048576)} MB limit for reading it whole.`);
     }
@@ -495,7 +543,7 @@ export async function readDicomFile(path: string, opts: ReadFileOptions = {}): P
       const buf = Buffer.allocUnsafe(length);
       let got = 0;
       while (got < length) {
-        const { bytesRead } = await fh.read(buf, got, length - got, start + got);
+        const bytesRead = await io.read(buf, got, length - got, start + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
@@ -511,7 +559,7 @@ export async function readDicomFile(path: string, opts: ReadFileOptions = {}): P
       }
       parsed = parseDicomBytes(bytes, { headerOnly: opts.headerOnly, fileSize: bytes.length, limits });
     } else {
-      let n = 1024 * 1024;
+      let n = opts.hash ? 1024 * 1024 : 64 * 1024;
       for (;;) {
         n = Math.min(n, size);
         try {
@@ -544,7 +592,7 @@ export async function readDicomFile(path: string, opts: ReadFileOptions = {}): P
     }
     return { ...parsed, sha256, mtimeMs: st.mtimeMs };
   } finally {
-    await fh.close().catch(() => undefined);
+    await io.close();
   }
 }
 

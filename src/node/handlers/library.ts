@@ -10,7 +10,11 @@ export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof li
   return {
     'library.import': async ({ paths }) => {
       const report = await s.tasks.run('import', null, (task) => lib().import(paths, task));
-      if (report.added + report.updated > 0) s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
+      if (report.added + report.updated > 0) {
+        s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
+        // content hashes of the new files, in the background (progress events of kind "hash")
+        s.tasks.run('hash', null, (task) => lib().hashPending(task)).catch((err: unknown) => s.log.error('hashing imported files failed', err));
+      }
       return report;
     },
     'library.patients': (q) => lib().patients(q),

@@ -20,7 +20,10 @@ export function libraryDomain(s: Services): LibraryDomain {
       const library = new Library(s.db, s.log);
       return { library, thumbnails: new Thumbnails(library, join(s.home.cache, 'thumbnails')) };
     },
-    (d) => d.thumbnails.close(),
+    async (d) => {
+      await d.thumbnails.close();
+      await d.library.close();
+    },
   );
 }
 

@@ -2,6 +2,8 @@
  * The library: imports files / folders / DICOMDIRs into the SQLite index and answers the study
  * browser's and the viewer's questions. One shared instance per Services (`s.domain('library')`).
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Db } from '../store/database';
@@ -21,20 +23,21 @@ import type {
   StudySummary,
   TagNode,
 } from '../../shared/api/library';
-import { DicomFileError, readDicomFile } from '../dicom/parse';
+import { readDicomFile } from '../dicom/parse';
 import { transferSyntaxName } from '../dicom/transfer-syntaxes';
 import { tagTree } from '../dicom/tags';
-import { dicomdirReferences, extractRecord, type IndexRecord } from './extract';
+import type { IndexRecord } from './extract';
+import { scanMany, type ScanJob, type ScanOutcome } from './scan';
+import { ScanPool } from './scan-pool';
 
-/** How many files are read concurrently (I/O overlap) and written per transaction. */
-const READ_CONCURRENCY = 8;
+/** How many files are written per transaction. */
 const BATCH = 256;
 
 interface Pending {
   path: string;
   size: number;
   mtimeMs: number;
-  sha256: string;
+  sha256: string | null;
   record: IndexRecord;
 }
 
@@ -60,10 +63,19 @@ function likePattern(search: string): string {
 }
 
 export class Library {
+  /** Import workers, started on the first large import and kept until `close()`. */
+  private pool: ScanPool | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly log?: Logger,
   ) {}
+
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = null;
+    await p?.close();
+  }
 
   // ------------------------------------------------------------------ import
 
@@ -129,65 +141,86 @@ export class Library {
       }
     };
 
+    // Files are read, hashed and parsed in worker threads (in-process for small imports); the
+    // main thread only writes batches to SQLite, overlapping with the next chunk's scanning.
+    const pool = queue.length >= 64 ? (this.pool ??= new ScanPool()) : null;
+    pool?.ref();
+    const scan = (jobs: ScanJob[]): Promise<ScanOutcome[]> =>
+      pool && this.pool === pool
+        ? pool.scan(jobs).catch((err: unknown) => {
+            // a worker died: carry on in-process, start fresh workers next time
+            this.log?.warn('import worker failed; continuing in-process', { error: String(err) });
+            if (this.pool === pool) this.pool = null;
+            void pool.close();
+            return scanMany(jobs);
+          })
+        : scanMany(jobs);
+    const jobsFor = (paths: string[]): ScanJob[] =>
+      paths.map((path) => {
+        const row = known.get(path) as { file_size: number; file_mtime: number } | undefined;
+        return { path, known: row ? { size: row.file_size, mtimeMs: row.file_mtime } : null };
+      });
+    const CHUNK = pool ? 128 : 16;
     let i = 0;
-    while (i < queue.length) {
-      if (task.cancelled) {
-        cancelled = true;
-        break;
-      }
-      const chunk = queue.slice(i, i + READ_CONCURRENCY);
+    const take = () => {
+      const chunk = queue.slice(i, i + CHUNK);
       i += chunk.length;
-      const outcomes = await Promise.all(
-        chunk.map(async (path) => {
-          try {
-            const st = await stat(path);
-            const row = known.get(path) as { id: number; file_size: number; file_mtime: number } | undefined;
-            if (row && row.file_size === st.size && row.file_mtime === st.mtimeMs) return { path, kind: 'same' as const };
-            const parsed = await readDicomFile(path, { headerOnly: true, hash: true });
-            if (parsed.isDicomdir) return { path, kind: 'dicomdir' as const, refs: dicomdirReferences(parsed) };
-            const record = extractRecord(parsed);
-            return { path, kind: 'record' as const, pending: { path, size: parsed.fileSize, mtimeMs: parsed.mtimeMs, sha256: parsed.sha256!, record } };
-          } catch (err) {
-            if (err instanceof DicomFileError) return { path, kind: 'rejected' as const, rejected: { path, code: err.reject, reason: err.message } };
-            const code = (err as NodeJS.ErrnoException).code;
-            if (code) return { path, kind: 'rejected' as const, rejected: { path, code: 'UNREADABLE' as const, reason: `The file cannot be read (${code}).` } };
-            this.log?.warn('import: unexpected failure', { path, error: String(err) });
-            return { path, kind: 'rejected' as const, rejected: { path, code: 'MALFORMED' as const, reason: `The file could not be parsed: ${(err as Error).message ?? String(err)}.` } };
-          }
-        }),
-      );
-      for (const o of outcomes) {
-        if (o.kind === 'same') {
-          scanned++;
-          unchanged++;
-        } else if (o.kind === 'dicomdir') {
-          dicomdirs.push(o.path);
-          const base = dirname(o.path);
-          for (const parts of o.refs) {
-            const target = await resolveReference(base, parts);
-            if (target) {
-              if (!seen.has(target)) {
-                enqueue(target);
-                task.progress({ total: queue.length });
-              }
-            } else {
-              const p = join(base, ...parts);
-              if (!seen.has(p)) {
-                seen.add(p);
-                rejected.push({ path: p, code: 'DICOMDIR_REFERENCE_MISSING', reason: `The DICOMDIR ${o.path} lists this file, but it is not there.` });
+      return chunk.length ? scan(jobsFor(chunk)) : null;
+    };
+    try {
+      let inflight = take();
+      while (inflight) {
+        const outcomes = await inflight;
+        if (task.cancelled) {
+          cancelled = true;
+          break;
+        }
+        // DICOMDIRs may add files to the queue; start the next chunk after handling them.
+        const dirsBefore = dicomdirs.length;
+        let nextStarted = false;
+        if (!outcomes.some((o) => o.kind === 'dicomdir')) {
+          inflight = take();
+          nextStarted = true;
+        }
+        for (const o of outcomes) {
+          if (o.kind === 'same') {
+            scanned++;
+            unchanged++;
+          } else if (o.kind === 'dicomdir') {
+            dicomdirs.push(o.path);
+            const base = dirname(o.path);
+            for (const parts of o.refs) {
+              const target = await resolveReference(base, parts);
+              if (target) {
+                if (!seen.has(target)) enqueue(target);
+              } else {
+                const p = join(base, ...parts);
+                if (!seen.has(p)) {
+                  seen.add(p);
+                  rejected.push({ path: p, code: 'DICOMDIR_REFERENCE_MISSING', reason: `The DICOMDIR ${o.path} lists this file, but it is not there.` });
+                }
               }
             }
+          } else if (o.kind === 'rejected') {
+            scanned++;
+            rejected.push(o.rejected);
+          } else if (o.kind === 'record') {
+            scanned++;
+            pending.push({ path: o.path, size: o.size, mtimeMs: o.mtimeMs, sha256: o.sha256, record: o.record });
           }
-        } else if (o.kind === 'rejected') {
-          scanned++;
-          rejected.push(o.rejected);
-        } else {
-          scanned++;
-          pending.push(o.pending);
         }
+        if (!nextStarted) inflight = take();
+        if (pending.length >= BATCH) flush();
+        task.progress({
+          done: scanned + dicomdirs.length,
+          failed: rejected.length,
+          total: queue.length,
+          label: dicomdirs.length > dirsBefore ? `DICOMDIR ${basename(dicomdirs[dicomdirs.length - 1]!)}` : basename(outcomes[outcomes.length - 1]?.path ?? ''),
+        });
       }
-      if (pending.length >= BATCH) flush();
-      task.progress({ done: scanned + dicomdirs.length, failed: rejected.length, total: queue.length, label: basename(chunk[chunk.length - 1] ?? '') });
+      if (cancelled && inflight) await inflight.catch(() => undefined);
+    } finally {
+      pool?.unref();
     }
     flush();
     if (updated > 0) this.pruneEmpty();
@@ -209,6 +242,61 @@ export class Library {
       seconds,
       rate: seconds > 0 ? scanned / seconds : 0,
     };
+  }
+
+  private hashing: Promise<number> | null = null;
+
+  /**
+   * Computes the SHA-256 of every indexed file that has none yet (new files are indexed from their
+   * header first, so the browser can show them at once). Runs in the import workers; returns how
+   * many were hashed. Concurrent calls share one run.
+   */
+  hashPending(task: Task): Promise<number> {
+    this.hashing ??= this.hashAll(task).finally(() => {
+      this.hashing = null;
+    });
+    return this.hashing;
+  }
+
+  /** Resolves when no background hashing is running. */
+  async whenHashed(): Promise<void> {
+    while (this.hashing) await this.hashing.catch(() => undefined);
+  }
+
+  private async hashAll(task: Task): Promise<number> {
+    const rows = this.db.prepare('SELECT id, file_path, file_size, file_mtime FROM instances WHERE sha256 IS NULL ORDER BY id').all() as {
+      id: number;
+      file_path: string;
+      file_size: number;
+      file_mtime: number;
+    }[];
+    task.progress({ total: rows.length, done: 0, label: 'computing file hashes' }, true);
+    if (rows.length === 0) return 0;
+    const pool = rows.length >= 64 ? (this.pool ??= new ScanPool()) : null;
+    pool?.ref();
+    const set = this.db.prepare('UPDATE instances SET sha256 = ? WHERE id = ? AND sha256 IS NULL AND file_size = ? AND file_mtime = ?');
+    let done = 0;
+    let failed = 0;
+    try {
+      for (let i = 0; i < rows.length; i += 128) {
+        if (task.cancelled) break;
+        const chunk = rows.slice(i, i + 128);
+        const jobs = chunk.map((r) => ({ path: r.file_path, known: null, mode: 'hash' as const }));
+        const out = pool && this.pool === pool ? await pool.scan(jobs).catch(() => scanMany(jobs)) : await scanMany(jobs);
+        this.db.transaction(() => {
+          out.forEach((o, k) => {
+            const r = chunk[k]!;
+            if (o.kind === 'hash' && o.size === r.file_size && o.mtimeMs === r.file_mtime) set.run(o.sha256, r.id, r.file_size, r.file_mtime);
+            else failed++; // changed or unreadable since indexing: the next import re-indexes it
+          });
+        })();
+        done += chunk.length;
+        task.progress({ done, failed });
+      }
+    } finally {
+      pool?.unref();
+    }
+    return done - failed;
   }
 
   private async walk(root: string, rejected: RejectedFile[], task: Task): Promise<string[]> {
@@ -244,6 +332,7 @@ export class Library {
       byPath: db.prepare('SELECT id, sop_uid, sha256, series_ref FROM instances WHERE file_path = ?'),
       bySop: db.prepare('SELECT id, file_path, sha256, series_ref FROM instances WHERE sop_uid = ?'),
       touch: db.prepare('UPDATE instances SET file_size = ?, file_mtime = ? WHERE id = ?'),
+      setHash: db.prepare('UPDATE instances SET sha256 = ? WHERE id = ?'),
       patient: db.prepare(
         `INSERT INTO patients (patient_key, patient_id, name, birth_date, sex) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT(patient_key) DO UPDATE SET birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
@@ -301,13 +390,19 @@ export class Library {
     const run = this.db.transaction(() =>
       batch.map((p) => {
         const rec = p.record;
-        const atPath = st.byPath.get(p.path) as { id: number; sop_uid: string; sha256: string; series_ref: number } | undefined;
-        if (atPath && atPath.sha256 === p.sha256) {
+        const atPath = st.byPath.get(p.path) as { id: number; sop_uid: string; sha256: string | null; series_ref: number } | undefined;
+        if (atPath && p.sha256 !== null && atPath.sha256 === p.sha256) {
           st.touch.run(p.size, p.mtimeMs, atPath.id);
           return { path: p.path, kind: 'unchanged' as const, reason: '' };
         }
-        const sameSop = st.bySop.get(rec.instance.sopUid) as { id: number; file_path: string; sha256: string } | undefined;
+        const sameSop = st.bySop.get(rec.instance.sopUid) as { id: number; file_path: string; sha256: string | null } | undefined;
         if (sameSop && sameSop.file_path !== p.path) {
+          // Rare: the same SOP Instance UID from another file. Compare contents now.
+          p.sha256 ??= hashFileSync(p.path);
+          if (sameSop.sha256 === null) {
+            sameSop.sha256 = hashFileSync(sameSop.file_path);
+            if (sameSop.sha256) st.setHash.run(sameSop.sha256, sameSop.id);
+          }
           if (sameSop.sha256 === p.sha256) return { path: p.path, kind: 'unchanged' as const, reason: '', copyOf: sameSop.file_path };
           return {
             path: p.path,
@@ -550,11 +645,11 @@ export class Library {
   }
 
   /** The file behind an indexed instance (the only paths /dicom/ ever serves). */
-  instanceFile(instanceId: number): { path: string; size: number; sha256: string } | null {
-    const r = this.db.prepare('SELECT file_path, file_size, sha256 FROM instances WHERE id = ?').get(instanceId) as
-      | { file_path: string; file_size: number; sha256: string }
+  instanceFile(instanceId: number): { path: string; size: number; mtimeMs: number; sha256: string | null } | null {
+    const r = this.db.prepare('SELECT file_path, file_size, file_mtime, sha256 FROM instances WHERE id = ?').get(instanceId) as
+      | { file_path: string; file_size: number; file_mtime: number; sha256: string | null }
       | undefined;
-    return r ? { path: r.file_path, size: r.file_size, sha256: r.sha256 } : null;
+    return r ? { path: r.file_path, size: r.file_size, mtimeMs: r.file_mtime, sha256: r.sha256 } : null;
   }
 
   async tags(instanceId: number): Promise<{ instanceId: number; transferSyntaxUid: string; meta: TagNode[]; dataset: TagNode[] }> {
@@ -670,6 +765,15 @@ export class Library {
     const { instances } = this.instances(seriesId);
     const withPixels = instances.filter((i) => i.hasPixels);
     return withPixels[Math.floor(withPixels.length / 2)] ?? null;
+  }
+}
+
+/** SHA-256 of a file read synchronously (only for the rare SOP Instance UID collisions), or null if unreadable. */
+function hashFileSync(path: string): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return null;
   }
 }
 

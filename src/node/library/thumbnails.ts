@@ -89,7 +89,8 @@ export class Thumbnails {
     const src = this.lib.thumbnailSource(seriesId); // throws NOT_FOUND for an unknown series
     if (!src) return { png: placeholderPng(THUMBNAIL_SIZE), placeholder: true, reason: 'the series has no images' };
     const file = this.lib.instanceFile(src.id)!;
-    const key = `${seriesId}-${file.sha256.slice(0, 16)}-${THUMBNAIL_SIZE}`;
+    const version = file.sha256 ? file.sha256.slice(0, 16) : `${file.size}-${Math.round(file.mtimeMs)}`;
+    const key = `${seriesId}-${version}-${THUMBNAIL_SIZE}`;
     const cached = join(this.cacheDir, `${key}.png`);
     try {
       return { png: new Uint8Array(await readFile(cached)), placeholder: false, reason: null };

@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { Services } from '../../../src/node/services';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
+import { libraryDomain } from '../../../src/node/library';
 import type { ImportReport, StudySummary, TagNode } from '../../../src/shared/api/library';
 import type { AppEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
-import { PYDICOM_TEST_FILES, sender } from './support';
+import { buildNodeBundles, PYDICOM_TEST_FILES, sender } from './support';
 
 async function call<T>(t: HandlerTable, channel: string, req: unknown): Promise<T> {
   const r = await dispatch(t, channel, req, sender);
@@ -31,11 +32,13 @@ describe('library index', () => {
   let ct: Awaited<ReturnType<typeof writeSampleSeries>>;
 
   beforeAll(async () => {
+    buildNodeBundles(); // the import runs in dist/workers/import.worker.cjs
     ct = await writeSampleSeries({ outDir: ctDir, slices: 12, kind: 'ct', seed: 11 });
     await writeSampleSeries({ outDir: mrDir, slices: 6, kind: 'mr', seed: 12 });
     s = await Services.open({ home });
     t = createHandlerTable(s);
     first = await call<ImportReport>(t, 'library.import', { paths: [ctDir, mrDir, join(PYDICOM_TEST_FILES, 'CT_small.dcm')] });
+    await libraryDomain(s).library.whenHashed();
   });
   afterAll(async () => {
     await s?.close();
@@ -47,6 +50,13 @@ describe('library index', () => {
     expect(first.rejected).toEqual([]);
     expect(first.instanceIds.length).toBe(19);
     expect(first.studyIds.length).toBe(3);
+  });
+
+  it('computes the SHA-256 of every imported file in the background (task "hash")', async () => {
+    const { createHash } = await import('node:crypto');
+    const rows = s.db.prepare('SELECT file_path, sha256 FROM instances').all() as { file_path: string; sha256: string | null }[];
+    expect(rows).toHaveLength(19);
+    for (const r of rows) expect(r.sha256, r.file_path).toBe(createHash('sha256').update(readFileSync(r.file_path)).digest('hex'));
   });
 
   it('re-importing the same files changes nothing', async () => {

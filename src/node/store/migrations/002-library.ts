@@ -3,7 +3,8 @@ import type { Migration } from './index';
 /**
  * The library index: Patient / Study / Series / Instance with what the study browser and the
  * viewer need. Files stay where they are; an instance row points at its file by path and keeps
- * size, mtime and a SHA-256 of the file to detect changes. Removing from the index never touches files.
+ * size, mtime and a SHA-256 of the file (computed in the background right after
+ * import) to detect changes. Removing from the index never touches files.
  */
 export const m002Library: Migration = {
   version: 2,
@@ -66,7 +67,7 @@ export const m002Library: Migration = {
       file_path TEXT NOT NULL UNIQUE,
       file_size INTEGER NOT NULL,
       file_mtime REAL NOT NULL,
-      sha256 TEXT NOT NULL,
+      sha256 TEXT,               -- SHA-256 of the whole file; filled in by the background hashing task after import
       indexed_at TEXT NOT NULL
     );
     CREATE INDEX instances_series ON instances(series_ref);
