@@ -71,7 +71,12 @@ export class Library {
     private readonly log?: Logger,
   ) {}
 
+  private closed = false;
+
+  /** Stops background hashing (after its current chunk) and the import workers. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.whenHashed();
     const p = this.pool;
     this.pool = null;
     await p?.close();
@@ -279,10 +284,11 @@ export class Library {
     let failed = 0;
     try {
       for (let i = 0; i < rows.length; i += 128) {
-        if (task.cancelled) break;
+        if (task.cancelled || this.closed) break;
         const chunk = rows.slice(i, i + 128);
         const jobs = chunk.map((r) => ({ path: r.file_path, known: null, mode: 'hash' as const }));
         const out = pool && this.pool === pool ? await pool.scan(jobs).catch(() => scanMany(jobs)) : await scanMany(jobs);
+        if (this.closed || !this.db.open) break;
         this.db.transaction(() => {
           out.forEach((o, k) => {
             const r = chunk[k]!;
