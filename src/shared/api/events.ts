@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LedgerStatusEvent } from './ledger';
+import { LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEvent } from './ledger';
 import { LibraryChangedEvent } from './library';
 
 /** Progress of a long task (import, fingerprinting, anchoring, export). */
@@ -18,5 +18,5 @@ export const ProgressEvent = z.object({
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 
 /** Everything the main process pushes to the renderer. */
-export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent]);
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;

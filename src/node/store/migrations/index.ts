@@ -3,6 +3,7 @@ import { m001App } from './001-app';
 import { m002Library } from './002-library';
 import { m003Fingerprints } from './003-fingerprints';
 import { m004Measurements } from './004-measurements';
+import { m005ChainSync } from './005-chain-sync';
 import { m006IdentitiesOutbox } from './006-identities-outbox';
 import { m007Audit } from './007-audit';
 
@@ -17,4 +18,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m006IdentitiesOutbox, m007Audit];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit];
