@@ -335,7 +335,7 @@ export class Library {
   private prepare() {
     const db = this.db;
     return {
-      byPath: db.prepare('SELECT id, sop_uid, sha256, series_ref FROM instances WHERE file_path = ?'),
+      byPath: db.prepare('SELECT id, sop_uid, sha256, series_ref, file_size, file_mtime FROM instances WHERE file_path = ?'),
       bySop: db.prepare('SELECT id, file_path, sha256, series_ref FROM instances WHERE sop_uid = ?'),
       touch: db.prepare('UPDATE instances SET file_size = ?, file_mtime = ? WHERE id = ?'),
       setHash: db.prepare('UPDATE instances SET sha256 = ? WHERE id = ?'),
@@ -396,8 +396,12 @@ export class Library {
     const run = this.db.transaction(() =>
       batch.map((p) => {
         const rec = p.record;
-        const atPath = st.byPath.get(p.path) as { id: number; sop_uid: string; sha256: string | null; series_ref: number } | undefined;
-        if (atPath && p.sha256 !== null && atPath.sha256 === p.sha256) {
+        const atPath = st.byPath.get(p.path) as
+          | { id: number; sop_uid: string; sha256: string | null; series_ref: number; file_size: number; file_mtime: number }
+          | undefined;
+        // Same content (hash known), or the same file seen by a concurrent import (same size and mtime).
+        const same = atPath && (p.sha256 !== null ? atPath.sha256 === p.sha256 : atPath.file_size === p.size && atPath.file_mtime === p.mtimeMs);
+        if (atPath && same) {
           st.touch.run(p.size, p.mtimeMs, atPath.id);
           return { path: p.path, kind: 'unchanged' as const, reason: '' };
         }

@@ -66,12 +66,13 @@ export class ScanPool {
     return (await Promise.all(parts)).flat();
   }
 
-  /** Keep the process alive while an import runs. */
+  private refs = 0;
+  /** Keep the process alive while an import or hashing run uses the pool (counted). */
   ref(): void {
-    for (const w of this.workers) w.ref();
+    if (this.refs++ === 0) for (const w of this.workers) w.ref();
   }
   unref(): void {
-    for (const w of this.workers) w.unref();
+    if (--this.refs === 0) for (const w of this.workers) w.unref();
   }
 
   async close(): Promise<void> {

@@ -96,6 +96,21 @@ describe('library index', () => {
     expect(r.rejected[0]!.reason).toContain(ct.files[0]!);
   });
 
+  it('two imports of the same new folder at once index each file once', async () => {
+    const dir = join(tmp.path, 'concurrent');
+    await writeSampleSeries({ outDir: dir, slices: 80, kind: 'mr', seed: 77 });
+    const [a, b] = await Promise.all([call<ImportReport>(t, 'library.import', { paths: [dir] }), call<ImportReport>(t, 'library.import', { paths: [dir] })]);
+    expect(a.added + b.added).toBe(80);
+    expect(a.updated + b.updated).toBe(0);
+    expect(a.rejected.concat(b.rejected)).toEqual([]);
+    expect((s.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE file_path LIKE ?').get(`${dir}%`) as { n: number }).n).toBe(80);
+    await libraryDomain(s).library.whenHashed();
+    s.db.prepare('DELETE FROM instances WHERE file_path LIKE ?').run(`${dir}%`); // keep the counts of the later tests
+    s.db.exec('DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_ref = series.id)');
+    s.db.exec('DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series x WHERE x.study_ref = studies.id)');
+    s.db.exec('DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient_ref = patients.id)');
+  });
+
   it('a failed import (only bad files) loses nothing already indexed', async () => {
     const before = s.db.prepare('SELECT * FROM instances ORDER BY id').all();
     const bad = join(tmp.path, 'bad');
