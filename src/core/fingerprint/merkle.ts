@@ -6,6 +6,7 @@
  * the root depends only on the set of leaves, not on the order the files were read.
  */
 import { SimpleMerkleTree, StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { getProof } from '@openzeppelin/merkle-tree/dist/core';
 import { concat, keccak256 } from 'ethers';
 import { LEAF_ENCODING } from './spec';
 
@@ -64,7 +65,8 @@ export function buildStudyTree(values: LeafValue[]): StudyTree {
   const hashes = unique.map(leafHash);
   const tree = SimpleMerkleTree.of(hashes);
   const simple = tree.dump();
-  const leaves = unique.map((value, i) => ({ value, leaf: hashes[i]!, proof: tree.getProof(i) as Bytes32[] }));
+  // Proofs straight from the tree array (SimpleMerkleTree#getProof re-verifies each one: O(n log n) hashes).
+  const leaves = unique.map((value, i) => ({ value, leaf: hashes[i]!, proof: getProof(simple.tree, simple.values[i]!.treeIndex) as Bytes32[] }));
   const dump: StudyTree['dump'] = {
     format: 'standard-v1',
     leafEncoding: [...LEAF_ENCODING],
