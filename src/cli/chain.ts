@@ -98,6 +98,7 @@ export function registerChain(program: Command): void {
     });
 
   const chain = program.command('chain').description('the ledger: the embedded local chain or a remote JSON-RPC endpoint');
+  registerChainNode(chain);
   chain
     .command('status')
     .description('connect to the ledger and print its state: the embedded node (started for the check, or the running app\'s) or --rpc <url>')
@@ -134,6 +135,41 @@ export function registerChain(program: Command): void {
       } finally {
         await s.close();
       }
+    });
+}
+
+/**
+ * `chain node`: keeps the embedded ledger running in the foreground (for scripts and other tools
+ * while the app is closed) until Ctrl-C / SIGTERM, then stops it gracefully.
+ */
+function registerChainNode(chain: Command): void {
+  chain
+    .command('node')
+    .description('start the embedded local ledger and keep it running until Ctrl-C (stops it gracefully, saving its state)')
+    .action(async (_o, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      const s = await Services.open({ home, ledger: { mode: 'embedded' } });
+      const node = s.embeddedNode;
+      const st = s.ledger.current();
+      if (!node || st.state !== 'connected') {
+        await s.close();
+        throw new AppError(ErrorCode.LedgerUnreachable, st.message ?? 'The local ledger could not start.', 'Run "medimgshr doctor" to check that anvil is installed.');
+      }
+      print(json, { rpcUrl: node.rpcUrl, attached: node.attached, pid: process.pid, anvilPid: node.pid, recovery: node.recovery }, () =>
+        [
+          `local ledger running at ${node.rpcUrl}${node.attached ? ' (run by another MedImgShr process)' : ''}`,
+          node.recovery.message ?? '',
+          'press Ctrl-C to stop it',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const done = () => resolve();
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+      });
+      await s.close();
     });
 }
 

@@ -267,9 +267,9 @@ describe.skipIf(!anvilBin)('embedded node: kill -9 at random moments (real anvil
           stats.confirmedSent += sent.slice(firstOfTrial).filter((x) => x.confirmedAt !== null && x.confirmedAt <= killAt).length;
           stats.trials++;
           // Every third trial also damages the state file on purpose (as a kill mid-write would).
-          truncated = trial % 3 === 1;
           const state = join(chainDir, STATE_FILE);
-          if (truncated && existsSync(state)) {
+          truncated = trial % 3 === 1 && existsSync(state);
+          if (truncated) {
             truncateSync(state, Math.floor(Math.random() * statSync(state).size));
             stats.truncatedOnPurpose++;
           }

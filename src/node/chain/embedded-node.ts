@@ -253,6 +253,7 @@ export class EmbeddedNode {
         }
       }
       log?.warn('embedded ledger: stopping an anvil left running by a previous run', { pid: nf.anvilPid, ownerPid: nf.ownerPid });
+      await waitForDumpAt(nf.rpcUrl, statePath, Math.max(1500, (opts.stateInterval ?? 1) * 2500));
       try {
         process.kill(nf.anvilPid, 'SIGTERM'); // anvil dumps its state on SIGTERM
       } catch {
@@ -407,22 +408,8 @@ export class EmbeddedNode {
    * under load its periodic dump can race the final one (seen here: a graceful stop kept an older
    * state), so a stop first lets a periodic dump catch up.
    */
-  private async waitForDump(maxMs: number): Promise<void> {
-    let headBlock: number;
-    try {
-      headBlock = Number.parseInt(await jsonRpc<string>(this.rpcUrl, 'eth_blockNumber', [], 1000), 16);
-    } catch {
-      return; // not answering: nothing to wait for
-    }
-    const deadline = Date.now() + maxMs;
-    while (Date.now() < deadline) {
-      try {
-        if (validateStateText(await readFile(this.statePath, 'utf8')).bestBlock >= headBlock) return;
-      } catch {
-        // mid-write or not written yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  private waitForDump(maxMs: number): Promise<void> {
+    return waitForDumpAt(this.rpcUrl, this.statePath, maxMs);
   }
 
   /**
@@ -479,6 +466,25 @@ export class EmbeddedNode {
     const p = this.anvil?.process;
     if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
     return new Promise((r) => p.once('exit', () => r()));
+  }
+}
+
+/** Waits (bounded) until the state file at `statePath` holds the head block of the node at `rpcUrl`. */
+async function waitForDumpAt(rpcUrl: string, statePath: string, maxMs: number): Promise<void> {
+  let headBlock: number;
+  try {
+    headBlock = Number.parseInt(await jsonRpc<string>(rpcUrl, 'eth_blockNumber', [], 1000), 16);
+  } catch {
+    return; // not answering: nothing to wait for
+  }
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    try {
+      if (validateStateText(await readFile(statePath, 'utf8')).bestBlock >= headBlock) return;
+    } catch {
+      // mid-write or not written yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
