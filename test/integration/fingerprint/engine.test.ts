@@ -12,6 +12,8 @@ import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { FingerprintEngine, fingerprintEngine } from '../../../src/node/fingerprint/engine';
 import { findWorkerScript } from '../../../src/node/fingerprint/pool';
 import { fingerprintHandlers } from '../../../src/node/handlers/fingerprint';
+import { createHandlerTable, dispatch } from '../../../src/node/handlers';
+import { fingerprintChannels } from '../../../src/shared/api/fingerprint';
 import { Services } from '../../../src/node/services';
 import type { ProgressEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
@@ -139,5 +141,32 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     const rest = await fingerprintEngine(s).fingerprintPaths([many]);
     expect(rest.instances).toHaveLength(150);
     expect(rest.instances.filter((i) => i.cached).length).toBe(run.instances.length);
+  });
+
+  it('through dispatch: arguments are validated, responses match the channel schemas (JSON only)', async () => {
+    const table = createHandlerTable(s);
+    const sender = { url: 'app://test', trusted: true };
+    const bad = await dispatch(table, 'fingerprint.get', {}, sender);
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error.code).toBe('INVALID_ARGUMENT');
+    const extra = await dispatch(table, 'fingerprint.files', { paths: [data], evil: true }, sender);
+    expect(extra.ok).toBe(false);
+    const cmp = await dispatch(table, 'fingerprint.compare', { a: join(PYDICOM, 'MR_small.dcm'), b: join(PYDICOM, 'MR_small_bigendian.dcm') }, sender);
+    expect(cmp.ok).toBe(true);
+    if (cmp.ok) {
+      const v = fingerprintChannels['fingerprint.compare'].response.parse(cmp.value);
+      expect(v.comparison!.verdict).toBe('same-image-different-encoding');
+      expect(JSON.parse(JSON.stringify(cmp.value))).toEqual(cmp.value);
+    }
+    const st = await dispatch(table, 'fingerprint.study', { studyInstanceUid: study }, sender);
+    expect(st.ok).toBe(true);
+    if (st.ok) {
+      const v = fingerprintChannels['fingerprint.study'].response.parse(st.value);
+      expect(v.study!.leafCount).toBe(v.study!.proofs!.length);
+      for (const p of v.study!.proofs!) expect(StandardMerkleTree.verify(v.study!.root, [...LEAF_ENCODING], p.value, p.proof)).toBe(true);
+    }
+    const files = await dispatch(table, 'fingerprint.files', { paths: [join(PYDICOM, 'MR_small.dcm')] }, sender);
+    expect(files.ok).toBe(true);
+    if (files.ok) fingerprintChannels['fingerprint.files'].response.parse(files.value);
   });
 });
