@@ -17,19 +17,26 @@ import {CreditPolicy} from "./CreditPolicy.sol";
 ///      AccessControlDefaultAdminRules). Credit numbers live in CreditPolicy.
 contract MedImgShr is AccessControlDefaultAdminRules, EIP712, Nonces {
     // ───────────────────────────── roles ─────────────────────────────
+    /// @notice Hospitals, clinics, imaging centres: registered and suspended by the regulator.
     bytes32 public constant INSTITUTION_ROLE = keccak256("INSTITUTION_ROLE");
+    /// @notice Clinicians: granted and removed by their institution; they anchor studies.
     bytes32 public constant CLINICIAN_ROLE = keccak256("CLINICIAN_ROLE");
+    /// @notice Patients' pseudonymous accounts: self-registered or registered by an institution.
     bytes32 public constant PATIENT_ROLE = keccak256("PATIENT_ROLE");
     /// @dev Admin role of CLINICIAN_ROLE and PATIENT_ROLE that nobody holds: those roles change only
     ///      through grantClinician / removeClinician / registerPatient*, which keep the bookkeeping.
+    /// @notice Admin role of CLINICIAN_ROLE and PATIENT_ROLE; nobody holds it.
     bytes32 public constant NO_ADMIN_ROLE = keccak256("NO_ADMIN_ROLE");
 
     /// @notice `study` value that means "all studies of this patient" in a consent.
     bytes32 public constant ALL_STUDIES = bytes32(0);
+    /// @notice Longest storage URI accepted by `anchor`.
     uint256 public constant MAX_STORAGE_URI_BYTES = 256;
 
+    /// @notice EIP-712 type hash of a signed consent.
     bytes32 public constant CONSENT_TYPEHASH =
         keccak256("Consent(address patient,address institution,bytes32 study,uint64 expiry,uint256 nonce,uint256 deadline)");
+    /// @notice EIP-712 type hash of a signed revocation.
     bytes32 public constant REVOCATION_TYPEHASH =
         keccak256("Revocation(address patient,address institution,bytes32 study,uint256 nonce,uint256 deadline)");
 

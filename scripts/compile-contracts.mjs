@@ -132,6 +132,8 @@ type Args<A extends unknown[]> = A | [...A, Overrides];
 export interface ViewMethod<A extends unknown[], R> {
   (...args: Args<A>): Promise<R>;
   staticCall(...args: Args<A>): Promise<R>;
+  /** Gas the call would use inside a transaction. */
+  estimateGas(...args: Args<A>): Promise<bigint>;
 }
 
 /** A state-changing function: calling it sends a transaction; staticCall simulates it. */

@@ -4,19 +4,19 @@
  * al.: one on-chain entry per image), then the consent, access and score operations.
  */
 import { createHash } from 'node:crypto';
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet, ZeroHash, type TransactionReceipt } from 'ethers';
+import { HDNodeWallet, JsonRpcProvider, Network, Wallet, ZeroHash, type ContractTransactionResponse, type TransactionReceipt } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { row, type Bench, type BenchRow } from './harness';
 import { findAnvilBinary, startAnvil } from '../../src/node/chain/anvil';
-import { ALL_STUDIES, connect, deployMedImgShr, signConsent } from '../../src/node/chain/contracts';
+import { ALL_STUDIES, confirmed, connect, deployMedImgShr, signConsent } from '../../src/node/chain/contracts';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const STUDY_SIZE = Number(process.env.MEDIMG_BENCH_STUDY_SIZE ?? 1000);
 const URI = 'blob://store-7f3a/';
 const h = (s: string) => '0x' + createHash('sha256').update(s).digest('hex');
 
-async function gasOf(p: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<{ gas: number; receipt: TransactionReceipt }> {
-  const receipt = (await (await p).wait())!;
+async function gasOf(p: Promise<ContractTransactionResponse>): Promise<{ gas: number; receipt: TransactionReceipt }> {
+  const receipt = await confirmed(p);
   return { gas: Number(receipt.gasUsed), receipt };
 }
 
@@ -34,10 +34,10 @@ async function run(): Promise<BenchRow[]> {
     const rows: BenchRow[] = [];
 
     const reg = await gasOf(c.registerInstitution(instA.address));
-    await (await c.registerInstitution(instB.address)).wait();
+    await confirmed(c.registerInstitution(instB.address));
     const clin = await gasOf(as(instA).grantClinician(clinA.address));
     const pat = await gasOf(as(patient).registerPatient());
-    await (await as(instA).registerPatientFor(patient2.address)).wait();
+    await confirmed(as(instA).registerPatientFor(patient2.address));
 
     // A 1,000-instance study: the leaves the fingerprint work produces, one tree, one record.
     const leaves = Array.from({ length: STUDY_SIZE }, (_, i) => [h(`pixel ${i}`), h(`meta ${i}`), h(`uid ${i}`)] as [string, string, string]);

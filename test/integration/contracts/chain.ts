@@ -3,11 +3,11 @@
  * funded wallets for every role, snapshots, revert assertions and the personal-data scan.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet, keccak256, toUtf8Bytes, type Log, type TransactionReceipt } from 'ethers';
+import { HDNodeWallet, JsonRpcProvider, Network, Wallet, keccak256, toUtf8Bytes, type ContractTransactionResponse, type Log, type TransactionReceipt, type TransactionResponse } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { expect } from 'vitest';
 import { startAnvil, type AnvilNode } from '../../../src/node/chain/anvil';
-import { connect, decodeContractError, decodeEvents, deployMedImgShr, type MedImgShr } from '../../../src/node/chain/contracts';
+import { confirmed, connect, decodeContractError, decodeEvents, deployMedImgShr, type MedImgShr } from '../../../src/node/chain/contracts';
 
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 
@@ -111,11 +111,8 @@ export async function startChain(): Promise<Chain> {
 }
 
 /** Sends a transaction and returns its receipt (throws if it reverted). */
-export async function mined(p: Promise<{ wait(): Promise<TransactionReceipt | null> }>): Promise<TransactionReceipt> {
-  const tx = await p;
-  const r = await tx.wait();
-  if (!r) throw new Error('no receipt');
-  return r;
+export async function mined(p: Promise<ContractTransactionResponse | TransactionResponse>): Promise<TransactionReceipt> {
+  return confirmed(p as Promise<ContractTransactionResponse>);
 }
 
 /** The decoded MedImgShr events of a receipt. */

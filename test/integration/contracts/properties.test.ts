@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { type Log, type Wallet, ZeroHash } from 'ethers';
+import { type ContractTransactionResponse, type Log, type Wallet, ZeroHash } from 'ethers';
 import { component } from '../../support/components';
-import { ALL_STUDIES, decodeContractError, decodeEvents, type MedImgShr } from '../../../src/node/chain/contracts';
+import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, type MedImgShr } from '../../../src/node/chain/contracts';
 import { CREDIT_POLICY as P, Denial, ScoreReason, applyScoreDelta, patientRewardPoints, rewardPeriod } from '../../../src/core/credit-policy';
 import { STORAGE_URI, TEST_PATIENTS, startChain, studyTree, type Chain } from './chain';
 
@@ -61,17 +61,17 @@ describe.skipIf(!anvil)('MedImgShr properties over random action sequences (real
     clin = cl!;
     recipients = [r1!, r2!, r3!];
     patients = [p1!, p2!];
-    for (const w of [owner, ...recipients]) await (await c.registerInstitution(w.address)).wait();
-    await (await chain.as(owner).grantClinician(clin.address)).wait();
+    for (const w of [owner, ...recipients]) await confirmed(c.registerInstitution(w.address));
+    await confirmed(chain.as(owner).grantClinician(clin.address));
     const s1 = studyTree(TEST_PATIENTS[0], 1).root;
     const s1v2 = studyTree(TEST_PATIENTS[0], 2).root;
     const s2 = studyTree(TEST_PATIENTS[0], 3).root;
     const t1 = studyTree(TEST_PATIENTS[1], 1).root;
     const k = chain.as(clin);
-    await (await k.anchor(s1, 3, patients[0]!.address, STORAGE_URI, ZeroHash)).wait();
-    await (await k.anchor(s1v2, 3, patients[0]!.address, STORAGE_URI, s1)).wait();
-    await (await k.anchor(s2, 3, patients[0]!.address, STORAGE_URI, ZeroHash)).wait();
-    await (await k.anchor(t1, 2, patients[1]!.address, STORAGE_URI, ZeroHash)).wait();
+    await confirmed(k.anchor(s1, 3, patients[0]!.address, STORAGE_URI, ZeroHash));
+    await confirmed(k.anchor(s1v2, 3, patients[0]!.address, STORAGE_URI, s1));
+    await confirmed(k.anchor(s2, 3, patients[0]!.address, STORAGE_URI, ZeroHash));
+    await confirmed(k.anchor(t1, 2, patients[1]!.address, STORAGE_URI, ZeroHash));
     roots = [
       { root: s1, study: s1, p: 0 },
       { root: s1v2, study: s1, p: 0 },
@@ -108,13 +108,12 @@ describe.skipIf(!anvil)('MedImgShr properties over random action sequences (real
         const consentState = (cm: ConsentM | undefined, t: number) =>
           !cm ? Denial.NoConsent : cm.revoked ? Denial.Revoked : t >= cm.expiry ? Denial.Expired : Denial.None;
 
-        const send = async (fn: () => Promise<{ wait(): Promise<unknown> }>) => {
+        const send = async (fn: () => Promise<ContractTransactionResponse>) => {
           now += 1;
           await chain.provider.send('evm_setNextBlockTimestamp', [now]);
           try {
-            const tx = await fn();
-            const receipt = (await tx.wait()) as { logs: Log[] };
-            return { ok: true as const, events: decodeEvents(receipt.logs) };
+            const receipt = await confirmed(fn());
+            return { ok: true as const, events: decodeEvents(receipt.logs as unknown as Log[]) };
           } catch (e) {
             const d = decodeContractError(e);
             if (!d) throw e;

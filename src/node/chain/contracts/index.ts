@@ -11,7 +11,9 @@ import {
   type AddressLike,
   type BytesLike,
   type ContractRunner,
+  type ContractTransactionResponse,
   type Log,
+  type TransactionReceipt,
   type Signer,
   type TypedDataDomain,
 } from 'ethers';
@@ -43,7 +45,8 @@ export async function deployMedImgShr(signer: Signer, opts: DeployOptions = {}):
   const factory = new ContractFactory(MedImgShrAbi as unknown as string, MedImgShrBytecode, signer);
   const regulator = opts.regulator ?? (await signer.getAddress());
   const deployed = await factory.deploy(opts.adminDelaySeconds ?? 0, regulator);
-  await deployed.waitForDeployment();
+  const tx = deployed.deploymentTransaction();
+  if (tx) await confirmed(tx);
   return deployed as unknown as MedImgShr;
 }
 
@@ -181,4 +184,26 @@ async function resolve(a: AddressLike): Promise<string> {
   if (typeof a === 'string') return a;
   if ('getAddress' in a) return a.getAddress();
   return a;
+}
+
+/**
+ * Waits for a transaction's receipt by polling `eth_getTransactionReceipt` (robust on an automining
+ * node, where a block can be mined before a block subscription starts) and throws when it reverted.
+ */
+export async function confirmed(
+  sent: ContractTransactionResponse | Promise<ContractTransactionResponse>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<TransactionReceipt> {
+  const tx = await sent;
+  const provider = tx.provider;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  for (let delay = 1; ; delay = Math.min(delay * 2, opts.intervalMs ?? 250)) {
+    const receipt = await provider.getTransactionReceipt(tx.hash);
+    if (receipt) {
+      if (receipt.status !== 1) throw new Error(`transaction ${tx.hash} reverted in block ${receipt.blockNumber}`);
+      return receipt;
+    }
+    if (Date.now() > deadline) throw new Error(`transaction ${tx.hash} was not mined within ${opts.timeoutMs ?? 120_000} ms`);
+    await new Promise((r) => setTimeout(r, delay));
+  }
 }
