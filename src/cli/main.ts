@@ -4,6 +4,7 @@ import { registerDoctor } from './doctor';
 import { registerLibrary } from './library';
 import { registerFingerprint } from './fingerprint';
 import { registerChain } from './chain';
+import { registerLedger } from './ledger';
 import { printError } from './output';
 
 /**
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerLibrary(program);
   registerFingerprint(program);
   registerChain(program);
+  registerLedger(program);
   return program;
 }
 

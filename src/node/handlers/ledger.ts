@@ -1,15 +1,11 @@
-import { type ledgerChannels } from '../../shared/api/ledger';
-import { AppError, ErrorCode } from '../../shared/errors';
+import type { ledgerChannels } from '../../shared/api/ledger';
 import { ledgerService } from '../ledger';
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 
 type LedgerChannel = keyof typeof ledgerChannels;
 
-const notYet = (): never => {
-  throw new AppError(ErrorCode.Unavailable, 'This ledger function is not available yet in this build.');
-};
-
+/** The ledger domain (src/node/ledger): status, identity roles, anchoring, verification, sync, demo. */
 export function ledgerHandlers(s: Services): Pick<HandlerTable, LedgerChannel> {
   const l = () => ledgerService(s);
   return {
@@ -17,13 +13,14 @@ export function ledgerHandlers(s: Services): Pick<HandlerTable, LedgerChannel> {
     'ledger.info': () => l().info(),
     'ledger.me': () => l().me(),
     'ledger.roles': (r) => l().roles(r.address),
-    'ledger.anchor': notYet,
+    'ledger.anchor': (r) =>
+      s.tasks.run('anchor', null, (task) => l().anchors.anchorStudy(r.studyInstanceUid, { patient: r.patient, waitMs: r.waitMs, task })),
     'ledger.anchors': (r) => ({ anchors: l().anchorsOf(r.studyInstanceUid) }),
-    'ledger.verifyStudy': notYet,
-    'ledger.verifyInstances': notYet,
+    'ledger.verifyStudy': (r) => l().verifier.verifyStudy(r.studyInstanceUid),
+    'ledger.verifyInstances': (r) => l().verifier.verifyInstances(r),
     'ledger.sync': async () => (await l().sync.sync()).status,
     'ledger.syncStatus': () => l().syncStatus(),
-    'ledger.demoStatus': notYet,
-    'ledger.setupDemo': notYet,
+    'ledger.demoStatus': () => l().demo.status(),
+    'ledger.setupDemo': () => l().demo.ensure(),
   };
 }

@@ -1,25 +1,402 @@
-import type { LocalAnchor } from '../../shared/api/ledger';
+/**
+ * Anchoring a study: fingerprints (engine), the study's Merkle tree, a storage URI that carries no
+ * identity, and ONE transaction sent through the outbox (kind 'anchor', idempotency key = root):
+ * queued when the ledger is down or the signer locked, sent when possible, never duplicated (the
+ * outbox asks hasRecord(root) before every send; the contract ignores a root it already has).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { getAddress, Wallet, ZeroHash, type Provider } from 'ethers';
+import { buildStudyTree, leafValue, type LeafValue } from '../../core/fingerprint';
+import { connect, decodeContractError } from '../chain/contracts';
+import { OutboxPermanentError, type OutboxItem } from '../chain/outbox';
+import { fingerprintEngine } from '../fingerprint/engine';
+import { identityService } from '../identity';
+import type { Task } from '../tasks';
+import type { AnchorResult, LocalAnchor, RecordEvidence } from '../../shared/api/ledger';
+import { AppError, ErrorCode } from '../../shared/errors';
+import type { ChainConnection } from './chain';
 import type { LedgerService } from './index';
+import { readRoles } from './roles';
 
 export const ANCHOR_KIND = 'anchor';
+
 export interface AnchorOptions {
+  /** Storage URI recorded with every anchor (default medimg-blob://<institution address>). */
   storageUri?: string;
+  /** How long `anchor` waits for the transaction to be mined by default (ms). */
+  waitMs?: number;
 }
 
-/** Anchoring (being written; see the next commit). */
+export interface AnchorPayload {
+  root: string;
+  leafCount: number;
+  patient: string;
+  storageUri: string;
+  previous: string | null;
+  studyInstanceUid: string;
+}
+
+export interface ManifestInstance {
+  sopInstanceUid: string;
+  pixel: string;
+  meta: string;
+  uidHash: string;
+  leaf: string;
+  proof: string[];
+}
+
+export interface Manifest {
+  specVersion: number;
+  studyInstanceUid: string;
+  root: string;
+  leafCount: number;
+  instances: ManifestInstance[];
+}
+
+interface AnchorRow {
+  root: string;
+  study_instance_uid: string;
+  leaf_count: number;
+  storage_uri: string;
+  patient: string;
+  clinician: string;
+  previous: string | null;
+  manifest_json: string;
+  outbox_id: number | null;
+  chain_id: number | null;
+  contract: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  block_hash: string | null;
+  anchored_at: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const iso = () => new Date().toISOString();
+
+/** Plain words for the contract errors an anchor can revert with (all permanent: retrying cannot fix them). */
+function anchorRevertMessage(name: string, args: Record<string, unknown>): string {
+  switch (name) {
+    case 'AccessControlUnauthorizedAccount':
+      return `the account ${String(args.account)} is not a clinician on the ledger`;
+    case 'NotAnInstitution':
+      return 'the clinician belongs to no registered institution';
+    case 'InstitutionIsSuspended':
+      return 'the clinician\'s institution is suspended by the regulator';
+    case 'InstitutionScoreTooLow':
+      return `the institution's credit score (${String(args.score)}) is below the anchoring threshold (${String(args.threshold)})`;
+    case 'VersionPatientMismatch':
+    case 'VersionInstitutionMismatch':
+    case 'AlreadySuperseded':
+    case 'UnknownRecord':
+      return `the previous version cannot be superseded (${name})`;
+    default:
+      return `the ledger refused the anchor (${name})`;
+  }
+}
+
 export class Anchoring {
   constructor(
     private readonly l: LedgerService,
     private readonly opts: AnchorOptions = {},
-  ) {}
-  local(root: string): LocalAnchor | null {
-    void this.l;
-    void this.opts;
-    void root;
-    return null;
+  ) {
+    l.outbox.register<AnchorPayload>(ANCHOR_KIND, {
+      send: async (item, signer) => {
+        const conn = await l.chain.connection();
+        if (!conn) throw Object.assign(new Error('the ledger is not connected'), { code: 'NETWORK_ERROR' });
+        const p = item.payload;
+        const c = conn.contract.connect(signer);
+        try {
+          const tx = await c.anchor(p.root, p.leafCount, p.patient, p.storageUri, p.previous ?? ZeroHash);
+          return tx.hash;
+        } catch (err) {
+          const d = decodeContractError(err);
+          if (d) throw new OutboxPermanentError(anchorRevertMessage(d.name, d.args));
+          throw err;
+        }
+      },
+      isOnChain: async (item: OutboxItem<AnchorPayload>, provider: Provider) => {
+        const conn = await l.chain.connection();
+        if (!conn) throw Object.assign(new Error('the ledger is not connected'), { code: 'NETWORK_ERROR' });
+        return connect(conn.address, provider).hasRecord(item.payload.root);
+      },
+    });
   }
+
+  // ---- local anchors ----
+
+  private row(root: string): AnchorRow | undefined {
+    return this.l.s.db.prepare('SELECT * FROM ledger_anchors WHERE root = ?').get(root) as AnchorRow | undefined;
+  }
+
+  private toLocal(r: AnchorRow): LocalAnchor {
+    const item = this.l.outbox.get(ANCHOR_KIND, r.root);
+    return {
+      studyInstanceUid: r.study_instance_uid,
+      root: r.root,
+      leafCount: r.leaf_count,
+      storageUri: r.storage_uri,
+      patient: r.patient,
+      clinician: r.clinician,
+      previous: r.previous,
+      delivery: item?.status ?? 'queued',
+      attempts: item?.attempts ?? 0,
+      lastError: item?.lastError ?? null,
+      txHash: r.tx_hash ?? item?.txHash ?? null,
+      block: r.block_number ?? item?.blockNumber ?? null,
+      createdAt: r.created_at,
+    };
+  }
+
+  local(root: string): LocalAnchor | null {
+    const r = this.row(root);
+    return r ? this.toLocal(r) : null;
+  }
+
+  /** Local anchors of a study, newest first. */
   ofStudy(studyInstanceUid: string): LocalAnchor[] {
-    void studyInstanceUid;
-    return [];
+    const rows = this.l.s.db
+      .prepare('SELECT * FROM ledger_anchors WHERE study_instance_uid = ? ORDER BY created_at DESC, rowid DESC')
+      .all(studyInstanceUid) as AnchorRow[];
+    return rows.map((r) => this.toLocal(r));
+  }
+
+  manifest(root: string): Manifest | null {
+    const r = this.row(root);
+    return r ? (JSON.parse(r.manifest_json) as Manifest) : null;
+  }
+
+  // ---- patient accounts ----
+
+  /** The pseudonymous account for a library patient: assigned/linked, else derived with a local secret (keyed hash, never a plain hash). */
+  patientAccount(patientKey: string): string {
+    const db = this.l.s.db;
+    const r = db.prepare('SELECT address FROM ledger_patient_accounts WHERE patient_key = ?').get(patientKey) as { address: string } | undefined;
+    if (r) return r.address;
+    let secret = this.l.settings.get('patient-key-secret');
+    if (!secret) {
+      secret = randomBytes(32).toString('hex');
+      this.l.settings.set('patient-key-secret', secret);
+    }
+    const key = createHmac('sha256', Buffer.from(secret, 'hex')).update(`medimgshr-patient:${patientKey}`).digest('hex');
+    const address = new Wallet(`0x${key}`).address;
+    db.prepare('INSERT OR IGNORE INTO ledger_patient_accounts (patient_key, address, source, created_at) VALUES (?, ?, ?, ?)').run(patientKey, address, 'derived', iso());
+    return (db.prepare('SELECT address FROM ledger_patient_accounts WHERE patient_key = ?').get(patientKey) as { address: string }).address;
+  }
+
+  /** Links a library patient to a given account (e.g. the patient's own identity). */
+  linkPatient(patientKey: string, address: string, source: 'identity' | 'assigned' = 'assigned'): void {
+    this.l.s.db
+      .prepare('INSERT INTO ledger_patient_accounts (patient_key, address, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (patient_key) DO UPDATE SET address = excluded.address, source = excluded.source')
+      .run(patientKey, getAddress(address), source, iso());
+  }
+
+  // ---- files of a study ----
+
+  /** Files of a study: indexed instances, plus files fingerprinted under this Study Instance UID. */
+  studyFiles(studyInstanceUid: string): { paths: string[]; patientKey: string | null } {
+    const db = this.l.s.db;
+    const lib = db
+      .prepare(
+        `SELECT i.file_path AS path, p.patient_key AS pk FROM instances i JOIN series se ON i.series_ref = se.id
+         JOIN studies st ON se.study_ref = st.id JOIN patients p ON st.patient_ref = p.id WHERE st.study_uid = ?`,
+      )
+      .all(studyInstanceUid) as { path: string; pk: string }[];
+    const fp = db.prepare('SELECT path FROM fingerprint_files WHERE study_instance_uid = ?').all(studyInstanceUid) as { path: string }[];
+    const paths = [...new Set([...lib.map((r) => r.path), ...fp.map((r) => r.path)])].sort();
+    return { paths, patientKey: lib[0]?.pk ?? null };
+  }
+
+  // ---- anchoring ----
+
+  /**
+   * Anchors a study (see the file comment). Waits up to `waitMs` for the transaction to be mined;
+   * returns with delivery 'queued' when the ledger is down (the outbox sends it when it is back).
+   */
+  async anchorStudy(studyInstanceUid: string, o: { patient?: string; waitMs?: number; task?: Task } = {}): Promise<AnchorResult> {
+    const t0 = Date.now();
+    const s = this.l.s;
+    const ids = identityService(s);
+    const me = ids.current();
+    if (!me) {
+      throw new AppError(ErrorCode.Locked, 'Anchoring needs an unlocked clinician identity.', 'Log in as a clinician (choose your identity and enter its passphrase), then anchor again.');
+    }
+    // Roles, when the chain can be asked now (when not, the anchor is queued and checked when sent).
+    const conn = await this.l.chain.connection().catch(() => null);
+    let institution: string | null = this.l.settings.get(`institution-of:${me.address}`);
+    if (conn) {
+      const roles = await readRoles(conn, me.address).catch(() => null);
+      if (roles && !roles.clinician) {
+        throw new AppError(
+          ErrorCode.Denied,
+          `${me.displayName} (${me.address}) is not a clinician on the ledger, so it cannot anchor studies.`,
+          'Log in as a clinician, or ask your institution\'s administrator to grant this identity the clinician role.',
+        );
+      }
+      if (roles?.clinicianOf) {
+        institution = roles.clinicianOf;
+        this.l.settings.set(`institution-of:${me.address}`, institution);
+      }
+    }
+
+    const { paths, patientKey } = this.studyFiles(studyInstanceUid);
+    if (paths.length === 0) {
+      throw new AppError(ErrorCode.NotFound, `No files of study ${studyInstanceUid} are known on this workstation.`, 'Import the study first (or give its files to "medimgshr anchor").');
+    }
+    const run = await fingerprintEngine(s).fingerprintPaths(paths, { task: o.task });
+    if (run.cancelled) throw new AppError(ErrorCode.Cancelled, 'Anchoring was cancelled; nothing was sent.');
+    const inStudy = run.instances.filter((i) => i.studyInstanceUid === studyInstanceUid && i.uidHash && i.sopInstanceUid);
+    const failed = run.errors.map((e) => ({ path: e.path, message: e.message }));
+    if (inStudy.length === 0) {
+      throw new AppError(ErrorCode.Unreadable, `None of the ${paths.length} files of study ${studyInstanceUid} could be fingerprinted.`, 'Check that the files are still where they were imported from.');
+    }
+    // Two files claiming the same SOP Instance UID with different content: refuse (which one is right?).
+    const bySop = new Map<string, Set<string>>();
+    for (const i of inStudy) {
+      const set = bySop.get(i.sopInstanceUid!) ?? new Set<string>();
+      set.add(`${i.pixel}:${i.meta}`);
+      bySop.set(i.sopInstanceUid!, set);
+    }
+    const conflicts = [...bySop].filter(([, v]) => v.size > 1).map(([k]) => k);
+    if (conflicts.length) {
+      throw new AppError(
+        ErrorCode.Conflict,
+        `${conflicts.length} image(s) of this study exist in different versions on this workstation (e.g. SOP Instance UID ${conflicts[0]}), so the study cannot be anchored as one record.`,
+        'Remove the copies that are not the original from the library, then anchor again.',
+      );
+    }
+    const values: LeafValue[] = inStudy.map((i) => leafValue(i.pixel, i.meta, i.uidHash!));
+    const tree = buildStudyTree(values);
+    const sopOf = new Map(inStudy.map((i) => [leafValue(i.pixel, i.meta, i.uidHash!).join(), i.sopInstanceUid!]));
+    const manifest: Manifest = {
+      specVersion: inStudy[0]!.specVersion,
+      studyInstanceUid,
+      root: tree.root,
+      leafCount: tree.leafCount,
+      instances: tree.leaves.map((lf) => ({
+        sopInstanceUid: sopOf.get(lf.value.join())!,
+        pixel: lf.value[0].slice(2),
+        meta: lf.value[1].slice(2),
+        uidHash: lf.value[2].slice(2),
+        leaf: lf.leaf,
+        proof: lf.proof,
+      })),
+    };
+    const patient = o.patient ? getAddress(o.patient) : this.patientAccount(patientKey ?? `study:${studyInstanceUid}`);
+    const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
+    // A new version of this study supersedes the newest earlier anchor that is on chain.
+    let previous: string | null = null;
+    const earlier = this.ofStudy(studyInstanceUid).find((a) => a.root !== tree.root && a.delivery === 'confirmed');
+    if (earlier && conn && (await conn.contract.hasRecord(earlier.root).catch(() => false))) {
+      const rec = await conn.contract.getRecord(earlier.root).catch(() => null);
+      if (rec && rec.next === ZeroHash && getAddress(rec.patient) === patient) previous = earlier.root;
+    }
+
+    const payload: AnchorPayload = { root: tree.root, leafCount: tree.leafCount, patient, storageUri, previous, studyInstanceUid };
+    let existing = false;
+    s.db.transaction(() => {
+      const t = iso();
+      const info = s.db
+        .prepare(
+          `INSERT OR IGNORE INTO ledger_anchors (root, study_instance_uid, leaf_count, storage_uri, patient, clinician, previous, manifest_json, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(tree.root, studyInstanceUid, tree.leafCount, storageUri, patient, me.address, previous, JSON.stringify(manifest), t, t);
+      existing = info.changes === 0;
+      if (!existing) {
+        const ins = s.db.prepare(
+          'INSERT OR IGNORE INTO ledger_anchor_instances (root, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, leaf, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        for (const m of manifest.instances) ins.run(tree.root, m.sopInstanceUid, m.pixel, m.meta, m.uidHash, m.leaf, JSON.stringify(m.proof));
+      }
+      const q = this.l.outbox.enqueue<AnchorPayload>(ANCHOR_KIND, tree.root, existing ? (this.l.outbox.get<AnchorPayload>(ANCHOR_KIND, tree.root)?.payload ?? payload) : payload, { signer: me.address });
+      s.db.prepare('UPDATE ledger_anchors SET outbox_id = ? WHERE root = ?').run(q.item.id, tree.root);
+    })();
+    const item = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+    if (item.status === 'failed') this.l.outbox.retry(item.id);
+    o.task?.progress({ label: 'sending the anchor transaction' }, true);
+
+    const waitMs = o.waitMs ?? this.opts.waitMs ?? 30_000;
+    const deadline = Date.now() + waitMs;
+    let cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+    while (waitMs > 0 && cur.status !== 'confirmed' && cur.status !== 'failed' && Date.now() < deadline && s.ledger.current().state === 'connected') {
+      await this.l.outbox.runOnce();
+      cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+      if (cur.status === 'confirmed' || cur.status === 'failed') break;
+      if (cur.lastError?.startsWith('waiting for')) break; // signer locked: stays queued
+      await new Promise((r) => setTimeout(r, 50));
+      cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+    }
+    let record: RecordEvidence | null = null;
+    const conn2 = await this.l.chain.connection().catch(() => null);
+    if (cur.status === 'confirmed' && conn2) {
+      record = await this.evidence(conn2, tree.root).catch(() => null);
+      if (record) {
+        s.db
+          .prepare('UPDATE ledger_anchors SET chain_id = ?, contract = ?, tx_hash = COALESCE(?, tx_hash), block_number = COALESCE(?, block_number), anchored_at = ?, updated_at = ? WHERE root = ?')
+          .run(conn2.chainId, conn2.address, record.txHash, record.block, Math.floor(Date.parse(record.time) / 1000), iso(), tree.root);
+      }
+    }
+    const anchor = this.local(tree.root)!;
+    s.emit({ type: 'ledger-anchor', anchor });
+    const message =
+      anchor.delivery === 'confirmed'
+        ? `Study anchored: ${tree.leafCount} image(s), record ${tree.root.slice(0, 10)}… in block ${record?.block ?? anchor.block ?? '?'}.`
+        : anchor.delivery === 'failed'
+          ? `The anchor could not be written: ${anchor.lastError ?? 'unknown error'}.`
+          : s.ledger.current().state !== 'connected'
+            ? 'The ledger is unreachable: the anchor is queued and will be sent when it is back.'
+            : `The anchor is ${anchor.delivery}; it will be confirmed shortly.`;
+    return { anchor, record, existing, instances: inStudy.length, failed, message, seconds: (Date.now() - t0) / 1000 };
+  }
+
+  /** The evidence of a record as the chain has it now (block/tx from the synced events, the local anchor, or a log query). */
+  async evidence(conn: ChainConnection, root: string, view?: Awaited<ReturnType<ChainConnection['contract']['getRecord']>>): Promise<RecordEvidence> {
+    const rv = view ?? (await conn.contract.getRecord(root));
+    const db = this.l.s.db;
+    let block: number | null = null;
+    let txHash: string | null = null;
+    const synced = db
+      .prepare('SELECT block_number, tx_hash FROM chain_records WHERE chain_id = ? AND contract = ? AND root = ? ORDER BY block_number DESC LIMIT 1')
+      .get(conn.chainId, conn.address, root) as { block_number: number; tx_hash: string } | undefined;
+    if (synced) {
+      block = synced.block_number;
+      txHash = synced.tx_hash;
+    } else {
+      const item = this.l.outbox.get(ANCHOR_KIND, root);
+      if (item?.status === 'confirmed' && item.txHash) {
+        const rc = await conn.provider.getTransactionReceipt(item.txHash).catch(() => null);
+        if (rc && rc.status === 1) {
+          block = rc.blockNumber;
+          txHash = item.txHash;
+        }
+      }
+      if (block === null) {
+        const topic = conn.contract.interface.getEvent('StudyAnchored')!.topicHash;
+        const logs = await conn.provider.getLogs({ address: conn.address, topics: [topic, root], fromBlock: conn.deployBlock ?? 0, toBlock: 'latest' }).catch(() => []);
+        const last = logs.at(-1);
+        if (last) {
+          block = last.blockNumber;
+          txHash = last.transactionHash;
+        }
+      }
+    }
+    return {
+      chainId: conn.chainId,
+      contract: conn.address,
+      root,
+      study: rv.study,
+      version: Number(rv.version),
+      leafCount: Number(rv.leafCount),
+      institution: getAddress(rv.institution),
+      clinician: getAddress(rv.clinician),
+      patient: getAddress(rv.patient),
+      time: new Date(Number(rv.time) * 1000).toISOString(),
+      storageUri: rv.storageUri,
+      block,
+      txHash,
+      supersededBy: rv.next === ZeroHash ? null : rv.next,
+    };
   }
 }
