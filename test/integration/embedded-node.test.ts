@@ -154,6 +154,27 @@ describe.skipIf(!anvilBin)('embedded node: graceful stop and recovery (real anvi
     }
   });
 
+  it('a start failure that is not about the state file leaves the chain data alone', async () => {
+    const home = tempDir();
+    try {
+      const node = await EmbeddedNode.start({ chainDir: home.path });
+      await jsonRpc(node.rpcUrl, 'eth_sendRawTransaction', [(await signTransfer(0)).raw]);
+      await node.stop();
+      const before = readFileSync(join(home.path, STATE_FILE), 'utf8');
+      await expect(EmbeddedNode.start({ chainDir: home.path, binary: '/bin/false' })).rejects.toThrow(/anvil exited/);
+      expect(readFileSync(join(home.path, STATE_FILE), 'utf8')).toBe(before);
+      const again = await EmbeddedNode.start({ chainDir: home.path });
+      try {
+        expect(again.recovery.action).toBe('none');
+        expect(await head(again.rpcUrl)).toBe(1);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      home.cleanup();
+    }
+  });
+
   it('stops an anvil orphaned by a crashed app (gracefully, keeping its blocks) and starts its own', async () => {
     const home = tempDir();
     try {

@@ -297,8 +297,10 @@ export class EmbeddedNode {
     try {
       anvil = await start();
     } catch (err) {
-      if (!existsSync(statePath)) throw err;
       const why = err instanceof Error ? err.message : String(err);
+      // Only a refusal of the state file itself is recovered here; anything else (no binary, no
+      // port, a timeout) leaves the chain data alone and is reported as a start failure.
+      if (!existsSync(statePath) || !/--state|state\.json|parse json|load state/i.test(why)) throw err;
       log?.warn('embedded ledger: anvil refused its state file', { error: why.slice(0, 300) });
       const moved = moveAside(dir);
       let restored = false;
