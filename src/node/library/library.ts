@@ -120,7 +120,8 @@ export class Library {
       }
       if (st.isDirectory()) {
         for (const f of await this.walk(abs, rejected, task)) enqueue(f);
-      } else enqueue(abs);
+      } else if (st.isFile()) enqueue(abs);
+      else rejected.push({ path: abs, code: 'UNREADABLE', reason: 'This is not a regular file (a pipe, socket or device), so it was not read.' });
     }
     task.progress({ total: queue.length, done: 0, label: 'reading files' }, true);
 

@@ -43,10 +43,10 @@ export async function scanFile(job: ScanJob): Promise<ScanOutcome> {
   const { path } = job;
   try {
     if (job.mode === 'hash') return { path, kind: 'hash', ...(await hashFile(path)) };
-    if (job.known) {
-      const st = isMainThread ? await stat(path) : statSync(path);
-      if (st.size === job.known.size && st.mtimeMs === job.known.mtimeMs) return { path, kind: 'same' };
-    }
+    const st = isMainThread ? await stat(path) : statSync(path);
+    // Never open a FIFO, socket or device: opening a FIFO blocks until someone writes to it.
+    if (!st.isFile()) return { path, kind: 'rejected', rejected: { path, code: 'UNREADABLE', reason: 'This is not a regular file (a pipe, socket or device), so it was not read.' } };
+    if (job.known && st.size === job.known.size && st.mtimeMs === job.known.mtimeMs) return { path, kind: 'same' };
     // Header only. A new file's hash is computed after the import (Library.hashPending); a known
     // path whose size or mtime changed is hashed now, to tell a real change from a touch.
     const read = isMainThread ? readDicomFile : readDicomFileSync; // blocking I/O only off the main thread

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { Services } from '../../../src/node/services';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
@@ -117,9 +118,10 @@ describe('library index', () => {
     mkdirSync(bad);
     writeFileSync(join(bad, 'a.dcm'), 'not dicom at all');
     writeFileSync(join(bad, 'b.dcm'), readFileSync(ct.files[5]!).subarray(0, 2000)); // truncated copy (same SOP UID)
-    const r = await call<ImportReport>(t, 'library.import', { paths: [bad, join(tmp.path, 'does-not-exist')] });
+    execFileSync('mkfifo', [join(tmp.path, 'a-pipe')]); // opening it would block forever
+    const r = await call<ImportReport>(t, 'library.import', { paths: [bad, join(tmp.path, 'does-not-exist'), join(tmp.path, 'a-pipe')] });
     expect(r.added).toBe(0);
-    expect(r.rejected.map((x) => x.code).sort()).toEqual(['NOT_DICOM', 'TRUNCATED', 'UNREADABLE']);
+    expect(r.rejected.map((x) => x.code).sort()).toEqual(['NOT_DICOM', 'TRUNCATED', 'UNREADABLE', 'UNREADABLE']);
     expect(s.db.prepare('SELECT * FROM instances ORDER BY id').all()).toEqual(before);
   });
 
