@@ -4,11 +4,11 @@
  * al.: one on-chain entry per image), then the consent, access and score operations.
  */
 import { createHash } from 'node:crypto';
-import { HDNodeWallet, JsonRpcProvider, Network, Wallet, ZeroHash, type ContractTransactionResponse, type TransactionReceipt } from 'ethers';
+import { HDNodeWallet, JsonRpcProvider, Network, Wallet, ZeroHash, type ContractTransactionResponse, type Log, type TransactionReceipt } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { row, type Bench, type BenchRow } from './harness';
 import { findAnvilBinary, startAnvil } from '../../src/node/chain/anvil';
-import { ALL_STUDIES, confirmed, connect, deployMedImgShr, signConsent } from '../../src/node/chain/contracts';
+import { ALL_STUDIES, confirmed, connect, decodeEvents, deployMedImgShr, signConsent } from '../../src/node/chain/contracts';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const STUDY_SIZE = Number(process.env.MEDIMG_BENCH_STUDY_SIZE ?? 1000);
@@ -27,7 +27,7 @@ async function run(): Promise<BenchRow[]> {
   provider.pollingInterval = 20;
   try {
     const w = Array.from({ length: 10 }, (_, i) => new Wallet(HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i}`).privateKey, provider));
-    const [regulator, instA, instB, clinA, patient, relayer, patient2] = w as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
+    const [regulator, instA, instB, clinA, patient, relayer, patient2, instC] = w as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet, Wallet, Wallet];
     const c = await deployMedImgShr(regulator);
     const address = await c.getAddress();
     const as = (x: Wallet) => connect(address, x);
@@ -35,6 +35,7 @@ async function run(): Promise<BenchRow[]> {
 
     const reg = await gasOf(c.registerInstitution(instA.address));
     await confirmed(c.registerInstitution(instB.address));
+    await confirmed(c.registerInstitution(instC.address));
     const clin = await gasOf(as(instA).grantClinician(clinA.address));
     const pat = await gasOf(as(patient).registerPatient());
     await confirmed(as(instA).registerPatientFor(patient2.address));
@@ -84,7 +85,12 @@ async function run(): Promise<BenchRow[]> {
     // Access
     const accessFirst = await gasOf(as(instB).recordAccess(tree.root));
     const accessRepeat = await gasOf(as(instB).recordAccess(tree.root));
-    const denied = await gasOf(as(instB).recordAccess(h('warm-up study')));
+    const denied = await gasOf(as(instC).recordAccess(tree.root)); // instC has no consent
+    const names = (r: TransactionReceipt) => decodeEvents(r.logs as unknown as Log[]).map((e) => e.name).join(',');
+    // the rows below measure what their names say
+    if (names(accessFirst.receipt) !== 'AccessGranted,ScoreChanged') throw new Error(`first access: ${names(accessFirst.receipt)}`);
+    if (names(accessRepeat.receipt) !== 'AccessGranted') throw new Error(`repeat access: ${names(accessRepeat.receipt)}`);
+    if (names(denied.receipt) !== 'AccessDenied') throw new Error(`denied access: ${names(denied.receipt)}`);
     rows.push(row({ metric: 'recordAccess granted, first by this recipient (rewards the patient)', ours: accessFirst.gas, unit: 'gas', better: 'lower' }));
     rows.push(row({ metric: 'recordAccess granted, repeat', ours: accessRepeat.gas, unit: 'gas', better: 'lower' }));
     rows.push(row({ metric: 'recordAccess denied (AccessDenied event, no revert)', ours: denied.gas, unit: 'gas', better: 'lower' }));
