@@ -1,7 +1,7 @@
 /**
  * Writes the small generated fixtures of the fingerprint test vectors (test/fixtures/fingerprint/*.dcm)
- * with dcmjs. Deterministic: fixed UIDs and pixels. Run once when the vectors are (re)made:
- *   npx tsx-free: `npx vitest run test/unit/fingerprint/vectors.test.ts` with MAKE_FINGERPRINT_FIXTURES=1
+ * with dcmjs. Deterministic: fixed UIDs and pixels. They are rewritten together with the vectors:
+ *   MAKE_FINGERPRINT_VECTORS=1 npx vitest run test/unit/fingerprint/vectors.test.ts
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
