@@ -1,4 +1,338 @@
-import type { Bench } from './harness';
+/**
+ * Viewer benchmarks, measured in Debian's Chromium through playwright-core against the real
+ * renderer build and the real services (as the e2e rig does):
+ *   - selecting a series → first pixels on screen (512² CT), vs a plain fetch + putImageData of the same file
+ *   - stack-scroll frame rate over 200 slices, vs putImageData of 200 pre-windowed frames at the same cadence
+ *   - resident memory after loading 1,000 slices, relative to their pixel bytes, vs the same pixels held in typed arrays
+ */
+import { chromium, type Page } from 'playwright-core';
+import { createServer, type Server } from 'node:http';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Bench, BenchRow } from './harness';
+import { row } from './harness';
+import { Services } from '../../src/node/services';
+import { createHandlerTable, dispatch } from '../../src/node/handlers';
+import { RENDERER_CSP } from '../../src/shared/csp';
+import { findChromium } from '../../src/node/components';
+import { writeSampleSeries } from '../../src/node/dicom/sample';
+import { tempDir } from '../support/tmp';
 
-/** Benchmarks of the viewer work. */
-export const viewerBenches: Bench[] = [];
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const rendererDir = join(repo, 'dist', 'renderer');
+
+/** The same flags as test/e2e/rig.ts (kept in step by hand: importing the rig pulls in the test runner). */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+
+const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm' };
+
+async function serve(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
+  const server: Server = createServer(async (req, res) => {
+    const resource = await services.resources.resolve(new URL(req.url ?? '/', 'http://127.0.0.1'));
+    if (resource) {
+      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': RENDERER_CSP });
+      res.end(resource.body);
+      return;
+    }
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
+    const file = join(rendererDir, path);
+    if (!file.startsWith(rendererDir + sep)) return void res.writeHead(403).end();
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+async function bind(page: Page, services: Services, origin: string): Promise<void> {
+  const table = createHandlerTable(services);
+  await page.exposeBinding('__medimgInvoke', (source, channel: unknown, request: unknown) =>
+    dispatch(table, channel, request, { url: source.frame.url(), trusted: source.frame.url().startsWith(`${origin}/`) }, services.log),
+  );
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    w.medimg = Object.freeze({
+      invoke: (c: string, r: unknown) => (w.__medimgInvoke as (c: string, r: unknown) => Promise<unknown>)(c, r),
+      on: () => () => undefined,
+    });
+  });
+}
+
+async function invoke<T>(page: Page, channel: string, request: unknown): Promise<T> {
+  const r = (await page.evaluate(([c, q]) => (window as unknown as { medimg: { invoke(c: string, r: unknown): Promise<unknown> } }).medimg.invoke(c as string, q), [channel, request] as const)) as {
+    ok: boolean;
+    value: T;
+    error?: { message: string };
+  };
+  if (!r.ok) throw new Error(`${channel}: ${r.error?.message}`);
+  return r.value;
+}
+
+/** Resident set size (kB) of every process descended from this one (Chromium's browser, renderer, GPU, utility processes). */
+function descendantsRssKb(): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const status = readFileSync(`/proc/${d}/status`, 'utf8');
+      const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      rss.set(Number(d), kb);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  let total = 0;
+  const stack = [...(children.get(process.pid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    total += rss.get(p) ?? 0;
+    stack.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
+async function openSeriesIn(page: Page, seriesId: number): Promise<number> {
+  // Time from the drop of a series on the viewport to the first rendered frame of it, in the page's clock.
+  return page.evaluate(
+    (id) =>
+      new Promise<number>((resolve, reject) => {
+        const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
+        const el = vp.querySelector('.viewport__canvas') as HTMLElement;
+        const t0 = performance.now();
+        const done = () => {
+          if (vp.getAttribute('data-state') === 'ready' && vp.getAttribute('data-image-id')) {
+            el.removeEventListener('cornerstoneimagerendered', done);
+            resolve(performance.now() - t0);
+          }
+        };
+        el.addEventListener('cornerstoneimagerendered', done);
+        setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
+        const dt = new DataTransfer();
+        dt.setData('application/x-medimg-series', String(id));
+        vp.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }),
+    seriesId,
+  );
+}
+
+/** The peer for first pixels: fetch the same file, window its 16-bit pixels to RGBA, putImageData. */
+async function peerFirstPixels(page: Page, instanceId: number): Promise<number> {
+  return page.evaluate(async (id) => {
+    const t0 = performance.now();
+    const buf = await (await fetch(`dicom/${id}`)).arrayBuffer();
+    const n = 512 * 512;
+    const px = new Int16Array(buf.slice(buf.byteLength - n * 2));
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 512;
+    document.body.appendChild(canvas);
+    const ctx = canvas.getContext('2d')!;
+    const img = ctx.createImageData(512, 512);
+    for (let i = 0; i < n; i++) {
+      const g = Math.max(0, Math.min(255, ((px[i]! - 1024 - 40 + 200) / 400) * 255));
+      img.data[i * 4] = img.data[i * 4 + 1] = img.data[i * 4 + 2] = g;
+      img.data[i * 4 + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    await new Promise(requestAnimationFrame);
+    const ms = performance.now() - t0;
+    canvas.remove();
+    return ms;
+  }, instanceId);
+}
+
+async function scrollFps(page: Page, steps: number): Promise<number> {
+  return page.evaluate(
+    (n) =>
+      new Promise<number>((resolve) => {
+        const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
+        const el = vp.querySelector('.viewport__canvas') as HTMLElement;
+        let frames = 0;
+        let t0 = 0;
+        const onRender = () => {
+          frames++;
+          if (frames === 1) t0 = performance.now();
+          if (frames === n) {
+            el.removeEventListener('cornerstoneimagerendered', onRender);
+            resolve(((n - 1) * 1000) / (performance.now() - t0));
+          }
+        };
+        el.addEventListener('cornerstoneimagerendered', onRender);
+        // One key press per animation frame, as a held-down arrow key would at most.
+        const tick = () => {
+          window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+          if (frames < n) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      }),
+    steps,
+  );
+}
+
+async function peerScrollFps(page: Page, steps: number): Promise<number> {
+  return page.evaluate(async (n) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 512;
+    document.body.appendChild(canvas);
+    const ctx = canvas.getContext('2d')!;
+    const frames: ImageData[] = [];
+    for (let k = 0; k < 8; k++) {
+      const img = ctx.createImageData(512, 512);
+      for (let i = 0; i < img.data.length; i += 4) img.data[i] = img.data[i + 1] = img.data[i + 2] = (i / 4 + k * 31) & 255;
+      frames.push(img);
+    }
+    let t0 = 0;
+    for (let f = 0; f < n; f++) {
+      await new Promise(requestAnimationFrame);
+      if (f === 0) t0 = performance.now();
+      ctx.putImageData(frames[f % frames.length]!, 0, 0);
+    }
+    const fps = ((n - 1) * 1000) / (performance.now() - t0);
+    canvas.remove();
+    return fps;
+  }, steps);
+}
+
+export const viewerBenches: Bench[] = [
+  {
+    name: 'viewer',
+    description: 'Cornerstone viewport in Chromium: series → first pixels, stack-scroll fps, memory per pixel byte',
+    async run(): Promise<BenchRow[]> {
+      const executablePath = findChromium();
+      if (!executablePath) throw new Error('Chromium not found (apt-get install chromium)');
+      if (!existsSync(join(rendererDir, 'index.html'))) execFileSync(process.execPath, [join(repo, 'scripts/build.mjs')], { stdio: 'inherit' });
+      const home = tempDir('medimg-bench-viewer-');
+      const data = tempDir('medimg-bench-series-');
+      const services = await Services.open({ home: home.path, ledger: { mode: 'none' } });
+      const server = await serve(services);
+      const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+      const rows: BenchRow[] = [];
+      try {
+        const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
+        await bind(page, services, server.origin);
+        await page.goto(`${server.origin}/index.html`);
+        const small = join(data.path, 'ct200');
+        const big = join(data.path, 'ct1000');
+        await writeSampleSeries({ outDir: small, slices: 200, kind: 'ct', seed: 501 });
+        await writeSampleSeries({ outDir: big, slices: 1000, kind: 'ct', seed: 502 });
+        await invoke(page, 'library.import', { paths: [small, big] });
+        const { studies } = await invoke<{ studies: { id: number; instanceCount: number }[] }>(page, 'library.studies', {});
+        const seriesOf = async (count: number) => {
+          const st = studies.find((s) => s.instanceCount === count)!;
+          const { series } = await invoke<{ series: { id: number }[] }>(page, 'library.series', { studyId: st.id });
+          return series[0]!.id;
+        };
+        const s200 = await seriesOf(200);
+        const s1000 = await seriesOf(1000);
+        const { instances } = await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: s200 });
+
+        // 1. Series → first pixels: cold (first open in the page: worker start-up included) and warm (another series, nothing cached).
+        const cold = await openSeriesIn(page, s200);
+        const warm: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          await page.reload();
+          await page.waitForSelector('[data-testid=viewport]');
+          await openSeriesIn(page, s1000); // warms the decoder worker with another series
+          warm.push(await openSeriesIn(page, s200));
+        }
+        const peer: number[] = [];
+        for (let i = 0; i < 5; i++) peer.push(await peerFirstPixels(page, instances[(i * 37) % instances.length]!.id));
+        const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+        const warmMed = med(warm);
+        rows.push(
+          row({ metric: 'series → first pixels, 512² CT (median of 5, worker warm)', ours: warmMed, peer: med(peer), peerName: 'fetch + putImageData', unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: warmMed <= 150 }),
+          row({ metric: 'series → first pixels, first open after start (worker start-up)', ours: cold, unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: cold <= 150 }),
+        );
+
+        // 2. Stack scroll over 200 slices: all decoded first (prefetch), then one key per frame.
+        await page.reload();
+        await page.waitForSelector('[data-testid=viewport]');
+        await openSeriesIn(page, s200);
+        await page.evaluate(async () => {
+          const bar = document.querySelector('[data-testid=stack-scrollbar]') as HTMLInputElement;
+          const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
+          const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+          for (let i = 0; i < 200; i += 1) {
+            set.call(bar, String(i));
+            bar.dispatchEvent(new Event('input', { bubbles: true }));
+            const t = performance.now();
+            while (vp.getAttribute('data-position') !== String(i) || vp.getAttribute('data-state') !== 'ready') {
+              await new Promise((r) => setTimeout(r, 2));
+              if (performance.now() - t > 10_000) throw new Error(`slice ${i} did not show`);
+            }
+          }
+          set.call(bar, '0');
+          bar.dispatchEvent(new Event('input', { bubbles: true }));
+          await new Promise((r) => setTimeout(r, 200));
+        });
+        const fps = await scrollFps(page, 199);
+        const peerFps = await peerScrollFps(page, 199);
+        rows.push(
+          row({ metric: 'stack scroll over 200 slices (decoded, rAF-paced)', ours: fps, peer: peerFps, peerName: 'putImageData per rAF', unit: 'fps', better: 'higher', goal: '≥ 60 fps', met: fps >= 59, note: 'headless Chromium paces rAF at the display rate; the peer shows the ceiling' }),
+        );
+
+        // 3. Memory after loading 1,000 slices (each decoded and displayed once).
+        await page.reload();
+        await page.waitForSelector('[data-testid=viewport]');
+        await new Promise((r) => setTimeout(r, 500));
+        const before = descendantsRssKb();
+        await openSeriesIn(page, s1000);
+        await page.evaluate(async () => {
+          const bar = document.querySelector('[data-testid=stack-scrollbar]') as HTMLInputElement;
+          const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
+          const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+          for (let i = 0; i < 1000; i++) {
+            set.call(bar, String(i));
+            bar.dispatchEvent(new Event('input', { bubbles: true }));
+            while (vp.getAttribute('data-position') !== String(i) || vp.getAttribute('data-state') === 'loading') await new Promise((r) => setTimeout(r, 1));
+          }
+        });
+        await new Promise((r) => setTimeout(r, 1000));
+        const after = descendantsRssKb();
+        const pixelBytes = 1000 * 512 * 512 * 2;
+        const ratio = ((after - before) * 1024) / pixelBytes;
+        // Peer: a fresh page holding the same pixel bytes in typed arrays.
+        const page2 = await (await browser.newContext()).newPage();
+        await page2.goto('about:blank');
+        await new Promise((r) => setTimeout(r, 500));
+        const b2 = descendantsRssKb();
+        await page2.evaluate((n) => {
+          const keep: Int16Array[] = [];
+          for (let i = 0; i < n; i++) {
+            const a = new Int16Array(512 * 512);
+            for (let j = 0; j < a.length; j += 64) a[j] = j & 0x7fff;
+            a.fill(1, 0, a.length);
+            keep.push(a);
+          }
+          (window as unknown as { keep: unknown }).keep = keep;
+        }, 1000);
+        await new Promise((r) => setTimeout(r, 1000));
+        const a2 = descendantsRssKb();
+        const peerRatio = ((a2 - b2) * 1024) / pixelBytes;
+        rows.push(
+          row({ metric: 'resident memory after loading 1,000 slices / their pixel bytes', ours: ratio, peer: peerRatio, peerName: 'same pixels in Int16Arrays', unit: '×', better: 'lower', goal: '≤ 1.5×', met: ratio <= 1.5, note: `pixel bytes ${(pixelBytes / 2 ** 20).toFixed(0)} MiB; RSS delta ${((after - before) / 1024).toFixed(0)} MiB` }),
+        );
+        await page2.close();
+        return rows;
+      } finally {
+        await browser.close();
+        await server.close();
+        await services.close();
+        home.cleanup();
+        data.cleanup();
+      }
+    },
+  },
+];

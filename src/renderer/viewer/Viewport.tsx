@@ -1,20 +1,19 @@
 import { useCallback, useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import {
   cornerstone,
-  dataSetOf,
   describeLoadError,
   imageIdFor,
   initCornerstone,
   loadImage,
   type CsImage,
   type CsViewport,
-  type DicomDataSet,
 } from './cornerstone';
 import { addTools, reapplyTools } from './tools';
 import { removeAnnotation, restore, snapshot, views, type SavedMeasurement } from './measurements';
 import { stackOf, type SeriesView, type StackItem, type ViewportApi, type ViewportStatus } from './types';
 import { edgeMarkers } from '../../shared/viewer/orientation';
 import { setShown } from './diagnostics';
+import { metaOf, type ImageMeta } from './meta';
 import { loadMeasurements, saveMeasurements } from '../library';
 
 export const SERIES_MIME = 'application/x-medimg-series';
@@ -58,48 +57,18 @@ type LoadState = { kind: 'empty' } | { kind: 'loading' } | { kind: 'ready' } | {
 
 const PREFETCH = 3;
 
-function fmtDate(d: string | undefined): string {
-  return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : (d ?? '');
-}
-function personName(s: string | undefined): string {
-  return (s ?? '').split('=')[0]!.replace(/\^+/g, ' ').trim();
-}
-const DECODERS = new Map<string, TextDecoder>();
-function decoderFor(charset: string): TextDecoder {
-  const cs = charset.split('\\').pop()!.trim().toUpperCase();
-  const label = cs === 'ISO_IR 192' ? 'utf-8' : cs === 'ISO_IR 100' || cs === '' ? 'windows-1252' : cs === 'ISO_IR 101' ? 'iso-8859-2' : cs === 'ISO_IR 144' ? 'iso-8859-5' : cs === 'ISO_IR 126' ? 'iso-8859-7' : cs === 'GB18030' ? 'gb18030' : 'windows-1252';
-  let d = DECODERS.get(label);
-  if (!d) DECODERS.set(label, (d = new TextDecoder(label)));
-  return d;
-}
-/** A text element decoded with the data set's Specific Character Set (dicom-parser reads bytes as Latin-1). */
-function text(ds: DicomDataSet | undefined, tag: string): string | undefined {
-  const el = ds?.elements[tag];
-  if (!ds || !el || el.length <= 0) return undefined;
-  const bytes = ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
-  return decoderFor(ds.string('x00080005') ?? '').decode(bytes).replace(/[\0 ]+$/, '').trim();
-}
-function numbers(ds: DicomDataSet | undefined, tag: string): number[] {
-  const s = ds?.string(tag);
-  return s ? s.split('\\').map(Number) : [];
-}
-
-function overlayFor(ds: DicomDataSet | undefined, view: ViewInfo | null): Overlay | null {
-  if (!ds) return null;
-  const ipp = numbers(ds, 'x00200032');
-  const loc = ds.string('x00201041');
-  const position = loc ? `Loc ${Number(loc).toFixed(1)} mm` : ipp.length === 3 ? `Pos ${ipp.map((n) => n.toFixed(1)).join(', ')}` : '';
-  const t = ds.string('x00180050');
+function overlayFor(meta: ImageMeta | undefined, view: ViewInfo | null): Overlay | null {
+  if (!meta) return null;
   return {
-    patient: personName(text(ds, 'x00100010')) || 'Unnamed patient',
-    patientId: ds.string('x00100020') ?? '',
-    study: text(ds, 'x00081030') ?? '',
-    studyDate: fmtDate(ds.string('x00080020')),
-    series: [ds.string('x00200011') ? `Se ${ds.string('x00200011')}` : '', text(ds, 'x0008103e') ?? ''].filter(Boolean).join(' · '),
-    modality: ds.string('x00080060') ?? '',
-    position,
-    thickness: t ? `Thk ${Number(t).toFixed(1)} mm` : '',
-    markers: view ? edgeMarkers(numbers(ds, 'x00200037'), view) : null,
+    patient: meta.patient,
+    patientId: meta.patientId,
+    study: meta.study,
+    studyDate: meta.studyDate,
+    series: meta.series,
+    modality: meta.modality,
+    position: meta.position,
+    thickness: meta.thickness,
+    markers: view ? edgeMarkers(meta.iop, view) : null,
   };
 }
 
@@ -138,19 +107,11 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
   }, []);
 
   const modality = series?.modality ?? '';
-  const unitFor = useCallback(
-    (ds: DicomDataSet | undefined) => {
-      const m = ds?.string('x00080060') ?? modality;
-      if (m === 'CT') return 'HU';
-      return ds?.string('x00281054') ?? '';
-    },
-    [modality],
-  );
 
   // Report status upwards whenever something a panel shows changes.
   useEffect(() => {
     const item = stackRef.current[pos];
-    const ds = item ? dataSetOf(item.imageId) : undefined;
+    const meta = item ? metaOf(item.imageId) : undefined;
     const hasSpacing = !!(imageRef.current?.columnPixelSpacing && imageRef.current?.rowPixelSpacing);
     statusRef.current({
       index,
@@ -159,12 +120,12 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
       frame: item?.frame ?? 0,
       position: pos,
       count,
-      modality: ds?.string('x00080060') ?? modality,
+      modality: meta?.modality || modality,
       cinePlaying: cine.playing,
       fps: cine.fps,
-      measurements: item && state.kind === 'ready' ? views(item.imageId, item.instanceId, item.frame, unitFor(ds), hasSpacing) : [],
+      measurements: item && state.kind === 'ready' ? views(item.imageId, item.instanceId, item.frame, meta?.unit ?? (modality === 'CT' ? 'HU' : ''), hasSpacing) : [],
     });
-  }, [index, pos, count, state, cine, measureTick, modality, unitFor]);
+  }, [index, pos, count, state, cine, measureTick, modality]);
 
   /** Fetches the saved measurements of an instance once and puts them on its frames. */
   const ensureMeasurements = useCallback(async (item: StackItem) => {
@@ -222,7 +183,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
         setShown(index, image);
         setState({ kind: 'ready' });
         readView();
-        setOverlay(overlayFor(dataSetOf(item.imageId), viewportRef.current ? toInfo(viewportRef.current) : null));
+        setOverlay(overlayFor(metaOf(item.imageId), viewportRef.current ? toInfo(viewportRef.current) : null));
         prefetch(stack, i);
       } catch (e) {
         if (seq !== seqRef.current) return;
@@ -474,7 +435,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
   useEffect(() => {
     const item = stackRef.current[pos];
     if (state.kind !== 'ready' || !item) return;
-    setOverlay(overlayFor(dataSetOf(item.imageId), view));
+    setOverlay(overlayFor(metaOf(item.imageId), view));
   }, [view?.rotation, view?.hflip, view?.vflip, pos, state.kind]);
 
   const item = stackRef.current[pos];

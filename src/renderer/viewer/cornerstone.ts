@@ -10,6 +10,7 @@ import cornerstoneMath from 'cornerstone-math';
 import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader';
 import dicomParser from 'dicom-parser';
 import Hammer from 'hammerjs';
+import { rememberMeta } from './meta';
 
 export { cornerstone, cornerstoneTools, cornerstoneWADOImageLoader, dicomParser };
 
@@ -63,6 +64,18 @@ export function initCornerstone(): void {
   } catch (e) {
     console.warn('decode workers did not start', e);
   }
+  // The loader's metadata provider throws on files without a Modality (it calls .includes on it),
+  // which leaves the image load pending for ever. Ask it first, inside a try, and answer with an
+  // empty module when it throws, so the image still builds (without geometry).
+  const wado = cornerstoneWADOImageLoader.wadouri.metaData.metaDataProvider as (type: string, imageId: string) => unknown;
+  cornerstone.metaData.addProvider((type: string, imageId: string) => {
+    if (!imageId?.startsWith('wadouri:')) return undefined;
+    try {
+      return wado(type, imageId);
+    } catch {
+      return type === 'imagePlaneModule' || type === 'generalSeriesModule' || type === 'imagePixelModule' ? {} : undefined;
+    }
+  }, 10_000);
   cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: true });
   cornerstoneTools.toolStyle.setToolWidth(1.5);
   cornerstoneTools.toolColors.setToolColor('#f2c14e');
@@ -96,11 +109,22 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
     );
   });
   try {
-    return (await Promise.race([cornerstone.loadAndCacheImage(imageId), timeout])) as CsImage;
+    const image = (await Promise.race([cornerstone.loadAndCacheImage(imageId), timeout])) as CsImage;
+    keepMetaAndRelease(imageId);
+    return image;
   } catch (e) {
+    if (!(e instanceof ImageLoadError)) console.warn('image load failed', imageId, e instanceof Error ? e.message : safeJson(e));
     throw describeLoadError(e);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (k, x) => (k === 'dataSet' || k === 'byteArray' ? undefined : x))?.slice(0, 300) ?? String(v);
+  } catch {
+    return String(v);
   }
 }
 
@@ -111,11 +135,16 @@ export function describeLoadError(e: unknown): ImageLoadError {
   let text = '';
   if (typeof any === 'string') text = any;
   else if (any && typeof any === 'object') {
-    if (any.request?.status && any.request.status >= 400) {
-      return new ImageLoadError(`The image file could not be read (HTTP ${any.request.status}).`, 'The file may have been moved or deleted since import; re-import it.');
+    const req = (any.request ?? any.error) as { status?: unknown; readyState?: unknown } | undefined;
+    const status = req && typeof req === 'object' && typeof req.status === 'number' ? req.status : 0;
+    if (status === 404 || status === 410) {
+      return new ImageLoadError('The image file could not be read: it was moved or deleted after import.', 'Re-import the file from its new place, or remove the series from the index.');
     }
-    const inner = any.error as { message?: string } | string | undefined;
-    text = typeof inner === 'string' ? inner : (inner?.message ?? any.message ?? '');
+    if (status >= 400) {
+      return new ImageLoadError(`The image file could not be read (HTTP ${status}).`, 'Check that the file is still readable, then reopen the series.');
+    }
+    const inner = any.error as { message?: string; exception?: string } | string | undefined;
+    text = typeof inner === 'string' ? inner : (inner?.message ?? inner?.exception ?? any.message ?? '');
   }
   if (/transfer syntax|no decoder|unsupported/i.test(text)) {
     return new ImageLoadError(`This image uses a compression this viewer cannot decode (${text}).`, 'Convert it to an uncompressed transfer syntax, e.g. with dcmdjpeg or dcmconv.');
@@ -123,17 +152,37 @@ export function describeLoadError(e: unknown): ImageLoadError {
   if (/eval|Content Security Policy|CSP/i.test(text)) {
     return new ImageLoadError('The image codec was blocked by the security policy.', 'This compression needs a decoder the app does not allow; convert the file to an uncompressed transfer syntax.');
   }
-  if (/buffer overread|truncat|beyond|out of range|offset/i.test(text)) {
-    return new ImageLoadError(`The file is truncated or damaged: ${text}.`, 'Re-export the image from its source.');
+  if (/buffer overread|buffer overrun|truncat|beyond|out of range|offset/i.test(text)) {
+    return new ImageLoadError(`The file is truncated or its header is damaged (${text.replace(/^dicomParser[.:]\w*:\s*/, '')}).`, 'Re-export the image from its source.');
   }
   return new ImageLoadError(`This image could not be decoded${text ? `: ${text}` : '.'}`, 'The file may be damaged or not an image (e.g. a report or a plan).');
+}
+
+/**
+ * Takes what the viewer shows from the header, then lets the loader forget its parsed copy of a
+ * single-frame file (the decoded pixels stay in cornerstone's image cache). Multi-frame files keep
+ * their data set: the other frames are decoded from it.
+ */
+function keepMetaAndRelease(imageId: string): void {
+  const ds = dataSetOf(imageId);
+  rememberMeta(imageId, ds);
+  if (ds && !/[?&]frame=\d+$/.test(imageId)) {
+    try {
+      cornerstoneWADOImageLoader.wadouri.dataSetCacheManager.unload(urlOf(imageId));
+    } catch {
+      /* not cached */
+    }
+  }
+}
+
+function urlOf(imageId: string): string {
+  return imageId.replace(/^wadouri:/, '').replace(/[?&]frame=\d+$/, '');
 }
 
 /** The parsed DICOM data set of a loaded wadouri image (kept by the loader's cache). */
 export function dataSetOf(imageId: string): DicomDataSet | undefined {
   try {
-    const url = imageId.replace(/^wadouri:/, '').replace(/[?&]frame=\d+$/, '');
-    return cornerstoneWADOImageLoader.wadouri.dataSetCacheManager.get(url) as DicomDataSet | undefined;
+    return cornerstoneWADOImageLoader.wadouri.dataSetCacheManager.get(urlOf(imageId)) as DicomDataSet | undefined;
   } catch {
     return undefined;
   }

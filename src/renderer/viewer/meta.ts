@@ -1,0 +1,86 @@
+/**
+ * What the overlays, orientation markers and measurement units need from an image's header,
+ * taken once when the image loads. The loader's parsed copy of the whole file can then be
+ * dropped (for single-frame instances), so the memory held per slice is its pixels.
+ */
+import type { DicomDataSet } from './cornerstone';
+
+export interface ImageMeta {
+  patient: string;
+  patientId: string;
+  study: string;
+  studyDate: string;
+  series: string;
+  modality: string;
+  position: string;
+  thickness: string;
+  iop: number[];
+  unit: string;
+}
+
+const DECODERS = new Map<string, TextDecoder>();
+function decoderFor(charset: string): TextDecoder {
+  const cs = charset.split('\\').pop()!.trim().toUpperCase();
+  const label =
+    cs === 'ISO_IR 192'
+      ? 'utf-8'
+      : cs === 'ISO_IR 101'
+        ? 'iso-8859-2'
+        : cs === 'ISO_IR 144'
+          ? 'iso-8859-5'
+          : cs === 'ISO_IR 126'
+            ? 'iso-8859-7'
+            : cs === 'GB18030'
+              ? 'gb18030'
+              : 'windows-1252';
+  let d = DECODERS.get(label);
+  if (!d) DECODERS.set(label, (d = new TextDecoder(label)));
+  return d;
+}
+
+/** A text element decoded with the data set's Specific Character Set (dicom-parser reads bytes as Latin-1). */
+function text(ds: DicomDataSet, tag: string): string | undefined {
+  const el = ds.elements[tag];
+  if (!el || el.length <= 0) return undefined;
+  const bytes = ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
+  return decoderFor(ds.string('x00080005') ?? '').decode(bytes).replace(/[\0 ]+$/, '').trim();
+}
+function numbers(ds: DicomDataSet, tag: string): number[] {
+  const s = ds.string(tag);
+  return s ? s.split('\\').map(Number) : [];
+}
+function fmtDate(d: string | undefined): string {
+  return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : (d ?? '');
+}
+function personName(s: string | undefined): string {
+  return (s ?? '').split('=')[0]!.replace(/\^+/g, ' ').trim();
+}
+
+export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
+  const ipp = numbers(ds, 'x00200032');
+  const loc = ds.string('x00201041');
+  const t = ds.string('x00180050');
+  const modality = ds.string('x00080060') ?? '';
+  return {
+    patient: personName(text(ds, 'x00100010')) || 'Unnamed patient',
+    patientId: ds.string('x00100020') ?? '',
+    study: text(ds, 'x00081030') ?? '',
+    studyDate: fmtDate(ds.string('x00080020')),
+    series: [ds.string('x00200011') ? `Se ${ds.string('x00200011')}` : '', text(ds, 'x0008103e') ?? ''].filter(Boolean).join(' · '),
+    modality,
+    position: loc && Number.isFinite(Number(loc)) ? `Loc ${Number(loc).toFixed(1)} mm` : ipp.length === 3 && ipp.every(Number.isFinite) ? `Pos ${ipp.map((n) => n.toFixed(1)).join(', ')}` : '',
+    thickness: t && Number.isFinite(Number(t)) ? `Thk ${Number(t).toFixed(1)} mm` : '',
+    iop: numbers(ds, 'x00200037'),
+    unit: modality === 'CT' ? 'HU' : (ds.string('x00281054') ?? ''),
+  };
+}
+
+const metas = new Map<string, ImageMeta>();
+
+export function rememberMeta(imageId: string, ds: DicomDataSet | undefined): void {
+  if (ds && !metas.has(imageId)) metas.set(imageId, metaFromDataSet(ds));
+}
+
+export function metaOf(imageId: string): ImageMeta | undefined {
+  return metas.get(imageId);
+}
