@@ -12,7 +12,7 @@ import { type ContractTransactionResponse, type Log, type Wallet, ZeroHash } fro
 import { component } from '../../support/components';
 import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, type MedImgShr } from '../../../src/node/chain/contracts';
 import { CREDIT_POLICY as P, Denial, ScoreReason, applyScoreDelta, patientRewardPoints, rewardPeriod } from '../../../src/core/credit-policy';
-import { STORAGE_URI, TEST_PATIENTS, startChain, studyTree, type Chain } from './chain';
+import { STORAGE_URI, TEST_PATIENTS, scanChainForPersonalData, startChain, studyTree, type Chain } from './chain';
 
 const anvil = component('anvil');
 const NUM_RUNS = Number(process.env.MEDIMG_PROPERTY_RUNS ?? 40);
@@ -297,4 +297,10 @@ describe.skipIf(!anvil)('MedImgShr properties over random action sequences (real
     expect(runs).toBeGreaterThanOrEqual(NUM_RUNS);
     expect(accessesChecked).toBeGreaterThan(NUM_RUNS); // the runs really exercised accesses
   }, 170_000);
+
+  it('left no personal data in any calldata or event of the last run', async () => {
+    const scan = await scanChainForPersonalData(chain);
+    expect(scan.txs).toBeGreaterThan(8);
+    expect(scan.found).toEqual([]);
+  });
 });

@@ -126,6 +126,28 @@ describe.skipIf(!anvil)('MedImgShr roles (real anvil)', () => {
     });
   });
 
+  describe('deregistration and renouncing', () => {
+    it('a clinician who renounces its role is off its institution; a deregistered institution’s clinicians cannot write', async () => {
+      const snap = await chain.snapshot();
+      const quitter = chain.accounts[7]!;
+      await mined(chain.as(instA).grantClinician(quitter.address));
+      const r = await mined(chain.as(quitter).renounceRole(CLINICIAN_ROLE, quitter.address));
+      expect(eventsOf(r).map((e) => e.name)).toEqual(['RoleRevoked', 'ClinicianRemoved']);
+      expect(await c.institutionOf(quitter.address)).toBe('0x0000000000000000000000000000000000000000');
+      await expectRevert(chain.as(quitter).recordAccess(root), 'AccessControlUnauthorizedAccount');
+
+      await mined(c.revokeRole(INSTITUTION_ROLE, instA.address));
+      const other = studyTree(TEST_PATIENTS[0], 4).root;
+      await expectRevert(chain.as(clinA).anchor(other, 3, patient.address, STORAGE_URI, ZeroHash), 'NotAnInstitution');
+      await expectRevert(chain.as(clinA).recordAccess(root), 'NotAnInstitution');
+      await expectRevert(chain.as(instA).grantClinician(stranger.address), 'AccessControlUnauthorizedAccount');
+      // its records stay readable
+      expect((await c.getRecord(root)).institution).toBe(instA.address);
+      await chain.revert(snap);
+      expect(await c.hasRole(INSTITUTION_ROLE, instA.address)).toBe(true);
+    });
+  });
+
   describe('patient', () => {
     it('registers itself, grants and revokes consent; cannot anchor or record accesses', async () => {
       const self = chain.accounts[8]!;
