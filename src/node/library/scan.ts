@@ -63,7 +63,7 @@ export async function scanFile(job: ScanJob): Promise<ScanOutcome> {
 }
 
 /** Scans jobs with a few reads in flight (I/O overlap), results in job order. */
-export async function scanMany(jobs: ScanJob[], concurrency = 4): Promise<ScanOutcome[]> {
+export async function scanMany(jobs: ScanJob[], concurrency = 8): Promise<ScanOutcome[]> {
   const out: ScanOutcome[] = new Array(jobs.length);
   let next = 0;
   const lane = async () => {

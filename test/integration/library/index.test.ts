@@ -112,6 +112,28 @@ describe('library index', () => {
     s.db.exec('DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient_ref = patients.id)');
   });
 
+  it('reading headers in the worker threads (MEDIMG_SCAN_IN_WORKERS=1) gives the same index', async () => {
+    const dir = join(tmp.path, 'threaded');
+    await writeSampleSeries({ outDir: dir, slices: 70, kind: 'mr', seed: 71 });
+    writeFileSync(join(dir, 'zz-not-dicom.txt'), 'hello');
+    process.env.MEDIMG_SCAN_IN_WORKERS = '1';
+    try {
+      const r = await call<ImportReport>(t, 'library.import', { paths: [dir] });
+      expect(r.added).toBe(70);
+      expect(r.rejected.map((x) => [x.path, x.code])).toEqual([[join(dir, 'zz-not-dicom.txt'), 'NOT_DICOM']]);
+      const again = await call<ImportReport>(t, 'library.import', { paths: [dir] });
+      expect(again.unchanged).toBe(70);
+    } finally {
+      delete process.env.MEDIMG_SCAN_IN_WORKERS;
+    }
+    await libraryDomain(s).library.whenHashed();
+    expect((s.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE file_path LIKE ? AND sha256 IS NOT NULL').get(`${dir}%`) as { n: number }).n).toBe(70);
+    s.db.prepare('DELETE FROM instances WHERE file_path LIKE ?').run(`${dir}%`);
+    s.db.exec('DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_ref = series.id)');
+    s.db.exec('DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series x WHERE x.study_ref = studies.id)');
+    s.db.exec('DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies x WHERE x.patient_ref = patients.id)');
+  });
+
   it('a failed import (only bad files) loses nothing already indexed', async () => {
     const before = s.db.prepare('SELECT * FROM instances ORDER BY id').all();
     const bad = join(tmp.path, 'bad');
