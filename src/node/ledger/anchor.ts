@@ -122,6 +122,9 @@ export class Anchoring {
         return connect(conn.address, provider).hasRecord(item.payload.root);
       },
     });
+    // The outbox may have re-checked its confirmations before this kind was registered (it skips
+    // kinds it does not know): re-check now, so anchors a crashed chain lost are re-sent.
+    l.outbox.ledgerChanged();
   }
 
   // ---- local anchors ----
@@ -315,6 +318,12 @@ export class Anchoring {
     })();
     const item = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
     if (item.status === 'failed') this.l.outbox.retry(item.id);
+    // "Confirmed" locally is not enough: the chain may have lost the block since (crash, reset).
+    if (item.status === 'confirmed' && conn && !(await conn.contract.hasRecord(tree.root).catch(() => true))) {
+      s.log.warn('ledger: an anchor confirmed earlier is no longer on chain; re-checking the outbox', { root: tree.root });
+      this.l.outbox.ledgerChanged();
+      await this.l.outbox.runOnce();
+    }
     o.task?.progress({ label: 'sending the anchor transaction' }, true);
 
     const waitMs = o.waitMs ?? this.opts.waitMs ?? 30_000;
