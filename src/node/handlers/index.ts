@@ -9,6 +9,7 @@ import { ledgerHandlers } from './ledger';
 import { libraryHandlers } from './library';
 import { fingerprintHandlers } from './fingerprint';
 import { identityHandlers } from './identity';
+import { trustHandlers } from './trust';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -17,6 +18,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...libraryHandlers(s),
     ...fingerprintHandlers(s),
     ...identityHandlers(s),
+    ...trustHandlers(s),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEvent } from './ledger';
 import { LibraryChangedEvent } from './library';
+import { AuditAppendedEvent, ShareEvent } from './trust';
 
 /** Progress of a long task (import, fingerprinting, anchoring, export). */
 export const ProgressEvent = z.object({
@@ -18,5 +19,5 @@ export const ProgressEvent = z.object({
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 
 /** Everything the main process pushes to the renderer. */
-export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent]);
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;

@@ -9,6 +9,7 @@ import { ledgerChannels } from './ledger';
 import { libraryChannels } from './library';
 import { fingerprintChannels } from './fingerprint';
 import { identityChannels } from './identity';
+import { trustChannels } from './trust';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -18,6 +19,7 @@ export const channels = {
   ...libraryChannels,
   ...fingerprintChannels,
   ...identityChannels,
+  ...trustChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -48,3 +50,4 @@ export * from './events';
 export * from './library';
 export * from './fingerprint';
 export * from './identity';
+export * from './trust';

@@ -1,0 +1,470 @@
+/**
+ * Sharing a study with another institution (docs/trust-and-sharing.md):
+ *
+ *   gate      every rule with its reason and what would change it: ledger reachable, a record on chain,
+ *             every instance verified, recipient registered / not suspended / score ≥ the contract's
+ *             receive threshold, sender institution's score ≥ the same threshold, the contract's
+ *             canAccess (the patient's consent: present, not expired, not revoked), the recipient's
+ *             public key known (recovered from a signature).
+ *   consent   the patient's identity on this workstation signs the EIP-712 Consent for
+ *             grantConsentBySig; the acting identity submits it (patients pay no gas).
+ *   send      gate → package (the study's files, the anchored manifest with digests and Merkle proofs)
+ *             encrypted to the recipient's key, stored in the blob store under its SHA-256; audited.
+ *   receive   decrypt with the unlocked recipient institution's key → fingerprint every file →
+ *             leaf = manifest leaf, proof reaches the root locally and in the contract, the root has
+ *             a record on chain by the sender → recordAccess (AccessGranted / AccessDenied) →
+ *             confirmIntegrity when every instance matched → index into the library; audited.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { getAddress, Wallet, ZeroHash } from 'ethers';
+import { DENIAL_TEXT, Denial, type DenialCode } from '../../core/credit-policy';
+import { leafValue, verifyLeafProof } from '../../core/fingerprint';
+import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, signConsent, type MedImgShr } from '../chain/contracts';
+import { atomicExport } from '../export/atomic';
+import { fingerprintEngine } from '../fingerprint/engine';
+import { identityService } from '../identity';
+import { libraryDomain } from '../library';
+import type { ChainConnection } from '../ledger';
+import type { Services } from '../services';
+import type { Task } from '../tasks';
+import { BASIS_TEXT, trustService, type TrustService } from '../trust';
+import type { ConsentResult, GateCheck, ReceiveResult, ShareDecision, ShareResult } from '../../shared/api/trust';
+import type { RecordEvidence } from '../../shared/api/ledger';
+import { AppError, ErrorCode } from '../../shared/errors';
+import { buildPackage, openPackage, type ShareManifest } from './package';
+import { resolvePublicKey } from './keys';
+
+const nowIso = () => new Date().toISOString();
+
+function check(code: string, ok: boolean, message: string, remedy: string | null = null): GateCheck {
+  return { code, ok, message, remedy: ok ? null : remedy };
+}
+
+interface StudyFile {
+  path: string;
+  sopInstanceUid: string;
+  seriesUid: string;
+}
+
+export class ShareService {
+  constructor(private readonly s: Services) {}
+
+  private get trust(): TrustService {
+    return trustService(this.s);
+  }
+
+  /** The study's files in series/instance order, with their SOP Instance UIDs. */
+  studyFiles(studyInstanceUid: string): StudyFile[] {
+    return this.s.db
+      .prepare(
+        `SELECT i.file_path AS path, i.sop_uid AS sopInstanceUid, se.series_uid AS seriesUid FROM instances i JOIN series se ON i.series_ref = se.id
+         JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? ORDER BY se.number, se.id, i.number, i.id`,
+      )
+      .all(studyInstanceUid) as StudyFile[];
+  }
+
+  /** The newest local anchor of the study that has a record on chain now. */
+  private async recordRoot(conn: ChainConnection, studyInstanceUid: string): Promise<string | null> {
+    for (const a of this.trust.ledger.anchors.ofStudy(studyInstanceUid)) {
+      if (await conn.contract.hasRecord(a.root).catch(() => false)) return a.root;
+    }
+    return null;
+  }
+
+  async gate(studyInstanceUid: string, recipientAddress: string): Promise<ShareDecision & { _internal?: { conn: ChainConnection; root: string; publicKey: string; sender: string; record: RecordEvidence } }> {
+    const recipient = getAddress(recipientAddress);
+    const t = this.trust;
+    const sc = await t.scope();
+    const party = t.partyFactory(sc.chainId, sc.contract);
+    const checks: GateCheck[] = [];
+    const conn = sc.conn;
+    const acting = t.actingInstitution(sc.chainId, sc.contract);
+    const sender = acting.address;
+    const base: ShareDecision = {
+      studyInstanceUid,
+      recipient: party(recipient),
+      sender: sender ? party(sender) : null,
+      root: null,
+      allowed: false,
+      checks,
+      contract: null,
+      patientIdentityHere: null,
+      patient: null,
+      checkedAt: nowIso(),
+    };
+    checks.push(
+      check('ledger', conn !== null, conn ? 'The ledger answered.' : (sc.freshness.message ?? 'The ledger cannot be reached.'), 'Wait until the ledger is connected (status bar); nothing is shared without it.'),
+    );
+    checks.push(
+      check('sender', sender !== null, sender ? `Acting for institution ${sender}.` : (acting.message ?? 'No acting institution.'), 'Log in with an institution identity or a clinician identity of an institution.'),
+    );
+    if (this.studyFiles(studyInstanceUid).length === 0) {
+      throw new AppError(ErrorCode.NotFound, `Study ${studyInstanceUid} is not in the library.`, 'Import it first.');
+    }
+    if (!conn) return base;
+    const { policy } = await t.policy(conn);
+    const c = conn.contract;
+
+    // The record.
+    const root = await this.recordRoot(conn, studyInstanceUid);
+    base.root = root;
+    checks.push(check('record', root !== null, root ? `The study has a record on the ledger (${root.slice(0, 10)}…).` : 'The study has no record on the ledger.', 'A clinician anchors the study first.'));
+
+    // Verification of every instance.
+    const v = await t.ledger.verifier.verifyStudy(studyInstanceUid);
+    const n = v.instances.length;
+    checks.push(
+      check(
+        'verified',
+        v.state === 'verified' && v.counts.verified === n,
+        v.state === 'verified' ? `All ${n} images are verified against the ledger.` : `${n - v.counts.verified} of ${n} images are not verified (${Object.entries(v.counts).filter(([k, x]) => x > 0 && k !== 'verified').map(([k, x]) => `${x} ${k}`).join(', ')}).`,
+        'Only verified images may be shared: re-import the originals of altered images or anchor the study again, then check again.',
+      ),
+    );
+
+    // Recipient.
+    const [instRole, rScore, rSusp] = await Promise.all([c.INSTITUTION_ROLE(), c.scoreOf(recipient), c.isSuspended(recipient)]);
+    const isInst = await c.hasRole(instRole, recipient);
+    checks.push(check('recipient-registered', isInst, isInst ? 'The recipient is a registered institution.' : `${recipient} is not a registered institution on the ledger.`, 'Choose an institution from the registry.'));
+    checks.push(check('recipient-suspended', !rSusp, rSusp ? 'The recipient institution is suspended by the regulator.' : 'The recipient is not suspended.', 'Nothing can be shared with it until the regulator reinstates it.'));
+    const rs = Number(rScore);
+    checks.push(
+      check(
+        'recipient-score',
+        rs >= policy.receiveThreshold,
+        `The recipient's credit score is ${rs} (sharing needs at least ${policy.receiveThreshold}).`,
+        `The recipient needs ${policy.receiveThreshold - rs} more points (confirmed-integrity accesses earn ${policy.integrityReward} each; the regulator can adjust).`,
+      ),
+    );
+    if (sender) {
+      const ss = Number(await c.scoreOf(sender));
+      const sSusp = await c.isSuspended(sender);
+      checks.push(
+        check(
+          'sender-score',
+          ss >= policy.receiveThreshold && !sSusp,
+          sSusp ? 'Your institution is suspended by the regulator.' : `Your institution's credit score is ${ss} (sharing needs at least ${policy.receiveThreshold}).`,
+          sSusp ? 'Ask the regulator to reinstate your institution.' : `Your institution needs ${policy.receiveThreshold - ss} more points.`,
+        ),
+      );
+    }
+
+    // Consent, as the contract evaluates it.
+    if (root && isInst) {
+      const [denial, basis] = await c.canAccess(root, recipient);
+      const d = Number(denial) as DenialCode;
+      const rec = await c.getRecord(root);
+      const patient = getAddress(rec.patient);
+      base.patient = patient;
+      base.patientIdentityHere = identityService(this.s).list().some((i) => i.address === patient) ? patient : null;
+      base.contract = { denial: d, basis: Number(basis), text: d === Denial.None ? (BASIS_TEXT[Number(basis)] ?? 'allowed') : DENIAL_TEXT[d] };
+      const consentProblem = d === Denial.NoConsent || d === Denial.Expired || d === Denial.Revoked;
+      const here = base.patientIdentityHere
+        ? "The patient's identity is on this workstation: let the patient unlock it and sign the consent (EIP-712); your institution submits it, the patient pays nothing."
+        : 'Ask the patient for consent: the patient signs a consent for this institution with their own identity (EIP-712), or grants it from their app.';
+      if (d === Denial.None) {
+        checks.push(check('consent', true, `The contract allows it: ${base.contract.text}.`));
+      } else if (consentProblem) {
+        let detail: string = DENIAL_TEXT[d];
+        if (d === Denial.Expired || d === Denial.Revoked) {
+          const cs = await c.consentOf(patient, recipient, await c.studyOf(root));
+          const all = await c.consentOf(patient, recipient, ALL_STUDIES);
+          const ref = Number(cs.grantedAt) ? cs : all;
+          detail += d === Denial.Expired ? ` (it ended ${new Date(Number(ref.expiry) * 1000).toISOString()})` : '';
+        }
+        checks.push(check('consent', false, `No valid consent: ${detail}.`, here));
+      } else {
+        // Score / suspension denials are already explained above; keep the contract's word too.
+        checks.push(check('consent', false, `The contract refuses: ${DENIAL_TEXT[d]}.`, 'See the recipient checks above.'));
+      }
+    }
+
+    // The recipient's public key.
+    const publicKey = await resolvePublicKey(this.s, conn, recipient);
+    checks.push(
+      check(
+        'recipient-key',
+        publicKey !== null,
+        publicKey ? "The recipient's public key is known (recovered from its signature)." : "The recipient's public key is not known on this workstation, so the package cannot be encrypted to it.",
+        'Import the recipient institution\'s key card (it runs "medimgshr share-key export"), or wait until it has sent any transaction on the ledger.',
+      ),
+    );
+    base.allowed = checks.every((x) => x.ok);
+    if (base.allowed && root && sender && publicKey) {
+      const record = await t.ledger.anchors.evidence(conn, root);
+      return { ...base, _internal: { conn, root, publicKey, sender, record } };
+    }
+    return base;
+  }
+
+  /** Public decision (without the internals). */
+  async decision(studyInstanceUid: string, recipient: string): Promise<ShareDecision> {
+    const { _internal: _i, ...d } = await this.gate(studyInstanceUid, recipient);
+    return d;
+  }
+
+  async send(studyInstanceUid: string, recipientAddress: string, task?: Task): Promise<ShareResult> {
+    const g = await this.gate(studyInstanceUid, recipientAddress);
+    const { _internal: inner, ...decision } = g;
+    if (!decision.allowed || !inner) {
+      const failed = decision.checks.filter((x) => !x.ok);
+      throw new AppError(
+        ErrorCode.Denied,
+        `Sharing is not allowed: ${failed.map((x) => x.message).join(' ')}`,
+        failed.map((x) => x.remedy).filter(Boolean).join(' '),
+      );
+    }
+    const manifestLocal = this.trust.ledger.anchors.manifest(inner.root);
+    if (!manifestLocal) throw new AppError(ErrorCode.NotFound, 'The anchored manifest of this record is not on this workstation.', 'Anchor the study again from this workstation.');
+    const files = this.studyFiles(studyInstanceUid);
+    const bySop = new Map(manifestLocal.instances.map((i) => [i.sopInstanceUid, i]));
+    const series = new Map<string, string>();
+    const counters = new Map<string, number>();
+    const pkgFiles: { name: string; path: string }[] = [];
+    const instances: ShareManifest['instances'] = [];
+    for (const f of files) {
+      const m = bySop.get(f.sopInstanceUid);
+      if (!m) continue;
+      let dir = series.get(f.seriesUid);
+      if (!dir) {
+        dir = `series-${String(series.size + 1).padStart(3, '0')}`;
+        series.set(f.seriesUid, dir);
+      }
+      const k = (counters.get(dir) ?? 0) + 1;
+      counters.set(dir, k);
+      const name = `${dir}/image-${String(k).padStart(4, '0')}.dcm`;
+      pkgFiles.push({ name, path: f.path });
+      instances.push({ key: m.uidHash, file: name, digests: { pixel: m.pixel, meta: m.meta, uidHash: m.uidHash }, leaf: m.leaf, proof: m.proof });
+    }
+    task?.progress({ total: pkgFiles.length, done: 0, label: 'encrypting the package' }, true);
+    const manifest: ShareManifest = {
+      version: 1,
+      studyRoot: inner.root,
+      instances,
+      sender: inner.sender,
+      recipient: getAddress(recipientAddress),
+      created: nowIso(),
+      chainId: inner.conn.chainId,
+      contract: inner.conn.address,
+      storageUri: inner.record.storageUri,
+      leafCount: inner.record.leafCount,
+    };
+    const built = await buildPackage({ files: pkgFiles, manifest, recipientPublicKey: inner.publicKey, blobs: this.s.home.blobs });
+    task?.progress({ done: pkgFiles.length }, true);
+    const storageUri = `${inner.record.storageUri.replace(/\/+$/, '')}/${built.address}`;
+    const entry = this.trust.appendAudit({
+      actor: this.trust.actor(),
+      action: 'share',
+      subject: { study: studyInstanceUid, package: built.address },
+      details: { recipient: manifest.recipient, sender: inner.sender, root: inner.root, instances: instances.length, storageUri, bytes: built.size, basis: decision.contract?.text ?? null },
+    });
+    this.s.emit({ type: 'share', direction: 'sent', studyInstanceUid, address: built.address, counterparty: manifest.recipient });
+    return {
+      decision,
+      address: built.address,
+      path: built.path,
+      size: built.size,
+      storageUri,
+      instances: instances.length,
+      auditSeq: entry.seq,
+      message: `Shared ${instances.length} image(s) with ${manifest.recipient}: package ${built.address.slice(0, 12)}… (${built.size} bytes) at ${storageUri}.`,
+    };
+  }
+
+  /** The patient signs an EIP-712 consent with their identity on this workstation; the acting identity submits it. */
+  async collectConsent(r: { studyInstanceUid: string; recipient: string; patientIdentity: string; passphrase: string; scope?: 'study' | 'all'; days?: number }): Promise<ConsentResult> {
+    const t = this.trust;
+    const conn = await t.ledger.chain.require();
+    const ids = identityService(this.s);
+    const submitter = ids.signer();
+    const root = await this.recordRoot(conn, r.studyInstanceUid);
+    if (!root) throw new AppError(ErrorCode.NotFound, 'The study has no record on the ledger, so there is nothing to consent to yet.', 'A clinician anchors the study first.');
+    const rec = await conn.contract.getRecord(root);
+    const patientAddr = getAddress(r.patientIdentity);
+    if (getAddress(rec.patient) !== patientAddr) {
+      throw new AppError(ErrorCode.Denied, `${patientAddr} is not the patient account of this study's record (${getAddress(rec.patient)}).`, "Unlock the study's patient identity.");
+    }
+    const json = ids.exportKeystore(patientAddr).keystoreJson;
+    let patient: Wallet;
+    try {
+      patient = new Wallet((await Wallet.fromEncryptedJson(json, r.passphrase)).privateKey);
+    } catch {
+      throw new AppError(ErrorCode.WrongPassphrase, "The patient's passphrase is not correct; nothing was signed.", 'Let the patient type their passphrase again.');
+    }
+    const block = await conn.provider.getBlock('latest');
+    const now = block?.timestamp ?? Math.floor(Date.now() / 1000);
+    const expiry = now + (r.days ?? 90) * 86400;
+    const study = r.scope === 'all' ? ALL_STUDIES : await conn.contract.studyOf(root);
+    const signed = await signConsent(patient, conn.contract, { institution: getAddress(r.recipient), study, expiry, deadline: now + 3600 });
+    const writer = conn.contract.connect(submitter) as MedImgShr;
+    let receipt;
+    try {
+      receipt = await confirmed(writer.grantConsentBySig(signed.patient, signed.institution, signed.study, signed.expiry, signed.deadline, signed.signature));
+    } catch (err) {
+      const d = decodeContractError(err);
+      throw new AppError(ErrorCode.Denied, `The ledger refused the consent${d ? ` (${d.name})` : ''}: ${d ? JSON.stringify(d.args, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) : (err as Error).message}.`, 'Check that the recipient is a registered institution with a score above the sharing threshold.');
+    }
+    this.trust.appendAudit({
+      actor: this.trust.actor(),
+      action: 'consent.collected',
+      subject: { study: r.studyInstanceUid },
+      details: { patient: patientAddr, institution: signed.institution, study: signed.study, expiry: Number(signed.expiry), txHash: receipt.hash },
+    });
+    await t.ledger.sync.sync();
+    return {
+      patient: patientAddr,
+      institution: signed.institution,
+      study: signed.study,
+      expiresAt: new Date(expiry * 1000).toISOString(),
+      txHash: receipt.hash,
+      block: receipt.blockNumber,
+      submittedBy: await submitter.getAddress(),
+    };
+  }
+
+  /** Opens, verifies, records and indexes a package as the unlocked recipient institution. */
+  async receive(path: string, task?: Task): Promise<ReceiveResult> {
+    const t = this.trust;
+    const ids = identityService(this.s);
+    const me = ids.signer();
+    const conn = await t.ledger.chain.require();
+    const opened = await openPackage(path, me.privateKey);
+    const m = opened.manifest;
+    const root = m.studyRoot;
+    task?.progress({ total: opened.files.length, done: 0, label: 'verifying the received images' }, true);
+
+    // The record on chain.
+    const c = conn.contract;
+    let record: RecordEvidence | null = null;
+    if (await c.hasRecord(root)) record = await t.ledger.anchors.evidence(conn, root);
+    // The files, written completely (atomic folder) before anything looks at them.
+    const folder = join(this.s.home.root, 'received', opened.address);
+    await rm(folder, { recursive: true, force: true });
+    await atomicExport(folder, async (staging) => {
+      for (const f of opened.files) {
+        await mkdir(dirname(join(staging, f.name)), { recursive: true });
+        await writeFile(join(staging, f.name), f.bytes);
+      }
+    });
+    const paths = opened.files.map((f) => join(folder, f.name));
+    const run = await fingerprintEngine(this.s).fingerprintPaths(paths);
+    const byPath = new Map(run.instances.map((i) => [(i as unknown as { path?: string }).path ?? '', i]));
+    const fpRows = this.s.db.prepare('SELECT pixel_sha256, meta_sha256, uid_hash, leaf, sop_instance_uid, study_instance_uid FROM fingerprint_files WHERE path = ?');
+    const manifestByFile = new Map(m.instances.map((i) => [i.file, i]));
+    const checks: { file: string; sopInstanceUid: string | null; verified: boolean; message: string; value?: ReturnType<typeof leafValue>; proof?: string[] }[] = [];
+    let studyUid: string | null = null;
+    for (const f of opened.files) {
+      const p = join(folder, f.name);
+      const row = fpRows.get(p) as { pixel_sha256: string | null; meta_sha256: string | null; uid_hash: string | null; leaf: string | null; sop_instance_uid: string | null; study_instance_uid: string | null } | undefined;
+      void byPath;
+      const mi = manifestByFile.get(f.name);
+      if (!row || !row.leaf || !row.pixel_sha256 || !row.meta_sha256 || !row.uid_hash) {
+        checks.push({ file: f.name, sopInstanceUid: row?.sop_instance_uid ?? null, verified: false, message: 'The received file could not be fingerprinted.' });
+        continue;
+      }
+      studyUid ??= row.study_instance_uid;
+      if (!mi) {
+        checks.push({ file: f.name, sopInstanceUid: row.sop_instance_uid, verified: false, message: 'The file is not listed in the manifest.' });
+        continue;
+      }
+      const value = leafValue(row.pixel_sha256, row.meta_sha256, row.uid_hash);
+      const differs = [row.pixel_sha256 !== mi.digests.pixel ? 'pixels' : null, row.meta_sha256 !== mi.digests.meta ? 'metadata' : null].filter(Boolean);
+      if (row.leaf !== mi.leaf || differs.length) {
+        checks.push({ file: f.name, sopInstanceUid: row.sop_instance_uid, verified: false, message: `The ${differs.join(' and ') || 'leaf'} of the received file differ from the manifest.` });
+        continue;
+      }
+      if (!verifyLeafProof(root, value, mi.proof)) {
+        checks.push({ file: f.name, sopInstanceUid: row.sop_instance_uid, verified: false, message: 'Its Merkle proof does not reach the study root.' });
+        continue;
+      }
+      checks.push({ file: f.name, sopInstanceUid: row.sop_instance_uid, verified: true, message: 'Matches the record on the ledger (proof checked locally and by the contract).', value, proof: mi.proof });
+    }
+    // The contract checks every proof against the root too; the root must be a record by the sender.
+    const onChain = await Promise.all(checks.map((x) => (x.verified && x.value ? c.verifyInstance(root, x.proof!, x.value[0], x.value[1], x.value[2]) : Promise.resolve(false))));
+    checks.forEach((x, i) => {
+      if (x.verified && !onChain[i]) {
+        x.verified = false;
+        x.message = 'The contract does not accept its Merkle proof for the study root.';
+      }
+    });
+    if (!record) for (const x of checks) if (x.verified) { x.verified = false; x.message = 'The study root has no record on the ledger.'; }
+    if (record && getAddress(record.institution) !== getAddress(m.sender)) {
+      for (const x of checks) if (x.verified) { x.verified = false; x.message = `The record was anchored by ${record.institution}, not by the sender ${m.sender}.`; }
+    }
+    const allVerified = checks.length > 0 && checks.every((x) => x.verified) && (record?.leafCount ?? -1) >= checks.length;
+    task?.progress({ done: opened.files.length, label: 'recording the access on the ledger' }, true);
+
+    // The access on chain (a denied attempt is recorded too).
+    if (!record) {
+      await rm(folder, { recursive: true, force: true });
+      throw new AppError(ErrorCode.NotFound, `The package's study root ${root} has no record on this ledger, so it cannot be verified or accessed.`, 'Check that this workstation uses the same ledger as the sender.');
+    }
+    const writer = c.connect(me) as MedImgShr;
+    const rc = await confirmed(writer.recordAccess(root));
+    const evs = decodeEvents(rc.logs, conn.address);
+    const granted = evs.find((e) => e.name === 'AccessGranted');
+    const denied = evs.find((e) => e.name === 'AccessDenied');
+    const accessId = granted ? Number((granted.args as { accessId: bigint }).accessId) : null;
+    const denial = denied ? Number((denied.args as { reason: bigint }).reason) : null;
+    const access = {
+      granted: Boolean(granted),
+      accessId,
+      denial,
+      text: granted ? (BASIS_TEXT[Number((granted.args as { basis: bigint }).basis)] ?? 'allowed') : DENIAL_TEXT[(denial ?? 1) as DenialCode],
+      txHash: rc.hash,
+    };
+    let confirmTxHash: string | null = null;
+    if (granted && allVerified) {
+      const rc2 = await confirmed(writer.confirmIntegrity(accessId!));
+      confirmTxHash = rc2.hash;
+    }
+    let indexed = 0;
+    let kept: string | null = folder;
+    if (granted && allVerified) {
+      const { library } = libraryDomain(this.s);
+      const report = await this.s.tasks.run('import', null, (tk) => library.import([folder], tk));
+      indexed = report.added + report.updated;
+      if (indexed > 0) this.s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
+    } else {
+      await rm(folder, { recursive: true, force: true });
+      kept = null;
+    }
+    const entry = t.appendAudit({
+      actor: me.address,
+      action: 'receive',
+      subject: { study: studyUid ?? undefined, package: opened.address },
+      details: { sender: m.sender, root, access, verified: allVerified, instances: checks.length, confirmTxHash, indexed },
+    });
+    await t.ledger.sync.sync();
+    this.s.emit({ type: 'share', direction: 'received', studyInstanceUid: studyUid, address: opened.address, counterparty: getAddress(m.sender) });
+    const nOk = checks.filter((x) => x.verified).length;
+    return {
+      address: opened.address,
+      root,
+      sender: getAddress(m.sender),
+      recipient: getAddress(m.recipient),
+      instances: checks.map(({ file, sopInstanceUid, verified, message }) => ({ file, sopInstanceUid, verified, message })),
+      verified: allVerified,
+      record,
+      access,
+      integrityConfirmed: confirmTxHash !== null,
+      confirmTxHash,
+      folder: kept,
+      indexed,
+      studyInstanceUid: studyUid,
+      auditSeq: entry.seq,
+      message: !granted
+        ? `The ledger denied the access (${access.text}); the attempt is recorded and nothing was kept.`
+        : allVerified
+          ? `Received ${checks.length} verified image(s); access recorded (id ${accessId}) and integrity confirmed; indexed into the library.`
+          : `${checks.length - nOk} of ${checks.length} image(s) do not match the record; the access is recorded but integrity was NOT confirmed and nothing was kept. Consider reporting a mismatch.`,
+    };
+  }
+}
+
+export const ZERO_ROOT = ZeroHash;
+
+export function shareService(s: Services): ShareService {
+  return s.domain('share', () => new ShareService(s));
+}
