@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { DicomFileError, parseDicomBytes, readDicomFile, sniffNonDicom, sniffRawDataSet } from '../../../src/node/dicom/parse';
@@ -139,5 +139,33 @@ describe('readDicomFile', () => {
     } finally {
       tmp.cleanup();
     }
+  });
+});
+
+describe('mutated real files', () => {
+  const files = ['/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm', '/usr/lib/python3/dist-packages/pydicom/data/test_files/rtplan.dcm'];
+  it.skipIf(!existsSync(files[0]!))('never throws anything but a classified error, whatever bytes are flipped', () => {
+    let seed = 12345;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const seen = new Set<string>();
+    for (const f of files) {
+      const orig = readFileSync(f);
+      for (let n = 0; n < 300; n++) {
+        const b = Buffer.from(orig);
+        const flips = 1 + Math.floor(rnd() * 4);
+        for (let k = 0; k < flips; k++) b[132 + Math.floor(rnd() * Math.min(2000, b.length - 132))] = Math.floor(rnd() * 256);
+        for (const headerOnly of [false, true]) {
+          try {
+            parseDicomBytes(b, { headerOnly });
+            seen.add('OK');
+          } catch (err) {
+            expect(err, String(err)).toBeInstanceOf(DicomFileError);
+            seen.add((err as DicomFileError).reject);
+          }
+        }
+      }
+    }
+    expect(seen.has('OK')).toBe(true);
+    expect(seen.size).toBeGreaterThan(2);
   });
 });
