@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network } from 'ethers';
+import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
 import type { LedgerStatus } from '../../shared/api';
 
 /**
@@ -21,7 +21,11 @@ export class LedgerProvider {
     if (key !== this.key) {
       this.provider?.destroy();
       this.key = key;
-      this.provider = new JsonRpcProvider(st.rpcUrl, Network.from(st.chainId), {
+      // ethers waits up to 5 minutes for an answer by default; a node that stops answering must
+      // not hold the outbox (or the app's quit) that long.
+      const req = new FetchRequest(st.rpcUrl);
+      req.timeout = 15_000;
+      this.provider = new JsonRpcProvider(req, Network.from(st.chainId), {
         staticNetwork: Network.from(st.chainId),
         pollingInterval: 250,
         // ethers caches identical requests for 250 ms by default, so two writes in a row would

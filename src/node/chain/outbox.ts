@@ -238,20 +238,26 @@ export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
 
   /** Starts the sender loop. */
   start(): void {
+    this.stopped = false;
     if (this.timer) return;
     this.timer = setInterval(() => this.kick(), this.opts.pollMs);
     this.timer.unref();
     this.kick();
   }
 
-  stop(): Promise<unknown> {
+  /** Stops the loop and waits (at most `waitMs`) for a running pass; an item it held is released by its lease. */
+  stop(waitMs = 5000): Promise<unknown> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    return this.running ?? Promise.resolve();
+    this.stopped = true;
+    if (!this.running) return Promise.resolve();
+    return Promise.race([this.running.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
   }
+  private stopped = false;
 
   /** Runs a pass soon (after the current one, if one is running). */
   kick(): void {
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
