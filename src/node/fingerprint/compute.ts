@@ -153,6 +153,25 @@ function ioFailure(path: string, err: unknown): DicomFileError {
 }
 
 /**
+ * One reusable read buffer per thread: a series is many files of the same size, and a fresh
+ * half-megabyte allocation per file costs page faults and garbage collection. A buffer is lent to
+ * one file at a time and given back when its fingerprint is done.
+ */
+let spare: Buffer | null = null;
+function takeBuffer(size: number): Buffer {
+  const b = spare && spare.length >= size ? spare : null;
+  if (b) {
+    spare = null;
+    return b.subarray(0, size);
+  }
+  return Buffer.allocUnsafeSlow(Math.max(size, 64 * 1024));
+}
+function giveBack(b: Uint8Array): void {
+  const whole = Buffer.from(b.buffer, 0, b.buffer.byteLength);
+  if (whole.length <= 64 * 1024 * 1024 && (!spare || spare.length < whole.length)) spare = whole;
+}
+
+/**
  * The whole file in one synchronous read into a fresh, aligned buffer (faster than the promise
  * API for the many small files of a series: no thread-pool round trips). Null when the file is
  * larger than the whole-file limit (the reader then says why it cannot be read whole).
@@ -168,14 +187,14 @@ function readWhole(path: string): { bytes: Uint8Array; mtimeMs: number } | null 
     const st = fstatSync(fd);
     if (!st.isFile()) throw ioFailure(path, Object.assign(new Error('not a file'), { code: 'EISDIR' }));
     if (st.size > DEFAULT_LIMITS.maxWholeFileBytes) return null;
-    const buf = Buffer.allocUnsafeSlow(st.size);
+    const buf = takeBuffer(st.size);
     let got = 0;
     while (got < st.size) {
       const n = readSync(fd, buf, got, st.size - got, got);
       if (n === 0) break;
       got += n;
     }
-    return { bytes: got === st.size ? buf : buf.subarray(0, got), mtimeMs: st.mtimeMs };
+    return { bytes: buf.subarray(0, got), mtimeMs: st.mtimeMs };
   } catch (err) {
     if (err instanceof DicomFileError) throw err;
     throw ioFailure(path, err);
@@ -191,8 +210,9 @@ function readWhole(path: string): { bytes: Uint8Array; mtimeMs: number } | null 
 export async function fingerprintFile(path: string, knownFile?: string): Promise<FileOutcome> {
   let size: number | null = null;
   let mtimeMs: number | null = null;
+  let whole: { bytes: Uint8Array; mtimeMs: number } | null = null;
   try {
-    const whole = readWhole(path);
+    whole = readWhole(path);
     let ds: DataSet;
     let tsUid: string;
     let file: string;
@@ -216,5 +236,8 @@ export async function fingerprintFile(path: string, knownFile?: string): Promise
     return { ok: true, fingerprint: fp, mtimeMs };
   } catch (err) {
     return { ok: false, error: failureOf(err), size, mtimeMs };
+  } finally {
+    // Nothing returned refers to the bytes (digests are strings), so the buffer can be reused.
+    if (whole) giveBack(whole.bytes);
   }
 }

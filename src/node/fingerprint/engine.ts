@@ -285,7 +285,7 @@ export class FingerprintEngine {
       }
     };
     try {
-      await Promise.all(Array.from({ length: Math.max(1, pool.size * 4) }, runner));
+      await Promise.all(Array.from({ length: Math.max(1, pool.size * pool.depth * 2) }, runner));
     } finally {
       task?.signal.removeEventListener('abort', onAbort);
       flush();

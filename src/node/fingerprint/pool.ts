@@ -33,8 +33,8 @@ export class FingerprintPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
-  /** Files handed to one worker at a time, so reads overlap hashing. */
-  private readonly depth = 2;
+  /** Files handed to one worker at a time, so it never waits for the main thread between files. */
+  readonly depth = 4;
 
   constructor(threads = availableParallelism()) {
     const script = threads > 0 ? findWorkerScript() : null;
