@@ -5,6 +5,7 @@ import { registerLibrary } from './library';
 import { registerFingerprint } from './fingerprint';
 import { registerChain } from './chain';
 import { registerLedger } from './ledger';
+import { registerShare } from './share';
 import { printError } from './output';
 
 /**
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerFingerprint(program);
   registerChain(program);
   registerLedger(program);
+  registerShare(program);
   return program;
 }
 

@@ -1,0 +1,219 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { identityService } from '../node/identity';
+import { DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../node/ledger';
+import { Services, type LedgerConfig } from '../node/services';
+import { importKeyCard, makeKeyCard } from '../node/share/keys';
+import { shareService } from '../node/share/service';
+import { trustService } from '../node/trust';
+import { historyCsv, historyPdf, writeAtomic } from '../node/trust/report';
+import { KeyCard, type GateCheck } from '../shared/api/trust';
+import { AppError, ErrorCode } from '../shared/errors';
+import { globalOptions } from './options';
+import { print, table } from './output';
+
+/**
+ * Commands of the trust and sharing domain: share (gate + package), receive, consent (the patient's
+ * EIP-712 signature, submitted by the institution), share-key (key cards), trust (panel / history).
+ * The ledger is the embedded one in the app-data folder, or MEDIMG_LEDGER_URL (+ MEDIMG_CONTRACT_ADDRESS).
+ */
+function ledgerConfig(): LedgerConfig {
+  const url = process.env.MEDIMG_LEDGER_URL;
+  return url ? { mode: 'remote', rpcUrl: url } : { mode: 'embedded' };
+}
+
+async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
+  const s = await Services.open({ home, ledger: ledgerConfig() });
+  try {
+    const l = ledgerService(s, { sync: { auto: false } });
+    await s.ledger.check();
+    await l.sync.sync();
+    return await fn(s, l);
+  } finally {
+    await s.close();
+  }
+}
+
+function passphraseFor(s: Services, address: string, file?: string): string {
+  const id = identityService(s).get(address);
+  const p = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : (process.env.MEDIMG_PASSPHRASE ?? (id.demo ? DEMO_PASSPHRASE : undefined));
+  if (p === undefined) throw new AppError(ErrorCode.InvalidArgument, `A passphrase is needed to unlock ${address}.`, 'Use --passphrase-file <file> or set MEDIMG_PASSPHRASE.');
+  return p;
+}
+
+/** Unlocks --identity (default: the demo institution for receive/key cards, the demo clinician otherwise). */
+async function unlock(s: Services, l: LedgerService, o: { identity?: string; passphraseFile?: string }, fallback: 'clinician' | 'institution'): Promise<void> {
+  const address = o.identity ?? l.demo.addresses()[fallback];
+  if (!address) {
+    throw new AppError(ErrorCode.Locked, 'No identity to act with.', 'Give --identity <address> (see "medimgshr identity list").');
+  }
+  await identityService(s).unlock(address, passphraseFor(s, address, o.passphraseFile));
+}
+
+const checkRows = (checks: GateCheck[]) =>
+  table([['', 'check', 'finding', 'what would change it'], ...checks.map((c) => [c.ok ? 'ok' : 'NO', c.code, c.message, c.remedy ?? ''])]);
+
+interface IdOpts {
+  identity?: string;
+  passphraseFile?: string;
+}
+
+export function registerShare(program: Command): void {
+  program
+    .command('share')
+    .argument('<studyUid>', 'Study Instance UID of an imported, anchored study')
+    .requiredOption('--to <institution>', 'address of the recipient institution (see "medimgshr trust institutions")')
+    .option('--identity <address>', 'identity acting for the sending institution (default: the demo clinician)')
+    .option('--passphrase-file <file>', 'its passphrase (else $MEDIMG_PASSPHRASE; demo identities use the demo passphrase)')
+    .option('--check', 'only show the decision, do not share')
+    .description(
+      'share a study with another institution. The gate checks, and shows with reasons: the ledger is\n' +
+        'reachable, the study has a record, every image is verified, the recipient is a registered institution\n' +
+        'that is not suspended and whose score is at least the contract\'s threshold (and so is yours), the\n' +
+        'patient consented (the contract\'s canAccess), and the recipient\'s public key is known. Allowed: the\n' +
+        'files are encrypted for the recipient into one package in the blob store (printed: its address and\n' +
+        'path). Denied: exit code 1 and what would change each failed check.',
+    )
+    .action(async (studyUid: string, o: IdOpts & { to: string; check?: boolean }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        await unlock(s, l, o, 'clinician');
+        const sh = shareService(s);
+        const decision = await sh.decision(studyUid, o.to);
+        if (!decision.allowed || o.check) {
+          print(json, { shared: false, decision }, () => `${decision.allowed ? 'Sharing is allowed.' : 'Sharing is NOT allowed.'}\n${checkRows(decision.checks)}`);
+          if (!decision.allowed) process.exitCode = 1;
+          return;
+        }
+        const r = await s.tasks.run('share', null, (task) => sh.send(studyUid, o.to, task));
+        print(json, { shared: true, ...r }, () => `${r.message}\npackage: ${r.path}\n${checkRows(r.decision.checks)}`);
+      });
+    });
+
+  program
+    .command('receive')
+    .argument('<package>', 'path of a share package')
+    .option('--identity <address>', 'the recipient institution\'s identity (its key opens the package; default: the demo institution)')
+    .option('--passphrase-file <file>', 'its passphrase (else $MEDIMG_PASSPHRASE)')
+    .description(
+      'open a share package as the recipient institution: decrypt it, verify every image against the ledger\n' +
+        '(its digests are the manifest\'s leaf, the Merkle proof reaches the record\'s root, locally and in the\n' +
+        'contract), record the access on the ledger (a denied attempt is recorded too), confirm integrity when\n' +
+        'every image matched, and index the images into the library. Exit code 0 only when all of that succeeded.',
+    )
+    .action(async (pkg: string, o: IdOpts, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        await unlock(s, l, o, 'institution');
+        const r = await s.tasks.run('receive', null, (task) => shareService(s).receive(pkg, task));
+        print(json, r, () => `${r.message}\n${table([['verified', 'file', 'detail'], ...r.instances.map((i) => [i.verified ? 'yes' : 'NO', i.file, i.message])])}`);
+        if (!r.verified || !r.access.granted) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('consent')
+    .argument('<studyUid>', 'Study Instance UID of an anchored study')
+    .requiredOption('--to <institution>', 'the institution the patient consents to')
+    .requiredOption('--patient <address>', "the patient's identity on this workstation (it signs)")
+    .option('--patient-passphrase-file <file>', "the patient's passphrase (else $MEDIMG_PATIENT_PASSPHRASE; demo identities use the demo passphrase)")
+    .option('--identity <address>', 'identity that submits the signed consent and pays the gas (default: the demo clinician)')
+    .option('--passphrase-file <file>', 'its passphrase')
+    .option('--days <n>', 'how long the consent runs', '90')
+    .option('--all-studies', 'consent to all the patient\'s studies, not only this one')
+    .description(
+      "collect the patient's consent: the patient's identity signs an EIP-712 Consent (grantConsentBySig) and\n" +
+        'your identity submits it, so the patient pays no gas. The patient\'s key is used once, in this process.',
+    )
+    .action(async (studyUid: string, o: IdOpts & { to: string; patient: string; patientPassphraseFile?: string; days: string; allStudies?: boolean }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        await unlock(s, l, o, 'clinician');
+        const id = identityService(s).get(o.patient);
+        const passphrase = o.patientPassphraseFile
+          ? readFileSync(o.patientPassphraseFile, 'utf8').replace(/\r?\n$/, '')
+          : (process.env.MEDIMG_PATIENT_PASSPHRASE ?? (id.demo ? DEMO_PASSPHRASE : undefined));
+        if (passphrase === undefined) throw new AppError(ErrorCode.InvalidArgument, "The patient's passphrase is needed.", 'Use --patient-passphrase-file <file> or MEDIMG_PATIENT_PASSPHRASE.');
+        const r = await shareService(s).collectConsent({ studyInstanceUid: studyUid, recipient: o.to, patientIdentity: o.patient, passphrase, days: Number(o.days), scope: o.allStudies ? 'all' : 'study' });
+        print(json, r, () => `Consent recorded: ${r.patient} → ${r.institution} until ${r.expiresAt} (tx ${r.txHash}, block ${r.block}).`);
+      });
+    });
+
+  const key = program.command('share-key').description("institutions' public-key cards (a sender needs the recipient's public key to encrypt a share)");
+  key
+    .command('export')
+    .option('--identity <address>', 'the institution identity (default: the demo institution)')
+    .option('--passphrase-file <file>', 'its passphrase')
+    .option('--out <file>', 'write the card to this file (else print it)')
+    .option('--label <name>', 'a name for the card')
+    .description('write this institution\'s key card: a signed statement its public key is recovered from')
+    .action(async (o: IdOpts & { out?: string; label?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        await unlock(s, l, o, 'institution');
+        const card = await makeKeyCard(identityService(s).signer(), o.label ?? identityService(s).current()?.displayName ?? null);
+        if (o.out) writeFileSync(o.out, JSON.stringify(card, null, 2) + '\n');
+        print(json, card, () => (o.out ? `Key card of ${card.address} written to ${o.out}.` : JSON.stringify(card, null, 2)));
+      });
+    });
+  key
+    .command('import')
+    .argument('<file>', 'a key card file')
+    .description("import a recipient institution's key card (the public key is recovered from its signature and checked)")
+    .action(async (file: string, _o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      const s = await Services.open({ home, ledger: { mode: 'none' } });
+      try {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (err) {
+          throw new AppError(ErrorCode.Malformed, `The key card cannot be read: ${(err as Error).message}.`, 'Check the file.');
+        }
+        const parsed = KeyCard.safeParse(raw);
+        if (!parsed.success) throw new AppError(ErrorCode.Malformed, 'This is not a MedImgShr key card.', 'Ask the institution for its card ("medimgshr share-key export").');
+        const r = importKeyCard(s, parsed.data);
+        print(json, r, () => `Public key of ${r.address} imported.`);
+      } finally {
+        await s.close();
+      }
+    });
+
+  const trust = program.command('trust').description('the trust panel from the command line');
+  trust
+    .command('show')
+    .argument('<studyUid>', 'Study Instance UID')
+    .option('--no-verify', 'do not verify the instances now')
+    .option('--identity <address>', 'identity whose institution is shown as acting')
+    .option('--passphrase-file <file>', 'its passphrase')
+    .option('--csv <file>', 'also write the history as CSV')
+    .option('--pdf <file>', 'also write the printable PDF report')
+    .description("the study's record and versions, consents, accesses and denied attempts, the patient's credit score and history, thresholds")
+    .action(async (studyUid: string, o: IdOpts & { verify: boolean; csv?: string; pdf?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        if (o.identity) await unlock(s, l, o, 'clinician');
+        const p = await trustService(s).panel(studyUid, { verify: o.verify });
+        if (o.csv) await writeAtomic(o.csv, historyCsv(p.history));
+        if (o.pdf) await writeAtomic(o.pdf, await historyPdf(p, p.history));
+        print(json, p, () =>
+          [
+            p.ledger.reachable ? `ledger: synced to block ${p.ledger.lastSyncedBlock} at ${p.ledger.lastSyncedAt}` : `LEDGER UNREACHABLE — ${p.ledger.message}`,
+            p.patient ? `patient ${p.patient.account}: score ${p.patient.score}` : 'patient: unknown',
+            p.verification ? `verification: ${p.verification.state} (${p.verification.counts.verified}/${p.verification.instances.length} verified)` : '',
+            table([['time', 'what', 'detail'], ...p.history.map((h) => [h.time ?? '', h.title, h.detail])]),
+          ].join('\n'),
+        );
+      });
+    });
+  trust
+    .command('institutions')
+    .description("the chain's institution registry with scores and status")
+    .action(async (_o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s) => {
+        const r = await trustService(s).institutions();
+        print(json, r, () => table([['id', 'address', 'name', 'score', 'status', 'key'], ...r.institutions.map((i) => [String(i.id), i.party.address, i.party.label ?? '', String(i.score), i.suspended ? 'suspended' : i.canReceive ? 'may receive' : 'below threshold', i.publicKeyKnown ? 'known' : 'unknown'])]));
+      });
+    });
+}
