@@ -145,6 +145,8 @@ export function App() {
     };
   }, []);
 
+  const onOpenFromBrowser = useCallback((id: number) => void openSeries(activeRef.current, id), [openSeries]);
+  const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
   const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
   const onDropSeries = useCallback((i: number, id: string) => void openSeries(i, Number(id)), [openSeries]);
   const onRemoved = useCallback((ids: number[] | 'all-of-study') => {
@@ -166,14 +168,15 @@ export function App() {
           tool={tool}
           layout={layout}
           showOverlays={overlays}
-          cine={{ playing: cur?.cinePlaying ?? false, fps: cur?.fps ?? 15 }}
+          cinePlaying={cur?.cinePlaying ?? false}
+          fps={cur?.fps ?? 15}
           panel={panel}
           onAction={perform}
-          onFps={(fps) => api()?.setFps(fps)}
+          onFps={onFps}
         />
       </header>
       <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}`}>
-        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={(id) => void openSeries(activeRef.current, id)} onRemoved={onRemoved} />
+        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         <ViewportArea
           layout={layout}
           series={series}

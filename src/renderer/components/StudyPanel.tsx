@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } from '../../shared/api';
 import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
@@ -36,7 +36,7 @@ function plural(n: number, word: string): string {
 const SORT_LABEL: Record<SortKey, string> = { name: 'Name', id: 'Patient ID', date: 'Study date', modality: 'Modality' };
 
 /** Patients → studies → series, with search, sort, counts, thumbnails, removal and import. */
-export function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: Props) {
+export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: Props) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<SortKey>('name');
   const [order, setOrder] = useState<SortOrder>('asc');
@@ -328,4 +328,4 @@ export function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: P
       )}
     </aside>
   );
-}
+});

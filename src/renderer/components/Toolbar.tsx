@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { CT_PRESETS } from '../../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../../shared/viewer/shortcuts';
 import type { Layout } from './ViewportArea';
@@ -6,7 +7,8 @@ interface Props {
   tool: ToolName;
   layout: Layout;
   showOverlays: boolean;
-  cine: { playing: boolean; fps: number };
+  cinePlaying: boolean;
+  fps: number;
   panel: string | null;
   onAction(a: ViewerAction): void;
   onFps(fps: number): void;
@@ -33,7 +35,8 @@ const VIEW: { op: Extract<ViewerAction, { kind: 'view' }>['op']; label: string; 
   { op: 'reset', label: 'Reset', key: 'X', icon: '⟲' },
 ];
 
-export function Toolbar({ tool, layout, showOverlays, cine, panel, onAction, onFps }: Props) {
+export const Toolbar = memo(function Toolbar({ tool, layout, showOverlays, cinePlaying, fps, panel, onAction, onFps }: Props) {
+  const cine = { playing: cinePlaying, fps };
   return (
     <nav className="toolbar" aria-label="Tools">
       <div className="toolbar__group" role="group" aria-label="Mouse tool">
@@ -120,4 +123,4 @@ export function Toolbar({ tool, layout, showOverlays, cine, panel, onAction, onF
       </div>
     </nav>
   );
-}
+});

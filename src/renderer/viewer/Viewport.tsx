@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
+import { memo, useCallback, useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import {
   cornerstone,
   describeLoadError,
@@ -73,7 +73,7 @@ function overlayFor(meta: ImageMeta | undefined, view: ViewInfo | null): Overlay
 }
 
 /** One Cornerstone reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
-export function Viewport({ index, series, active, showOverlays, apiRef, onActivate, onDropSeries, onStatus }: Props) {
+export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, onActivate, onDropSeries, onStatus }: Props) {
   const elRef = useRef<HTMLDivElement>(null);
   const stackRef = useRef<StackItem[]>([]);
   const posRef = useRef(0);
@@ -168,8 +168,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
       const cached = isCached(item.imageId);
       if (!cached) setState((s) => (s.kind === 'ready' && !initial ? s : { kind: 'loading' }));
       try {
-        await ensureMeasurements(item);
-        const image = await loadImage(item.imageId);
+        const [image] = await Promise.all([loadImage(item.imageId), ensureMeasurements(item)]);
         if (seq !== seqRef.current) return;
         let vp: CsViewport;
         if (initial || !viewportRef.current) {
@@ -555,7 +554,7 @@ export function Viewport({ index, series, active, showOverlays, apiRef, onActiva
       )}
     </div>
   );
-}
+});
 
 /**
  * The image's own default view; when it carries no usable window (e.g. an RT dose grid), the
