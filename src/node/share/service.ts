@@ -15,6 +15,7 @@
  *             a record on chain by the sender → recordAccess (AccessGranted / AccessDenied) →
  *             confirmIntegrity when every instance matched → index into the library; audited.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { getAddress, Wallet, ZeroHash } from 'ethers';
@@ -339,8 +340,9 @@ export class ShareService {
     let record: RecordEvidence | null = null;
     if (await c.hasRecord(root)) record = await t.ledger.anchors.evidence(conn, root);
     // The files, written completely (atomic folder) before anything looks at them.
-    const folder = join(this.s.home.root, 'received', opened.address);
-    await rm(folder, { recursive: true, force: true });
+    // A fresh folder per receive: an earlier receive of the same package stays untouched (it may be indexed).
+    let folder = join(this.s.home.root, 'received', opened.address);
+    for (let n = 2; existsSync(folder); n++) folder = join(this.s.home.root, 'received', `${opened.address}-${n}`);
     await atomicExport(folder, async (staging) => {
       for (const f of opened.files) {
         await mkdir(dirname(join(staging, f.name)), { recursive: true });

@@ -7,7 +7,7 @@
  * the access (and its confirmation) visible in A's synced history, CSV and PDF report.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { Wallet } from 'ethers';
@@ -262,5 +262,52 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
     expect(text).toContain('MedImgShr trust report');
     expect(text).toContain('access granted');
     expect(text).toContain(studyUid);
+  });
+
+  it('after the patient revokes, a second receive is a recorded denied attempt (nothing kept) and shows in A\'s history', async () => {
+    const study = await chain.contract.studyOf((await chain.contract.recordAt(patient.address, 0)).root);
+    await chain.fund(patient.address);
+    await (await chain.contract.connect(patient.connect(chain.provider)).revokeConsent(instB.address, study)).wait();
+    const r = await cli(homeB, ['receive', pkg, '--identity', instB.address]);
+    expect(r.code).toBe(1);
+    const rec = r.out as { access: { granted: boolean; denial: number; text: string }; folder: string | null; indexed: number; message: string };
+    expect(rec.access).toMatchObject({ granted: false, denial: 3, text: 'the patient revoked the consent' });
+    expect(rec.folder).toBeNull();
+    expect(rec.indexed).toBe(0);
+    // The first receive's files are untouched and still indexed at B.
+    const b = await openHome(homeB);
+    try {
+      const paths = (b.db.prepare('SELECT file_path FROM instances').all() as { file_path: string }[]).map((x) => x.file_path);
+      expect(paths).toHaveLength(SLICES);
+      expect(paths.every((x) => existsSync(x))).toBe(true);
+    } finally {
+      await b.close();
+    }
+    const t = await cli(homeA, ['trust', 'show', studyUid, '--no-verify']);
+    const p = t.out as { accesses: { outcome: string; detail: string; recipient: { address: string } }[]; consents: { state: string }[]; history: { title: string; detail: string }[] };
+    expect(p.accesses.map((a) => a.outcome)).toEqual(['granted', 'denied']);
+    expect(p.accesses[1]).toMatchObject({ detail: 'the patient revoked the consent', recipient: { address: instB.address } });
+    expect(p.consents[0]!.state).toBe('revoked');
+    expect(p.history.map((h) => h.title)).toEqual(expect.arrayContaining(['consent revoked', 'access denied']));
+    // And the gate at A now names the revocation.
+    const g = await cli(homeA, ['share', studyUid, '--to', instB.address, '--identity', clinA.address, '--check']);
+    const failed = (g.out as { decision: { checks: { code: string; ok: boolean; message: string }[] } }).decision.checks.filter((c) => !c.ok);
+    expect(failed).toEqual([expect.objectContaining({ code: 'consent', message: 'No valid consent: the patient revoked the consent.' })]);
+  });
+
+  it('a public key is also recovered from a transaction the institution sent (no key card needed)', async () => {
+    const b = await openHome(homeB);
+    try {
+      const l = ledgerService(b);
+      await l.sync.sync();
+      const conn = await l.contract();
+      const { resolvePublicKey } = await import('../../../src/node/share/keys');
+      // Institution A sent grantClinician: its key is recovered from that transaction's signature.
+      expect(await resolvePublicKey(b, conn, instA.address)).toBe(instA.signingKey.publicKey);
+      // The regulator-only account of a fresh wallet sent nothing: unknown.
+      expect(await resolvePublicKey(b, conn, Wallet.createRandom().address)).toBeNull();
+    } finally {
+      await b.close();
+    }
   });
 });
