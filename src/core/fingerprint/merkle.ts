@@ -5,9 +5,8 @@
  * keccak256 of the sorted pair, leaves sorted by their hash (StandardMerkleTree's default), so
  * the root depends only on the set of leaves, not on the order the files were read.
  */
-import { SimpleMerkleTree, StandardMerkleTree } from '@openzeppelin/merkle-tree';
-import { getProof } from '@openzeppelin/merkle-tree/dist/core';
-import { concat, keccak256 } from 'ethers';
+import { keccak_256 } from '@noble/hashes/sha3';
+import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { LEAF_ENCODING } from './spec';
 
 export type Bytes32 = `0x${string}`;
@@ -24,14 +23,37 @@ export function leafValue(pixel: string, meta: string, uidHash: string): LeafVal
   return [toBytes32(pixel), toBytes32(meta), toBytes32(uidHash)];
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+function toHex(b: Uint8Array): Bytes32 {
+  let s = '0x';
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s as Bytes32;
+}
+function fromHex(h: string, out: Uint8Array, at: number): void {
+  for (let i = 0; i < 32; i++) out[at + i] = parseInt(h.slice(2 + i * 2, 4 + i * 2), 16);
+}
+
 /**
  * The leaf hash the contract recomputes: keccak256(bytes.concat(keccak256(abi.encode(v)))).
  * abi.encode of three bytes32 is their 96-byte concatenation, so this is StandardMerkleTree's
- * leaf hash computed directly (several times faster than building a one-leaf tree; a unit test
- * checks both agree).
+ * leaf hash computed directly on bytes (unit tests check both agree).
  */
 export function leafHash(v: LeafValue): Bytes32 {
-  return keccak256(keccak256(concat(v))) as Bytes32;
+  const enc = new Uint8Array(96);
+  fromHex(v[0], enc, 0);
+  fromHex(v[1], enc, 32);
+  fromHex(v[2], enc, 64);
+  return toHex(keccak_256(keccak_256(enc)));
+}
+
+/** An inner node: keccak256 of the two children in ascending byte order (OpenZeppelin's commutative hash). */
+function nodeHash(a: Bytes32, b: Bytes32): Bytes32 {
+  const buf = new Uint8Array(64);
+  // equal-length lowercase hex compares like the bytes it encodes
+  const [x, y] = a <= b ? [a, b] : [b, a];
+  fromHex(x, buf, 0);
+  fromHex(y, buf, 32);
+  return toHex(keccak_256(buf));
 }
 
 export interface StudyTree {
@@ -46,8 +68,10 @@ export interface StudyTree {
 /**
  * Builds the tree of a study from its instances' leaf values. Identical leaves (the same instance
  * read twice, e.g. from two copies of a file) are kept once. Throws on an empty study.
+ * `knownLeafHashes` (keyed by `value.join()`) skips recomputing leaf hashes already known; they
+ * must be `leafHash(value)`.
  */
-export function buildStudyTree(values: LeafValue[]): StudyTree {
+export function buildStudyTree(values: LeafValue[], knownLeafHashes?: Map<string, Bytes32>): StudyTree {
   const seen = new Set<string>();
   const unique: LeafValue[] = [];
   for (const v of values) {
@@ -59,21 +83,31 @@ export function buildStudyTree(values: LeafValue[]): StudyTree {
   }
   if (unique.length === 0) throw new Error('a study tree needs at least one instance');
   unique.sort((a, b) => (a[2] === b[2] ? (a.join() < b.join() ? -1 : 1) : a[2] < b[2] ? -1 : 1));
-  // The tree over the standard leaf hashes: SimpleMerkleTree uses them as leaves, sorts them and
-  // hashes sorted pairs exactly as StandardMerkleTree does, without re-encoding every value
-  // (the unit tests check the roots, proofs and the dump against StandardMerkleTree).
-  const hashes = unique.map(leafHash);
-  const tree = SimpleMerkleTree.of(hashes);
-  const simple = tree.dump();
-  // Proofs straight from the tree array (SimpleMerkleTree#getProof re-verifies each one: O(n log n) hashes).
-  const leaves = unique.map((value, i) => ({ value, leaf: hashes[i]!, proof: getProof(simple.tree, simple.values[i]!.treeIndex) as Bytes32[] }));
+  // The same array layout as OpenZeppelin's makeMerkleTree: leaves sorted by hash, placed at the
+  // end of the array in reverse; node i has children 2i+1 and 2i+2. The unit tests check the root,
+  // proofs and dump against StandardMerkleTree.
+  const hashes = unique.map((v) => knownLeafHashes?.get(v.join()) ?? leafHash(v));
+  const order = hashes.map((h, i) => ({ h, i })).sort((a, b) => (a.h < b.h ? -1 : a.h > b.h ? 1 : 0));
+  const tree: Bytes32[] = new Array(2 * unique.length - 1);
+  const treeIndex: number[] = new Array(unique.length);
+  order.forEach(({ h, i }, j) => {
+    tree[tree.length - 1 - j] = h;
+    treeIndex[i] = tree.length - 1 - j;
+  });
+  for (let k = tree.length - 1 - unique.length; k >= 0; k--) tree[k] = nodeHash(tree[2 * k + 1]!, tree[2 * k + 2]!);
+  const proofOf = (index: number): Bytes32[] => {
+    const proof: Bytes32[] = [];
+    for (let k = index; k > 0; k = Math.floor((k - 1) / 2)) proof.push(tree[k % 2 === 1 ? k + 1 : k - 1]!);
+    return proof;
+  };
+  const leaves = unique.map((value, i) => ({ value, leaf: hashes[i]!, proof: proofOf(treeIndex[i]!) }));
   const dump: StudyTree['dump'] = {
     format: 'standard-v1',
     leafEncoding: [...LEAF_ENCODING],
-    tree: simple.tree,
-    values: simple.values.map((v, i) => ({ value: unique[i]!, treeIndex: v.treeIndex })),
+    tree,
+    values: unique.map((value, i) => ({ value, treeIndex: treeIndex[i]! })),
   };
-  return { root: tree.root as Bytes32, leafCount: unique.length, leaves, dump };
+  return { root: tree[0]!, leafCount: unique.length, leaves, dump };
 }
 
 /** Checks a proof exactly as OpenZeppelin's MerkleProof.verify does for this leaf encoding. */

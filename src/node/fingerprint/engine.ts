@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type LeafValue } from '../../core/fingerprint';
+import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue } from '../../core/fingerprint';
 import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
 import { ErrorCode } from '../../shared/errors';
 import type { Services } from '../services';
@@ -313,16 +313,18 @@ export class FingerprintEngine {
     const bySop = new Map<string, Set<string>>();
     const values: LeafValue[] = [];
     const sopOf = new Map<string, string>();
+    const known = new Map<string, Bytes32>();
     for (const r of rows) {
       const v = leafValue(r.pixel_sha256!, r.meta_sha256!, r.uid_hash!);
       values.push(v);
+      known.set(v.join(), r.leaf as Bytes32);
       sopOf.set(v.join(), r.sop_instance_uid!);
       const set = bySop.get(r.sop_instance_uid!) ?? new Set<string>();
       set.add(r.leaf!);
       bySop.set(r.sop_instance_uid!, set);
     }
     const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
-    const tree = buildStudyTree(values);
+    const tree = buildStudyTree(values, known);
     const computedAt = new Date().toISOString();
     this.db.transaction(() => {
       this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);

@@ -25,6 +25,7 @@ describe('per-study Merkle tree (spec §5)', () => {
         const t2 = buildStudyTree(shuffled);
         expect(t2.root).toBe(t1.root);
         expect(t1.root).toBe(StandardMerkleTree.of(values, [...LEAF_ENCODING]).root);
+        expect(buildStudyTree(values, new Map(values.map((v) => [v.join(), leafHash(v)]))).root).toBe(t1.root);
         expect(t1.leafCount).toBe(n);
         for (const l of t1.leaves) {
           expect(StandardMerkleTree.verify(t1.root, [...LEAF_ENCODING], l.value, l.proof)).toBe(true);
