@@ -258,6 +258,34 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     expect(statSync(json).size).toBe((await call('audit.export', { format: 'json', path: json })).bytes);
   });
 
+  it('registry, share gate and history export through the handler table', async () => {
+    const inst = chain.accounts[1]!.address;
+    const reg = await call('trust.institutions', {});
+    expect(reg.ledger.reachable).toBe(true);
+    expect(reg.institutions).toEqual([expect.objectContaining({ id: 1, score: 500, suspended: false, active: true, canReceive: true, self: true, party: expect.objectContaining({ address: inst, role: 'institution' }) })]);
+    // Not an institution: refused with that reason (and the other checks still reported).
+    const stranger = chain.accounts[7]!.address;
+    const g = await call('share.gate', { studyInstanceUid: studyUid, recipient: stranger });
+    expect(g.allowed).toBe(false);
+    expect(g.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(expect.arrayContaining(['recipient-registered', 'recipient-key']));
+    expect(g.checks.find((c) => c.code === 'verified')!.ok).toBe(true);
+    await expect(call('share.send', { studyInstanceUid: studyUid, recipient: stranger })).rejects.toMatchObject({ code: 'DENIED' });
+    // Its own institution: the contract allows it (basis: own institution); the key is recovered from its grantClinician transaction.
+    const own = await call('share.gate', { studyInstanceUid: studyUid, recipient: inst });
+    expect(own.contract).toMatchObject({ denial: 0, basis: 3 });
+    expect(own.allowed).toBe(true);
+    expect((await call('trust.institutions', {})).institutions[0]!.publicKeyKnown).toBe(true);
+    const csv = join(tmp.path, 'h.csv');
+    const pdf = join(tmp.path, 'h.pdf');
+    const c = await call('trust.exportHistory', { studyInstanceUid: studyUid, format: 'csv', path: csv, filter: { kinds: ['record'] } });
+    expect(c.entries).toBe(1);
+    expect(readFileSync(csv, 'utf8').split('\r\n')[1]).toMatch(/^[^,]+,record,study anchored,/);
+    const p = await call('trust.exportHistory', { studyInstanceUid: studyUid, format: 'pdf', path: pdf });
+    expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(statSync(pdf).size).toBe(p.bytes);
+    expect((await call('trust.history', { studyInstanceUid: studyUid, filter: { kinds: ['access'] } })).entries).toEqual([]);
+  });
+
   it('trust panel: verified with the chain up; "ledger unreachable" (never verified) when it is down', async () => {
     const up = await call('trust.panel', { studyInstanceUid: studyUid });
     expect(up.ledger.reachable).toBe(true);
