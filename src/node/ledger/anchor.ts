@@ -373,6 +373,15 @@ export class Anchoring {
       block = synced.block_number;
       txHash = synced.tx_hash;
     } else {
+      const local = db
+        .prepare('SELECT block_number, tx_hash FROM ledger_anchors WHERE root = ? AND chain_id = ? AND contract = ? AND block_number IS NOT NULL AND tx_hash IS NOT NULL')
+        .get(root, conn.chainId, conn.address) as { block_number: number; tx_hash: string } | undefined;
+      if (local) {
+        block = local.block_number;
+        txHash = local.tx_hash;
+      }
+    }
+    if (block === null) {
       const item = this.l.outbox.get(ANCHOR_KIND, root);
       if (item?.status === 'confirmed' && item.txHash) {
         const rc = await conn.provider.getTransactionReceipt(item.txHash).catch(() => null);

@@ -3,7 +3,7 @@
  * provider, the contract address (embedded chain: deployed once per chain by the embedded node;
  * remote chain: configured), and typed contract instances for reading and for the unlocked signer.
  */
-import { getAddress, type JsonRpcProvider, type Signer } from 'ethers';
+import { getAddress, JsonRpcProvider, Network, type Signer } from 'ethers';
 import { connect, deployMedImgShr, type MedImgShr } from '../chain/contracts';
 import { ledgerProvider } from '../chain/ledger-provider';
 import { identityService } from '../identity';
@@ -38,6 +38,8 @@ export const unreachableError = (detail?: string | null) =>
 
 export class ChainAccess {
   private cached: { key: string; conn: ChainConnection } | null = null;
+  /** Own read provider: no batch stall (ethers waits 10 ms by default to batch), so one verification is one round trip. */
+  private reader: { key: string; provider: JsonRpcProvider } | null = null;
   private resolving: Promise<ChainConnection | null> | null = null;
 
   constructor(
@@ -56,13 +58,24 @@ export class ChainAccess {
     this.cached = null;
   }
 
+  close(): void {
+    this.reader?.provider.destroy();
+    this.reader = null;
+    this.cached = null;
+  }
+
   /** The connection, or null when the ledger is not connected or has no contract. */
   async connection(): Promise<ChainConnection | null> {
     const st = this.s.ledger.current();
     if (st.state !== 'connected') return null;
-    const provider = ledgerProvider(this.s).current();
-    if (!provider || st.chainId === null) return null;
+    if (!ledgerProvider(this.s).current() || st.chainId === null || !st.rpcUrl) return null;
     const key = `${st.rpcUrl}#${st.chainId}`;
+    if (this.reader?.key !== key) {
+      this.reader?.provider.destroy();
+      const net = Network.from(st.chainId);
+      this.reader = { key, provider: new JsonRpcProvider(st.rpcUrl, net, { staticNetwork: net, batchStallTime: 0, cacheTimeout: -1, pollingInterval: 100 }) };
+    }
+    const provider = this.reader.provider;
     if (this.cached?.key === key && this.cached.conn.provider === provider) return this.cached.conn;
     this.resolving ??= this.resolve(provider, st.chainId, key).finally(() => {
       this.resolving = null;

@@ -122,6 +122,7 @@ export class LedgerService {
   close(): void {
     this.closed = true;
     for (const d of this.detach.splice(0)) d();
+    this.chain.close();
   }
 }
 

@@ -16,11 +16,15 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildStudyTree, FINGERPRINT_SPEC_VERSION, leafValue, verifyLeafProof, type LeafValue } from '../../core/fingerprint';
+import { decodeContractError } from '../chain/contracts';
 import { fingerprintEngine } from '../fingerprint/engine';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ChainConnection } from './chain';
 import type { LedgerService } from './index';
+
+/** Up to this many instances per call, every Merkle proof is also checked by the contract's verifyInstance view. */
+export const ON_CHAIN_PROOF_LIMIT = 64;
 
 export const STATE_ORDER: VerificationState[] = ['verified', 'not-registered', 'ledger-unreachable', 'unreadable', 'altered'];
 
@@ -44,6 +48,18 @@ interface FpRow {
   leaf: string | null;
   error_code: string | null;
   error_message: string | null;
+}
+
+type RecordView = Awaited<ReturnType<ChainConnection['contract']['getRecord']>>;
+
+/** The record of a root, or null when the contract has none (UnknownRecord); transport errors throw. */
+async function readRecord(conn: ChainConnection, root: string): Promise<RecordView | null> {
+  try {
+    return await conn.contract.getRecord(root);
+  } catch (err) {
+    if (decodeContractError(err)?.name === 'UnknownRecord') return null;
+    throw err;
+  }
 }
 
 interface Candidate {
@@ -129,12 +145,16 @@ export class Verifier {
   }
 
   /** Verifies files (with their library ids when known). Never throws for one bad file. */
-  async verifyEntries(entries: { path: string; instanceId: number | null }[]): Promise<InstanceVerification[]> {
+  async verifyEntries(entries: { path: string; instanceId: number | null }[], opts: { onChainProofs?: boolean } = {}): Promise<InstanceVerification[]> {
+    // verifyInstance is a pure function of (root, proof, leaf): the chain computes exactly what the
+    // local check computes. What must come from the chain is the record of the root (read in this
+    // call). Small batches (the displayed images) are also proven on chain; a whole large study is
+    // proven locally against the roots just read, to spare a thousand eth_calls.
+    const onChainProofs = opts.onChainProofs ?? entries.length <= ON_CHAIN_PROOF_LIMIT;
     const checkedAt = new Date().toISOString();
     const digests = await this.digests(entries);
     const cands = this.candidates(digests.filter((d) => d.row?.sop_instance_uid).map((d) => d.row!.sop_instance_uid!));
 
-    // One connection and one batch of record reads for every candidate root.
     let conn: ChainConnection | null = null;
     let unreachable: string | null = null;
     try {
@@ -143,26 +163,55 @@ export class Verifier {
     } catch (err) {
       unreachable = err instanceof Error ? err.message : String(err);
     }
-    const records = new Map<string, RecordEvidence | null>();
+
+    // One round of chain reads (one JSON-RPC batch): the record of every candidate root, and the
+    // on-chain proof check of every instance whose leaf is in a local manifest.
+    const planned = new Map<number, Candidate>();
+    digests.forEach((d, i) => {
+      const m = d.row ? (cands.get(d.row.sop_instance_uid ?? '') ?? []).find((c) => c.leaf === d.row!.leaf) : undefined;
+      if (m) planned.set(i, m);
+    });
+    const views = new Map<string, RecordView | null>();
+    const proven = new Map<number, boolean>();
     if (conn) {
-      const roots = [...new Set([...cands.values()].flat().map((c) => c.root))];
+      const c = conn.contract;
+      const roots = [...new Set([...cands.values()].flat().map((x) => x.root))];
+      const proofOf = (i: number, m: Candidate) => {
+        const r = digests[i]!.row!;
+        return c.verifyInstance(m.root, m.proof, `0x${r.pixel_sha256}`, `0x${r.meta_sha256}`, `0x${r.uid_hash}`);
+      };
       try {
-        const c = conn;
-        const has = await Promise.all(roots.map((r) => c.contract.hasRecord(r)));
-        const views = await Promise.all(roots.map((r, i) => (has[i] ? c.contract.getRecord(r) : Promise.resolve(null))));
-        for (let i = 0; i < roots.length; i++) {
-          records.set(roots[i]!, views[i] ? await this.l.anchors.evidence(c, roots[i]!, views[i]!) : null);
+        const [recs, proofs] = await Promise.all([
+          Promise.all(roots.map((r) => readRecord(conn!, r))),
+          Promise.all([...planned].map(([i, m]) => (onChainProofs ? proofOf(i, m) : Promise.resolve(true)))),
+        ]);
+        roots.forEach((r, i) => views.set(r, recs[i]!));
+        [...planned.keys()].forEach((i, k) => proven.set(i, proofs[k] === true));
+        // An instance whose newest matching anchor is not on chain but an older one is: prove against that one.
+        const again: [number, Candidate][] = [];
+        for (const [i, m] of planned) {
+          if (views.get(m.root)) continue;
+          const older = (cands.get(digests[i]!.row!.sop_instance_uid!) ?? []).find((x) => x.leaf === digests[i]!.row!.leaf && views.get(x.root));
+          if (older) again.push([i, older]);
+        }
+        if (again.length) {
+          const more = await Promise.all(again.map(([i, m]) => (onChainProofs ? proofOf(i, m) : Promise.resolve(true))));
+          again.forEach(([i, m], k) => {
+            planned.set(i, m);
+            proven.set(i, more[k] === true);
+          });
         }
       } catch (err) {
-        unreachable = err instanceof Error ? err.message : String(err);
+        unreachable = err instanceof Error ? (err as { shortMessage?: string }).shortMessage ?? err.message : String(err);
         conn = null;
       }
     }
+    const evidence = new Map<string, RecordEvidence>();
+    if (conn) {
+      for (const [root, v] of views) if (v) evidence.set(root, await this.l.anchors.evidence(conn, root, v));
+    }
 
-    // Decide per instance; matching leaves are proven on chain in one batch.
-    const results: InstanceVerification[] = [];
-    const proofs: { idx: number; root: string; value: LeafValue; proof: string[] }[] = [];
-    for (const d of digests) {
+    return digests.map((d, idx): InstanceVerification => {
       const base = {
         instanceId: d.entry.instanceId,
         path: d.entry.path,
@@ -176,10 +225,7 @@ export class Verifier {
         cachedDigests: d.cached,
         checkedAt,
       };
-      if (!d.row) {
-        results.push({ ...base, state: 'unreadable', message: d.error ?? 'The file could not be read.' });
-        continue;
-      }
+      if (!d.row) return { ...base, state: 'unreadable', message: d.error ?? 'The file could not be read.' };
       const r = d.row;
       const list = cands.get(r.sop_instance_uid!) ?? [];
       const match = list.find((c) => c.leaf === r.leaf);
@@ -190,76 +236,46 @@ export class Verifier {
           : other
             ? ` (locally, its ${differsOf(other, r.pixel_sha256!, r.meta_sha256!).join(' and ')} differ from what was anchored)`
             : '';
-        results.push({
+        return {
           ...base,
           state: 'ledger-unreachable',
           message: `The ledger cannot be reached, so this image is not verified${local}.${unreachable ? ` Detail: ${unreachable}` : ''}`,
           differs: !match && other ? differsOf(other, r.pixel_sha256!, r.meta_sha256!) : [],
-          expected: match ?? other ? { pixel: (match ?? other)!.pixel, meta: (match ?? other)!.meta } : null,
-        });
-        continue;
+          expected: (match ?? other) ? { pixel: (match ?? other)!.pixel, meta: (match ?? other)!.meta } : null,
+        };
       }
-      const matchOnChain = list.find((c) => c.leaf === r.leaf && records.get(c.root));
-      if (matchOnChain) {
-        results.push({
-          ...base,
-          state: 'verified',
-          message: 'Verified against the ledger record.',
-          evidence: records.get(matchOnChain.root)!,
-          expected: { pixel: matchOnChain.pixel, meta: matchOnChain.meta },
-        });
-        proofs.push({ idx: results.length - 1, root: matchOnChain.root, value: leafValue(r.pixel_sha256!, r.meta_sha256!, r.uid_hash!), proof: matchOnChain.proof });
-        continue;
+      const m = planned.get(idx);
+      if (m && evidence.has(m.root)) {
+        // The record is on chain (read now); the proof must verify on chain and locally.
+        const ok = proven.get(idx) === true && verifyLeafProof(m.root, leafValue(r.pixel_sha256!, r.meta_sha256!, r.uid_hash!), m.proof);
+        if (ok) {
+          return { ...base, state: 'verified', message: 'Verified against the ledger record.', evidence: evidence.get(m.root)!, expected: { pixel: m.pixel, meta: m.meta }, provenOnChain: onChainProofs };
+        }
+        return { ...base, state: 'not-registered', message: 'The stored proof for this image does not verify against the ledger record.', expected: { pixel: m.pixel, meta: m.meta } };
       }
-      const otherOnChain = list.find((c) => c.leaf !== r.leaf && records.get(c.root));
+      const otherOnChain = list.find((c) => c.leaf !== r.leaf && evidence.has(c.root));
       if (otherOnChain) {
         const differs = differsOf(otherOnChain, r.pixel_sha256!, r.meta_sha256!);
         const what = differs.length === 2 ? 'Pixels and metadata differ' : differs[0] === 'pixels' ? 'Pixels differ' : 'Metadata differs';
-        results.push({
+        return {
           ...base,
           state: 'altered',
           message: `${what} from the anchored record.`,
-          evidence: records.get(otherOnChain.root)!,
+          evidence: evidence.get(otherOnChain.root)!,
           differs,
           expected: { pixel: otherOnChain.pixel, meta: otherOnChain.meta },
-        });
-        continue;
+        };
       }
-      const queued = list.length > 0;
-      results.push({
+      return {
         ...base,
         state: 'not-registered',
-        message: queued
-          ? 'This image was anchored on this workstation, but the ledger has no record of it yet (the anchor is queued or was lost and is being re-sent).'
-          : 'No ledger record covers this image (it has not been anchored).',
-        expected: match ?? other ? { pixel: (match ?? other)!.pixel, meta: (match ?? other)!.meta } : null,
-      });
-    }
-
-    // Proofs: checked locally and by the contract's verifyInstance view (batched JSON-RPC).
-    if (proofs.length && conn) {
-      const c = conn;
-      let onChain: boolean[] | null = null;
-      try {
-        onChain = await Promise.all(proofs.map((p) => c.contract.verifyInstance(p.root, p.proof, p.value[0], p.value[1], p.value[2])));
-      } catch (err) {
-        const msg = err instanceof Error ? err.message : String(err);
-        for (const p of proofs) {
-          const r = results[p.idx]!;
-          results[p.idx] = { ...r, state: 'ledger-unreachable', evidence: null, message: `The ledger stopped answering during the check (${msg}); this image is not verified.` };
-        }
-      }
-      if (onChain) {
-        proofs.forEach((p, i) => {
-          const ok = onChain[i] === true && verifyLeafProof(p.root, p.value, p.proof);
-          const r = results[p.idx]!;
-          results[p.idx] = ok
-            ? { ...r, provenOnChain: true }
-            : { ...r, state: 'not-registered', evidence: null, message: 'The stored proof for this image does not verify against the ledger record.' };
-        });
-      }
-    }
-    return results;
+        message:
+          list.length > 0
+            ? 'This image was anchored on this workstation, but the ledger has no record of it yet (the anchor is queued or was lost and is being re-sent).'
+            : 'No ledger record covers this image (it has not been anchored).',
+        expected: (match ?? other) ? { pixel: (match ?? other)!.pixel, meta: (match ?? other)!.meta } : null,
+      };
+    });
   }
 
   async verifyInstances(req: { instanceIds?: number[]; paths?: string[] }): Promise<{ instances: InstanceVerification[]; checkedAt: string }> {

@@ -118,7 +118,11 @@ export const InstanceVerification = z.object({
   actual: Digests.nullable(),
   /** The digests in the anchored manifest for this SOP Instance UID (null when none). */
   expected: Digests.nullable(),
-  /** verified: the contract's verifyInstance view accepted the proof in this call. */
+  /**
+   * verified: the contract's verifyInstance view also accepted the proof in this call (calls with up to
+   * 64 instances; larger batches check the proof locally against the root read from the chain — the
+   * view is a pure function, so the result is the same).
+   */
   provenOnChain: z.boolean(),
   /** Digests reused from the store because the file's size and time had not changed. */
   cachedDigests: z.boolean(),
