@@ -391,9 +391,9 @@ export class ShareService {
       }
     });
     if (!record) for (const x of checks) if (x.verified) { x.verified = false; x.message = 'The study root has no record on the ledger.'; }
-    if (record && getAddress(record.institution) !== getAddress(m.sender)) {
-      for (const x of checks) if (x.verified) { x.verified = false; x.message = `The record was anchored by ${record.institution}, not by the sender ${m.sender}.`; }
-    }
+    // A study may be passed on by an institution that received it: the record (by its anchoring
+    // institution) is what the images are checked against; the sender is named in the result.
+    const resent = record !== null && getAddress(record.institution) !== getAddress(m.sender);
     const allVerified = checks.length > 0 && checks.every((x) => x.verified) && (record?.leafCount ?? -1) >= checks.length;
     task?.progress({ done: opened.files.length, label: 'recording the access on the ledger' }, true);
 
@@ -459,7 +459,7 @@ export class ShareService {
       message: !granted
         ? `The ledger denied the access (${access.text}); the attempt is recorded and nothing was kept.`
         : allVerified
-          ? `Received ${checks.length} verified image(s); access recorded (id ${accessId}) and integrity confirmed; indexed into the library.`
+          ? `Received ${checks.length} verified image(s); access recorded (id ${accessId}) and integrity confirmed; indexed into the library.${resent ? ` The record was anchored by ${record!.institution}; ${m.sender} passed it on.` : ''}`
           : `${checks.length - nOk} of ${checks.length} image(s) do not match the record; the access is recorded but integrity was NOT confirmed and nothing was kept. Consider reporting a mismatch.`,
     };
   }

@@ -99,7 +99,16 @@ export class TrustService {
     let message: string | null = null;
     try {
       conn = await this.ledger.chain.connection();
-      if (conn) await conn.provider.getBlockNumber();
+      if (conn) {
+        const c = conn;
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error('the ledger did not answer within 5 s')), 5000);
+          c.provider.getBlockNumber().then(
+            () => (clearTimeout(timer), resolve()),
+            (err: unknown) => (clearTimeout(timer), reject(err instanceof Error ? err : new Error(String(err)))),
+          );
+        });
+      }
     } catch (err) {
       message = err instanceof Error ? err.message : String(err);
       conn = null;
