@@ -12,10 +12,10 @@ import { print, table } from './output';
 /**
  * Commands of the ledger domain: anchor, verify, and `ledger` (sync, demo, me). They use the
  * embedded ledger in the app-data folder (attaching to the app's node when the app runs), or
- * the JSON-RPC endpoint in MEDIMG_LEDGER_URL (with MEDIMG_CONTRACT_ADDRESS).
+ * the JSON-RPC endpoint in MEDIMG_RPC_URL (as the app does), with MEDIMG_CONTRACT_ADDRESS.
  */
 function ledgerConfig(): LedgerConfig {
-  const url = process.env.MEDIMG_LEDGER_URL;
+  const url = process.env.MEDIMG_RPC_URL ?? process.env.MEDIMG_LEDGER_URL;
   return url ? { mode: 'remote', rpcUrl: url } : { mode: 'embedded' };
 }
 

@@ -49,9 +49,18 @@ export class LedgerService {
     this.anchors = new Anchoring(this, opts.anchor);
     this.verifier = new Verifier(this);
     this.demo = new DemoSetup(this);
+    const onIdentity = () => {
+      void this.me().then((me) => {
+        if (!this.closed) s.emit({ type: 'ledger-identity', me });
+      });
+    };
 
     this.sync.on('synced', (p) => {
-      if (p.newEvents > 0 || p.reset) s.emit({ type: 'ledger-sync', status: p.status, newEvents: p.newEvents });
+      if (p.newEvents > 0 || p.reset) {
+        s.emit({ type: 'ledger-sync', status: p.status, newEvents: p.newEvents });
+        // Roles may have changed (granted, removed, suspended): tell the UI what the chain says now.
+        if (identityService(s).current()) onIdentity();
+      }
     });
     this.outbox.on('change', (item) => {
       if (item.kind !== ANCHOR_KIND) return;
@@ -68,11 +77,6 @@ export class LedgerService {
       onLedger();
     }
     const ids = identityService(s);
-    const onIdentity = () => {
-      void this.me().then((me) => {
-        if (!this.closed) s.emit({ type: 'ledger-identity', me });
-      });
-    };
     ids.on('change', onIdentity);
     this.detach.push(() => ids.off('change', onIdentity));
   }
@@ -124,6 +128,21 @@ export class LedgerService {
     for (const d of this.detach.splice(0)) d();
     this.chain.close();
   }
+}
+
+/**
+ * What the app does at start (the Electron glue and `npm start` call it once after Services.open):
+ * creates the ledger service — which registers the outbox's 'anchor' kind, so anchors queued
+ * before a crash or while the ledger was down are sent — starts the event sync, and on the
+ * embedded chain sets up the DEMO (idempotent) unless `demo: false`. Never throws: a failure is
+ * logged and visible through ledger.demoStatus.
+ */
+export function startLedger(s: Services, opts: { demo?: boolean } & LedgerServiceOptions = {}): LedgerService {
+  const l = ledgerService(s, opts);
+  if (opts.demo !== false && s.embeddedNode) {
+    void l.demo.ensure().catch((err: unknown) => s.log.error('demo setup failed', err));
+  }
+  return l;
 }
 
 /** The one ledger service of these Services (first caller's options win). */
