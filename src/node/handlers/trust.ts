@@ -2,6 +2,7 @@ import type { trustChannels } from '../../shared/api/trust';
 import { exportService } from '../export/service';
 import { identityService } from '../identity';
 import type { Services } from '../services';
+import { ensureDemoPartner } from '../share/demo';
 import { importKeyCard, makeKeyCard } from '../share/keys';
 import { shareService } from '../share/service';
 import { trustService } from '../trust';
@@ -33,6 +34,7 @@ export function trustHandlers(s: Services): Pick<HandlerTable, TrustChannel> {
     'share.receive': (r) => s.tasks.run('receive', null, (task) => shareService(s).receive(r.path, task)),
     'share.keyCard': (r) => makeKeyCard(identityService(s).signer(), r.label ?? identityService(s).current()?.displayName ?? null),
     'share.importKeyCard': (r) => importKeyCard(s, r.card),
+    'share.demoPartner': () => ensureDemoPartner(s),
     'audit.list': (r) => {
       const entries = t().audit.list(r);
       const total = (s.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;

@@ -462,6 +462,12 @@ export const trustChannels = {
   /** Imports a recipient's key card (the public key is recovered from its signature and checked). */
   'share.importKeyCard': { request: z.object({ card: KeyCard }).strict(), response: z.object({ address: Address, publicKey: z.string() }) },
 
+  /** DEMO (embedded chain): a second institution to share with (local demo keystore, registered by the demo regulator). */
+  'share.demoPartner': {
+    request: z.object({}).strict(),
+    response: z.object({ address: Address, displayName: z.string(), registered: z.boolean(), passphrase: z.string() }),
+  },
+
   'audit.list': { request: AuditFilterRequest, response: z.object({ entries: z.array(AuditEntryView), total: z.number().int() }) },
   /** Re-hashes the whole audit log and reports where the chain breaks. */
   'audit.verify': { request: z.object({}).strict(), response: AuditChainReport },
