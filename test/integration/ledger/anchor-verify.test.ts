@@ -14,6 +14,8 @@ import { identityService } from '../../../src/node/identity';
 import { libraryDomain } from '../../../src/node/library';
 import { ANCHOR_KIND, DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
+import { createHandlerTable, dispatch } from '../../../src/node/handlers';
+import { AppEvent, channels, type Channel } from '../../../src/shared/api';
 import type { StudyVerification } from '../../../src/shared/api/ledger';
 import { AppError } from '../../../src/shared/errors';
 import { component } from '../../support/components';
@@ -234,5 +236,48 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     expect(await conn.contract.hasRecord(r.anchor.root)).toBe(true);
     await l.sync.sync();
     expect(countEvents('StudyAnchored', 'args_json LIKE ?', `%${r.anchor.root}%`)).toBe(1);
+  });
+
+  it('API: every ledger channel answers through dispatch with a response that matches its schema', async () => {
+    const events: unknown[] = [];
+    const onEvent = (e: unknown) => events.push(e);
+    s.events.on('event', onEvent);
+    const table = createHandlerTable(s);
+    const sender = { url: 'app://medimgshr/index.html', trusted: true };
+    const a = l.demo.addresses();
+    const id = (s.db.prepare('SELECT id FROM instances ORDER BY id LIMIT 1').get() as { id: number }).id;
+    const calls: [Channel, unknown][] = [
+      ['ledger.status', {}],
+      ['ledger.info', {}],
+      ['ledger.me', {}],
+      ['ledger.roles', { address: a.institution }],
+      ['ledger.anchor', { studyInstanceUid: studyUid }],
+      ['ledger.anchors', { studyInstanceUid: studyUid }],
+      ['ledger.verifyStudy', { studyInstanceUid: studyUid }],
+      ['ledger.verifyInstances', { instanceIds: [id], paths: [files[0]!] }],
+      ['ledger.sync', {}],
+      ['ledger.syncStatus', {}],
+      ['ledger.demoStatus', {}],
+    ];
+    for (const [channel, req] of calls) {
+      const r = await dispatch(table, channel, req, sender);
+      expect(r.ok, `${channel}: ${JSON.stringify(r)}`).toBe(true);
+      const parsed = channels[channel].response.safeParse((r as { value: unknown }).value);
+      expect(parsed.success, `${channel}: ${parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3))}`).toBe(true);
+      // Bridge payloads are JSON.
+      expect(JSON.parse(JSON.stringify((r as { value: unknown }).value))).toEqual((r as { value: unknown }).value);
+    }
+    const info = await dispatch(table, 'ledger.info', {}, sender);
+    expect((info as { value: { sync: { lastSyncedBlock: number } } }).value.sync.lastSyncedBlock).toBeGreaterThan(0);
+    await identityService(s).lock();
+    await identityService(s).unlock(a.clinician!, DEMO_PASSPHRASE);
+    await new Promise((r) => setTimeout(r, 300));
+    s.events.off('event', onEvent);
+    const types = new Set(events.map((e) => (e as { type: string }).type));
+    expect(types).toContain('ledger-anchor');
+    expect(types).toContain('ledger-identity');
+    for (const e of events) expect(AppEvent.safeParse(e).success, JSON.stringify(e).slice(0, 300)).toBe(true);
+    const bad = await dispatch(table, 'ledger.verifyInstances', {}, sender);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
   });
 });
