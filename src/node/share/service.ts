@@ -422,11 +422,13 @@ export class ShareService {
       confirmTxHash = rc2.hash;
     }
     let indexed = 0;
+    let alreadyHere = 0;
     let kept: string | null = folder;
     if (granted && allVerified) {
       const { library } = libraryDomain(this.s);
       const report = await this.s.tasks.run('import', null, (tk) => library.import([folder], tk));
       indexed = report.added + report.updated;
+      alreadyHere = report.identicalCopies.length;
       if (indexed > 0) this.s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
     } else {
       await rm(folder, { recursive: true, force: true });
@@ -459,7 +461,7 @@ export class ShareService {
       message: !granted
         ? `The ledger denied the access (${access.text}); the attempt is recorded and nothing was kept.`
         : allVerified
-          ? `Received ${checks.length} verified image(s); access recorded (id ${accessId}) and integrity confirmed; indexed into the library.${resent ? ` The record was anchored by ${record!.institution}; ${m.sender} passed it on.` : ''}`
+          ? `Received ${checks.length} verified image(s); access recorded (id ${accessId}) and integrity confirmed; ${indexed} indexed into the library${alreadyHere ? ` (${alreadyHere} were already in it: identical copies)` : ''}.${resent ? ` The record was anchored by ${record!.institution}; ${m.sender} passed it on.` : ''}`
           : `${checks.length - nOk} of ${checks.length} image(s) do not match the record; the access is recorded but integrity was NOT confirmed and nothing was kept. Consider reporting a mismatch.`,
     };
   }
