@@ -89,8 +89,31 @@ export function saveMeasurements(instanceId: string, frame: number, items: Saved
   return next;
 }
 
-/** A series as a viewport needs it. */
-export async function seriesView(seriesId: number): Promise<SeriesView> {
+/**
+ * Series views by id, fetched once: pointing at a series in the browser starts the fetch, so a
+ * click opens it without waiting for the instance list. Forgotten whenever the index changes.
+ */
+const views = new Map<number, Promise<SeriesView>>();
+
+export function seriesView(seriesId: number): Promise<SeriesView> {
+  let p = views.get(seriesId);
+  if (!p) {
+    p = fetchSeriesView(seriesId);
+    views.set(seriesId, p);
+    p.catch(() => views.delete(seriesId));
+  }
+  return p;
+}
+
+export function prefetchSeriesView(seriesId: number): void {
+  void seriesView(seriesId).catch(() => undefined);
+}
+
+export function forgetSeriesViews(): void {
+  views.clear();
+}
+
+async function fetchSeriesView(seriesId: number): Promise<SeriesView> {
   const { series, instances } = await call('library.instances', { seriesId });
   const label = [series.number !== null ? `Se ${series.number}` : '', series.description ?? ''].filter(Boolean).join(' · ') || `Series ${series.id}`;
   return {

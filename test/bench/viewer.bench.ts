@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
 import type { Bench, BenchRow } from './harness';
 import { row } from './harness';
 import { Services } from '../../src/node/services';
@@ -126,6 +127,33 @@ async function openSeriesIn(page: Page, seriesId: number, firstInstanceId: numbe
         vp.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
       }),
     [seriesId, firstInstanceId] as const,
+  );
+}
+
+/** Like openSeriesIn, but through the browser: the pointer rests on the series row first (which prefetches its instance list), then a click. */
+async function openByClick(page: Page, seriesId: number, firstInstanceId: number): Promise<number> {
+  const toggles = page.locator('[data-testid=study-row] .tree__toggle[aria-expanded=false]');
+  for (let n = await toggles.count(); n > 0; n = await toggles.count()) await toggles.first().click();
+  const rowSel = `[data-testid=series-row][data-series-id="${seriesId}"]`;
+  await page.hover(rowSel);
+  await new Promise((r) => setTimeout(r, 400));
+  return page.evaluate(
+    ([sel, first]) =>
+      new Promise<number>((resolve, reject) => {
+        const el = document.querySelector('[data-testid=viewport][data-index="0"] .viewport__canvas') as HTMLElement;
+        const done = (e: Event) => {
+          const imageId = (e as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId ?? '';
+          if (imageId.endsWith(`/dicom/${first}`)) {
+            el.removeEventListener('cornerstoneimagerendered', done);
+            resolve(performance.now() - t0);
+          }
+        };
+        el.addEventListener('cornerstoneimagerendered', done);
+        setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
+        const t0 = performance.now();
+        (document.querySelector(sel as string) as HTMLElement).click();
+      }),
+    [rowSel, firstInstanceId] as const,
   );
 }
 
@@ -250,13 +278,21 @@ export const viewerBenches: Bench[] = [
           await openSeriesIn(page, s1000, first1000); // warms the decoder worker with another series
           warm.push(await openSeriesIn(page, s200, first200));
         }
+        const clicked: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          await page.reload();
+          await page.waitForSelector('[data-testid=viewport]');
+          await openSeriesIn(page, s1000, first1000);
+          clicked.push(await openByClick(page, s200, first200));
+        }
         const peer: number[] = [];
         for (let i = 0; i < 5; i++) peer.push(await peerFirstPixels(page, instances[(i * 37) % instances.length]!.id));
         const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
         const warmMed = med(warm);
         rows.push(
           row({ metric: 'series → first pixels, 512² CT (median of 5, worker warm)', ours: warmMed, peer: med(peer), peerName: 'fetch + putImageData', unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: warmMed <= 150 }),
-          row({ metric: 'series → first pixels, first open after start (worker start-up)', ours: cold, unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: cold <= 150 }),
+          row({ metric: 'series → first pixels, click after pointing at the row (list prefetched; median of 5)', ours: med(clicked), peer: med(peer), peerName: 'fetch + putImageData', unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: med(clicked) <= 150 }),
+          row({ metric: 'series → first pixels, first open after start (worker start-up)', ours: cold, unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: cold <= 150, note: `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores` }),
         );
 
         // 2. Stack scroll over 200 slices: all decoded first (prefetch), then one key per frame.

@@ -2,6 +2,7 @@ import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } from '../../shared/api';
 import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
+import { forgetSeriesViews, prefetchSeriesView } from '../library';
 import { SERIES_MIME } from '../viewer/Viewport';
 
 interface Props {
@@ -48,7 +49,10 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
   const [confirming, setConfirming] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
 
-  const refresh = useCallback(() => setVersion((v) => v + 1), []);
+  const refresh = useCallback(() => {
+    forgetSeriesViews();
+    setVersion((v) => v + 1);
+  }, []);
 
   useEffect(() => {
     let alive = true;
@@ -280,6 +284,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                 e.dataTransfer.effectAllowed = 'copy';
                               }}
                               onClick={() => onOpenSeries(se.id)}
+                              onPointerEnter={() => prefetchSeriesView(se.id)}
                               onKeyDown={(e) => {
                                 if (e.key === 'Enter' || e.key === ' ') {
                                   e.preventDefault();

@@ -100,7 +100,8 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
       const vp = cornerstone.getViewport(el) as CsViewport | undefined;
       if (!vp) return;
       viewportRef.current = vp;
-      setView(toInfo(vp));
+      const next = toInfo(vp);
+      setView((prev) => (prev && sameView(prev, next) ? prev : next));
     } catch {
       /* not enabled yet */
     }
@@ -180,7 +181,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
         if (initial) cornerstone.fitToWindow(el);
         imageRef.current = image;
         setShown(index, image);
-        setState({ kind: 'ready' });
+        setState((prev) => (prev.kind === 'ready' ? prev : { kind: 'ready' }));
         readView();
         setOverlay(overlayFor(metaOf(item.imageId), viewportRef.current ? toInfo(viewportRef.current) : null));
         prefetch(stack, i);
@@ -569,6 +570,10 @@ function defaultViewport(el: HTMLElement, image: CsImage): CsViewport {
     vp.voi = { windowWidth: Math.max(1, hi - lo), windowCenter: (hi + lo) / 2 };
   }
   return vp;
+}
+
+function sameView(a: ViewInfo, b: ViewInfo): boolean {
+  return a.wc === b.wc && a.ww === b.ww && a.scale === b.scale && a.rotation === b.rotation && a.hflip === b.hflip && a.vflip === b.vflip && a.invert === b.invert && a.tx === b.tx && a.ty === b.ty;
 }
 
 function toInfo(vp: CsViewport): ViewInfo {
