@@ -362,6 +362,34 @@ export class TrustService {
     });
   }
 
+  /** Integrity confirmations, mismatch reports and rulings on the study's accesses, as history lines. */
+  reportEntries(chainId: number, contract: string, accesses: AccessView[], party: (a: string) => PartyRef): HistoryEntry[] {
+    const ids = accesses.map((a) => a.accessId).filter((x): x is number => x !== null);
+    if (ids.length === 0) return [];
+    const rows = this.s.db
+      .prepare(`SELECT * FROM chain_reports WHERE chain_id = ? AND contract = ? AND access_id IN (${ids.map(() => '?').join(',')}) ORDER BY block_number, log_index`)
+      .all(chainId, contract, ...ids) as (Base & { action: string; access_id: number; recipient: string | null; anchoring_institution: string | null; upheld: number | null; regulator: string | null })[];
+    const name = (a: string | null) => {
+      if (!a) return 'unknown';
+      const p = party(a);
+      return p.label ? `${p.label} (${p.address})` : p.address;
+    };
+    return rows.map((r) => ({
+      ...ref(r),
+      kind: 'report' as const,
+      title: r.action === 'confirmed' ? 'integrity confirmed' : r.action === 'reported' ? 'mismatch reported' : r.upheld ? 'report upheld' : 'report rejected',
+      detail:
+        r.action === 'confirmed'
+          ? `${name(r.recipient)} confirmed that the images of access ${r.access_id} matched the record.`
+          : r.action === 'reported'
+            ? `${name(r.recipient)} reported that the images of access ${r.access_id} did not match the record of ${name(r.anchoring_institution)}.`
+            : `The regulator ${name(r.regulator)} ${r.upheld ? 'upheld' : 'rejected'} the mismatch report on access ${r.access_id}.`,
+      institution: r.recipient ?? r.anchoring_institution,
+      account: r.regulator,
+      delta: null,
+    }));
+  }
+
   // ---- the panel ----
 
   async panel(studyInstanceUid: string, opts: { verify?: boolean; filter?: HistoryFilter } = {}): Promise<TrustPanel> {
@@ -407,7 +435,11 @@ export class TrustService {
       ? { account: patient, party: party(patient), score: patientHistory.at(-1)?.newScore ?? (records.length ? policy.startScore : null), history: patientHistory }
       : null;
     const actingInstitution = acting.address ? this.institutionStatus(chainId, contract, acting.address, party, policy) : null;
-    const history = filterHistory(buildHistory(records, consents, accesses, patientHistory), opts.filter);
+    const reports = this.reportEntries(chainId, contract, accesses, party);
+    const history = filterHistory(
+      [...buildHistory(records, consents, accesses, patientHistory), ...reports].sort((a, b) => a.block - b.block),
+      opts.filter,
+    );
     return {
       studyInstanceUid,
       ledger: fresh,

@@ -251,7 +251,9 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
     expect(p.actingInstitution.score).toBe(CREDIT_POLICY.startScore + CREDIT_POLICY.integrityReward);
     expect(p.thresholdsFrom).toBe('contract');
     expect(p.thresholds.find((t) => t.key === 'receiveThreshold')!.value).toBe(CREDIT_POLICY.receiveThreshold);
-    expect(p.history.map((h) => h.title)).toEqual(expect.arrayContaining(['study anchored', 'consent granted', 'access granted']));
+    expect(p.history.map((h) => h.title)).toEqual(expect.arrayContaining(['study anchored', 'consent granted', 'access granted', 'integrity confirmed']));
+    const titles = p.history.map((h) => h.title);
+    expect(titles.indexOf('integrity confirmed')).toBeGreaterThan(titles.indexOf('access granted'));
     const csvText = readFileSync(csv, 'utf8');
     expect(csvText.split('\r\n')[0]).toBe('time,kind,title,detail,institution,account,delta,block,tx');
     expect(csvText).toContain(p.accesses[0]!.txHash);
