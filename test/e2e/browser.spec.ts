@@ -79,6 +79,22 @@ test.describe('study browser', () => {
       });
       expect(overflow).toEqual([]);
       await app.screenshot('browser-1280x720');
+      // With the tag panel open and four viewports, the viewports still get real space and the corners stay legible.
+      await page.keyboard.press('Alt+3');
+      await page.keyboard.press('t');
+      await expect(page.getByTestId('tag-inspector')).toBeVisible();
+      const sizes = await page.evaluate(() =>
+        [...document.querySelectorAll('[data-testid=viewport]')].map((v) => {
+          const r = v.getBoundingClientRect();
+          return [Math.round(r.width), Math.round(r.height), r.right <= window.innerWidth + 0.5 ? 1 : 0];
+        }),
+      );
+      for (const [w, h, inside] of sizes) {
+        expect(w).toBeGreaterThan(250);
+        expect(h).toBeGreaterThan(250);
+        expect(inside).toBe(1);
+      }
+      await app.screenshot('browser-1280x720-2x2-tags');
     } finally {
       ct.cleanup();
     }

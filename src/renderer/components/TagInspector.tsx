@@ -96,6 +96,12 @@ export function TagInspector({ instanceId, onClose }: Props) {
         {instanceId && !data && !error && <p className="side__none">Reading…</p>}
         {data && (
           <table className="tags">
+            <colgroup>
+              <col className="tags__col-tag" />
+              <col className="tags__col-vr" />
+              <col className="tags__col-name" />
+              <col />
+            </colgroup>
             <tbody>
               {data.meta.length > 0 && (
                 <tr className="tags__section">
