@@ -163,6 +163,11 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     expect(rep.written).toHaveLength(SLICES);
     for (const [i, w] of rep.written.entries()) expect(readFileSync(join(outDir, w.output)).equals(readFileSync(files[i]!))).toBe(true);
     expect((await call('audit.list', { action: 'export.original' })).entries).toHaveLength(1);
+    // Series scope covers the same images; an unknown series is a specific error.
+    const seriesUid = (s.db.prepare('SELECT series_uid FROM series').get() as { series_uid: string }).series_uid;
+    expect((await call('export.check', { scope: { seriesInstanceUid: seriesUid }, format: 'dicom-original' })).instances).toBe(SLICES);
+    await expect(call('export.check', { scope: { seriesInstanceUid: '1.2.3.4' }, format: 'png' })).rejects.toMatchObject({ code: 'NOT_FOUND', message: 'Nothing to export: series 1.2.3.4 is not in the library.' });
+    await expect(call('export.check', { scope: { instanceIds: [999999] }, format: 'png' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('one altered image: identifiable export refused with the reason, nothing written; override with a reason is audited', async () => {
