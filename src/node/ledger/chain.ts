@@ -83,10 +83,18 @@ export class ChainAccess {
     return this.resolving;
   }
 
+  /** Why the last lookup found no contract (null when it found one, or the ledger is simply down). */
+  problem: string | null = null;
+
   /** The connection, or a LEDGER_UNREACHABLE AppError. */
   async require(): Promise<ChainConnection> {
     const c = await this.connection();
-    if (!c) throw unreachableError(this.s.ledger.current().message);
+    if (!c) {
+      if (this.s.ledger.current().state === 'connected' && this.problem) {
+        throw new AppError(ErrorCode.LedgerUnreachable, `The ledger answers, but ${this.problem}.`, 'Set the MedImgShr contract address for this chain in the ledger settings (or MEDIMG_CONTRACT_ADDRESS).');
+      }
+      throw unreachableError(this.s.ledger.current().message);
+    }
     return c;
   }
 
@@ -115,11 +123,16 @@ export class ChainAccess {
       deployBlock = r.deployed ? Math.max(0, (r.block ?? 1) - 1) : (r.block !== null ? Math.max(0, r.block - 1) : 0);
       if (r.deployed) this.s.log.info('ledger: MedImgShr deployed on the embedded chain', { address, block: r.block });
     }
-    if (!address) return null;
+    if (!address) {
+      this.problem = `no MedImgShr contract address is configured for chain ${chainId}`;
+      return null;
+    }
     if ((await provider.getCode(address)) === '0x') {
+      this.problem = `there is no contract at ${address} on chain ${chainId}`;
       this.s.log.warn('ledger: no contract code at the configured address', { address, chainId });
       return null;
     }
+    this.problem = null;
     const conn: ChainConnection = { provider, chainId, address, contract: connect(address, provider), deployBlock };
     this.cached = { key, conn };
     return conn;

@@ -58,6 +58,8 @@ export class LedgerService {
     this.sync.on('synced', (p) => {
       if (p.newEvents > 0 || p.reset) {
         s.emit({ type: 'ledger-sync', status: p.status, newEvents: p.newEvents });
+        // The chain lost blocks: anchors confirmed in them are re-checked and re-sent at once.
+        if (p.reset) this.outbox.ledgerChanged();
         // Roles may have changed (granted, removed, suspended): tell the UI what the chain says now.
         if (identityService(s).current()) onIdentity();
       }

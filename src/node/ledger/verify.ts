@@ -159,7 +159,8 @@ export class Verifier {
     let unreachable: string | null = null;
     try {
       conn = await this.l.chain.connection();
-      if (!conn) unreachable = this.l.s.ledger.current().message ?? 'the ledger is not connected';
+      const st = this.l.s.ledger.current();
+      if (!conn) unreachable = (st.state === 'connected' ? this.l.chain.problem : null) ?? st.message ?? 'the ledger is not connected';
     } catch (err) {
       unreachable = err instanceof Error ? err.message : String(err);
     }
