@@ -15,10 +15,11 @@ import { print, table } from './output';
 /**
  * Commands of the trust and sharing domain: share (gate + package), receive, consent (the patient's
  * EIP-712 signature, submitted by the institution), share-key (key cards), trust (panel / history).
- * The ledger is the embedded one in the app-data folder, or MEDIMG_LEDGER_URL (+ MEDIMG_CONTRACT_ADDRESS).
+ * The ledger is the embedded one in the app-data folder, or MEDIMG_RPC_URL (as the app; MEDIMG_LEDGER_URL is
+ * accepted too) with MEDIMG_CONTRACT_ADDRESS.
  */
 function ledgerConfig(): LedgerConfig {
-  const url = process.env.MEDIMG_LEDGER_URL;
+  const url = process.env.MEDIMG_RPC_URL ?? process.env.MEDIMG_LEDGER_URL;
   return url ? { mode: 'remote', rpcUrl: url } : { mode: 'embedded' };
 }
 
