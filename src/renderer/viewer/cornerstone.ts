@@ -58,7 +58,8 @@ export function initCornerstone(): void {
   try {
     cornerstoneWADOImageLoader.webWorkerManager.initialize({
       maxWebWorkers: workers,
-      startWebWorkersOnDemand: true,
+      // Start the decode worker with the app, so the first series opened does not wait for it.
+      startWebWorkersOnDemand: false,
       taskConfiguration: { decodeTask: { initializeCodecsOnStartup: false, strict: false } },
     });
   } catch (e) {
