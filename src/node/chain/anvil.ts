@@ -52,6 +52,11 @@ export interface AnvilOptions {
   blockTime?: number;
   accounts?: number;
   startTimeoutMs?: number;
+  /**
+   * Called as soon as the process exists, before it answers: a caller that must be able to find
+   * (and stop) this anvil after its own crash records the pid here.
+   */
+  onSpawn?: (pid: number, rpcUrl: string) => void;
 }
 
 export interface AnvilNode {
@@ -84,6 +89,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   child.stderr?.on('data', collect);
   const rpcUrl = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid, rpcUrl);
   // A spawn failure (ENOENT, ETXTBSY while the binary is being replaced) arrives as an event.
   let spawnError: Error | null = null;
   const failed = new Promise<{ exited: string }>((resolve) =>

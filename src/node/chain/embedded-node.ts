@@ -285,6 +285,11 @@ export class EmbeddedNode {
             stateInterval: opts.stateInterval ?? 1,
             chainId: opts.chainId,
             startTimeoutMs: opts.startTimeoutMs,
+            // Record the pid before anvil answers: if this process dies while anvil starts, the
+            // next start finds it through node.json and stops it (it would otherwise run on,
+            // unrecorded, and overwrite state.json with its stale chain).
+            onSpawn: (pid, rpcUrl) =>
+              writeNodeFile(dir, { anvilPid: pid, ownerPid: process.pid, rpcUrl, startedAt: new Date().toISOString() }),
           });
         } catch (err) {
           // ETXTBSY: the binary is being replaced (e.g. by a package install); try again shortly.
