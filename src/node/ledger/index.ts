@@ -125,9 +125,10 @@ export class LedgerService {
     return this.anchors.ofStudy(studyInstanceUid);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     for (const d of this.detach.splice(0)) d();
+    await this.sync.stop();
     this.chain.close();
   }
 }

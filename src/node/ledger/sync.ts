@@ -98,8 +98,17 @@ export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
     this.keepRecent = opts.keepRecentBlocks ?? 128;
   }
 
+  /** Stops scheduling passes and waits for the running one, so nothing touches a closed database. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.again = false;
+    await this.running?.catch(() => undefined);
+  }
+  private stopped = false;
+
   /** Runs a pass now, or joins the running one (and runs one more after it). */
   sync(): Promise<SyncPass> {
+    if (this.stopped) return Promise.resolve({ status: this.statusFor(null), newEvents: 0, reset: false });
     if (this.running) {
       this.again = true;
       return this.running;
@@ -112,7 +121,7 @@ export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
       })
       .finally(() => {
         this.running = null;
-        if (this.again) {
+        if (this.again && !this.stopped) {
           this.again = false;
           setImmediate(() => void this.sync());
         }
