@@ -16,6 +16,7 @@ import { seriesView } from './library';
 import { setPrimaryTool } from './viewer/tools';
 import type { SeriesView, ViewportStatus } from './viewer/types';
 import { SERIES_MIME } from './viewer/Viewport';
+import { LedgerTopBar } from './ledger/LedgerRoot';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
 
@@ -174,6 +175,7 @@ export function App() {
           onAction={perform}
           onFps={onFps}
         />
+        <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}`}>
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />

@@ -1,4 +1,5 @@
 import type { AppInfo, LedgerStatus } from '../../shared/api';
+import { LedgerStatusExtra } from '../ledger/StatusExtra';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -20,6 +21,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
         {LEDGER_TEXT[state]}
       </span>
       {detail && <span className="statusbar__detail">{detail}</span>}
+      <LedgerStatusExtra />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

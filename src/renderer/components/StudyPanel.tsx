@@ -4,6 +4,7 @@ import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView } from '../library';
 import { SERIES_MIME } from '../viewer/Viewport';
+import { BrowserStudyBadge } from '../ledger/BrowserBadge';
 
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;
@@ -257,6 +258,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                           {s.seriesCount} se · {s.instanceCount} im
                         </span>
                       </button>
+                      <BrowserStudyBadge uid={s.studyInstanceUid} />
                       <button
                         type="button"
                         className={`btn btn--remove${confirming === `s${s.id}` ? ' btn--danger' : ''}`}

@@ -15,6 +15,7 @@ import { edgeMarkers } from '../../shared/viewer/orientation';
 import { setShown } from './diagnostics';
 import { metaOf, type ImageMeta } from './meta';
 import { loadMeasurements, saveMeasurements } from '../library';
+import { ViewerBadges } from '../ledger/ViewerBadges';
 
 export const SERIES_MIME = 'application/x-medimg-series';
 
@@ -540,6 +541,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
           )}
         </div>
       )}
+      <ViewerBadges index={index} seriesId={series?.seriesId ?? null} instanceIds={instanceIdsOf(series)} instanceId={item?.instanceId ?? null} ready={state.kind === 'ready'} />
       {count > 1 && (
         <input
           className="viewport__scrollbar"
@@ -595,4 +597,16 @@ function prefetch(stack: StackItem[], i: number): void {
       if (it && !isCached(it.imageId)) loadImage(it.imageId).catch(() => undefined);
     }
   }
+}
+
+const idsCache = new WeakMap<SeriesView, string[]>();
+/** The instance ids of a series (same array for the same series, so effects do not re-run). */
+function instanceIdsOf(series: SeriesView | null): string[] {
+  if (!series) return [];
+  let ids = idsCache.get(series);
+  if (!ids) {
+    ids = series.instances.map((i) => i.id);
+    idsCache.set(series, ids);
+  }
+  return ids;
 }

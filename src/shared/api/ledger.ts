@@ -228,6 +228,28 @@ export const LedgerInfo = z.object({
 });
 export type LedgerInfo = z.infer<typeof LedgerInfo>;
 
+/** Role administration actions, each one transaction signed by the unlocked identity (see ledger.admin). */
+export const AdminAction = z.enum([
+  'registerInstitution',
+  'suspendInstitution',
+  'reinstateInstitution',
+  'grantClinician',
+  'removeClinician',
+  'registerPatientFor',
+  'registerPatient',
+]);
+export type AdminAction = z.infer<typeof AdminAction>;
+
+export const AdminResult = z.object({
+  action: AdminAction,
+  account: Address,
+  txHash: z.string(),
+  block: z.number().int().nullable(),
+  /** The account's roles read from the chain after the transaction was mined. */
+  roles: ChainRoles,
+});
+export type AdminResult = z.infer<typeof AdminResult>;
+
 // ---------------------------------------------------------------- channels
 
 export const ledgerChannels = {
@@ -270,6 +292,16 @@ export const ledgerChannels = {
   'ledger.demoStatus': { request: z.object({}).strict(), response: DemoStatus },
   /** Creates whatever of the demo setup is missing (idempotent). */
   'ledger.setupDemo': { request: z.object({}).strict(), response: DemoStatus },
+  /**
+   * Role administration, signed by the unlocked identity and mined before it resolves: the regulator
+   * registers / suspends / reinstates institutions; an institution grants / removes clinicians and
+   * registers a verified patient (`registerPatientFor`); anyone may `registerPatient` themselves
+   * (`account` ignored). The contract decides: a refused call is a DENIED error naming the reason.
+   */
+  'ledger.admin': {
+    request: z.object({ action: AdminAction, account: Address.optional() }).strict(),
+    response: AdminResult,
+  },
 } as const;
 
 // ---------------------------------------------------------------- events
