@@ -8,6 +8,7 @@ import { Services } from '../src/node/services';
 import { createHandlerTable, dispatch } from '../src/node/handlers';
 import { APP_ORIGIN } from '../src/shared/csp';
 import { defaultAppHomeRoot } from '../src/node/app-home';
+import { startLedger } from '../src/node/ledger';
 import { registerAppProtocolScheme, serveAppProtocol } from './protocol';
 import { hardenSession, hardenWebContents } from './hardening';
 
@@ -58,7 +59,8 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession);
   services = await Services.open({
     home,
-    ledger: process.env.MEDIMG_RPC_URL ? { mode: 'remote', rpcUrl: process.env.MEDIMG_RPC_URL } : { mode: 'embedded' },
+    // MEDIMG_RPC_URL, else the ledger chosen in the settings, else the embedded chain
+    ledger: { mode: 'saved' },
     runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
   });
   services.dialogs = {
@@ -71,6 +73,8 @@ async function start(): Promise<void> {
       return r.canceled ? [] : r.filePaths;
     },
   };
+  // Registers queued anchors with the outbox, starts the chain-event sync, sets up the demo on the embedded chain.
+  startLedger(services);
   const table = createHandlerTable(services);
   serveAppProtocol(protocol, join(__dirname, '..', 'renderer'), services.resources);
   const s = services;

@@ -3,24 +3,22 @@ import type { Command } from 'commander';
 import { expandPaths, fingerprintEngine } from '../node/fingerprint/engine';
 import { identityService } from '../node/identity';
 import { DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../node/ledger';
-import { Services, type LedgerConfig } from '../node/services';
+import { Services } from '../node/services';
 import type { AnchorResult, InstanceVerification, StudyVerification } from '../shared/api/ledger';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
+import { settingsHandlers } from '../node/handlers/settings';
+import { settingsChannels } from '../shared/api/settings';
 import { print, table } from './output';
 
 /**
  * Commands of the ledger domain: anchor, verify, and `ledger` (sync, demo, me). They use the
  * embedded ledger in the app-data folder (attaching to the app's node when the app runs), or
- * the JSON-RPC endpoint in MEDIMG_RPC_URL (as the app does), with MEDIMG_CONTRACT_ADDRESS.
+ * the consortium endpoint saved with `medimgshr connect` (as the app does); MEDIMG_RPC_URL overrides both.
  */
-function ledgerConfig(): LedgerConfig {
-  const url = process.env.MEDIMG_RPC_URL ?? process.env.MEDIMG_LEDGER_URL;
-  return url ? { mode: 'remote', rpcUrl: url } : { mode: 'embedded' };
-}
 
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: ledgerConfig() });
+  const s = await Services.open({ home, ledger: { mode: 'saved' } });
   try {
     const l = ledgerService(s, { sync: { auto: false } });
     return await fn(s, l);
@@ -64,6 +62,40 @@ function instanceRows(list: InstanceVerification[]): string {
 }
 
 export function registerLedger(program: Command): void {
+  program
+    .command('connect')
+    .argument('[rpcUrl]', 'JSON-RPC URL of the region\'s ledger node, e.g. https://ledger.region.example:8545')
+    .description(
+      'choose the ledger this workstation (app and CLI) uses: a consortium chain given by its JSON-RPC URL,\n' +
+        'chain id and MedImgShr contract address, or --embedded for the local chain in the app-data folder.\n' +
+        'The endpoint is checked (it answers, the chain id matches, the contract is there) before it is saved.',
+    )
+    .option('--chain-id <n>', 'chain id the region published for its ledger')
+    .option('--contract <address>', 'address of the MedImgShr contract on that chain')
+    .option('--embedded', 'use the embedded local chain again')
+    .action(async (rpcUrl: string | undefined, o: { chainId?: string; contract?: string; embedded?: boolean }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      if (!o.embedded && (!rpcUrl || !o.chainId || !o.contract)) {
+        throw new AppError(ErrorCode.InvalidArgument, 'A consortium ledger needs its URL, --chain-id and --contract.', 'Or give --embedded to use the local chain.');
+      }
+      const s = await Services.open({ home, ledger: { mode: 'none' } });
+      try {
+        const handlers = settingsHandlers(s);
+        const request = o.embedded
+          ? ({ mode: 'embedded' } as const)
+          : ({ mode: 'remote', rpcUrl: rpcUrl!, chainId: Number(o.chainId), contractAddress: o.contract! } as const);
+        const parsed = settingsChannels['settings.ledger.set'].request.safeParse(request);
+        if (!parsed.success) throw new AppError(ErrorCode.InvalidArgument, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const r = await handlers['settings.ledger.set'](parsed.data, { sender: { url: 'cli', trusted: true } });
+        print(json, r, () =>
+          r.settings.mode === 'embedded'
+            ? 'This workstation now uses the embedded local ledger.'
+            : `This workstation now uses chain ${r.settings.chainId} at ${r.settings.rpcUrl} (contract ${r.settings.contractAddress}): ${r.status.state}.`,
+        );
+      } finally {
+        await s.close();
+      }
+    });
   program
     .command('anchor')
     .argument('<targets...>', 'Study Instance UIDs of imported studies, or DICOM files/folders')

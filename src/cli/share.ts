@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { identityService } from '../node/identity';
 import { DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../node/ledger';
-import { Services, type LedgerConfig } from '../node/services';
+import { Services } from '../node/services';
 import { importKeyCard, makeKeyCard } from '../node/share/keys';
 import { shareService } from '../node/share/service';
 import { trustService } from '../node/trust';
@@ -15,16 +15,12 @@ import { print, table } from './output';
 /**
  * Commands of the trust and sharing domain: share (gate + package), receive, consent (the patient's
  * EIP-712 signature, submitted by the institution), share-key (key cards), trust (panel / history).
- * The ledger is the embedded one in the app-data folder, or MEDIMG_RPC_URL (as the app; MEDIMG_LEDGER_URL is
- * accepted too) with MEDIMG_CONTRACT_ADDRESS.
+ * The ledger is the one the app uses: embedded, or saved with `medimgshr connect`; MEDIMG_RPC_URL
+ * (or MEDIMG_LEDGER_URL) with MEDIMG_CONTRACT_ADDRESS overrides both.
  */
-function ledgerConfig(): LedgerConfig {
-  const url = process.env.MEDIMG_RPC_URL ?? process.env.MEDIMG_LEDGER_URL;
-  return url ? { mode: 'remote', rpcUrl: url } : { mode: 'embedded' };
-}
 
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: ledgerConfig() });
+  const s = await Services.open({ home, ledger: { mode: 'saved' } });
   try {
     const l = ledgerService(s, { sync: { auto: false } });
     await s.ledger.check();

@@ -6,13 +6,19 @@ import { LedgerMonitor } from './chain/ledger-monitor';
 import { fileLogger, type Logger } from './log';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
+import { endpointFromEnv, readSavedEndpoint } from './ledger-endpoint';
 import { ResourceRoutes } from './resources';
 
 /** How the app reaches its ledger. */
 export type LedgerConfig =
   | { mode: 'embedded' } // start anvil in the app-data folder
   | { mode: 'remote'; rpcUrl: string } // any EVM JSON-RPC endpoint
-  | { mode: 'none' }; // tests and CLI commands that need no chain
+  | { mode: 'none' } // tests and CLI commands that need no chain
+  // What the app and the CLI use: MEDIMG_RPC_URL if set, else the endpoint saved in the settings,
+  // else the embedded chain.
+  | { mode: 'saved' };
+
+type ResolvedLedgerConfig = Exclude<LedgerConfig, { mode: 'saved' }>; // tests and CLI commands that need no chain
 
 export interface ServicesOptions {
   home: string;
@@ -47,14 +53,16 @@ export class Services {
   get embeddedNode(): EmbeddedNode | null {
     return this.anvil;
   }
-  private readonly ledgerConfig: LedgerConfig;
+  private ledgerConfig: ResolvedLedgerConfig;
+  /** Where the current ledger choice came from (settings UI shows it). */
+  ledgerSource: 'environment' | 'saved' | 'default' | 'explicit' = 'explicit';
 
   private constructor(opts: ServicesOptions) {
     this.home = ensureAppHome(appHome(opts.home));
     this.log = fileLogger(this.home.logs);
     this.db = openDatabase(this.home.database);
     this.runtime = opts.runtime ?? { electron: null, chrome: null };
-    this.ledgerConfig = opts.ledger ?? { mode: 'none' };
+    this.ledgerConfig = this.resolveLedgerConfig(opts.ledger ?? { mode: 'none' });
     this.tasks = new TaskRegistry((e) => this.emit(e));
     const cfg = this.ledgerConfig;
     this.ledger = new LedgerMonitor(
@@ -115,6 +123,40 @@ export class Services {
         `The local ledger could not start: ${err instanceof Error ? err.message : String(err)}. Images can still be read; verification is unavailable.`,
       );
     }
+  }
+
+  private resolveLedgerConfig(cfg: LedgerConfig): ResolvedLedgerConfig {
+    if (cfg.mode !== 'saved') return cfg;
+    const env = endpointFromEnv();
+    if (env) {
+      this.ledgerSource = 'environment';
+      return { mode: 'remote', rpcUrl: env };
+    }
+    const saved = readSavedEndpoint(this.db);
+    this.ledgerSource = saved ? 'saved' : 'default';
+    return saved?.mode === 'remote' ? { mode: 'remote', rpcUrl: saved.rpcUrl } : { mode: 'embedded' };
+  }
+
+  /** The ledger the app is set to use now (after resolving 'saved'). */
+  get ledgerMode(): ResolvedLedgerConfig {
+    return this.ledgerConfig;
+  }
+
+  /**
+   * Switches to another ledger at run time (the settings screen): stops the embedded node if one
+   * runs (gracefully, keeping its state), then starts or connects to the new one.
+   */
+  async switchLedger(cfg: ResolvedLedgerConfig): Promise<void> {
+    this.ledger.stop();
+    const node = this.anvil;
+    this.anvil = null;
+    if (node) await node.stop();
+    this.ledgerConfig = cfg;
+    this.ledgerSource = 'saved';
+    this.ledger.setNote(null);
+    if (cfg.mode === 'remote') await this.ledger.setEndpoint(cfg.rpcUrl, 'remote');
+    else if (cfg.mode === 'none') await this.ledger.setEndpoint(null);
+    await this.startLedger();
   }
 
   /** Stops the embedded node (gracefully, so it saves its state); the monitor then reports unreachable. */

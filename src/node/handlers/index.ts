@@ -7,6 +7,7 @@ import type { HandlerTable } from './dispatch';
 import { appHandlers } from './app';
 import { ledgerHandlers } from './ledger';
 import { libraryHandlers } from './library';
+import { settingsHandlers } from './settings';
 import { fingerprintHandlers } from './fingerprint';
 import { identityHandlers } from './identity';
 import { trustHandlers } from './trust';
@@ -16,6 +17,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...appHandlers(s),
     ...ledgerHandlers(s),
     ...libraryHandlers(s),
+    ...settingsHandlers(s),
     ...fingerprintHandlers(s),
     ...identityHandlers(s),
     ...trustHandlers(s),

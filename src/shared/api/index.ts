@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { appChannels } from './app';
 import { ledgerChannels } from './ledger';
 import { libraryChannels } from './library';
+import { settingsChannels } from './settings';
 import { fingerprintChannels } from './fingerprint';
 import { identityChannels } from './identity';
 import { trustChannels } from './trust';
@@ -17,6 +18,7 @@ export const channels = {
   ...appChannels,
   ...ledgerChannels,
   ...libraryChannels,
+  ...settingsChannels,
   ...fingerprintChannels,
   ...identityChannels,
   ...trustChannels,
@@ -48,6 +50,7 @@ export * from './app';
 export * from './ledger';
 export * from './events';
 export * from './library';
+export * from './settings';
 export * from './fingerprint';
 export * from './identity';
 export * from './trust';
