@@ -33,13 +33,17 @@ export function AccountMenu({ onConsole, onSignIn }: { onConsole(): void; onSign
   const roles = s.me?.roles ?? s.lastRoles;
   return (
     <div className="account" ref={ref}>
-      <button type="button" className="tbtn tbtn--text account__btn" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} data-testid="account">
+      <button type="button" className="tbtn tbtn--text account__btn" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} data-testid="account" title={`${s.current.displayName} · ${s.current.address}${s.me?.roles ? '' : ' · roles last read from the ledger'}`}>
         <span className="account__name">{s.current.displayName}</span>
         {s.current.demo && <span className="tag tag--demo">DEMO</span>}
         {roles && <RoleChips roles={roles} stale={!s.me?.roles} testId="topbar-roles" brief />}
       </button>
       {open && (
         <div className="menu" role="menu">
+          <div className="menu__head">
+            <strong>{s.current.displayName}</strong>
+            <span className="mono">{s.current.address}</span>
+          </div>
           <button type="button" role="menuitem" className="menu__item" onClick={() => (setOpen(false), onConsole())}>
             Ledger console…
           </button>

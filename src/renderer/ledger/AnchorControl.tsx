@@ -39,7 +39,14 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
     const off = bridge().on((e) => {
       if (e.type === 'ledger-anchor' && e.anchor.studyInstanceUid === uid) {
         setLatest(e.anchor);
-        if (e.anchor.delivery === 'confirmed') invalidateAll();
+        if (e.anchor.delivery === 'confirmed') {
+          invalidateAll();
+          // Delivered from the queue: show the record as the chain has it now.
+          void call('ledger.verifyStudy', { studyInstanceUid: uid }).then(
+            (v) => alive && v.record && v.record.root === e.anchor.root && setRecord(v.record),
+            () => undefined,
+          );
+        }
       }
     });
     return () => {
@@ -162,7 +169,7 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
                     <dd className="mono">{short(latest.clinician)}</dd>
                     <dt>Transaction</dt>
                     <dd className="mono" title={latest.txHash ?? ''}>{latest.txHash ? short(latest.txHash, 10) : '—'}</dd>
-                    <dt>Queued at</dt>
+                    <dt>Anchored at</dt>
                     <dd>{fmtTime(latest.createdAt)}</dd>
                   </dl>
                 ) : null}
