@@ -8,7 +8,8 @@ import { Wallet } from 'ethers';
 import { component } from '../support/components';
 import { ledgerService } from '../../src/node/ledger';
 import { test, expect } from './rig';
-import { lock, login, setupDemo } from './support/ledger';
+import { DEMO_PASSPHRASE, lock, login, setupDemo } from './support/ledger';
+import { invoke } from './support/viewer';
 import type { Page } from '@playwright/test';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
@@ -24,8 +25,15 @@ test('regulator, institution and patient consoles follow the chain roles', async
   test.skip(!component('anvil'), 'anvil not installed');
   test.setTimeout(180_000);
   const { page } = app;
-  await setupDemo(app);
+  const demo = await setupDemo(app);
   const roles = (a: string) => ledgerService(app.services).roles(a);
+  // One record for the demo patient (anchored by the demo clinician through the real handler table).
+  const clinician = demo.identities.find((i) => i.role === 'clinician')!.address;
+  await invoke(page, 'identity.unlock', { address: clinician, passphrase: DEMO_PASSPHRASE });
+  const anchored = await invoke<{ anchor: { delivery: string; root: string } }>(page, 'ledger.anchor', { studyInstanceUid: demo.study!.studyInstanceUid, waitMs: 30_000 });
+  expect(anchored.anchor.delivery).toBe('confirmed');
+  await invoke(page, 'identity.lock', {});
+  await app.open();
 
   // ---- regulator
   await login(page, 'regulator');
@@ -88,6 +96,8 @@ test('regulator, institution and patient consoles follow the chain roles', async
   c = await openConsole(page);
   await expect(c.getByTestId('console-patient')).toBeVisible();
   await expect(c.getByTestId('console-patient')).toContainText('credit score is');
+  await expect(c.getByTestId('patient-record-count')).toHaveAttribute('data-total', '1');
+  await expect(c.getByTestId('patient-records')).toContainText('40');
   await expect(c.getByTestId('console-regulator')).toHaveCount(0);
   await expect(c.getByTestId('console-institution')).toHaveCount(0);
   await expect(page.getByTestId('anchor-button')).toBeDisabled();

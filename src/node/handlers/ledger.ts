@@ -1,5 +1,7 @@
 import type { AdminAction, AdminResult, ledgerChannels } from '../../shared/api/ledger';
+import { getAddress } from 'ethers';
 import { AppError, ErrorCode } from '../../shared/errors';
+import { identityService } from '../identity';
 import { ledgerService, type LedgerService } from '../ledger';
 import { readRoles } from '../ledger/roles';
 import type { Services } from '../services';
@@ -25,6 +27,18 @@ export function ledgerHandlers(s: Services): Pick<HandlerTable, LedgerChannel> {
     'ledger.demoStatus': () => l().demo.status(),
     'ledger.setupDemo': () => l().demo.ensure(),
     'ledger.admin': (r) => adminAction(l(), r.action, r.account),
+    'ledger.patientRecords': async (r) => {
+      const patient = r.patient ?? identityService(s).current()?.address;
+      if (!patient) throw new AppError(ErrorCode.Locked, 'No identity is unlocked, so there is no patient to list records for.', 'Log in as the patient first.');
+      const conn = await l().contract();
+      const total = Number(await conn.contract.recordCount(patient));
+      const records = [];
+      for (let i = 0; i < Math.min(total, 500); i++) {
+        const view = await conn.contract.recordAt(patient, i);
+        records.push(await l().anchors.evidence(conn, view.root, view));
+      }
+      return { patient: getAddress(patient), total, records };
+    },
   };
 }
 

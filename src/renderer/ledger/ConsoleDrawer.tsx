@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import type { AdminAction, AdminResult, ChainRoles } from '../../shared/api';
+import type { AdminAction, AdminResult, ChainRoles, RecordEvidence } from '../../shared/api';
 import { call } from '../bridge';
 import { RoleChips } from './RoleChips';
 import { refreshMe, useSession } from './session';
-import { errText, short } from './util';
+import { errText, fmtTime, short } from './util';
 import { WalletPanel } from './WalletPanel';
 
 const ADDR = /^0x[0-9a-fA-F]{40}$/;
@@ -203,9 +203,8 @@ export function ConsoleDrawer({ onClose }: { onClose(): void }) {
         {r?.patient && (
           <section className="console__section" data-testid="console-patient">
             <h3>Patient</h3>
-            <p className="console__note">
-              Your credit score is {r.score ?? '—'}. The trust panel of a study shows its consents and sharing history; a list of all your records and consents is not offered by this version.
-            </p>
+            <p className="console__note">Your credit score is {r.score ?? '—'}. The trust panel of a study shows its consents and sharing history.</p>
+            <PatientRecords address={r.address} tick={tick} />
           </section>
         )}
         {s.current && r && !r.patient && !r.institution && !r.clinician && !r.regulator && (
@@ -253,6 +252,49 @@ function SelfRegister({ onDone }: { onDone(): void }) {
         Register myself as patient
       </button>
       {msg && <p className="console__note">{msg}</p>}
+    </>
+  );
+}
+
+/** The patient's own records as the chain lists them (public data; institutions and clinicians as addresses). */
+function PatientRecords({ address, tick }: { address: string; tick: number }) {
+  const [list, setList] = useState<{ total: number; records: RecordEvidence[] } | null>(null);
+  const [err, setErr] = useState<string | null>(null);
+  useEffect(() => {
+    call('ledger.patientRecords', { patient: address }).then(setList, (e) => setErr(errText(e)));
+  }, [address, tick]);
+  if (err) return <p className="console__note">{err}</p>;
+  if (!list) return <p className="console__note">Reading your records from the chain…</p>;
+  return (
+    <>
+      <p className="console__note" data-testid="patient-record-count" data-total={list.total}>
+        {list.total === 0 ? 'No image record on chain names you yet.' : `${list.total} image record(s) on chain name you:`}
+      </p>
+      {list.total > 0 && (
+        <table className="console__table" data-testid="patient-records">
+          <thead>
+            <tr>
+              <th>Anchored</th>
+              <th>Images</th>
+              <th>Institution</th>
+              <th>Block</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.records.map((r) => (
+              <tr key={r.root} title={`root ${r.root}${r.supersededBy ? ` (superseded by ${r.supersededBy})` : ''}`}>
+                <td>{fmtTime(r.time)}</td>
+                <td>
+                  {r.leafCount}
+                  {r.version > 1 ? ` (v${r.version})` : ''}
+                </td>
+                <td className="mono">{short(r.institution)}</td>
+                <td>{r.block ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
   );
 }

@@ -302,6 +302,14 @@ export const ledgerChannels = {
     request: z.object({ action: AdminAction, account: Address.optional() }).strict(),
     response: AdminResult,
   },
+  /**
+   * A patient's records as the chain lists them (recordCount / recordAt, all versions, oldest first,
+   * at most 500). `patient` defaults to the unlocked identity. Public chain data: no local secrets.
+   */
+  'ledger.patientRecords': {
+    request: z.object({ patient: Address.optional() }).strict(),
+    response: z.object({ patient: Address, total: z.number().int(), records: z.array(RecordEvidence) }),
+  },
 } as const;
 
 // ---------------------------------------------------------------- events
