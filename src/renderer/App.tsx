@@ -9,7 +9,7 @@ import { StatusBar } from './components/StatusBar';
 import { pathForFile } from './components/ImportPanel';
 import { StudyPanel } from './components/StudyPanel';
 import { TagInspector } from './components/TagInspector';
-import { Toolbar } from './components/Toolbar';
+import { Toolbar, TrustButtons } from './components/Toolbar';
 import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './components/ViewportArea';
 import { useLedgerStatus } from './useLedgerStatus';
 import { seriesView } from './library';
@@ -17,6 +17,7 @@ import { setPrimaryTool } from './viewer/tools';
 import type { SeriesView, ViewportStatus } from './viewer/types';
 import { SERIES_MIME } from './viewer/Viewport';
 import { LedgerTopBar } from './ledger/LedgerRoot';
+import { TrustLayer, useTrustToolbar, useTrustUi } from './trust/TrustLayer';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
 
@@ -157,6 +158,8 @@ export function App() {
 
   const cur = statuses[active] ?? null;
   const openSeriesId = series[active] ? Number(series[active]!.seriesId) : null;
+  const trustUi = useTrustUi();
+  const trustToolbar = useTrustToolbar(trustUi, openSeriesId !== null);
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -175,6 +178,7 @@ export function App() {
           onAction={perform}
           onFps={onFps}
         />
+        <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}`}>
@@ -203,6 +207,7 @@ export function App() {
         </div>
       )}
       {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
+      <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

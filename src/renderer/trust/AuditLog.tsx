@@ -109,9 +109,14 @@ export function AuditLogDialog({ onClose, study }: Props) {
         <div className="tmodal__main">
           <header className="tmodal__head">
             <h2>Audit log</h2>
-            <button type="button" className="btn btn--link" onClick={onClose} aria-label="Close audit log">
-              ×
-            </button>
+            <span className="trust__head-actions">
+              <button type="button" className="btn btn--small" onClick={() => void load()} title="Re-read the log and re-hash the whole chain" data-testid="audit-verify">
+                Verify chain again
+              </button>
+              <button type="button" className="btn btn--link" onClick={onClose} aria-label="Close audit log">
+                ×
+              </button>
+            </span>
           </header>
           {chain && (
             <div className={`trust__ledger${chain.ok ? '' : ' trust__ledger--down'}`} data-testid="audit-chain" data-ok={String(chain.ok)} role={chain.ok ? undefined : 'alert'}>
@@ -197,11 +202,11 @@ export function AuditLogDialog({ onClose, study }: Props) {
                         <td className="mono">{e.seq}</td>
                         <td className="nowrap">{whenSeconds(e.at)}</td>
                         <td className={`nowrap action action--${e.action.split('.')[0]}`}>{e.action}</td>
-                        <td className="mono" title={e.actor}>
-                          {shortAddr(e.actor)}
+                        <td className={/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? 'mono' : ''} title={e.actor}>
+                          {/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? shortAddr(e.actor) : e.actor}
                         </td>
                         <td>{subjectText(e)}</td>
-                        <td>
+                        <td className="wrap-any">
                           {e.reason && <div className="taudit__reason">“{e.reason}”</div>}
                           <div className="trust__sub">{detailText(e)}</div>
                         </td>

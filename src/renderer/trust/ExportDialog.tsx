@@ -110,6 +110,7 @@ export function ExportDialog({ open, trust, viewport, onClose, onShowAudit }: Pr
     let alive = true;
     setChecking(true);
     setCheckError(null);
+    setDecision(null); // never show the previous choice's decision under the new one
     const t = window.setTimeout(() => {
       call('export.check', { scope, format, ...(png ? { png } : {}) }).then(
         (d) => {

@@ -64,6 +64,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
     async (to: string) => {
       setGating(true);
       setGateError(null);
+      setDecision(null);
       try {
         setDecision(await call('share.gate', { studyInstanceUid: uid, recipient: to }));
       } catch (e) {

@@ -10,7 +10,7 @@ import type { HistoryEntry, HistoryFilter, HistoryKind, InstanceVerification, Th
 import { call } from '../bridge';
 import type { OpenStudy, TrustState } from './hooks';
 import { ScoreChart, type ChartThreshold } from './ScoreChart';
-import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, when } from './format';
+import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, tinyHash, when } from './format';
 
 interface Props {
   open: OpenStudy;
@@ -283,10 +283,10 @@ function HistorySection({ open, panel }: { open: OpenStudy; panel: Panel }) {
             {[...rows].reverse().map((h, i) => (
               <tr key={`${h.txHash}-${i}`} data-kind={h.kind} data-testid="history-row">
                 <td className="nowrap">{when(h.time)}</td>
-                <td className={`nowrap kind kind--${h.kind}`}>{h.title}</td>
-                <td>{h.detail}</td>
-                <td className="mono" title={`${h.txHash} · block ${h.block}`}>
-                  {shortHash(h.txHash)}
+                <td className={`kind kind--${h.kind}${/denied|mismatch|upheld|revoked/i.test(h.title) ? ' kind--bad' : ''}`}>{h.title}</td>
+                <td className="wrap-any">{h.detail}</td>
+                <td className="mono nowrap" title={`${h.txHash} · block ${h.block}`}>
+                  {tinyHash(h.txHash)}
                 </td>
               </tr>
             ))}
@@ -557,8 +557,8 @@ export function TrustPanelView({ open, trust, onClose, onExport, onShare, onAudi
                           {a.detail}
                           {a.followUp !== 'none' && <div className="trust__sub">integrity: {a.followUp}</div>}
                         </td>
-                        <td className="mono" title={`${a.txHash} · block ${a.block}`}>
-                          {shortHash(a.txHash)}
+                        <td className="mono nowrap" title={`${a.txHash} · block ${a.block}`}>
+                          {tinyHash(a.txHash)}
                         </td>
                       </tr>
                     ))}

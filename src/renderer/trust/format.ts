@@ -12,6 +12,12 @@ export function shortHash(h: string | null | undefined): string {
   return h.length > 18 ? `${h.slice(0, 10)}…${h.slice(-6)}` : h;
 }
 
+/** For narrow table columns: 0x26dc…b6e8 (the full value is in the cell's tooltip). */
+export function tinyHash(h: string | null | undefined): string {
+  if (!h) return '—';
+  return h.length > 12 ? `${h.slice(0, 6)}…${h.slice(-4)}` : h;
+}
+
 /** "DEMO Partner Hospital" (label without the role suffix) or the short address. */
 export function partyName(p: PartyRef | null | undefined): string {
   if (!p) return '—';

@@ -48,7 +48,16 @@ export async function anchoredDemo(app: AppFixture): Promise<AnchoredDemo> {
 
 /** Reloads the page (fresh UI state after the setup) and opens the first series into viewport 0. */
 export async function openFirstSeries(page: Page): Promise<Locator> {
-  await page.reload();
+  // dist/renderer is rebuilt by other work on this machine now and then: retry while it is missing.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await page.reload();
+      break;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await page.waitForTimeout(3000);
+    }
+  }
   // Expand by the toggle's left edge: the study row also carries a verification badge button.
   await expect(page.getByTestId('study-row').first()).toBeVisible();
   const toggles = page.locator('[data-testid=study-row] .tree__toggle[aria-expanded=false]');
