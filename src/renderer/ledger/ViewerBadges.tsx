@@ -40,9 +40,9 @@ export function ViewerBadges({ index, seriesId, instanceIds, instanceId, ready }
   const active = !!seriesId && shown === seriesId;
   useEffect(() => {
     if (!active || !configured || !instanceIds.length) return;
-    // The image on screen first, then the rest of the series, in one batch.
-    const ids = instanceId ? [instanceId, ...instanceIds.filter((i) => i !== instanceId)] : instanceIds;
-    requestInstances(ids);
+    // The image on screen first (its badge answers fast), then the rest of the series in one batch.
+    if (instanceId) requestInstances([instanceId]);
+    requestInstances(instanceIds);
   }, [active, configured, instanceIds, instanceId, gen]);
 
   useEffect(() => {
