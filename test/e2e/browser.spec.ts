@@ -78,6 +78,17 @@ test.describe('study browser', () => {
         return bad;
       });
       expect(overflow).toEqual([]);
+      // …and no viewer control is cut off inside the top bar (it is shared with the trust and ledger controls).
+      const clipped = await page.evaluate(() => {
+        const bar = document.querySelector('.toolbar')!.getBoundingClientRect();
+        return [...document.querySelectorAll('.toolbar button, .toolbar select, .toolbar input')]
+          .filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.right > bar.right + 0.5 || r.left < bar.left - 0.5;
+          })
+          .map((el) => el.getAttribute('aria-label') ?? el.textContent);
+      });
+      expect(clipped).toEqual([]);
       await app.screenshot('browser-1280x720');
       // With the tag panel open and four viewports, the viewports still get real space and the corners stay legible.
       await page.keyboard.press('Alt+3');
