@@ -5,7 +5,7 @@
  * the EIP-712 consent here; once allowed the package is built and its storage address shown.
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { ConsentResult, IdentitySummary, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
+import type { ConsentResult, IdentitySummary, KeyCard, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
 import { call } from '../bridge';
 import { errorText, partyName, shortAddr, shortHash, when } from './format';
 import type { OpenStudy, TrustState } from './hooks';
@@ -41,6 +41,8 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
   const [result, setResult] = useState<ShareResult | null>(null);
   const [sendError, setSendError] = useState<Err>(null);
   const [addingPartner, setAddingPartner] = useState(false);
+  const [cardText, setCardText] = useState('');
+  const [cardError, setCardError] = useState<string | null>(null);
   const { progress } = useTaskProgress('share', sending);
 
   const loadRegistry = useCallback(async () => {
@@ -118,6 +120,20 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
     }
   };
 
+  const importCard = async () => {
+    setCardError(null);
+    try {
+      // The main process checks the card's shape and recovers the key from its signature.
+      const card = JSON.parse(cardText) as KeyCard;
+      await call('share.importKeyCard', { card });
+      setCardText('');
+      await loadRegistry();
+      if (recipient) await gate(recipient);
+    } catch (e) {
+      setCardError(e instanceof SyntaxError ? 'That is not a key card (JSON expected).' : errorText(e).message);
+    }
+  };
+
   const send = async () => {
     if (!recipient) return;
     setSending(true);
@@ -135,6 +151,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
   const others = registry?.filter((i) => !i.self) ?? [];
   const failing = decision?.checks.filter((c) => !c.ok) ?? [];
   const consentMissing = failing.some((c) => c.code === 'consent');
+  const keyMissing = failing.some((c) => c.code === 'recipient-key');
   const patientHere = decision?.patientIdentityHere ? patientIds.find((i) => i.address.toLowerCase() === decision.patientIdentityHere!.toLowerCase()) : undefined;
   const chosen = registry?.find((i) => i.party.address === recipient);
 
@@ -292,6 +309,23 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                       </button>
                     </div>
                   )}
+                </section>
+              )}
+
+              {decision && keyMissing && (
+                <section className="tconsent" aria-label="Recipient key card" data-testid="key-card-step">
+                  <h3>The recipient&apos;s key card</h3>
+                  <p>
+                    The package is encrypted to {partyName(decision.recipient)}&apos;s public key. Paste the key card it gave you (from{' '}
+                    <span className="mono">medimgshr share-key export</span>); its signature proves the key belongs to that address.
+                  </p>
+                  <textarea className="tcard" aria-label="Key card" rows={4} value={cardText} onChange={(e) => setCardText(e.target.value)} placeholder='{"format":"medimgshr-key-card/1", …}' />
+                  {cardError && <p className="trust__err">{cardError}</p>}
+                  <div className="tmodal__foot">
+                    <button type="button" className="btn btn--primary" disabled={!cardText.trim()} onClick={() => void importCard()}>
+                      Import key card
+                    </button>
+                  </div>
                 </section>
               )}
 
