@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api';
+import { useSession } from './session';
 import { fmtTime, short } from './util';
 import { recheckStudy, type Check } from './verification';
 
@@ -55,6 +56,18 @@ function studyView(c: Check<StudyVerification> | null): View {
   return { kind: 'done', state: v.state, label, message: v.message, evidence: v.record ?? v.instances.find((i) => i.evidence)?.evidence ?? null, extra };
 }
 
+/** An address with the local name of the identity when this workstation knows it. */
+function Party({ address }: { address: string }) {
+  const s = useSession();
+  const name = s.identities.find((i) => i.address.toLowerCase() === address.toLowerCase())?.displayName;
+  return (
+    <dd title={address}>
+      {name ? `${name} · ` : ''}
+      <span className="mono">{short(address)}</span>
+    </dd>
+  );
+}
+
 export function Evidence({ e }: { e: RecordEvidence }) {
   return (
     <dl className="evidence" data-testid="evidence">
@@ -65,9 +78,9 @@ export function Evidence({ e }: { e: RecordEvidence }) {
       <dt>Time</dt>
       <dd>{fmtTime(e.time)}</dd>
       <dt>Institution</dt>
-      <dd title={e.institution} className="mono">{short(e.institution)}</dd>
+      <Party address={e.institution} />
       <dt>Clinician</dt>
-      <dd title={e.clinician} className="mono">{short(e.clinician)}</dd>
+      <Party address={e.clinician} />
       <dt>Images</dt>
       <dd>{e.leafCount} (version {e.version})</dd>
       <dt>Transaction</dt>

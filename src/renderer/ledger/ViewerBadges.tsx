@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useState } from 'react';
 import { InstanceBadge, StudyBadge } from './Badge';
 import { requestInstances, setViewerBusy, studyOfSeries, useInstanceCheck, useStudyCheck, verification } from './verification';
 import { useSyncExternalStore } from 'react';
@@ -28,7 +28,8 @@ export function ViewerBadges({ index, seriesId, instanceIds, instanceId, ready }
   const [shown, setShown] = useState<string | null>(null); // series whose first image was drawn
   const [studyUid, setStudyUid] = useState<string | null>(null);
 
-  useEffect(() => {
+  // Layout effect: marked busy in the same task the viewport starts loading, so no study check slips in.
+  useLayoutEffect(() => {
     setViewerBusy(index, !!seriesId && shown !== seriesId);
     return () => setViewerBusy(index, false);
   }, [index, seriesId, shown]);
