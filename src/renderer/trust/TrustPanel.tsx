@@ -57,8 +57,9 @@ export function LedgerLine({ panel, loadedAt }: { panel: Panel; loadedAt: string
       <div className="trust__ledger trust__ledger--down" role="alert" data-testid="trust-ledger" data-reachable="false">
         <strong>Ledger unreachable</strong>
         <span>
-          {l.message ?? 'The chain did not answer.'} What follows is the copy synced {l.lastSyncedAt ? ago(l.lastSyncedAt) : 'never'}
-          {l.lastSyncedBlock !== null ? ` (block ${l.lastSyncedBlock})` : ''}; no image is shown as verified.
+          {l.message ??
+            `The chain did not answer. What follows is the copy synced ${l.lastSyncedAt ? ago(l.lastSyncedAt) : 'never'}${l.lastSyncedBlock !== null ? ` (block ${l.lastSyncedBlock})` : ''}.`}{' '}
+          No image is shown as verified.
         </span>
       </div>
     );
