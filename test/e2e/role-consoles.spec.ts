@@ -40,6 +40,7 @@ test('regulator, institution and patient consoles follow the chain roles', async
   await expect(page.getByTestId('topbar-roles')).toHaveAttribute('data-roles', 'regulator');
   const anchor = page.getByTestId('anchor-button');
   await expect(anchor).toBeDisabled();
+  await expect(anchor).toHaveAttribute('title', /DEMO Regulator is not a clinician on the ledger/);
   let c = await openConsole(page);
   await expect(c.getByTestId('console-regulator')).toBeVisible();
   await expect(c.getByTestId('console-institution')).toHaveCount(0);

@@ -56,7 +56,8 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
   }, [uid]);
 
   const perm = anchorPermission(s);
-  const why = !uid ? 'Open a study first, then anchor it.' : perm.why;
+  // Who may anchor first (the more useful reason), then whether a study is open.
+  const why = !perm.ok ? perm.why : !uid ? 'Open a study first, then anchor it.' : perm.why;
   const enabled = !!uid && perm.ok;
 
   async function run() {
