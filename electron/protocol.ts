@@ -1,7 +1,7 @@
 import type { Protocol } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
-import { RENDERER_CSP } from '../src/shared/csp';
+import { cspFor } from '../src/shared/csp';
 import type { ResourceRoutes } from '../src/node/resources';
 
 const MIME: Record<string, string> = {
@@ -32,7 +32,7 @@ export function serveAppProtocol(protocol: Protocol, root: string, resources: Re
     if (resource) {
       return new Response(resource.body as BodyInit, {
         status: resource.status,
-        headers: { ...resource.headers, 'content-security-policy': RENDERER_CSP, 'x-content-type-options': 'nosniff' },
+        headers: { ...resource.headers, 'content-security-policy': cspFor(url.pathname), 'x-content-type-options': 'nosniff' },
       });
     }
     const rel = normalize(decodeURIComponent(url.pathname)).replace(/^[/\\]+/, '') || 'index.html';
@@ -43,7 +43,7 @@ export function serveAppProtocol(protocol: Protocol, root: string, resources: Re
       return new Response(body, {
         headers: {
           'content-type': MIME[extname(file)] ?? 'application/octet-stream',
-          'content-security-policy': RENDERER_CSP,
+          'content-security-policy': cspFor(url.pathname),
           'x-content-type-options': 'nosniff',
         },
       });

@@ -19,5 +19,25 @@ export const RENDERER_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The image decode worker's own policy. A dedicated worker loaded from a URL runs under the CSP of
+ * its own response, not the page's. The codec glue of JPEG-LS and JPEG 2000 (emscripten embind)
+ * calls `new Function`, so this worker — no DOM, no bridge, only pixel data in and out — is the one
+ * place 'unsafe-eval' is allowed.
+ */
+export const CODEC_WORKER_CSP = [
+  "default-src 'none'",
+  "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'",
+  "connect-src 'self' data:",
+].join('; ');
+
+/** The decode worker's scripts: the loader's worker entry and its chunks, copied next to our bundle. */
+export const CODEC_WORKER_PATH = /^\/assets\/[0-9a-z.]+\.worker\.js$/;
+
+/** The policy to send with a response for `pathname` under the app's origin. */
+export function cspFor(pathname: string): string {
+  return CODEC_WORKER_PATH.test(pathname) ? CODEC_WORKER_CSP : RENDERER_CSP;
+}
+
 /** The origin the renderer is served from inside Electron. */
 export const APP_ORIGIN = 'app://medimgshr';

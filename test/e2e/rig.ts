@@ -12,7 +12,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Services, type ServicesOptions } from '../../src/node/services';
 import { createHandlerTable, dispatch } from '../../src/node/handlers';
-import { RENDERER_CSP } from '../../src/shared/csp';
+import { cspFor } from '../../src/shared/csp';
 import { findChromium } from '../../src/node/components';
 import { tempDir } from '../support/tmp';
 
@@ -44,9 +44,11 @@ const MIME: Record<string, string> = {
 /** Serves dist/renderer on 127.0.0.1 with the same CSP header as the app:// protocol. */
 async function serveRenderer(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
-    const resource = await services.resources.resolve(new URL(req.url ?? '/', 'http://127.0.0.1'));
+    const reqUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const reqPath = reqUrl.pathname;
+    const resource = await services.resources.resolve(reqUrl);
     if (resource) {
-      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': RENDERER_CSP });
+      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': cspFor(reqPath) });
       res.end(resource.body);
       return;
     }
@@ -58,7 +60,7 @@ async function serveRenderer(services: Services): Promise<{ origin: string; clos
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP });
+      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': cspFor(reqPath) });
       res.end(body);
     } catch {
       res.writeHead(404).end();

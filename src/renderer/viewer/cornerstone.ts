@@ -7,7 +7,10 @@
 import cornerstone from 'cornerstone-core';
 import cornerstoneTools from 'cornerstone-tools';
 import cornerstoneMath from 'cornerstone-math';
-import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader';
+// The loader's dynamic-import build starts its decode worker from a URL (served from the app's own
+// origin next to our bundle; see vite.config.ts), not from a blob, so the worker gets its own CSP:
+// the JPEG-LS / JPEG 2000 glue needs 'unsafe-eval', and only that worker gets it (src/shared/csp.ts).
+import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader/dist/dynamic-import/cornerstoneWADOImageLoader.min.js';
 import dicomParser from 'dicom-parser';
 import Hammer from 'hammerjs';
 import { rememberMeta } from './meta';
@@ -112,6 +115,16 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
   try {
     const image = (await Promise.race([cornerstone.loadAndCacheImage(imageId), timeout])) as CsImage;
     keepMetaAndRelease(imageId);
+    // A damaged codestream can "decode" to nothing (the JPEG 2000 codec returns a 0×0 image):
+    // never hand an empty image to the renderer.
+    const expected = image.rows * image.columns;
+    if (!(image.width > 0 && image.height > 0 && expected > 0) || image.getPixelData().length < expected) {
+      cornerstone.imageCache.removeImageLoadObject(imageId);
+      throw new ImageLoadError(
+        'This image could not be decoded: the decoder produced no pixels (the compressed data is damaged).',
+        'Re-export the image from its source.',
+      );
+    }
     return image;
   } catch (e) {
     if (!(e instanceof ImageLoadError)) console.warn('image load failed', imageId, e instanceof Error ? e.message : safeJson(e));
@@ -151,7 +164,7 @@ export function describeLoadError(e: unknown): ImageLoadError {
     return new ImageLoadError(`This image uses a compression this viewer cannot decode (${text}).`, 'Convert it to an uncompressed transfer syntax, e.g. with dcmdjpeg or dcmconv.');
   }
   if (/eval|Content Security Policy|CSP/i.test(text)) {
-    return new ImageLoadError('The image codec was blocked by the security policy.', 'This compression needs a decoder the app does not allow; convert the file to an uncompressed transfer syntax.');
+    return new ImageLoadError('The image codec was blocked by the security policy.', 'Restart MedImgShr; if it persists, report it (the decode worker must be served with its own policy, see docs/security.md).');
   }
   if (/buffer overread|buffer overrun|truncat|beyond|out of range|offset/i.test(text)) {
     return new ImageLoadError(`The file is truncated or its header is damaged (${text.replace(/^dicomParser[.:]\w*:\s*/, '')}).`, 'Re-export the image from its source.');
