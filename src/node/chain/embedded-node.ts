@@ -150,6 +150,51 @@ function isOurAnvil(pid: number, statePath: string): boolean {
   }
 }
 
+/**
+ * anvils on this state file whose starter is gone (reparented to init): a process killed between
+ * spawning anvil and recording it in node.json leaves one, and it would rewrite state.json with its
+ * stale chain. Linux only (/proc); elsewhere node.json is the only record.
+ */
+function abandonedAnvils(statePath: string, except: number | null): number[] {
+  if (process.platform !== 'linux') return [];
+  const out: number[] = [];
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return out;
+  }
+  for (const d of entries) {
+    if (!/^[0-9]+$/.test(d) || Number(d) === except) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (!cmd[0]?.endsWith('anvil') || !cmd.includes(statePath)) continue;
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === 1 || !pidAlive(ppid)) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+async function stopGracefully(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM'); // anvil dumps its state on SIGTERM
+  } catch {
+    return;
+  }
+  if (!(await waitGone(pid, 5000))) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+    await waitGone(pid, 2000);
+  }
+}
+
 async function waitGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
@@ -254,19 +299,12 @@ export class EmbeddedNode {
       }
       log?.warn('embedded ledger: stopping an anvil left running by a previous run', { pid: nf.anvilPid, ownerPid: nf.ownerPid });
       await waitForDumpAt(nf.rpcUrl, statePath, Math.max(1500, (opts.stateInterval ?? 1) * 2500));
-      try {
-        process.kill(nf.anvilPid, 'SIGTERM'); // anvil dumps its state on SIGTERM
-      } catch {
-        // already gone
-      }
-      if (!(await waitGone(nf.anvilPid, 5000))) {
-        try {
-          process.kill(nf.anvilPid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-        await waitGone(nf.anvilPid, 2000);
-      }
+      await stopGracefully(nf.anvilPid);
+      orphanStopped = true;
+    }
+    for (const pid of abandonedAnvils(statePath, null)) {
+      log?.warn('embedded ledger: stopping an unrecorded anvil left by a process killed while starting it', { pid });
+      await stopGracefully(pid);
       orphanStopped = true;
     }
 
