@@ -90,6 +90,8 @@ export function App() {
         case 'delete-measurement':
           api()?.deleteMeasurement();
           return;
+        case 'external':
+          return; // its own layer listens for the key
         case 'next-viewport':
           setActive((i) => (i + 1) % LAYOUT_CELLS[layout]);
           return;

@@ -1,5 +1,7 @@
 import type { AppInfo, LedgerStatus } from '../../shared/api';
+import { useState } from 'react';
 import { LedgerStatusExtra } from '../ledger/StatusExtra';
+import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -14,12 +16,21 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
     ledger?.state === 'connected'
       ? `${ledger.mode === 'embedded' ? 'local chain' : 'network'} · chain ${ledger.chainId ?? '?'} · block ${ledger.blockNumber ?? '?'}`
       : (ledger?.message ?? '');
+  const [settings, setSettings] = useState(false);
   return (
+    <>
     <footer className="statusbar" role="status" aria-live="polite">
-      <span className={`ledger ledger--${state}`} data-testid="ledger-status" data-state={state} title={detail}>
+      <button
+        type="button"
+        className={`ledger ledger--button ledger--${state}`}
+        data-testid="ledger-status"
+        data-state={state}
+        title={`${detail ? `${detail} — ` : ''}click to choose the ledger`}
+        onClick={() => setSettings(true)}
+      >
         <span className="ledger__dot" aria-hidden="true" />
         {LEDGER_TEXT[state]}
-      </span>
+      </button>
       {detail && <span className="statusbar__detail">{detail}</span>}
       <LedgerStatusExtra />
       <span className="statusbar__spacer" />
@@ -29,5 +40,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
         </span>
       )}
     </footer>
+    {settings && <LedgerSettingsDialog onClose={() => setSettings(false)} />}
+    </>
   );
 }

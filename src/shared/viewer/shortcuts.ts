@@ -16,7 +16,9 @@ export type ViewerAction =
   | { kind: 'panel'; panel: 'overlays' | 'tags' | 'help' | 'measurements' }
   | { kind: 'delete-measurement' }
   | { kind: 'next-viewport' }
-  | { kind: 'close' };
+  | { kind: 'close' }
+  // Handled by a layer outside the viewer (e.g. the trust drawer); listed here so the help shows it.
+  | { kind: 'external'; name: 'trust' };
 
 export interface Shortcut {
   keys: string[];
@@ -62,6 +64,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['o'], action: { kind: 'panel', panel: 'overlays' }, label: 'Show / hide corner overlays', group: 'Panels' },
   { keys: ['t'], action: { kind: 'panel', panel: 'tags' }, label: 'DICOM tag inspector', group: 'Panels' },
   { keys: ['m'], action: { kind: 'panel', panel: 'measurements' }, label: 'Measurement list', group: 'Panels' },
+  { keys: ['u'], action: { kind: 'external', name: 'trust' }, label: 'Trust panel: credit score, sharing history, verification', group: 'Panels' },
   { keys: ['?'], action: { kind: 'panel', panel: 'help' }, label: 'This help', group: 'Panels' },
   { keys: ['Escape'], action: { kind: 'close' }, label: 'Close the open panel', group: 'Panels' },
 ];
