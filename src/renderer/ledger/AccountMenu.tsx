@@ -25,7 +25,7 @@ export function AccountMenu({ onConsole, onSignIn }: { onConsole(): void; onSign
     return (
       <div className="account">
         <button type="button" className="tbtn tbtn--text account__btn" data-testid="sign-in" onClick={() => (setViewOnly(false), onSignIn())} title="Sign in with an identity to anchor and administer">
-          🔒 Sign in
+          Sign in
         </button>
       </div>
     );
