@@ -6,68 +6,21 @@
  *   - resident memory after loading 1,000 slices, relative to their pixel bytes, vs the same pixels held in typed arrays
  */
 import { chromium, type Page } from 'playwright-core';
-import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import type { Bench, BenchRow } from './harness';
 import { row } from './harness';
 import { Services } from '../../src/node/services';
-import { createHandlerTable, dispatch } from '../../src/node/handlers';
-import { RENDERER_CSP } from '../../src/shared/csp';
 import { findChromium } from '../../src/node/components';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { tempDir } from '../support/tmp';
+import { bindBridge, CHROMIUM_ARGS, serveRenderer } from '../support/renderer-host';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const rendererDir = join(repo, 'dist', 'renderer');
-
-/** The same flags as test/e2e/rig.ts (kept in step by hand: importing the rig pulls in the test runner). */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
-
-const MIME: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm' };
-
-async function serve(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
-  const server: Server = createServer(async (req, res) => {
-    const resource = await services.resources.resolve(new URL(req.url ?? '/', 'http://127.0.0.1'));
-    if (resource) {
-      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': RENDERER_CSP });
-      res.end(resource.body);
-      return;
-    }
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
-    const file = join(rendererDir, path);
-    if (!file.startsWith(rendererDir + sep)) return void res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': RENDERER_CSP });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
-}
-
-async function bind(page: Page, services: Services, origin: string): Promise<void> {
-  const table = createHandlerTable(services);
-  await page.exposeBinding('__medimgInvoke', (source, channel: unknown, request: unknown) =>
-    dispatch(table, channel, request, { url: source.frame.url(), trusted: source.frame.url().startsWith(`${origin}/`) }, services.log),
-  );
-  await page.addInitScript(() => {
-    const w = window as unknown as Record<string, unknown>;
-    w.medimg = Object.freeze({
-      invoke: (c: string, r: unknown) => (w.__medimgInvoke as (c: string, r: unknown) => Promise<unknown>)(c, r),
-      on: () => () => undefined,
-    });
-  });
-}
 
 async function invoke<T>(page: Page, channel: string, request: unknown): Promise<T> {
   const r = (await page.evaluate(([c, q]) => (window as unknown as { medimg: { invoke(c: string, r: unknown): Promise<unknown> } }).medimg.invoke(c as string, q), [channel, request] as const)) as {
@@ -245,12 +198,12 @@ export const viewerBenches: Bench[] = [
       const home = tempDir('medimg-bench-viewer-');
       const data = tempDir('medimg-bench-series-');
       const services = await Services.open({ home: home.path, ledger: { mode: 'none' } });
-      const server = await serve(services);
+      const server = await serveRenderer(services);
       const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
       const rows: BenchRow[] = [];
       try {
         const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-        await bind(page, services, server.origin);
+        await bindBridge(page, services, server.origin);
         await page.goto(`${server.origin}/index.html`);
         const small = join(data.path, 'ct200');
         const big = join(data.path, 'ct1000');
@@ -325,7 +278,7 @@ export const viewerBenches: Bench[] = [
         // 3. Memory after loading 1,000 slices (each decoded and displayed once), in a fresh renderer process.
         await page.context().close();
         const mpage = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
-        await bind(mpage, services, server.origin);
+        await bindBridge(mpage, services, server.origin);
         await mpage.goto(`${server.origin}/index.html`);
         await mpage.waitForSelector('[data-testid=viewport]');
         await new Promise((r) => setTimeout(r, 1000));
