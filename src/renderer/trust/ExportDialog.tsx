@@ -11,6 +11,7 @@ import { errorText } from './format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
+import { ErrorBox } from './ErrorBox';
 
 export interface ViewportContext {
   index: number;
@@ -332,14 +333,7 @@ export function ExportDialog({ open, trust, viewport, onClose, onShowAudit }: Pr
               </section>
 
               {running && <ProgressBar progress={progress} label="Exporting" />}
-              {runError && (
-                <div className="trust__ledger trust__ledger--down" role="alert" data-testid="export-error">
-                  <strong>Export failed</strong>
-                  <span>
-                    {runError.message} {runError.hint ?? ''}
-                  </span>
-                </div>
-              )}
+              {runError && <ErrorBox title="Export failed" error={runError} testId="export-error" />}
               <div className="tmodal__foot">
                 {running ? (
                   <button type="button" className="btn" onClick={cancel}>

@@ -11,6 +11,7 @@ import { errorText, partyName, shortAddr, shortHash, when } from './format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
+import { ErrorBox } from './ErrorBox';
 
 interface Props {
   open: OpenStudy;
@@ -379,14 +380,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
               )}
 
               {sending && <ProgressBar progress={progress} label="Building the encrypted package" />}
-              {sendError && (
-                <div className="trust__ledger trust__ledger--down" role="alert" data-testid="share-error">
-                  <strong>Share failed</strong>
-                  <span>
-                    {sendError.message} {sendError.hint ?? ''}
-                  </span>
-                </div>
-              )}
+              {sendError && <ErrorBox title="Share failed" error={sendError} testId="share-error" />}
               {!consentStep && (
                 <div className="tmodal__foot">
                   <button type="button" className="btn" onClick={onClose} disabled={sending}>

@@ -11,6 +11,7 @@ import { call } from '../bridge';
 import type { OpenStudy, TrustState } from './hooks';
 import { ScoreChart, type ChartThreshold } from './ScoreChart';
 import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, tinyHash, when } from './format';
+import { ErrorBox } from './ErrorBox';
 
 interface Props {
   open: OpenStudy;
@@ -322,14 +323,7 @@ export function TrustPanelView({ open, trust, onClose, onExport, onShare, onAudi
         </div>
       </header>
       <div className="trust__scroll">
-        {error && (
-          <div className="trust__ledger trust__ledger--down" role="alert">
-            <strong>Could not read the trust data</strong>
-            <span>
-              {error.message} {error.hint ?? ''}
-            </span>
-          </div>
-        )}
+        {error && <ErrorBox title="Could not read the trust data" error={error} />}
         {!panel && !error && <p className="trust__none">Reading the chain and verifying every image…</p>}
         {panel && (
           <>
