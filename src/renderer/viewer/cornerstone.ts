@@ -114,7 +114,7 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
   });
   try {
     const image = (await Promise.race([cornerstone.loadAndCacheImage(imageId), timeout])) as CsImage;
-    keepMetaAndRelease(imageId);
+    keepMetaAndRelease(imageId, image);
     // A damaged codestream can "decode" to nothing (the JPEG 2000 codec returns a 0×0 image):
     // never hand an empty image to the renderer.
     const expected = image.rows * image.columns;
@@ -177,7 +177,7 @@ export function describeLoadError(e: unknown): ImageLoadError {
  * single-frame file (the decoded pixels stay in cornerstone's image cache). Multi-frame files keep
  * their data set: the other frames are decoded from it.
  */
-function keepMetaAndRelease(imageId: string): void {
+function keepMetaAndRelease(imageId: string, image: CsImage): void {
   const ds = dataSetOf(imageId);
   rememberMeta(imageId, ds);
   if (ds && !/[?&]frame=\d+$/.test(imageId)) {
@@ -186,6 +186,9 @@ function keepMetaAndRelease(imageId: string): void {
     } catch {
       /* not cached */
     }
+    // The loader also hangs the parsed data set (and so the whole file's bytes) on the image
+    // itself; the cache would then hold every file twice (file bytes + decoded pixels).
+    (image as CsImage & { data?: unknown }).data = undefined;
   }
 }
 
