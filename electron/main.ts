@@ -73,8 +73,9 @@ async function start(): Promise<void> {
       return r.canceled ? [] : r.filePaths;
     },
   };
-  // Registers queued anchors with the outbox, starts the chain-event sync, sets up the demo on the embedded chain.
-  startLedger(services);
+  // Registers queued anchors with the outbox, starts the chain-event sync, sets up the demo on the
+  // embedded chain (its synthetic study anchored by the DEMO clinician: the first screen is a verified study).
+  startLedger(services, { anchorDemoStudy: true });
   const table = createHandlerTable(services);
   serveAppProtocol(protocol, join(__dirname, '..', 'renderer'), services.resources);
   const s = services;

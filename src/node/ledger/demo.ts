@@ -87,22 +87,26 @@ export class DemoSetup {
       message: !available
         ? 'The demo needs the embedded ledger (it is not used now).'
         : ready
-          ? `DEMO ready: log in as "${NAMES.clinician}" with the passphrase "${DEMO_PASSPHRASE}" and anchor the synthetic study.`
+          ? `DEMO ready: log in as "${NAMES.clinician}" with the passphrase "${DEMO_PASSPHRASE}" to anchor studies.`
           : conn
             ? 'The demo is not set up (or not completely).'
             : 'The demo cannot be checked while the ledger is unreachable.',
     };
   }
 
-  /** Creates whatever is missing (idempotent; one run at a time). */
-  ensure(): Promise<DemoStatus> {
-    this.running ??= this.run().finally(() => {
+  /**
+   * Creates whatever is missing (idempotent; one run at a time). `anchor`: also anchor the demo
+   * study as the DEMO clinician (the app does, so its first screen is a verified study; tests that
+   * exercise anchoring themselves do not).
+   */
+  ensure(opts: { anchor?: boolean } = {}): Promise<DemoStatus> {
+    this.running ??= this.run(opts.anchor ?? false).finally(() => {
       this.running = null;
     });
     return this.running;
   }
 
-  private async run(): Promise<DemoStatus> {
+  private async run(anchor: boolean): Promise<DemoStatus> {
     if (!this.available()) {
       throw new AppError(ErrorCode.Unavailable, 'The demo can only be set up on the embedded ledger.', 'Start the app with the embedded ledger (the default) to get the demo.');
     }
@@ -130,7 +134,30 @@ export class DemoSetup {
     await this.ensureRoles(conn, wallets);
     // 3. The synthetic study, imported and linked to the demo patient's account.
     await this.ensureStudy(wallets.patient.address);
+    // 4. Anchored by the DEMO clinician, so a newcomer's first screen is a verified study.
+    if (anchor) await this.ensureAnchored(wallets.clinician.address);
     return this.status();
+  }
+
+  /**
+   * Anchors the demo study once, signed by the DEMO clinician: unlocked for this one transaction and
+   * locked again. Skipped when someone has already logged in (their session is not touched) or the
+   * study has an anchor; a failure leaves the study for the user to anchor by hand.
+   */
+  private async ensureAnchored(clinician: string): Promise<void> {
+    const uid = this.l.settings.get('demo:study');
+    if (!uid || this.l.anchors.ofStudy(uid).length > 0) return;
+    const ids = identityService(this.l.s);
+    if (ids.current() !== null) return;
+    await ids.unlock(clinician, DEMO_PASSPHRASE);
+    try {
+      const r = await this.l.anchors.anchorStudy(uid, { waitMs: 20_000 });
+      this.l.s.log.info('demo: study anchored', { root: r.anchor.root, delivery: r.anchor.delivery });
+    } catch (err) {
+      this.l.s.log.warn('demo: anchoring the study failed; it can be anchored by hand', { error: err instanceof Error ? err.message : String(err) });
+    } finally {
+      if (ids.current()?.address === getAddress(clinician)) ids.lock();
+    }
   }
 
   private async onChain(conn: ChainConnection, a: Partial<Record<DemoRole, string>>): Promise<Record<DemoRole, boolean>> {

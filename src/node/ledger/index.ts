@@ -140,10 +140,10 @@ export class LedgerService {
  * embedded chain sets up the DEMO (idempotent) unless `demo: false`. Never throws: a failure is
  * logged and visible through ledger.demoStatus.
  */
-export function startLedger(s: Services, opts: { demo?: boolean } & LedgerServiceOptions = {}): LedgerService {
+export function startLedger(s: Services, opts: { demo?: boolean; anchorDemoStudy?: boolean } & LedgerServiceOptions = {}): LedgerService {
   const l = ledgerService(s, opts);
   if (opts.demo !== false && s.embeddedNode) {
-    void l.demo.ensure().catch((err: unknown) => s.log.error('demo setup failed', err));
+    void l.demo.ensure({ anchor: opts.anchorDemoStudy }).catch((err: unknown) => s.log.error('demo setup failed', err));
   }
   return l;
 }
