@@ -30,17 +30,10 @@ interface Props {
   onStatus(status: ViewportStatus): void;
 }
 
-interface Overlay {
-  patient: string;
-  patientId: string;
-  study: string;
-  studyDate: string;
-  series: string;
-  modality: string;
-  position: string;
-  thickness: string;
+/** The corner texts come straight from the image's header meta; the markers follow the view. */
+type Overlay = Pick<ImageMeta, 'patient' | 'patientId' | 'study' | 'studyDate' | 'series' | 'modality' | 'position' | 'thickness'> & {
   markers: ReturnType<typeof edgeMarkers>;
-}
+};
 
 interface ViewInfo {
   wc: number;
