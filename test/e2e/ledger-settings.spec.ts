@@ -2,6 +2,7 @@ import { JsonRpcProvider } from 'ethers';
 import { test, expect } from './rig';
 import { startAnvil, type AnvilNode } from '../../src/node/chain/anvil';
 import { deployMedImgShr } from '../../src/node/chain/contracts';
+import { jsonRpc } from '../../src/node/net';
 
 // Connect the workstation to a "regional" ledger (a second real anvil with the contract deployed),
 // from the status bar, with the checks a clinic administrator relies on.
@@ -28,6 +29,12 @@ test.describe('ledger settings', () => {
     await dialog.getByLabel('JSON-RPC URL').fill(region.rpcUrl);
     await dialog.getByLabel('Chain id').fill('1');
     await dialog.getByLabel('Contract address').fill(contract);
+    // New blocks re-render the status bar; what the administrator typed must survive that.
+    const local = app.services.ledger.current().rpcUrl!;
+    for (let i = 0; i < 3; i++) await jsonRpc(local, 'evm_mine');
+    await expect(page.getByRole('status').first()).toContainText(/block [3-9]/);
+    await expect(dialog.getByLabel('JSON-RPC URL')).toHaveValue(region.rpcUrl);
+    await expect(dialog.getByLabel('Chain id')).toHaveValue('1');
     await dialog.getByRole('button', { name: 'Check and connect' }).click();
     await expect(dialog.getByRole('alert')).toContainText(`is chain 4242, not chain 1`);
     await expect(dialog.getByRole('alert')).toContainText('nothing was changed');

@@ -17,6 +17,8 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
+  // Read the saved choice once (not on every re-render of the status bar, which would reset
+  // what the user is typing whenever the block number changes).
   useEffect(() => {
     call('settings.ledger.get', {}).then((s) => {
       setCurrent(s);
@@ -27,6 +29,8 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
         setContract(s.contractAddress ?? '');
       }
     }, () => undefined);
+  }, []);
+  useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
