@@ -234,6 +234,7 @@ describe.skipIf(!anvilBin)('embedded node: kill -9 at random moments (real anvil
     };
     let killAt = 0;
     let truncated = false;
+    let truncatePending = false;
     try {
       for (let trial = 0; trial <= TRIALS; trial++) {
         const t0 = Date.now();
@@ -287,10 +288,13 @@ describe.skipIf(!anvilBin)('embedded node: kill -9 at random moments (real anvil
           await sender;
           stats.confirmedSent += sent.slice(firstOfTrial).filter((x) => x.confirmedAt !== null && x.confirmedAt <= killAt).length;
           stats.trials++;
-          // Every third trial also damages the state file on purpose (as a kill mid-write would).
+          // Every third trial also damages the state file on purpose (as a kill mid-write would). A kill
+          // before anvil's first dump leaves no file to damage: the damage then waits for the next trial.
           const state = join(chainDir, STATE_FILE);
-          truncated = trial % 3 === 1 && existsSync(state);
+          if (trial % 3 === 1) truncatePending = true;
+          truncated = truncatePending && existsSync(state);
           if (truncated) {
+            truncatePending = false;
             truncateSync(state, Math.floor(Math.random() * statSync(state).size));
             stats.truncatedOnPurpose++;
           }
