@@ -12,6 +12,7 @@ import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
 import { ErrorBox } from './ErrorBox';
+import { GateChecks } from './GateChecks';
 
 export interface ViewportContext {
   index: number;
@@ -297,19 +298,7 @@ export function ExportDialog({ open, trust, viewport, onClose, onShowAudit }: Pr
                 </h3>
                 {checkError && <p className="trust__err">{checkError}</p>}
                 {decision && (
-                  <ul className="tchecks">
-                    {decision.checks.map((c) => (
-                      <li key={c.code} className={c.ok ? 'ok' : 'no'} data-code={c.code} data-ok={String(c.ok)}>
-                        <span className="tchecks__mark" aria-hidden="true">
-                          {c.ok ? '✓' : '✕'}
-                        </span>
-                        <span>
-                          {c.message}
-                          {c.remedy && <span className="tchecks__remedy">{c.remedy}</span>}
-                        </span>
-                      </li>
-                    ))}
-                  </ul>
+                  <GateChecks checks={decision.checks} />
                 )}
                 {decision && needsOverride && decision.overridable && (
                   <div className="toverride" data-testid="export-override">

@@ -12,6 +12,7 @@ import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
 import { ErrorBox } from './ErrorBox';
+import { GateChecks } from './GateChecks';
 
 interface Props {
   open: OpenStudy;
@@ -271,19 +272,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                   )}
                   {decision && (
                     <>
-                      <ul className="tchecks">
-                        {decision.checks.map((c) => (
-                          <li key={c.code} className={c.ok ? 'ok' : 'no'} data-code={c.code} data-ok={String(c.ok)}>
-                            <span className="tchecks__mark" aria-hidden="true">
-                              {c.ok ? '✓' : '✕'}
-                            </span>
-                            <span>
-                              {c.message}
-                              {c.remedy && <span className="tchecks__remedy">What would change it: {c.remedy}</span>}
-                            </span>
-                          </li>
-                        ))}
-                      </ul>
+                      <GateChecks checks={decision.checks} remedyPrefix="What would change it: " />
                       {decision.contract && <p className="trust__fine">The contract says: {decision.contract.text}. Checked {when(decision.checkedAt)}.</p>}
                     </>
                   )}
