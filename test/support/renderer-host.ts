@@ -6,12 +6,11 @@
  */
 import type { Page } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Services } from '../../src/node/services';
 import { createHandlerTable, dispatch } from '../../src/node/handlers';
-import { cspFor } from '../../src/shared/csp';
+import { serveRendererPath } from '../../src/node/renderer-origin';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const rendererDir = join(repo, 'dist', 'renderer');
@@ -27,40 +26,12 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
-
-/** Serves dist/renderer on 127.0.0.1 with the same CSP header as the app:// protocol. */
+/** Serves dist/renderer on 127.0.0.1 exactly as the app:// protocol does (serveRendererPath). */
 export async function serveRenderer(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
-    const reqUrl = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const reqPath = reqUrl.pathname;
-    const resource = await services.resources.resolve(reqUrl);
-    if (resource) {
-      res.writeHead(resource.status, { ...resource.headers, 'content-security-policy': cspFor(reqPath) });
-      res.end(resource.body);
-      return;
-    }
-    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^[/\\]+/, '') || 'index.html';
-    const file = join(rendererDir, path);
-    if (!file.startsWith(rendererDir + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[extname(file)] ?? 'application/octet-stream', 'content-security-policy': cspFor(reqPath) });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+    const r = await serveRendererPath(rendererDir, services.resources, new URL(req.url ?? '/', 'http://127.0.0.1'));
+    res.writeHead(r.status, r.headers);
+    res.end(r.body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
