@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anvilVersion, findAnvilBinary } from './chain/anvil';
 import { packageDir } from './version';
+import { which } from './which';
 
 /** An external program the app or its tests use, and whether this machine has it. */
 export interface Component {
@@ -13,12 +14,6 @@ export interface Component {
   purpose: string;
   /** What to do when it is missing. */
   install: string;
-}
-
-function which(cmd: string): string | null {
-  const r = spawnSync(process.platform === 'win32' ? 'where' : 'which', [cmd], { encoding: 'utf8' });
-  const first = r.status === 0 ? r.stdout.split('\n')[0]?.trim() : '';
-  return first ? first : null;
 }
 
 function firstLine(cmd: string, args: string[]): string | null {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { freeLoopbackPort, jsonRpc } from '../net';
+import { which } from '../which';
 
 const require = createRequire(import.meta.url);
 
@@ -30,9 +31,7 @@ export function findAnvilBinary(env: NodeJS.ProcessEnv = process.env): string | 
   } catch {
     // not installed for this platform
   }
-  const which = spawnSync(process.platform === 'win32' ? 'where' : 'which', ['anvil'], { encoding: 'utf8' });
-  const onPath = which.status === 0 ? which.stdout.split('\n')[0]?.trim() : '';
-  return onPath ? onPath : null;
+  return which('anvil');
 }
 
 export function anvilVersion(binary: string): string | null {
