@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { preflight } from './preflight.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, 'test-results');
@@ -38,6 +39,19 @@ function record(stage, run, counts) {
   summary.push({ stage, ok: run.ok, seconds: run.seconds, ...(counts ?? { passed: 0, failed: run.ok ? 0 : 1, skipped: 0 }) });
 }
 
+// Preflight: what the tests need from outside npm, listed before anything runs (under CI a missing one stops here).
+{
+  console.log('\n━━ preflight ━━');
+  const t0 = Date.now();
+  const ok = await preflight();
+  if (!ok) failedStages++;
+  record('preflight', { ok, seconds: (Date.now() - t0) / 1000 });
+  if (!ok) {
+    console.error('preflight failed: install the packages named above (.ci/run does), then run npm test again.');
+    console.log('\ntests: 0 passed, 1 failed, 0 skipped');
+    process.exit(1);
+  }
+}
 if (want('build')) record('build', step('build', [join(root, 'scripts/build.mjs')]));
 if (want('typecheck')) record('typecheck', step('typecheck', [bin('typescript', 'bin/tsc'), '-p', 'tsconfig.json', '--noEmit']));
 if (want('lint')) record('lint', step('lint', [join(root, 'scripts/lint.mjs')]));
@@ -62,7 +76,7 @@ if (want('electron')) {
 
 console.log('\n━━ summary ━━');
 for (const s of summary) {
-  const counts = ['build', 'typecheck', 'lint'].includes(s.stage) ? '' : `  ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
+  const counts = ['preflight', 'build', 'typecheck', 'lint'].includes(s.stage) ? '' : `  ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`;
   console.log(`${s.ok ? 'ok  ' : 'FAIL'} ${s.stage.padEnd(11)} ${s.seconds.toFixed(1).padStart(6)} s${counts}`);
 }
 const total = summary.reduce((a, s) => ({ passed: a.passed + s.passed, failed: a.failed + s.failed, skipped: a.skipped + s.skipped }), { passed: 0, failed: 0, skipped: 0 });

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { runDoctor } from '../node/doctor';
+import { missingComponents } from '../node/components';
 import { print, table } from './output';
 import { globalOptions } from './options';
 
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check this installation: versions, the app-data folder, the database, and which external programs were found')
+    .description('check this installation: versions, the app-data folder, the database, and the external programs the app and its tests use (the same list npm test checks first)')
     .action((_opts, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       const r = runDoctor(home);
@@ -18,15 +19,15 @@ export function registerDoctor(program: Command): void {
           `schema version  : ${r.database.schemaVersion} (this app knows up to ${r.database.latestSchemaVersion}), SQLite ${r.database.sqlite}, journal ${r.database.journalMode}`,
           '',
           table([
-            ['component', 'status', 'version', 'used for', 'if missing'],
+            ['component', 'status', 'version', 'if missing'],
             ...r.components.map((c) => [
               c.name,
-              c.found ? 'found' : 'MISSING',
-              c.version ?? '-',
-              c.purpose,
+              c.found ? 'found' : c.optional ? 'absent' : 'MISSING',
+              (c.version ?? '-').slice(0, 24),
               c.found ? '' : c.install,
             ]),
           ]),
+          ...missingComponents(r.components, 'app').map((line) => `\n${line}`),
         ].join('\n'),
       );
     });

@@ -2,19 +2,43 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anvilVersion, findAnvilBinary } from './chain/anvil';
-import { packageDir } from './version';
+import { packageDir, packageVersion } from './version';
 import { which } from './which';
 
-/** An external program the app or its tests use, and whether this machine has it. */
+/** Who needs an external component: the app itself when it runs, or only the test suite. */
+export type NeededBy = 'app' | 'tests';
+
+/** An external program, module or data set the app or its tests use, and whether this machine has it. */
 export interface Component {
   name: string;
   found: boolean;
   path: string | null;
   version: string | null;
   purpose: string;
-  /** What to do when it is missing. */
+  /** What to do when it is missing (the package that installs it). */
   install: string;
+  /** The app can run without it (a missing optional component is reported, never a failure). */
+  optional: boolean;
+  neededBy: NeededBy[];
 }
+
+/** Debian's own python3 (a pyenv shim earlier on PATH has no Debian modules). */
+export const DEBIAN_PYTHON = '/usr/bin/python3';
+/** pydicom's test files, the real DICOM files nobody here wrote (Debian package python3-pydicom). */
+export const PYDICOM_TEST_FILES = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
+/** Orthanc's DICOMweb plugin as Debian installs it. */
+const ORTHANC_DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
+/** dcmtk programs the tests run as real peers or re-encoders, with what each is for. */
+const DCMTK_TOOLS: [string, string][] = [
+  ['dcmconv', 're-encoding DICOM (transfer syntaxes) in the fingerprint tests'],
+  ['dcmodify', 'editing elements of real files in the tamper tests'],
+  ['dcmdump', 'reading back what the app wrote'],
+  ['dcmcjpeg', 'JPEG re-encoding in the fingerprint tests'],
+  ['dcmcjpls', 'JPEG-LS re-encoding in the fingerprint tests'],
+  ['dcmcrle', 'RLE re-encoding in the fingerprint tests'],
+  ['dcmdrle', 'RLE decoding in the fingerprint tests'],
+  ['storescu', 'DIMSE C-STORE peer (sends studies into a PACS)'],
+];
 
 function firstLine(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
@@ -49,52 +73,123 @@ export function findElectronBinary(): string | null {
   }
 }
 
+/** The version of a Python module under Debian's python3, or null when it cannot be imported. */
+function pythonModuleVersion(module: string): string | null {
+  if (!existsSync(DEBIAN_PYTHON)) return null;
+  const r = spawnSync(DEBIAN_PYTHON, ['-c', `import ${module}; print(${module}.__version__)`], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? r.stdout.trim() || 'found' : null;
+}
+
+function component(c: Omit<Component, 'found' | 'optional' | 'neededBy'> & Partial<Pick<Component, 'optional' | 'neededBy'>>): Component {
+  return { ...c, found: c.path !== null, optional: c.optional ?? false, neededBy: c.neededBy ?? ['tests'] };
+}
+
+/**
+ * Every external component, in one list: what `medimgshr doctor` reports and what `npm test` checks before it starts
+ * (under CI a missing required one fails the run, one line each, naming the package that installs it).
+ */
 export function detectComponents(): Component[] {
   const anvil = findAnvilBinary();
   const chromium = findChromium();
   const orthanc = findOrthanc();
   const electron = findElectronBinary();
-  const dcmconv = which('dcmconv');
+  const solc = packageDir('solc');
+  const python = existsSync(DEBIAN_PYTHON) ? DEBIAN_PYTHON : null;
+  const pydicom = pythonModuleVersion('pydicom');
+  const numpy = pythonModuleVersion('numpy');
+  const dcmtk = DCMTK_TOOLS.map(([tool, purpose]) => {
+    const path = which(tool);
+    return component({ name: tool, path, version: path ? dcmtkVersion(path) : null, purpose, install: 'apt-get install dcmtk' });
+  });
   return [
-    {
+    component({
       name: 'anvil',
-      found: anvil !== null,
       path: anvil,
       version: anvil ? anvilVersion(anvil) : null,
       purpose: 'embedded local ledger (Ethereum node)',
-      install: 'npm ci installs it (package @foundry-rs/anvil)',
-    },
-    {
+      install: 'npm ci installs it (package @foundry-rs/anvil-linux-amd64)',
+      neededBy: ['app', 'tests'],
+    }),
+    component({
+      name: 'solc',
+      path: solc,
+      version: solc ? packageVersion('solc') : null,
+      purpose: 'compiles the contracts at build time',
+      install: 'npm ci installs it (package solc)',
+      neededBy: ['tests'],
+    }),
+    component({
       name: 'electron',
-      found: electron !== null,
       path: electron,
       version: electron ? firstLine(electron, ['--version']) : null,
-      purpose: 'desktop window for the app',
+      purpose: 'desktop window for the app (its smoke test runs where one exists)',
       install: 'on a machine with internet: npm install (without ELECTRON_SKIP_BINARY_DOWNLOAD)',
-    },
-    {
+      optional: true,
+      neededBy: ['app'],
+    }),
+    component({
       name: 'chromium',
-      found: chromium !== null,
       path: chromium,
       version: chromium ? firstLine(chromium, ['--version']) : null,
       purpose: 'browser for the end-to-end tests',
       install: 'apt-get install chromium',
-    },
-    {
+    }),
+    component({
       name: 'orthanc',
-      found: orthanc !== null,
       path: orthanc,
       version: orthanc ? firstLine(orthanc, ['--version']) : null,
-      purpose: 'PACS (DICOMweb) for integration tests and sharing',
-      install: 'apt-get install orthanc orthanc-dicomweb',
-    },
-    {
-      name: 'dcmtk',
-      found: dcmconv !== null,
-      path: dcmconv,
-      version: dcmconv ? firstLine(dcmconv, ['--version']) : null,
-      purpose: 're-encoding DICOM in the fingerprint tests',
-      install: 'apt-get install dcmtk',
-    },
+      purpose: 'PACS for the integration tests',
+      install: 'apt-get install orthanc',
+    }),
+    component({
+      name: 'orthanc-dicomweb',
+      path: existsSync(ORTHANC_DICOMWEB_PLUGIN) ? ORTHANC_DICOMWEB_PLUGIN : null,
+      version: null,
+      purpose: "Orthanc's DICOMweb plugin (QIDO-RS, WADO-RS, STOW-RS)",
+      install: 'apt-get install orthanc-dicomweb',
+    }),
+    ...dcmtk,
+    component({
+      name: 'python3',
+      path: python,
+      version: python ? firstLine(python, ['--version']) : null,
+      purpose: "Debian's python3, which runs pydicom as the tests' independent peer",
+      install: 'apt-get install python3',
+    }),
+    component({
+      name: 'pydicom',
+      path: pydicom ? 'python3 -c "import pydicom"' : null,
+      version: pydicom,
+      purpose: 'independent DICOM reader the tests compare against',
+      install: 'apt-get install python3-pydicom',
+    }),
+    component({
+      name: 'numpy',
+      path: numpy ? 'python3 -c "import numpy"' : null,
+      version: numpy,
+      purpose: "pydicom's pixel decoding (pixel_array)",
+      install: 'apt-get install python3-numpy',
+    }),
+    component({
+      name: 'pydicom test files',
+      path: existsSync(PYDICOM_TEST_FILES) ? PYDICOM_TEST_FILES : null,
+      version: null,
+      purpose: 'real DICOM files in every transfer syntax',
+      install: 'apt-get install python3-pydicom',
+    }),
   ];
+}
+
+function dcmtkVersion(path: string): string | null {
+  // dcmtk prints a banner line such as "$dcmtk: dcmconv v3.6.7 2022-04-22 $": keep the version only.
+  const line = firstLine(path, ['--version']);
+  const m = line ? /v(\d+\.\d+\.\d+)/.exec(line) : null;
+  return m ? m[1]! : line;
+}
+
+/** The required components that are missing, one line each: what it is for and what installs it. */
+export function missingComponents(components: Component[], who: NeededBy): string[] {
+  return components
+    .filter((c) => !c.found && !c.optional && c.neededBy.includes(who))
+    .map((c) => `missing: ${c.name} (${c.purpose}) — ${c.install}`);
 }

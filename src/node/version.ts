@@ -1,23 +1,41 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
-/** Version of an installed npm package, or null when it is not installed. */
-export function packageVersion(name: string): string | null {
-  try {
-    const path = require.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-  } catch {
-    return null;
-  }
-}
-
-/** Folder of an installed npm package, or null. */
+/**
+ * Folder of an installed npm package, or null. Packages whose `exports` hide their package.json (ethers, dcmjs) are
+ * found from their entry point, walking up to the package.json that carries their name.
+ */
 export function packageDir(name: string): string | null {
   try {
     return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    // fall through: package.json not exported
+  }
+  let dir: string;
+  try {
+    dir = dirname(require.resolve(name));
+  } catch {
+    return null;
+  }
+  for (; ; dir = dirname(dir)) {
+    try {
+      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string }).name === name) return dir;
+    } catch {
+      // no package.json here
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** Version of an installed npm package, or null when it is not installed. */
+export function packageVersion(name: string): string | null {
+  const dir = packageDir(name);
+  if (!dir) return null;
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string }).version ?? null;
   } catch {
     return null;
   }
