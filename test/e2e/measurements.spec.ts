@@ -1,5 +1,5 @@
 import { test, expect } from './rig';
-import { drag, importPaths, invoke, openSeries, sampleSeries } from './support/viewer';
+import { animationFrames, drag, importPaths, invoke, openSeries, sampleSeries } from './support/viewer';
 import type { Measurement } from '../../src/shared/api';
 
 type Pt = { x: number; y: number };
@@ -59,7 +59,7 @@ test('length, angle, rectangle and ellipse ROI (HU statistics), probe: saved per
     for (let i = 1; i <= 5; i++) await page.mouse.move(box.x + box.width * (0.7 + 0.02 * i), box.y + box.height * (0.4 - 0.02 * i));
     await page.mouse.down();
     await page.mouse.up();
-    await page.waitForTimeout(150);
+    await animationFrames(page);
     await expect(panel.getByTestId('measurement-row').filter({ hasText: /^Angle/ })).toHaveCount(1);
     await expect(panel.getByTestId('measurement-row').filter({ hasText: /^Angle/ })).toContainText(/Angle \d+\.\d°/);
 

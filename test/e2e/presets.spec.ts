@@ -1,5 +1,5 @@
 import { test, expect } from './rig';
-import { importPaths, num, openSeries, pixelStats, sampleSeries } from './support/viewer';
+import { animationFrames, importPaths, num, openSeries, pixelStats, sampleSeries } from './support/viewer';
 import { CT_PRESETS } from '../../src/shared/viewer/presets';
 
 test('CT window presets apply the standard centre/width (brain and bone not swapped)', async ({ app }) => {
@@ -41,7 +41,7 @@ test('CT window presets apply the standard centre/width (brain and bone not swap
     expect(stats?.slope).toBe(1);
     expect(stats?.intercept).toBe(-1024);
     await page.keyboard.press('1');
-    await page.waitForTimeout(150); // cornerstone draws on the next animation frame
+    await animationFrames(page); // cornerstone draws on the next animation frame
     const grey = await page.evaluate(() => {
       const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
       const ctx = canvas.getContext('2d')!;
@@ -51,7 +51,7 @@ test('CT window presets apply the standard centre/width (brain and bone not swap
       return sum / (d.length / 4);
     });
     await page.keyboard.press('8');
-    await page.waitForTimeout(150);
+    await animationFrames(page);
     const greyBone = await page.evaluate(() => {
       const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
       const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;

@@ -63,7 +63,40 @@ export async function drag(page: Page, l: Locator, from: [number, number], to: [
   }
   await page.mouse.up({ button });
   // cornerstone draws (and reports the new viewport) on the next animation frames
-  await page.waitForTimeout(120);
+  await animationFrames(page);
+}
+
+/** Waits until the page has drawn `n` more animation frames (cornerstone renders on requestAnimationFrame). */
+export async function animationFrames(page: Page, n = 3): Promise<void> {
+  await page.evaluate(
+    (count) => new Promise<void>((resolve) => {
+      let left = count;
+      const tick = () => (--left <= 0 ? resolve() : requestAnimationFrame(tick));
+      requestAnimationFrame(tick);
+    }),
+    n,
+  );
+}
+
+/**
+ * Counts changes of an attribute of the element matched by `selector`, in the page (a MutationObserver), so a spec can
+ * wait for "N changes" without sampling on a wall-clock schedule. Returns a reader of the values seen so far.
+ */
+export async function watchAttribute(page: Page, selector: string, attr: string): Promise<() => Promise<string[]>> {
+  const key = `__watch_${Math.random().toString(36).slice(2)}`;
+  await page.evaluate(
+    ([sel, a, k]) => {
+      const el = document.querySelector(sel!)!;
+      const seen: string[] = [el.getAttribute(a!) ?? ''];
+      (window as unknown as Record<string, string[]>)[k!] = seen;
+      new MutationObserver(() => {
+        const v = el.getAttribute(a!) ?? '';
+        if (v !== seen[seen.length - 1]) seen.push(v);
+      }).observe(el, { attributes: true, attributeFilter: [a!] });
+    },
+    [selector, attr, key] as const,
+  );
+  return () => page.evaluate((k) => [...(window as unknown as Record<string, string[]>)[k]!], key);
 }
 
 /** Reads the pixel statistics of what viewport `index` shows (cornerstone's image.getPixelData()). */
