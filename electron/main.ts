@@ -3,6 +3,7 @@
  * Everything else lives in src/node and is shared with the CLI and the tests.
  */
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, type WebContents } from 'electron';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Services } from '../src/node/services';
 import { createHandlerTable, dispatch } from '../src/node/handlers';
@@ -17,6 +18,12 @@ registerAppProtocolScheme(protocol);
 let mainWindow: BrowserWindow | null = null;
 let services: Services | null = null;
 
+/** The app icon: resources/icon.png when packaged, the build's render of assets/icon.svg when run from the tree. */
+function appIconPath(): string | undefined {
+  const p = app.isPackaged ? join(process.resourcesPath, 'icon.png') : join(__dirname, '..', '..', 'assets', 'build', 'icon.png');
+  return existsSync(p) ? p : undefined;
+}
+
 function isTrustedSender(sender: WebContents, frameUrl: string | undefined): boolean {
   return mainWindow !== null && sender === mainWindow.webContents && !!frameUrl && frameUrl.startsWith(`${APP_ORIGIN}/`);
 }
@@ -29,6 +36,7 @@ async function createWindow(s: Services): Promise<void> {
     minHeight: 600,
     backgroundColor: '#0b0d10',
     title: 'MedImgShr',
+    icon: appIconPath(),
     show: false,
     webPreferences: {
       preload: join(__dirname, 'preload.cjs'),
@@ -92,6 +100,13 @@ async function start(): Promise<void> {
 }
 
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+
+app.setAboutPanelOptions({
+  applicationName: 'MedImgShr',
+  applicationVersion: app.getVersion(),
+  iconPath: appIconPath(),
+  credits: 'A DICOM viewer that proves where an image came from.',
+});
 
 app.whenReady().then(start, (err: unknown) => {
   console.error(`MedImgShr could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -72,6 +72,8 @@ try {
   await (await import('./compile-contracts.mjs')).compileContracts({ quiet: true });
   await buildNode();
   if (only === 'all') {
+    // The app icon in every packaged size, from assets/icon.svg (cached by the source's hash).
+    (await import('./icons.mjs')).renderIcons({ quiet: true });
     await buildElectron();
     await buildRenderer();
   }

@@ -18,6 +18,7 @@ import type { SeriesView, ViewportStatus } from './viewer/types';
 import { SERIES_MIME } from './viewer/Viewport';
 import { LedgerTopBar } from './ledger/LedgerRoot';
 import { TrustLayer, useTrustToolbar, useTrustUi } from './trust/TrustLayer';
+import { BrandMark } from './components/BrandMark';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
 
@@ -167,7 +168,7 @@ export function App() {
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
       <header className="topbar">
         <span className="brand" aria-label="MedImgShr">
-          <span className="brand__mark" aria-hidden="true">◆</span>
+          <BrandMark />
           MedImgShr
         </span>
         <Toolbar

@@ -14,6 +14,16 @@ test.describe('app shell', () => {
     // No ledger configured in this fixture: the status bar says so (never "connected").
     await expect(page.getByTestId('ledger-status')).toHaveAttribute('data-state', 'not-configured');
     await expect(page.getByRole('status')).toContainText(/schema v\d+/);
+    // The app icon (assets/icon.svg) is the page's icon and stands beside the name in the top bar.
+    const icon = await page.evaluate(async () => {
+      const href = document.querySelector<HTMLLinkElement>('link[rel=icon]')?.href ?? '';
+      const svg = href ? await (await fetch(href)).text() : '';
+      const mark = document.querySelector<HTMLImageElement>('.topbar .brand img.brand__mark');
+      return { svg, mark: mark ? { w: mark.naturalWidth, h: mark.naturalHeight, shown: mark.getBoundingClientRect().width } : null };
+    });
+    expect(icon.svg).toContain('<title>MedImgShr</title>');
+    expect(icon.mark?.w).toBeGreaterThan(0);
+    expect(icon.mark?.shown).toBe(18);
     await app.screenshot('shell-no-ledger');
   });
 

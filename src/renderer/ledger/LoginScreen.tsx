@@ -5,6 +5,7 @@ import { CreateIdentityForm, exportIdentity, ImportIdentityForm } from './Identi
 import { refreshAll, setViewOnly, useSession } from './session';
 import { errCode, errText, short } from './util';
 import { WalletPanel } from './WalletPanel';
+import { BrandMark } from '../components/BrandMark';
 
 const ROLE_TEXT: Record<string, string> = { regulator: 'Regulator', institution: 'Institution admin', clinician: 'Clinician', patient: 'Patient' };
 
@@ -57,9 +58,7 @@ export function LoginScreen({ onClose, forced }: { onClose(): void; forced?: boo
     <div className="login" role="dialog" aria-modal="true" aria-label="Sign in" data-testid="login">
       <div className="login__card">
         <header className="login__head">
-          <span className="brand__mark" aria-hidden="true">
-            ◆
-          </span>
+          <BrandMark size={32} />
           <div>
             <h1>MedImgShr</h1>
             <p>Sign in with an identity on this workstation to anchor, share and administer. Viewing needs no sign-in.</p>
