@@ -12,6 +12,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { RejectCode } from '../../shared/api/library';
 import { isKnownTransferSyntax } from './transfer-syntaxes';
+import { describeParserFailure } from './parser-messages';
 
 export const PIXEL_DATA_TAG = 'x7fe00010';
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
@@ -241,8 +242,8 @@ function classifyParseFailure(err: unknown, partialSet: DataSet | undefined, par
       'Copy the file again from its source; the copy is incomplete.',
     );
   }
-  if (!part10) return notDicom(`it looked like a raw data set but cannot be parsed (${msg})`);
-  return new DicomFileError('MALFORMED', ErrorCode.Malformed, `The data set is malformed: ${msg}.`);
+  if (!part10) return notDicom(`it looked like a raw data set but cannot be parsed (${describeParserFailure(msg)})`);
+  return new DicomFileError('MALFORMED', ErrorCode.Malformed, `The data set is malformed: ${describeParserFailure(msg)}.`);
 }
 
 export interface ParseBytesOptions {
@@ -304,7 +305,7 @@ function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): P
         if (partial) throw new NeedMoreBytes();
         throw new DicomFileError('TRUNCATED', ErrorCode.Truncated, 'The file ends inside its file meta information header (truncated).');
       }
-      throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `The file meta information header cannot be read (${msg}).`);
+      throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `The file meta information header cannot be read: ${describeParserFailure(msg)}.`);
     }
     const start = meta.position;
     const groupLength = meta.elements.x00020000 ? meta.uint32('x00020000') : undefined;

@@ -7,6 +7,7 @@
 import { PNG } from 'pngjs';
 import { decodeFrames } from '../dicom/decode';
 import { parseDicomBytes } from '../dicom/parse';
+import { AppError, ErrorCode } from '../../shared/errors';
 
 export const NOT_FOR_DIAGNOSTIC_USE = 'NOT FOR DIAGNOSTIC USE';
 
@@ -171,7 +172,12 @@ export async function renderPng(bytes: Uint8Array, o: RenderPngOptions): Promise
   const img = await decodeFrames(bytes, { frames: [o.frame ?? 0], canonicalSamples: true });
   const { rows, columns, samplesPerPixel: spp, bitsAllocated: ba, pixelRepresentation: pr } = img;
   const frame = img.frames[0]!;
-  if (ba === 1) throw new Error('1-bit images cannot be rendered to PNG here');
+  if (ba === 1)
+    throw new AppError(
+      ErrorCode.Unavailable,
+      'This image has 1 bit per pixel (Bits Allocated 1: a segmentation or a binary mask), which PNG export does not render.',
+      'Export it as DICOM (original or anonymised) instead.',
+    );
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const sample = (idx: number): number => {
     if (ba === 8) return pr ? view.getInt8(idx) : frame[idx]!;

@@ -22,6 +22,7 @@ import { AppError, ErrorCode } from '../../../shared/errors';
 import { parseDicomBytes, PIXEL_DATA_TAG } from '../parse';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, type CodecOutput } from './codecs';
 import { decodeRleFrame } from './rle';
+import { describeCodecFailure, describeParserFailure } from '../parser-messages';
 
 export interface DecodedImage extends PixelLayout {
   transferSyntaxUid: string;
@@ -205,14 +206,14 @@ export async function decodeFrames(input: DataSet | Uint8Array, opts: DecodeOpti
       data = encapsulatedFrame(ds, el, f, l.numberOfFrames);
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw malformed(`frame ${f + 1} cannot be located in the encapsulated data (${String((err as Error)?.message ?? err)})`);
+      throw malformed(`frame ${f + 1} cannot be located in the encapsulated data: ${describeParserFailure(String((err as Error)?.message ?? err))}`);
     }
     let b: Uint8Array;
     try {
       b = await decodeEncapsulatedFrame(data, tsUid, l);
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw malformed(`frame ${f + 1}: ${String((err as Error)?.message ?? err)}`);
+      throw malformed(`frame ${f + 1}: ${describeCodecFailure(tsUid, String((err as Error)?.message ?? err))}`);
     }
     if (canonical) canonicaliseSamples(b, l);
     frames.push(b);
