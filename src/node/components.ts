@@ -39,6 +39,8 @@ const DCMTK_TOOLS: [string, string][] = [
   ['dcmdrle', 'RLE decoding in the fingerprint tests'],
   ['storescu', 'DIMSE C-STORE peer (sends studies into a PACS)'],
 ];
+/** dicom3tools' IOD validator: every kind of file the app writes is checked with it. */
+const DICOM3TOOLS: [string, string][] = [['dciodvfy', 'IOD validation of every kind of file the app writes']];
 
 function firstLine(cmd: string, args: string[]): string | null {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 15_000 });
@@ -101,6 +103,7 @@ export function detectComponents(): Component[] {
     const path = which(tool);
     return component({ name: tool, path, version: path ? dcmtkVersion(path) : null, purpose, install: 'apt-get install dcmtk' });
   });
+  const dicom3tools = DICOM3TOOLS.map(([tool, purpose]) => component({ name: tool, path: which(tool), version: null, purpose, install: 'apt-get install dicom3tools' }));
   return [
     component({
       name: 'anvil',
@@ -149,6 +152,7 @@ export function detectComponents(): Component[] {
       install: 'apt-get install orthanc-dicomweb',
     }),
     ...dcmtk,
+    ...dicom3tools,
     component({
       name: 'python3',
       path: python,
