@@ -5,7 +5,7 @@
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
 import type { AuditEntryView } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { errorText, shortAddr, shortHash, whenSeconds } from './format';
+import { errorText, shortAddr, shortHash, whenSeconds } from '../format';
 
 interface Props {
   onClose(): void;

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ExportDecision, ExportFormat, ExportReport, ExportScope, PngOptions } from '../../shared/api';
 import { call } from '../bridge';
-import { errorText } from './format';
+import { errorText } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';

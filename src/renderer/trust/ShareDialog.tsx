@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ConsentResult, IdentitySummary, KeyCard, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
 import { call } from '../bridge';
-import { errorText, partyName, shortAddr, shortHash, when } from './format';
+import { errorText, partyName, shortAddr, shortHash, when } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';

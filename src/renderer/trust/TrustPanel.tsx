@@ -10,7 +10,7 @@ import type { HistoryEntry, HistoryFilter, HistoryKind, InstanceVerification, Th
 import { call } from '../bridge';
 import type { OpenStudy, TrustState } from './hooks';
 import { ScoreChart, type ChartThreshold } from './ScoreChart';
-import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, tinyHash, when } from './format';
+import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, tinyHash, when } from '../format';
 import { ErrorBox } from './ErrorBox';
 
 interface Props {

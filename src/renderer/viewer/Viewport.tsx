@@ -14,8 +14,8 @@ import { stackOf, type SeriesView, type StackItem, type ViewportApi, type Viewpo
 import { edgeMarkers } from '../../shared/viewer/orientation';
 import { setShown } from './diagnostics';
 import { metaOf, type ImageMeta } from './meta';
-import { loadMeasurements, saveMeasurements } from '../library';
-import { ViewerBadges } from '../ledger/ViewerBadges';
+import { loadMeasurements, saveMeasurements } from '../library/seriesViews';
+import { ViewerBadges } from '../verification/ViewerBadges';
 
 export const SERIES_MIME = 'application/x-medimg-series';
 

@@ -1,6 +1,6 @@
 /** Small display helpers shared by the trust panel, the export / share dialogs and the audit log. */
-import type { PartyRef } from '../../shared/api';
-import { BridgeError } from '../bridge';
+import type { PartyRef } from '../shared/api';
+import { BridgeError } from './bridge';
 
 export function shortAddr(a: string | null | undefined): string {
   if (!a) return '—';

@@ -3,9 +3,9 @@ import type { IdentitySummary } from '../../shared/api';
 import { call } from '../bridge';
 import { CreateIdentityForm, exportIdentity, ImportIdentityForm } from './IdentityForms';
 import { refreshAll, setViewOnly, useSession } from './session';
-import { errCode, errText, short } from './util';
+import { errCode, errText, short } from '../util';
 import { WalletPanel } from './WalletPanel';
-import { BrandMark } from '../components/BrandMark';
+import { BrandMark } from '../shell/BrandMark';
 
 const ROLE_TEXT: Record<string, string> = { regulator: 'Regulator', institution: 'Institution admin', clinician: 'Clinician', patient: 'Patient' };
 

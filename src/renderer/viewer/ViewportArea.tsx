@@ -1,6 +1,6 @@
 import { createRef, useMemo, type RefObject } from 'react';
-import { Viewport } from '../viewer/Viewport';
-import type { SeriesView, ViewportApi, ViewportStatus } from '../viewer/types';
+import { Viewport } from './Viewport';
+import type { SeriesView, ViewportApi, ViewportStatus } from './types';
 
 export type Layout = '1x1' | '1x2' | '2x2';
 export const LAYOUT_CELLS: Record<Layout, number> = { '1x1': 1, '1x2': 2, '2x2': 4 };

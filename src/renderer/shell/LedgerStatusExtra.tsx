@@ -1,5 +1,5 @@
-import { useSession } from './session';
-import { fmtTime } from './util';
+import { useSession } from '../identity/session';
+import { fmtTime } from '../util';
 
 /** Sync state (last synced block and time) and the outbox queue, for the status bar. */
 export function LedgerStatusExtra() {

@@ -1,4 +1,4 @@
-import { BridgeError } from '../bridge';
+import { BridgeError } from './bridge';
 
 /** A user-readable message (and hint) from a failed call. */
 export function errText(e: unknown): string {

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import { AccountMenu } from './AccountMenu';
-import { AnchorControl } from './AnchorControl';
-import { ConsoleDrawer } from './ConsoleDrawer';
-import { LoginScreen } from './LoginScreen';
-import { startSession, useSession } from './session';
-import { startVerification } from './verification';
+import { AccountMenu } from '../identity/AccountMenu';
+import { AnchorControl } from '../verification/AnchorControl';
+import { ConsoleDrawer } from '../admin/ConsoleDrawer';
+import { LoginScreen } from '../identity/LoginScreen';
+import { startSession, useSession } from '../identity/session';
+import { startVerification } from '../verification/verification';
 
 /**
  * Everything of the ledger in the top bar: anchor action, identity menu, login screen and consoles.

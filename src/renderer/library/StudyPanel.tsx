@@ -2,9 +2,9 @@ import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } from '../../shared/api';
 import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
-import { forgetSeriesViews, prefetchSeriesView } from '../library';
+import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
 import { SERIES_MIME } from '../viewer/Viewport';
-import { BrowserStudyBadge } from '../ledger/BrowserBadge';
+import { BrowserStudyBadge } from '../verification/BrowserBadge';
 
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api';
-import { useSession } from './session';
-import { fmtTime, short } from './util';
+import { useSession } from '../identity/session';
+import { fmtTime, short } from '../util';
 import { recheckStudy, type Check } from './verification';
 
 const LABEL: Record<VerificationState, string> = {

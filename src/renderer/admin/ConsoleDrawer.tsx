@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import type { AdminAction, AdminResult, ChainRoles, RecordEvidence } from '../../shared/api';
 import { call } from '../bridge';
-import { RoleChips } from './RoleChips';
-import { refreshMe, useSession } from './session';
-import { errText, fmtTime, short } from './util';
-import { WalletPanel } from './WalletPanel';
+import { RoleChips } from '../identity/RoleChips';
+import { refreshMe, useSession } from '../identity/session';
+import { errText, fmtTime, short } from '../util';
+import { WalletPanel } from '../identity/WalletPanel';
 
 const ADDR = /^0x[0-9a-fA-F]{40}$/;
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { LedgerStatus } from '../shared/api';
-import { bridge, call } from './bridge';
+import type { LedgerStatus } from '../../shared/api';
+import { bridge, call } from '../bridge';
 
 /** The ledger connection state as the main process reports it, kept live by pushed events. */
 export function useLedgerStatus(): LedgerStatus | null {

@@ -3,7 +3,7 @@ import { InstanceBadge, StudyBadge } from './Badge';
 import { requestInstances, setViewerBusy, studyOfSeries, useInstanceCheck, useStudyCheck, verification } from './verification';
 import { useSyncExternalStore } from 'react';
 import { NoLedgerBadge } from './BrowserBadge';
-import { useSession } from './session';
+import { useSession } from '../identity/session';
 
 interface Props {
   index: number;

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'react';
 import type { AnchorResult, LocalAnchor, RecordEvidence } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { Evidence } from './Badge';
-import { anchorPermission, useSession } from './session';
-import { errText, fmtTime, short } from './util';
+import { anchorPermission, useSession } from '../identity/session';
+import { errText, fmtTime, short } from '../util';
 import { invalidateAll, studyOfSeries } from './verification';
 
 type Phase =

@@ -1,4 +1,4 @@
-import type { MeasurementView } from '../viewer/types';
+import type { MeasurementView } from './types';
 
 export function MeasurementPanel({ items, onDelete, onClose }: { items: MeasurementView[]; onDelete(uuid: string): void; onClose(): void }) {
   return (

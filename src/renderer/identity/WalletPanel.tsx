@@ -3,7 +3,7 @@ import type { ChainRoles } from '../../shared/api';
 import { call } from '../bridge';
 import { RoleChips } from './RoleChips';
 import { useSession } from './session';
-import { short, errText } from './util';
+import { short, errText } from '../util';
 import { connectWallet, detectWallet, selector, sendAndWait, type Eip1193 } from './wallet';
 
 /** "Use browser wallet": an injected EIP-1193 provider as the signer (its key stays in the wallet). */

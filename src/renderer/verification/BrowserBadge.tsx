@@ -1,5 +1,5 @@
 import { StudyBadge } from './Badge';
-import { useSession } from './session';
+import { useSession } from '../identity/session';
 import { useStudyCheck } from './verification';
 
 /** A study's verification in the browser (worst instance state), or "no ledger" when none is configured. */

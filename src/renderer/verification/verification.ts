@@ -11,7 +11,7 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import type { InstanceVerification, StudyVerification, VerificationState } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { errText, Store } from './util';
+import { errText, Store } from '../util';
 
 export type Check<T> = { kind: 'checking' } | { kind: 'done'; value: T } | { kind: 'error'; message: string };
 

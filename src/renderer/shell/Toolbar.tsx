@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import { CT_PRESETS } from '../../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../../shared/viewer/shortcuts';
-import type { Layout } from './ViewportArea';
+import type { Layout } from '../viewer/ViewportArea';
 import type { TrustToolbarProps } from '../trust/TrustLayer';
 
 interface Props {

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { IdentitySummary, RoleHint } from '../../shared/api';
 import { call } from '../bridge';
 import { refreshIdentities } from './session';
-import { download, errText } from './util';
+import { download, errText } from '../util';
 
 const ROLE_HINTS: { value: RoleHint | ''; label: string }[] = [
   { value: '', label: 'Not said' },

@@ -1,6 +1,6 @@
 import type { AppInfo, LedgerStatus } from '../../shared/api';
 import { useState } from 'react';
-import { LedgerStatusExtra } from '../ledger/StatusExtra';
+import { LedgerStatusExtra } from './LedgerStatusExtra';
 import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {

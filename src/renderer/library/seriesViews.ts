@@ -1,9 +1,9 @@
 /** The renderer's side of the library and measurement channels. */
-import { call } from './bridge';
-import type { MeasurementKind } from '../shared/api';
-import type { ToolName } from '../shared/viewer/shortcuts';
-import type { SavedMeasurement } from './viewer/measurements';
-import type { SeriesView } from './viewer/types';
+import { call } from '../bridge';
+import type { MeasurementKind } from '../../shared/api';
+import type { ToolName } from '../../shared/viewer/shortcuts';
+import type { SavedMeasurement } from '../viewer/measurements';
+import type { SeriesView } from '../viewer/types';
 
 const KIND_OF: Record<string, MeasurementKind> = {
   Length: 'length',
