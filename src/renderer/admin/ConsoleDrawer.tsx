@@ -3,7 +3,8 @@ import type { AdminAction, AdminResult, ChainRoles, RecordEvidence } from '../..
 import { call } from '../bridge';
 import { RoleChips } from '../identity/RoleChips';
 import { refreshMe, useSession } from '../identity/session';
-import { errText, fmtTime, short } from '../util';
+import { errText } from '../errors';
+import { short, whenSeconds } from '../format';
 import { WalletPanel } from '../identity/WalletPanel';
 
 const ADDR = /^0x[0-9a-fA-F]{40}$/;
@@ -283,7 +284,7 @@ function PatientRecords({ address, tick }: { address: string; tick: number }) {
           <tbody>
             {list.records.map((r) => (
               <tr key={r.root} title={`root ${r.root}${r.supersededBy ? ` (superseded by ${r.supersededBy})` : ''}`}>
-                <td>{fmtTime(r.time)}</td>
+                <td>{whenSeconds(r.time)}</td>
                 <td>
                   {r.leafCount}
                   {r.version > 1 ? ` (v${r.version})` : ''}

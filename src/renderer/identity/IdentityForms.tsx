@@ -2,7 +2,8 @@ import { useState } from 'react';
 import type { IdentitySummary, RoleHint } from '../../shared/api';
 import { call } from '../bridge';
 import { refreshIdentities } from './session';
-import { download, errText } from '../util';
+import { errText } from '../errors';
+import { download } from '../files';
 
 const ROLE_HINTS: { value: RoleHint | ''; label: string }[] = [
   { value: '', label: 'Not said' },

@@ -3,7 +3,8 @@ import type { IdentitySummary } from '../../shared/api';
 import { call } from '../bridge';
 import { CreateIdentityForm, exportIdentity, ImportIdentityForm } from './IdentityForms';
 import { refreshAll, setViewOnly, useSession } from './session';
-import { errCode, errText, short } from '../util';
+import { errCode, errText } from '../errors';
+import { short } from '../format';
 import { WalletPanel } from './WalletPanel';
 import { BrandMark } from '../shell/BrandMark';
 

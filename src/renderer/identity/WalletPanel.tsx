@@ -3,7 +3,8 @@ import type { ChainRoles } from '../../shared/api';
 import { call } from '../bridge';
 import { RoleChips } from './RoleChips';
 import { useSession } from './session';
-import { short, errText } from '../util';
+import { errText } from '../errors';
+import { short } from '../format';
 import { connectWallet, detectWallet, selector, sendAndWait, type Eip1193 } from './wallet';
 
 /** "Use browser wallet": an injected EIP-1193 provider as the signer (its key stays in the wallet). */

@@ -6,7 +6,7 @@
 import { useSyncExternalStore } from 'react';
 import type { ChainRoles, DemoStatus, IdentitySummary, LedgerIdentity, LedgerInfo } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { Store } from '../util';
+import { Store } from '../store';
 
 export interface Session {
   loaded: boolean;

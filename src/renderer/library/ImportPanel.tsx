@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ImportReport, ProgressEvent } from '../../shared/api';
 import { bridge, BridgeError, call } from '../bridge';
+import { filesPerSecond } from '../format';
 
 /**
  * The path of a dropped OS file, when the desktop shell can tell it: the preload's optional
@@ -20,11 +21,6 @@ interface Props {
   /** Paths dropped on the window, handed in by the app. */
   dropped: { paths: string[]; skipped: number; seq: number } | null;
   onImported(report: ImportReport): void;
-}
-
-function fmtRate(r: number | null | undefined): string {
-  if (!r || !Number.isFinite(r)) return '';
-  return r >= 100 ? `${Math.round(r)} files/s` : `${r.toFixed(1)} files/s`;
 }
 
 /** Import by path or drag-and-drop: progress with counts and rate, cancel, and the report. */
@@ -118,7 +114,7 @@ export function ImportPanel({ dropped, onImported }: Props) {
               {total !== null ? ` / ${total}` : ''} files
               {progress?.failed ? ` · ${progress.failed} rejected` : ''}
             </span>
-            <span className="import__rate">{fmtRate(progress?.rate)}</span>
+            <span className="import__rate">{filesPerSecond(progress?.rate)}</span>
             <button
               type="button"
               className="btn btn--small"
@@ -149,7 +145,7 @@ export function ImportPanel({ dropped, onImported }: Props) {
           <div className="import__summary" data-testid="import-summary">
             {report.added} added · {report.updated} updated · {report.unchanged} unchanged · {report.rejected.length} rejected
             <br />
-            {report.scanned} files in {report.seconds.toFixed(1)} s{report.rate ? ` (${fmtRate(report.rate)})` : ''}
+            {report.scanned} files in {report.seconds.toFixed(1)} s{report.rate ? ` (${filesPerSecond(report.rate)})` : ''}
           </div>
           {report.rejected.length > 0 && (
             <>

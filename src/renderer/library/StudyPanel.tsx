@@ -5,6 +5,7 @@ import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
 import { SERIES_MIME } from '../viewer/Viewport';
 import { BrowserStudyBadge } from '../verification/BrowserBadge';
+import { dicomDate, personName } from '../format';
 
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;
@@ -24,12 +25,6 @@ interface PatientGroup {
   studies: StudySummary[];
 }
 
-export function fmtDate(d: string | null | undefined): string {
-  return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : (d ?? '');
-}
-export function fmtName(n: string): string {
-  return n.split('=')[0]!.replace(/\^+/g, ' ').trim();
-}
 const PLURALS: Record<string, string> = { study: 'studies', series: 'series' };
 function plural(n: number, word: string): string {
   return `${n} ${n === 1 ? word : (PLURALS[word] ?? `${word}s`)}`;
@@ -109,7 +104,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
     for (const s of studies ?? []) {
       let g = byKey.get(s.patient.id);
       if (!g) {
-        g = { key: String(s.patient.id), dbId: s.patient.id, name: fmtName(s.patient.name), patientId: s.patient.patientId, birthDate: s.patient.birthDate, sex: s.patient.sex, studies: [] };
+        g = { key: String(s.patient.id), dbId: s.patient.id, name: personName(s.patient.name), patientId: s.patient.patientId, birthDate: s.patient.birthDate, sex: s.patient.sex, studies: [] };
         byKey.set(s.patient.id, g);
         out.push(g);
       }
@@ -221,7 +216,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                 </span>
                 <span className="tree__meta">
                   {g.patientId || 'no ID'}
-                  {g.birthDate ? ` · ${fmtDate(g.birthDate)}` : ''}
+                  {g.birthDate ? ` · ${dicomDate(g.birthDate)}` : ''}
                   {g.sex ? ` · ${g.sex}` : ''}
                 </span>
                 <button
@@ -244,7 +239,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                         <span className="tree__caret" aria-hidden="true">
                           {open ? '▾' : '▸'}
                         </span>
-                        <span className="tree__study-date">{fmtDate(s.date) || 'no date'}</span>
+                        <span className="tree__study-date">{dicomDate(s.date) || 'no date'}</span>
                         <span className="tree__study-desc">{s.description || 'Study'}</span>
                         <span className="tree__badges">
                           {s.modalities.map((m) => (
@@ -264,7 +259,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                         className={`btn btn--remove${confirming === `s${s.id}` ? ' btn--danger' : ''}`}
                         onClick={() => void remove({ studyId: s.id }, `s${s.id}`)}
                         onBlur={() => setConfirming(null)}
-                        aria-label={`Remove study ${s.description ?? ''} ${fmtDate(s.date)} from the index`}
+                        aria-label={`Remove study ${s.description ?? ''} ${dicomDate(s.date)} from the index`}
                         title="Remove from the index (files on disk are kept)"
                       >
                         {confirming === `s${s.id}` ? 'Remove?' : '×'}

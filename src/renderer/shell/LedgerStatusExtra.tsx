@@ -1,5 +1,5 @@
 import { useSession } from '../identity/session';
-import { fmtTime } from '../util';
+import { whenSeconds } from '../format';
 
 /** Sync state (last synced block and time) and the outbox queue, for the status bar. */
 export function LedgerStatusExtra() {
@@ -11,7 +11,7 @@ export function LedgerStatusExtra() {
   return (
     <>
       <span className="statusbar__detail" data-testid="sync-status" title={sync.lastError ?? `Chain events stored locally: ${sync.events}`}>
-        {sync.lastSyncedBlock !== null ? `synced to block ${sync.lastSyncedBlock} · ${fmtTime(sync.syncedAt).slice(11)}` : 'not synced yet'}
+        {sync.lastSyncedBlock !== null ? `synced to block ${sync.lastSyncedBlock} · ${whenSeconds(sync.syncedAt).slice(11)}` : 'not synced yet'}
         {sync.running ? ' · syncing…' : ''}
       </span>
       <span className={`statusbar__detail${queued ? ' statusbar__queued' : ''}`} data-testid="outbox-status" data-queued={queued} title={`outbox: ${info.outbox.queued} queued, ${info.outbox.sent} sent, ${info.outbox.confirmed} confirmed, ${info.outbox.failed} failed`}>

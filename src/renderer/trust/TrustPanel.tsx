@@ -10,7 +10,9 @@ import type { HistoryEntry, HistoryFilter, HistoryKind, InstanceVerification, Th
 import { call } from '../bridge';
 import type { OpenStudy, TrustState } from './hooks';
 import { ScoreChart, type ChartThreshold } from './ScoreChart';
-import { ago, errorText, partyName, shortAddr, shortHash, signed, STATE_TEXT, tinyHash, when } from '../format';
+import { errorText } from '../errors';
+import { joinPath } from '../files';
+import { ago, fileStamp, partyName, short, shortHash, signed, STATE_TEXT, tinyHash, when } from '../format';
 import { ErrorBox } from './ErrorBox';
 
 interface Props {
@@ -130,17 +132,6 @@ function InstanceList({ instances }: { instances: InstanceVerification[] }) {
   );
 }
 
-function joinPath(folder: string, name: string): string {
-  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
-  return folder.endsWith(sep) ? folder + name : folder + sep + name;
-}
-
-function stamp(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
 function HistorySection({ open, panel }: { open: OpenStudy; panel: Panel }) {
   const [kinds, setKinds] = useState<HistoryKind[]>([]);
   const [text, setText] = useState('');
@@ -199,7 +190,7 @@ function HistorySection({ open, panel }: { open: OpenStudy; panel: Panel }) {
       const { paths } = await call('app.pickPaths', { mode: 'folder' });
       if (!paths.length) return;
       setBusy(true);
-      const path = joinPath(paths[0]!, `trust-history-${stamp()}.${format}`);
+      const path = joinPath(paths[0]!, `trust-history-${fileStamp()}.${format}`);
       const r = await call('trust.exportHistory', { studyInstanceUid: uid, format, path, ...(filtered ? { filter } : {}) });
       setSaved(`Saved ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} as ${format.toUpperCase()} to ${r.path}`);
     } catch (e) {
@@ -356,7 +347,7 @@ export function TrustPanelView({ open, trust, onClose, onExport, onShare, onAudi
                       {panel.patient.score ?? '—'}
                     </span>
                     <span className="trust__sub">
-                      pseudonymous account <span className="mono">{shortAddr(panel.patient.account)}</span>
+                      pseudonymous account <span className="mono">{short(panel.patient.account)}</span>
                       {panel.patient.party.label ? ` (${partyName(panel.patient.party)} on this workstation)` : ''} · a patient&apos;s score
                       gates nothing; it grows when consented studies are used
                     </span>

@@ -3,7 +3,8 @@ import type { AnchorResult, LocalAnchor, RecordEvidence } from '../../shared/api
 import { bridge, call } from '../bridge';
 import { Evidence } from './Badge';
 import { anchorPermission, useSession } from '../identity/session';
-import { errText, fmtTime, short } from '../util';
+import { errText } from '../errors';
+import { short, whenSeconds } from '../format';
 import { invalidateAll, studyOfSeries } from './verification';
 
 type Phase =
@@ -122,7 +123,7 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
             </p>
             {latest && phase.kind === 'idle' && (
               <p className="modal__note">
-                Already anchored here: {latest.delivery} · root <span className="mono">{short(latest.root, 10)}</span> · {fmtTime(latest.createdAt)}. Anchoring again is idempotent; a changed study becomes a new version.
+                Already anchored here: {latest.delivery} · root <span className="mono">{short(latest.root, 10)}</span> · {whenSeconds(latest.createdAt)}. Anchoring again is idempotent; a changed study becomes a new version.
               </p>
             )}
             {phase.kind === 'running' && (
@@ -171,7 +172,7 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
                     <dt>Transaction</dt>
                     <dd className="mono" title={latest.txHash ?? ''}>{latest.txHash ? short(latest.txHash, 10) : '—'}</dd>
                     <dt>Anchored at</dt>
-                    <dd>{fmtTime(latest.createdAt)}</dd>
+                    <dd>{whenSeconds(latest.createdAt)}</dd>
                   </dl>
                 ) : null}
                 <p className="modal__note">{phase.result.seconds.toFixed(2)} s</p>

@@ -1,16 +1,9 @@
 import { useEffect, useRef, useState } from 'react';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api';
 import { useSession } from '../identity/session';
-import { fmtTime, short } from '../util';
+import { short, STATE_TEXT, whenSeconds } from '../format';
 import { recheckStudy, type Check } from './verification';
 
-const LABEL: Record<VerificationState, string> = {
-  verified: 'verified',
-  altered: 'altered',
-  'not-registered': 'not registered',
-  'ledger-unreachable': 'ledger unreachable',
-  unreadable: 'unreadable',
-};
 const ICON: Record<VerificationState | 'checking' | 'error', string> = {
   verified: '✓',
   altered: '✕',
@@ -30,14 +23,14 @@ function instanceView(c: Check<InstanceVerification> | null): View {
   if (!c || c.kind === 'checking') return { kind: 'checking' };
   if (c.kind === 'error') return { kind: 'error', message: c.message };
   const v = c.value;
-  const label = v.state === 'altered' && v.differs.length ? `altered: ${v.differs.join(' + ')}` : LABEL[v.state];
+  const label = v.state === 'altered' && v.differs.length ? `altered: ${v.differs.join(' + ')}` : STATE_TEXT[v.state];
   const extra: string[] = [];
   if (v.state === 'altered' && v.expected && v.actual) {
     if (v.differs.includes('pixels')) extra.push(`pixels now ${v.actual.pixel.slice(0, 12)}… anchored ${v.expected.pixel.slice(0, 12)}…`);
     if (v.differs.includes('metadata')) extra.push(`metadata now ${v.actual.meta.slice(0, 12)}… anchored ${v.expected.meta.slice(0, 12)}…`);
   }
   if (v.state === 'verified') extra.push(v.provenOnChain ? 'Merkle proof accepted by the contract in this check' : 'Merkle proof checked against the root read from the chain in this check');
-  extra.push(`checked ${fmtTime(v.checkedAt)}`);
+  extra.push(`checked ${whenSeconds(v.checkedAt)}`);
   return { kind: 'done', state: v.state, label, message: v.message, evidence: v.evidence, extra };
 }
 
@@ -46,13 +39,13 @@ function studyView(c: Check<StudyVerification> | null): View {
   if (c.kind === 'error') return { kind: 'error', message: c.message };
   const v = c.value;
   const differs = new Set(v.instances.flatMap((i) => i.differs));
-  const label = v.state === 'altered' && differs.size ? `altered: ${[...differs].join(' + ')}` : LABEL[v.state];
+  const label = v.state === 'altered' && differs.size ? `altered: ${[...differs].join(' + ')}` : STATE_TEXT[v.state];
   const n = v.counts;
   const extra = [
     `${v.instances.length} image(s): ${n.verified} verified, ${n.altered} altered, ${n['not-registered']} not registered, ${n['ledger-unreachable']} unreachable, ${n.unreadable} unreadable`,
   ];
   if (v.anchor && v.anchor.delivery !== 'confirmed') extra.push(`local anchor ${v.anchor.delivery}${v.anchor.lastError ? ` (${v.anchor.lastError})` : ''}`);
-  extra.push(`checked ${fmtTime(v.checkedAt)} in ${v.seconds.toFixed(2)} s`);
+  extra.push(`checked ${whenSeconds(v.checkedAt)} in ${v.seconds.toFixed(2)} s`);
   return { kind: 'done', state: v.state, label, message: v.message, evidence: v.record ?? v.instances.find((i) => i.evidence)?.evidence ?? null, extra };
 }
 
@@ -76,7 +69,7 @@ export function Evidence({ e }: { e: RecordEvidence }) {
       <dt>Block</dt>
       <dd>{e.block ?? 'not synced yet'}</dd>
       <dt>Time</dt>
-      <dd>{fmtTime(e.time)}</dd>
+      <dd>{whenSeconds(e.time)}</dd>
       <dt>Institution</dt>
       <Party address={e.institution} />
       <dt>Clinician</dt>

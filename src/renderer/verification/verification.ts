@@ -11,7 +11,8 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import type { InstanceVerification, StudyVerification, VerificationState } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { errText, Store } from '../util';
+import { errText } from '../errors';
+import { Store } from '../store';
 
 export type Check<T> = { kind: 'checking' } | { kind: 'done'; value: T } | { kind: 'error'; message: string };
 
