@@ -14,13 +14,17 @@ import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './view
 import { useLedgerStatus } from './shell/useLedgerStatus';
 import { seriesView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
-import type { SeriesView, ViewportStatus } from './viewer/types';
-import { SERIES_MIME } from './viewer/Viewport';
+import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
+import { SERIES_MIME } from './viewer/seriesDrop';
+import { ViewerBadges } from './verification/ViewerBadges';
 import { LedgerTopBar } from './shell/LedgerTopBar';
 import { TrustLayer, useTrustToolbar, useTrustUi } from './trust/TrustLayer';
 import { BrandMark } from './shell/BrandMark';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
+
+/** Each viewport shows its image's and study's verification; the viewer itself knows nothing of the ledger. */
+const verificationBadges: ViewportBadges = (viewport) => <ViewerBadges {...viewport} />;
 
 export function App() {
   const ledger = useLedgerStatus();
@@ -192,6 +196,7 @@ export function App() {
           active={active}
           showOverlays={overlays}
           apis={apis}
+          badges={verificationBadges}
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}

@@ -3,7 +3,7 @@ import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } fr
 import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
-import { SERIES_MIME } from '../viewer/Viewport';
+import { SERIES_MIME } from '../viewer/seriesDrop';
 import { BrowserStudyBadge } from '../verification/BrowserBadge';
 import { dicomDate, personName } from '../format';
 

@@ -10,14 +10,12 @@ import {
 } from './cornerstone';
 import { addTools, reapplyTools } from './tools';
 import { removeAnnotation, restore, snapshot, views, type SavedMeasurement } from './measurements';
-import { stackOf, type SeriesView, type StackItem, type ViewportApi, type ViewportStatus } from './types';
+import { stackOf, type SeriesView, type StackItem, type ViewportApi, type ViewportBadges, type ViewportStatus } from './types';
 import { edgeMarkers } from '../../shared/viewer/orientation';
 import { setShown } from './diagnostics';
 import { metaOf, type ImageMeta } from './meta';
-import { loadMeasurements, saveMeasurements } from '../library/seriesViews';
-import { ViewerBadges } from '../verification/ViewerBadges';
-
-export const SERIES_MIME = 'application/x-medimg-series';
+import { loadMeasurements, saveMeasurements } from './measurementStore';
+import { SERIES_MIME } from './seriesDrop';
 
 interface Props {
   index: number;
@@ -25,6 +23,8 @@ interface Props {
   active: boolean;
   showOverlays: boolean;
   apiRef: Ref<ViewportApi | null>;
+  /** Badges the app draws over the image (the viewer only says which image is on screen). */
+  badges?: ViewportBadges;
   onActivate(index: number): void;
   onDropSeries(index: number, seriesId: string): void;
   onStatus(status: ViewportStatus): void;
@@ -67,7 +67,7 @@ function overlayFor(meta: ImageMeta | undefined, view: ViewInfo | null): Overlay
 }
 
 /** One Cornerstone reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
-export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, onActivate, onDropSeries, onStatus }: Props) {
+export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, badges, onActivate, onDropSeries, onStatus }: Props) {
   const elRef = useRef<HTMLDivElement>(null);
   const stackRef = useRef<StackItem[]>([]);
   const posRef = useRef(0);
@@ -534,7 +534,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
           )}
         </div>
       )}
-      <ViewerBadges index={index} seriesId={series?.seriesId ?? null} instanceIds={instanceIdsOf(series)} instanceId={item?.instanceId ?? null} ready={state.kind === 'ready'} />
+      {badges?.({ index, seriesId: series?.seriesId ?? null, instanceIds: instanceIdsOf(series), instanceId: item?.instanceId ?? null, ready: state.kind === 'ready' })}
       {count > 1 && (
         <input
           className="viewport__scrollbar"

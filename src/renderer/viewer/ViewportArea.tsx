@@ -1,6 +1,6 @@
 import { createRef, useMemo, type RefObject } from 'react';
 import { Viewport } from './Viewport';
-import type { SeriesView, ViewportApi, ViewportStatus } from './types';
+import type { SeriesView, ViewportApi, ViewportBadges, ViewportStatus } from './types';
 
 export type Layout = '1x1' | '1x2' | '2x2';
 export const LAYOUT_CELLS: Record<Layout, number> = { '1x1': 1, '1x2': 2, '2x2': 4 };
@@ -11,6 +11,8 @@ interface Props {
   active: number;
   showOverlays: boolean;
   apis: RefObject<ViewportApi | null>[];
+  /** Drawn over each viewport's image (the app decides what: e.g. verification badges). */
+  badges?: ViewportBadges;
   onActivate(i: number): void;
   onDropSeries(i: number, seriesId: string): void;
   onStatus(s: ViewportStatus): void;
@@ -20,7 +22,7 @@ export function useViewportApis(n = 4): RefObject<ViewportApi | null>[] {
   return useMemo(() => Array.from({ length: n }, () => createRef<ViewportApi | null>()), [n]);
 }
 
-export function ViewportArea({ layout, series, active, showOverlays, apis, onActivate, onDropSeries, onStatus }: Props) {
+export function ViewportArea({ layout, series, active, showOverlays, apis, badges, onActivate, onDropSeries, onStatus }: Props) {
   const cells = LAYOUT_CELLS[layout];
   return (
     <main className={`viewport-area viewport-area--${layout}`} aria-label="Viewport" data-layout={layout}>
@@ -32,6 +34,7 @@ export function ViewportArea({ layout, series, active, showOverlays, apis, onAct
           active={cells > 1 && i === active}
           showOverlays={showOverlays}
           apiRef={apis[i]!}
+          badges={badges}
           onActivate={onActivate}
           onDropSeries={onDropSeries}
           onStatus={onStatus}
