@@ -1,20 +1,12 @@
-import { useEffect, useLayoutEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'react';
 import { InstanceBadge, StudyBadge } from './Badge';
 import { requestInstances, setViewerBusy, studyOfSeries, useInstanceCheck, useStudyCheck, verification } from './verification';
-import { useSyncExternalStore } from 'react';
 import { NoLedgerBadge } from './BrowserBadge';
 import { useSession } from '../identity/session';
+import type { ViewportBadgeContext } from '../viewer/types';
 
-interface Props {
-  index: number;
-  /** The series shown (its instance ids in order), null when empty. */
-  seriesId: string | null;
-  instanceIds: string[];
-  /** The instance of the image on screen. */
-  instanceId: string | null;
-  /** True once the viewport has drawn an image (verification starts only then). */
-  ready: boolean;
-}
+/** What the viewport's badge slot passes in; verification starts only once `ready` (an image is drawn). */
+type Props = ViewportBadgeContext;
 
 /**
  * The per-image and per-study verification badges of one viewport. Nothing is asked before the
