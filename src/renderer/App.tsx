@@ -1,26 +1,31 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
 import { presetById } from '../shared/viewer/presets';
-import { actionForKey, keyOf, type ToolName, type ViewerAction } from '../shared/viewer/shortcuts';
+import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
 import { BridgeError, call } from './bridge';
-import { HelpOverlay } from './components/HelpOverlay';
-import { MeasurementPanel } from './components/MeasurementPanel';
-import { StatusBar } from './components/StatusBar';
-import { pathForFile } from './components/ImportPanel';
-import { StudyPanel } from './components/StudyPanel';
-import { TagInspector } from './components/TagInspector';
-import { Toolbar, TrustButtons } from './components/Toolbar';
-import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './components/ViewportArea';
-import { useLedgerStatus } from './useLedgerStatus';
-import { seriesView } from './library';
+import { HelpOverlay } from './shell/HelpOverlay';
+import { MeasurementPanel } from './viewer/MeasurementPanel';
+import { StatusBar } from './shell/StatusBar';
+import { StudyPanel } from './library/StudyPanel';
+import { TagInspector } from './viewer/TagInspector';
+import { Toolbar } from './shell/Toolbar';
+import { TrustButtons } from './trust/TrustButtons';
+import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './viewer/ViewportArea';
+import { useLedgerStatus } from './shell/useLedgerStatus';
+import { seriesView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
-import type { SeriesView, ViewportStatus } from './viewer/types';
-import { SERIES_MIME } from './viewer/Viewport';
-import { LedgerTopBar } from './ledger/LedgerRoot';
+import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
+import { ViewerBadges } from './verification/ViewerBadges';
+import { LedgerTopBar } from './shell/LedgerTopBar';
 import { TrustLayer, useTrustToolbar, useTrustUi } from './trust/TrustLayer';
-import { BrandMark } from './components/BrandMark';
+import { BrandMark } from './shell/BrandMark';
+import { useFileDrop } from './shell/useFileDrop';
+import { useShortcutKeys } from './shell/useShortcutKeys';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
+
+/** Each viewport shows its image's and study's verification; the viewer itself knows nothing of the ledger. */
+const verificationBadges: ViewportBadges = (viewport) => <ViewerBadges {...viewport} />;
 
 export function App() {
   const ledger = useLedgerStatus();
@@ -32,8 +37,7 @@ export function App() {
   const [overlays, setOverlays] = useState(true);
   const [panel, setPanel] = useState<Panel>(null);
   const [statuses, setStatuses] = useState<(ViewportStatus | null)[]>([null, null, null, null]);
-  const [dropped, setDropped] = useState<{ paths: string[]; skipped: number; seq: number } | null>(null);
-  const [fileDrag, setFileDrag] = useState(false);
+  const { dragging: fileDrag, dropped } = useFileDrop();
   const [openError, setOpenError] = useState<string | null>(null);
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
@@ -104,51 +108,7 @@ export function App() {
     [api, layout],
   );
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      const key = keyOf(e);
-      if (!key) return;
-      const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
-      if (typing && key !== 'Escape') return;
-      const a = actionForKey(key);
-      if (!a) return;
-      if (t?.tagName === 'BUTTON' && (key === ' ' || key === 'Enter')) return;
-      e.preventDefault();
-      perform(a);
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [perform]);
-
-  // OS files dropped anywhere on the window: their paths come from the desktop shell.
-  useEffect(() => {
-    const isFiles = (e: DragEvent) => !!e.dataTransfer && [...e.dataTransfer.types].includes('Files') && ![...e.dataTransfer.types].includes(SERIES_MIME);
-    const over = (e: DragEvent) => {
-      if (!isFiles(e)) return;
-      e.preventDefault();
-      setFileDrag(true);
-    };
-    const leave = (e: DragEvent) => {
-      if (e.relatedTarget === null) setFileDrag(false);
-    };
-    const drop = (e: DragEvent) => {
-      if (!isFiles(e)) return;
-      e.preventDefault();
-      setFileDrag(false);
-      const files = [...(e.dataTransfer?.files ?? [])];
-      const paths = files.map(pathForFile).filter((p): p is string => !!p);
-      setDropped((d) => ({ paths, skipped: files.length - paths.length, seq: (d?.seq ?? 0) + 1 }));
-    };
-    window.addEventListener('dragover', over);
-    window.addEventListener('dragleave', leave);
-    window.addEventListener('drop', drop);
-    return () => {
-      window.removeEventListener('dragover', over);
-      window.removeEventListener('dragleave', leave);
-      window.removeEventListener('drop', drop);
-    };
-  }, []);
+  useShortcutKeys(perform);
 
   const onOpenFromBrowser = useCallback((id: number) => void openSeries(activeRef.current, id), [openSeries]);
   const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
@@ -192,6 +152,7 @@ export function App() {
           active={active}
           showOverlays={overlays}
           apis={apis}
+          badges={verificationBadges}
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}

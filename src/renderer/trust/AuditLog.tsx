@@ -5,7 +5,9 @@
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
 import type { AuditEntryView } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { errorText, shortAddr, shortHash, whenSeconds } from './format';
+import { errorText } from '../errors';
+import { joinPath } from '../files';
+import { fileStamp, short, shortHash, whenSeconds } from '../format';
 
 interface Props {
   onClose(): void;
@@ -35,8 +37,8 @@ function detailText(e: AuditEntryView): string {
   if (typeof d.skipped === 'number' && d.skipped) bits.push(`${d.skipped} skipped`);
   if (d.overridden === true) bits.push('overridden');
   if (typeof d.rule === 'string') bits.push(d.rule);
-  if (typeof d.recipient === 'string') bits.push(`to ${shortAddr(d.recipient)}`);
-  if (typeof d.sender === 'string') bits.push(`from ${shortAddr(d.sender)}`);
+  if (typeof d.recipient === 'string') bits.push(`to ${short(d.recipient)}`);
+  if (typeof d.sender === 'string') bits.push(`from ${short(d.sender)}`);
   if (typeof d.error === 'string') bits.push(d.error);
   if (typeof d.format === 'string' && !e.action.startsWith('export.')) bits.push(d.format);
   return bits.join(' · ');
@@ -91,11 +93,8 @@ export function AuditLogDialog({ onClose, study }: Props) {
       const { paths } = await call('app.pickPaths', { mode: 'folder' });
       if (!paths[0]) return;
       const folder = paths[0];
-      const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
-      const d = new Date();
-      const p = (n: number) => String(n).padStart(2, '0');
-      const name = `audit-log-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}.${format}`;
-      const r = await call('audit.export', { format, path: folder.endsWith(sep) ? folder + name : folder + sep + name, ...(Object.keys(filter).length ? { filter } : {}) });
+      const name = `audit-log-${fileStamp()}.${format}`;
+      const r = await call('audit.export', { format, path: joinPath(folder, name), ...(Object.keys(filter).length ? { filter } : {}) });
       setSaved(`Saved ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'} as ${format.toUpperCase()} to ${r.path}`);
     } catch (e) {
       const t = errorText(e);
@@ -203,7 +202,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
                         <td className="nowrap">{whenSeconds(e.at)}</td>
                         <td className={`nowrap action action--${e.action.split('.')[0]}`}>{e.action}</td>
                         <td className={/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? 'mono' : ''} title={e.actor}>
-                          {/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? shortAddr(e.actor) : e.actor}
+                          {/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? short(e.actor) : e.actor}
                         </td>
                         <td>{subjectText(e)}</td>
                         <td className="wrap-any">

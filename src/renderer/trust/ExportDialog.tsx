@@ -7,7 +7,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ExportDecision, ExportFormat, ExportReport, ExportScope, PngOptions } from '../../shared/api';
 import { call } from '../bridge';
-import { errorText } from './format';
+import { errorText } from '../errors';
+import { joinPath } from '../files';
+import { fileStamp } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
@@ -49,16 +51,9 @@ export function overlayLines(vp: ViewportContext): string[] {
   return lines.slice(0, 12);
 }
 
-function joinPath(folder: string, name: string): string {
-  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
-  return folder.endsWith(sep) ? folder + name : folder + sep + name;
-}
-
 function defaultName(format: ExportFormat): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
   const kind = format === 'dicom-anonymised' ? 'anonymised' : format === 'dicom-original' ? 'original' : 'png';
-  return `medimgshr-${kind}-${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return `medimgshr-${kind}-${fileStamp()}`;
 }
 
 interface Props {

@@ -4,7 +4,7 @@
  * the date, the delta, the reason in plain words and who caused it.
  */
 import type { ScoreChange } from '../../shared/api';
-import { partyName, signed, when } from './format';
+import { partyName, signed, when } from '../format';
 
 export interface ChartThreshold {
   value: number;

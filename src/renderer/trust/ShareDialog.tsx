@@ -7,7 +7,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ConsentResult, IdentitySummary, KeyCard, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
 import { call } from '../bridge';
-import { errorText, partyName, shortAddr, shortHash, when } from './format';
+import { errorText } from '../errors';
+import { megabytes, partyName, short, shortHash, when } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
@@ -184,7 +185,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                 </dd>
                 <dt>Package</dt>
                 <dd className="mono" title={result.path}>
-                  {shortHash(result.address)} · {(result.size / 1024 / 1024).toFixed(1)} MB
+                  {shortHash(result.address)} · {megabytes(result.size)}
                 </dd>
                 <dt>Record on chain</dt>
                 <dd className="mono">{shortHash(result.decision.root)}</dd>
@@ -229,7 +230,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                         <span className="treg__name">
                           {partyName(i.party)}
                           {i.self && <span className="trust__sub"> (your institution)</span>}
-                          <span className="trust__sub mono">{shortAddr(i.party.address)}</span>
+                          <span className="trust__sub mono">{short(i.party.address)}</span>
                         </span>
                         <span className="treg__score" title="credit score">
                           {i.score}
@@ -258,7 +259,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                 <section className={`tgate${decision ? (decision.allowed ? ' tgate--ok' : ' tgate--no') : ''}`} data-testid="share-gate" data-allowed={decision ? String(decision.allowed) : ''}>
                   <h3>
                     {gating
-                      ? `Checking the rules for ${chosen ? partyName(chosen.party) : shortAddr(recipient)}…`
+                      ? `Checking the rules for ${chosen ? partyName(chosen.party) : short(recipient)}…`
                       : decision
                         ? decision.allowed
                           ? `Allowed: ${partyName(decision.recipient)} may receive this study`
@@ -278,7 +279,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                   )}
                   {consent && (
                     <p className="trust__ok" data-testid="consent-signed">
-                      The patient signed the consent (EIP-712); submitted by {shortAddr(consent.submittedBy)} in block {consent.block}, tx {shortHash(consent.txHash)}. Valid until{' '}
+                      The patient signed the consent (EIP-712); submitted by {short(consent.submittedBy)} in block {consent.block}, tx {shortHash(consent.txHash)}. Valid until{' '}
                       {when(consent.expiresAt)}.
                     </p>
                   )}
@@ -291,7 +292,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                       ) : (
                         <p className="trust__fine">
                           The patient&apos;s identity is not on this workstation: the patient grants consent from their own wallet (account{' '}
-                          <span className="mono">{shortAddr(decision.patient)}</span>), then check again.
+                          <span className="mono">{short(decision.patient)}</span>), then check again.
                         </p>
                       )}
                       <button type="button" className="btn" onClick={() => recipient && void gate(recipient)} disabled={gating}>
@@ -323,7 +324,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                 <section className="tconsent" data-testid="consent-step" aria-label="Patient consent">
                   <h3>Patient consent — for the patient to fill in</h3>
                   <p>
-                    <strong>{patientHere ? patientHere.displayName : 'Patient'}</strong> <span className="mono trust__sub">{shortAddr(decision.patientIdentityHere)}</span> consents
+                    <strong>{patientHere ? patientHere.displayName : 'Patient'}</strong> <span className="mono trust__sub">{short(decision.patientIdentityHere)}</span> consents
                     that <strong>{partyName(decision.recipient)}</strong> may access{' '}
                     {scope === 'study' ? 'this study' : 'all of their studies'} for {days} day(s). The patient&apos;s key signs it on this workstation (EIP-712); the key
                     never leaves the main process and your session stays as it is.

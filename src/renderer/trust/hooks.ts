@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HistoryFilter, InstanceSummary, SeriesSummary, StudySummary, TrustPanel } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { errorText } from './format';
+import { errorText } from '../errors';
 
 export interface OpenStudy {
   study: StudySummary;

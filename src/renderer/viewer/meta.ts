@@ -4,6 +4,7 @@
  * dropped (for single-frame instances), so the memory held per slice is its pixels.
  */
 import type { DicomDataSet } from './cornerstone';
+import { dicomDate, personName } from '../format';
 
 export interface ImageMeta {
   patient: string;
@@ -49,12 +50,6 @@ function numbers(ds: DicomDataSet, tag: string): number[] {
   const s = ds.string(tag);
   return s ? s.split('\\').map(Number) : [];
 }
-function fmtDate(d: string | undefined): string {
-  return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : (d ?? '');
-}
-function personName(s: string | undefined): string {
-  return (s ?? '').split('=')[0]!.replace(/\^+/g, ' ').trim();
-}
 
 export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
   const ipp = numbers(ds, 'x00200032');
@@ -65,7 +60,7 @@ export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
     patient: personName(text(ds, 'x00100010')) || 'Unnamed patient',
     patientId: ds.string('x00100020') ?? '',
     study: text(ds, 'x00081030') ?? '',
-    studyDate: fmtDate(ds.string('x00080020')),
+    studyDate: dicomDate(ds.string('x00080020')),
     series: [ds.string('x00200011') ? `Se ${ds.string('x00200011')}` : '', text(ds, 'x0008103e') ?? ''].filter(Boolean).join(' · '),
     modality,
     position: loc && Number.isFinite(Number(loc)) ? `Loc ${Number(loc).toFixed(1)} mm` : ipp.length === 3 && ipp.every(Number.isFinite) ? `Pos ${ipp.map((n) => n.toFixed(1)).join(', ')}` : '',

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { ToolName } from '../../shared/viewer/shortcuts';
 
 /** A series as a viewport needs it: its instances in reading order, each with its frame count. */
@@ -57,3 +58,19 @@ export interface ViewportApi {
   setFps(fps: number): void;
   deleteMeasurement(uuid?: string): void;
 }
+
+/** What a viewport tells the badges drawn over it; the viewer does not know what they are. */
+export interface ViewportBadgeContext {
+  index: number;
+  /** The series shown, null when empty. */
+  seriesId: string | null;
+  /** Its instance ids in order (the same array for the same series). */
+  instanceIds: string[];
+  /** The instance of the image on screen. */
+  instanceId: string | null;
+  /** True once the viewport has drawn an image. */
+  ready: boolean;
+}
+
+/** A slot the app fills with badges for each viewport (e.g. the image's verification). */
+export type ViewportBadges = (viewport: ViewportBadgeContext) => ReactNode;

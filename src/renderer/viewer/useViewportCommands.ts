@@ -1,0 +1,48 @@
+import { useImperativeHandle, type Ref, type RefObject } from 'react';
+import type { CsImage } from './cornerstone';
+import type { StackItem, ViewportApi } from './types';
+import { applyViewOp, setWindow } from './viewOperations';
+
+interface Parts {
+  elRef: RefObject<HTMLDivElement | null>;
+  imageRef: RefObject<CsImage | null>;
+  stackRef: RefObject<StackItem[]>;
+  posRef: RefObject<number>;
+  readView(): void;
+  show(target: number): Promise<void>;
+  cine: ViewportApi['cine'];
+  setFps: ViewportApi['setFps'];
+  deleteMeasurement: ViewportApi['deleteMeasurement'];
+}
+
+/** The commands the app sends to a viewport (from the toolbar and the keyboard): presets, view operations, scrolling, cine, deleting a measurement. */
+export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement }: Parts): void {
+  useImperativeHandle(
+    apiRef,
+    (): ViewportApi => {
+      // View changes need an image on screen; the overlay reads the new view back at once.
+      const onImage = (change: (el: HTMLDivElement, image: CsImage) => void) => {
+        const el = elRef.current;
+        const image = imageRef.current;
+        if (!el || !image) return;
+        change(el, image);
+        readView();
+      };
+      return {
+        preset: (center, width) => onImage((el) => setWindow(el, center, width)),
+        view: (op) => onImage((el, image) => applyViewOp(el, image, op)),
+        scroll: (delta) => {
+          const n = stackRef.current.length;
+          if (!n) return;
+          const target = delta === 'first' ? 0 : delta === 'last' ? n - 1 : posRef.current + delta;
+          void show(target);
+        },
+        scrollTo: (i) => void show(i),
+        cine,
+        setFps,
+        deleteMeasurement,
+      };
+    },
+    [elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement],
+  );
+}
