@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCorpus } from './corpus';
-import { makeCase } from './mutators';
+import { makeCase, prepareMutators } from './mutators';
 import { caseSeed, rng } from './prng';
 import { runTargets } from './targets';
 
@@ -23,6 +23,7 @@ export interface CaseReply {
 
 async function main(): Promise<void> {
   const seeds = await loadCorpus();
+  prepareMutators();
   const dir = mkdtempSync(join(tmpdir(), 'medimg-fuzz-case-'));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   process.on('message', (m: CaseRequest | 'stop') => {

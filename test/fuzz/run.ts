@@ -163,7 +163,7 @@ export async function main(argv: string[], childScript: string, defaultOut: stri
   const only = arg(argv, 'case');
   const out = arg(argv, 'out') ?? defaultOut;
   const workers = Number(arg(argv, 'workers') ?? Math.max(1, cpus().length));
-  const opts: FuzzOptions = { cases, seed, workers, timeoutMs: Number(arg(argv, 'timeout-ms') ?? 30_000), memoryMb: 1024, childScript, only: only === undefined ? undefined : Number(only) };
+  const opts: FuzzOptions = { cases, seed, workers, timeoutMs: Number(arg(argv, 'timeout-ms') ?? 120_000), memoryMb: 1024, childScript, only: only === undefined ? undefined : Number(only) };
   let last = 0;
   opts.onProgress = (d, t) => {
     const pct = Math.floor((d * 100) / t);
