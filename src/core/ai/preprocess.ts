@@ -78,20 +78,24 @@ export function windowValue(stored: number, img: Pick<GreyImage, 'rescaleSlope' 
   return invert ? 1 - v : v;
 }
 
-/** Steps 1–3 over the whole image (a look-up table for integer samples of up to 16 bits). */
+/** Steps 1–3 as a look-up table for integer samples of up to 16 bits (index = stored − base), else null. */
+function windowLut(img: GreyImage, w: AppliedWindow, invert: boolean): { lut: Float32Array; base: number } | null {
+  const s = img.samples;
+  if (!(s instanceof Uint8Array || s instanceof Int8Array || s instanceof Uint16Array || s instanceof Int16Array)) return null;
+  const base = s instanceof Int8Array ? -128 : s instanceof Int16Array ? -32768 : 0;
+  const size = s instanceof Uint8Array || s instanceof Int8Array ? 256 : 65536;
+  const lut = new Float32Array(size);
+  for (let i = 0; i < size; i++) lut[i] = windowValue(i + base, img, w, invert);
+  return { lut, base };
+}
+
+/** Steps 1–3 over the whole image. */
 export function windowImage(img: GreyImage, w: AppliedWindow, invert: boolean): Float32Array {
   const s = img.samples;
   const out = new Float32Array(s.length);
-  const small = s instanceof Uint8Array || s instanceof Int8Array || s instanceof Uint16Array || s instanceof Int16Array;
-  if (small) {
-    const base = s instanceof Int8Array ? -128 : s instanceof Int16Array ? -32768 : 0;
-    const size = s instanceof Uint8Array || s instanceof Int8Array ? 256 : 65536;
-    const lut = new Float32Array(size);
-    for (let i = 0; i < size; i++) lut[i] = windowValue(i + base, img, w, invert);
-    for (let i = 0; i < s.length; i++) out[i] = lut[s[i]! - base]!;
-  } else {
-    for (let i = 0; i < s.length; i++) out[i] = windowValue(s[i]!, img, w, invert);
-  }
+  const t = windowLut(img, w, invert);
+  if (t) for (let i = 0; i < s.length; i++) out[i] = t.lut[s[i]! - t.base]!;
+  else for (let i = 0; i < s.length; i++) out[i] = windowValue(s[i]!, img, w, invert);
   return out;
 }
 
@@ -140,18 +144,48 @@ export function resizeTaps(from: number, to: number, method: ResizeMethod): Taps
 /** Step 4: resizes a rows × columns plane to height × width. */
 export function resizePlane(src: Float32Array, rows: number, columns: number, height: number, width: number, method: ResizeMethod): Float32Array {
   if (rows === height && columns === width) return src;
+  return resample((i) => src[i]!, src, null, rows, columns, height, width, method);
+}
+
+/**
+ * Steps 1–4 in one pass over the source (the windowed full-size image is never materialised):
+ * the same values as resizePlane(windowImage(…)), without a 2,048² float copy.
+ */
+export function windowAndResize(img: GreyImage, w: AppliedWindow, invert: boolean, height: number, width: number, method: ResizeMethod): Float32Array {
+  const t = windowLut(img, w, invert);
+  if (!t || (img.rows === height && img.columns === width)) return resizePlane(windowImage(img, w, invert), img.rows, img.columns, height, width, method);
+  return resample(null, img.samples, t, img.rows, img.columns, height, width, method);
+}
+
+function resample(
+  read: ((i: number) => number) | null,
+  samples: SampleArray,
+  table: { lut: Float32Array; base: number } | null,
+  rows: number,
+  columns: number,
+  height: number,
+  width: number,
+  method: ResizeMethod,
+): Float32Array {
   const h = resizeTaps(columns, width, method);
   const v = resizeTaps(rows, height, method);
+  // only the source rows some output row reads
+  const needed = new Uint8Array(rows);
+  for (let i = 0; i < height; i++) for (let t = 0; t < v.count[i]!; t++) needed[v.start[i]! + t] = 1;
   // horizontal pass: rows × width
   const tmp = new Float32Array(rows * width);
+  const lut = table?.lut;
+  const base = table?.base ?? 0;
   for (let r = 0; r < rows; r++) {
+    if (!needed[r]) continue;
     const row = r * columns;
     for (let j = 0; j < width; j++) {
       const s = row + h.start[j]!;
       const n = h.count[j]!;
       const wo = j * h.stride;
       let acc = 0;
-      for (let t = 0; t < n; t++) acc += src[s + t]! * h.weights[wo + t]!;
+      if (lut) for (let t = 0; t < n; t++) acc += lut[samples[s + t]! - base]! * h.weights[wo + t]!;
+      else for (let t = 0; t < n; t++) acc += read!(s + t) * h.weights[wo + t]!;
       tmp[r * width + j] = acc;
     }
   }
@@ -163,9 +197,9 @@ export function resizePlane(src: Float32Array, rows: number, columns: number, he
     const wo = i * v.stride;
     const o = i * width;
     for (let t = 0; t < n; t++) {
-      const w = v.weights[wo + t]!;
+      const wt = v.weights[wo + t]!;
       const row = (s + t) * width;
-      for (let j = 0; j < width; j++) out[o + j]! += tmp[row + j]! * w;
+      for (let j = 0; j < width; j++) out[o + j]! += tmp[row + j]! * wt;
     }
   }
   return out;
@@ -200,8 +234,7 @@ export function preprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'prep
   const p = card.preprocessing;
   const window = chooseWindow(p.window, img);
   const inverted = p.invertMonochrome1 && img.photometricInterpretation.trim().toUpperCase() === 'MONOCHROME1';
-  const windowed = windowImage(img, window, inverted);
-  const plane = resizePlane(windowed, img.rows, img.columns, card.input.height, card.input.width, p.resize);
+  const plane = windowAndResize(img, window, inverted, card.input.height, card.input.width, p.resize);
   const tensor = normaliseChannels(plane, card.input.channels, p.normalise);
   return { tensor, dims: [1, card.input.channels, card.input.height, card.input.width], window, inverted, preprocessing: PREPROCESSING_ID };
 }

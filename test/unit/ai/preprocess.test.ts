@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateModelCard, type ModelCard } from '../../../src/core/ai/card';
-import { chooseWindow, normaliseChannels, preprocess, PREPROCESSING_ID, resizePlane, windowImage, type GreyImage } from '../../../src/core/ai/preprocess';
+import { chooseWindow, normaliseChannels, preprocess, PREPROCESSING_ID, resizePlane, windowAndResize, windowImage, type GreyImage } from '../../../src/core/ai/preprocess';
 import { probeCard } from '../../support/ai';
 
 const img = (samples: GreyImage['samples'], rows: number, columns: number, extra: Partial<GreyImage> = {}): GreyImage => ({
@@ -89,5 +89,22 @@ describe('normalisation and the whole pipeline', () => {
     expect(p.inverted).toBe(true);
     expect(p.preprocessing).toBe(PREPROCESSING_ID);
     expect(Array.from(p.tensor)).toEqual([0.5, -0.5, -0.5, -0.5, 0.5, -0.5, -0.5, -0.5, 0.5, -0.5, -0.5, -0.5]);
+  });
+});
+
+describe('the fused window + resize', () => {
+  it('equals windowing then resizing, for every method and sample type', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const method of ['area', 'bilinear', 'nearest'] as const) {
+      for (const samples of [Uint16Array.from({ length: 61 * 47 }, () => Math.floor(rnd() * 4096)), Int16Array.from({ length: 61 * 47 }, () => Math.floor(rnd() * 2000) - 1000), Uint8Array.from({ length: 61 * 47 }, () => Math.floor(rnd() * 256))]) {
+        const i = img(samples, 61, 47, { rescaleSlope: 1.5, rescaleIntercept: -20 });
+        const w = { center: 300, width: 900, source: 'card' as const };
+        const fused = windowAndResize(i, w, true, 13, 17, method);
+        const twoStep = resizePlane(windowImage(i, w, true), 61, 47, 13, 17, method);
+        expect(fused.length).toBe(13 * 17);
+        for (let k = 0; k < fused.length; k++) expect(fused[k]).toBeCloseTo(twoStep[k]!, 5);
+      }
+    }
   });
 });
