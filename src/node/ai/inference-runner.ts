@@ -49,6 +49,7 @@ export class InlineInference implements InferenceBackend {
 }
 
 interface Pending {
+  worker: Worker;
   resolve: (o: InferenceOutcome) => void;
   reject: (e: Error) => void;
 }
@@ -77,10 +78,12 @@ export class WorkerInference implements InferenceBackend {
     });
     const fail = (why: string) => {
       if (this.worker === w) this.worker = null;
-      for (const p of this.pending.values()) {
+      // only this worker's jobs: a worker stopped by a cancel exits while its successor already works
+      for (const [id, p] of this.pending) {
+        if (p.worker !== w) continue;
+        this.pending.delete(id);
         p.resolve({ kind: 'failed', instance: null, code: 'INTERNAL', message: `The AI worker stopped (${why}) while reading this image.` });
       }
-      this.pending.clear();
     };
     w.on('error', (err) => fail(err.message));
     w.on('exit', (code) => fail(`exit code ${code}`));
@@ -108,6 +111,7 @@ export class WorkerInference implements InferenceBackend {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
+        worker: w,
         resolve: (o) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(o);

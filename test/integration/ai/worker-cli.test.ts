@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computePixelDigest, createAi, inspectModel } from '../../../src/node/ai';
-import { findAiWorkerScript } from '../../../src/node/ai/inference-runner';
+import { findAiWorkerScript, WorkerInference } from '../../../src/node/ai/inference-runner';
 import { decodeFrames } from '../../../src/node/dicom/decode';
 import { openDatabase } from '../../../src/node/store/database';
 import { Task } from '../../../src/node/tasks';
@@ -60,6 +60,21 @@ describe('AI in a worker thread', () => {
       // after a cancel the engine still works (a fresh worker if the old one was stopped mid-image)
       const again = await ai.runFiles([files[5]!]);
       expect(again.results).toHaveLength(1);
+
+      // cancelling while the worker is inside an image stops that worker; the next job gets a fresh one
+      const m = ai.registry.list()[0]!;
+      const job = { filePath: files[0]!, model: { id: m.id, modelPath: m.modelPath, modelSha256: m.modelSha256, card: m.card }, computePixelDigest: true };
+      const backend = new WorkerInference(findAiWorkerScript()!);
+      try {
+        const ac = new AbortController();
+        const running = backend.run(job, ac.signal);
+        setTimeout(() => ac.abort(), 30);
+        await expect(running).rejects.toMatchObject({ code: 'CANCELLED' });
+        const next = await backend.run(job);
+        expect(next.kind).toBe('result');
+      } finally {
+        await backend.close();
+      }
     } finally {
       await ai.close();
       db.close();
