@@ -11,7 +11,8 @@ import { canonicalJson, recordDigest, RESULT_LEAF_ENCODING, sha256Hex } from '..
 import { createAi, computePixelDigest, inspectModel, type AiService } from '../../../src/node/ai';
 import { decodeFrames } from '../../../src/node/dicom/decode';
 import { resultRecord } from '../../../src/node/ai/result-store';
-import { openDatabase } from '../../../src/node/store/database';
+import { openDatabase, type Db } from '../../../src/node/store/database';
+import { FingerprintEngine } from '../../../src/node/fingerprint/engine';
 import { blockImage, crImageBytes, probeCard, writeCrImage, writeModelFolder } from '../../support/ai';
 import { tempDir } from '../../support/tmp';
 
@@ -20,12 +21,12 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function setup(): { dir: string; ai: AiService } {
+function setup(): { dir: string; ai: AiService; db: Db } {
   const t = tempDir('medimg-ai-');
   const db = openDatabase(join(t.path, 'db.sqlite'));
   const ai = createAi({ db, appDataDir: t.path, decode: decodeFrames, inspect: inspectModel, computePixelDigest, threads: 0 });
   cleanups.push(t.cleanup, () => void db.close(), () => ai.close());
-  return { dir: t.path, ai };
+  return { dir: t.path, ai, db };
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -153,6 +154,22 @@ describe('AI pipeline (inline)', () => {
     findings = await ai.studyFindings(study);
     const bAfter = findings.results.find((r) => r.filePath === b)!;
     expect(bAfter.freshness).toEqual({ state: 'stale', reasons: ['the model that produced it (Probe chest model (test) 1.0.0) is no longer installed'] });
+  });
+
+  it('runs a fingerprinted study and takes the pixel digest from the fingerprint tables', async () => {
+    const { dir, ai, db } = setup();
+    await ai.registry.install(writeModelFolder(join(dir, 'probe')));
+    const files = ['s1', 's2', 's3'].map((k) => join(dir, `${k}.dcm`));
+    const ids = files.map((f, i) => writeCrImage(f, { rows: 256, columns: 256, pixels: blockImage(1024, 3072), study: 'fp-study', instance: `i${i}`, viewPosition: i === 2 ? 'LL' : 'PA' }));
+    const engine = new FingerprintEngine(db, { threads: 0 });
+    const fp = await engine.fingerprintPaths(files);
+    await engine.close();
+    expect(fp.errors).toEqual([]);
+    const run = await ai.runStudy(ids[0]!.studyInstanceUid);
+    expect(run.results.map((r) => r.pixelSource)).toEqual(['fingerprint', 'fingerprint']);
+    expect(run.results.map((r) => r.pixelSha256)).toEqual(fp.instances.slice(0, 2).map((i) => i.pixel));
+    expect(run.skipped).toEqual([{ path: files[2], sopInstanceUid: ids[2]!.sopInstanceUid, model: ai.registry.list()[0]!.id, reason: "the model accepts PA/AP views; this one's View Position is LL" }]);
+    await expect(ai.runStudy('2.25.1')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('refuses to run a model whose installed file was altered', async () => {
