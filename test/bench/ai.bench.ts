@@ -5,6 +5,7 @@
  * preprocessed tensor, alternating image by image in the same run. The pixel digest is not in the
  * end-to-end time: the fingerprint tables already hold it for an imported image.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,8 @@ export const aiBench: Bench = {
         writeFileSync(f, crImageBytes({ rows: SIZE, columns: SIZE, pixels: crPixels(i + 1), window: { center: 1800, width: 3600 }, instance: `bench${i}` }).bytes);
         files.push(f);
       }
-      const job = (f: string): InferenceJob => ({ filePath: f, model: { id: 'bench', modelPath, modelSha256: 'bench', card }, computePixelDigest: false });
+      const modelSha256 = createHash('sha256').update(readFileSync(modelPath)).digest('hex');
+      const job = (f: string): InferenceJob => ({ filePath: f, model: { id: 'bench', modelPath, modelSha256, card }, computePixelDigest: false });
 
       // the peer: the same model, onnxruntime-node directly, on tensors preprocessed beforehand
       const peerSession = await loadSession(modelPath);

@@ -4,11 +4,12 @@
  * run ONNX Runtime, read the outputs. Runs inside ai-inference.worker.ts (off the main thread),
  * or in the calling thread for tests and when the worker bundle is missing.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ModelCard } from '../../core/ai/card';
 import { whyNotAccepted } from '../../core/ai/card';
 import { preprocess, type AppliedWindow } from '../../core/ai/preprocess';
-import { AppError } from '../../shared/errors';
+import { AppError, ErrorCode } from '../../shared/errors';
 import { parseDicomBytes } from '../dicom/parse';
 import { pixelDigest } from '../fingerprint/compute';
 import { describeImage, greyImageOf, identityOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
@@ -55,10 +56,21 @@ export class InferenceEngine {
     private readonly options: { intraOpThreads?: number } = {},
   ) {}
 
+  /**
+   * The session for a model, loaded from the very bytes whose SHA-256 was checked against the
+   * installed hash (no window between checking the file and loading it).
+   */
   private session(job: InferenceJob): Promise<OrtSession> {
     let s = this.sessions.get(job.model.id);
     if (!s) {
-      s = loadSession(job.model.modelPath, this.options);
+      const bytes = readFileSync(job.model.modelPath);
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      if (sha !== job.model.modelSha256) {
+        return Promise.reject(
+          new AppError(ErrorCode.Tampered, `The model file ${job.model.modelPath} no longer matches the SHA-256 recorded when it was installed.`, 'Remove the model and add it again.'),
+        );
+      }
+      s = loadSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), this.options);
       s.catch(() => this.sessions.delete(job.model.id));
       this.sessions.set(job.model.id, s);
     }

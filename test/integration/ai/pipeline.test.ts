@@ -11,6 +11,7 @@ import { canonicalJson, recordDigest, RESULT_LEAF_ENCODING, sha256Hex } from '..
 import { createAi, computePixelDigest, inspectModel, type AiService } from '../../../src/node/ai';
 import { decodeFrames } from '../../../src/node/dicom/decode';
 import { resultRecord } from '../../../src/node/ai/result-store';
+import { InferenceEngine } from '../../../src/node/ai/inference';
 import { openDatabase, type Db } from '../../../src/node/store/database';
 import { FingerprintEngine } from '../../../src/node/fingerprint/engine';
 import { blockImage, crImageBytes, probeCard, writeCrImage, writeModelFolder } from '../../support/ai';
@@ -179,5 +180,11 @@ describe('AI pipeline (inline)', () => {
     writeFileSync(f, crImageBytes({ rows: 64, columns: 64, pixels: new Uint16Array(64 * 64).fill(7) }).bytes);
     writeFileSync(model.cardPath, JSON.stringify(probeCard({ version: '9' })));
     await expect(ai.runFiles([f])).rejects.toMatchObject({ reason: 'MODEL_FILE_CHANGED' });
+    // the engine itself loads a model only from bytes that hash to the installed SHA-256
+    const engine = new InferenceEngine(decodeFrames);
+    const m = { id: model.id, modelPath: model.modelPath, modelSha256: 'f'.repeat(64), card: model.card };
+    const out = await engine.run({ filePath: f, model: m, computePixelDigest: false });
+    await engine.close();
+    expect(out).toMatchObject({ kind: 'failed', code: 'TAMPERED' });
   });
 });
