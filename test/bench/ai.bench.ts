@@ -76,7 +76,7 @@ export const aiBench: Bench = {
       const modelSha256 = createHash('sha256').update(readFileSync(modelPath)).digest('hex');
       const job = (f: string): InferenceJob => ({ filePath: f, model: { id: 'bench', modelPath, modelSha256, card }, computePixelDigest: false });
 
-      // the peer: the same model, onnxruntime-node directly, on tensors preprocessed beforehand
+      // the peer: the same model and session options (loadSession), onnxruntime-node directly, on tensors preprocessed beforehand
       const peerSession = await loadSession(modelPath);
       const tensors: ort.Tensor[] = [];
       for (const f of files) {
