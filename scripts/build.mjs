@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const only = process.argv.includes('--node') ? 'node' : 'all';
 
 // Native and data-carrying packages are loaded from node_modules at run time, not bundled.
-const external = ['better-sqlite3', 'electron', 'solc', '@foundry-rs/*', 'fsevents'];
+const external = ['better-sqlite3', 'electron', 'solc', '@foundry-rs/*', 'fsevents', 'onnxruntime-node'];
 
 const common = {
   bundle: true,

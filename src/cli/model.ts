@@ -1,0 +1,176 @@
+/**
+ * `medimgshr model add|list|remove|run|findings|sidecar`: AI models supplied by the clinic
+ * (docs/ai.md). This file is also where today's objects are wired into the AI domain for the
+ * command line (`openAi`).
+ */
+import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AI_DISCLAIMER, type Finding } from '../core/ai/findings';
+import { computePixelDigest, createAi, inspectModel, type AiService, type AssessedResult, type InstalledModel, type RunReport } from '../node/ai';
+import { decodeFrames } from '../node/dicom/decode';
+import { Services } from '../node/services';
+import { Task } from '../node/tasks';
+import { AppError, ErrorCode } from '../shared/errors';
+import { globalOptions } from './options';
+import { print, table } from './output';
+
+/** Opens the app-data folder and wires the AI domain from it (the CLI's composition root for AI). */
+async function withAi<T>(home: string, threads: number | undefined, fn: (ai: AiService) => Promise<T>): Promise<T> {
+  const s = await Services.open({ home, ledger: { mode: 'none' } });
+  const ai = createAi({ db: s.db, appDataDir: s.home.root, log: s.log, decode: decodeFrames, inspect: inspectModel, computePixelDigest, threads });
+  try {
+    return await fn(ai);
+  } finally {
+    await ai.close();
+    await s.close();
+  }
+}
+
+const pct = (p: number) => `${(p * 100).toFixed(1)} %`;
+const short = (id: string) => id.slice(0, 12);
+
+function modelLines(m: InstalledModel): string[] {
+  return [
+    `${m.name} ${m.version}  (id ${short(m.id)})`,
+    `  intended use: ${m.card.intendedUse}`,
+    `  accepts: ${m.card.accepts.modalities.join('/')}${m.card.accepts.bodyParts.length ? ' ' + m.card.accepts.bodyParts.join('/') : ''}${m.card.accepts.viewPositions.length ? ' ' + m.card.accepts.viewPositions.join('/') : ''}, at least ${m.card.accepts.minColumns}×${m.card.accepts.minRows}`,
+    `  input: ${m.card.input.channels}×${m.card.input.height}×${m.card.input.width} '${m.card.input.name}'; labels: ${m.card.output.labels.map((l) => `${l.name} (threshold ${l.threshold})`).join(', ')}${m.card.heatMap ? `; heat map '${m.card.heatMap.name}'` : ''}`,
+    `  licence: ${m.card.licence}`,
+    `  model SHA-256 ${m.modelSha256}`,
+    `  card  SHA-256 ${m.cardSha256}`,
+  ];
+}
+
+function findingRows(findings: Finding[]): string[][] {
+  return findings.map((f) => [`  ${f.label}`, pct(f.probability), `threshold ${pct(f.threshold)}`, f.present ? 'ABOVE threshold' : 'below threshold']);
+}
+
+function humanRun(r: RunReport): string {
+  const lines = [AI_DISCLAIMER, ''];
+  for (const x of r.results) {
+    lines.push(`${x.filePath}  (${x.model.name} ${x.model.version})`, table(findingRows(x.findings)));
+    if (x.heatMap) lines.push(`  heat map ${x.heatMap.width}×${x.heatMap.height}${x.heatMap.label ? ` for ${x.heatMap.label}` : ''}`);
+    lines.push(`  image pixel digest ${x.pixelSha256.slice(0, 16)}… · ${x.preprocessing} · window ${x.window.center}/${x.window.width} (${x.window.source})${x.window.inverted ? ', MONOCHROME1 inverted' : ''}`);
+  }
+  if (r.skipped.length) lines.push('', 'skipped (not accepted by the model):', ...r.skipped.map((s) => `  ${s.path}: ${s.reason}`));
+  if (r.failed.length) lines.push('', 'failed:', ...r.failed.map((f) => `  ${f.path}: ${f.code}: ${f.message}`));
+  lines.push('', `${r.results.length} result(s), ${r.skipped.length} skipped, ${r.failed.length} failed${r.cancelled ? ', CANCELLED' : ''}.`);
+  return lines.join('\n');
+}
+
+function humanFindings(rs: AssessedResult[]): string {
+  if (rs.length === 0) return 'No AI results for this image or study (run `medimgshr model run` first).';
+  const lines = [AI_DISCLAIMER, ''];
+  for (const x of rs) {
+    const state = x.freshness.state === 'current' ? 'current' : `STALE: ${x.freshness.reasons.join('; ')}`;
+    lines.push(`${x.filePath}  (${x.model.name} ${x.model.version}, ${x.createdAt})  ${state}`, table(findingRows(x.findings)));
+  }
+  return lines.join('\n');
+}
+
+export function registerModel(program: Command): void {
+  const model = program
+    .command('model')
+    .description(
+      `AI models supplied by the clinic (ONNX + model card; see docs/ai.md). ${AI_DISCLAIMER}.\n` +
+        'MedImgShr ships no model; a result is always bound to the image\'s pixel digest and the model\'s SHA-256.',
+    );
+
+  model
+    .command('add')
+    .argument('<folder>', 'a folder with model.onnx and card.json')
+    .description('validate the card, load the model once to check its inputs/outputs against the card, and install it')
+    .action(async (folder: string, _o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withAi(home, 0, async (ai) => {
+        const { model: m, alreadyInstalled } = await ai.registry.install(resolve(folder));
+        print(json, { model: m, alreadyInstalled }, () => [alreadyInstalled ? 'Already installed:' : 'Installed:', ...modelLines(m)].join('\n'));
+      });
+    });
+
+  model
+    .command('list')
+    .description('list the installed models')
+    .action(async (_o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withAi(home, 0, async (ai) => {
+        const list = ai.registry.list();
+        print(json, { models: list }, () =>
+          list.length === 0
+            ? 'No AI model is installed. Add one with `medimgshr model add <folder>` (docs/ai.md).'
+            : list.map((m) => modelLines(m).join('\n')).join('\n\n'),
+        );
+      });
+    });
+
+  model
+    .command('remove')
+    .argument('<id>', 'the model id (or its first 6+ hex digits)')
+    .description('uninstall a model; its results stay and are reported stale')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withAi(home, 0, async (ai) => {
+        const m = ai.registry.remove(id);
+        print(json, { removed: m }, () => `Removed ${m.name} ${m.version} (id ${short(m.id)}). Its results are kept and now reported stale.`);
+      });
+    });
+
+  model
+    .command('run')
+    .argument('[files...]', 'DICOM files')
+    .option('--study <uid>', 'every file of this study in the library')
+    .option('--model <id>', 'only this installed model (default: every installed model)')
+    .option('--threads <n>', '0 = run in this thread instead of a worker thread')
+    .description(`run the installed model(s) on images; each result is stored with its provenance. ${AI_DISCLAIMER}.`)
+    .action(async (files: string[], o: { study?: string; model?: string; threads?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      if (!o.study && files.length === 0) throw new AppError(ErrorCode.InvalidArgument, 'Give DICOM files or --study <UID>.');
+      await withAi(home, o.threads === undefined ? undefined : Number(o.threads), async (ai) => {
+        const task = new Task('ai', null, (e) => {
+          if (!json && process.stderr.isTTY && !e.finished) process.stderr.write(`\r${e.done}/${e.total ?? '?'} `);
+        });
+        const stop = () => task.cancel();
+        process.once('SIGINT', stop);
+        try {
+          const opts = { modelId: o.model, task };
+          const report = o.study ? await ai.runStudy(o.study, opts) : await ai.runFiles(files.map((f) => resolve(f)), opts);
+          if (!json && process.stderr.isTTY) process.stderr.write('\r');
+          print(json, report, () => humanRun(report));
+          if (report.failed.length || report.cancelled) process.exitCode = 1;
+        } finally {
+          process.removeListener('SIGINT', stop);
+        }
+      });
+    });
+
+  model
+    .command('findings')
+    .argument('[files...]', 'DICOM files')
+    .option('--study <uid>', 'every result of this study')
+    .description('show stored AI results and whether each is still current (image and model unchanged) or stale')
+    .action(async (files: string[], o: { study?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      if (!o.study && files.length === 0) throw new AppError(ErrorCode.InvalidArgument, 'Give DICOM files or --study <UID>.');
+      await withAi(home, 0, async (ai) => {
+        const results = o.study ? (await ai.studyFindings(o.study)).results : (await Promise.all(files.map((f) => ai.fileFindings(resolve(f))))).flat();
+        print(json, { disclaimer: AI_DISCLAIMER, results }, () => humanFindings(results));
+      });
+    });
+
+  model
+    .command('sidecar')
+    .requiredOption('--study <uid>', 'the study')
+    .option('--out <file>', 'write the sidecar JSON here (default: print it)')
+    .description('the JSON sidecar of a study\'s current results: records, Merkle root and proofs (travels with an export)')
+    .action(async (o: { study: string; out?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withAi(home, 0, async (ai) => {
+        const sidecar = await ai.sidecar(o.study);
+        if (o.out) {
+          writeFileSync(o.out, JSON.stringify(sidecar, null, 2) + '\n');
+          print(json, { written: resolve(o.out), merkleRoot: sidecar.merkleRoot, results: sidecar.results.length }, () => `Wrote ${resolve(o.out!)}: ${sidecar.results.length} result(s), Merkle root ${sidecar.merkleRoot}.`);
+        } else process.stdout.write(JSON.stringify(sidecar, null, 2) + '\n');
+      });
+    });
+}

@@ -1,0 +1,128 @@
+/**
+ * One image through one model: read the header, check the card accepts it (skipped with the
+ * reason otherwise, before any decoding), compute the pixel digest when asked, decode, preprocess,
+ * run ONNX Runtime, read the outputs. Runs inside ai-inference.worker.ts (off the main thread),
+ * or in the calling thread for tests and when the worker bundle is missing.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { ModelCard } from '../../core/ai/card';
+import { whyNotAccepted } from '../../core/ai/card';
+import { preprocess, type AppliedWindow } from '../../core/ai/preprocess';
+import { AppError, ErrorCode } from '../../shared/errors';
+import { parseDicomBytes } from '../dicom/parse';
+import { pixelDigest } from '../fingerprint/compute';
+import { describeImage, greyImageOf, identityOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
+import { loadSession, ort, type OrtSession } from './onnx-runtime';
+
+export interface InferenceJob {
+  filePath: string;
+  model: { id: string; modelPath: string; modelSha256: string; card: ModelCard };
+  /** Compute the pixel digest here (when the fingerprint tables have no current one). */
+  computePixelDigest: boolean;
+}
+
+export interface Timings {
+  readMs: number;
+  decodeMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+}
+
+export type InferenceOutcome =
+  | {
+      kind: 'result';
+      instance: InstanceIdentity;
+      window: AppliedWindow;
+      inverted: boolean;
+      preprocessing: string;
+      /** The output the labels come from, as the model gave it (before the card's activation). */
+      output: number[];
+      heatMap: { shape: number[]; values: Float32Array } | null;
+      pixelSha256: string | null;
+      timings: Timings;
+    }
+  | { kind: 'skipped'; instance: InstanceIdentity; reason: string }
+  | { kind: 'failed'; instance: InstanceIdentity | null; code: string; message: string };
+
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+export class InferenceEngine {
+  /** Sessions by model id (content-addressed, so a changed model is a new id). */
+  private readonly sessions = new Map<string, Promise<OrtSession>>();
+
+  constructor(
+    private readonly decode: PixelDecoder,
+    private readonly options: { intraOpThreads?: number } = {},
+  ) {}
+
+  /**
+   * The session for a model, loaded from the very bytes whose SHA-256 was checked against the
+   * installed hash (no window between checking the file and loading it).
+   */
+  private session(job: InferenceJob): Promise<OrtSession> {
+    let s = this.sessions.get(job.model.id);
+    if (!s) {
+      const bytes = readFileSync(job.model.modelPath);
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      if (sha !== job.model.modelSha256) {
+        return Promise.reject(
+          new AppError(ErrorCode.Tampered, `The model file ${job.model.modelPath} no longer matches the SHA-256 recorded when it was installed.`, 'Remove the model and add it again.'),
+        );
+      }
+      s = loadSession(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), this.options);
+      s.catch(() => this.sessions.delete(job.model.id));
+      this.sessions.set(job.model.id, s);
+    }
+    return s;
+  }
+
+  async run(job: InferenceJob): Promise<InferenceOutcome> {
+    let instance: InstanceIdentity | null = null;
+    try {
+      const t0 = now();
+      const bytes = readFileSync(job.filePath);
+      const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const ds = parsed.dataSet;
+      instance = identityOf(ds);
+      const t1 = now();
+      const reason = whyNotAccepted(job.model.card, describeImage(ds));
+      if (reason) return { kind: 'skipped', instance, reason };
+      const pixelSha256 = job.computePixelDigest ? (await pixelDigest(ds, parsed.transferSyntaxUid, false)).pixel : null;
+      const t2 = now();
+      const grey = await greyImageOf(ds, parsed.transferSyntaxUid, this.decode);
+      const t3 = now();
+      const card = job.model.card;
+      const input = preprocess(grey, card);
+      const t4 = now();
+      const session = await this.session(job);
+      const feeds = { [card.input.name]: new ort.Tensor('float32', input.tensor, input.dims) };
+      const fetches = card.heatMap ? [card.output.name, card.heatMap.name] : [card.output.name];
+      const out = await session.run(feeds, fetches);
+      const t5 = now();
+      const probs = out[card.output.name]!;
+      const heat = card.heatMap ? out[card.heatMap.name]! : null;
+      return {
+        kind: 'result',
+        instance,
+        window: input.window,
+        inverted: input.inverted,
+        preprocessing: input.preprocessing,
+        output: Array.from(probs.data as Float32Array),
+        heatMap: heat ? { shape: heat.dims.map(Number), values: Float32Array.from(heat.data as Float32Array) } : null,
+        pixelSha256,
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, inferenceMs: t5 - t4 },
+      };
+    } catch (err) {
+      const code = err instanceof AppError ? err.code : 'INFERENCE_FAILED';
+      const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 400) : String(err);
+      return { kind: 'failed', instance, code, message };
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await s.then((x) => x.release()).catch(() => undefined);
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * AI benchmark (`npm run bench ai`): per 2,048² CR image, a ResNet-18-like classifier at 224²
+ * (random weights, generated here with test/support/onnx.ts), end to end (read + decode +
+ * preprocess + inference) against the same model run directly with onnxruntime-node on an already
+ * preprocessed tensor, alternating image by image in the same run. The pixel digest is not in the
+ * end-to-end time: the fingerprint tables already hold it for an imported image.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateModelCard } from '../../src/core/ai/card';
+import { preprocess } from '../../src/core/ai/preprocess';
+import { greyImageOf } from '../../src/node/ai/dicom-input';
+import { InferenceEngine, type InferenceJob, type Timings } from '../../src/node/ai/inference';
+import { findAiWorkerScript, WorkerInference } from '../../src/node/ai/inference-runner';
+import { loadSession, ort } from '../../src/node/ai/onnx-runtime';
+import { decodeFrames } from '../../src/node/dicom/decode';
+import { parseDicomBytes } from '../../src/node/dicom/parse';
+import { crImageBytes } from '../support/ai';
+import { resnet18Like, seededRandom } from '../support/onnx';
+import { row, timeItAsync, type Bench, type BenchRow } from './harness';
+
+const IMAGES = Number(process.env.AI_BENCH_IMAGES ?? 8);
+const SIZE = 2048;
+const LABELS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass', 'Nodule', 'Pneumonia', 'Pneumothorax', 'Consolidation', 'Edema', 'Emphysema', 'Fibrosis', 'Pleural thickening', 'Hernia'];
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** A chest-radiograph-like 12-bit image: bright mediastinum and edges, darker lungs, noise. */
+function crPixels(seed: number): Uint16Array {
+  const rnd = seededRandom(seed);
+  const px = new Uint16Array(SIZE * SIZE);
+  const c = SIZE / 2;
+  for (let y = 0; y < SIZE; y++) {
+    for (let x = 0; x < SIZE; x++) {
+      const lung = ((x - c * 0.55) / (c * 0.35)) ** 2 + ((y - c) / (c * 0.7)) ** 2 < 1 || ((x - c * 1.45) / (c * 0.35)) ** 2 + ((y - c) / (c * 0.7)) ** 2 < 1;
+      px[y * SIZE + x] = Math.max(0, Math.min(4095, (lung ? 900 : 2600) + Math.round((rnd() - 0.5) * 200)));
+    }
+  }
+  return px;
+}
+
+export const aiBench: Bench = {
+  name: 'ai',
+  description: `AI inference per ${SIZE}² CR image, ResNet-18-like at 224² (random weights): end to end vs onnxruntime-node on a preprocessed tensor`,
+  async run(): Promise<BenchRow[]> {
+    const dir = join(tmpdir(), `medimg-bench-ai-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      const modelPath = join(dir, 'model.onnx');
+      writeFileSync(modelPath, resnet18Like({ size: 224, channels: 3, labels: LABELS.length }));
+      const v = validateModelCard({
+        schema: 'medimgshr-model-card/1',
+        name: 'ResNet-18-like (random weights, benchmark only)',
+        version: '0',
+        intendedUse: 'Benchmark of the inference path; meaningless outputs.',
+        notForDiagnosticUse: true,
+        licence: 'CC0-1.0',
+        accepts: { modalities: ['CR', 'DX'], bodyParts: ['CHEST'], viewPositions: ['PA', 'AP'] },
+        input: { name: 'input', width: 224, height: 224, channels: 3 },
+        preprocessing: { window: { mode: 'file' }, resize: 'area', normalise: { mode: 'meanStd', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
+        output: { name: 'logits', activation: 'sigmoid', labels: LABELS.map((name) => ({ name, threshold: 0.5 })) },
+      });
+      if (!v.ok) throw new Error(v.problems.join('; '));
+      const card = v.card;
+      const files: string[] = [];
+      for (let i = 0; i < IMAGES; i++) {
+        const f = join(dir, `cr${i}.dcm`);
+        writeFileSync(f, crImageBytes({ rows: SIZE, columns: SIZE, pixels: crPixels(i + 1), window: { center: 1800, width: 3600 }, instance: `bench${i}` }).bytes);
+        files.push(f);
+      }
+      const modelSha256 = createHash('sha256').update(readFileSync(modelPath)).digest('hex');
+      const job = (f: string): InferenceJob => ({ filePath: f, model: { id: 'bench', modelPath, modelSha256, card }, computePixelDigest: false });
+
+      // the peer: the same model and session options (loadSession), onnxruntime-node directly, on tensors preprocessed beforehand
+      const peerSession = await loadSession(modelPath);
+      const tensors: ort.Tensor[] = [];
+      for (const f of files) {
+        const p = parseDicomBytes(new Uint8Array(readFileSync(f)));
+        const t = preprocess(await greyImageOf(p.dataSet, p.transferSyntaxUid, decodeFrames), card);
+        tensors.push(new ort.Tensor('float32', t.tensor, t.dims));
+      }
+      const engine = new InferenceEngine(decodeFrames);
+      const script = findAiWorkerScript();
+      const worker = script ? new WorkerInference(script) : null;
+      // warm-up: first runs allocate and optimise
+      for (let i = 0; i < 2; i++) {
+        await peerSession.run({ input: tensors[0]! });
+        await engine.run(job(files[0]!));
+        if (worker) await worker.run(job(files[0]!));
+      }
+      const peer: number[] = [];
+      const inline: number[] = [];
+      const viaWorker: number[] = [];
+      const parts: Timings[] = [];
+      const peerCpu: number[] = [];
+      const inlineCpu: number[] = [];
+      const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+      for (let i = 0; i < IMAGES; i++) {
+        let c0 = process.cpuUsage();
+        peer.push((await timeItAsync(() => peerSession.run({ input: tensors[i]! }))).ms);
+        peerCpu.push(cpuMs(process.cpuUsage(c0)));
+        c0 = process.cpuUsage();
+        const o = await timeItAsync(() => engine.run(job(files[i]!)));
+        inlineCpu.push(cpuMs(process.cpuUsage(c0)));
+        if (o.value.kind !== 'result') throw new Error(`bench image ${i}: ${o.value.kind === 'failed' ? o.value.message : o.value.reason}`);
+        inline.push(o.ms);
+        parts.push(o.value.timings);
+        if (worker) viaWorker.push((await timeItAsync(() => worker.run(job(files[i]!)))).ms);
+      }
+      await engine.close();
+      await worker?.close();
+      await peerSession.release();
+      const bare = median(peer);
+      const note = `median of ${IMAGES} images; shared 2-core machine (load average ${loadavg()[0]!.toFixed(1)} at the end): indicative numbers`;
+      const rows: BenchRow[] = [];
+      if (worker) {
+        const e2e = median(viaWorker);
+        rows.push(row({ metric: 'end to end per image, worker thread (read + decode + preprocess + inference)', ours: e2e, peer: bare, peerName: 'onnxruntime-node on a preprocessed tensor', unit: 'ms', better: 'lower', goal: '≤ 1.3× and ≤ 250 ms', met: e2e <= 1.3 * bare && e2e <= 250, note }));
+      }
+      const e2eInline = median(inline);
+      rows.push(row({ metric: 'end to end per image, calling thread', ours: e2eInline, peer: bare, peerName: 'onnxruntime-node on a preprocessed tensor', unit: 'ms', better: 'lower', goal: '≤ 1.3× and ≤ 250 ms', met: e2eInline <= 1.3 * bare && e2eInline <= 250, note: worker ? note : `${note}; worker bundle not built (node scripts/build.mjs --node)` }));
+      rows.push(row({ metric: 'CPU time per image (all threads), calling thread', ours: median(inlineCpu), peer: median(peerCpu), peerName: 'onnxruntime-node on a preprocessed tensor', unit: 'ms', better: 'lower', goal: '≤ 1.3×', met: median(inlineCpu) <= 1.3 * median(peerCpu), note: 'CPU time depends less on other load than wall-clock time' }));
+      rows.push(row({ metric: 'read + parse per image', ours: median(parts.map((p) => p.readMs)), unit: 'ms', better: 'lower' }));
+      rows.push(row({ metric: `decode per image (${SIZE}², 16-bit)`, ours: median(parts.map((p) => p.decodeMs)), unit: 'ms', better: 'lower' }));
+      rows.push(row({ metric: 'preprocess per image (window, area resize to 224², normalise, 3 channels)', ours: median(parts.map((p) => p.preprocessMs)), unit: 'ms', better: 'lower' }));
+      rows.push(row({ metric: 'inference inside the pipeline', ours: median(parts.map((p) => p.inferenceMs)), peer: bare, peerName: 'onnxruntime-node on a preprocessed tensor', unit: 'ms', better: 'lower' }));
+      return rows;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
