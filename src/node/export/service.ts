@@ -14,9 +14,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { anonymiseExport } from '../dicom/anonymise';
-import type { Services } from '../services';
+import type { AppContext } from '../context';
 import type { Task } from '../tasks';
-import { trustService } from '../trust';
+import type { TrustService } from '../trust';
 import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/trust';
 import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -37,11 +37,11 @@ const SELECT = `SELECT i.id AS instanceId, i.file_path AS path, i.sop_uid AS sop
 const ORDER = 'ORDER BY st.id, se.number, se.id, i.number, i.id';
 
 export class ExportService {
-  constructor(private readonly s: Services) {}
+  constructor(private readonly deps: { ctx: AppContext; trust: TrustService }) {}
 
   /** The library instances a scope covers, in series/instance order. */
   items(scope: ExportScope): ExportItem[] {
-    const db = this.s.db;
+    const db = this.deps.ctx.db;
     let rows: ExportItem[];
     let what: string;
     if ('studyInstanceUid' in scope) {
@@ -71,7 +71,7 @@ export class ExportService {
   async check(scope: ExportScope, format: ExportFormat, png?: PngOptions, items?: ExportItem[]): Promise<ExportDecision & { verifications: InstanceVerification[] }> {
     const list = items ?? this.items(scope);
     const identifiable = ExportService.identifiable(format, png);
-    const verifications = await trustService(this.s).ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
+    const verifications = await this.deps.trust.ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
     const counts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
     for (const v of verifications) counts[v.state]++;
     const allVerified = counts.verified === list.length;
@@ -101,7 +101,7 @@ export class ExportService {
 
   async run(req: ExportRequest, task?: Task): Promise<ExportReport> {
     const t0 = Date.now();
-    const trust = trustService(this.s);
+    const trust = this.deps.trust;
     const items = this.items(req.scope);
     task?.progress({ total: items.length, done: 0, label: 'verifying the images against the ledger' }, true);
     const { verifications, ...decision } = await this.check(req.scope, req.format, req.png, items);
@@ -237,8 +237,4 @@ export class ExportService {
       message: `Exported ${written.length} of ${items.length} image(s) as ${req.format}${skipped.length ? `; ${skipped.length} skipped` : ''}${overriding ? ' (override recorded in the audit log)' : ''}.`,
     };
   }
-}
-
-export function exportService(s: Services): ExportService {
-  return s.domain('export', () => new ExportService(s));
 }

@@ -1,6 +1,6 @@
 /**
  * The library: imports files / folders / DICOMDIRs into the SQLite index and answers the study
- * browser's and the viewer's questions. One shared instance per Services (`s.domain('library')`).
+ * browser's and the viewer's questions. One per app, built by the composition root (src/node/services.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

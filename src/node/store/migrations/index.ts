@@ -6,11 +6,13 @@ import { m004Measurements } from './004-measurements';
 import { m005ChainSync } from './005-chain-sync';
 import { m006IdentitiesOutbox } from './006-identities-outbox';
 import { m007Audit } from './007-audit';
+import { m008LedgerSettings } from './008-ledger-settings';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
  * add a new one. Numbers are reserved per domain so parallel work does not collide:
- * 1 app, 2 library index, 3 fingerprints, 4 measurements, 5 chain sync, 6 outbox/identities.
+ * 1 app, 2 library index, 3 fingerprints, 4 measurements, 5 chain sync, 6 outbox/identities,
+ * 7 audit, 8 ledger settings, 9 PACS, 10 split storage.
  */
 export interface Migration {
   version: number;
@@ -18,4 +20,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings];
