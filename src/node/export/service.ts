@@ -9,7 +9,7 @@
  * Gate: identifiable data needs every instance verified against the ledger now, or an override with a
  * typed reason (audit entry `override`). Every export — anonymised too — is an audit entry. It runs as
  * a task (kind 'export') with progress, writes into a staging folder that becomes the destination only
- * when complete (atomic.ts), and returns a report.
+ * when complete (src/node/atomic.ts), and returns a report.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ import type { TrustService } from '../trust';
 import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/trust';
 import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { atomicExport } from './atomic';
+import { atomicExport } from '../atomic';
 import { renderPng, NOT_FOR_DIAGNOSTIC_USE } from './png';
 
 export interface ExportItem {

@@ -22,7 +22,7 @@ import { getAddress, Wallet, ZeroHash } from 'ethers';
 import { DENIAL_TEXT, Denial, type DenialCode } from '../../core/credit-policy';
 import { leafValue, verifyLeafProof } from '../../core/fingerprint';
 import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, signConsent, type MedImgShr } from '../ledger/contracts';
-import { atomicExport } from '../export/atomic';
+import { atomicExport } from '../atomic';
 import type { FingerprintEngine } from '../fingerprint/engine';
 import type { IdentityService } from '../identity';
 import type { Library } from '../library/library';

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { atomicExport } from '../../../src/node/export/atomic';
+import { atomicExport } from '../../../src/node/atomic';
 import { tempDir } from '../../support/tmp';
 
 const tmp = tempDir('medimg-atomic-');
