@@ -17,7 +17,7 @@ import { anonymiseExport } from '../dicom/anonymise';
 import type { AppContext } from '../context';
 import type { Task } from '../tasks';
 import type { TrustService } from '../trust';
-import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/trust';
+import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/export';
 import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { atomicExport } from '../atomic';

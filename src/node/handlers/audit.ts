@@ -1,9 +1,9 @@
-import type { trustChannels } from '../../shared/api/trust';
+import type { auditChannels } from '../../shared/api/audit';
 import type { Services } from '../services';
 import { writeAtomic } from '../trust/report';
 import type { HandlerTable } from './dispatch';
 
-type AuditChannel = Extract<keyof typeof trustChannels, `audit.${string}`>;
+type AuditChannel = keyof typeof auditChannels;
 
 /** The local audit log (src/node/audit): list, verify the hash chain, export. */
 export function auditHandlers(s: Services): Pick<HandlerTable, AuditChannel> {

@@ -1,8 +1,8 @@
-import type { trustChannels } from '../../shared/api/trust';
+import type { exportChannels } from '../../shared/api/export';
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 
-type ExportChannel = Extract<keyof typeof trustChannels, `export.${string}`>;
+type ExportChannel = keyof typeof exportChannels;
 
 /** The export gate and export (src/node/export). */
 export function exportHandlers(s: Services): Pick<HandlerTable, ExportChannel> {

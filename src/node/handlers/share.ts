@@ -1,10 +1,10 @@
-import type { trustChannels } from '../../shared/api/trust';
+import type { shareChannels } from '../../shared/api/share';
 import { ensureDemoPartner } from '../ledger/demo-partner';
 import { importKeyCard, makeKeyCard } from '../ledger/public-keys';
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 
-type ShareChannel = Extract<keyof typeof trustChannels, `share.${string}`>;
+type ShareChannel = keyof typeof shareChannels;
 
 /** The share gate, send, consent, receive and key cards (src/node/share). */
 export function shareHandlers(s: Services): Pick<HandlerTable, ShareChannel> {

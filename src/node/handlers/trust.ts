@@ -3,7 +3,7 @@ import type { Services } from '../services';
 import { historyCsv, historyPdf, writeAtomic } from '../trust/report';
 import type { HandlerTable } from './dispatch';
 
-type TrustChannel = Extract<keyof typeof trustChannels, `trust.${string}`>;
+type TrustChannel = keyof typeof trustChannels;
 
 /** The trust panel (src/node/trust): credit scores, sharing history, institutions. */
 export function trustHandlers(s: Services): Pick<HandlerTable, TrustChannel> {

@@ -18,7 +18,7 @@ import type { IdentityService } from '../identity';
 import type { Db } from '../store/database';
 import type { ChainConnection } from './client';
 import { LedgerSettings } from './settings';
-import type { KeyCard } from '../../shared/api/trust';
+import type { KeyCard } from '../../shared/api/share';
 import { AppError, ErrorCode } from '../../shared/errors';
 
 export const KEY_CARD_FORMAT = 'medimgshr-key-card/1';

@@ -1,4 +1,4 @@
-/** The all-or-nothing export folder (src/node/export/atomic.ts) on a real file system. */
+/** The all-or-nothing export folder (src/node/atomic.ts) on a real file system. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

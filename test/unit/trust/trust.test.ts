@@ -9,7 +9,7 @@ import { keyCardMessage, makeKeyCard, verifyKeyCard } from '../../../src/node/le
 import { buildHistory, denialText, filterHistory, scoreReasonText, thresholdsOf } from '../../../src/node/trust';
 import { csvCell, historyCsv } from '../../../src/node/trust/report';
 import type { AccessView, ConsentView, PartyRef, RecordVersion, ScoreChange } from '../../../src/shared/api/trust';
-import { trustChannels } from '../../../src/shared/api/trust';
+import { channels as trustChannels } from '../../../src/shared/api';
 
 const A = '0x' + '11'.repeat(20);
 const B = '0x' + '22'.repeat(20);
