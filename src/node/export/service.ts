@@ -17,10 +17,11 @@ import { anonymiseExport } from '../dicom/anonymise';
 import type { AppContext } from '../context';
 import type { Task } from '../tasks';
 import type { TrustService } from '../trust';
-import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/export';
+import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, PngOptions } from '../../shared/api/export';
 import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { atomicExport } from '../atomic';
+import { exportGate, isIdentifiable } from '../../core/gates';
 import { renderPng, NOT_FOR_DIAGNOSTIC_USE } from './png';
 
 export interface ExportItem {
@@ -64,39 +65,18 @@ export class ExportService {
   }
 
   static identifiable(format: ExportFormat, png?: PngOptions): boolean {
-    return format === 'dicom-original' || (format === 'png' && (png?.overlayText ?? []).some((t) => t.trim().length > 0));
+    return isIdentifiable(format, png?.overlayText ?? []);
   }
 
-  /** The gate's decision (verifies every instance against the ledger now). */
+  /** The gate's decision (verifies every instance against the ledger now); the rule is src/core/gates.ts. */
   async check(scope: ExportScope, format: ExportFormat, png?: PngOptions, items?: ExportItem[]): Promise<ExportDecision & { verifications: InstanceVerification[] }> {
     const list = items ?? this.items(scope);
     const identifiable = ExportService.identifiable(format, png);
     const verifications = await this.deps.trust.ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
     const counts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
     for (const v of verifications) counts[v.state]++;
-    const allVerified = counts.verified === list.length;
-    const checks: GateCheck[] = [];
-    const notOk = Object.entries(counts).filter(([k, n]) => k !== 'verified' && n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-    checks.push({
-      code: 'identifiable',
-      ok: true,
-      message: identifiable
-        ? format === 'dicom-original'
-          ? 'Original DICOM carries the patient\'s identity: the images must be verified (or the export overridden with a reason).'
-          : 'The PNG carries overlay text that can identify the patient: the images must be verified (or the export overridden with a reason).'
-        : format === 'png'
-          ? 'A PNG without overlay text; marked NOT FOR DIAGNOSTIC USE.'
-          : 'Anonymised following PS3.15 Annex E (Basic Application Level Confidentiality Profile).',
-      remedy: null,
-    });
-    checks.push({
-      code: 'verified',
-      ok: allVerified || !identifiable,
-      message: allVerified ? `All ${list.length} image(s) are verified against the ledger.` : `${list.length - counts.verified} of ${list.length} image(s) are not verified (${notOk}).`,
-      remedy: identifiable && !allVerified ? 'Export anonymised instead, restore the original images, or override with a typed reason (recorded in the audit log).' : null,
-    });
-    const allowed = !identifiable || allVerified;
-    return { format, identifiable, allowed, overridable: !allowed, instances: list.length, counts, checks, verifications };
+    const { allowed, overridable, checks } = exportGate({ format, identifiable, instances: list.length, counts });
+    return { format, identifiable, allowed, overridable, instances: list.length, counts, checks, verifications };
   }
 
   async run(req: ExportRequest, task?: Task): Promise<ExportReport> {
