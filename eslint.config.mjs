@@ -5,7 +5,7 @@ import layers from './eslint-rules/layers.mjs';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'contracts/build/**', 'src/node/chain/generated/**', 'release/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'contracts/build/**', 'src/node/ledger/generated/**', 'release/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'],

@@ -9,7 +9,7 @@ import { Services } from '../src/node/services';
 import { createHandlerTable, dispatch } from '../src/node/handlers';
 import { APP_ORIGIN } from '../src/shared/csp';
 import { defaultAppHomeRoot } from '../src/node/app-home';
-import { startLedger } from '../src/node/ledger';
+import { startDemo } from '../src/node/ledger';
 import { registerAppProtocolScheme, serveAppProtocol } from './protocol';
 import { hardenSession, hardenWebContents } from './hardening';
 
@@ -81,9 +81,10 @@ async function start(): Promise<void> {
       return r.canceled ? [] : r.filePaths;
     },
   };
-  // Registers queued anchors with the outbox, starts the chain-event sync, sets up the demo on the
-  // embedded chain (its synthetic study anchored by the DEMO clinician: the first screen is a verified study).
-  startLedger(services, { anchorDemoStudy: true });
+  // Building the ledger service registers queued anchors with the outbox and starts the chain-event
+  // sync; the demo on the embedded chain has its synthetic study anchored by the DEMO clinician, so
+  // the first screen is a verified study.
+  startDemo(services.ledgerService, { anchorDemoStudy: true });
   const table = createHandlerTable(services);
   serveAppProtocol(protocol, join(__dirname, '..', 'renderer'), services.resources);
   const s = services;

@@ -68,7 +68,7 @@ async function buildRenderer() {
 
 try {
   if (!existsSync(join(root, 'src/cli/main.ts'))) process.exit(0);
-  // Solidity → contracts/build + typed bindings in src/node/chain/generated (cached by source hash).
+  // Solidity → contracts/build + typed bindings in src/node/ledger/generated (cached by source hash).
   await (await import('./compile-contracts.mjs')).compileContracts({ quiet: true });
   await buildNode();
   if (only === 'all') {

@@ -2,7 +2,7 @@
 // Compiles contracts/*.sol with the npm `solc` package (OpenZeppelin imports resolved from
 // node_modules) and writes:
 //   contracts/build/<Name>.json          ABI, bytecode, deployed size (git-ignored)
-//   src/node/chain/generated/<Name>.ts   ABI `as const`, bytecode and typed ethers-v6 bindings (git-ignored)
+//   src/node/ledger/generated/<Name>.ts   ABI `as const`, bytecode and typed ethers-v6 bindings (git-ignored)
 // Cached by a hash of the sources, the compiler, OpenZeppelin's version and this script: an unchanged
 // tree compiles in milliseconds. `node scripts/compile-contracts.mjs --force` recompiles.
 import { createHash } from 'node:crypto';
@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const contractsDir = join(root, 'contracts');
 const buildDir = join(contractsDir, 'build');
-const genDir = join(root, 'src/node/chain/generated');
+const genDir = join(root, 'src/node/ledger/generated');
 const MAX_CODE_SIZE = 24_576; // EIP-170
 
 const SETTINGS = {

@@ -4,9 +4,8 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { RoleHint, type IdentitySummary, type LedgerStatus } from '../shared/api';
 import { AppError, ErrorCode } from '../shared/errors';
-import { LedgerMonitor } from '../node/chain/ledger-monitor';
-import { Outbox } from '../node/chain/outbox';
-import { identityService } from '../node/identity';
+import { LedgerMonitor } from '../node/ledger/monitor';
+import { Outbox } from '../node/ledger/outbox';
 import { Services } from '../node/services';
 import { globalOptions } from './options';
 import { print, table } from './output';
@@ -28,7 +27,7 @@ export function registerChain(program: Command): void {
     .action(async (_o, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       await withServices(home, async (s) => {
-        const ids = identityService(s).list();
+        const ids = s.identity.list();
         print(json, { identities: ids }, () =>
           ids.length === 0
             ? 'No identities yet. Create one with "medimgshr identity create --name <name>".'
@@ -51,7 +50,7 @@ export function registerChain(program: Command): void {
       const roleHint = parseRole(o.role);
       const passphrase = await readPassphrase(o.passphraseFile, 'New passphrase: ');
       await withServices(home, async (s) => {
-        const id = await identityService(s).create({ displayName: o.name, passphrase, roleHint });
+        const id = await s.identity.create({ displayName: o.name, passphrase, roleHint });
         print(json, { identity: id }, () => `Created ${describe(id)}.\nKeep the passphrase safe: without it the key cannot be used or recovered.`);
       });
     });
@@ -74,7 +73,7 @@ export function registerChain(program: Command): void {
       const privateKey = o.privateKeyFile ? readText(o.privateKeyFile).trim() : undefined;
       const passphrase = await readPassphrase(o.passphraseFile, 'Passphrase: ');
       await withServices(home, async (s) => {
-        const id = await identityService(s).import({ displayName: o.name, passphrase, keystoreJson, privateKey, roleHint });
+        const id = await s.identity.import({ displayName: o.name, passphrase, keystoreJson, privateKey, roleHint });
         print(json, { identity: id }, () => `Imported ${describe(id)}.`);
       });
     });
@@ -87,7 +86,7 @@ export function registerChain(program: Command): void {
     .action(async (address: string, o: { out?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       await withServices(home, async (s) => {
-        const ex = identityService(s).exportKeystore(address);
+        const ex = s.identity.exportKeystore(address);
         if (o.out) {
           writeFileSync(o.out, ex.keystoreJson, { mode: 0o600 });
           print(json, { address: ex.address, file: o.out }, () => `Wrote the encrypted keystore of ${ex.address} to ${o.out}.`);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { FINGERPRINT_SPEC_ID } from '../core/fingerprint';
-import { FingerprintEngine, fingerprintEngine } from '../node/fingerprint/engine';
+import { FingerprintEngine } from '../node/fingerprint/engine';
 import { Services } from '../node/services';
 import type { FingerprintFileError, InstanceFingerprint } from '../shared/api/fingerprint';
 import { openDatabase } from '../node/store/database';
@@ -28,10 +28,10 @@ export function registerFingerprint(program: Command): void {
     .option('--threads <n>', 'worker threads (default: one per processor core; 0 = none)')
     .action(async (paths: string[], opts: { force?: boolean; threads?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'none' } });
+      const threads = opts.threads === undefined ? undefined : Number(opts.threads);
+      const s = await Services.open({ home, ledger: { mode: 'none' }, fingerprint: { threads } });
       try {
-        const threads = opts.threads === undefined ? undefined : Number(opts.threads);
-        const engine = fingerprintEngine(s, { threads });
+        const engine = s.fingerprints;
         const run = await engine.fingerprintPaths(paths, { force: Boolean(opts.force) });
         print(json, run, () => {
           const lines: string[] = [];

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { expandPaths, fingerprintEngine } from '../node/fingerprint/engine';
-import { identityService } from '../node/identity';
-import { DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../node/ledger';
+import { expandPaths } from '../node/fingerprint/engine';
+import { DEMO_PASSPHRASE, type LedgerService } from '../node/ledger';
 import { Services } from '../node/services';
 import type { AnchorResult, InstanceVerification, StudyVerification } from '../shared/api/ledger';
 import { AppError, ErrorCode } from '../shared/errors';
@@ -18,9 +17,9 @@ import { print, table } from './output';
  */
 
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'saved' } });
+  const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
-    const l = ledgerService(s, { sync: { auto: false } });
+    const l = s.ledgerService;
     return await fn(s, l);
   } finally {
     await s.close();
@@ -29,7 +28,7 @@ async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) =
 
 /** Unlocks the identity that signs: --identity, else the demo clinician. Passphrase: file, env, or the demo one for demo identities. */
 async function unlock(s: Services, l: LedgerService, o: { identity?: string; passphraseFile?: string }): Promise<void> {
-  const ids = identityService(s);
+  const ids = s.identity;
   const address = o.identity ?? l.demo.addresses().clinician;
   if (!address) {
     throw new AppError(
@@ -242,7 +241,7 @@ async function resolveStudies(s: Services, targets: string[]): Promise<string[]>
     else paths.push(t);
   }
   if (paths.length) {
-    const run = await fingerprintEngine(s).fingerprintPaths(paths);
+    const run = await s.fingerprints.fingerprintPaths(paths);
     const uids = [...new Set(run.instances.map((i) => i.studyInstanceUid).filter((u): u is string => Boolean(u)))];
     if (uids.length === 0) {
       throw new AppError(ErrorCode.NotDicom, 'None of the given files is a DICOM image that can be anchored.', run.errors[0] ? `First problem: ${run.errors[0].path}: ${run.errors[0].message}` : undefined);

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { Services } from '../node/services';
-import { libraryDomain } from '../node/library';
 import { writeSampleSeries } from '../node/dicom/sample';
 import type { ImportReport, SortKey } from '../shared/api/library';
 import { AppError, ErrorCode } from '../shared/errors';
@@ -42,7 +41,7 @@ export function registerLibrary(program: Command): void {
     .action(async (paths: string[], _opts, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       const report = await withServices(home, async (s) => {
-        const { library } = libraryDomain(s);
+        const { library } = s;
         const showProgress = !json && process.stderr.isTTY;
         if (showProgress) {
           s.events.on('event', (e) => {
@@ -96,7 +95,7 @@ export function registerLibrary(program: Command): void {
     .action(async (opts: { search?: string; sort: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       if (!['name', 'id', 'date', 'modality'].includes(opts.sort)) throw new AppError(ErrorCode.InvalidArgument, '--sort must be name, id, date or modality.');
-      const r = await withServices(home, async (s) => libraryDomain(s).library.studies({ search: opts.search, sort: opts.sort as SortKey, limit: 5000 }));
+      const r = await withServices(home, async (s) => s.library.studies({ search: opts.search, sort: opts.sort as SortKey, limit: 5000 }));
       print(json, r, () =>
         r.studies.length === 0
           ? 'The library is empty. Import files with: medimgshr import <folder>'

@@ -1,13 +1,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { identityService } from '../node/identity';
-import { DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../node/ledger';
+import { DEMO_PASSPHRASE, type LedgerService } from '../node/ledger';
 import { Services } from '../node/services';
-import { importKeyCard, makeKeyCard } from '../node/share/keys';
-import { shareService } from '../node/share/service';
-import { trustService } from '../node/trust';
+import { importKeyCard, makeKeyCard } from '../node/ledger/public-keys';
 import { historyCsv, historyPdf, writeAtomic } from '../node/trust/report';
-import { KeyCard, type GateCheck } from '../shared/api/trust';
+import { KeyCard } from '../shared/api/share';
+import type { GateCheck } from '../shared/api/export';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
 import { print, table } from './output';
@@ -20,9 +18,9 @@ import { print, table } from './output';
  */
 
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'saved' } });
+  const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
-    const l = ledgerService(s, { sync: { auto: false } });
+    const l = s.ledgerService;
     await s.ledger.check();
     await l.sync.sync();
     return await fn(s, l);
@@ -32,7 +30,7 @@ async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) =
 }
 
 function passphraseFor(s: Services, address: string, file?: string): string {
-  const id = identityService(s).get(address);
+  const id = s.identity.get(address);
   const p = file ? readFileSync(file, 'utf8').replace(/\r?\n$/, '') : (process.env.MEDIMG_PASSPHRASE ?? (id.demo ? DEMO_PASSPHRASE : undefined));
   if (p === undefined) throw new AppError(ErrorCode.InvalidArgument, `A passphrase is needed to unlock ${address}.`, 'Use --passphrase-file <file> or set MEDIMG_PASSPHRASE.');
   return p;
@@ -44,7 +42,7 @@ async function unlock(s: Services, l: LedgerService, o: { identity?: string; pas
   if (!address) {
     throw new AppError(ErrorCode.Locked, 'No identity to act with.', 'Give --identity <address> (see "medimgshr identity list").');
   }
-  await identityService(s).unlock(address, passphraseFor(s, address, o.passphraseFile));
+  await s.identity.unlock(address, passphraseFor(s, address, o.passphraseFile));
 }
 
 const checkRows = (checks: GateCheck[]) =>
@@ -75,7 +73,7 @@ export function registerShare(program: Command): void {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'clinician');
-        const sh = shareService(s);
+        const sh = s.share;
         const decision = await sh.decision(studyUid, o.to);
         if (!decision.allowed || o.check) {
           print(json, { shared: false, decision }, () => `${decision.allowed ? 'Sharing is allowed.' : 'Sharing is NOT allowed.'}\n${checkRows(decision.checks)}`);
@@ -102,7 +100,7 @@ export function registerShare(program: Command): void {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'institution');
-        const r = await s.tasks.run('receive', null, (task) => shareService(s).receive(pkg, task));
+        const r = await s.tasks.run('receive', null, (task) => s.share.receive(pkg, task));
         print(json, r, () => `${r.message}\n${table([['verified', 'file', 'detail'], ...r.instances.map((i) => [i.verified ? 'yes' : 'NO', i.file, i.message])])}`);
         if (!r.verified || !r.access.granted) process.exitCode = 1;
       });
@@ -126,12 +124,12 @@ export function registerShare(program: Command): void {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'clinician');
-        const id = identityService(s).get(o.patient);
+        const id = s.identity.get(o.patient);
         const passphrase = o.patientPassphraseFile
           ? readFileSync(o.patientPassphraseFile, 'utf8').replace(/\r?\n$/, '')
           : (process.env.MEDIMG_PATIENT_PASSPHRASE ?? (id.demo ? DEMO_PASSPHRASE : undefined));
         if (passphrase === undefined) throw new AppError(ErrorCode.InvalidArgument, "The patient's passphrase is needed.", 'Use --patient-passphrase-file <file> or MEDIMG_PATIENT_PASSPHRASE.');
-        const r = await shareService(s).collectConsent({ studyInstanceUid: studyUid, recipient: o.to, patientIdentity: o.patient, passphrase, days: Number(o.days), scope: o.allStudies ? 'all' : 'study' });
+        const r = await s.share.collectConsent({ studyInstanceUid: studyUid, recipient: o.to, patientIdentity: o.patient, passphrase, days: Number(o.days), scope: o.allStudies ? 'all' : 'study' });
         print(json, r, () => `Consent recorded: ${r.patient} → ${r.institution} until ${r.expiresAt} (tx ${r.txHash}, block ${r.block}).`);
       });
     });
@@ -148,7 +146,7 @@ export function registerShare(program: Command): void {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'institution');
-        const card = await makeKeyCard(identityService(s).signer(), o.label ?? identityService(s).current()?.displayName ?? null);
+        const card = await makeKeyCard(s.identity.signer(), o.label ?? s.identity.current()?.displayName ?? null);
         if (o.out) writeFileSync(o.out, JSON.stringify(card, null, 2) + '\n');
         print(json, card, () => (o.out ? `Key card of ${card.address} written to ${o.out}.` : JSON.stringify(card, null, 2)));
       });
@@ -190,7 +188,7 @@ export function registerShare(program: Command): void {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         if (o.identity) await unlock(s, l, o, 'clinician');
-        const p = await trustService(s).panel(studyUid, { verify: o.verify });
+        const p = await s.trust.panel(studyUid, { verify: o.verify });
         if (o.csv) await writeAtomic(o.csv, historyCsv(p.history));
         if (o.pdf) await writeAtomic(o.pdf, await historyPdf(p, p.history));
         print(json, p, () =>
@@ -209,7 +207,7 @@ export function registerShare(program: Command): void {
     .action(async (_o: unknown, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s) => {
-        const r = await trustService(s).institutions();
+        const r = await s.trust.institutions();
         print(json, r, () => table([['id', 'address', 'name', 'score', 'status', 'key'], ...r.institutions.map((i) => [String(i.id), i.party.address, i.party.label ?? '', String(i.score), i.suspended ? 'suspended' : i.canReceive ? 'may receive' : 'below threshold', i.publicKeyKnown ? 'known' : 'unknown'])]));
       });
     });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { anvilVersion, findAnvilBinary } from './chain/anvil';
+import { anvilVersion, findAnvilBinary } from './ledger/anvil';
 import { packageDir, packageVersion } from './version';
 import { which } from './which';
 

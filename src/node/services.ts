@@ -1,24 +1,38 @@
+/**
+ * The composition root: builds every main-process domain with its collaborators passed in, in
+ * dependency order, and closes them in reverse. The handler table, the Electron glue, the CLI, the
+ * e2e rig, the benches and the tests all start here (`Services.open`).
+ *
+ *   identity ─┐
+ *   ledger connection ─┬─ outbox ─┬─ ledger service ── trust ─┬─ export
+ *   fingerprints ──────┴──────────┘                           └─ share (+ library)
+ *
+ * Domains are built on first use (a CLI command that only reads the library starts no ledger
+ * client), each exactly once.
+ */
 import { EventEmitter } from 'node:events';
 import type { AppEvent } from '../shared/api';
 import { appHome, ensureAppHome, type AppHome } from './app-home';
-import { EmbeddedNode } from './chain/embedded-node';
-import { LedgerMonitor } from './chain/ledger-monitor';
+import type { AppContext } from './context';
+import { ExportService } from './export/service';
+import { FingerprintEngine, type EngineOptions } from './fingerprint/engine';
+import { IdentityService, scryptNFromEnv, type IdentityOptions } from './identity';
+import { LedgerConnection, LedgerService, LedgerSettings, type LedgerConfig, type LedgerServiceOptions, type ResolvedLedgerConfig } from './ledger';
+import type { EmbeddedNode } from './ledger/embedded-node';
+import type { LedgerMonitor } from './ledger/monitor';
+import { startAppOutbox, type Outbox, type OutboxOptions } from './ledger/outbox';
+import { Library } from './library/library';
+import { registerLibraryResources } from './library';
+import { Thumbnails } from './library/thumbnails';
 import { fileLogger, type Logger } from './log';
+import { ResourceRoutes } from './resources';
+import { ShareService } from './share/service';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
-import { endpointFromEnv, readSavedEndpoint } from './ledger-endpoint';
-import { ResourceRoutes } from './resources';
+import { TrustService } from './trust';
+import { join } from 'node:path';
 
-/** How the app reaches its ledger. */
-export type LedgerConfig =
-  | { mode: 'embedded' } // start anvil in the app-data folder
-  | { mode: 'remote'; rpcUrl: string } // any EVM JSON-RPC endpoint
-  | { mode: 'none' } // tests and CLI commands that need no chain
-  // What the app and the CLI use: MEDIMG_RPC_URL if set, else the endpoint saved in the settings,
-  // else the embedded chain.
-  | { mode: 'saved' };
-
-type ResolvedLedgerConfig = Exclude<LedgerConfig, { mode: 'saved' }>; // tests and CLI commands that need no chain
+export type { LedgerConfig } from './ledger';
 
 export interface ServicesOptions {
   home: string;
@@ -26,18 +40,18 @@ export interface ServicesOptions {
   /** Runtime versions reported by app.info (Electron fills in its own). */
   runtime?: { electron: string | null; chrome: string | null };
   ledgerPollMs?: number;
+  /** Per-domain options (tests and the CLI tune these; the app uses the defaults). */
+  identity?: IdentityOptions;
+  outbox?: OutboxOptions;
+  fingerprint?: EngineOptions;
+  ledgerService?: LedgerServiceOptions;
 }
 
-/**
- * Everything the main process runs, created once and shared by the handler table, the
- * Electron glue, the CLI and the tests. `close()` stops what it started.
- */
-export class Services {
+export class Services implements AppContext {
   readonly home: AppHome;
   readonly db: Db;
   readonly log: Logger;
   readonly events = new EventEmitter<{ event: [AppEvent] }>();
-  readonly ledger: LedgerMonitor;
   readonly runtime: { electron: string | null; chrome: string | null };
   /** Cancellable long tasks with progress events. */
   readonly tasks: TaskRegistry;
@@ -48,52 +62,128 @@ export class Services {
   dialogs: { pickPaths(mode: 'files' | 'folder'): Promise<string[]> } | null = null;
   /** URL-served binary resources (DICOM bytes, thumbnails) under the renderer's origin. */
   readonly resources = new ResourceRoutes();
-  private anvil: EmbeddedNode | null = null;
-  /** The embedded node (null in remote/none mode or when it failed to start). */
-  get embeddedNode(): EmbeddedNode | null {
-    return this.anvil;
-  }
-  private ledgerConfig: ResolvedLedgerConfig;
-  /** Where the current ledger choice came from (settings UI shows it). */
-  ledgerSource: 'environment' | 'saved' | 'default' | 'explicit' = 'explicit';
+  /** The ledger endpoint, the embedded node's lifecycle and the one provider (src/node/ledger/connection.ts). */
+  readonly connection: LedgerConnection;
 
-  private constructor(opts: ServicesOptions) {
+  private readonly closers: (() => void | Promise<void>)[] = [];
+  private built: {
+    identity?: IdentityService;
+    fingerprints?: FingerprintEngine;
+    library?: Library;
+    thumbnails?: Thumbnails;
+    outbox?: Outbox;
+    ledgerService?: LedgerService;
+    trust?: TrustService;
+    export?: ExportService;
+    share?: ShareService;
+  } = {};
+
+  private constructor(private readonly opts: ServicesOptions) {
     this.home = ensureAppHome(appHome(opts.home));
     this.log = fileLogger(this.home.logs);
     this.db = openDatabase(this.home.database);
     this.runtime = opts.runtime ?? { electron: null, chrome: null };
-    this.ledgerConfig = this.resolveLedgerConfig(opts.ledger ?? { mode: 'none' });
     this.tasks = new TaskRegistry((e) => this.emit(e));
-    const cfg = this.ledgerConfig;
-    this.ledger = new LedgerMonitor(
-      cfg.mode === 'remote' ? 'remote' : 'embedded',
-      cfg.mode === 'remote' ? cfg.rpcUrl : null,
-      opts.ledgerPollMs,
-    );
-    this.ledger.on('change', (status) => this.emit({ type: 'ledger-status', status }));
+    this.connection = new LedgerConnection({ home: this.home, log: this.log, settings: new LedgerSettings(this.db) }, opts.ledger ?? { mode: 'none' }, opts.ledgerPollMs);
+    this.connection.monitor.on('change', (status) => this.emit({ type: 'ledger-status', status }));
+    registerLibraryResources(this.resources, this);
   }
 
   static async open(opts: ServicesOptions): Promise<Services> {
     const s = new Services(opts);
-    await s.startLedger();
+    await s.connection.start();
     return s;
   }
 
-  /**
-   * One shared instance per domain service (library, fingerprints, ledger client, …), created on
-   * first use, so the handler table, the CLI and other domains all use the same one:
-   * `s.domain('library', () => new Library(s))`. Domains with resources to close register `close`.
-   */
-  domain<T>(key: string, create: () => T, close?: (value: T) => void | Promise<void>): T {
-    if (!this.domains.has(key)) {
-      const value = create();
-      this.domains.set(key, value);
-      if (close) this.closers.push(() => close(value));
-    }
-    return this.domains.get(key) as T;
+  // ---- domains, each built once on first use with its collaborators ----
+
+  get identity(): IdentityService {
+    return (this.built.identity ??= this.track(
+      new IdentityService(
+        { db: this.db, keystoresDir: this.home.keystores, log: this.log, provider: () => this.connection.provider.current() },
+        this.opts.identity ?? { scryptN: scryptNFromEnv() },
+      ),
+      (ids) => {
+        ids.lock();
+      },
+    ));
   }
-  private readonly domains = new Map<string, unknown>();
-  private readonly closers: (() => void | Promise<void>)[] = [];
+
+  get fingerprints(): FingerprintEngine {
+    return (this.built.fingerprints ??= this.track(new FingerprintEngine(this.db, this.opts.fingerprint), (e) => e.close()));
+  }
+
+  get library(): Library {
+    return (this.built.library ??= this.track(new Library(this.db, this.log), (l) => l.close()));
+  }
+
+  get thumbnails(): Thumbnails {
+    return (this.built.thumbnails ??= this.track(new Thumbnails(this.library, join(this.home.cache, 'thumbnails')), (t) => t.close()));
+  }
+
+  get outbox(): Outbox {
+    if (!this.built.outbox) {
+      const app = startAppOutbox({ db: this.db, log: this.log, connection: this.connection, identity: this.identity }, this.opts.outbox);
+      this.built.outbox = this.track(app.outbox, () => app.close());
+    }
+    return this.built.outbox;
+  }
+
+  /** The ledger domain: contract client, event sync, anchoring, verification, demo. */
+  get ledgerService(): LedgerService {
+    return (this.built.ledgerService ??= this.track(
+      new LedgerService(
+        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library },
+        this.opts.ledgerService,
+      ),
+      (l) => l.close(),
+    ));
+  }
+
+  get trust(): TrustService {
+    return (this.built.trust ??= new TrustService({ ctx: this, identity: this.identity, ledger: () => this.ledgerService }));
+  }
+
+  get export(): ExportService {
+    return (this.built.export ??= new ExportService({ ctx: this, trust: this.trust }));
+  }
+
+  get share(): ShareService {
+    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+  }
+
+  private track<T>(value: T, close: (value: T) => void | Promise<void>): T {
+    this.closers.push(() => close(value));
+    return value;
+  }
+
+  // ---- the ledger connection, as the settings screen and the tests see it ----
+
+  /** The ledger endpoint's status (connected / unreachable, chain id, block). */
+  get ledger(): LedgerMonitor {
+    return this.connection.monitor;
+  }
+  /** The embedded node (null in remote/none mode or when it failed to start). */
+  get embeddedNode(): EmbeddedNode | null {
+    return this.connection.embeddedNode;
+  }
+  /** The ledger the app is set to use now (after resolving 'saved'). */
+  get ledgerMode(): ResolvedLedgerConfig {
+    return this.connection.mode;
+  }
+  /** Where the current ledger choice came from (settings UI shows it). */
+  get ledgerSource(): LedgerConnection['source'] {
+    return this.connection.source;
+  }
+  switchLedger(cfg: ResolvedLedgerConfig): Promise<void> {
+    return this.connection.switchTo(cfg);
+  }
+  stopEmbeddedLedger(): Promise<void> {
+    return this.connection.stopEmbedded();
+  }
+  restartEmbeddedLedger(): Promise<void> {
+    return this.connection.restartEmbedded();
+  }
 
   emit(event: AppEvent): void {
     this.events.emit('event', event);
@@ -101,76 +191,6 @@ export class Services {
 
   schemaVersion(): number {
     return schemaVersion(this.db);
-  }
-
-  private async startLedger(): Promise<void> {
-    const cfg = this.ledgerConfig;
-    if (cfg.mode === 'none') return;
-    if (cfg.mode === 'remote') {
-      this.ledger.start();
-      return;
-    }
-    try {
-      // Crash-safe anvil: validates/recovers its state file, keeps a last-good copy (embedded-node.ts).
-      this.anvil = await EmbeddedNode.start({ chainDir: this.home.chain, log: this.log });
-      const r = this.anvil.recovery;
-      this.ledger.setNote(r.action === 'new-chain' ? null : r.message);
-      await this.ledger.setEndpoint(this.anvil.rpcUrl, 'embedded');
-      this.ledger.start();
-    } catch (err) {
-      this.log.error('embedded ledger failed to start', err);
-      this.ledger.fail(
-        `The local ledger could not start: ${err instanceof Error ? err.message : String(err)}. Images can still be read; verification is unavailable.`,
-      );
-    }
-  }
-
-  private resolveLedgerConfig(cfg: LedgerConfig): ResolvedLedgerConfig {
-    if (cfg.mode !== 'saved') return cfg;
-    const env = endpointFromEnv();
-    if (env) {
-      this.ledgerSource = 'environment';
-      return { mode: 'remote', rpcUrl: env };
-    }
-    const saved = readSavedEndpoint(this.db);
-    this.ledgerSource = saved ? 'saved' : 'default';
-    return saved?.mode === 'remote' ? { mode: 'remote', rpcUrl: saved.rpcUrl } : { mode: 'embedded' };
-  }
-
-  /** The ledger the app is set to use now (after resolving 'saved'). */
-  get ledgerMode(): ResolvedLedgerConfig {
-    return this.ledgerConfig;
-  }
-
-  /**
-   * Switches to another ledger at run time (the settings screen): stops the embedded node if one
-   * runs (gracefully, keeping its state), then starts or connects to the new one.
-   */
-  async switchLedger(cfg: ResolvedLedgerConfig): Promise<void> {
-    this.ledger.stop();
-    const node = this.anvil;
-    this.anvil = null;
-    if (node) await node.stop();
-    this.ledgerConfig = cfg;
-    this.ledgerSource = 'saved';
-    this.ledger.setNote(null);
-    if (cfg.mode === 'remote') await this.ledger.setEndpoint(cfg.rpcUrl, 'remote');
-    else if (cfg.mode === 'none') await this.ledger.setEndpoint(null);
-    await this.startLedger();
-  }
-
-  /** Stops the embedded node (gracefully, so it saves its state); the monitor then reports unreachable. */
-  async stopEmbeddedLedger(): Promise<void> {
-    const node = this.anvil;
-    this.anvil = null;
-    if (node) await node.stop();
-    await this.ledger.check();
-  }
-
-  /** Starts the embedded node again after stopEmbeddedLedger (tests: "ledger back"). */
-  async restartEmbeddedLedger(): Promise<void> {
-    if (this.ledgerConfig.mode !== 'embedded' || this.anvil) return;
-    await this.startLedger();
   }
 
   async close(): Promise<void> {
@@ -181,9 +201,8 @@ export class Services {
         this.log.error('closing a domain service failed', err);
       }
     }
-    this.ledger.stop();
-    if (this.anvil) await this.anvil.stop();
-    this.anvil = null;
+    this.built = {};
+    await this.connection.close();
     if (this.db.open) this.db.close();
   }
 }

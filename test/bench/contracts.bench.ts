@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet, ZeroHash, type ContractTransactionResponse, type Log, type TransactionReceipt } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { row, type Bench, type BenchRow } from './harness';
-import { findAnvilBinary, startAnvil } from '../../src/node/chain/anvil';
-import { ALL_STUDIES, confirmed, connect, decodeEvents, deployMedImgShr, signConsent } from '../../src/node/chain/contracts';
+import { findAnvilBinary, startAnvil } from '../../src/node/ledger/anvil';
+import { ALL_STUDIES, confirmed, connect, decodeEvents, deployMedImgShr, signConsent } from '../../src/node/ledger/contracts';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const STUDY_SIZE = Number(process.env.MEDIMG_BENCH_STUDY_SIZE ?? 1000);

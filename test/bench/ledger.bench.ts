@@ -15,13 +15,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ZeroHash, type Wallet } from 'ethers';
 import { buildStudyTree, leafValue } from '../../src/core/fingerprint';
-import { findAnvilBinary } from '../../src/node/chain/anvil';
+import { findAnvilBinary } from '../../src/node/ledger/anvil';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { decodeFrames } from '../../src/node/dicom/decode';
-import { fingerprintEngine } from '../../src/node/fingerprint/engine';
-import { identityService } from '../../src/node/identity';
-import { libraryDomain } from '../../src/node/library';
-import { DEMO_PASSPHRASE, ledgerService } from '../../src/node/ledger';
+import { DEMO_PASSPHRASE } from '../../src/node/ledger';
 import { Services } from '../../src/node/services';
 import { tempDir } from '../support/tmp';
 import { row, timeItAsync, type Bench, type BenchRow } from './harness';
@@ -57,15 +54,15 @@ async function run(): Promise<BenchRow[]> {
   const tmp = tempDir('medimg-bench-ledger-');
   const s = await Services.open({ home: tmp.path, ledger: { mode: 'embedded' } });
   try {
-    const l = ledgerService(s);
+    const l = s.ledgerService;
     await l.demo.ensure();
     const a = l.demo.addresses();
-    await identityService(s).unlock(a.clinician!, DEMO_PASSPHRASE);
+    await s.identity.unlock(a.clinician!, DEMO_PASSPHRASE);
     const dir = join(tmp.path, 'ct1000');
     const sample = await writeSampleSeries({ outDir: dir, slices: SLICES, kind: 'ct', seed: 4242 });
-    const { library } = libraryDomain(s);
+    const { library } = s;
     await s.tasks.run('import', null, (task) => library.import([dir], task));
-    const engine = fingerprintEngine(s);
+    const engine = s.fingerprints;
 
     // Ours: cold fingerprints → one record.
     const ours = await timeItAsync(() => l.anchors.anchorStudy(sample.studyInstanceUid, { waitMs: 120_000 }));

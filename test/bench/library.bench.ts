@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Bench } from './harness';
 import { row, timeItAsync } from './harness';
 import { Services } from '../../src/node/services';
-import { libraryDomain } from '../../src/node/library';
 import { readDicomFile } from '../../src/node/dicom/parse';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { tempDir } from '../support/tmp';
@@ -63,7 +62,7 @@ export const libraryBenches: Bench[] = [
         for (let rep = 0; rep < 3; rep++) {
           const s = await Services.open({ home: join(tmp.path, `home${rep}`) });
           try {
-            const { library } = libraryDomain(s);
+            const { library } = s;
             const imp = await timeItAsync(() => s.tasks.run('import', null, (task) => library.import([dir], task)));
             if (imp.value.added !== slices) throw new Error(`bench import indexed ${imp.value.added} of ${slices}`);
             best = Math.min(best, imp.ms);

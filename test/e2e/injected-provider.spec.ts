@@ -6,7 +6,6 @@
  */
 import { JsonRpcProvider, Wallet, parseEther } from 'ethers';
 import { component } from '../support/components';
-import { ledgerService } from '../../src/node/ledger';
 import { test, expect } from './rig';
 import { setupDemo } from './support/ledger';
 
@@ -64,7 +63,7 @@ test('browser wallet: detected, account shown, a wallet-signed transaction mined
   await expect(panel.getByTestId('wallet-roles')).toHaveAttribute('data-roles', 'patient');
   expect(calls).toContain('eth_sendTransaction');
   // The chain itself: the wallet's account is a patient now, and the tx came from it.
-  expect((await ledgerService(app.services).roles(wallet.address)).patient).toBe(true);
+  expect((await app.services.ledgerService.roles(wallet.address)).patient).toBe(true);
   expect(await provider.getTransactionCount(wallet.address)).toBe(1);
   await app.screenshot('wallet-signed');
   provider.destroy();

@@ -1,7 +1,7 @@
 import { JsonRpcProvider } from 'ethers';
 import { test, expect } from './rig';
-import { startAnvil, type AnvilNode } from '../../src/node/chain/anvil';
-import { deployMedImgShr } from '../../src/node/chain/contracts';
+import { startAnvil, type AnvilNode } from '../../src/node/ledger/anvil';
+import { deployMedImgShr } from '../../src/node/ledger/contracts';
 import { jsonRpc } from '../../src/node/net';
 
 // Connect the workstation to a "regional" ledger (a second real anvil with the contract deployed),

@@ -6,7 +6,6 @@
  */
 import { Wallet } from 'ethers';
 import { component } from '../support/components';
-import { ledgerService } from '../../src/node/ledger';
 import { test, expect } from './rig';
 import { DEMO_PASSPHRASE, lock, login, setupDemo } from './support/ledger';
 import { invoke } from './support/viewer';
@@ -26,7 +25,7 @@ test('regulator, institution and patient consoles follow the chain roles', async
   test.setTimeout(180_000);
   const { page } = app;
   const demo = await setupDemo(app);
-  const roles = (a: string) => ledgerService(app.services).roles(a);
+  const roles = (a: string) => app.services.ledgerService.roles(a);
   // One record for the demo patient (anchored by the demo clinician through the real handler table).
   const clinician = demo.identities.find((i) => i.role === 'clinician')!.address;
   await invoke(page, 'identity.unlock', { address: clinician, passphrase: DEMO_PASSPHRASE });

@@ -1,5 +1,5 @@
 import { test, expect } from './rig';
-import { findAnvilBinary } from '../../src/node/chain/anvil';
+import { findAnvilBinary } from '../../src/node/ledger/anvil';
 
 test.describe('app shell', () => {
   test('dark reading-room shell with study panel, viewport and status bar', async ({ app }) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Transaction, Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_FILE } from '../../src/node/chain/embedded-node';
+import { NODE_FILE } from '../../src/node/ledger/embedded-node';
 import { jsonRpc } from '../../src/node/net';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';

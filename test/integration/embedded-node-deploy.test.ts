@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connect, deployMedImgShr } from '../../src/node/chain/contracts';
-import { CONTRACTS_FILE, EmbeddedNode, LAST_GOOD_FILE, STATE_FILE } from '../../src/node/chain/embedded-node';
+import { connect, deployMedImgShr } from '../../src/node/ledger/contracts';
+import { CONTRACTS_FILE, EmbeddedNode, LAST_GOOD_FILE, STATE_FILE } from '../../src/node/ledger/embedded-node';
 import { JsonRpcProvider } from 'ethers';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';

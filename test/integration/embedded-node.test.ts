@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileS
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAnvil } from '../../src/node/chain/anvil';
-import { EmbeddedNode, LAST_GOOD_FILE, NODE_FILE, STATE_FILE } from '../../src/node/chain/embedded-node';
+import { startAnvil } from '../../src/node/ledger/anvil';
+import { EmbeddedNode, LAST_GOOD_FILE, NODE_FILE, STATE_FILE } from '../../src/node/ledger/embedded-node';
 import { jsonRpc } from '../../src/node/net';
 import { Services } from '../../src/node/services';
 import { component } from '../support/components';

@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { Wallet, parseEther } from 'ethers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createHandlerTable, dispatch } from '../../src/node/handlers';
-import { identityService } from '../../src/node/identity';
 import { Services } from '../../src/node/services';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';
@@ -17,9 +16,8 @@ const DEV_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2f
 describe('identity API through the handler table (real SQLite, real keystores)', () => {
   it('create / list / unlock / lock / export / import; no key or passphrase in any response or in the log', async () => {
     const home = tempDir();
-    const s = await Services.open({ home: home.path, ledger: { mode: 'none' } });
+    const s = await Services.open({ home: home.path, ledger: { mode: 'none' }, identity: { scryptN: 1024 } });
     try {
-      identityService(s, { scryptN: 1024 });
       const table = createHandlerTable(s);
       const responses: unknown[] = [];
       const call = async (ch: string, req: unknown) => {
@@ -76,9 +74,9 @@ describe('identity API through the handler table (real SQLite, real keystores)',
 describe.skipIf(!component('anvil'))('the unlocked signer is connected to the embedded ledger', () => {
   it('signs and sends a transaction from the main process', async () => {
     const home = tempDir();
-    const s = await Services.open({ home: home.path, ledger: { mode: 'embedded' } });
+    const s = await Services.open({ home: home.path, ledger: { mode: 'embedded' }, identity: { scryptN: 1024 } });
     try {
-      const ids = identityService(s, { scryptN: 1024 });
+      const ids = s.identity;
       const me = await ids.create({ displayName: 'Sender', passphrase: PASS });
       await ids.unlock(me.address, PASS);
       const signer = ids.signer();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAnvil, type AnvilNode } from '../../src/node/chain/anvil';
-import { LedgerMonitor } from '../../src/node/chain/ledger-monitor';
+import { startAnvil, type AnvilNode } from '../../src/node/ledger/anvil';
+import { LedgerMonitor } from '../../src/node/ledger/monitor';
 import { Services } from '../../src/node/services';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { Contract, ContractFactory, id as keccakText, type InterfaceAbi, type Provider, type Signer } from 'ethers';
 import solc from 'solc';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { outboxService, OutboxPermanentError, type Outbox, type OutboxHandler, type OutboxItem } from '../../src/node/chain/outbox';
-import { identityService } from '../../src/node/identity';
+import { OutboxPermanentError, type Outbox, type OutboxHandler, type OutboxItem } from '../../src/node/ledger/outbox';
 import { Services } from '../../src/node/services';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';
@@ -67,13 +66,13 @@ interface App {
 }
 
 async function openApp(home: string, registry: string | null, opts: { unlock?: boolean } = {}): Promise<App> {
-  const s = await Services.open({ home, ledger: { mode: 'embedded' }, ledgerPollMs: 200 });
-  const ids = identityService(s, { scryptN: 1024 });
+  const s = await Services.open({ home, ledger: { mode: 'embedded' }, ledgerPollMs: 200, identity: { scryptN: 1024 }, outbox: { pollMs: 100, baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 4 } });
+  const ids = s.identity;
   if (ids.list().length === 0) await ids.import({ displayName: 'Dev', passphrase: PASS, privateKey: DEV_KEY });
   if (opts.unlock !== false) await ids.unlock(ids.list()[0]!.address, PASS);
-  const outbox = outboxService(s, { pollMs: 100, baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 4 });
+  const outbox = s.outbox;
   if (registry) outbox.register('put', registryHandler(registry));
-  return { s, outbox, provider: () => identityService(s).signer().provider! };
+  return { s, outbox, provider: () => s.identity.signer().provider! };
 }
 
 /** Waits until the node's state file holds block `n` (so a later crash cannot lose it). */
@@ -91,7 +90,7 @@ async function waitDumped(s: Services, n: number): Promise<void> {
 }
 
 async function deployRegistry(app: App): Promise<string> {
-  const signer = identityService(app.s).signer();
+  const signer = app.s.identity.signer();
   const c = await new ContractFactory(abi, bytecode, signer).deploy();
   const rc = await c.deploymentTransaction()!.wait();
   await waitDumped(app.s, rc!.blockNumber);
@@ -137,8 +136,8 @@ describe.skipIf(!anvilBin)('outbox (real SQLite, real anvil, real contract)', ()
     let app = await openApp(home.path, null);
     try {
       const registry = await deployRegistry(app);
-      const signer = identityService(app.s).current()!.address;
-      identityService(app.s).lock();
+      const signer = app.s.identity.current()!.address;
+      app.s.identity.lock();
       app.outbox.register('put', registryHandler(registry));
       app.outbox.enqueue('put', 'waits', { note: '' }, { signer });
       await app.outbox.runOnce();
@@ -148,7 +147,7 @@ describe.skipIf(!anvilBin)('outbox (real SQLite, real anvil, real contract)', ()
       app = await openApp(home.path, registry, { unlock: false });
       await app.outbox.runOnce();
       expect(app.outbox.get('put', 'waits')?.status).toBe('queued');
-      await identityService(app.s).unlock(signer, PASS); // the outbox is kicked by the unlock
+      await app.s.identity.unlock(signer, PASS); // the outbox is kicked by the unlock
       expect(await app.outbox.drain(10_000)).toMatchObject({ confirmed: 1, queued: 0 });
       expect(await onChainCount(registry, app.provider(), 'waits')).toBe(1n);
     } finally {
@@ -215,11 +214,11 @@ describe.skipIf(!anvilBin)('outbox (real SQLite, real anvil, real contract)', ()
       const registry = await deployRegistry(a);
       a.outbox.register('put', registryHandler(registry));
       // The second opens the same folder: it attaches to the running node and signs with another account.
-      const ids = identityService(a.s);
+      const ids = a.s.identity;
       const second = await ids.import({ displayName: 'Dev 2', passphrase: PASS, privateKey: DEV_KEY_2 });
       b = await openApp(home.path, registry, { unlock: false });
       expect(b.s.embeddedNode?.attached).toBe(true);
-      await identityService(b.s).unlock(second.address, PASS);
+      await b.s.identity.unlock(second.address, PASS);
       const keys = Array.from({ length: 24 }, (_, i) => `shared-${i}`);
       for (const k of keys) (i++ % 2 ? a : b).outbox.enqueue('put', k, { note: k });
       const [ca] = await Promise.all([a.outbox.drain(20_000), b.outbox.drain(20_000)]);

@@ -2,7 +2,7 @@
  * External components a test needs. Without CI a missing one skips the test with a clear
  * reason; with CI set it fails, because CI must install everything (.ci/run).
  */
-import { findAnvilBinary } from '../../src/node/chain/anvil';
+import { findAnvilBinary } from '../../src/node/ledger/anvil';
 import { findChromium, findOrthanc } from '../../src/node/components';
 
 export type ComponentName = 'anvil' | 'chromium' | 'orthanc';

@@ -201,6 +201,11 @@ export class AuditLog {
   }
 
   /** The newest entry as the head pointer records it. */
+  /** Number of entries in the whole log (the list is paged; the UI shows the total). */
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n;
+  }
+
   head(): { seq: number; hash: string } {
     const h = this.db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as { seq: number; hash: string } | undefined;
     return h ?? { seq: 0, hash: GENESIS_HASH };

@@ -2,7 +2,7 @@
  * Anonymised DICOM export: PS3.15 Annex E Basic Application Level Confidentiality Profile
  * (src/core/deid) applied to each file, read and written with dcmjs, new UIDs mapped consistently
  * across the whole export, burned-in annotation respected, and the output moved into place only
- * when every file is written (src/node/export/atomic.ts).
+ * when every file is written (src/node/atomic.ts).
  */
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import {
   type CombinedPolicy,
   type DcmDict,
 } from '../../core/deid/deidentify';
-import { atomicExport } from '../export/atomic';
+import { atomicExport } from '../atomic';
 import { DicomFileError, parseDicomBytes } from './parse';
 
 const { DicomMessage, DicomDict } = (dcmjs as { data: { DicomMessage: DicomMessageApi; DicomDict: DicomDictCtor } }).data;

@@ -9,18 +9,19 @@
  * Gate: identifiable data needs every instance verified against the ledger now, or an override with a
  * typed reason (audit entry `override`). Every export — anonymised too — is an audit entry. It runs as
  * a task (kind 'export') with progress, writes into a staging folder that becomes the destination only
- * when complete (atomic.ts), and returns a report.
+ * when complete (src/node/atomic.ts), and returns a report.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { anonymiseExport } from '../dicom/anonymise';
-import type { Services } from '../services';
+import type { AppContext } from '../context';
 import type { Task } from '../tasks';
-import { trustService } from '../trust';
-import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, GateCheck, PngOptions } from '../../shared/api/trust';
+import type { TrustService } from '../trust';
+import type { ExportDecision, ExportFormat, ExportReport, ExportRequest, ExportScope, PngOptions } from '../../shared/api/export';
 import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { atomicExport } from './atomic';
+import { atomicExport } from '../atomic';
+import { exportGate, isIdentifiable } from '../../core/gates';
 import { renderPng, NOT_FOR_DIAGNOSTIC_USE } from './png';
 
 export interface ExportItem {
@@ -37,11 +38,11 @@ const SELECT = `SELECT i.id AS instanceId, i.file_path AS path, i.sop_uid AS sop
 const ORDER = 'ORDER BY st.id, se.number, se.id, i.number, i.id';
 
 export class ExportService {
-  constructor(private readonly s: Services) {}
+  constructor(private readonly deps: { ctx: AppContext; trust: TrustService }) {}
 
   /** The library instances a scope covers, in series/instance order. */
   items(scope: ExportScope): ExportItem[] {
-    const db = this.s.db;
+    const db = this.deps.ctx.db;
     let rows: ExportItem[];
     let what: string;
     if ('studyInstanceUid' in scope) {
@@ -64,44 +65,23 @@ export class ExportService {
   }
 
   static identifiable(format: ExportFormat, png?: PngOptions): boolean {
-    return format === 'dicom-original' || (format === 'png' && (png?.overlayText ?? []).some((t) => t.trim().length > 0));
+    return isIdentifiable(format, png?.overlayText ?? []);
   }
 
-  /** The gate's decision (verifies every instance against the ledger now). */
+  /** The gate's decision (verifies every instance against the ledger now); the rule is src/core/gates.ts. */
   async check(scope: ExportScope, format: ExportFormat, png?: PngOptions, items?: ExportItem[]): Promise<ExportDecision & { verifications: InstanceVerification[] }> {
     const list = items ?? this.items(scope);
     const identifiable = ExportService.identifiable(format, png);
-    const verifications = await trustService(this.s).ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
+    const verifications = await this.deps.trust.ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
     const counts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
     for (const v of verifications) counts[v.state]++;
-    const allVerified = counts.verified === list.length;
-    const checks: GateCheck[] = [];
-    const notOk = Object.entries(counts).filter(([k, n]) => k !== 'verified' && n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
-    checks.push({
-      code: 'identifiable',
-      ok: true,
-      message: identifiable
-        ? format === 'dicom-original'
-          ? 'Original DICOM carries the patient\'s identity: the images must be verified (or the export overridden with a reason).'
-          : 'The PNG carries overlay text that can identify the patient: the images must be verified (or the export overridden with a reason).'
-        : format === 'png'
-          ? 'A PNG without overlay text; marked NOT FOR DIAGNOSTIC USE.'
-          : 'Anonymised following PS3.15 Annex E (Basic Application Level Confidentiality Profile).',
-      remedy: null,
-    });
-    checks.push({
-      code: 'verified',
-      ok: allVerified || !identifiable,
-      message: allVerified ? `All ${list.length} image(s) are verified against the ledger.` : `${list.length - counts.verified} of ${list.length} image(s) are not verified (${notOk}).`,
-      remedy: identifiable && !allVerified ? 'Export anonymised instead, restore the original images, or override with a typed reason (recorded in the audit log).' : null,
-    });
-    const allowed = !identifiable || allVerified;
-    return { format, identifiable, allowed, overridable: !allowed, instances: list.length, counts, checks, verifications };
+    const { allowed, overridable, checks } = exportGate({ format, identifiable, instances: list.length, counts });
+    return { format, identifiable, allowed, overridable, instances: list.length, counts, checks, verifications };
   }
 
   async run(req: ExportRequest, task?: Task): Promise<ExportReport> {
     const t0 = Date.now();
-    const trust = trustService(this.s);
+    const trust = this.deps.trust;
     const items = this.items(req.scope);
     task?.progress({ total: items.length, done: 0, label: 'verifying the images against the ledger' }, true);
     const { verifications, ...decision } = await this.check(req.scope, req.format, req.png, items);
@@ -237,8 +217,4 @@ export class ExportService {
       message: `Exported ${written.length} of ${items.length} image(s) as ${req.format}${skipped.length ? `; ${skipped.length} skipped` : ''}${overriding ? ' (override recorded in the audit log)' : ''}.`,
     };
   }
-}
-
-export function exportService(s: Services): ExportService {
-  return s.domain('export', () => new ExportService(s));
 }

@@ -1,14 +1,13 @@
 /**
  * The fingerprint engine of the main process: expands paths, skips files that did not change,
  * fingerprints the rest on the worker pool, stores digests in SQLite and rebuilds the Merkle tree
- * of every study it touched. One shared instance per Services: `fingerprintEngine(s)`.
+ * of every study it touched. One per app, built by the composition root (src/node/services.ts).
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue } from '../../core/fingerprint';
 import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
 import { ErrorCode } from '../../shared/errors';
-import type { Services } from '../services';
 import type { Db } from '../store/database';
 import type { Task } from '../tasks';
 import { FingerprintPool } from './pool';
@@ -410,9 +409,4 @@ export class FingerprintEngine {
     this.pool = null;
     await p?.close();
   }
-}
-
-/** The one engine of these services. */
-export function fingerprintEngine(s: Services, opts?: EngineOptions): FingerprintEngine {
-  return s.domain('fingerprint', () => new FingerprintEngine(s.db, opts), (e) => e.close());
 }

@@ -1,11 +1,10 @@
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 import type { fingerprintChannels } from '../../shared/api/fingerprint';
-import { fingerprintEngine } from '../fingerprint/engine';
 
 /** Handlers of the fingerprint domain. Long work runs as a task (progress events, `task.cancel`). */
 export function fingerprintHandlers(s: Services): Pick<HandlerTable, keyof typeof fingerprintChannels> {
-  const engine = () => fingerprintEngine(s);
+  const engine = () => s.fingerprints;
   return {
     'fingerprint.files': ({ paths, force }) => s.tasks.run('fingerprint', null, (task) => engine().fingerprintPaths(paths, { task, force })),
     'fingerprint.study': ({ studyInstanceUid }) => s.tasks.run('fingerprint', null, (task) => engine().checkStudy(studyInstanceUid, task)),

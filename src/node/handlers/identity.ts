@@ -1,4 +1,3 @@
-import { identityService } from '../identity';
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 
@@ -13,7 +12,7 @@ type IdentityChannel =
 
 /** Identities: responses carry addresses, names and encrypted keystores only — never a key or passphrase. */
 export function identityHandlers(s: Services): Pick<HandlerTable, IdentityChannel> {
-  const ids = () => identityService(s);
+  const ids = () => s.identity;
   return {
     'identity.list': () => ({ identities: ids().list(), current: ids().current()?.address ?? null }),
     'identity.create': (r) => ids().create({ displayName: r.displayName, passphrase: r.passphrase, roleHint: r.roleHint ?? null }),

@@ -11,6 +11,9 @@ import { settingsHandlers } from './settings';
 import { fingerprintHandlers } from './fingerprint';
 import { identityHandlers } from './identity';
 import { trustHandlers } from './trust';
+import { exportHandlers } from './export';
+import { shareHandlers } from './share';
+import { auditHandlers } from './audit';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -21,6 +24,9 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...fingerprintHandlers(s),
     ...identityHandlers(s),
     ...trustHandlers(s),
+    ...exportHandlers(s),
+    ...shareHandlers(s),
+    ...auditHandlers(s),
   };
 }
 

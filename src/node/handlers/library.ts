@@ -1,12 +1,10 @@
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 import type { libraryChannels } from '../../shared/api/library';
-import { libraryDomain, registerLibraryResources } from '../library';
 
 /** Handlers of the library domain: import, browser lists, tags, remove, measurements. */
 export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof libraryChannels> {
-  registerLibraryResources(s);
-  const lib = () => libraryDomain(s).library;
+  const lib = () => s.library;
   return {
     'library.import': async ({ paths }) => {
       const report = await s.tasks.run('import', null, (task) => lib().import(paths, task));

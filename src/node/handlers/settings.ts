@@ -1,8 +1,7 @@
 import { getAddress } from 'ethers';
 import type { settingsChannels, LedgerEndpointSettings } from '../../shared/api/settings';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { readSavedEndpoint, saveEndpoint } from '../ledger-endpoint';
-import { ledgerService, startLedger } from '../ledger';
+import { startDemo } from '../ledger';
 import { LedgerSettings } from '../ledger/settings';
 import { jsonRpc } from '../net';
 import type { Services } from '../services';
@@ -11,7 +10,7 @@ import type { HandlerTable } from './dispatch';
 function current(s: Services): LedgerEndpointSettings {
   const mode = s.ledgerMode;
   const status = s.ledger.current();
-  const saved = readSavedEndpoint(s.db);
+  const saved = new LedgerSettings(s.db).endpoint();
   const contract =
     mode.mode === 'remote' && saved?.mode === 'remote' && saved.rpcUrl === mode.rpcUrl
       ? saved.contractAddress
@@ -72,14 +71,14 @@ export function settingsHandlers(s: Services): Pick<HandlerTable, keyof typeof s
         const address = getAddress(req.contractAddress);
         await checkRemote(req.rpcUrl, req.chainId, address);
         new LedgerSettings(s.db).set(`contract:${req.chainId}`, address);
-        saveEndpoint(s.db, { mode: 'remote', rpcUrl: req.rpcUrl, chainId: req.chainId, contractAddress: address });
+        new LedgerSettings(s.db).saveEndpoint({ mode: 'remote', rpcUrl: req.rpcUrl, chainId: req.chainId, contractAddress: address });
         await s.switchLedger({ mode: 'remote', rpcUrl: req.rpcUrl });
       } else {
-        saveEndpoint(s.db, { mode: 'embedded' });
+        new LedgerSettings(s.db).saveEndpoint({ mode: 'embedded' });
         await s.switchLedger({ mode: 'embedded' });
       }
-      ledgerService(s).chain.invalidate();
-      startLedger(s);
+      s.ledgerService.chain.invalidate();
+      startDemo(s.ledgerService);
       return { settings: current(s), status: s.ledger.current() };
     },
   };

@@ -11,7 +11,7 @@ import {
 } from 'ethers';
 import type { IdentitySummary, RoleHint } from '../../shared/api';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { writeFileAtomic } from '../chain/embedded-node';
+import { writeFileAtomic } from '../atomic';
 import type { Logger } from '../log';
 import type { Db } from '../store/database';
 

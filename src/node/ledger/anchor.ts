@@ -7,14 +7,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { getAddress, Wallet, ZeroHash, type Provider } from 'ethers';
 import { buildStudyTree, leafValue, type LeafValue } from '../../core/fingerprint';
-import { connect, decodeContractError } from '../chain/contracts';
-import { OutboxPermanentError, type OutboxItem } from '../chain/outbox';
-import { fingerprintEngine } from '../fingerprint/engine';
-import { identityService } from '../identity';
+import { connect, decodeContractError } from './contracts';
+import { OutboxPermanentError, type OutboxItem } from './outbox';
 import type { Task } from '../tasks';
 import type { AnchorResult, LocalAnchor, RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import type { ChainConnection } from './chain';
+import type { ChainConnection } from './client';
 import type { LedgerService } from './index';
 import { readRoles } from './roles';
 
@@ -130,7 +128,7 @@ export class Anchoring {
   // ---- local anchors ----
 
   private row(root: string): AnchorRow | undefined {
-    return this.l.s.db.prepare('SELECT * FROM ledger_anchors WHERE root = ?').get(root) as AnchorRow | undefined;
+    return this.l.ctx.db.prepare('SELECT * FROM ledger_anchors WHERE root = ?').get(root) as AnchorRow | undefined;
   }
 
   private toLocal(r: AnchorRow): LocalAnchor {
@@ -159,7 +157,7 @@ export class Anchoring {
 
   /** Local anchors of a study, newest first. */
   ofStudy(studyInstanceUid: string): LocalAnchor[] {
-    const rows = this.l.s.db
+    const rows = this.l.ctx.db
       .prepare('SELECT * FROM ledger_anchors WHERE study_instance_uid = ? ORDER BY created_at DESC, rowid DESC')
       .all(studyInstanceUid) as AnchorRow[];
     return rows.map((r) => this.toLocal(r));
@@ -174,7 +172,7 @@ export class Anchoring {
 
   /** The pseudonymous account for a library patient: assigned/linked, else derived with a local secret (keyed hash, never a plain hash). */
   patientAccount(patientKey: string): string {
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     const r = db.prepare('SELECT address FROM ledger_patient_accounts WHERE patient_key = ?').get(patientKey) as { address: string } | undefined;
     if (r) return r.address;
     let secret = this.l.settings.get('patient-key-secret');
@@ -190,7 +188,7 @@ export class Anchoring {
 
   /** Links a library patient to a given account (e.g. the patient's own identity). */
   linkPatient(patientKey: string, address: string, source: 'identity' | 'assigned' = 'assigned'): void {
-    this.l.s.db
+    this.l.ctx.db
       .prepare('INSERT INTO ledger_patient_accounts (patient_key, address, source, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (patient_key) DO UPDATE SET address = excluded.address, source = excluded.source')
       .run(patientKey, getAddress(address), source, iso());
   }
@@ -199,7 +197,7 @@ export class Anchoring {
 
   /** Files of a study: indexed instances, plus files fingerprinted under this Study Instance UID. */
   studyFiles(studyInstanceUid: string): { paths: string[]; patientKey: string | null } {
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     const lib = db
       .prepare(
         `SELECT i.file_path AS path, p.patient_key AS pk FROM instances i JOIN series se ON i.series_ref = se.id
@@ -219,8 +217,8 @@ export class Anchoring {
    */
   async anchorStudy(studyInstanceUid: string, o: { patient?: string; waitMs?: number; task?: Task } = {}): Promise<AnchorResult> {
     const t0 = Date.now();
-    const s = this.l.s;
-    const ids = identityService(s);
+    const s = this.l.ctx;
+    const ids = this.l.identity;
     const me = ids.current();
     if (!me) {
       throw new AppError(ErrorCode.Locked, 'Anchoring needs an unlocked clinician identity.', 'Log in as a clinician (choose your identity and enter its passphrase), then anchor again.');
@@ -247,7 +245,7 @@ export class Anchoring {
     if (paths.length === 0) {
       throw new AppError(ErrorCode.NotFound, `No files of study ${studyInstanceUid} are known on this workstation.`, 'Import the study first (or give its files to "medimgshr anchor").');
     }
-    const run = await fingerprintEngine(s).fingerprintPaths(paths, { task: o.task });
+    const run = await this.l.fingerprints.fingerprintPaths(paths, { task: o.task });
     if (run.cancelled) throw new AppError(ErrorCode.Cancelled, 'Anchoring was cancelled; nothing was sent.');
     const inStudy = run.instances.filter((i) => i.studyInstanceUid === studyInstanceUid && i.uidHash && i.sopInstanceUid);
     const failed = run.errors.map((e) => ({ path: e.path, message: e.message }));
@@ -329,7 +327,7 @@ export class Anchoring {
     const waitMs = o.waitMs ?? this.opts.waitMs ?? 30_000;
     const deadline = Date.now() + waitMs;
     let cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
-    while (waitMs > 0 && cur.status !== 'confirmed' && cur.status !== 'failed' && Date.now() < deadline && s.ledger.current().state === 'connected') {
+    while (waitMs > 0 && cur.status !== 'confirmed' && cur.status !== 'failed' && Date.now() < deadline && this.l.connection.monitor.current().state === 'connected') {
       await this.l.outbox.runOnce();
       cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
       if (cur.status === 'confirmed' || cur.status === 'failed') break;
@@ -354,7 +352,7 @@ export class Anchoring {
         ? `Study anchored: ${tree.leafCount} image(s), record ${tree.root.slice(0, 10)}… in block ${record?.block ?? anchor.block ?? '?'}.`
         : anchor.delivery === 'failed'
           ? `The anchor could not be written: ${anchor.lastError ?? 'unknown error'}.`
-          : s.ledger.current().state !== 'connected'
+          : this.l.connection.monitor.current().state !== 'connected'
             ? 'The ledger is unreachable: the anchor is queued and will be sent when it is back.'
             : `The anchor is ${anchor.delivery}; it will be confirmed shortly.`;
     return { anchor, record, existing, instances: inStudy.length, failed, message, seconds: (Date.now() - t0) / 1000 };
@@ -363,7 +361,7 @@ export class Anchoring {
   /** The evidence of a record as the chain has it now (block/tx from the synced events, the local anchor, or a log query). */
   async evidence(conn: ChainConnection, root: string, view?: Awaited<ReturnType<ChainConnection['contract']['getRecord']>>): Promise<RecordEvidence> {
     const rv = view ?? (await conn.contract.getRecord(root));
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     let block: number | null = null;
     let txHash: string | null = null;
     const synced = db

@@ -10,11 +10,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { decryptKeystoreJson, encryptKeystoreJson, getAddress, JsonRpcSigner, parseEther, Wallet, ZeroAddress, type JsonRpcProvider } from 'ethers';
 import { writeSampleSeries } from '../dicom/sample';
-import { identityService } from '../identity';
-import { libraryDomain } from '../library';
 import type { DemoStatus } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import type { ChainConnection } from './chain';
+import type { ChainConnection } from './client';
 import type { LedgerService } from './index';
 
 /** The published passphrase of the DEMO identities (never use it, or them, for real data). */
@@ -40,11 +38,11 @@ export class DemoSetup {
   constructor(private readonly l: LedgerService) {}
 
   get folder(): string {
-    return join(this.l.s.home.root, 'samples', 'demo-ct');
+    return join(this.l.ctx.home.root, 'samples', 'demo-ct');
   }
 
   private available(): boolean {
-    return this.l.s.embeddedNode !== null;
+    return this.l.connection.embeddedNode !== null;
   }
 
   /** The demo identity addresses recorded so far. */
@@ -58,7 +56,7 @@ export class DemoSetup {
   }
 
   async status(): Promise<DemoStatus> {
-    const ids = identityService(this.l.s);
+    const ids = this.l.identity;
     const known = new Set(ids.list().map((i) => i.address));
     const addrs = this.addresses();
     const conn = await this.l.chain.connection().catch(() => null);
@@ -72,7 +70,7 @@ export class DemoSetup {
     const studyUid = this.l.settings.get('demo:study');
     let study: DemoStatus['study'] = null;
     if (studyUid) {
-      const row = this.l.s.db.prepare('SELECT id FROM studies WHERE study_uid = ?').get(studyUid) as { id: number } | undefined;
+      const row = this.l.ctx.db.prepare('SELECT id FROM studies WHERE study_uid = ?').get(studyUid) as { id: number } | undefined;
       const files = existsSync(this.folder) ? readdirSync(this.folder).filter((f) => f.endsWith('.dcm')).length : 0;
       study = { studyInstanceUid: studyUid, studyId: row?.id ?? null, files, folder: this.folder };
     }
@@ -111,9 +109,9 @@ export class DemoSetup {
       throw new AppError(ErrorCode.Unavailable, 'The demo can only be set up on the embedded ledger.', 'Start the app with the embedded ledger (the default) to get the demo.');
     }
     const conn = await this.l.chain.require();
-    const log = this.l.s.log;
+    const log = this.l.ctx.log;
     // 1. Identities (local keystores, cheap scrypt, demo flag).
-    const ids = identityService(this.l.s);
+    const ids = this.l.identity;
     const known = new Set(ids.list().map((i) => i.address));
     const wallets = {} as Record<DemoRole, Wallet>;
     for (const role of ROLES) {
@@ -147,14 +145,14 @@ export class DemoSetup {
   private async ensureAnchored(clinician: string): Promise<void> {
     const uid = this.l.settings.get('demo:study');
     if (!uid || this.l.anchors.ofStudy(uid).length > 0) return;
-    const ids = identityService(this.l.s);
+    const ids = this.l.identity;
     if (ids.current() !== null) return;
     await ids.unlock(clinician, DEMO_PASSPHRASE);
     try {
       const r = await this.l.anchors.anchorStudy(uid, { waitMs: 20_000 });
-      this.l.s.log.info('demo: study anchored', { root: r.anchor.root, delivery: r.anchor.delivery });
+      this.l.ctx.log.info('demo: study anchored', { root: r.anchor.root, delivery: r.anchor.delivery });
     } catch (err) {
-      this.l.s.log.warn('demo: anchoring the study failed; it can be anchored by hand', { error: err instanceof Error ? err.message : String(err) });
+      this.l.ctx.log.warn('demo: anchoring the study failed; it can be anchored by hand', { error: err instanceof Error ? err.message : String(err) });
     } finally {
       if (ids.current()?.address === getAddress(clinician)) ids.lock();
     }
@@ -174,7 +172,7 @@ export class DemoSetup {
   private async ensureRoles(conn: ChainConnection, w: Record<DemoRole, Wallet>): Promise<void> {
     const p = conn.provider;
     const c = conn.contract;
-    const log = this.l.s.log;
+    const log = this.l.ctx.log;
     // Gas money on the local chain (anvil's cheat code; the embedded chain only).
     for (const role of ROLES) {
       if ((await p.getBalance(w[role].address)) < parseEther('1')) {
@@ -208,7 +206,7 @@ export class DemoSetup {
   }
 
   private async ensureStudy(patientAccount: string): Promise<void> {
-    const s = this.l.s;
+    const s = this.l.ctx;
     const folder = this.folder;
     const have = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.dcm')).length : 0;
     let studyUid = this.l.settings.get('demo:study');
@@ -223,7 +221,7 @@ export class DemoSetup {
       )
       .get(studyUid) as { n: number };
     if (indexed.n < DEMO_SLICES) {
-      const { library } = libraryDomain(s);
+      const library = this.l.library();
       const report = await s.tasks.run('import', null, (task) => library.import([folder], task));
       if (report.added + report.updated > 0) s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
     }

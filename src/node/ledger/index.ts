@@ -1,14 +1,17 @@
 /**
- * The ledger domain service (one per Services: `ledgerService(s)`): the connected MedImgShr contract,
+ * The ledger domain service (one per app, built by the composition root): the connected MedImgShr contract,
  * the unlocked identity's signer and roles, the chain-event sync, anchoring through the outbox,
  * verification against the chain, and the demo setup. See docs/ledger.md.
  */
 import type { Signer } from 'ethers';
-import { outboxService, type Outbox } from '../chain/outbox';
-import { identityService } from '../identity';
-import type { Services } from '../services';
+import type { AppContext } from '../context';
+import type { FingerprintEngine } from '../fingerprint/engine';
+import type { IdentityService } from '../identity';
+import type { Library } from '../library/library';
+import type { LedgerConnection } from './connection';
+import type { Outbox } from './outbox';
 import type { ChainRoles, LedgerIdentity, LedgerInfo, LocalAnchor, SyncStatus } from '../../shared/api/ledger';
-import { ChainAccess, type ChainConnection, type ChainOptions } from './chain';
+import { ChainAccess, type ChainConnection, type ChainOptions } from './client';
 import { LedgerSettings } from './settings';
 import { ChainSync, type SyncOptions } from './sync';
 import { readRoles } from './roles';
@@ -16,9 +19,10 @@ import { Anchoring, ANCHOR_KIND, type AnchorOptions } from './anchor';
 import { Verifier } from './verify';
 import { DemoSetup } from './demo';
 
-export { ChainAccess, type ChainConnection } from './chain';
+export { ChainAccess, type ChainConnection } from './client';
 export { ChainSync } from './sync';
-export { LedgerSettings } from './settings';
+export { LedgerSettings, endpointFromEnv, type SavedLedgerEndpoint } from './settings';
+export { LedgerConnection, type LedgerConfig, type ResolvedLedgerConfig } from './connection';
 export { ANCHOR_KIND } from './anchor';
 export { DEMO_PASSPHRASE } from './demo';
 
@@ -27,7 +31,23 @@ export interface LedgerServiceOptions extends ChainOptions {
   anchor?: AnchorOptions;
 }
 
+/** What the ledger domain works with, passed in by the composition root. */
+export interface LedgerDeps {
+  ctx: AppContext;
+  connection: LedgerConnection;
+  identity: IdentityService;
+  outbox: Outbox;
+  fingerprints: FingerprintEngine;
+  /** The library, for the demo study's import (a thunk: the library is built only when needed). */
+  library: () => Library;
+}
+
 export class LedgerService {
+  readonly ctx: AppContext;
+  readonly connection: LedgerConnection;
+  readonly identity: IdentityService;
+  readonly fingerprints: FingerprintEngine;
+  readonly library: () => Library;
   readonly settings: LedgerSettings;
   readonly chain: ChainAccess;
   readonly sync: ChainSync;
@@ -38,14 +58,18 @@ export class LedgerService {
   private readonly detach: (() => void)[] = [];
   private closed = false;
 
-  constructor(
-    readonly s: Services,
-    opts: LedgerServiceOptions = {},
-  ) {
+  constructor(deps: LedgerDeps, opts: LedgerServiceOptions = {}) {
+    const s = deps.ctx;
+    const monitor = deps.connection.monitor;
+    this.ctx = s;
+    this.connection = deps.connection;
+    this.identity = deps.identity;
+    this.fingerprints = deps.fingerprints;
+    this.library = deps.library;
     this.settings = new LedgerSettings(s.db);
-    this.chain = new ChainAccess(s, this.settings, opts);
+    this.chain = new ChainAccess({ connection: deps.connection, identity: deps.identity, log: s.log }, this.settings, opts);
     this.sync = new ChainSync(s.db, s.log, this.chain, opts.sync);
-    this.outbox = outboxService(s);
+    this.outbox = deps.outbox;
     this.anchors = new Anchoring(this, opts.anchor);
     this.verifier = new Verifier(this);
     this.demo = new DemoSetup(this);
@@ -61,7 +85,7 @@ export class LedgerService {
         // The chain lost blocks: anchors confirmed in them are re-checked and re-sent at once.
         if (p.reset) this.outbox.ledgerChanged();
         // Roles may have changed (granted, removed, suspended): tell the UI what the chain says now.
-        if (identityService(s).current()) onIdentity();
+        if (this.identity.current()) onIdentity();
       }
     });
     this.outbox.on('change', (item) => {
@@ -72,13 +96,13 @@ export class LedgerService {
     });
     if (opts.sync?.auto !== false) {
       const onLedger = () => {
-        if (!this.closed && s.ledger.current().state === 'connected') void this.sync.sync();
+        if (!this.closed && monitor.current().state === 'connected') void this.sync.sync();
       };
-      s.ledger.on('change', onLedger);
-      this.detach.push(() => s.ledger.off('change', onLedger));
+      monitor.on('change', onLedger);
+      this.detach.push(() => monitor.off('change', onLedger));
       onLedger();
     }
-    const ids = identityService(s);
+    const ids = this.identity;
     ids.on('change', onIdentity);
     this.detach.push(() => ids.off('change', onIdentity));
   }
@@ -90,7 +114,7 @@ export class LedgerService {
 
   /** The unlocked identity's signer, connected to the ledger (LOCKED AppError when none is unlocked). */
   signer(): Signer {
-    return identityService(this.s).signer();
+    return this.identity.signer();
   }
 
   async roles(address: string): Promise<ChainRoles> {
@@ -99,7 +123,7 @@ export class LedgerService {
 
   /** The unlocked identity and its roles read from the chain now. */
   async me(): Promise<LedgerIdentity> {
-    const identity = identityService(this.s).current();
+    const identity = this.identity.current();
     if (!identity) return { identity: null, roles: null, fromChain: false, message: 'No identity is unlocked.' };
     const conn = await this.chain.connection().catch(() => null);
     if (!conn) {
@@ -118,7 +142,7 @@ export class LedgerService {
 
   async info(): Promise<LedgerInfo> {
     const conn = await this.chain.connection().catch(() => null);
-    return { status: this.s.ledger.current(), contract: conn?.address ?? null, sync: this.sync.statusFor(conn), outbox: this.outbox.counts() };
+    return { status: this.connection.monitor.current(), contract: conn?.address ?? null, sync: this.sync.statusFor(conn), outbox: this.outbox.counts() };
   }
 
   anchorsOf(studyInstanceUid: string): LocalAnchor[] {
@@ -135,20 +159,11 @@ export class LedgerService {
 
 /**
  * What the app does at start (the Electron glue and `npm start` call it once after Services.open):
- * creates the ledger service — which registers the outbox's 'anchor' kind, so anchors queued
- * before a crash or while the ledger was down are sent — starts the event sync, and on the
- * embedded chain sets up the DEMO (idempotent) unless `demo: false`. Never throws: a failure is
- * logged and visible through ledger.demoStatus.
+ * on the embedded chain, sets up the DEMO (idempotent) unless `demo: false`. Never throws: a
+ * failure is logged and visible through ledger.demoStatus.
  */
-export function startLedger(s: Services, opts: { demo?: boolean; anchorDemoStudy?: boolean } & LedgerServiceOptions = {}): LedgerService {
-  const l = ledgerService(s, opts);
-  if (opts.demo !== false && s.embeddedNode) {
-    void l.demo.ensure({ anchor: opts.anchorDemoStudy }).catch((err: unknown) => s.log.error('demo setup failed', err));
+export function startDemo(l: LedgerService, opts: { demo?: boolean; anchorDemoStudy?: boolean } = {}): void {
+  if (opts.demo !== false && l.connection.embeddedNode) {
+    void l.demo.ensure({ anchor: opts.anchorDemoStudy }).catch((err: unknown) => l.ctx.log.error('demo setup failed', err));
   }
-  return l;
-}
-
-/** The one ledger service of these Services (first caller's options win). */
-export function ledgerService(s: Services, opts?: LedgerServiceOptions): LedgerService {
-  return s.domain('ledger', () => new LedgerService(s, opts), (l) => l.close());
 }

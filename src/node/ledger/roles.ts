@@ -1,6 +1,6 @@
 import { getAddress, ZeroAddress } from 'ethers';
 import type { ChainRoles } from '../../shared/api/ledger';
-import type { ChainConnection } from './chain';
+import type { ChainConnection } from './client';
 
 const DEFAULT_ADMIN_ROLE = '0x' + '00'.repeat(32);
 

@@ -14,11 +14,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { id as keccakId, type Log } from 'ethers';
-import { decodeEvents, type MedImgShrEvent } from '../chain/contracts';
+import { decodeEvents, type MedImgShrEvent } from './contracts';
 import type { Logger } from '../log';
 import type { Db } from '../store/database';
 import type { SyncStatus } from '../../shared/api/ledger';
-import type { ChainAccess, ChainConnection } from './chain';
+import type { ChainAccess, ChainConnection } from './client';
 
 export interface SyncOptions {
   /** Blocks per getLogs call (default 2000). */

@@ -16,11 +16,10 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildStudyTree, FINGERPRINT_SPEC_VERSION, leafValue, verifyLeafProof, type LeafValue } from '../../core/fingerprint';
-import { decodeContractError } from '../chain/contracts';
-import { fingerprintEngine } from '../fingerprint/engine';
+import { decodeContractError } from './contracts';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import type { ChainConnection } from './chain';
+import type { ChainConnection } from './client';
 import type { LedgerService } from './index';
 
 /** Up to this many instances per call, every Merkle proof is also checked by the contract's verifyInstance view. */
@@ -91,7 +90,7 @@ export class Verifier {
 
   /** Digests of the files: from the store when size and mtime are unchanged, else recomputed (one engine run). */
   private async digests(entries: { path: string; instanceId: number | null }[]): Promise<Digest[]> {
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     const byPath = db.prepare('SELECT * FROM fingerprint_files WHERE path = ?');
     const out: Digest[] = [];
     const stale: number[] = [];
@@ -114,7 +113,7 @@ export class Verifier {
       }
     }
     if (stale.length) {
-      const run = await fingerprintEngine(this.l.s).fingerprintPaths(stale.map((i) => out[i]!.entry.path));
+      const run = await this.l.fingerprints.fingerprintPaths(stale.map((i) => out[i]!.entry.path));
       const errs = new Map(run.errors.map((x) => [resolve(x.path), x.message]));
       for (const i of stale) {
         const d = out[i]!;
@@ -130,7 +129,7 @@ export class Verifier {
   private candidates(sops: string[]): Map<string, Candidate[]> {
     const map = new Map<string, Candidate[]>();
     if (sops.length === 0) return map;
-    const q = this.l.s.db.prepare(
+    const q = this.l.ctx.db.prepare(
       `SELECT ai.root, ai.sop_instance_uid, ai.pixel_sha256, ai.meta_sha256, ai.uid_hash, ai.leaf, ai.proof_json, a.created_at
        FROM ledger_anchor_instances ai JOIN ledger_anchors a ON a.root = ai.root WHERE ai.sop_instance_uid = ? ORDER BY a.created_at DESC, a.rowid DESC`,
     );
@@ -159,7 +158,7 @@ export class Verifier {
     let unreachable: string | null = null;
     try {
       conn = await this.l.chain.connection();
-      const st = this.l.s.ledger.current();
+      const st = this.l.connection.monitor.current();
       if (!conn) unreachable = (st.state === 'connected' ? this.l.chain.problem : null) ?? st.message ?? 'the ledger is not connected';
     } catch (err) {
       unreachable = err instanceof Error ? err.message : String(err);
@@ -280,7 +279,7 @@ export class Verifier {
   }
 
   async verifyInstances(req: { instanceIds?: number[]; paths?: string[] }): Promise<{ instances: InstanceVerification[]; checkedAt: string }> {
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     const entries: { path: string; instanceId: number | null }[] = [];
     const byId = db.prepare('SELECT file_path FROM instances WHERE id = ?');
     for (const id of req.instanceIds ?? []) {
@@ -300,7 +299,7 @@ export class Verifier {
   /** Verifies every file of a study (library instances, else files fingerprinted under its UID). */
   async verifyStudy(studyInstanceUid: string): Promise<StudyVerification> {
     const t0 = Date.now();
-    const db = this.l.s.db;
+    const db = this.l.ctx.db;
     let entries = (
       db
         .prepare(

@@ -1,31 +1,12 @@
-/** The library domain as one shared service per Services: index + thumbnails + URL resources. */
+/** The library domain's URL resources: DICOM bytes and series thumbnails under the renderer's origin. */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Services } from '../services';
-import type { ResourceResponse } from '../resources';
+import type { ResourceResponse, ResourceRoutes } from '../resources';
 import { AppError } from '../../shared/errors';
-import { Library } from './library';
-import { Thumbnails } from './thumbnails';
+import type { Library } from './library';
+import type { Thumbnails } from './thumbnails';
 
-export interface LibraryDomain {
-  library: Library;
-  thumbnails: Thumbnails;
-}
-
-/** The one library instance of these services (created on first use, closed with them). */
-export function libraryDomain(s: Services): LibraryDomain {
-  return s.domain(
-    'library',
-    () => {
-      const library = new Library(s.db, s.log);
-      return { library, thumbnails: new Thumbnails(library, join(s.home.cache, 'thumbnails')) };
-    },
-    async (d) => {
-      await d.thumbnails.close();
-      await d.library.close();
-    },
-  );
-}
+export { Library } from './library';
+export { Thumbnails } from './thumbnails';
 
 const text = (status: number, body: string): ResourceResponse => ({ status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body });
 
@@ -33,10 +14,10 @@ const text = (status: number, body: string): ResourceResponse => ({ status, head
  * `/dicom/<instanceId>` → the file bytes of an indexed instance (nothing else: no paths are accepted);
  * `/thumbnail/<seriesId>.png` → the series thumbnail.
  */
-export function registerLibraryResources(s: Services): void {
-  s.resources.register('/dicom/', async (rest) => {
+export function registerLibraryResources(resources: ResourceRoutes, domain: { readonly library: Library; readonly thumbnails: Thumbnails }): void {
+  resources.register('/dicom/', async (rest) => {
     if (!/^[1-9][0-9]{0,15}$/.test(rest)) return text(404, 'not an instance id');
-    const { library } = libraryDomain(s);
+    const { library } = domain;
     const file = library.instanceFile(Number(rest));
     if (!file) return text(404, 'no such instance in the library');
     try {
@@ -46,10 +27,10 @@ export function registerLibraryResources(s: Services): void {
       return text(410, 'the file of this instance is no longer readable at its indexed path');
     }
   });
-  s.resources.register('/thumbnail/', async (rest) => {
+  resources.register('/thumbnail/', async (rest) => {
     const m = /^([1-9][0-9]{0,15})\.png$/.exec(rest);
     if (!m) return text(404, 'not a thumbnail name');
-    const { thumbnails } = libraryDomain(s);
+    const { thumbnails } = domain;
     try {
       const r = await thumbnails.get(Number(m[1]));
       return {

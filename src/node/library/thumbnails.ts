@@ -4,12 +4,13 @@
  * changed file gets a fresh thumbnail.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Library } from './library';
 import { placeholderPng } from './thumbnail-render';
+import { writeFileAtomic } from '../atomic';
 import type { ThumbnailJob } from './thumbnail.worker';
 
 export const THUMBNAIL_SIZE = 128;
@@ -110,9 +111,8 @@ export class Thumbnails {
         });
         if (!r.placeholder) {
           mkdirSync(this.cacheDir, { recursive: true });
-          const tmp = `${cached}.${process.pid}.tmp`;
-          await writeFile(tmp, r.png);
-          await rename(tmp, cached);
+          // a cache: replaced atomically, but not worth an fsync
+          await writeFileAtomic(cached, r.png, { mode: 0o644, durable: false });
         }
         return { png: r.png, placeholder: r.placeholder, reason: r.reason };
       })().finally(() => this.inflight.delete(key));

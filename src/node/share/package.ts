@@ -13,10 +13,11 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { canonicalJson } from '../audit/canonical';
+import { commitFile } from '../atomic';
 import {
   CURVE,
   KEY_WRAP_SCHEME,
@@ -241,7 +242,7 @@ export async function buildPackage(opts: BuildPackageOptions): Promise<BuiltPack
     const address = digest.digest('hex');
     const path = blobPath(opts.blobs, address);
     await mkdir(join(opts.blobs, address.slice(0, 2)), { recursive: true, mode: 0o700 });
-    await rename(tmp, path);
+    await commitFile(tmp, path);
     return { address, path, size: offset };
   } catch (err) {
     await fh.close().catch(() => undefined);

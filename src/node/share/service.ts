@@ -21,20 +21,21 @@ import { dirname, join } from 'node:path';
 import { getAddress, Wallet, ZeroHash } from 'ethers';
 import { DENIAL_TEXT, Denial, type DenialCode } from '../../core/credit-policy';
 import { leafValue, verifyLeafProof } from '../../core/fingerprint';
-import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, signConsent, type MedImgShr } from '../chain/contracts';
-import { atomicExport } from '../export/atomic';
-import { fingerprintEngine } from '../fingerprint/engine';
-import { identityService } from '../identity';
-import { libraryDomain } from '../library';
+import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, signConsent, type MedImgShr } from '../ledger/contracts';
+import { atomicExport } from '../atomic';
+import type { FingerprintEngine } from '../fingerprint/engine';
+import type { IdentityService } from '../identity';
+import type { Library } from '../library/library';
 import type { ChainConnection } from '../ledger';
-import type { Services } from '../services';
+import type { AppContext } from '../context';
 import type { Task } from '../tasks';
-import { BASIS_TEXT, trustService, type TrustService } from '../trust';
-import type { ConsentResult, GateCheck, ReceiveResult, ShareDecision, ShareResult } from '../../shared/api/trust';
+import { BASIS_TEXT, type TrustService } from '../trust';
+import type { ConsentResult, ReceiveResult, ShareDecision, ShareResult } from '../../shared/api/share';
+import type { GateCheck } from '../../shared/api/export';
 import type { RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { buildPackage, openPackage, type ShareManifest } from './package';
-import { resolvePublicKey } from './keys';
+import { resolvePublicKey } from '../ledger/public-keys';
 
 const nowIso = () => new Date().toISOString();
 
@@ -49,10 +50,16 @@ interface StudyFile {
 }
 
 export class ShareService {
-  constructor(private readonly s: Services) {}
+  private readonly s: AppContext;
+  private readonly trust: TrustService;
+  private readonly identity: IdentityService;
+  private readonly fingerprints: FingerprintEngine;
 
-  private get trust(): TrustService {
-    return trustService(this.s);
+  constructor(private readonly deps: { ctx: AppContext; trust: TrustService; identity: IdentityService; fingerprints: FingerprintEngine; library: () => Library }) {
+    this.s = deps.ctx;
+    this.trust = deps.trust;
+    this.identity = deps.identity;
+    this.fingerprints = deps.fingerprints;
   }
 
   /** The study's files in series/instance order, with their SOP Instance UIDs. */
@@ -158,7 +165,7 @@ export class ShareService {
       const rec = await c.getRecord(root);
       const patient = getAddress(rec.patient);
       base.patient = patient;
-      base.patientIdentityHere = identityService(this.s).list().some((i) => i.address === patient) ? patient : null;
+      base.patientIdentityHere = this.identity.list().some((i) => i.address === patient) ? patient : null;
       base.contract = { denial: d, basis: Number(basis), text: d === Denial.None ? (BASIS_TEXT[Number(basis)] ?? 'allowed') : DENIAL_TEXT[d] };
       const consentProblem = d === Denial.NoConsent || d === Denial.Expired || d === Denial.Revoked;
       const here = base.patientIdentityHere
@@ -182,7 +189,7 @@ export class ShareService {
     }
 
     // The recipient's public key.
-    const publicKey = await resolvePublicKey(this.s, conn, recipient);
+    const publicKey = await resolvePublicKey({ db: this.s.db, identity: this.identity }, conn, recipient);
     checks.push(
       check(
         'recipient-key',
@@ -277,7 +284,7 @@ export class ShareService {
   async collectConsent(r: { studyInstanceUid: string; recipient: string; patientIdentity: string; passphrase: string; scope?: 'study' | 'all'; days?: number }): Promise<ConsentResult> {
     const t = this.trust;
     const conn = await t.ledger.chain.require();
-    const ids = identityService(this.s);
+    const ids = this.identity;
     const submitter = ids.signer();
     const root = await this.recordRoot(conn, r.studyInstanceUid);
     if (!root) throw new AppError(ErrorCode.NotFound, 'The study has no record on the ledger, so there is nothing to consent to yet.', 'A clinician anchors the study first.');
@@ -327,7 +334,7 @@ export class ShareService {
   /** Opens, verifies, records and indexes a package as the unlocked recipient institution. */
   async receive(path: string, task?: Task): Promise<ReceiveResult> {
     const t = this.trust;
-    const ids = identityService(this.s);
+    const ids = this.identity;
     const me = ids.signer();
     const conn = await t.ledger.chain.require();
     const opened = await openPackage(path, me.privateKey);
@@ -350,7 +357,7 @@ export class ShareService {
       }
     });
     const paths = opened.files.map((f) => join(folder, f.name));
-    const run = await fingerprintEngine(this.s).fingerprintPaths(paths);
+    const run = await this.fingerprints.fingerprintPaths(paths);
     const byPath = new Map(run.instances.map((i) => [(i as unknown as { path?: string }).path ?? '', i]));
     const fpRows = this.s.db.prepare('SELECT pixel_sha256, meta_sha256, uid_hash, leaf, sop_instance_uid, study_instance_uid FROM fingerprint_files WHERE path = ?');
     const manifestByFile = new Map(m.instances.map((i) => [i.file, i]));
@@ -425,7 +432,7 @@ export class ShareService {
     let alreadyHere = 0;
     let kept: string | null = folder;
     if (granted && allVerified) {
-      const { library } = libraryDomain(this.s);
+      const library = this.deps.library();
       const report = await this.s.tasks.run('import', null, (tk) => library.import([folder], tk));
       indexed = report.added + report.updated;
       alreadyHere = report.identicalCopies.length;
@@ -468,7 +475,3 @@ export class ShareService {
 }
 
 export const ZERO_ROOT = ZeroHash;
-
-export function shareService(s: Services): ShareService {
-  return s.domain('share', () => new ShareService(s));
-}

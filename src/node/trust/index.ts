@@ -2,15 +2,16 @@
  * The trust panel's data (docs/trust-and-sharing.md): everything is read from the synced SQLite copy
  * of the chain's events (migration 005, filled by src/node/ledger/sync.ts); the chain itself is asked
  * only for what the copy cannot know (is it reachable now, the policy numbers, the verification of
- * each instance, canAccess). One service per Services: `trustService(s)`.
+ * each instance, canAccess). One per app, built by the composition root (src/node/services.ts).
  */
 import { getAddress } from 'ethers';
 import { AccessBasis, CREDIT_POLICY, DENIAL_TEXT, SCORE_REASON_TEXT, institutionCapabilities, type CreditPolicy, type DenialCode } from '../../core/credit-policy';
 import { AuditLog, type AuditInput, type AuditEntry } from '../audit';
-import { ALL_STUDIES } from '../chain/contracts';
-import { identityService } from '../identity';
-import { ledgerService, type LedgerService, type ChainConnection } from '../ledger';
-import type { Services } from '../services';
+import { ALL_STUDIES } from '../ledger/contracts';
+import type { AppContext } from '../context';
+import type { IdentityService } from '../identity';
+import { LedgerSettings, type LedgerService, type ChainConnection } from '../ledger';
+import { knownPublicKey, type KeyDeps } from '../ledger/public-keys';
 import type {
   AccessView,
   ChainRef,
@@ -27,7 +28,6 @@ import type {
   TrustPanel,
 } from '../../shared/api/trust';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { knownPublicKey } from '../share/keys';
 
 /** Plain words for a ScoreChanged reason code (the one place: src/core/credit-policy.ts). */
 export function scoreReasonText(code: number): string {
@@ -71,24 +71,32 @@ export class TrustService {
   readonly audit: AuditLog;
   private policyCache: { key: string; policy: CreditPolicy } | null = null;
 
-  constructor(readonly s: Services) {
-    this.audit = new AuditLog(s.db);
+  private readonly ctx: AppContext;
+  private readonly identity: IdentityService;
+  private readonly keys: KeyDeps;
+
+  constructor(private readonly deps: { ctx: AppContext; identity: IdentityService; ledger: () => LedgerService }) {
+    this.ctx = deps.ctx;
+    this.identity = deps.identity;
+    this.keys = { db: deps.ctx.db, identity: deps.identity };
+    this.audit = new AuditLog(deps.ctx.db);
   }
 
+  /** The ledger domain (built on first use: the audit log works without a ledger). */
   get ledger(): LedgerService {
-    return ledgerService(this.s);
+    return this.deps.ledger();
   }
 
   /** Appends to the audit log and tells the UI. */
   appendAudit(input: AuditInput): AuditEntry {
     const e = this.audit.append(input);
-    this.s.emit({ type: 'audit-appended', entry: e });
+    this.ctx.emit({ type: 'audit-appended', entry: e });
     return e;
   }
 
   /** Who is acting: the unlocked identity's address, else "workstation". */
   actor(): string {
-    return identityService(this.s).current()?.address ?? 'workstation (no identity unlocked)';
+    return this.identity.current()?.address ?? 'workstation (no identity unlocked)';
   }
 
   // ---- chain scope ----
@@ -113,7 +121,7 @@ export class TrustService {
       message = err instanceof Error ? err.message : String(err);
       conn = null;
     }
-    if (!conn && !message) message = this.s.ledger.current().message ?? 'the ledger is not connected';
+    if (!conn && !message) message = this.ledger.connection.monitor.current().message ?? 'the ledger is not connected';
     const st = this.ledger.sync.statusFor(conn);
     return {
       conn,
@@ -150,8 +158,8 @@ export class TrustService {
 
   private labels(): Map<string, string> {
     const m = new Map<string, string>();
-    for (const i of identityService(this.s).list()) m.set(i.address.toLowerCase(), i.displayName);
-    const rows = this.s.db.prepare("SELECT key, value FROM ledger_settings WHERE key LIKE 'keycard:%'").all() as { key: string; value: string }[];
+    for (const i of this.identity.list()) m.set(i.address.toLowerCase(), i.displayName);
+    const rows = new LedgerSettings(this.ctx.db).withPrefix('keycard:');
     for (const r of rows) {
       try {
         const c = JSON.parse(r.value) as { address: string; label: string | null };
@@ -165,7 +173,7 @@ export class TrustService {
 
   private roleOf(chainId: number | null, contract: string | null, address: string): PartyRef['role'] {
     if (chainId === null || contract === null) return 'unknown';
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare('SELECT event, role FROM chain_roles WHERE chain_id = ? AND contract = ? AND account = ? ORDER BY block_number, log_index')
       .all(chainId, contract, address) as { event: string; role: string | null }[];
     const roles = new Set<string>();
@@ -197,7 +205,7 @@ export class TrustService {
   // ---- scores ----
 
   scoreHistory(chainId: number, contract: string, account: string, party: (a: string) => PartyRef): ScoreChange[] {
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare('SELECT * FROM chain_scores WHERE chain_id = ? AND contract = ? AND account = ? ORDER BY block_number, log_index')
       .all(chainId, contract, getAddress(account)) as (Base & { account: string; by: string; delta: number; reason: number; new_score: number })[];
     return rows.map((r) => ({
@@ -212,7 +220,7 @@ export class TrustService {
   }
 
   suspended(chainId: number, contract: string, institution: string): boolean {
-    const r = this.s.db
+    const r = this.ctx.db
       .prepare(
         "SELECT event FROM chain_roles WHERE chain_id = ? AND contract = ? AND account = ? AND event IN ('InstitutionSuspended', 'InstitutionReinstated') ORDER BY block_number DESC, log_index DESC LIMIT 1",
       )
@@ -222,12 +230,12 @@ export class TrustService {
 
   /** The institution the unlocked identity acts for (itself, or its clinician role's institution). */
   actingInstitution(chainId: number | null, contract: string | null): { address: string | null; message: string | null } {
-    const me = identityService(this.s).current();
+    const me = this.identity.current();
     if (!me) return { address: null, message: 'No identity is unlocked, so the acting institution is not known.' };
     const role = this.roleOf(chainId, contract, me.address);
     if (role === 'institution') return { address: me.address, message: null };
     if (chainId !== null && contract !== null) {
-      const r = this.s.db
+      const r = this.ctx.db
         .prepare("SELECT institution, event FROM chain_roles WHERE chain_id = ? AND contract = ? AND account = ? AND event IN ('ClinicianGranted','ClinicianRemoved') ORDER BY block_number DESC, log_index DESC LIMIT 1")
         .get(chainId, contract, me.address) as { institution: string; event: string } | undefined;
       if (r?.event === 'ClinicianGranted') return { address: getAddress(r.institution), message: null };
@@ -254,7 +262,7 @@ export class TrustService {
     const ids = new Set<string>();
     let patient: string | null = null;
     for (const a of anchors) {
-      const r = this.s.db
+      const r = this.ctx.db
         .prepare('SELECT study, patient FROM chain_records WHERE chain_id = ? AND contract = ? AND root = ? LIMIT 1')
         .get(chainId, contract, a.root) as { study: string; patient: string } | undefined;
       if (r) {
@@ -264,11 +272,11 @@ export class TrustService {
     }
     if (!patient && anchors[0]) patient = anchors[0].patient;
     if (!patient) {
-      const pk = this.s.db
+      const pk = this.ctx.db
         .prepare('SELECT p.patient_key AS pk FROM studies st JOIN patients p ON st.patient_ref = p.id WHERE st.study_uid = ?')
         .get(studyInstanceUid) as { pk: string } | undefined;
       if (pk) {
-        const acc = this.s.db.prepare('SELECT address FROM ledger_patient_accounts WHERE patient_key = ?').get(pk.pk) as { address: string } | undefined;
+        const acc = this.ctx.db.prepare('SELECT address FROM ledger_patient_accounts WHERE patient_key = ?').get(pk.pk) as { address: string } | undefined;
         patient = acc?.address ?? null;
       }
     }
@@ -277,7 +285,7 @@ export class TrustService {
 
   records(chainId: number, contract: string, studyIds: string[], party: (a: string) => PartyRef): RecordVersion[] {
     if (studyIds.length === 0) return [];
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare(
         `SELECT r.*, (SELECT uri FROM chain_storage s WHERE s.chain_id = r.chain_id AND s.contract = r.contract AND s.storage_id = r.storage_id LIMIT 1) AS uri
          FROM chain_records r WHERE r.chain_id = ? AND r.contract = ? AND r.study IN (${studyIds.map(() => '?').join(',')}) ORDER BY r.block_number, r.log_index`,
@@ -298,7 +306,7 @@ export class TrustService {
 
   consents(chainId: number, contract: string, patient: string, studyIds: string[], party: (a: string) => PartyRef, nowUnix: number): ConsentView[] {
     const ids = [...studyIds, ALL_STUDIES];
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare(
         `SELECT * FROM chain_consents WHERE chain_id = ? AND contract = ? AND patient = ? AND study IN (${ids.map(() => '?').join(',')}) ORDER BY block_number, log_index`,
       )
@@ -336,10 +344,10 @@ export class TrustService {
 
   accesses(chainId: number, contract: string, studyIds: string[], party: (a: string) => PartyRef): AccessView[] {
     if (studyIds.length === 0) return [];
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare(`SELECT * FROM chain_accesses WHERE chain_id = ? AND contract = ? AND study IN (${studyIds.map(() => '?').join(',')}) ORDER BY block_number, log_index`)
       .all(chainId, contract, ...studyIds) as (Base & { outcome: 'granted' | 'denied'; access_id: number | null; root: string; recipient: string; accessor: string; basis: number | null; denial: number | null })[];
-    const rep = this.s.db.prepare('SELECT action, upheld FROM chain_reports WHERE chain_id = ? AND contract = ? AND access_id = ? ORDER BY block_number, log_index');
+    const rep = this.ctx.db.prepare('SELECT action, upheld FROM chain_reports WHERE chain_id = ? AND contract = ? AND access_id = ? ORDER BY block_number, log_index');
     return rows.map((r) => {
       let followUp: AccessView['followUp'] = 'none';
       if (r.access_id !== null) {
@@ -366,7 +374,7 @@ export class TrustService {
   reportEntries(chainId: number, contract: string, accesses: AccessView[], party: (a: string) => PartyRef): HistoryEntry[] {
     const ids = accesses.map((a) => a.accessId).filter((x): x is number => x !== null);
     if (ids.length === 0) return [];
-    const rows = this.s.db
+    const rows = this.ctx.db
       .prepare(`SELECT * FROM chain_reports WHERE chain_id = ? AND contract = ? AND access_id IN (${ids.map(() => '?').join(',')}) ORDER BY block_number, log_index`)
       .all(chainId, contract, ...ids) as (Base & { action: string; access_id: number; recipient: string | null; anchoring_institution: string | null; upheld: number | null; regulator: string | null })[];
     const name = (a: string | null) => {
@@ -404,7 +412,7 @@ export class TrustService {
       const v = await this.ledger.verifier.verifyStudy(studyInstanceUid);
       verification = { state: v.state, message: v.message, counts: v.counts, instances: v.instances, record: v.record };
     }
-    const known = this.s.db.prepare('SELECT 1 FROM studies WHERE study_uid = ?').get(studyInstanceUid) || this.ledger.anchors.ofStudy(studyInstanceUid).length;
+    const known = this.ctx.db.prepare('SELECT 1 FROM studies WHERE study_uid = ?').get(studyInstanceUid) || this.ledger.anchors.ofStudy(studyInstanceUid).length;
     if (!known && !verification) {
       throw new AppError(ErrorCode.NotFound, `Study ${studyInstanceUid} is not on this workstation.`, 'Import it first.');
     }
@@ -485,13 +493,13 @@ export class TrustService {
           suspended,
           active,
           canReceive: active && !suspended && sc2 >= policy.receiveThreshold,
-          publicKeyKnown: knownPublicKey(this.s, a) !== null,
+          publicKeyKnown: knownPublicKey(this.keys, a) !== null,
           self: acting !== null && getAddress(a) === getAddress(acting),
         });
       });
     } else if (sc.chainId !== null && sc.contract !== null) {
       // Unreachable: what the synced copy knows (flagged by ledger.reachable = false).
-      const rows = this.s.db
+      const rows = this.ctx.db
         .prepare("SELECT account FROM chain_roles WHERE chain_id = ? AND contract = ? AND event = 'InstitutionRegistered' ORDER BY block_number, log_index")
         .all(sc.chainId, sc.contract) as { account: string }[];
       rows.forEach((r, i) => {
@@ -503,7 +511,7 @@ export class TrustService {
           suspended: st.suspended,
           active: true,
           canReceive: st.canReceive,
-          publicKeyKnown: knownPublicKey(this.s, r.account) !== null,
+          publicKeyKnown: knownPublicKey(this.keys, r.account) !== null,
           self: acting !== null && getAddress(r.account) === getAddress(acting),
         });
       });
@@ -571,9 +579,4 @@ export function filterHistory(entries: HistoryEntry[], f?: HistoryFilter): Histo
       (!f.institution || e.institution?.toLowerCase() === f.institution.toLowerCase()) &&
       (!text || e.title.toLowerCase().includes(text) || e.detail.toLowerCase().includes(text)),
   );
-}
-
-/** The one trust service of these Services. */
-export function trustService(s: Services): TrustService {
-  return s.domain('trust', () => new TrustService(s));
 }

@@ -2,12 +2,12 @@
  * The trust history as CSV (spreadsheet-safe cells) and as a printable PDF report (pdf-lib, standard
  * Helvetica: no font files). Written atomically (temporary name, then rename).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { HistoryEntry, TrustPanel } from '../../shared/api/trust';
 import { AppError, ErrorCode } from '../../shared/errors';
+import { writeFileAtomic } from '../atomic';
 
 export function csvCell(v: string): string {
   const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
@@ -108,16 +108,13 @@ export async function historyPdf(panel: TrustPanel, entries: HistoryEntry[]): Pr
   return doc.save();
 }
 
-/** Writes bytes to `path` atomically (temporary name in the same folder, then rename). */
+/** Writes a report to `path` atomically (src/node/atomic.ts); returns its size in bytes. */
 export async function writeAtomic(path: string, data: string | Uint8Array): Promise<number> {
   const target = resolve(path);
-  const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(tmp, data, { flag: 'wx' });
-    await rename(tmp, target);
+    await writeFileAtomic(target, data, { mode: 0o644 });
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
     throw new AppError(ErrorCode.Unavailable, `The file cannot be written: ${(err as Error).message}.`, 'Choose a folder you may write to.');
   }
   return typeof data === 'string' ? Buffer.byteLength(data) : data.length;

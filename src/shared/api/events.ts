@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEvent } from './ledger';
 import { LibraryChangedEvent } from './library';
-import { AuditAppendedEvent, ShareEvent } from './trust';
+import { AuditAppendedEvent } from './audit';
+import { ShareEvent } from './share';
 
 /** Progress of a long task (import, fingerprinting, anchoring, export). */
 export const ProgressEvent = z.object({

@@ -1,12 +1,8 @@
 import { z } from 'zod';
+import { Bytes32, Hex64, Uid, Path } from './primitives';
 
 // Channels of the fingerprint domain (request/response schemas). Owned by the fingerprint work; registered in ./index.ts.
 // The digests are defined in docs/fingerprint-spec.md (spec version 1).
-
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const Bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const Path = z.string().min(1).max(4096);
-const Uid = z.string().min(1).max(64);
 
 /** How `pixel` was computed: decoded/native pixels (transfer-syntax independent) or the stored lossy fragments. */
 export const PixelMode = z.enum(['native', 'decoded', 'fragments', 'none']);

@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { Address } from './primitives';
 
 /**
  * Local identities: encrypted keystores (Web3 Secret Storage, scrypt) kept in the app-data
  * folder. Keys stay in the main process; no response ever carries a private key or passphrase.
  */
-export const EthAddress = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an Ethereum address (0x followed by 40 hex digits)');
+/** An Ethereum address (the shared primitive, under the name the identity API has always used). */
+export const EthAddress = Address;
 
 /** What the user says the identity is for; the contract's roles decide what it may do. */
 export const RoleHint = z.enum(['regulator', 'institution', 'clinician', 'patient']);

@@ -11,6 +11,9 @@ import { settingsChannels } from './settings';
 import { fingerprintChannels } from './fingerprint';
 import { identityChannels } from './identity';
 import { trustChannels } from './trust';
+import { exportChannels } from './export';
+import { shareChannels } from './share';
+import { auditChannels } from './audit';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -22,6 +25,9 @@ export const channels = {
   ...fingerprintChannels,
   ...identityChannels,
   ...trustChannels,
+  ...exportChannels,
+  ...shareChannels,
+  ...auditChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -54,3 +60,7 @@ export * from './settings';
 export * from './fingerprint';
 export * from './identity';
 export * from './trust';
+export * from './export';
+export * from './share';
+export * from './audit';
+export * from './primitives';

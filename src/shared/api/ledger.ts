@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Address, Bytes32, Hex64, Uid, Path } from './primitives';
 import { IdentitySummary } from './identity';
 
 /**
@@ -29,12 +30,6 @@ export const LedgerStatus = z.object({
 export type LedgerStatus = z.infer<typeof LedgerStatus>;
 
 // ---------------------------------------------------------------- pieces
-
-const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
-const Bytes32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const Uid = z.string().min(1).max(64);
-const Path = z.string().min(1).max(4096);
 
 /** The roles an account holds on the contract (read from the chain, never from local hints). */
 export const ChainRoles = z.object({

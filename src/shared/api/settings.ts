@@ -1,7 +1,6 @@
 import { z } from 'zod';
+import { Address } from './primitives';
 import { LedgerStatus } from './ledger';
-
-const Address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an Ethereum address (0x followed by 40 hex digits)');
 
 /** The ledger the app uses, as the settings screen shows and edits it. */
 export const LedgerEndpointSettings = z.object({

@@ -1,7 +1,7 @@
 /** Helpers for the ledger specs: the real DEMO setup on the embedded anvil, login through the UI, chain checks. */
 import { expect, type Page } from '@playwright/test';
 import type { DemoStatus } from '../../../src/shared/api';
-import { ledgerService, DEMO_PASSPHRASE } from '../../../src/node/ledger';
+import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
 import type { Services } from '../../../src/node/services';
 import type { AppFixture } from '../rig';
 import { expandAll, viewport } from './viewer';
@@ -10,7 +10,7 @@ export { DEMO_PASSPHRASE };
 
 /** Runs the app's own DEMO setup (identities, roles on chain, 40-slice synthetic CT) and reloads the page. */
 export async function setupDemo(app: AppFixture): Promise<DemoStatus> {
-  const demo = await ledgerService(app.services).demo.ensure();
+  const demo = await app.services.ledgerService.demo.ensure();
   expect(demo.ready, demo.message).toBe(true);
   await app.open();
   return demo;
@@ -47,7 +47,7 @@ export async function openDemoStudy(page: Page): Promise<void> {
 
 /** StudyAnchored logs for `root` on the chain (the chain itself, not the local tables). */
 export async function anchoredLogs(services: Services, root: string): Promise<number> {
-  const conn = await ledgerService(services).contract();
+  const conn = await services.ledgerService.contract();
   const topic = conn.contract.interface.getEvent('StudyAnchored')!.topicHash;
   const logs = await conn.provider.getLogs({ address: conn.address, topics: [topic, root], fromBlock: 0, toBlock: 'latest' });
   return logs.length;

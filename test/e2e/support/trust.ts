@@ -7,10 +7,8 @@
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, type Locator, type Page } from '@playwright/test';
-import { identityService } from '../../../src/node/identity';
-import { DEMO_PASSPHRASE, ledgerService } from '../../../src/node/ledger';
+import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
-import { shareService } from '../../../src/node/share/service';
 import type { AnchorResult, DemoStatus, InstanceSummary, ReceiveResult, ShareResult, StudySummary } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
 import type { AppFixture } from '../rig';
@@ -34,7 +32,7 @@ export async function anchoredDemo(app: AppFixture): Promise<AnchoredDemo> {
   const demo = await invoke<DemoStatus>(page, 'ledger.setupDemo', {});
   expect(demo.ready, demo.message).toBe(true);
   const studyUid = demo.study!.studyInstanceUid;
-  const addrs = ledgerService(services).demo.addresses();
+  const addrs = services.ledgerService.demo.addresses();
   await invoke(page, 'identity.unlock', { address: addrs.clinician, passphrase: DEMO_PASSPHRASE });
   const anchor = await invoke<AnchorResult>(page, 'ledger.anchor', { studyInstanceUid: studyUid, waitMs: 60_000 });
   expect(anchor.anchor.delivery).toBe('confirmed');
@@ -84,15 +82,15 @@ export function alterPixels(file: string): () => void {
  */
 export async function receiveAsPartner(sender: Services, partner: string, sent: Pick<ShareResult, 'path'>): Promise<ReceiveResult> {
   const dir = tempDir('medimg-e2e-partner-');
-  const conn = await ledgerService(sender).contract();
-  const b = await Services.open({ home: join(dir.path, 'B'), ledger: { mode: 'remote', rpcUrl: sender.ledger.current().rpcUrl! }, ledgerPollMs: 200 });
+  const conn = await sender.ledgerService.contract();
+  const b = await Services.open({ home: join(dir.path, 'B'), ledger: { mode: 'remote', rpcUrl: sender.ledger.current().rpcUrl! }, ledgerPollMs: 200, ledgerService: { contractAddress: conn.address, sync: { auto: false } } });
   try {
-    ledgerService(b, { contractAddress: conn.address, sync: { auto: false } });
+    void b.ledgerService;
     await b.ledger.check();
-    const json = identityService(sender).exportKeystore(partner).keystoreJson;
-    await identityService(b).import({ displayName: 'Partner', keystoreJson: json, passphrase: DEMO_PASSPHRASE });
-    await identityService(b).unlock(partner, DEMO_PASSPHRASE);
-    return await shareService(b).receive(sent.path);
+    const json = sender.identity.exportKeystore(partner).keystoreJson;
+    await b.identity.import({ displayName: 'Partner', keystoreJson: json, passphrase: DEMO_PASSPHRASE });
+    await b.identity.unlock(partner, DEMO_PASSPHRASE);
+    return await b.share.receive(sent.path);
   } finally {
     await b.close();
     dir.cleanup();

@@ -1,9 +1,9 @@
-/** The all-or-nothing export folder (src/node/export/atomic.ts) on a real file system. */
+/** The all-or-nothing export folder (src/node/atomic.ts) on a real file system. */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { atomicExport } from '../../../src/node/export/atomic';
+import { atomicExport } from '../../../src/node/atomic';
 import { tempDir } from '../../support/tmp';
 
 const tmp = tempDir('medimg-atomic-');

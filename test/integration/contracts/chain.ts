@@ -6,8 +6,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { HDNodeWallet, JsonRpcProvider, Network, Wallet, keccak256, toUtf8Bytes, type ContractTransactionResponse, type Log, type TransactionReceipt, type TransactionResponse } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { expect } from 'vitest';
-import { startAnvil, type AnvilNode } from '../../../src/node/chain/anvil';
-import { confirmed, connect, decodeContractError, decodeEvents, deployMedImgShr, type MedImgShr } from '../../../src/node/chain/contracts';
+import { startAnvil, type AnvilNode } from '../../../src/node/ledger/anvil';
+import { confirmed, connect, decodeContractError, decodeEvents, deployMedImgShr, type MedImgShr } from '../../../src/node/ledger/contracts';
 
 export const ANVIL_MNEMONIC = 'test test test test test test test test test test test junk';
 

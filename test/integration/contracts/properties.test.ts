@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { type ContractTransactionResponse, type Log, type Wallet, ZeroHash } from 'ethers';
 import { component } from '../../support/components';
-import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, type MedImgShr } from '../../../src/node/chain/contracts';
+import { ALL_STUDIES, confirmed, decodeContractError, decodeEvents, type MedImgShr } from '../../../src/node/ledger/contracts';
 import { CREDIT_POLICY as P, Denial, ScoreReason, applyScoreDelta, patientRewardPoints, rewardPeriod } from '../../../src/core/credit-policy';
 import { STORAGE_URI, TEST_PATIENTS, scanChainForPersonalData, startChain, studyTree, type Chain } from './chain';
 

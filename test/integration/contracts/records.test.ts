@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Wallet, ZeroHash } from 'ethers';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { component } from '../../support/components';
-import { type MedImgShr } from '../../../src/node/chain/contracts';
+import { type MedImgShr } from '../../../src/node/ledger/contracts';
 import { STORAGE_URI, TEST_PATIENTS, eventsOf, expectRevert, mined, patientWallet, scanChainForPersonalData, sha256, startChain, studyLeaves, studyTree, type Chain } from './chain';
 
 const anvil = component('anvil');

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Wallet, ZeroHash, id as keccakId } from 'ethers';
 import { component } from '../../support/components';
-import { ALL_STUDIES, type MedImgShr } from '../../../src/node/chain/contracts';
+import { ALL_STUDIES, type MedImgShr } from '../../../src/node/ledger/contracts';
 import { CREDIT_POLICY } from '../../../src/core/credit-policy';
 import { STORAGE_URI, TEST_PATIENTS, eventsOf, expectRevert, mined, patientWallet, scanChainForPersonalData, startChain, studyTree, type Chain } from './chain';
 
@@ -217,7 +217,7 @@ describe.skipIf(!anvil)('MedImgShr roles (real anvil)', () => {
           await x.call(chain.as(wallet[role]));
           outcome[role] = 'ok';
         } catch (e) {
-          const { decodeContractError } = await import('../../../src/node/chain/contracts');
+          const { decodeContractError } = await import('../../../src/node/ledger/contracts');
           const d = decodeContractError(e);
           outcome[role] = d ? d.name : `other: ${String((e as Error).message).slice(0, 120)}`;
         }

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Wallet, ZeroHash, hexlify, toUtf8Bytes } from 'ethers';
 import { component } from '../../support/components';
-import { ALL_STUDIES, signConsent, signRevocation, type MedImgShr } from '../../../src/node/chain/contracts';
+import { ALL_STUDIES, signConsent, signRevocation, type MedImgShr } from '../../../src/node/ledger/contracts';
 import { AccessBasis, AccessState, CREDIT_POLICY, Denial, ScoreReason } from '../../../src/core/credit-policy';
 import { STORAGE_URI, TEST_PATIENTS, eventsOf, expectRevert, mined, patientWallet, scanChainForPersonalData, startChain, studyTree, type Chain } from './chain';
 

@@ -22,12 +22,8 @@ import type { DcmDict, DcmElement } from '../../../src/core/deid/deidentify';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { readTextChunks } from '../../../src/node/export/png';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
-import { identityService } from '../../../src/node/identity';
-import { ledgerService } from '../../../src/node/ledger';
-import { libraryDomain } from '../../../src/node/library';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
-import { exportService } from '../../../src/node/export/service';
 import type { Channel, RequestOf, ResponseOf } from '../../../src/shared/api';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
@@ -79,8 +75,8 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     const [, inst, clin] = chain.accounts;
     await (await chain.as(chain.regulator).registerInstitution(inst!.address)).wait();
     await (await chain.as(inst!).grantClinician(clin!.address)).wait();
-    s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200 });
-    ledgerService(s, { contractAddress: chain.address, sync: { auto: false } });
+    s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200, ledgerService: { contractAddress: chain.address, sync: { auto: false } } });
+    void s.ledgerService;
     await s.ledger.check();
     table = createHandlerTable(s);
 
@@ -104,14 +100,14 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
       out.dict = dict;
       writeFileSync(p, Buffer.from(out.write()));
     }
-    const { library } = libraryDomain(s);
+    const { library } = s;
     await s.tasks.run('import', null, (task) => library.import([dir], task));
     files = (s.db.prepare('SELECT file_path FROM instances ORDER BY number, id').all() as { file_path: string }[]).map((x) => x.file_path);
     expect(files).toHaveLength(SLICES);
-    const ids = identityService(s);
+    const ids = s.identity;
     await ids.import({ displayName: 'Clinician', privateKey: clin!.privateKey, passphrase: PASS });
     await ids.unlock(clin!.address, PASS);
-    const a = await ledgerService(s).anchors.anchorStudy(studyUid, { patient: chain.accounts[5]!.address });
+    const a = await s.ledgerService.anchors.anchorStudy(studyUid, { patient: chain.accounts[5]!.address });
     expect(a.anchor.delivery).toBe('confirmed');
   }, 180_000);
 
@@ -243,7 +239,7 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
       progress(u, f);
       if ((u.done ?? 0) >= 1) task.cancel();
     };
-    await expect(exportService(s).run({ scope: { studyInstanceUid: studyUid }, format: 'dicom-original', outDir }, task)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(s.export.run({ scope: { studyInstanceUid: studyUid }, format: 'dicom-original', outDir }, task)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(outDir)).toBe(false);
     expect(readdirSync(tmp.path).filter((n) => n.includes('.partial-'))).toEqual([]);
     expect((await call('audit.list', { action: 'export.failed' })).entries).toHaveLength(1);

@@ -9,7 +9,7 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEAF_ENCODING } from '../../../src/core/fingerprint';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { FingerprintEngine, fingerprintEngine } from '../../../src/node/fingerprint/engine';
+import { FingerprintEngine } from '../../../src/node/fingerprint/engine';
 import { findWorkerScript } from '../../../src/node/fingerprint/pool';
 import { fingerprintHandlers } from '../../../src/node/handlers/fingerprint';
 import { createHandlerTable, dispatch } from '../../../src/node/handlers';
@@ -36,7 +36,7 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     slices = r.files;
     for (const f of ['MR_small.dcm', 'MR_small_implicit.dcm', 'MR_small_jpeg_ls_lossless.dcm', 'MR_truncated.dcm']) copyFileSync(join(PYDICOM, f), join(data, f));
     writeFileSync(join(data, 'notes.txt'), 'not an image');
-    s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' } });
+    s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' }, fingerprint: { threads: 2 } });
   });
   afterAll(async () => {
     await s?.close();
@@ -45,7 +45,7 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
 
   it('uses the bundled worker, one thread per core by default', () => {
     expect(findWorkerScript()).toMatch(/dist\/workers\/fingerprint\.worker\.cjs$/);
-    const e = fingerprintEngine(s, { threads: 2 });
+    const e = s.fingerprints;
     expect(e.threads).toBe(2);
   });
 
@@ -82,7 +82,7 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
   });
 
   it('reads again only what changed: unchanged → cached; new time, same bytes → cached; new bytes → recomputed, new root', async () => {
-    const e = fingerprintEngine(s);
+    const e = s.fingerprints;
     const before = e.getStudy(study)!;
     const second = await e.fingerprintPaths([data]);
     expect(second.instances.every((i) => i.cached)).toBe(true);
@@ -138,7 +138,7 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     console.log(`cancelled after ${run.instances.length} of 150 files`);
     expect(run.errors).toEqual([]);
     // what was done is stored; running again finishes the rest
-    const rest = await fingerprintEngine(s).fingerprintPaths([many]);
+    const rest = await s.fingerprints.fingerprintPaths([many]);
     expect(rest.instances).toHaveLength(150);
     expect(rest.instances.filter((i) => i.cached).length).toBe(run.instances.length);
   });

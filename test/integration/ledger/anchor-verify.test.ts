@@ -10,9 +10,7 @@ import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { identityService } from '../../../src/node/identity';
-import { libraryDomain } from '../../../src/node/library';
-import { ANCHOR_KIND, DEMO_PASSPHRASE, ledgerService, type LedgerService } from '../../../src/node/ledger';
+import { ANCHOR_KIND, DEMO_PASSPHRASE, type LedgerService } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
 import { createHandlerTable, dispatch } from '../../../src/node/handlers';
 import { AppEvent, channels, type Channel } from '../../../src/shared/api';
@@ -34,7 +32,7 @@ const countEvents = (name: string, where = '1=1', ...args: unknown[]) =>
 async function importSample(slices: number, seed: number, kind: 'ct' | 'mr' = 'mr'): Promise<string> {
   const dir = join(tmp.path, `sample-${seed}`);
   const r = await writeSampleSeries({ outDir: dir, slices, kind, seed });
-  const { library } = libraryDomain(s);
+  const { library } = s;
   await s.tasks.run('import', null, (task) => library.import([dir], task));
   return r.studyInstanceUid;
 }
@@ -44,7 +42,7 @@ const byState = (v: StudyVerification) => Object.fromEntries(Object.entries(v.co
 describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () => {
   beforeAll(async () => {
     s = await Services.open({ home: tmp.path, ledger: { mode: 'embedded' }, ledgerPollMs: 200 });
-    l = ledgerService(s);
+    l = s.ledgerService;
     const demo = await l.demo.ensure();
     expect(demo.ready).toBe(true);
     studyUid = demo.study!.studyInstanceUid;
@@ -67,16 +65,16 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     expect((await l.roles(a.regulator!)).regulator).toBe(true);
     expect((await l.roles(a.institution!)).institution).toBe(true);
     expect((await l.roles(a.patient!)).patient).toBe(true);
-    expect(identityService(s).list().filter((i) => i.demo)).toHaveLength(4);
+    expect(s.identity.list().filter((i) => i.demo)).toHaveLength(4);
     const again = await l.demo.ensure();
     expect(again.identities.map((i) => i.address).sort()).toEqual(st.identities.map((i) => i.address).sort());
-    expect(identityService(s).list()).toHaveLength(4);
+    expect(s.identity.list()).toHaveLength(4);
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM instances').get() as { n: number }).n).toBe(40);
   });
 
   it('anchoring needs an unlocked clinician: locked → LOCKED, patient → DENIED (nothing queued)', async () => {
     await expect(l.anchors.anchorStudy(studyUid)).rejects.toMatchObject({ code: 'LOCKED' });
-    await identityService(s).unlock(l.demo.addresses().patient!, DEMO_PASSPHRASE);
+    await s.identity.unlock(l.demo.addresses().patient!, DEMO_PASSPHRASE);
     const err = await l.anchors.anchorStudy(studyUid).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: 'DENIED' });
@@ -89,7 +87,7 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
 
   it('a clinician anchors the study: one transaction, record with institution, clinician, block; again = no new write', async () => {
     const a = l.demo.addresses();
-    await identityService(s).unlock(a.clinician!, DEMO_PASSPHRASE);
+    await s.identity.unlock(a.clinician!, DEMO_PASSPHRASE);
     const r = await l.anchors.anchorStudy(studyUid);
     expect(r.anchor.delivery).toBe('confirmed');
     expect(r.existing).toBe(false);
@@ -218,7 +216,7 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     const p1 = await l.sync.sync();
     expect(countEvents('StudyAnchored', 'args_json LIKE ?', `%${r.anchor.root}%`)).toBe(1);
     const resetsBefore = p1.status.resets;
-    identityService(s).lock(); // the outbox cannot re-send until the clinician is back
+    s.identity.lock(); // the outbox cannot re-send until the clinician is back
     expect(await conn.provider.send('evm_revert', [snap])).toBe(true);
     for (let i = 0; i < 3; i++) await conn.provider.send('evm_mine', []);
     const headAfterMines = await conn.provider.getBlockNumber();
@@ -229,7 +227,7 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     expect(p2.status.lastSyncedBlock).toBeGreaterThanOrEqual(headAfterMines); // (the outbox may already be re-sending)
     // The record is gone from the chain: verification says so (not verified), the outbox re-sends it.
     expect(byState(await l.verifier.verifyStudy(third))).toEqual({ 'not-registered': 2 });
-    await identityService(s).unlock(l.demo.addresses().clinician!, DEMO_PASSPHRASE);
+    await s.identity.unlock(l.demo.addresses().clinician!, DEMO_PASSPHRASE);
     const deadline = Date.now() + 20_000;
     while (!(await conn.contract.hasRecord(r.anchor.root)) && Date.now() < deadline) {
       await l.outbox.runOnce();
@@ -271,8 +269,8 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     }
     const info = await dispatch(table, 'ledger.info', {}, sender);
     expect((info as { value: { sync: { lastSyncedBlock: number } } }).value.sync.lastSyncedBlock).toBeGreaterThan(0);
-    await identityService(s).lock();
-    await identityService(s).unlock(a.clinician!, DEMO_PASSPHRASE);
+    await s.identity.lock();
+    await s.identity.unlock(a.clinician!, DEMO_PASSPHRASE);
     await new Promise((r) => setTimeout(r, 300));
     s.events.off('event', onEvent);
     const types = new Set(events.map((e) => (e as { type: string }).type));

@@ -1,11 +1,10 @@
 /**
  * What a newcomer gets from `npm start` on a fresh app-data folder (the Electron glue calls
- * startLedger with anchorDemoStudy): the DEMO identities, the synthetic study, and that study
+ * startDemo with anchorDemoStudy): the DEMO identities, the synthetic study, and that study
  * anchored by the DEMO clinician, so the first screen shows it verified — with nobody left logged in.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { identityService } from '../../../src/node/identity';
-import { ledgerService, startLedger } from '../../../src/node/ledger';
+import { startDemo } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
@@ -20,8 +19,8 @@ afterAll(async () => {
 describe.skipIf(!component('anvil'))('first start on the embedded chain', () => {
   it('sets up the demo and anchors its study: every image verified, no identity left unlocked', async () => {
     s = await Services.open({ home: tmp.path, ledger: { mode: 'saved' } });
-    startLedger(s, { anchorDemoStudy: true });
-    const l = ledgerService(s);
+    startDemo(s.ledgerService, { anchorDemoStudy: true });
+    const l = s.ledgerService;
     const demo = await l.demo.ensure({ anchor: true });
     expect(demo.ready).toBe(true);
     const uid = demo.study!.studyInstanceUid;
@@ -31,7 +30,7 @@ describe.skipIf(!component('anvil'))('first start on the embedded chain', () => 
     const v = await l.verifier.verifyStudy(uid);
     expect(v.state).toBe('verified');
     expect(v.counts.verified).toBe(40);
-    expect(identityService(s).current()).toBeNull();
+    expect(s.identity.current()).toBeNull();
     // A second start anchors nothing again.
     await l.demo.ensure({ anchor: true });
     expect(l.anchorsOf(uid)).toHaveLength(1);

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { ANCHOR_KIND, ledgerService } from '../../../src/node/ledger';
+import { ANCHOR_KIND } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
@@ -141,10 +141,10 @@ describe.skipIf(!anvil)('ledger: kill -9 during anchoring (built CLI, embedded c
     expect(strayAnvils()).toEqual([]);
 
     // The embedded chain starts; the chain has each root exactly once.
-    const s = await Services.open({ home, ledger: { mode: 'embedded' } });
+    const s = await Services.open({ home, ledger: { mode: 'embedded' }, ledgerService: { sync: { auto: false } } });
     try {
       expect(s.ledger.current().state).toBe('connected');
-      const l = ledgerService(s, { sync: { auto: false } });
+      const l = s.ledgerService;
       const conn = await l.contract();
       const topic = conn.contract.interface.getEvent('StudyAnchored')!.topicHash;
       for (const r of results) {

@@ -10,7 +10,6 @@ import { execFileSync } from 'node:child_process';
 import { Services } from '../../../src/node/services';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { libraryDomain } from '../../../src/node/library';
 import type { ImportReport, StudySummary, TagNode } from '../../../src/shared/api/library';
 import type { AppEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
@@ -39,7 +38,7 @@ describe('library index', () => {
     s = await Services.open({ home });
     t = createHandlerTable(s);
     first = await call<ImportReport>(t, 'library.import', { paths: [ctDir, mrDir, join(PYDICOM_TEST_FILES, 'CT_small.dcm')] });
-    await libraryDomain(s).library.whenHashed();
+    await s.library.whenHashed();
   });
   afterAll(async () => {
     await s?.close();
@@ -105,7 +104,7 @@ describe('library index', () => {
     expect(a.updated + b.updated).toBe(0);
     expect(a.rejected.concat(b.rejected)).toEqual([]);
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE file_path LIKE ?').get(`${dir}%`) as { n: number }).n).toBe(80);
-    await libraryDomain(s).library.whenHashed();
+    await s.library.whenHashed();
     s.db.prepare('DELETE FROM instances WHERE file_path LIKE ?').run(`${dir}%`); // keep the counts of the later tests
     s.db.exec('DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_ref = series.id)');
     s.db.exec('DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series x WHERE x.study_ref = studies.id)');
@@ -126,7 +125,7 @@ describe('library index', () => {
     } finally {
       delete process.env.MEDIMG_SCAN_IN_WORKERS;
     }
-    await libraryDomain(s).library.whenHashed();
+    await s.library.whenHashed();
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM instances WHERE file_path LIKE ? AND sha256 IS NOT NULL').get(`${dir}%`) as { n: number }).n).toBe(70);
     s.db.prepare('DELETE FROM instances WHERE file_path LIKE ?').run(`${dir}%`);
     s.db.exec('DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.series_ref = series.id)');

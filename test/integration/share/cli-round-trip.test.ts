@@ -15,9 +15,6 @@ import { PDFDocument } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_POLICY, ScoreReason } from '../../../src/core/credit-policy';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { identityService } from '../../../src/node/identity';
-import { ledgerService } from '../../../src/node/ledger';
-import { libraryDomain } from '../../../src/node/library';
 import { Services } from '../../../src/node/services';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
@@ -55,8 +52,8 @@ function cli(home: string, args: string[]): Promise<{ code: number; out: unknown
 }
 
 async function openHome(home: string): Promise<Services> {
-  const s = await Services.open({ home, ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200 });
-  ledgerService(s, { contractAddress: chain.address, sync: { auto: false } });
+  const s = await Services.open({ home, ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200, ledgerService: { contractAddress: chain.address, sync: { auto: false } } });
+  void s.ledgerService;
   await s.ledger.check();
   return s;
 }
@@ -104,29 +101,29 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
     // Workstation A: identities (clinician, institution, the patient's own), a study imported and anchored.
     const a = await openHome(homeA);
     try {
-      const ids = identityService(a);
+      const ids = a.identity;
       await ids.import({ displayName: 'Clinician A', privateKey: clinA.privateKey, passphrase: PASS });
       await ids.import({ displayName: 'Institution A', privateKey: instA.privateKey, passphrase: PASS });
       await ids.import({ displayName: 'Patient', privateKey: patient.privateKey, passphrase: PATIENT_PASS });
       const dir = join(tmp.path, 'sample');
       const r = await writeSampleSeries({ outDir: dir, slices: SLICES, kind: 'mr', seed: 7001 });
       studyUid = r.studyInstanceUid;
-      const { library } = libraryDomain(a);
+      const { library } = a;
       await a.tasks.run('import', null, (task) => library.import([dir], task));
       await ids.unlock(clinA.address, PASS);
-      const anchored = await ledgerService(a).anchors.anchorStudy(studyUid, { patient: patient.address });
+      const anchored = await a.ledgerService.anchors.anchorStudy(studyUid, { patient: patient.address });
       expect(anchored.anchor.delivery).toBe('confirmed');
       // Let the sync pass the anchor's confirmation started finish before closing the database.
-      await ledgerService(a).sync.sync();
+      await a.ledgerService.sync.sync();
       await new Promise((r) => setTimeout(r, 300));
-      await ledgerService(a).sync.sync();
+      await a.ledgerService.sync.sync();
     } finally {
       await a.close();
     }
     // Workstation B: the institution's identity only.
     const b = await openHome(homeB);
     try {
-      await identityService(b).import({ displayName: 'Institution B', privateKey: instB.privateKey, passphrase: PASS });
+      await b.identity.import({ displayName: 'Institution B', privateKey: instB.privateKey, passphrase: PASS });
     } finally {
       await b.close();
     }
@@ -219,7 +216,7 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
     try {
       const n = (b.db.prepare('SELECT COUNT(*) AS n FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ?').get(studyUid) as { n: number }).n;
       expect(n).toBe(SLICES);
-      expect(identityService(b).list()).toHaveLength(1);
+      expect(b.identity.list()).toHaveLength(1);
     } finally {
       await b.close();
     }
@@ -300,10 +297,10 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
   it('a public key is also recovered from a transaction the institution sent (no key card needed)', async () => {
     const b = await openHome(homeB);
     try {
-      const l = ledgerService(b);
+      const l = b.ledgerService;
       await l.sync.sync();
       const conn = await l.contract();
-      const { resolvePublicKey } = await import('../../../src/node/share/keys');
+      const { resolvePublicKey } = await import('../../../src/node/ledger/public-keys');
       // Institution A sent grantClinician: its key is recovered from that transaction's signature.
       expect(await resolvePublicKey(b, conn, instA.address)).toBe(instA.signingKey.publicKey);
       // The regulator-only account of a fresh wallet sent nothing: unknown.

@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_POLICY } from '../../../src/core/credit-policy';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
-import { identityService } from '../../../src/node/identity';
-import { DEMO_PASSPHRASE, ledgerService } from '../../../src/node/ledger';
+import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
-import { shareService } from '../../../src/node/share/service';
 import type { Channel, RequestOf, ResponseOf } from '../../../src/shared/api';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
@@ -38,7 +36,7 @@ describe.skipIf(!anvil)('share in the app (embedded chain, demo)', () => {
     const demo = await call('ledger.setupDemo', {});
     expect(demo.ready).toBe(true);
     studyUid = demo.study!.studyInstanceUid;
-    const clin = ledgerService(s).demo.addresses().clinician!;
+    const clin = s.ledgerService.demo.addresses().clinician!;
     await call('identity.unlock', { address: clin, passphrase: DEMO_PASSPHRASE });
     const a = await call('ledger.anchor', { studyInstanceUid: studyUid });
     expect(a.anchor.delivery).toBe('confirmed');
@@ -59,13 +57,13 @@ describe.skipIf(!anvil)('share in the app (embedded chain, demo)', () => {
     const denied = await call('share.gate', { studyInstanceUid: studyUid, recipient: partner });
     expect(denied.allowed).toBe(false);
     expect(denied.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(['consent']);
-    const patient = ledgerService(s).demo.addresses().patient!;
+    const patient = s.ledgerService.demo.addresses().patient!;
     expect(denied.patientIdentityHere).toBe(patient);
 
     await expect(call('share.collectConsent', { studyInstanceUid: studyUid, recipient: partner, patientIdentity: patient, passphrase: 'wrong passphrase' })).rejects.toMatchObject({ code: 'WRONG_PASSPHRASE' });
     expect((await call('share.gate', { studyInstanceUid: studyUid, recipient: partner })).allowed).toBe(false);
     const consent = await call('share.collectConsent', { studyInstanceUid: studyUid, recipient: partner, patientIdentity: patient, passphrase: DEMO_PASSPHRASE, days: 7 });
-    expect(consent.submittedBy).toBe(ledgerService(s).demo.addresses().clinician);
+    expect(consent.submittedBy).toBe(s.ledgerService.demo.addresses().clinician);
     const allowed = await call('share.gate', { studyInstanceUid: studyUid, recipient: partner });
     expect(allowed.allowed).toBe(true);
     expect(allowed.contract).toMatchObject({ denial: 0, basis: 1 });
@@ -73,15 +71,15 @@ describe.skipIf(!anvil)('share in the app (embedded chain, demo)', () => {
     expect(sent.instances).toBe(40);
 
     // The partner's workstation: its own folder, the same (embedded) chain reached over JSON-RPC.
-    const conn = await ledgerService(s).contract();
-    const b = await Services.open({ home: join(tmp.path, 'B'), ledger: { mode: 'remote', rpcUrl: s.ledger.current().rpcUrl! }, ledgerPollMs: 200 });
+    const conn = await s.ledgerService.contract();
+    const b = await Services.open({ home: join(tmp.path, 'B'), ledger: { mode: 'remote', rpcUrl: s.ledger.current().rpcUrl! }, ledgerPollMs: 200, ledgerService: { contractAddress: conn.address, sync: { auto: false } } });
     try {
-      ledgerService(b, { contractAddress: conn.address, sync: { auto: false } });
+      void b.ledgerService;
       await b.ledger.check();
-      const json = identityService(s).exportKeystore(partner).keystoreJson;
-      await identityService(b).import({ displayName: 'Partner', keystoreJson: json, passphrase: DEMO_PASSPHRASE });
-      await identityService(b).unlock(partner, DEMO_PASSPHRASE);
-      const r = await shareService(b).receive(sent.path);
+      const json = s.identity.exportKeystore(partner).keystoreJson;
+      await b.identity.import({ displayName: 'Partner', keystoreJson: json, passphrase: DEMO_PASSPHRASE });
+      await b.identity.unlock(partner, DEMO_PASSPHRASE);
+      const r = await b.share.receive(sent.path);
       expect(r).toMatchObject({ verified: true, integrityConfirmed: true, indexed: 40, access: { granted: true } });
     } finally {
       await b.close();

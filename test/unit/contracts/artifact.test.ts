@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MedImgShrAbi } from '../../../src/node/chain/generated/MedImgShr';
+import { MedImgShrAbi } from '../../../src/node/ledger/generated/MedImgShr';
 
 const artifactPath = join(__dirname, '../../../contracts/build/MedImgShr.json');
 

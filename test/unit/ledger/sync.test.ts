@@ -5,8 +5,8 @@
  */
 import { getAddress, id as keccakId, type Log } from 'ethers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { medImgShrInterface } from '../../../src/node/chain/contracts';
-import type { ChainAccess, ChainConnection } from '../../../src/node/ledger/chain';
+import { medImgShrInterface } from '../../../src/node/ledger/contracts';
+import type { ChainAccess, ChainConnection } from '../../../src/node/ledger/client';
 import { ChainSync } from '../../../src/node/ledger/sync';
 import { STATE_ORDER, worstState } from '../../../src/node/ledger/verify';
 import type { Logger } from '../../../src/node/log';

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { CREDIT_POLICY, SCORE_REASON_TEXT, ScoreReason } from '../../../src/core/credit-policy';
 import { addTextChunks, drawText, readTextChunks } from '../../../src/node/export/png';
 import { ExportService } from '../../../src/node/export/service';
-import { keyCardMessage, makeKeyCard, verifyKeyCard } from '../../../src/node/share/keys';
+import { keyCardMessage, makeKeyCard, verifyKeyCard } from '../../../src/node/ledger/public-keys';
 import { buildHistory, denialText, filterHistory, scoreReasonText, thresholdsOf } from '../../../src/node/trust';
 import { csvCell, historyCsv } from '../../../src/node/trust/report';
 import type { AccessView, ConsentView, PartyRef, RecordVersion, ScoreChange } from '../../../src/shared/api/trust';
-import { trustChannels } from '../../../src/shared/api/trust';
+import { channels as trustChannels } from '../../../src/shared/api';
 
 const A = '0x' + '11'.repeat(20);
 const B = '0x' + '22'.repeat(20);

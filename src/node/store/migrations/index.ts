@@ -6,12 +6,14 @@ import { m004Measurements } from './004-measurements';
 import { m005ChainSync } from './005-chain-sync';
 import { m006IdentitiesOutbox } from './006-identities-outbox';
 import { m007Audit } from './007-audit';
+import { m008LedgerSettings } from './008-ledger-settings';
 import { m011Ai } from './011-ai';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
  * add a new one. Numbers are reserved per domain so parallel work does not collide:
- * 1 app, 2 library index, 3 fingerprints, 4 measurements, 5 chain sync, 6 outbox/identities.
+ * 1 app, 2 library index, 3 fingerprints, 4 measurements, 5 chain sync, 6 outbox/identities,
+ * 7 audit, 8 ledger settings, 9 PACS, 10 split storage, 11 AI findings.
  */
 export interface Migration {
   version: number;
@@ -19,4 +21,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m011Ai];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings, m011Ai];

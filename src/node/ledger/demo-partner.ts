@@ -5,12 +5,11 @@
  * public key is stored so the share gate can encrypt to it. Idempotent.
  */
 import { decryptKeystoreJson, encryptKeystoreJson, Wallet } from 'ethers';
-import { confirmed } from '../chain/contracts';
-import { identityService } from '../identity';
-import { DEMO_PASSPHRASE, ledgerService } from '../ledger';
-import type { Services } from '../services';
+import { confirmed } from './contracts';
+import { DEMO_PASSPHRASE } from './demo';
+import type { LedgerService } from './index';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { storePublicKey } from './keys';
+import { storePublicKey } from './public-keys';
 
 export const DEMO_PARTNER_NAME = 'DEMO Partner Hospital (institution)';
 const SCRYPT_N = 1024;
@@ -22,15 +21,14 @@ export interface DemoPartner {
   passphrase: string;
 }
 
-export async function ensureDemoPartner(s: Services): Promise<DemoPartner> {
-  const l = ledgerService(s);
-  if (!s.embeddedNode) {
+export async function ensureDemoPartner(l: LedgerService): Promise<DemoPartner> {
+  if (!l.connection.embeddedNode) {
     throw new AppError(ErrorCode.Unavailable, 'The demo partner can only be set up on the embedded ledger.', 'Start the app with the embedded ledger (the default).');
   }
   const conn = await l.chain.require();
   const regulatorAddr = l.demo.addresses().regulator;
   if (!regulatorAddr) throw new AppError(ErrorCode.Unavailable, 'Set up the demo first (it creates the demo regulator).', 'Run the demo setup, then add the partner.');
-  const ids = identityService(s);
+  const ids = l.identity;
   let address = l.settings.get('demo:partner');
   let wallet: Wallet;
   if (address && ids.list().some((i) => i.address === address)) {
@@ -43,7 +41,7 @@ export async function ensureDemoPartner(s: Services): Promise<DemoPartner> {
     address = w.address;
     l.settings.set('demo:partner', address);
   }
-  storePublicKey(s, wallet.address, wallet.signingKey.publicKey, 'demo partner (local keystore)');
+  storePublicKey({ db: l.ctx.db, identity: ids }, wallet.address, wallet.signingKey.publicKey, 'demo partner (local keystore)');
   const p = conn.provider;
   await p.send('anvil_setBalance', [wallet.address, '0x56BC75E2D63100000']);
   const c = conn.contract;

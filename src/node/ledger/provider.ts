@@ -48,10 +48,3 @@ export class LedgerProvider {
   }
 }
 
-/** The Services-wide instance (s.domain('ledger-provider')). */
-export function ledgerProvider(s: {
-  ledger: { current(): LedgerStatus };
-  domain<T>(key: string, create: () => T, close?: (v: T) => void | Promise<void>): T;
-}): LedgerProvider {
-  return s.domain('ledger-provider', () => new LedgerProvider(() => s.ledger.current()), (p) => p.destroy());
-}

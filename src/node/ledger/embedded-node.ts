@@ -1,10 +1,11 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { existsSync, readFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonRpcProvider, Wallet, getAddress, type Signer } from 'ethers';
 import type { Logger } from '../log';
 import { jsonRpc } from '../net';
 import { startAnvil, type AnvilNode } from './anvil';
+import { writeFileAtomic, writeFileAtomicSync } from '../atomic';
 
 /**
  * The embedded ledger: anvil in the app-data folder, made to survive crashes.
@@ -202,26 +203,6 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return !pidAlive(pid);
-}
-
-/** Writes `text` to `path` atomically: temp file in the same folder, fsync, rename. */
-let tmpCounter = 0;
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-}
-
-function writeFileAtomicSync(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${++tmpCounter}`;
-  writeFileSync(tmp, text, { mode: 0o600, flush: true });
-  renameSync(tmp, path);
 }
 
 export class EmbeddedNode {

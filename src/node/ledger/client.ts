@@ -4,10 +4,10 @@
  * remote chain: configured), and typed contract instances for reading and for the unlocked signer.
  */
 import { getAddress, JsonRpcProvider, Network, type Signer } from 'ethers';
-import { connect, deployMedImgShr, type MedImgShr } from '../chain/contracts';
-import { ledgerProvider } from '../chain/ledger-provider';
-import { identityService } from '../identity';
-import type { Services } from '../services';
+import { connect, deployMedImgShr, type MedImgShr } from './contracts';
+import type { IdentityService } from '../identity';
+import type { Logger } from '../log';
+import type { LedgerConnection } from './connection';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { type LedgerSettings } from './settings';
 
@@ -43,12 +43,12 @@ export class ChainAccess {
   private resolving: Promise<ChainConnection | null> | null = null;
 
   constructor(
-    private readonly s: Services,
+    private readonly deps: { connection: LedgerConnection; identity: IdentityService; log: Logger },
     private readonly settings: LedgerSettings,
     private readonly opts: ChainOptions = {},
   ) {
     // A restarted/replaced node may be a different chain: look the contract up again.
-    s.ledger.on('change', (st) => {
+    deps.connection.monitor.on('change', (st) => {
       if (st.state !== 'connected') this.cached = null;
     });
   }
@@ -66,9 +66,9 @@ export class ChainAccess {
 
   /** The connection, or null when the ledger is not connected or has no contract. */
   async connection(): Promise<ChainConnection | null> {
-    const st = this.s.ledger.current();
+    const st = this.deps.connection.monitor.current();
     if (st.state !== 'connected') return null;
-    if (!ledgerProvider(this.s).current() || st.chainId === null || !st.rpcUrl) return null;
+    if (!this.deps.connection.provider.current() || st.chainId === null || !st.rpcUrl) return null;
     const key = `${st.rpcUrl}#${st.chainId}`;
     if (this.reader?.key !== key) {
       this.reader?.provider.destroy();
@@ -90,10 +90,10 @@ export class ChainAccess {
   async require(): Promise<ChainConnection> {
     const c = await this.connection();
     if (!c) {
-      if (this.s.ledger.current().state === 'connected' && this.problem) {
+      if (this.deps.connection.monitor.current().state === 'connected' && this.problem) {
         throw new AppError(ErrorCode.LedgerUnreachable, `The ledger answers, but ${this.problem}.`, 'Set the MedImgShr contract address for this chain in the ledger settings (or MEDIMG_CONTRACT_ADDRESS).');
       }
-      throw unreachableError(this.s.ledger.current().message);
+      throw unreachableError(this.deps.connection.monitor.current().message);
     }
     return c;
   }
@@ -101,7 +101,7 @@ export class ChainAccess {
   /** The contract bound to the unlocked identity's signer (LOCKED error when none is unlocked). */
   async writer(): Promise<{ conn: ChainConnection; signer: Signer; contract: MedImgShr }> {
     const conn = await this.require();
-    const signer = identityService(this.s).signer();
+    const signer = this.deps.identity.signer();
     return { conn, signer, contract: conn.contract.connect(signer) };
   }
 
@@ -109,19 +109,19 @@ export class ChainAccess {
     let address: string | null = null;
     let deployBlock: number | null = null;
     const configured = this.opts.contractAddress ?? process.env.MEDIMG_CONTRACT_ADDRESS ?? this.settings.get(`contract:${chainId}`);
-    const node = this.s.embeddedNode;
+    const node = this.deps.connection.embeddedNode;
     if (configured) {
       address = getAddress(configured);
       const fb = this.settings.get(`fromBlock:${chainId}`);
       deployBlock = this.opts.fromBlock ?? (fb ? Number(fb) : 0);
-    } else if (node && node.rpcUrl === this.s.ledger.current().rpcUrl) {
+    } else if (node && node.rpcUrl === this.deps.connection.monitor.current().rpcUrl) {
       const r = await node.deployOnFirstStart('MedImgShr', async (signer) => {
         const c = await deployMedImgShr(signer);
         return c.getAddress();
       });
       address = r.address;
       deployBlock = r.deployed ? Math.max(0, (r.block ?? 1) - 1) : (r.block !== null ? Math.max(0, r.block - 1) : 0);
-      if (r.deployed) this.s.log.info('ledger: MedImgShr deployed on the embedded chain', { address, block: r.block });
+      if (r.deployed) this.deps.log.info('ledger: MedImgShr deployed on the embedded chain', { address, block: r.block });
     }
     if (!address) {
       this.problem = `no MedImgShr contract address is configured for chain ${chainId}`;
@@ -129,7 +129,7 @@ export class ChainAccess {
     }
     if ((await provider.getCode(address)) === '0x') {
       this.problem = `there is no contract at ${address} on chain ${chainId}`;
-      this.s.log.warn('ledger: no contract code at the configured address', { address, chainId });
+      this.deps.log.warn('ledger: no contract code at the configured address', { address, chainId });
       return null;
     }
     this.problem = null;

@@ -14,10 +14,11 @@
  * Learned keys are kept in ledger_settings under `pubkey:<address>` (and cards under `keycard:<address>`).
  */
 import { computeAddress, getAddress, hashMessage, SigningKey, Transaction, type Wallet } from 'ethers';
-import { identityService } from '../identity';
-import { LedgerSettings, type ChainConnection } from '../ledger';
-import type { Services } from '../services';
-import type { KeyCard } from '../../shared/api/trust';
+import type { IdentityService } from '../identity';
+import type { Db } from '../store/database';
+import type { ChainConnection } from './client';
+import { LedgerSettings } from './settings';
+import type { KeyCard } from '../../shared/api/share';
 import { AppError, ErrorCode } from '../../shared/errors';
 
 export const KEY_CARD_FORMAT = 'medimgshr-key-card/1';
@@ -50,17 +51,23 @@ export function verifyKeyCard(card: KeyCard): string {
   return recovered;
 }
 
-function settings(s: Services): LedgerSettings {
+/** Where learned keys are kept, and the local identities (whose keys are here already). */
+export interface KeyDeps {
+  db: Db;
+  identity: IdentityService;
+}
+
+function settings(s: KeyDeps): LedgerSettings {
   return new LedgerSettings(s.db);
 }
 
-export function storePublicKey(s: Services, address: string, publicKey: string, source: string): void {
+export function storePublicKey(s: KeyDeps, address: string, publicKey: string, source: string): void {
   const pk = SigningKey.computePublicKey(publicKey, false);
   if (computeAddress(pk) !== getAddress(address)) throw new AppError(ErrorCode.Tampered, `That public key does not belong to ${address}.`);
   settings(s).set(`pubkey:${getAddress(address)}`, JSON.stringify({ publicKey: pk, source, at: new Date().toISOString() }));
 }
 
-export function importKeyCard(s: Services, card: KeyCard): { address: string; publicKey: string } {
+export function importKeyCard(s: KeyDeps, card: KeyCard): { address: string; publicKey: string } {
   const pk = verifyKeyCard(card);
   storePublicKey(s, card.address, pk, 'key-card');
   settings(s).set(`keycard:${getAddress(card.address)}`, JSON.stringify(card));
@@ -68,9 +75,9 @@ export function importKeyCard(s: Services, card: KeyCard): { address: string; pu
 }
 
 /** The public key this workstation already knows for an address (uncompressed 0x04…), or null. */
-export function knownPublicKey(s: Services, address: string): string | null {
+export function knownPublicKey(s: KeyDeps, address: string): string | null {
   const a = getAddress(address);
-  const ids = identityService(s);
+  const ids = s.identity;
   const cur = ids.current();
   if (cur && cur.address === a) {
     try {
@@ -91,7 +98,7 @@ export function knownPublicKey(s: Services, address: string): string | null {
 }
 
 /** Looks for a transaction the address sent (through the synced events) and recovers its public key. */
-export async function recoverFromChain(s: Services, conn: ChainConnection, address: string): Promise<string | null> {
+export async function recoverFromChain(s: KeyDeps, conn: ChainConnection, address: string): Promise<string | null> {
   const a = getAddress(address);
   const hashes = s.db
     .prepare(
@@ -119,6 +126,6 @@ export async function recoverFromChain(s: Services, conn: ChainConnection, addre
 }
 
 /** The recipient's public key: known here, else recovered from its transactions on chain; null when neither. */
-export async function resolvePublicKey(s: Services, conn: ChainConnection | null, address: string): Promise<string | null> {
+export async function resolvePublicKey(s: KeyDeps, conn: ChainConnection | null, address: string): Promise<string | null> {
   return knownPublicKey(s, address) ?? (conn ? await recoverFromChain(s, conn, address) : null);
 }

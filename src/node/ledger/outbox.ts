@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { Provider, Signer } from 'ethers';
 import type { LedgerStatus } from '../../shared/api';
-import { identityService } from '../identity';
+import type { IdentityService } from '../identity';
 import type { Logger } from '../log';
-import type { Services } from '../services';
 import type { Db } from '../store/database';
-import { ledgerProvider } from './ledger-provider';
+import type { LedgerConnection } from './connection';
 
 /**
  * The outbox: a durable queue of chain writes in SQLite (table `outbox`, migration 006).
@@ -476,47 +475,42 @@ export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
 }
 
 /**
- * The Services-wide outbox: bound to the ledger monitor (re-checks after every reconnect), the
- * shared ledger provider and the identity service (items wait until their signer is unlocked,
- * and go as soon as it is). Domains register their kinds on it: `outboxService(s).register('anchor', …)`.
+ * The app's outbox, bound to the ledger connection (re-checks after every reconnect) and the
+ * identities (items wait until their signer is unlocked, and go as soon as it is). Domains
+ * register their kinds on it (`outbox.register('anchor', …)`). `close` unbinds and stops it.
  */
-export function outboxService(s: Services, opts?: OutboxOptions): Outbox {
-  let detach = () => {};
-  return s.domain(
-    'outbox',
-    () => {
-      const lp = ledgerProvider(s);
-      const ids = identityService(s);
-      const ob = new Outbox(
-        {
-          db: s.db,
-          log: s.log,
-          provider: () => lp.current(),
-          connected: () => lp.connected(),
-          signerFor: (item) => ids.signerFor(item.signer),
-        },
-        opts,
-      );
-      let last = s.ledger.current();
-      const onLedger = (st: LedgerStatus) => {
-        if (st.state === 'connected' && (last.state !== 'connected' || last.rpcUrl !== st.rpcUrl || last.chainId !== st.chainId)) {
-          ob.ledgerChanged();
-        }
-        last = st;
-      };
-      const onIdentity = () => ob.kick();
-      s.ledger.on('change', onLedger);
-      ids.on('change', onIdentity);
-      detach = () => {
-        s.ledger.off('change', onLedger);
-        ids.off('change', onIdentity);
-      };
-      ob.start();
-      return ob;
+export function startAppOutbox(
+  deps: { db: Db; log: Logger; connection: LedgerConnection; identity: IdentityService },
+  opts?: OutboxOptions,
+): { outbox: Outbox; close(): Promise<void> } {
+  const { connection, identity } = deps;
+  const ob = new Outbox(
+    {
+      db: deps.db,
+      log: deps.log,
+      provider: () => connection.provider.current(),
+      connected: () => connection.provider.connected(),
+      signerFor: (item) => identity.signerFor(item.signer),
     },
-    async (ob) => {
-      detach();
+    opts,
+  );
+  let last = connection.monitor.current();
+  const onLedger = (st: LedgerStatus) => {
+    if (st.state === 'connected' && (last.state !== 'connected' || last.rpcUrl !== st.rpcUrl || last.chainId !== st.chainId)) {
+      ob.ledgerChanged();
+    }
+    last = st;
+  };
+  const onIdentity = () => ob.kick();
+  connection.monitor.on('change', onLedger);
+  identity.on('change', onIdentity);
+  ob.start();
+  return {
+    outbox: ob,
+    async close() {
+      connection.monitor.off('change', onLedger);
+      identity.off('change', onIdentity);
       await ob.stop();
     },
-  );
+  };
 }

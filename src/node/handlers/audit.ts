@@ -1,0 +1,21 @@
+import type { auditChannels } from '../../shared/api/audit';
+import type { Services } from '../services';
+import { writeAtomic } from '../trust/report';
+import type { HandlerTable } from './dispatch';
+
+type AuditChannel = keyof typeof auditChannels;
+
+/** The local audit log (src/node/audit): list, verify the hash chain, export. */
+export function auditHandlers(s: Services): Pick<HandlerTable, AuditChannel> {
+  const audit = () => s.trust.audit;
+  return {
+    'audit.list': (r) => ({ entries: audit().list(r), total: audit().count() }),
+    'audit.verify': () => audit().verifyChain(),
+    'audit.export': async (r) => {
+      const filter = r.filter ?? {};
+      const data = r.format === 'csv' ? audit().exportCsv(filter) : audit().exportJson(filter);
+      const bytes = await writeAtomic(r.path, data);
+      return { path: r.path, bytes, entries: audit().list({ ...filter, limit: filter.limit ?? 100_000 }).length };
+    },
+  };
+}

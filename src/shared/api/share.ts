@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { Address, Bytes32, Uid, Path } from './primitives';
+import { RecordEvidence } from './ledger';
+import { PartyRef } from './trust';
+import { GateCheck } from './export';
+
+/** The share gate (with the patient's EIP-712 consent), share packages and receiving them. See docs/trust-and-sharing.md. */
+
+export const ShareDecision = z.object({
+  studyInstanceUid: z.string(),
+  recipient: PartyRef,
+  sender: PartyRef.nullable(),
+  /** The record shared (newest local anchor's root on chain), null when there is none. */
+  root: Bytes32.nullable(),
+  allowed: z.boolean(),
+  checks: z.array(GateCheck),
+  /** The contract's canAccess answer (denial code, plain words). */
+  contract: z.object({ denial: z.number().int(), basis: z.number().int(), text: z.string() }).nullable(),
+  /** The patient's identity is on this workstation: a consent signature can be collected here. */
+  patientIdentityHere: Address.nullable(),
+  patient: Address.nullable(),
+  checkedAt: z.string(),
+});
+export type ShareDecision = z.infer<typeof ShareDecision>;
+
+export const ShareResult = z.object({
+  decision: ShareDecision,
+  /** Content address (SHA-256 hex) of the package in the blob store. */
+  address: z.string(),
+  path: z.string(),
+  size: z.number().int(),
+  /** The storage URI of the record on chain + the package's address: where the recipient fetches it. */
+  storageUri: z.string(),
+  instances: z.number().int(),
+  auditSeq: z.number().int(),
+  message: z.string(),
+});
+export type ShareResult = z.infer<typeof ShareResult>;
+
+export const ConsentRequest = z
+  .object({
+    studyInstanceUid: Uid,
+    recipient: Address,
+    /** The patient's identity on this workstation and its passphrase (used once, in the main process). */
+    patientIdentity: Address,
+    passphrase: z.string().min(1).max(1024),
+    /** 'study' (default) or all the patient's studies. */
+    scope: z.enum(['study', 'all']).optional(),
+    /** Consent length in days (default 90, at most the contract's maximum). */
+    days: z.number().int().min(1).max(730).optional(),
+  })
+  .strict();
+
+export const ConsentResult = z.object({
+  patient: Address,
+  institution: Address,
+  study: Bytes32,
+  expiresAt: z.string(),
+  txHash: z.string(),
+  block: z.number().int(),
+  /** Who submitted the signed consent (paid the gas). */
+  submittedBy: Address,
+});
+export type ConsentResult = z.infer<typeof ConsentResult>;
+
+export const ReceivedInstance = z.object({
+  file: z.string(),
+  sopInstanceUid: z.string().nullable(),
+  /** The decrypted file's digests are the manifest's leaf, its proof reaches the on-chain root (local + contract). */
+  verified: z.boolean(),
+  message: z.string(),
+});
+
+export const ReceiveResult = z.object({
+  address: z.string(),
+  root: Bytes32,
+  sender: Address,
+  recipient: Address,
+  instances: z.array(ReceivedInstance),
+  verified: z.boolean(),
+  record: RecordEvidence.nullable(),
+  access: z.object({ granted: z.boolean(), accessId: z.number().int().nullable(), denial: z.number().int().nullable(), text: z.string(), txHash: z.string() }),
+  integrityConfirmed: z.boolean(),
+  confirmTxHash: z.string().nullable(),
+  /** Where the files were written and indexed (null when nothing was kept). */
+  folder: z.string().nullable(),
+  indexed: z.number().int(),
+  studyInstanceUid: z.string().nullable(),
+  auditSeq: z.number().int(),
+  message: z.string(),
+});
+export type ReceiveResult = z.infer<typeof ReceiveResult>;
+
+/** An institution's public-key card: a signed statement the public key is recovered from. */
+export const KeyCard = z.object({
+  format: z.literal('medimgshr-key-card/1'),
+  address: Address,
+  /** Uncompressed secp256k1 public key (0x04…), recovered from `signature` by whoever imports it. */
+  publicKey: z.string().regex(/^0x04[0-9a-fA-F]{128}$/),
+  label: z.string().max(120).nullable(),
+  created: z.string(),
+  /** EIP-191 personal_sign over keyCardMessage(address, created). */
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/),
+});
+export type KeyCard = z.infer<typeof KeyCard>;
+
+/** A share was sent or received on this workstation (refresh the trust panel). */
+export const ShareEvent = z.object({
+  type: z.literal('share'),
+  direction: z.enum(['sent', 'received']),
+  studyInstanceUid: z.string().nullable(),
+  address: z.string(),
+  counterparty: Address,
+});
+
+// ---------------------------------------------------------------- channels
+
+export const shareChannels = {
+  /** The share gate: the decision with every check, its reason and what would change it. */
+  'share.gate': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareDecision },
+  /** Shares (gate first; refused with the reasons when denied): builds the package in the blob store, audited. */
+  'share.send': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareResult },
+  /** The patient's identity on this workstation signs an EIP-712 consent; the acting identity submits it. */
+  'share.collectConsent': { request: ConsentRequest, response: ConsentResult },
+  /** Opens a package as the unlocked recipient institution: decrypt, verify, record the access, index. */
+  'share.receive': { request: z.object({ path: Path }).strict(), response: ReceiveResult },
+  /** The unlocked institution's key card (give it to senders). */
+  'share.keyCard': { request: z.object({ label: z.string().max(120).optional() }).strict(), response: KeyCard },
+  /** Imports a recipient's key card (the public key is recovered from its signature and checked). */
+  'share.importKeyCard': { request: z.object({ card: KeyCard }).strict(), response: z.object({ address: Address, publicKey: z.string() }) },
+  /** DEMO (embedded chain): a second institution to share with (local demo keystore, registered by the demo regulator). */
+  'share.demoPartner': {
+    request: z.object({}).strict(),
+    response: z.object({ address: Address, displayName: z.string(), registered: z.boolean(), passphrase: z.string() }),
+  },
+} as const;
