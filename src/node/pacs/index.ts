@@ -119,7 +119,7 @@ export class Pacs {
   /** Retrieves a study or series (resumable); `onInstance` sees each instance as it is cached. */
   retrieve(
     idOrName: number | string,
-    target: { study: string; series?: string | null; via?: RetrieveVia },
+    target: { study: string; series?: string | null; via?: RetrieveVia; refetch?: boolean },
     task: Task,
     opts: { onInstance?: (i: CachedInstance) => void; concurrency?: number } = {},
   ): Promise<RetrieveReport> {
@@ -140,7 +140,7 @@ export class Pacs {
           onInstance: opts.onInstance,
           concurrency: opts.concurrency,
         },
-        { study: target.study, series: target.series ?? null, via },
+        { study: target.study, series: target.series ?? null, via, refetch: target.refetch },
         task,
       );
     });

@@ -87,7 +87,7 @@ export interface RetrieveContext {
   batchSize?: number;
 }
 
-export async function retrieve(ctx: RetrieveContext, target: { study: string; series?: string | null; via: RetrieveVia }, task: Task): Promise<RetrieveReport> {
+export async function retrieve(ctx: RetrieveContext, target: { study: string; series?: string | null; via: RetrieveVia; /** fetch again what is cached (the PACS copy may have changed) */ refetch?: boolean }, task: Task): Promise<RetrieveReport> {
   const t0 = Date.now();
   const series = target.series ?? null;
   const via = target.via;
@@ -109,7 +109,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     throw new PacsError(PacsReason.NotFoundOnPacs, `The PACS has no instances of ${series ? `series ${series}` : `study ${target.study}`}.`, 'Search again; it may have been deleted or its UID mistyped.');
   }
   const seriesOf = new Map(listed.map((l) => [l.sop, l.series]));
-  const cachedBefore = ctx.cache.cachedSet(listed.map((l) => l.sop));
+  const cachedBefore = target.refetch ? new Set<string>() : ctx.cache.cachedSet(listed.map((l) => l.sop));
   for (const l of listed) {
     if (cachedBefore.has(l.sop)) {
       const c = ctx.cache.get(l.sop)!;
