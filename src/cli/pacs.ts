@@ -252,8 +252,9 @@ export function registerPacs(program: Command): void {
     .option('--series <uid>', 'only this series')
     .option('--via <how>', 'wado-rs, c-get or c-move (c-move needs --scp-port; default: wado-rs when DICOMweb is configured, else c-get)')
     .option('--scp-port <n>', 'for c-move: run our Storage SCP on this port while retrieving (the PACS must know our AE title at this port)')
+    .option('--refetch', 'fetch again what is already here (to check the PACS copy has not changed)')
     .option('--no-verify', 'do not verify against the ledger (the images are still fingerprinted)')
-    .action(async (name: string, study: string, o: { series?: string; via?: string; scpPort?: string; verify: boolean }, cmd: Command) => {
+    .action(async (name: string, study: string, o: { series?: string; via?: string; scpPort?: string; verify: boolean; refetch?: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       if (o.via && !['wado-rs', 'c-get', 'c-move'].includes(o.via)) throw new PacsError(PacsReason.Invalid, '--via must be wado-rs, c-get or c-move.');
       const r = await withPacs(home, o.verify ? { mode: 'saved' } : noLedger, o.verify, async (p, s) => {
@@ -262,7 +263,7 @@ export function registerPacs(program: Command): void {
           const conn = p.connections.get(name);
           await p.startStorageScp({ aeTitle: conn.dimse?.callingAet ?? 'MEDIMGSHR', port: int(o.scpPort, '--scp-port'), allowedCallingAets: conn.dimse ? [conn.dimse.calledAet] : [] });
         }
-        return runTask(s, 'pacs-retrieve', json, (task) => p.retrieve(name, { study, series: o.series ?? null, via: o.via as never }, task));
+        return runTask(s, 'pacs-retrieve', json, (task) => p.retrieve(name, { study, series: o.series ?? null, via: o.via as never, refetch: Boolean(o.refetch) }, task));
       });
       print(json, r, () => humanRetrieve(r));
       if (r.error || r.failed > 0) process.exitCode = 1;
