@@ -25,6 +25,8 @@ interface Probe {
   xhr: XMLHttpRequest;
   networkError: unknown;
   timedOut: boolean;
+  /** Detaches from the caller's signal (one listener per request would pile up on a long retrieve). */
+  done(): void;
 }
 
 /** The query keys of a study search (QIDO-RS attribute matching, PS3.18 8.3.4). */
@@ -63,7 +65,8 @@ export class DicomWebClient {
     const xhr = new XMLHttpRequest();
     xhr.nodejsSet({ httpAgent: this.agent as HttpAgent, httpsAgent: this.agent as HttpsAgent });
     xhr.timeout = this.target.timeoutMs;
-    const p: Probe = { xhr, networkError: null, timedOut: false };
+    const onAbort = () => xhr.abort();
+    const p: Probe = { xhr, networkError: null, timedOut: false, done: () => signal?.removeEventListener('abort', onAbort) };
     // xhr2 reports a socket error as status 0 and drops it; keep it to say what failed.
     const inner = xhr as unknown as { _onHttpRequestError?: (req: unknown, err: unknown) => unknown };
     const orig = inner._onHttpRequestError;
@@ -76,7 +79,7 @@ export class DicomWebClient {
     xhr.addEventListener('timeout', () => (p.timedOut = true));
     if (signal) {
       if (signal.aborted) queueMicrotask(() => xhr.abort());
-      else signal.addEventListener('abort', () => xhr.abort(), { once: true });
+      else signal.addEventListener('abort', onAbort, { once: true });
     }
     return p;
   }
@@ -100,6 +103,8 @@ export class DicomWebClient {
       if (err instanceof PacsError) throw err;
       // not an HTTP status and not a socket error: the reply could not be decoded (malformed multipart, …)
       throw new PacsError(PacsReason.NotDicom, `The reply from ${url} could not be read as DICOMweb: ${err instanceof Error ? err.message : String(err)}.`, 'Check that the URL is the DICOMweb root; show this message to the PACS administrator.');
+    } finally {
+      p.done();
     }
   }
 
