@@ -39,7 +39,7 @@ const NODE_DOMAINS = {
   trust: ['ledger', 'identity', 'audit'],
   export: ['trust', 'audit', 'dicom'],
   share: ['trust', 'ledger', 'identity', 'fingerprint', 'library', 'audit', 'dicom'],
-  pacs: ['dicom', 'library', 'fingerprint', 'ledger', 'identity', 'audit', 'trust'],
+  pacs: ['dicom'],
   split: ['dicom', 'library', 'fingerprint', 'ledger', 'identity', 'audit', 'trust', 'pacs'],
   ai: ['dicom', 'fingerprint'],
 };

@@ -7,6 +7,7 @@ import { registerChain } from './chain';
 import { registerLedger } from './ledger';
 import { registerShare } from './share';
 import { registerModel } from './model';
+import { registerPacs } from './pacs';
 import { printError } from './output';
 
 /**
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerLedger(program);
   registerShare(program);
   registerModel(program);
+  registerPacs(program);
   return program;
 }
 

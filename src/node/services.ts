@@ -30,6 +30,8 @@ import { ShareService } from './share/service';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
+import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs } from './pacs';
+import { Task } from './tasks';
 import { join } from 'node:path';
 
 export type { LedgerConfig } from './ledger';
@@ -76,6 +78,7 @@ export class Services implements AppContext {
     trust?: TrustService;
     export?: ExportService;
     share?: ShareService;
+    pacs?: Pacs;
   } = {};
 
   private constructor(private readonly opts: ServicesOptions) {
@@ -150,6 +153,38 @@ export class Services implements AppContext {
 
   get share(): ShareService {
     return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+  }
+
+  /**
+   * The PACS domain: connections, search, retrieve, send, the Storage SCP. Retrieved instances go into the library and
+   * are fingerprinted; with a ledger configured they are verified against it as they arrive.
+   */
+  get pacs(): Pacs {
+    if (!this.built.pacs) {
+      const verify = this.connection.mode.mode !== 'none';
+      this.built.pacs = this.track(
+        createPacs({
+          db: this.db,
+          log: this.log,
+          secrets: new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
+          cacheDir: pacsCacheDir(this.home.cache),
+          importer: { importFiles: (paths) => this.library.import(paths, new Task('pacs-import', null, () => {})) },
+          fingerprinter: {
+            fingerprintFiles: async (paths) => {
+              await this.fingerprints.fingerprintPaths(paths);
+            },
+          },
+          verifier: verify
+            ? {
+                verifyFiles: async (paths) =>
+                  (await this.ledgerService.verifier.verifyEntries(paths.map((path) => ({ path, instanceId: null })))).map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
+              }
+            : null,
+        }),
+        (p) => p.close(),
+      );
+    }
+    return this.built.pacs;
   }
 
   private track<T>(value: T, close: (value: T) => void | Promise<void>): T {

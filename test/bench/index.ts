@@ -7,5 +7,6 @@ import { contractsBenches } from './contracts.bench';
 import { viewerBenches } from './viewer.bench';
 import { ledgerBenches } from './ledger.bench';
 import { aiBench } from './ai.bench';
+import { pacsBenches } from './pacs.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, aiBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, aiBench];

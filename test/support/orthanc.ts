@@ -35,6 +35,8 @@ export interface StartOptions {
   binary?: string;
   aet?: string;
   timeoutMs?: number;
+  /** More Orthanc configuration, merged over the defaults (e.g. RegisteredUsers, DicomCheckCalledAet, DicomModalities). */
+  config?: Record<string, unknown>;
 }
 
 export async function startOrthanc(opts: StartOptions = {}): Promise<OrthancServer> {
@@ -62,6 +64,7 @@ export async function startOrthanc(opts: StartOptions = {}): Promise<OrthancServ
     DicomWeb: { Enable: true, Root: '/dicom-web/', EnableWado: true, Ssl: false, StudiesMetadata: 'Full', SeriesMetadata: 'Full' },
     StableAge: 1,
     ConcurrentJobs: 1,
+    ...opts.config,
   };
   const configPath = join(tmp.path, 'orthanc.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -77,6 +80,9 @@ export async function startOrthanc(opts: StartOptions = {}): Promise<OrthancServ
     }),
   );
   const url = `http://127.0.0.1:${httpPort}`;
+  // with RegisteredUsers, the readiness check signs in as the first user
+  const users = Object.entries((opts.config?.RegisteredUsers ?? {}) as Record<string, string>);
+  const adminHeaders: Record<string, string> = users[0] ? { authorization: `Basic ${Buffer.from(`${users[0][0]}:${users[0][1]}`).toString('base64')}` } : {};
   const stop = async () => {
     if (exited === null) {
       child.kill('SIGTERM');
@@ -93,9 +99,9 @@ export async function startOrthanc(opts: StartOptions = {}): Promise<OrthancServ
       throw new Error(`Orthanc exited with code ${exited} while starting:\n${out}`);
     }
     try {
-      const res = await fetch(`${url}/system`, { signal: AbortSignal.timeout(1000) });
+      const res = await fetch(`${url}/system`, { signal: AbortSignal.timeout(1000), headers: adminHeaders });
       if (res.ok) {
-        const plugins = (await (await fetch(`${url}/plugins`)).json()) as string[];
+        const plugins = (await (await fetch(`${url}/plugins`, { headers: adminHeaders })).json()) as string[];
         if (!plugins.includes('dicom-web')) {
           await stop();
           throw new Error(`Orthanc started without the DICOMweb plugin (plugins: ${plugins.join(', ')})`);

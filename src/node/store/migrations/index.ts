@@ -8,6 +8,7 @@ import { m006IdentitiesOutbox } from './006-identities-outbox';
 import { m007Audit } from './007-audit';
 import { m008LedgerSettings } from './008-ledger-settings';
 import { m011Ai } from './011-ai';
+import { m009Pacs } from './009-pacs';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
@@ -21,4 +22,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings, m011Ai];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings, m009Pacs, m011Ai];

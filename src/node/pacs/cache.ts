@@ -1,0 +1,144 @@
+/**
+ * The content-addressed cache of instances from a PACS (`<app data>/cache/pacs/ab/abcdef….dcm`,
+ * named by the SHA-256 of the file) and the per-instance state in `pacs_instances` (migration 009),
+ * which makes a retrieve resumable: an instance whose SOP Instance UID is cached (and whose file is
+ * still there) is not fetched again.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Db } from '../store/database';
+import { readFileMeta } from './part10';
+
+export type ArrivalVia = 'wado-rs' | 'c-get' | 'c-move' | 'c-store';
+
+export interface CachedInstance {
+  sopInstanceUid: string;
+  studyInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  sha256: string;
+  path: string;
+  size: number;
+  state: 'cached' | 'imported' | 'import-failed';
+  verification: string | null;
+  message: string | null;
+}
+
+interface Row {
+  sop_instance_uid: string;
+  study_instance_uid: string | null;
+  series_instance_uid: string | null;
+  sha256: string;
+  path: string;
+  size: number;
+  state: CachedInstance['state'];
+  verification: string | null;
+  message: string | null;
+}
+
+const toCached = (r: Row): CachedInstance => ({
+  sopInstanceUid: r.sop_instance_uid,
+  studyInstanceUid: r.study_instance_uid,
+  seriesInstanceUid: r.series_instance_uid,
+  sha256: r.sha256,
+  path: r.path,
+  size: r.size,
+  state: r.state,
+  verification: r.verification,
+  message: r.message,
+});
+
+export class InstanceCache {
+  constructor(
+    private readonly db: Db,
+    readonly dir: string,
+  ) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** The cached instance of this SOP Instance UID, if its file is still there. */
+  get(sopInstanceUid: string): CachedInstance | null {
+    const r = this.db.prepare('SELECT * FROM pacs_instances WHERE sop_instance_uid = ?').get(sopInstanceUid) as Row | undefined;
+    if (!r) return null;
+    if (!existsSync(r.path)) return null;
+    return toCached(r);
+  }
+
+  /** Which of these SOP Instance UIDs are cached already. */
+  cachedSet(sops: string[]): Set<string> {
+    const out = new Set<string>();
+    for (const s of sops) if (this.get(s)) out.add(s);
+    return out;
+  }
+
+  ofStudy(studyInstanceUid: string): CachedInstance[] {
+    return (this.db.prepare('SELECT * FROM pacs_instances WHERE study_instance_uid = ? ORDER BY series_instance_uid, sop_instance_uid').all(studyInstanceUid) as Row[]).map(toCached);
+  }
+
+  /**
+   * Writes a Part-10 file into the cache (atomically: temp file + rename) and records it. A second
+   * copy of the same SOP Instance UID replaces the first record (the PACS may have changed it).
+   */
+  put(
+    file: Uint8Array,
+    m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null },
+  ): CachedInstance {
+    const sha256 = createHash('sha256').update(file).digest('hex');
+    const sub = join(this.dir, sha256.slice(0, 2));
+    mkdirSync(sub, { recursive: true, mode: 0o700 });
+    const path = join(sub, `${sha256}.dcm`);
+    if (!existsSync(path) || statSync(path).size !== file.byteLength) {
+      const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
+      writeFileSync(tmp, file, { mode: 0o600 });
+      try {
+        renameSync(tmp, path);
+      } catch (err) {
+        try {
+          unlinkSync(tmp);
+        } catch {
+          // already gone
+        }
+        throw err;
+      }
+    }
+    const meta = readFileMeta(file);
+    this.db
+      .prepare(
+        `INSERT INTO pacs_instances (sop_instance_uid, study_instance_uid, series_instance_uid, sha256, path, size, transfer_syntax_uid, connection_id, via, calling_aet, state, received_at)
+         VALUES (@sop, @study, @series, @sha, @path, @size, @ts, @conn, @via, @aet, 'cached', @now)
+         ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = COALESCE(excluded.study_instance_uid, study_instance_uid),
+           series_instance_uid = COALESCE(excluded.series_instance_uid, series_instance_uid), sha256 = excluded.sha256, path = excluded.path, size = excluded.size,
+           transfer_syntax_uid = excluded.transfer_syntax_uid, connection_id = excluded.connection_id, via = excluded.via, calling_aet = excluded.calling_aet,
+           state = 'cached', verification = NULL, message = NULL, received_at = excluded.received_at`,
+      )
+      .run({
+        sop: m.sopInstanceUid,
+        study: m.studyInstanceUid ?? null,
+        series: m.seriesInstanceUid ?? null,
+        sha: sha256,
+        path,
+        size: file.byteLength,
+        ts: meta.get(0x0010) ?? null,
+        conn: m.connectionId,
+        via: m.via,
+        aet: m.callingAet ?? null,
+        now: new Date().toISOString(),
+      });
+    return this.get(m.sopInstanceUid)!;
+  }
+
+  setState(path: string, state: CachedInstance['state'], message: string | null = null): void {
+    this.db.prepare('UPDATE pacs_instances SET state = ?, message = ? WHERE path = ?').run(state, message, path);
+  }
+
+  setVerification(path: string, verification: string, message: string | null): void {
+    this.db.prepare('UPDATE pacs_instances SET verification = ?, message = ? WHERE path = ?').run(verification, message, path);
+  }
+
+  /** Fills in study / series UIDs learnt later (C-GET and C-STORE deliver only the SOP Instance UID). */
+  setUids(sopInstanceUid: string, study: string | null, series: string | null): void {
+    this.db
+      .prepare('UPDATE pacs_instances SET study_instance_uid = COALESCE(study_instance_uid, ?), series_instance_uid = COALESCE(series_instance_uid, ?) WHERE sop_instance_uid = ?')
+      .run(study, series, sopInstanceUid);
+  }
+}

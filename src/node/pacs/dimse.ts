@@ -1,0 +1,275 @@
+/**
+ * DIMSE through `dcmjs-dimse`: C-ECHO, C-FIND, C-GET, C-MOVE and C-STORE as SCU, one association
+ * per call. Failures become PacsErrors: refused / timed out / DNS, association rejected (with its
+ * reason), aborted, or a failure status. The library's own logging (every PDU) is silenced.
+ */
+import dimse from 'dcmjs-dimse';
+import { associationRejected, networkError, PacsError, PacsReason } from './errors';
+import type { DimseSettings } from './connections';
+import { part10File } from './part10';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
+
+const { Client, Implementation } = dimse;
+const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
+const { CStoreResponse } = dimse.responses;
+const { Status } = dimse.constants;
+
+let quiet = false;
+/** dcmjs-dimse logs every PDU at info level by default. */
+export function silenceDimseLog(): void {
+  if (quiet) return;
+  quiet = true;
+  dimse.log.setLevel('silent');
+  Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
+  Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
+}
+
+type DimseRequest = InstanceType<typeof dimse.requests.Request>;
+type DimseResponse = InstanceType<typeof dimse.responses.Response>;
+type DimseDataset = InstanceType<typeof dimse.Dataset>;
+type StoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
+
+export interface SubOperations {
+  completed: number;
+  failed: number;
+  warnings: number;
+  remaining: number | null;
+}
+
+/** A received C-STORE on a C-GET association, as a Part-10 file. */
+export interface ReceivedInstance {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  file: Uint8Array;
+}
+
+const isFailure = (s: number) => s !== Status.Success && s !== Status.Pending && s !== 0xff01 && (s & 0xf000) !== 0xb000;
+
+export function statusText(s: number): string {
+  const h = `0x${s.toString(16).padStart(4, '0').toUpperCase()}`;
+  if (s === Status.Success) return 'success';
+  if (s === Status.Cancel) return 'cancelled';
+  if ((s & 0xf000) === 0xb000) return `warning ${h}`;
+  if (s === 0xa801) return `move destination unknown (${h})`;
+  if ((s & 0xff00) === 0xa700) return `out of resources (${h})`;
+  if ((s & 0xff00) === 0xa900) return `data set does not match SOP class (${h})`;
+  if ((s & 0xf000) === 0xc000) return `cannot understand / processing failure (${h})`;
+  if (s === 0x0122) return `SOP class not supported (${h})`;
+  if (s === 0x0124) return `not authorised (${h})`;
+  if (s === 0x0111) return `duplicate SOP instance (${h})`;
+  return `failure ${h}`;
+}
+
+export class DimseClient {
+  constructor(
+    private readonly s: DimseSettings,
+    private readonly timeoutMs = 30_000,
+  ) {
+    silenceDimseLog();
+  }
+
+  private get where() {
+    return { host: this.s.host, port: this.s.port, what: `the DICOM service "${this.s.calledAet}"`, calledAet: this.s.calledAet, callingAet: this.s.callingAet };
+  }
+
+  /**
+   * Sends `requests` on one association; resolves when it was released normally. Each request's
+   * final response status is checked by the caller (via its 'response' events).
+   */
+  private run(requests: DimseRequest[], opts: { signal?: AbortSignal; onStore?: (req: StoreRequest, done: (status: number) => void) => void } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const client = new Client();
+      for (const r of requests) client.addRequest(r);
+      let failure: PacsError | null = null;
+      let accepted = false;
+      let released = false;
+      let settled = false;
+      const finish = () => {
+        if (settled) return;
+        settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (failure) reject(failure);
+        else if (released) resolve();
+        else if (accepted) reject(new PacsError(PacsReason.AssociationAborted, `The association with ${this.s.calledAet} at ${this.s.host}:${this.s.port} ended before the operation completed.`, 'Try again; what arrived is kept.'));
+        else reject(networkError(new Error('closed'), this.where));
+      };
+      const onAbort = () => {
+        failure = new PacsError(PacsReason.Cancelled, 'The DICOM operation was cancelled.');
+        try {
+          for (const r of requests) if (!(r instanceof CStoreRequest) && !(r instanceof CEchoRequest)) client.cancel(r as never);
+          client.abort();
+        } catch {
+          // not connected yet or already closed
+        }
+        setTimeout(finish, 2000).unref();
+      };
+      if (opts.signal?.aborted) {
+        reject(new PacsError(PacsReason.Cancelled, 'The DICOM operation was cancelled.'));
+        return;
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      client.on('associationAccepted', () => (accepted = true));
+      client.on('associationRejected', (e: { result?: number; source?: number; reason?: number }) => (failure ??= associationRejected(e, this.where)));
+      client.on('associationReleased', () => (released = true));
+      client.on('networkError', (e: unknown) => {
+        failure ??= networkError(e, this.where);
+        // the library half-closes the socket; a peer that never closes its side would keep us waiting
+        setTimeout(finish, 1000).unref();
+      });
+      client.on('closed', finish);
+      if (opts.onStore) {
+        const onStore = opts.onStore;
+        client.on('cStoreRequest', (req: StoreRequest, callback: (r: DimseResponse) => void) => {
+          onStore(req, (status) => {
+            const res = CStoreResponse.fromRequest(req);
+            res.setStatus(status);
+            callback(res);
+          });
+        });
+      }
+      client.send(this.s.host, this.s.port, this.s.callingAet, this.s.calledAet, {
+        connectTimeout: this.timeoutMs,
+        associationTimeout: this.timeoutMs,
+        pduTimeout: this.timeoutMs,
+        associationLingerTimeout: 0,
+      });
+    });
+  }
+
+  /** C-ECHO (verification). */
+  async echo(signal?: AbortSignal): Promise<void> {
+    const req = new CEchoRequest();
+    let status: number | null = null;
+    req.on('response', (r: DimseResponse) => (status = r.getStatus()));
+    await this.run([req], { signal });
+    if (status !== Status.Success) throw new PacsError(PacsReason.DimseFailure, `The C-ECHO to ${this.s.calledAet} ended with status ${status === null ? 'none' : statusText(status)}.`, 'Show this message to the PACS administrator.');
+  }
+
+  /**
+   * C-FIND (Study Root) at STUDY, SERIES or IMAGE level; `keys` are dcmjs keyword → value (empty
+   * string = return this attribute). Stops (C-CANCEL) after `max` matches.
+   */
+  async find(level: 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, unknown>, opts: { max?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>[]> {
+    const req =
+      level === 'STUDY'
+        ? CFindRequest.createStudyFindRequest(keys)
+        : level === 'SERIES'
+          ? CFindRequest.createSeriesFindRequest(keys as never)
+          : CFindRequest.createImageFindRequest(keys);
+    const out: Record<string, unknown>[] = [];
+    let final: number | null = null;
+    req.on('response', (r: DimseResponse) => {
+      const st = r.getStatus();
+      if (st === Status.Pending || st === 0xff01) {
+        const ds = r.getDataset() as DimseDataset | undefined;
+        if (ds) out.push(ds.getElements());
+      } else final = st;
+    });
+    await this.run([req], { signal: opts.signal });
+    if (final !== null && isFailure(final) && final !== Status.Cancel) {
+      throw new PacsError(PacsReason.DimseFailure, `The C-FIND on ${this.s.calledAet} ended with ${statusText(final)}.`, final === 0x0124 || final === 0xa700 ? 'Ask the PACS administrator to allow queries from this AE title.' : 'Show this message to the PACS administrator.');
+    }
+    return opts.max !== undefined ? out.slice(0, opts.max) : out;
+  }
+
+  /**
+   * C-GET: the PACS sends the instances back on the same association; each arrives in `onInstance`
+   * as a Part-10 file (re-encoded by dcmjs from the data set the library parsed). One request per
+   * target (study, series or image level), all on one association.
+   */
+  async get(
+    targets: { study: string; series?: string; sop?: string }[],
+    onInstance: (i: ReceivedInstance) => Promise<void>,
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void } = {},
+  ): Promise<SubOperations> {
+    const reqs = targets.map((t) =>
+      t.sop ? CGetRequest.createImageGetRequest(t.study, t.series!, t.sop) : t.series ? CGetRequest.createSeriesGetRequest(t.study, t.series) : CGetRequest.createStudyGetRequest(t.study),
+    );
+    const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: null };
+    const finals: number[] = [];
+    for (const r of reqs) {
+      r.on('response', (res: DimseResponse) => {
+        const g = res as InstanceType<typeof dimse.responses.CGetResponse>;
+        const st = g.getStatus();
+        if (st === Status.Pending) {
+          opts.onProgress?.({ completed: total.completed + (g.getCompleted() ?? 0), failed: total.failed + (g.getFailures() ?? 0), warnings: total.warnings + (g.getWarnings() ?? 0), remaining: g.getRemaining() ?? null });
+          return;
+        }
+        finals.push(st);
+        total.completed += g.getCompleted() ?? 0;
+        total.failed += g.getFailures() ?? 0;
+        total.warnings += g.getWarnings() ?? 0;
+      });
+    }
+    await this.run(reqs, {
+      signal: opts.signal,
+      onStore: (req, done) => {
+        const ds = req.getDataset() as DimseDataset | undefined;
+        if (!ds) return done(0xa900);
+        const ts = ds.getTransferSyntaxUid();
+        const bytes = ds.getDenaturalizedDataset();
+        const sopInstanceUid = req.getAffectedSopInstanceUid();
+        const sopClassUid = req.getAffectedSopClassUid();
+        onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid: ts, file: part10File(bytes, { sopClassUid, sopInstanceUid, transferSyntaxUid: ts, sourceAet: this.s.calledAet }) }).then(
+          () => done(Status.Success),
+          () => done(0xa700),
+        );
+      },
+    });
+    const bad = finals.find((s) => isFailure(s) && s !== Status.Cancel && s !== 0xa702 && s !== 0xb000);
+    if (bad !== undefined && total.completed === 0) throw new PacsError(PacsReason.DimseFailure, `The C-GET from ${this.s.calledAet} ended with ${statusText(bad)}.`, 'Ask the PACS administrator to allow C-GET from this AE title, or use C-MOVE.');
+    return { ...total, remaining: 0 };
+  }
+
+  /** C-MOVE to `destinationAet` (our Storage SCP); the PACS opens its own association to it. */
+  async move(destinationAet: string, targets: { study: string; series?: string; sop?: string }[], opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void } = {}): Promise<SubOperations> {
+    const reqs = targets.map((t) =>
+      t.sop
+        ? CMoveRequest.createImageMoveRequest(destinationAet, t.study, t.series!, t.sop)
+        : t.series
+          ? CMoveRequest.createSeriesMoveRequest(destinationAet, t.study, t.series)
+          : CMoveRequest.createStudyMoveRequest(destinationAet, t.study),
+    );
+    const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: null };
+    const finals: number[] = [];
+    for (const r of reqs) {
+      r.on('response', (res: DimseResponse) => {
+        const g = res as InstanceType<typeof dimse.responses.CMoveResponse>;
+        const st = g.getStatus();
+        if (st === Status.Pending) {
+          opts.onProgress?.({ completed: total.completed + (g.getCompleted() ?? 0), failed: total.failed + (g.getFailures() ?? 0), warnings: total.warnings + (g.getWarnings() ?? 0), remaining: g.getRemaining() ?? null });
+          return;
+        }
+        finals.push(st);
+        total.completed += g.getCompleted() ?? 0;
+        total.failed += g.getFailures() ?? 0;
+        total.warnings += g.getWarnings() ?? 0;
+      });
+    }
+    await this.run(reqs, { signal: opts.signal });
+    const bad = finals.find((s) => isFailure(s) && s !== Status.Cancel && s !== 0xa702 && s !== 0xb000);
+    if (bad === 0xa801) {
+      throw new PacsError(PacsReason.DimseFailure, `The PACS does not know where to send to: move destination "${destinationAet}" is unknown to it.`, `Ask the PACS administrator to add AE title "${destinationAet}" with this workstation's address and Storage SCP port, or use C-GET / WADO-RS.`);
+    }
+    if (bad !== undefined && total.completed === 0) throw new PacsError(PacsReason.DimseFailure, `The C-MOVE on ${this.s.calledAet} ended with ${statusText(bad)}.`, 'Check that the Storage SCP is running and reachable from the PACS.');
+    return { ...total, remaining: 0 };
+  }
+
+  /** C-STORE of Part-10 files (one association); a result per file. */
+  async store(files: string[], opts: { signal?: AbortSignal; onResult?: (r: { path: string; ok: boolean; status: string }) => void } = {}): Promise<{ path: string; ok: boolean; status: string }[]> {
+    const results: { path: string; ok: boolean; status: string }[] = files.map((path) => ({ path, ok: false, status: 'not sent' }));
+    const reqs = files.map((path, i) => {
+      const r = new CStoreRequest(path);
+      r.on('response', (res: DimseResponse) => {
+        const st = res.getStatus();
+        results[i] = { path, ok: !isFailure(st), status: statusText(st) };
+        opts.onResult?.(results[i]!);
+      });
+      return r;
+    });
+    await this.run(reqs, { signal: opts.signal });
+    return results;
+  }
+}
+

@@ -1,0 +1,217 @@
+/**
+ * Our Storage SCP (dcmjs-dimse's Scp on our own listening socket, so it binds to loopback unless
+ * told otherwise). Off until started; accepts C-ECHO and C-STORE of any storage SOP class, only from
+ * calling AE titles on the allow-list (others: association rejected, "calling AE title not
+ * recognised"), and only when called by its own AE title ("called AE title not recognised").
+ * Each received data set is written, byte for byte as negotiated, into a Part-10 file and handed to
+ * `onInstance` (the cache + library + verification); the C-STORE response waits for that.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import dimse from 'dcmjs-dimse';
+import { PacsError, PacsReason } from './errors';
+import { part10File } from './part10';
+import { silenceDimseLog } from './dimse';
+import { checkAeTitle } from './connections';
+
+const { Scp, Dataset } = dimse;
+const { CEchoResponse, CStoreResponse } = dimse.responses;
+const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = dimse.constants;
+
+type ScpAssociation = InstanceType<typeof dimse.association.Association>;
+type ScpPresentationContext = InstanceType<typeof dimse.association.PresentationContext>;
+type ScpRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
+type ScpResponse = InstanceType<typeof dimse.responses.Response>;
+
+export interface StorageScpOptions {
+  aeTitle: string;
+  port: number;
+  /** Default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Calling AE titles allowed to store; empty = nobody. */
+  allowedCallingAets: string[];
+}
+
+export interface StoredInstance {
+  sopInstanceUid: string;
+  sopClassUid: string;
+  transferSyntaxUid: string;
+  callingAet: string;
+  file: Uint8Array;
+}
+
+export interface ScpEvents {
+  /** Stores one instance; throw to answer the C-STORE with a failure status. */
+  onInstance(i: StoredInstance): Promise<void>;
+  /** An association was rejected (for the log and the UI). */
+  onRejected?(r: { callingAet: string; calledAet: string; reason: string; remote: string }): void;
+}
+
+/** Transfer syntaxes we accept, in preference order (we store what arrives; no transcoding). */
+const ACCEPTED_TS: string[] = [
+  TransferSyntax.ExplicitVRLittleEndian,
+  TransferSyntax.ImplicitVRLittleEndian,
+  '1.2.840.10008.1.2.4.70', // JPEG Lossless SV1
+  '1.2.840.10008.1.2.4.57',
+  '1.2.840.10008.1.2.4.50',
+  '1.2.840.10008.1.2.4.51',
+  '1.2.840.10008.1.2.4.80',
+  '1.2.840.10008.1.2.4.81',
+  '1.2.840.10008.1.2.4.90',
+  '1.2.840.10008.1.2.4.91',
+  '1.2.840.10008.1.2.5', // RLE
+  '1.2.840.10008.1.2.1.99', // deflated
+  '1.2.840.10008.1.2.2', // big endian (retired, still sent by old modalities)
+];
+
+/** Collects the raw data set bytes of one C-STORE. */
+class Collector extends Writable {
+  readonly chunks: Buffer[] = [];
+  constructor() {
+    super({ highWaterMark: 1 << 24 });
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.chunks.push(chunk);
+    cb();
+  }
+}
+
+export class StorageScp {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  readonly aeTitle: string;
+  private readonly allowed: Set<string>;
+  /** Counts since start (for status and tests). */
+  readonly stats = { associations: 0, rejected: 0, stored: 0, failed: 0 };
+
+  constructor(
+    private readonly opts: StorageScpOptions,
+    private readonly events: ScpEvents,
+  ) {
+    silenceDimseLog();
+    this.aeTitle = checkAeTitle(opts.aeTitle, 'The Storage SCP AE title');
+    this.allowed = new Set(opts.allowedCallingAets.map((a) => checkAeTitle(a, 'An allowed calling AE title')));
+  }
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  get port(): number {
+    const a = this.server?.address();
+    return a && typeof a === 'object' ? a.port : this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    // the Scp subclass below is constructed by us per connection and needs this instance
+    const scp = this as StorageScp;
+    const raw = new WeakMap<object, Buffer>();
+    const rejected = (cls: InstanceType<typeof Scp>, a: ScpAssociation, reason: number, text: string, remote: string) => {
+      scp.stats.rejected++;
+      scp.events.onRejected?.({ callingAet: a.getCallingAeTitle(), calledAet: a.getCalledAeTitle(), reason: text, remote });
+      cls.sendAssociationReject(RejectResult.Permanent, RejectSource.ServiceUser, reason);
+    };
+
+    class MedImgScp extends Scp {
+      private remote = '';
+      private assoc: ScpAssociation | undefined;
+      constructor(socket: Socket, o: Record<string, unknown>) {
+        super(socket, o);
+        this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+      }
+      override associationRequested(a: ScpAssociation): void {
+        scp.stats.associations++;
+        this.assoc = a;
+        if (a.getCalledAeTitle().trim() !== scp.aeTitle) return rejected(this, a, RejectReason.CalledAeNotRecognized, 'called AE title not recognised', this.remote);
+        if (!scp.allowed.has(a.getCallingAeTitle().trim())) return rejected(this, a, RejectReason.CallingAeNotRecognized, 'calling AE title not on the allow-list', this.remote);
+        for (const c of a.getPresentationContexts() as { id: number }[]) {
+          const ctx: ScpPresentationContext = a.getPresentationContext(c.id);
+          const abs = ctx.getAbstractSyntaxUid();
+          const isStorage = abs.startsWith('1.2.840.10008.5.1.4.') && abs !== SopClass.StudyRootQueryRetrieveInformationModelFind;
+          if (abs !== SopClass.Verification && !isStorage) {
+            ctx.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+            continue;
+          }
+          const offered = ctx.getTransferSyntaxUids();
+          const ts = ACCEPTED_TS.find((t) => offered.includes(t));
+          if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
+          else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+        }
+        this.sendAssociationAccept();
+      }
+      override associationReleaseRequested(): void {
+        this.sendAssociationReleaseResponse();
+      }
+      override cEchoRequest(request: InstanceType<typeof dimse.requests.CEchoRequest>, callback: (r: InstanceType<typeof CEchoResponse>) => void): void {
+        const r = CEchoResponse.fromRequest(request);
+        r.setStatus(Status.Success);
+        callback(r);
+      }
+      override createStoreWritableStream(): Writable {
+        return new Collector();
+      }
+      override createDatasetFromStoreWritableStream(w: Writable, pc: ScpPresentationContext, callback: (d: InstanceType<typeof Dataset>) => void): void {
+        // keep the bytes as they came; the library would parse and re-encode them
+        const d = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
+        raw.set(d, Buffer.concat((w as Collector).chunks));
+        callback(d);
+      }
+      override cStoreRequest(request: ScpRequest, callback: (r: ScpResponse) => void): void {
+        const respond = (status: number, comment?: string) => {
+          const r = CStoreResponse.fromRequest(request);
+          r.setStatus(status);
+          if (comment) r.setErrorComment(comment.slice(0, 64));
+          callback(r);
+        };
+        const ds = request.getDataset() as InstanceType<typeof Dataset> | undefined;
+        const bytes = ds ? raw.get(ds) : undefined;
+        if (!ds || !bytes) return respond(0xa900, 'no data set');
+        const sopInstanceUid = request.getAffectedSopInstanceUid();
+        const sopClassUid = request.getAffectedSopClassUid();
+        const transferSyntaxUid = ds.getTransferSyntaxUid();
+        const callingAet = this.assoc?.getCallingAeTitle().trim() ?? '';
+        const file = part10File(bytes, { sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAet: callingAet });
+        scp.events.onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid, callingAet, file }).then(
+          () => {
+            scp.stats.stored++;
+            respond(Status.Success);
+          },
+          (err: unknown) => {
+            scp.stats.failed++;
+            respond(0xa700, err instanceof Error ? err.message : 'store failed');
+          },
+        );
+      }
+    }
+
+    const server = createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      const s = new MedImgScp(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as unknown as { connected: boolean; on(e: string, f: (e: unknown) => void): void };
+      s.connected = true;
+      s.on('networkError', () => socket.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new PacsError(
+            PacsReason.Invalid,
+            err.code === 'EADDRINUSE' ? `Port ${this.opts.port} is already in use, so the Storage SCP cannot start.` : `The Storage SCP cannot listen on ${this.opts.host ?? '127.0.0.1'}:${this.opts.port}: ${err.message}.`,
+            'Choose another port in the Storage SCP settings (and tell the PACS administrator).',
+          ),
+        ),
+      );
+      server.listen(this.opts.port, this.opts.host ?? '127.0.0.1', () => resolve());
+    });
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    for (const sock of this.sockets) sock.destroy();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+}
