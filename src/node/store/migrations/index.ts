@@ -6,6 +6,7 @@ import { m004Measurements } from './004-measurements';
 import { m005ChainSync } from './005-chain-sync';
 import { m006IdentitiesOutbox } from './006-identities-outbox';
 import { m007Audit } from './007-audit';
+import { m010Split } from './010-split';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
@@ -18,4 +19,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m010Split];
