@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMetadataPart, encodeMetadataPart } from '../../../src/core/split/format';
 import { SplitError } from '../../../src/node/split/errors';
-import { FolderPixelStore } from '../../../src/node/split/folder-store';
+import type { FolderPixelStore } from '../../../src/node/split/folder-store';
 import { deriveInstanceKey, deriveSealKey } from '../../../src/node/split/keys';
 import { rebuildFromParts } from '../../../src/node/split/rebuild';
 import { openMetadataPart, sealMetadataPart } from '../../../src/node/split/seal';
