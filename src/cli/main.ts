@@ -6,6 +6,7 @@ import { registerFingerprint } from './fingerprint';
 import { registerChain } from './chain';
 import { registerLedger } from './ledger';
 import { registerShare } from './share';
+import { registerSplit } from './split';
 import { printError } from './output';
 
 /**
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerChain(program);
   registerLedger(program);
   registerShare(program);
+  registerSplit(program);
   return program;
 }
 

@@ -6,5 +6,6 @@ import { fingerprintBenches } from './fingerprint.bench';
 import { contractsBenches } from './contracts.bench';
 import { viewerBenches } from './viewer.bench';
 import { ledgerBenches } from './ledger.bench';
+import { splitBenches } from './split.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...splitBenches];
