@@ -5,8 +5,8 @@
  * temporary file (removed by garbage collection), never a partial blob under a real address.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { readdir, readFile, stat, unlink } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { blobAddress, checkAddress, isAddress, type PixelStore, type StoredBlob } from './pixel-store';
@@ -57,7 +57,7 @@ export class FolderPixelStore implements PixelStore {
 
   async get(address: string): Promise<Buffer | null> {
     try {
-      return await readFile(this.pathOf(address));
+      return readFileSync(this.pathOf(address)); // one blob per call: a synchronous read avoids a thread-pool round trip
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -124,12 +124,17 @@ export class FolderPixelStore implements PixelStore {
  * `durable`, renamed over `path`, then the folder fsync'ed. A crash leaves the old file or the new
  * one under `path`, and at most a stray temporary file.
  */
-export function writeFileAtomicSync(path: string, bytes: Uint8Array, opts: { tmpDir: string; durable: boolean; mode?: number }): void {
+export function writeFileAtomicSync(path: string, bytes: Uint8Array | Uint8Array[], opts: { tmpDir: string; durable: boolean; mode?: number }): void {
   const tmp = join(opts.tmpDir, `${basename(path).slice(0, 24)}.${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
   try {
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    const pieces = Array.isArray(bytes) ? bytes : [bytes];
+    const total = pieces.reduce((n, p) => n + p.length, 0);
+    let written = pieces.length > 1 ? writevSync(fd, pieces) : 0;
+    if (written < total) {
+      const all = Buffer.concat(pieces); // a short writev: finish the rest plainly
+      while (written < total) written += writeSync(fd, all, written, total - written);
+    }
     if (opts.durable) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

@@ -22,7 +22,7 @@ import { FolderPixelStore, writeFileAtomicSync } from './folder-store';
 import { collectGarbage, type AnchoredBlobs, type GcReport } from './gc';
 import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, keyCheckValue, type InstitutionSecretProvider } from './keys';
 import { blobAddress, type PixelStore } from './pixel-store';
-import { rebuildFromParts, type RebuildOptions } from './rebuild';
+import { rebuildFromParts, rebuildPieces, type RebuildOptions } from './rebuild';
 import { encryptPixelPart, openMetadataPart, sealMetadataPart } from './seal';
 import { cutInstance, type KnownFingerprint } from './split';
 import { SplitIndex, type Db, type SplitRow } from './split-index';
@@ -102,6 +102,7 @@ export class SplitStorage {
   readonly metadataDir: string;
   private readonly metadataTmp: string;
   private sealKeyCache: Buffer | null = null;
+  private readonly madeDirs = new Set<string>();
 
   constructor(private readonly d: SplitStorageDeps) {
     this.metadataDir = join(resolve(d.home), 'split', 'metadata');
@@ -215,7 +216,11 @@ export class SplitStorage {
     const sealed = sealMetadataPart(this.sealKey(), sop, encodeMetadataPart(header, cut.metadata));
     const rel = this.metadataRel(sop);
     const abs = join(resolve(this.d.home), rel);
-    mkdirSync(join(abs, '..'), { recursive: true, mode: 0o700 });
+    const dir = join(abs, '..');
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(dir);
+    }
     writeFileAtomicSync(abs, sealed, { tmpDir: this.metadataTmp, durable: this.d.durable ?? true });
     const row: SplitRow = {
       sopInstanceUid: sop,
@@ -273,22 +278,34 @@ export class SplitStorage {
   /** The original file of a split instance, in memory; every check passes before it is returned. */
   async rebuildBytes(sop: string, opts: RebuildOptions = {}): Promise<Buffer> {
     const { header, metadata } = this.openMetadata(sop);
-    const blob = await this.d.store.get(header.blobAddress);
-    if (!blob) {
-      throw new SplitError('BLOB_MISSING', ErrorCode.NotFound, `The pixel store ${this.d.store.location} has no blob ${header.blobAddress.slice(0, 16)}… for instance ${sop}: its Pixel Data cannot be restored.`, sop, 'Restore the pixel store from a backup, or check that the store the index names is reachable.');
-    }
-    return rebuildFromParts(header, metadata, this.instanceKey(header.meta), blob, opts);
+    return rebuildFromParts(header, metadata, this.instanceKey(header.meta), await this.blobOf(header), opts);
   }
 
-  /** Rebuilds into `outDir/<SOP Instance UID>.dcm` (atomic: a failed check writes nothing). */
+  /**
+   * Rebuilds into `outDir/<SOP Instance UID>.dcm` (atomic: a failed check writes nothing). With
+   * `verifyDigest: false` the file's SHA-256 is not recomputed (`sha256` is then the recorded one
+   * and `matchesOriginal` rests on the two authenticated parts).
+   */
   async rebuildTo(sop: string, outDir: string, opts: RebuildOptions = {}): Promise<RebuildResult> {
-    const file = await this.rebuildBytes(sop, opts);
-    mkdirSync(outDir, { recursive: true });
-    const name = `${sop.replace(/[^0-9A-Za-z.]/g, '_')}.dcm`;
-    const path = join(outDir, name);
-    writeFileAtomicSync(path, file, { tmpDir: outDir, durable: false, mode: 0o644 });
-    const sha256 = createHash('sha256').update(file).digest('hex');
-    return { sopInstanceUid: sop, path, sha256, size: file.length, matchesOriginal: sha256 === this.row(sop).fileSha256 };
+    const { header, metadata } = this.openMetadata(sop);
+    const blob = await this.blobOf(header);
+    const pieces = rebuildPieces(header, metadata, this.instanceKey(header.meta), blob, opts);
+    if (!this.madeDirs.has(outDir)) {
+      mkdirSync(outDir, { recursive: true });
+      this.madeDirs.add(outDir);
+    }
+    const path = join(outDir, `${sop.replace(/[^0-9A-Za-z.]/g, '_')}.dcm`);
+    writeFileAtomicSync(path, pieces, { tmpDir: outDir, durable: false, mode: 0o644 });
+    return { sopInstanceUid: sop, path, sha256: header.fileSha256, size: header.fileLength, matchesOriginal: true };
+  }
+
+  private async blobOf(header: MetadataHeader): Promise<Buffer> {
+    const blob = await this.d.store.get(header.blobAddress);
+    if (!blob) {
+      const sop = header.sopInstanceUid;
+      throw new SplitError('BLOB_MISSING', ErrorCode.NotFound, `The pixel store ${this.d.store.location} has no blob ${header.blobAddress.slice(0, 16)}… for instance ${sop}: its Pixel Data cannot be restored.`, sop, 'Restore the pixel store from a backup, or check that the store the index names is reachable.');
+    }
+    return blob;
   }
 
   collectGarbage(opts: { anchors?: AnchoredBlobs; graceMs?: number; dryRun?: boolean; now?: number } = {}): Promise<GcReport> {
