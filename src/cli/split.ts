@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { appHome, ensureAppHome } from '../node/app-home';
 import { SplitError } from '../node/split/errors';
@@ -15,7 +16,7 @@ import { print, table } from './output';
 /** A pixel store from what the user typed: a folder, a file: URL, or an http(s) WebDAV URL. */
 export function pixelStoreFrom(spec: string): PixelStore {
   if (/^https?:\/\//i.test(spec)) return new WebDavPixelStore(spec);
-  if (/^file:\/\//i.test(spec)) return new FolderPixelStore(new URL(spec).pathname);
+  if (/^file:\/\//i.test(spec)) return new FolderPixelStore(fileURLToPath(spec));
   return new FolderPixelStore(resolve(spec));
 }
 
