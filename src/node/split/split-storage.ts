@@ -216,12 +216,7 @@ export class SplitStorage {
     const sealed = sealMetadataPart(this.sealKey(), sop, encodeMetadataPart(header, cut.metadata));
     const rel = this.metadataRel(sop);
     const abs = join(resolve(this.d.home), rel);
-    const dir = join(abs, '..');
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      this.madeDirs.add(dir);
-    }
-    writeFileAtomicSync(abs, sealed, { tmpDir: this.metadataTmp, durable: this.d.durable ?? true });
+    this.writeInFolder(abs, sealed, { tmpDir: this.metadataTmp, durable: this.d.durable ?? true, mode: 0o600 });
     const row: SplitRow = {
       sopInstanceUid: sop,
       studyInstanceUid: cut.studyInstanceUid,
@@ -290,13 +285,30 @@ export class SplitStorage {
     const { header, metadata } = this.openMetadata(sop);
     const blob = await this.blobOf(header);
     const pieces = rebuildPieces(header, metadata, this.instanceKey(header.meta), blob, opts);
-    if (!this.madeDirs.has(outDir)) {
-      mkdirSync(outDir, { recursive: true });
-      this.madeDirs.add(outDir);
-    }
     const path = join(outDir, `${sop.replace(/[^0-9A-Za-z.]/g, '_')}.dcm`);
-    writeFileAtomicSync(path, pieces, { tmpDir: outDir, durable: false, mode: 0o644 });
+    this.writeInFolder(path, pieces, { tmpDir: outDir, durable: false, mode: 0o644 });
     return { sopInstanceUid: sop, path, sha256: header.fileSha256, size: header.fileLength, matchesOriginal: true };
+  }
+
+  /**
+   * An atomic write whose folder (and the temporary folder) is created on first use; a folder made
+   * earlier and removed since (an emptied output folder) is made again.
+   */
+  private writeInFolder(path: string, bytes: Uint8Array | Uint8Array[], opts: { tmpDir: string; durable: boolean; mode: number }): void {
+    const dir = join(path, '..');
+    const make = () => {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(opts.tmpDir, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(dir);
+    };
+    if (!this.madeDirs.has(dir)) make();
+    try {
+      writeFileAtomicSync(path, bytes, opts);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      make();
+      writeFileAtomicSync(path, bytes, opts);
+    }
   }
 
   private async blobOf(header: MetadataHeader): Promise<Buffer> {

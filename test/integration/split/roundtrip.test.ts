@@ -4,7 +4,7 @@
  * import; generated CT and MR series round-trip too. Real SQLite, a real folder store.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseDicomBytes } from '../../../src/node/dicom/parse';
@@ -137,5 +137,11 @@ describe('split → rebuild, byte-identical', () => {
     expect(again.errors).toEqual([]);
     expect(again.instances.every((i) => i.already)).toBe(true);
     expect(split.index.count()).toBe(before);
+    // Rebuilding into a folder that was emptied and removed in between makes it again.
+    const out = join(tmp.path, 'again');
+    expect((await split.rebuildTo(again.instances[0]!.sopInstanceUid, out)).matchesOriginal).toBe(true);
+    rmSync(out, { recursive: true, force: true });
+    const r = await split.rebuildTo(again.instances[0]!.sopInstanceUid, out);
+    expect(sha(readFileSync(r.path))).toBe(sha(readFileSync(f)));
   });
 });
