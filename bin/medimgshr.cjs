@@ -7,9 +7,12 @@ if (!existsSync(bundle)) {
   process.stderr.write('medimgshr is not built yet: run "npm run build" in the MedImgShr folder.\n');
   process.exit(1);
 }
+// Exit only once stdout has drained: writes to a pipe are asynchronous, and process.exit() right
+// after a large --json result would cut it short.
+const exitAfterFlush = (code) => process.stdout.write('', () => process.exit(code));
 require(bundle)
   .main(process.argv)
-  .then((code) => process.exit(code))
+  .then(exitAfterFlush)
   .catch((err) => {
     process.stderr.write(`error: ${err && err.message ? err.message : String(err)}\n`);
     process.exit(1);

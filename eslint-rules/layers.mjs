@@ -40,7 +40,7 @@ const NODE_DOMAINS = {
   export: ['trust', 'audit', 'dicom'],
   share: ['trust', 'ledger', 'identity', 'fingerprint', 'library', 'audit', 'dicom'],
   pacs: ['dicom'],
-  split: ['dicom', 'library', 'fingerprint', 'ledger', 'identity', 'audit', 'trust', 'pacs'],
+  split: ['dicom', 'fingerprint'],
   ai: ['dicom', 'fingerprint'],
 };
 const BASE_DOMAINS = new Set(['store']);

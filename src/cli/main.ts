@@ -8,6 +8,7 @@ import { registerLedger } from './ledger';
 import { registerShare } from './share';
 import { registerModel } from './model';
 import { registerPacs } from './pacs';
+import { registerSplit } from './split';
 import { printError } from './output';
 
 /**
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerShare(program);
   registerModel(program);
   registerPacs(program);
+  registerSplit(program);
   return program;
 }
 

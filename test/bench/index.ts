@@ -8,5 +8,6 @@ import { viewerBenches } from './viewer.bench';
 import { ledgerBenches } from './ledger.bench';
 import { aiBench } from './ai.bench';
 import { pacsBenches } from './pacs.bench';
+import { splitBenches } from './split.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, aiBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, aiBench];

@@ -9,6 +9,7 @@ import { m007Audit } from './007-audit';
 import { m008LedgerSettings } from './008-ledger-settings';
 import { m011Ai } from './011-ai';
 import { m009Pacs } from './009-pacs';
+import { m010Split } from './010-split';
 
 /**
  * Versioned schema migrations, applied in order. Never edit a migration that has shipped:
@@ -22,4 +23,4 @@ export interface Migration {
   up: string | ((db: Database.Database) => void);
 }
 
-export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings, m009Pacs, m011Ai];
+export const migrations: readonly Migration[] = [m001App, m002Library, m003Fingerprints, m004Measurements, m005ChainSync, m006IdentitiesOutbox, m007Audit, m008LedgerSettings, m009Pacs, m010Split, m011Ai];

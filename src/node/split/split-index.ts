@@ -1,0 +1,108 @@
+/**
+ * The split index in SQLite (migration 010): one row per split instance, plus pins (blob addresses
+ * that something outside the index still names). Takes the database as a narrow collaborator.
+ */
+import type Database from 'better-sqlite3';
+
+/** The slice of better-sqlite3 the index uses. */
+export type Db = Pick<Database.Database, 'prepare' | 'transaction'>;
+
+export interface SplitRow {
+  sopInstanceUid: string;
+  studyInstanceUid: string | null;
+  seriesInstanceUid: string | null;
+  transferSyntaxUid: string;
+  layout: 'cut' | 'deflated' | 'no-pixel-data';
+  sourcePath: string | null;
+  fileSha256: string;
+  fileSize: number;
+  meta: string;
+  pixel: string;
+  leaf: string;
+  /** Relative to the app-data folder. */
+  metadataPath: string;
+  metadataSize: number;
+  blobAddress: string;
+  blobSize: number;
+  pixelSize: number;
+  store: string;
+  state: 'split';
+  splitAt: string;
+}
+
+const COLS: [keyof SplitRow, string][] = [
+  ['sopInstanceUid', 'sop_instance_uid'],
+  ['studyInstanceUid', 'study_instance_uid'],
+  ['seriesInstanceUid', 'series_instance_uid'],
+  ['transferSyntaxUid', 'transfer_syntax_uid'],
+  ['layout', 'layout'],
+  ['sourcePath', 'source_path'],
+  ['fileSha256', 'file_sha256'],
+  ['fileSize', 'file_size'],
+  ['meta', 'meta'],
+  ['pixel', 'pixel'],
+  ['leaf', 'leaf'],
+  ['metadataPath', 'metadata_path'],
+  ['metadataSize', 'metadata_size'],
+  ['blobAddress', 'blob_address'],
+  ['blobSize', 'blob_size'],
+  ['pixelSize', 'pixel_size'],
+  ['store', 'store'],
+  ['state', 'state'],
+  ['splitAt', 'split_at'],
+];
+const SELECT = `SELECT ${COLS.map(([k, c]) => `${c} AS ${k}`).join(', ')} FROM split_instances`;
+
+export class SplitIndex {
+  constructor(private readonly db: Db) {}
+
+  get(sop: string): SplitRow | null {
+    return (this.db.prepare(`${SELECT} WHERE sop_instance_uid = ?`).get(sop) as SplitRow | undefined) ?? null;
+  }
+
+  byStudy(studyInstanceUid: string): SplitRow[] {
+    return this.db.prepare(`${SELECT} WHERE study_instance_uid = ? ORDER BY series_instance_uid, sop_instance_uid`).all(studyInstanceUid) as SplitRow[];
+  }
+
+  all(): SplitRow[] {
+    return this.db.prepare(`${SELECT} ORDER BY study_instance_uid, series_instance_uid, sop_instance_uid`).all() as SplitRow[];
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM split_instances').get() as { n: number }).n;
+  }
+
+  /** Records a batch of instances whose parts are already stored, all or none. */
+  insertMany(rows: SplitRow[]): void {
+    if (!rows.length) return;
+    const ins = this.db.prepare(`INSERT INTO split_instances (${COLS.map(([, c]) => c).join(', ')}) VALUES (${COLS.map(([k]) => `@${k}`).join(', ')})`);
+    this.db.transaction(() => {
+      for (const r of rows) ins.run(r);
+    })();
+  }
+
+  remove(sop: string): boolean {
+    return this.db.prepare('DELETE FROM split_instances WHERE sop_instance_uid = ?').run(sop).changes > 0;
+  }
+
+  /** Every blob address an index row names. */
+  referencedBlobs(): Set<string> {
+    return new Set((this.db.prepare('SELECT DISTINCT blob_address AS a FROM split_instances').all() as { a: string }[]).map((r) => r.a));
+  }
+
+  referencedMetadataPaths(): Set<string> {
+    return new Set((this.db.prepare('SELECT metadata_path AS p FROM split_instances').all() as { p: string }[]).map((r) => r.p));
+  }
+
+  pin(address: string, reason: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO split_pins (blob_address, reason, pinned_at) VALUES (?, ?, ?)').run(address, reason, new Date().toISOString());
+  }
+
+  unpin(address: string, reason: string): void {
+    this.db.prepare('DELETE FROM split_pins WHERE blob_address = ? AND reason = ?').run(address, reason);
+  }
+
+  pinnedBlobs(): Set<string> {
+    return new Set((this.db.prepare('SELECT DISTINCT blob_address AS a FROM split_pins').all() as { a: string }[]).map((r) => r.a));
+  }
+}

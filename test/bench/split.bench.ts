@@ -1,0 +1,131 @@
+/**
+ * Split storage (issue 13, Takahashi): split + encrypt + store, and rebuild, for generated 512×512
+ * 16-bit CT slices at 100 / 1,000 / 5,000 instances (linearity), against a peer in the same run:
+ * `openssl enc -aes-256-ctr` + `openssl dgst -sha256` over the same pixel bytes (OpenSSL 3's `enc`
+ * refuses AEAD ciphers such as GCM, so CTR — GCM's keystream without the tag — stands in), and the
+ * Takahashi row (4 s per 1,000 images, as reported).
+ *
+ * Rows per size: the full split (fingerprint computed inline, fsync per part) — at 100 and 1,000
+ * only, fsync-bound and slow on shared disks; the split as import would run it (fingerprints already
+ * known, no fsync); rebuild with and without the final SHA-256 comparison. Numbers under a shared,
+ * loaded CPU are indicative only (the note says the load average at the start).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSampleSeries } from '../../src/node/dicom/sample';
+import { fingerprintBytes } from '../../src/node/fingerprint/compute';
+import type { KnownFingerprint } from '../../src/node/split/split';
+import { createSplitStorage } from '../../src/node/split/split-storage';
+import { openDatabase } from '../../src/node/store/database';
+import { row, timeItAsync, type Bench, type BenchRow } from './harness';
+
+const SIZES = (process.env.SPLIT_BENCH_SIZES ?? '100,1000,5000').split(',').map(Number).filter((n) => n > 0);
+const MAX = Math.max(...SIZES);
+const CACHE = join(tmpdir(), `medimg-bench-split-v1-${MAX}`);
+const WORK = join(tmpdir(), 'medimg-bench-split-work');
+const TAKAHASHI_MS_PER_1000 = 4000;
+
+async function dataset(): Promise<string[]> {
+  const dir = join(CACHE, 'ct');
+  const done = join(CACHE, 'complete');
+  if (!existsSync(done)) {
+    rmSync(CACHE, { recursive: true, force: true });
+    await writeSampleSeries({ outDir: dir, slices: MAX, kind: 'ct', seed: 5000 });
+    writeFileSync(done, 'ok');
+  }
+  return readdirSync(dir).filter((f) => f.endsWith('.dcm')).sort().map((f) => join(dir, f));
+}
+
+/** The peer: openssl enc -aes-256-ctr over the concatenated files (one input file) into a file, then openssl dgst -sha256 of it. */
+function openssl(input: string, out: string, decrypt = false): number {
+  const key = '00'.repeat(32);
+  const iv = '00'.repeat(16);
+  const t0 = process.hrtime.bigint();
+  const enc = spawnSync('openssl', ['enc', ...(decrypt ? ['-d'] : []), '-aes-256-ctr', '-K', key, '-iv', iv, '-in', input, '-out', out], { maxBuffer: 1 << 20 });
+  if (enc.status !== 0) throw new Error(`openssl enc failed: ${String(enc.stderr)}`);
+  if (!decrypt) {
+    const dg = spawnSync('openssl', ['dgst', '-sha256', out], { encoding: 'utf8' });
+    if (dg.status !== 0) throw new Error(`openssl dgst failed: ${dg.stderr}`);
+  }
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+export const splitBenches: Bench[] = [
+  {
+    name: 'split',
+    description: `split + encrypt + store and rebuild of ${SIZES.join(' / ')} CT slices (512², 16-bit) vs openssl enc -aes-256-ctr + dgst, and Takahashi's 4 s per 1,000`,
+    async run(): Promise<BenchRow[]> {
+      const all = await dataset();
+      const load = loadavg()[0]!;
+      const rows: BenchRow[] = [];
+      const known = new Map<string, KnownFingerprint>();
+      for (const f of all) known.set(f, await fingerprintBytes(readFileSync(f)));
+      const perK = (ms: number, n: number) => (ms / n) * 1000;
+      const linear: { n: number; split: number; rebuild: number }[] = [];
+      for (const n of SIZES) {
+        const files = all.slice(0, n);
+        rmSync(WORK, { recursive: true, force: true });
+        mkdirSync(WORK, { recursive: true });
+        // The same bytes for the peer, in one file (writing it also warms the page cache for ours).
+        const concat = join(WORK, 'all.bin');
+        let bytes = 0;
+        for (const f of files) {
+          const b = readFileSync(f);
+          appendFileSync(concat, b);
+          bytes += b.length;
+        }
+        const mb = bytes / 1e6;
+        const peerMs = openssl(concat, join(WORK, 'peer.enc'));
+        const note = `${n} files, ${mb.toFixed(0)} MB; load average ${load.toFixed(1)} on this shared machine at the start: indicative only`;
+        const fresh = (name: string, durable: boolean) => {
+          const home = join(WORK, name);
+          const db = openDatabase(':memory:');
+          return { db, split: createSplitStorage({ db, home, durable }) };
+        };
+        if (n <= 1000) {
+          const a = fresh('full', true);
+          const { ms } = await timeItAsync(() => a.split.splitFiles(files));
+          a.db.close();
+          rows.push(row({ metric: `split, fingerprint inline, fsync each part (${n})`, ours: perK(ms, n), peer: perK(peerMs, n), peerName: 'openssl enc+dgst', unit: 'ms/1000', better: 'lower', note }));
+        }
+        const b = fresh('known', false);
+        const { ms: splitMs, value: run } = await timeItAsync(() => b.split.splitFiles(files, { known }));
+        if (run.errors.length) throw new Error(`split failed: ${JSON.stringify(run.errors[0])}`);
+        rows.push(
+          row({ metric: `split + encrypt + store, fingerprints known, no fsync (${n})`, ours: perK(splitMs, n), peer: perK(peerMs, n), peerName: 'openssl enc+dgst', unit: 'ms/1000', better: 'lower', goal: '≤ 400 ms/1000 and ≤ 1.5× peer', met: perK(splitMs, n) <= 400 && splitMs <= 1.5 * peerMs, note }),
+        );
+        const sops = run.instances.map((i) => i.sopInstanceUid);
+        const out = join(WORK, 'out');
+        const peerDec = openssl(join(WORK, 'peer.enc'), join(WORK, 'peer.dec'), true);
+        rmSync(join(WORK, 'peer.dec'), { force: true });
+        const { ms: rbMs } = await timeItAsync(async () => {
+          for (const s of sops) await b.split.rebuildTo(s, out);
+        });
+        rows.push(row({ metric: `rebuild + SHA-256 check + write (${n})`, ours: perK(rbMs, n), peer: perK(peerDec, n), peerName: 'openssl enc -d', unit: 'ms/1000', better: 'lower', goal: '≤ 400 ms/1000', met: perK(rbMs, n) <= 400, note }));
+        rmSync(out, { recursive: true, force: true });
+        const { ms: rbFast } = await timeItAsync(async () => {
+          for (const s of sops) await b.split.rebuildTo(s, out, { verifyDigest: false });
+        });
+        rows.push(row({ metric: `rebuild (GCM-authenticated, no final SHA-256) + write (${n})`, ours: perK(rbFast, n), peer: perK(peerDec, n), peerName: 'openssl enc -d', unit: 'ms/1000', better: 'lower', goal: '≤ 400 ms/1000', met: perK(rbFast, n) <= 400, note }));
+        // Spot check: rebuilt = original.
+        const first = readFileSync(join(out, `${sops[0]}.dcm`));
+        if (createHash('sha256').update(first).digest('hex') !== known.get(files[0]!)!.file) throw new Error('rebuild differs from the original');
+        b.db.close();
+        linear.push({ n, split: perK(splitMs, n), rebuild: perK(rbMs, n) });
+        if (n === 1000 || (n === SIZES[SIZES.length - 1] && !SIZES.includes(1000))) {
+          rows.push(row({ metric: `split + encrypt + store vs Takahashi (${n})`, ours: perK(splitMs, n), peer: TAKAHASHI_MS_PER_1000, peerName: 'Takahashi (reported)', unit: 'ms/1000', better: 'lower', goal: '≥ 10× faster (≤ 400)', met: perK(splitMs, n) <= TAKAHASHI_MS_PER_1000 / 10 }));
+        }
+      }
+      rmSync(WORK, { recursive: true, force: true });
+      if (linear.length > 1) {
+        const base = linear[0]!;
+        const last = linear[linear.length - 1]!;
+        rows.push(row({ metric: `linearity: split cost per 1000 at ${last.n} / at ${base.n}`, ours: last.split / base.split, unit: 'ratio', better: 'lower', goal: '≈ 1 (linear)', note: linear.map((l) => `${l.n}: split ${l.split.toFixed(0)}, rebuild ${l.rebuild.toFixed(0)} ms/1000`).join('; ') }));
+      }
+      return rows;
+    },
+  },
+];
