@@ -103,6 +103,7 @@ export function detectComponents(): Component[] {
     const path = which(tool);
     return component({ name: tool, path, version: path ? dcmtkVersion(path) : null, purpose, install: 'apt-get install dcmtk' });
   });
+  const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? null;
   const dicom3tools = DICOM3TOOLS.map(([tool, purpose]) => component({ name: tool, path: which(tool), version: null, purpose, install: 'apt-get install dicom3tools' }));
   return [
     component({
@@ -133,7 +134,7 @@ export function detectComponents(): Component[] {
     component({
       name: 'chromium',
       path: chromium,
-      version: chromium ? firstLine(chromium, ['--version']) : null,
+      version: chromium ? (firstLine(chromium, ['--version'])?.split(' ').slice(0, 2).join(' ') ?? null) : null,
       purpose: 'browser for the end-to-end tests',
       install: 'apt-get install chromium',
     }),
@@ -153,6 +154,13 @@ export function detectComponents(): Component[] {
     }),
     ...dcmtk,
     ...dicom3tools,
+    component({
+      name: 'nginx',
+      path: nginx,
+      version: nginx ? firstLine(nginx, ['-v'])?.replace(/^nginx version: /, '') ?? null : null,
+      purpose: 'WebDAV server for the split-storage pixel store tests',
+      install: 'apt-get install nginx-light',
+    }),
     component({
       name: 'python3',
       path: python,
