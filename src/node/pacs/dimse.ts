@@ -186,22 +186,7 @@ export class DimseClient {
     const reqs = targets.map((t) =>
       t.sop ? CGetRequest.createImageGetRequest(t.study, t.series!, t.sop) : t.series ? CGetRequest.createSeriesGetRequest(t.study, t.series) : CGetRequest.createStudyGetRequest(t.study),
     );
-    const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: null };
-    const finals: number[] = [];
-    for (const r of reqs) {
-      r.on('response', (res: DimseResponse) => {
-        const g = res as InstanceType<typeof dimse.responses.CGetResponse>;
-        const st = g.getStatus();
-        if (st === Status.Pending) {
-          opts.onProgress?.({ completed: total.completed + (g.getCompleted() ?? 0), failed: total.failed + (g.getFailures() ?? 0), warnings: total.warnings + (g.getWarnings() ?? 0), remaining: g.getRemaining() ?? null });
-          return;
-        }
-        finals.push(st);
-        total.completed += g.getCompleted() ?? 0;
-        total.failed += g.getFailures() ?? 0;
-        total.warnings += g.getWarnings() ?? 0;
-      });
-    }
+    const { total, finals } = tallySubOperations(reqs, opts.onProgress);
     await this.run(reqs, {
       signal: opts.signal,
       onStore: (req, done) => {
@@ -231,22 +216,7 @@ export class DimseClient {
           ? CMoveRequest.createSeriesMoveRequest(destinationAet, t.study, t.series)
           : CMoveRequest.createStudyMoveRequest(destinationAet, t.study),
     );
-    const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: null };
-    const finals: number[] = [];
-    for (const r of reqs) {
-      r.on('response', (res: DimseResponse) => {
-        const g = res as InstanceType<typeof dimse.responses.CMoveResponse>;
-        const st = g.getStatus();
-        if (st === Status.Pending) {
-          opts.onProgress?.({ completed: total.completed + (g.getCompleted() ?? 0), failed: total.failed + (g.getFailures() ?? 0), warnings: total.warnings + (g.getWarnings() ?? 0), remaining: g.getRemaining() ?? null });
-          return;
-        }
-        finals.push(st);
-        total.completed += g.getCompleted() ?? 0;
-        total.failed += g.getFailures() ?? 0;
-        total.warnings += g.getWarnings() ?? 0;
-      });
-    }
+    const { total, finals } = tallySubOperations(reqs, opts.onProgress);
     await this.run(reqs, { signal: opts.signal });
     const bad = finals.find((s) => isFailure(s) && s !== Status.Cancel && s !== 0xa702 && s !== 0xb000);
     if (bad === 0xa801) {
@@ -273,3 +243,29 @@ export class DimseClient {
   }
 }
 
+/**
+ * Adds up the sub-operation counts of C-GET / C-MOVE responses across requests: pending responses report progress,
+ * final ones are kept (their statuses say whether the whole operation failed).
+ */
+function tallySubOperations(
+  reqs: { on(event: 'response', cb: (res: DimseResponse) => void): unknown }[],
+  onProgress?: (p: SubOperations) => void,
+): { total: SubOperations; finals: number[] } {
+  const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: null };
+  const finals: number[] = [];
+  for (const r of reqs) {
+    r.on('response', (res: DimseResponse) => {
+      const g = res as InstanceType<typeof dimse.responses.CGetResponse>; // C-MOVE responses carry the same counts
+      const st = g.getStatus();
+      if (st === Status.Pending) {
+        onProgress?.({ completed: total.completed + (g.getCompleted() ?? 0), failed: total.failed + (g.getFailures() ?? 0), warnings: total.warnings + (g.getWarnings() ?? 0), remaining: g.getRemaining() ?? null });
+        return;
+      }
+      finals.push(st);
+      total.completed += g.getCompleted() ?? 0;
+      total.failed += g.getFailures() ?? 0;
+      total.warnings += g.getWarnings() ?? 0;
+    });
+  }
+  return { total, finals };
+}
