@@ -22,6 +22,7 @@ function humanReport(r: ImportReport): string {
   ];
   if (r.dicomdirs.length) lines.push(`DICOMDIRs read: ${r.dicomdirs.length}`);
   if (r.updatedPaths.length) lines.push('', 'changed since the last import (re-indexed):', ...r.updatedPaths.map((p) => `  ${p}`));
+  if (r.added + r.updated + r.unchanged === 0) lines.push('Nothing was imported.');
   if (r.rejected.length) {
     lines.push('', 'not imported:');
     for (const x of r.rejected) lines.push(`  ${x.path}`, `      ${x.code}: ${x.reason}`);
@@ -65,6 +66,8 @@ export function registerLibrary(program: Command): void {
         }
       });
       print(json, report, () => humanReport(report));
+      // Nothing imported and nothing already there (missing paths, only non-DICOM or damaged files): a failure.
+      if (report.added + report.updated + report.unchanged === 0) process.exitCode = 1;
     });
 
   program
@@ -100,7 +103,7 @@ export function registerLibrary(program: Command): void {
         r.studies.length === 0
           ? 'The library is empty. Import files with: medimgshr import <folder>'
           : table([
-              ['id', 'patient', 'patient ID', 'date', 'modality', 'series', 'images', 'description'],
+              ['id', 'patient', 'patient ID', 'date', 'modality', 'series', 'images', 'description', 'Study Instance UID'],
               ...r.studies.map((st) => [
                 String(st.id),
                 st.patient.name,
@@ -110,6 +113,7 @@ export function registerLibrary(program: Command): void {
                 String(st.seriesCount),
                 String(st.instanceCount),
                 (st.synthetic ? '[SYNTHETIC] ' : '') + (st.description ?? ''),
+                st.studyInstanceUid,
               ]),
             ]),
       );

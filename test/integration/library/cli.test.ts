@@ -49,6 +49,28 @@ describe('medimgshr library commands', () => {
     expect(st.studies[0]).toMatchObject({ synthetic: true, instanceCount: 7, modalities: ['MR'] });
     const human = cli(['studies', '--sort', 'name'], home);
     expect(human.stdout).toContain('[SYNTHETIC]');
+    // the Study Instance UID that share, consent and trust show need is in the table
+    expect(human.stdout).toContain('Study Instance UID');
+    expect(human.stdout).toContain(written.files.length ? st.studies[0]!.studyInstanceUid : '');
+  });
+
+  it('import fails when nothing at all was imported (a missing path, only non-DICOM files)', () => {
+    const missing = cli(['import', join(tmp.path, 'no-such-folder')], home);
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('Nothing was imported.');
+    expect(missing.stdout).toContain('does not exist');
+    const text = cli(['import', join(PYDICOM_TEST_FILES, 'README.txt'), '--json'], home);
+    expect(text.status).toBe(1);
+    expect((JSON.parse(text.stdout) as ImportReport).rejected.map((x) => x.code)).toEqual(['NOT_DICOM']);
+  });
+
+  it('an unknown command gets one line with the closest command; a usage error points at that command\'s help', () => {
+    const r = cli(['studie'], home);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['medimgshr: unknown command "studie" — did you mean "studies"? (medimgshr --help lists the commands)']);
+    const u = cli(['import'], home);
+    expect(u.status).toBe(2);
+    expect(u.stderr).toContain('run "medimgshr import --help"');
   });
 
   it('says what is wrong with bad options, in plain words', () => {
