@@ -74,7 +74,7 @@ export function registerShare(program: Command): void {
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'clinician');
         const sh = s.share;
-        const decision = await sh.decision(studyUid, o.to);
+        const decision = await sh.gate(studyUid, o.to);
         if (!decision.allowed || o.check) {
           print(json, { shared: false, decision }, () => `${decision.allowed ? 'Sharing is allowed.' : 'Sharing is NOT allowed.'}\n${checkRows(decision.checks)}`);
           if (!decision.allowed) process.exitCode = 1;

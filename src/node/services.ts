@@ -177,7 +177,7 @@ export class Services implements AppContext {
           verifier: verify
             ? {
                 verifyFiles: async (paths) =>
-                  (await this.ledgerService.verifier.verifyEntries(paths.map((path) => ({ path, instanceId: null })))).map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
+                  (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
         }),

@@ -68,15 +68,24 @@ export class ExportService {
     return isIdentifiable(format, png?.overlayText ?? []);
   }
 
-  /** The gate's decision (verifies every instance against the ledger now); the rule is src/core/gates.ts. */
-  async check(scope: ExportScope, format: ExportFormat, png?: PngOptions, items?: ExportItem[]): Promise<ExportDecision & { verifications: InstanceVerification[] }> {
-    const list = items ?? this.items(scope);
+  /** The gate's decision for the Export dialog (every image verified against the ledger now); the rule is src/core/gates.ts. */
+  async check(scope: ExportScope, format: ExportFormat, png?: PngOptions): Promise<ExportDecision> {
+    return (await this.evaluate(this.items(scope), format, png)).decision;
+  }
+
+  /**
+   * The decision and each image's verification. Images verified moments ago (the dialog's check)
+   * are not asked again (Verifier.verifyImages, reuseRecent).
+   */
+  private async evaluate(items: ExportItem[], format: ExportFormat, png?: PngOptions): Promise<{ decision: ExportDecision; verifications: InstanceVerification[] }> {
     const identifiable = ExportService.identifiable(format, png);
-    const verifications = await this.deps.trust.ledger.verifier.verifyEntries(list.map((i) => ({ path: i.path, instanceId: i.instanceId })));
-    const counts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
-    for (const v of verifications) counts[v.state]++;
-    const { allowed, overridable, checks } = exportGate({ format, identifiable, instances: list.length, counts });
-    return { format, identifiable, allowed, overridable, instances: list.length, counts, checks, verifications };
+    const v = await this.deps.trust.ledger.verifier.verifyImages(
+      items.map((i) => ({ path: i.path, instanceId: i.instanceId })),
+      { reuseRecent: true },
+    );
+    const counts = v.counts;
+    const { allowed, overridable, checks } = exportGate({ format, identifiable, instances: items.length, counts });
+    return { decision: { format, identifiable, allowed, overridable, instances: items.length, counts, checks }, verifications: v.instances };
   }
 
   async run(req: ExportRequest, task?: Task): Promise<ExportReport> {
@@ -84,7 +93,7 @@ export class ExportService {
     const trust = this.deps.trust;
     const items = this.items(req.scope);
     task?.progress({ total: items.length, done: 0, label: 'verifying the images against the ledger' }, true);
-    const { verifications, ...decision } = await this.check(req.scope, req.format, req.png, items);
+    const { verifications, decision } = await this.evaluate(items, req.format, req.png);
     const overrideReason = req.override?.reason.trim() || null;
     if (!decision.allowed && !overrideReason) {
       const failed = decision.checks.filter((c) => !c.ok);

@@ -9,7 +9,7 @@ type ShareChannel = keyof typeof shareChannels;
 /** The share gate, send, consent, receive and key cards (src/node/share). */
 export function shareHandlers(s: Services): Pick<HandlerTable, ShareChannel> {
   return {
-    'share.gate': (r) => s.share.decision(r.studyInstanceUid, r.recipient),
+    'share.gate': (r) => s.share.gate(r.studyInstanceUid, r.recipient),
     'share.send': (r) => s.tasks.run('share', null, (task) => s.share.send(r.studyInstanceUid, r.recipient, task)),
     'share.collectConsent': (r) => s.share.collectConsent(r),
     'share.receive': (r) => s.tasks.run('receive', null, (task) => s.share.receive(r.path, task)),

@@ -72,6 +72,7 @@ export class LedgerService {
     this.outbox = deps.outbox;
     this.anchors = new Anchoring(this, opts.anchor);
     this.verifier = new Verifier(this);
+    this.detach.push(this.verifier.watchLedger());
     this.demo = new DemoSetup(this);
     const onIdentity = () => {
       void this.me().then((me) => {

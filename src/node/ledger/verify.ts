@@ -21,6 +21,23 @@ import type { InstanceVerification, RecordEvidence, StudyVerification, Verificat
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { ChainConnection } from './client';
 import type { LedgerService } from './index';
+import { RecentChecks, type FileState } from './recent-checks';
+
+/** How many images are in each state. */
+export type VerificationCounts = StudyVerification['counts'];
+
+/** What every gate and the trust panel decide on: each image's result, the counts and the worst state. */
+export interface ImagesVerification {
+  instances: InstanceVerification[];
+  counts: VerificationCounts;
+  state: VerificationState;
+}
+
+export function countStates(instances: InstanceVerification[]): VerificationCounts {
+  const counts: VerificationCounts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
+  for (const i of instances) counts[i.state]++;
+  return counts;
+}
 
 /** Up to this many instances per call, every Merkle proof is also checked by the contract's verifyInstance view. */
 export const ON_CHAIN_PROOF_LIMIT = 64;
@@ -85,8 +102,92 @@ const differsOf = (c: { pixel: string; meta: string }, pixel: string, meta: stri
   return d;
 };
 
+/** Whether the chain answers a block-number read within a few seconds. */
+async function answers(conn: ChainConnection, ms = 5000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((res) => {
+    timer = setTimeout(() => res(false), ms);
+  });
+  try {
+    return await Promise.race([conn.provider.getBlockNumber().then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export class Verifier {
+  /** Recent "verified" results (one dialog verifies once); forgotten at every ledger failure. */
+  readonly recent = new RecentChecks();
+  private asked = 0;
+
   constructor(private readonly l: LedgerService) {}
+
+  /** How many images have been checked against the chain so far (reused results are not counted). */
+  get imagesCheckedOnChain(): number {
+    return this.asked;
+  }
+
+  /** Forget every recent result when the ledger stops answering or the chain is reset; returns the unsubscribe. */
+  watchLedger(): () => void {
+    const monitor = this.l.connection.monitor;
+    const onStatus = () => {
+      if (monitor.current().state !== 'connected') this.recent.ledgerFailed();
+    };
+    const onSync = (p: { reset?: boolean }) => {
+      if (p.reset) this.recent.ledgerFailed();
+    };
+    monitor.on('change', onStatus);
+    this.l.sync.on('synced', onSync);
+    return () => {
+      monitor.off('change', onStatus);
+      this.l.sync.off('synced', onSync);
+    };
+  }
+
+  /**
+   * The one verification entry point (the export gate, the share gate, the trust panel, the viewer's
+   * badges, the PACS): verifies files (with their library ids when known) against the ledger now.
+   * With `reuseRecent`, an image verified in the last moments on this ledger (file unchanged, no
+   * ledger failure since) is not asked again: the Export or Share dialog's check, then the export or
+   * send itself, verify once. Never throws for one bad file.
+   */
+  async verifyImages(entries: { path: string; instanceId: number | null }[], opts: { onChainProofs?: boolean; reuseRecent?: boolean } = {}): Promise<ImagesVerification> {
+    const epoch = this.recent.failureEpoch();
+    const conn = await this.l.chain.connection().catch(() => null);
+    const ledger = conn ? `${conn.chainId}:${conn.address.toLowerCase()}` : null;
+    const files: (FileState | null)[] = entries.map((e) => {
+      try {
+        const path = resolve(e.path);
+        const st = statSync(path);
+        return { path, size: st.size, mtimeMs: st.mtimeMs };
+      } catch {
+        return null;
+      }
+    });
+    let out: (InstanceVerification | null)[] = entries.map((e, i) => {
+      const f = files[i];
+      const r = opts.reuseRecent && ledger && f ? this.recent.recent(f, ledger) : null;
+      return r ? { ...r, instanceId: e.instanceId } : null;
+    });
+    // Reuse only while the ledger answers now: one block-number read (not a verification). If it
+    // fails, that is a ledger failure: nothing earlier is reused and every image is checked again.
+    if (conn && out.some((r) => r !== null) && !(await answers(conn))) {
+      this.recent.ledgerFailed();
+      out = out.map(() => null);
+    }
+    const todo = entries.map((_, i) => i).filter((i) => out[i] === null);
+    if (todo.length) {
+      this.asked += todo.length;
+      const fresh = await this.checkNow(todo.map((i) => entries[i]!), opts.onChainProofs === undefined ? {} : { onChainProofs: opts.onChainProofs });
+      todo.forEach((i, k) => {
+        out[i] = fresh[k]!;
+        const f = files[i];
+        if (ledger && f) this.recent.keep(f, ledger, epoch, fresh[k]!);
+      });
+    }
+    const instances = out as InstanceVerification[];
+    return { instances, counts: countStates(instances), state: worstState(instances.map((i) => i.state)) };
+  }
 
   /** Digests of the files: from the store when size and mtime are unchanged, else recomputed (one engine run). */
   private async digests(entries: { path: string; instanceId: number | null }[]): Promise<Digest[]> {
@@ -143,8 +244,8 @@ export class Verifier {
     return map;
   }
 
-  /** Verifies files (with their library ids when known). Never throws for one bad file. */
-  async verifyEntries(entries: { path: string; instanceId: number | null }[], opts: { onChainProofs?: boolean } = {}): Promise<InstanceVerification[]> {
+  /** Verifies files against the chain now (one round of reads). Never throws for one bad file. */
+  private async checkNow(entries: { path: string; instanceId: number | null }[], opts: { onChainProofs?: boolean } = {}): Promise<InstanceVerification[]> {
     // verifyInstance is a pure function of (root, proof, leaf): the chain computes exactly what the
     // local check computes. What must come from the chain is the record of the root (read in this
     // call). Small batches (the displayed images) are also proven on chain; a whole large study is
@@ -204,6 +305,7 @@ export class Verifier {
       } catch (err) {
         unreachable = err instanceof Error ? (err as { shortMessage?: string }).shortMessage ?? err.message : String(err);
         conn = null;
+        this.recent.ledgerFailed();
       }
     }
     const evidence = new Map<string, RecordEvidence>();
@@ -293,11 +395,11 @@ export class Verifier {
       const r = byPath.get(abs) as { id: number } | undefined;
       entries.push({ path: abs, instanceId: r?.id ?? null });
     }
-    return { instances: await this.verifyEntries(entries), checkedAt: new Date().toISOString() };
+    return { instances: (await this.verifyImages(entries)).instances, checkedAt: new Date().toISOString() };
   }
 
-  /** Verifies every file of a study (library instances, else files fingerprinted under its UID). */
-  async verifyStudy(studyInstanceUid: string): Promise<StudyVerification> {
+  /** Verifies every file of a study (library instances, else files fingerprinted under its UID); `reuseRecent` as in verifyImages. */
+  async verifyStudy(studyInstanceUid: string, opts: { reuseRecent?: boolean } = {}): Promise<StudyVerification> {
     const t0 = Date.now();
     const db = this.l.ctx.db;
     let entries = (
@@ -317,10 +419,7 @@ export class Verifier {
     if (entries.length === 0) {
       throw new AppError(ErrorCode.NotFound, `Study ${studyInstanceUid} is not on this workstation.`, 'Import it first.');
     }
-    const instances = await this.verifyEntries(entries);
-    const counts = { verified: 0, altered: 0, 'not-registered': 0, 'ledger-unreachable': 0, unreadable: 0 };
-    for (const i of instances) counts[i.state]++;
-    const state = worstState(instances.map((i) => i.state));
+    const { instances, counts, state } = await this.verifyImages(entries, { reuseRecent: opts.reuseRecent === true });
     const anchor = this.l.anchors.ofStudy(studyInstanceUid)[0] ?? null;
     let record: RecordEvidence | null = instances.find((i) => i.evidence && i.evidence.root === anchor?.root)?.evidence ?? instances.find((i) => i.evidence)?.evidence ?? null;
     if (!record && anchor && state !== 'ledger-unreachable') {

@@ -43,6 +43,15 @@ function check(code: string, ok: boolean, message: string, remedy: string | null
   return { code, ok, message, remedy: ok ? null : remedy };
 }
 
+/** What send needs once the gate allows it (kept inside the domain, never part of the decision). */
+interface SendPlan {
+  conn: ChainConnection;
+  root: string;
+  publicKey: string;
+  sender: string;
+  record: RecordEvidence;
+}
+
 interface StudyFile {
   path: string;
   sopInstanceUid: string;
@@ -80,7 +89,13 @@ export class ShareService {
     return null;
   }
 
-  async gate(studyInstanceUid: string, recipientAddress: string): Promise<ShareDecision & { _internal?: { conn: ChainConnection; root: string; publicKey: string; sender: string; record: RecordEvidence } }> {
+  /** The Share dialog's decision: every rule with its reason and what would change it. */
+  async gate(studyInstanceUid: string, recipient: string): Promise<ShareDecision> {
+    return (await this.evaluate(studyInstanceUid, recipient)).decision;
+  }
+
+  /** The decision, and what send needs when it is allowed. */
+  private async evaluate(studyInstanceUid: string, recipientAddress: string): Promise<{ decision: ShareDecision; plan: SendPlan | null }> {
     const recipient = getAddress(recipientAddress);
     const t = this.trust;
     const sc = await t.scope();
@@ -110,7 +125,7 @@ export class ShareService {
     if (this.studyFiles(studyInstanceUid).length === 0) {
       throw new AppError(ErrorCode.NotFound, `Study ${studyInstanceUid} is not in the library.`, 'Import it first.');
     }
-    if (!conn) return base;
+    if (!conn) return { decision: base, plan: null };
     const { policy } = await t.policy(conn);
     const c = conn.contract;
 
@@ -119,8 +134,8 @@ export class ShareService {
     base.root = root;
     checks.push(check('record', root !== null, root ? `The study has a record on the ledger (${root.slice(0, 10)}…).` : 'The study has no record on the ledger.', 'A clinician anchors the study first.'));
 
-    // Verification of every instance.
-    const v = await t.ledger.verifier.verifyStudy(studyInstanceUid);
+    // Verification of every instance (reusing the dialog's check moments ago: one dialog verifies once).
+    const v = await t.ledger.verifier.verifyStudy(studyInstanceUid, { reuseRecent: true });
     const n = v.instances.length;
     checks.push(
       check(
@@ -201,20 +216,13 @@ export class ShareService {
     base.allowed = checks.every((x) => x.ok);
     if (base.allowed && root && sender && publicKey) {
       const record = await t.ledger.anchors.evidence(conn, root);
-      return { ...base, _internal: { conn, root, publicKey, sender, record } };
+      return { decision: base, plan: { conn, root, publicKey, sender, record } };
     }
-    return base;
-  }
-
-  /** Public decision (without the internals). */
-  async decision(studyInstanceUid: string, recipient: string): Promise<ShareDecision> {
-    const { _internal: _i, ...d } = await this.gate(studyInstanceUid, recipient);
-    return d;
+    return { decision: base, plan: null };
   }
 
   async send(studyInstanceUid: string, recipientAddress: string, task?: Task): Promise<ShareResult> {
-    const g = await this.gate(studyInstanceUid, recipientAddress);
-    const { _internal: inner, ...decision } = g;
+    const { decision, plan: inner } = await this.evaluate(studyInstanceUid, recipientAddress);
     if (!decision.allowed || !inner) {
       const failed = decision.checks.filter((x) => !x.ok);
       throw new AppError(

@@ -409,7 +409,7 @@ export class TrustService {
     const party = this.partyFactory(chainId, contract);
     let verification: TrustPanel['verification'] = null;
     if (opts.verify !== false) {
-      const v = await this.ledger.verifier.verifyStudy(studyInstanceUid);
+      const v = await this.ledger.verifier.verifyStudy(studyInstanceUid, { reuseRecent: true });
       verification = { state: v.state, message: v.message, counts: v.counts, instances: v.instances, record: v.record };
     }
     const known = this.ctx.db.prepare('SELECT 1 FROM studies WHERE study_uid = ?').get(studyInstanceUid) || this.ledger.anchors.ofStudy(studyInstanceUid).length;

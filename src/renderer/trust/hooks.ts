@@ -1,14 +1,11 @@
 /** Data hooks of the trust UI: the open study, the trust panel (kept live by pushed events). */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { HistoryFilter, InstanceSummary, SeriesSummary, StudySummary, TrustPanel } from '../../shared/api';
+import type { HistoryFilter, TrustPanel } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { errorText } from '../errors';
+import { openStudyOfSeries, type OpenStudy } from '../library/studyOfSeries';
 
-export interface OpenStudy {
-  study: StudySummary;
-  series: SeriesSummary;
-  instances: InstanceSummary[];
-}
+export type { OpenStudy };
 
 /** The study (and series) of the series shown in the active viewport. */
 export function useOpenStudy(seriesId: number | null): OpenStudy | null {
@@ -19,11 +16,10 @@ export function useOpenStudy(seriesId: number | null): OpenStudy | null {
       setOpen(null);
       return;
     }
-    (async () => {
-      const { series, instances } = await call('library.instances', { seriesId });
-      const { study } = await call('library.series', { studyId: series.studyId });
-      if (alive) setOpen({ study, series, instances });
-    })().catch(() => alive && setOpen(null));
+    openStudyOfSeries(seriesId).then(
+      (o) => alive && setOpen(o),
+      () => alive && setOpen(null),
+    );
     return () => {
       alive = false;
     };

@@ -13,6 +13,7 @@ import type { InstanceVerification, StudyVerification, VerificationState } from 
 import { bridge, call } from '../bridge';
 import { errText } from '../errors';
 import { Store } from '../store';
+import { openStudyOfSeries } from '../library/studyOfSeries';
 
 export type Check<T> = { kind: 'checking' } | { kind: 'done'; value: T } | { kind: 'error'; message: string };
 
@@ -173,15 +174,14 @@ export function startVerification(): void {
 // ------------------------------------------------------------ study of a series (viewer)
 
 const studyOfSeriesCache = new Map<string, Promise<string | null>>();
-/** The Study Instance UID of a series (two index reads, cached). */
+/** The Study Instance UID of a series (library/studyOfSeries.ts, cached). */
 export function studyOfSeries(seriesId: string): Promise<string | null> {
   let p = studyOfSeriesCache.get(seriesId);
   if (!p) {
-    p = (async () => {
-      const { series } = await call('library.instances', { seriesId: Number(seriesId) });
-      const { study } = await call('library.series', { studyId: series.studyId });
-      return study.studyInstanceUid;
-    })().catch(() => null);
+    p = openStudyOfSeries(Number(seriesId)).then(
+      (o) => o.study.studyInstanceUid,
+      () => null,
+    );
     studyOfSeriesCache.set(seriesId, p);
     void p.then((v) => v === null && studyOfSeriesCache.delete(seriesId));
   }

@@ -166,6 +166,26 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     await expect(call('export.check', { scope: { instanceIds: [999999] }, format: 'png' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('opening the Export dialog (check) then exporting verifies each image once; a ledger failure forgets the check', async () => {
+    const v = s.ledgerService.verifier;
+    v.recent.ledgerFailed(); // start clean: nothing verified before this test is reused
+    const n0 = v.imagesCheckedOnChain;
+    const d = await call('export.check', { scope: { studyInstanceUid: studyUid }, format: 'dicom-original' });
+    expect(d.counts.verified).toBe(SLICES);
+    expect(d).not.toHaveProperty('verifications');
+    expect(v.imagesCheckedOnChain - n0).toBe(SLICES);
+    const rep = await call('export.run', { scope: { studyInstanceUid: studyUid }, format: 'dicom-original', outDir: join(tmp.path, 'once') });
+    expect(rep.decision.counts.verified).toBe(SLICES);
+    expect(rep.decision).not.toHaveProperty('verifications');
+    expect(v.imagesCheckedOnChain - n0).toBe(SLICES); // the export reused the dialog's check
+    const audit = (await call('audit.list', { action: 'export.original', order: 'desc', limit: 1 })).entries[0]!;
+    expect(audit.details.states).toEqual(Array(SLICES).fill('verified'));
+    // After a failed chain read nothing is "verified" from the older check: the images are asked again.
+    v.recent.ledgerFailed();
+    await call('export.check', { scope: { studyInstanceUid: studyUid }, format: 'dicom-original' });
+    expect(v.imagesCheckedOnChain - n0).toBe(2 * SLICES);
+  });
+
   it('one altered image: identifiable export refused with the reason, nothing written; override with a reason is audited', async () => {
     const target = files[1]!;
     const orig = readFileSync(target);
