@@ -1,4 +1,6 @@
-/** A small seeded PRNG (mulberry32): the same seed and case number always give the same case. */
+import { mulberry32 } from '../../src/core/prng';
+
+/** The fuzz cases' random choices (the project's mulberry32): the same seed and case number always give the same case. */
 export interface Rng {
   /** [0, 1) */
   next(): number;
@@ -8,14 +10,7 @@ export interface Rng {
 }
 
 export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (n) => Math.floor(next() * n),

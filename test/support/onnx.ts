@@ -4,6 +4,7 @@
  * protobufjs; `GraphBuilder` adds nodes, constants and inputs/outputs with readable names.
  */
 import protobuf from 'protobufjs';
+import { mulberry32 } from '../../src/core/prng';
 
 const ONNX_SUBSET = `
 syntax = "proto3";
@@ -152,17 +153,8 @@ export class GraphBuilder {
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) for weights. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers for weights (the project's one mulberry32). */
+export const seededRandom = mulberry32;
 
 export interface ProbeModelOptions {
   /** Input edge (square), default 32. */

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
+import { mulberry32 } from '../../core/prng';
 
 export interface SampleOptions {
   outDir: string;
@@ -40,18 +41,6 @@ function uid(seed: number, purpose: string): string {
   const h = createHash('sha256').update(`medimgshr-sample:${seed}:${purpose}`).digest();
   const n = BigInt('0x' + h.subarray(0, 15).toString('hex')); // < 2^120: ≤ 37 digits
   return `2.25.${n.toString()}`;
-}
-
-/** Small fast deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const fixed = (v: number, width: number): string => {
@@ -267,7 +256,7 @@ export async function writeSampleSeries(opts: SampleOptions): Promise<SampleResu
     location: find('    -444.444'),
   };
 
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const noise = noiseTable(rnd);
   const files: string[] = [];
   const zSpan = (slices - 1) * g.thickness;
