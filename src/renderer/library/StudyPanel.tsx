@@ -4,7 +4,7 @@ import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
 import { SERIES_MIME } from '../viewer/seriesDrop';
-import { BrowserStudyBadge } from '../verification/BrowserBadge';
+import { AlteredSeriesMark, BrowserStudyBadge } from '../verification/BrowserBadge';
 import { dicomDate, personName } from '../format';
 
 interface Props {
@@ -301,6 +301,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>
+                                <AlteredSeriesMark seriesId={se.id} studyUid={s.studyInstanceUid} />
                               </span>
                               <button
                                 type="button"
