@@ -73,50 +73,54 @@ async function layoutProblems(page: Page, cells: number, where: string): Promise
   return problems;
 }
 
-test('badges never cover overlay text, nothing is cut off, no panel covers the images (3 layouts × 3 sizes × 5 panel states)', async ({ app }) => {
-  test.skip(!component('anvil'), 'anvil not installed');
-  test.setTimeout(300_000);
-  const { page } = app;
-  const demo = await setupDemo(app);
-  await login(page, 'clinician');
-  const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: demo.study!.studyInstanceUid, waitMs: 30_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
-  await openDemoStudy(page);
-  const row = (await expandAll(page)).first();
+test.describe('with the embedded ledger (verified badges)', () => {
+  test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
-  // The widest badges a verified image has: "✓ verified" and "✓ study verified", in every viewport.
-  await page.getByRole('button', { name: 'Layout 2x2' }).click();
-  await expect(page.getByTestId('viewport')).toHaveCount(4);
-  for (const i of [1, 2, 3]) {
-    await row.dragTo(viewport(page, i));
-    await expect(viewport(page, i)).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
-  }
-  for (let i = 0; i < 4; i++) {
-    await expect(viewport(page, i).getByTestId('image-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
-    await expect(viewport(page, i).getByTestId('viewer-study-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
-  }
+  test('badges never cover overlay text, nothing is cut off, no panel covers the images (3 layouts × 3 sizes × 5 panel states)', async ({ app }) => {
+    test.skip(!component('anvil'), 'anvil not installed');
+    test.setTimeout(300_000);
+    const { page } = app;
+    const demo = await setupDemo(app);
+    await login(page, 'clinician');
+    const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: demo.study!.studyInstanceUid, waitMs: 30_000 });
+    expect(anchored.anchor.delivery).toBe('confirmed');
+    await openDemoStudy(page);
+    const row = (await expandAll(page)).first();
 
-  const problems: string[] = [];
-  let checked = 0;
-  for (const size of SIZES) {
-    await page.setViewportSize(size);
-    for (const layout of LAYOUTS) {
-      await page.getByRole('button', { name: `Layout ${layout}` }).click();
-      await expect(page.getByTestId('viewport')).toHaveCount(CELLS[layout]);
-      for (let i = 0; i < CELLS[layout]; i++) await expect(viewport(page, i)).toHaveAttribute('data-state', 'ready');
-      for (const panel of PANELS) {
-        await setPanels(page, panel);
-        problems.push(...(await layoutProblems(page, CELLS[layout], `${size.width}x${size.height} ${layout} ${panel}`)));
-        checked++;
-        if ((size.width === 1920 || size.width === 1280) && (panel === 'none' || panel === 'tags+trust' || (layout === '2x2' && panel === 'trust'))) {
-          await app.screenshot(`badges-${layout}-${panel.replace('+', '-')}-${size.width}x${size.height}`);
-        }
-      }
-      await setPanels(page, 'none');
+    // The widest badges a verified image has: "✓ verified" and "✓ study verified", in every viewport.
+    await page.getByRole('button', { name: 'Layout 2x2' }).click();
+    await expect(page.getByTestId('viewport')).toHaveCount(4);
+    for (const i of [1, 2, 3]) {
+      await row.dragTo(viewport(page, i));
+      await expect(viewport(page, i)).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
     }
-  }
-  expect(checked).toBe(SIZES.length * LAYOUTS.length * PANELS.length);
-  expect(problems).toEqual([]);
+    for (let i = 0; i < 4; i++) {
+      await expect(viewport(page, i).getByTestId('image-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
+      await expect(viewport(page, i).getByTestId('viewer-study-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
+    }
+
+    const problems: string[] = [];
+    let checked = 0;
+    for (const size of SIZES) {
+      await page.setViewportSize(size);
+      for (const layout of LAYOUTS) {
+        await page.getByRole('button', { name: `Layout ${layout}` }).click();
+        await expect(page.getByTestId('viewport')).toHaveCount(CELLS[layout]);
+        for (let i = 0; i < CELLS[layout]; i++) await expect(viewport(page, i)).toHaveAttribute('data-state', 'ready');
+        for (const panel of PANELS) {
+          await setPanels(page, panel);
+          problems.push(...(await layoutProblems(page, CELLS[layout], `${size.width}x${size.height} ${layout} ${panel}`)));
+          checked++;
+          if ((size.width === 1920 || size.width === 1280) && (panel === 'none' || panel === 'tags+trust' || (layout === '2x2' && panel === 'trust'))) {
+            await app.screenshot(`badges-${layout}-${panel.replace('+', '-')}-${size.width}x${size.height}`);
+          }
+        }
+        await setPanels(page, 'none');
+      }
+    }
+    expect(checked).toBe(SIZES.length * LAYOUTS.length * PANELS.length);
+    expect(problems).toEqual([]);
+  });
 });
 
 test('the trust drawer narrows the viewport instead of covering it, and the image re-fits', async ({ app }) => {
