@@ -53,7 +53,8 @@ export function useInstitutionName(address: string | null | undefined): string |
     };
   }, [address, local]);
   if (!address) return null;
-  return local ?? remote ?? `at ${short(address)}`;
+  // "DEMO Clinic (institution)" → "DEMO Clinic" (the same label rule as partyName).
+  return local ? partyName({ address, label: local, role: 'institution' }) : (remote ?? `at ${short(address)}`);
 }
 
 /** The digests that differ, now versus anchored (12 hex characters each, the full value in the title). */
