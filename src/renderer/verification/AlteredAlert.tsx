@@ -18,6 +18,13 @@ export function differsText(differs: Differs): string {
   return parts.length ? parts.join(' and ') : 'the content';
 }
 
+/** "pixel digest", "metadata digest", "pixel and metadata digests". */
+function digestNames(differs: Differs): string {
+  const p = differs.includes('pixels');
+  const m = differs.includes('metadata');
+  return p && m ? 'pixel and metadata digests' : p ? 'pixel digest' : m ? 'metadata digest' : 'digests';
+}
+
 const institutionNames = new Map<string, Promise<string | null>>();
 
 /** The registry's (local) label of an institution, asked once per address. */
@@ -76,7 +83,7 @@ export function AlteredAlert({ v }: { v: InstanceVerification }) {
       <div className="vframe vframe--altered" data-testid="altered-frame" data-verification="altered" aria-hidden="true" />
       <div className="valert" role="alert" data-testid="altered-banner" data-differs={v.differs.join(' ')}>
         <p className="valert__title">
-          <span aria-hidden="true">✕ </span>ALTERED IMAGE — its {what} differ from the anchored record
+          <span aria-hidden="true">✕ </span>ALTERED IMAGE — its {what} differ from the anchored record ({digestNames(v.differs)})
           {digests.map((d) => (
             <span className="valert__digest" key={d.label} title={`${d.label} now ${d.now}; anchored ${d.anchored}`}>
               {' '}

@@ -15,7 +15,7 @@ export function BrowserStudyBadge({ uid }: { uid: string }) {
   if (state === 'not-configured') return <NoLedgerBadge testId="study-verification" compact />;
   // Altered is said in words too (not by a red dot alone), and the row gets a red frame (styles: .tree__study--altered).
   const altered = check?.kind === 'done' && check.value.state === 'altered';
-  return <StudyBadge check={check} uid={uid} compact={!altered} testId="study-verification" align="left" />;
+  return <StudyBadge check={check} uid={uid} compact={!altered} testId="study-verification" align="left" prefix={altered ? 'study ' : undefined} />;
 }
 
 /**
