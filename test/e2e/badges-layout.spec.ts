@@ -1,15 +1,17 @@
 /**
  * Badges never cover overlay text, overlay text is never cut off, and no panel covers the images:
  * every layout (1×1, 1×2, 2×2), at 1920×1080, 1440×900 and 1280×720, with no panel, the trust drawer,
- * the tag inspector, the measurement list, and the tag inspector with the trust drawer. Boxes come
- * from getBoundingClientRect in the page.
+ * the tag inspector, the measurement list, and the tag inspector with the trust drawer; with verified
+ * images and altered ones (their banner sits in the same badge row). Boxes come from
+ * getBoundingClientRect in the page.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { component } from '../support/components';
 import { test, expect } from './rig';
 import { animationFrames, expandAll, importPaths, num, openSeries, pixelStats, sampleSeries, viewport } from './support/viewer';
 import { invoke } from './support/viewer';
-import { login, openDemoStudy, setupDemo } from './support/ledger';
+import { instancePath, login, openDemoStudy, setupDemo } from './support/ledger';
 import { boxes, intersects } from './support/layout';
 
 const SIZES = [
@@ -98,6 +100,25 @@ test.describe('with the embedded ledger (verified badges)', () => {
       await expect(viewport(page, i).getByTestId('image-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
       await expect(viewport(page, i).getByTestId('viewer-study-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
     }
+
+    // Viewports 1 and 3 show an image whose pixels were changed on disk after anchoring: the banner is
+    // in the badge row too (the longest thing it holds), and every study badge says "study altered: pixels".
+    await viewport(page, 1).getByTestId('stack-scrollbar').fill('5');
+    await expect(viewport(page, 1)).toHaveAttribute('data-position', '5');
+    const file = instancePath(app.services, await num(viewport(page, 1), 'data-instance-id'));
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 2000] = bytes[bytes.length - 2000]! ^ 0x5a;
+    writeFileSync(file, bytes);
+    await viewport(page, 1).getByTestId('image-verification').click();
+    await viewport(page, 1).getByTestId('image-verification-detail').getByRole('button', { name: 'Check again' }).click();
+    await viewport(page, 3).getByTestId('stack-scrollbar').fill('5');
+    for (const i of [1, 3]) await expect(viewport(page, i).getByTestId('altered-banner')).toBeVisible({ timeout: 60_000 });
+    for (const i of [0, 2]) {
+      await expect(viewport(page, i).getByTestId('image-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
+      await expect(viewport(page, i).getByTestId('altered-banner')).toHaveCount(0);
+    }
+    for (let i = 0; i < 4; i++) await expect(viewport(page, i).getByTestId('viewer-study-verification')).toHaveText(/study altered: pixels/, { timeout: 60_000 });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur()); // keys go to the viewer, not the scrollbar
 
     const problems: string[] = [];
     let checked = 0;
