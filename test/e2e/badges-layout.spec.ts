@@ -43,6 +43,15 @@ async function setPanels(page: Page, state: PanelState): Promise<void> {
   await animationFrames(page);
 }
 
+/** Scrolls viewport `i` to the altered image (position 5) and waits for its banner; keys go back to the viewer. */
+async function showAltered(page: Page, i: number): Promise<void> {
+  await viewport(page, i).getByTestId('stack-scrollbar').fill('5');
+  await expect(viewport(page, i)).toHaveAttribute('data-position', '5');
+  await expect(viewport(page, i).getByTestId('altered-banner')).toBeVisible({ timeout: 60_000 });
+  await expect(viewport(page, i).getByTestId('altered-frame')).toBeVisible();
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
 /** What is wrong with the layout now, as readable lines (empty when all is well). */
 async function layoutProblems(page: Page, cells: number, where: string): Promise<string[]> {
   const problems: string[] = [];
@@ -111,8 +120,8 @@ test.describe('with the embedded ledger (verified badges)', () => {
     writeFileSync(file, bytes);
     await viewport(page, 1).getByTestId('image-verification').click();
     await viewport(page, 1).getByTestId('image-verification-detail').getByRole('button', { name: 'Check again' }).click();
-    await viewport(page, 3).getByTestId('stack-scrollbar').fill('5');
-    for (const i of [1, 3]) await expect(viewport(page, i).getByTestId('altered-banner')).toBeVisible({ timeout: 60_000 });
+    await viewport(page, 1).getByTestId('altered-banner').waitFor({ timeout: 60_000 });
+    await showAltered(page, 3);
     for (const i of [0, 2]) {
       await expect(viewport(page, i).getByTestId('image-verification')).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
       await expect(viewport(page, i).getByTestId('altered-banner')).toHaveCount(0);
@@ -128,9 +137,12 @@ test.describe('with the embedded ledger (verified badges)', () => {
         await page.getByRole('button', { name: `Layout ${layout}` }).click();
         await expect(page.getByTestId('viewport')).toHaveCount(CELLS[layout]);
         for (let i = 0; i < CELLS[layout]; i++) await expect(viewport(page, i)).toHaveAttribute('data-state', 'ready');
+      // A layout change remounts the other viewports at their first image: back to the altered one.
+      for (const i of [1, 3].filter((n) => n < CELLS[layout])) await showAltered(page, i);
         for (const panel of PANELS) {
           await setPanels(page, panel);
-          problems.push(...(await layoutProblems(page, CELLS[layout], `${size.width}x${size.height} ${layout} ${panel}`)));
+          for (const i of [1, 3].filter((n) => n < CELLS[layout])) await expect(viewport(page, i).getByTestId('altered-banner')).toBeVisible();
+        problems.push(...(await layoutProblems(page, CELLS[layout], `${size.width}x${size.height} ${layout} ${panel}`)));
           checked++;
           if ((size.width === 1920 || size.width === 1280) && (panel === 'none' || panel === 'tags+trust' || (layout === '2x2' && panel === 'trust'))) {
             await app.screenshot(`badges-${layout}-${panel.replace('+', '-')}-${size.width}x${size.height}`);
