@@ -75,6 +75,9 @@ async function layoutProblems(page: Page, cells: number, where: string): Promise
       for (const t of text) if (intersects(b, t)) problems.push(`${where} vp${i}: badge "${b.text}" covers overlay "${t.text}"`);
       if (b.x < v.x - 0.5 || b.x + b.width > v.x + v.width + 0.5) problems.push(`${where} vp${i}: badge "${b.text}" sticks out of the viewport`);
     }
+    text.forEach((t, n) => {
+      for (const u of text.slice(n + 1)) if (intersects(t, u)) problems.push(`${where} vp${i}: overlay "${t.text}" runs into overlay "${u.text}"`);
+    });
     for (const t of text) {
       if (t.clipped) problems.push(`${where} vp${i}: overlay "${t.text}" is cut off`);
       if (t.x < v.x - 0.5 || t.x + t.width > v.x + v.width + 0.5 || t.y < v.y - 0.5 || t.y + t.height > v.y + v.height + 0.5) problems.push(`${where} vp${i}: overlay "${t.text}" leaves the viewport`);

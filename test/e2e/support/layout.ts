@@ -11,19 +11,22 @@ export interface Box {
   height: number;
   /** What the element says (to name it in a failure). */
   text: string;
-  /** The element's text is cut off: wider than its box and no tooltip with the whole text. */
+  /** The element's text is cut off: wider than its box and no tooltip (its own or an ancestor's) with the whole text. */
   clipped: boolean;
 }
 
-/** The visible, non-empty elements matching `selector` inside `scope`, with their boxes. */
+/** The visible, non-empty elements matching `selector` inside `scope`, with the boxes of their content (text). */
 export async function boxes(scope: Locator, selector: string): Promise<Box[]> {
   return scope.evaluate((root, sel) => {
     const out: Box[] = [];
     for (const el of Array.from(root.querySelectorAll<HTMLElement>(sel))) {
-      const r = el.getBoundingClientRect();
+      // The box of the text itself (a block's box is as wide as its container, its text may be much shorter).
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      const r = range.getBoundingClientRect();
       const text = (el.textContent ?? '').trim();
       if (!text || r.width === 0 || r.height === 0) continue;
-      const clipped = (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) && !el.title;
+      const clipped = (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) && !el.closest('[title]');
       out.push({ x: r.x, y: r.y, width: r.width, height: r.height, text, clipped });
     }
     return out;
