@@ -86,4 +86,13 @@ test('at 1280×720 the values are readable: whole, wrapped, in the tooltip, and 
   await copy.click();
   await expect(copy).toHaveAttribute('data-copied', 'copied');
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(uid);
+
+  // At 1920×1080 the same: the whole value, beside the image.
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await expect(row.getByTestId('tag-value')).toHaveText(uid);
+  const wide = (await inspector.boundingBox())!;
+  expect((await page.locator('.viewport-area').boundingBox())!.x + (await page.locator('.viewport-area').boundingBox())!.width).toBeLessThanOrEqual(wide.x + 0.5);
+  const v = await row.getByTestId('tag-value').evaluate((el) => ({ sw: el.scrollWidth, cw: el.clientWidth }));
+  expect(v.sw).toBeLessThanOrEqual(v.cw + 1);
+  await app.screenshot('tag-inspector-1920x1080');
 });
