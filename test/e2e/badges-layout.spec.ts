@@ -87,7 +87,7 @@ async function layoutProblems(page: Page, cells: number, where: string): Promise
   return problems;
 }
 
-test.describe('with the embedded ledger (verified badges)', () => {
+test.describe('with the embedded ledger (verified and altered images)', () => {
   test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
   test('badges never cover overlay text, nothing is cut off, no panel covers the images (3 layouts × 3 sizes × 5 panel states)', async ({ app }) => {
