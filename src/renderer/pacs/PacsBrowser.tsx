@@ -8,7 +8,7 @@ import { usePacsConnections } from './connections';
 import { pacsProblem, ProblemBox, type PacsProblem } from './problems';
 import './pacs.css';
 
-const PAGE = 25;
+const PAGE_SIZES = [10, 25, 50, 100];
 const MODALITIES = ['CT', 'MR', 'CR', 'DX', 'MG', 'US', 'PT', 'NM', 'XA', 'RF', 'OT', 'SR'];
 type DateChoice = 'today' | 'week' | 'any' | 'range';
 
@@ -64,6 +64,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
   const [form, setForm] = useState<Form>({ name: '', id: '', date: 'today', from: '', to: '', modality: '', accession: '' });
   const [asked, setAsked] = useState<{ q: Omit<PacsStudyQuery, 'connectionId'>; offset: number } | null>(null);
   const [page, setPage] = useState<{ studies: PacsStudy[]; offset: number; more: boolean } | null>(null);
+  const [pageSize, setPageSize] = useState(25);
   const [searching, setSearching] = useState(false);
   const [problem, setProblem] = useState<PacsProblem | null>(null);
   const [open, setOpen] = useState<Map<string, PacsSeries[] | 'loading' | PacsProblem>>(new Map());
@@ -85,7 +86,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
     if (!asked) return;
     let alive = true;
     setSearching(true);
-    call('pacs.search', { connectionId, ...asked.q, limit: PAGE, offset: asked.offset }).then(
+    call('pacs.search', { connectionId, ...asked.q, limit: pageSize, offset: asked.offset }).then(
       (r) => {
         if (!alive) return;
         setPage({ studies: r.studies, offset: r.offset, more: r.more });
@@ -102,7 +103,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
     return () => {
       alive = false;
     };
-  }, [asked, connectionId]);
+  }, [asked, connectionId, pageSize]);
 
   // The first image of a retrieve is in the library: show it while the rest arrives.
   useEffect(
@@ -272,10 +273,24 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
               {page.studies.length === 0 ? 'No study matches' : page.offset === 0 && !page.more ? `${page.studies.length} ${page.studies.length === 1 ? 'study' : 'studies'}` : `Studies ${from}–${to}${page.more ? ' (more on the next page)' : ''}`}
             </span>
             <span className="pacs-pager__buttons">
-              <button type="button" className="btn btn--small" disabled={searching || page.offset === 0} onClick={() => asked && setAsked({ ...asked, offset: Math.max(0, page.offset - PAGE) })}>
+              <select
+                aria-label="Studies per page"
+                value={pageSize}
+                onChange={(e) => {
+                  setPageSize(Number(e.target.value));
+                  if (asked) setAsked({ ...asked, offset: 0 });
+                }}
+              >
+                {PAGE_SIZES.map((n) => (
+                  <option key={n} value={n}>
+                    {n} per page
+                  </option>
+                ))}
+              </select>
+              <button type="button" className="btn btn--small" disabled={searching || page.offset === 0} onClick={() => asked && setAsked({ ...asked, offset: Math.max(0, page.offset - pageSize) })}>
                 ‹ Previous
               </button>
-              <button type="button" className="btn btn--small" disabled={searching || !page.more} onClick={() => asked && setAsked({ ...asked, offset: page.offset + PAGE })}>
+              <button type="button" className="btn btn--small" disabled={searching || !page.more} onClick={() => asked && setAsked({ ...asked, offset: page.offset + pageSize })}>
                 Next ›
               </button>
             </span>

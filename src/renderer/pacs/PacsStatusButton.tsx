@@ -1,3 +1,4 @@
+import { createPortal } from 'react-dom';
 import { pacsSettingsOpen, usePacsConnections, usePacsSettingsOpen } from './connections';
 import { PacsSettingsDialog } from './PacsSettingsDialog';
 
@@ -10,7 +11,8 @@ export function PacsStatusButton() {
       <button type="button" className="ledger--button pacs-status" data-testid="pacs-status" onClick={() => pacsSettingsOpen.set(true)} title="PACS connections: add, edit, test">
         {n === 0 ? 'PACS: none' : `PACS: ${n} connection${n === 1 ? '' : 's'}`}
       </button>
-      {open && <PacsSettingsDialog onClose={() => pacsSettingsOpen.set(false)} />}
+      {/* outside the status bar: it must not inherit the bar's nowrap / overflow */}
+      {open && createPortal(<PacsSettingsDialog onClose={() => pacsSettingsOpen.set(false)} />, document.body)}
     </>
   );
 }
