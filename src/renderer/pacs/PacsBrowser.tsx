@@ -171,7 +171,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
       >
         <label>
           Patient name
-          <input value={form.name} onChange={(e) => set('name', e.target.value)} placeholder="DOE^* (* and ? are wildcards)" spellCheck={false} />
+          <input value={form.name} onChange={(e) => set('name', e.target.value)} placeholder="DOE^*" title="* matches any characters, ? one character" spellCheck={false} />
         </label>
         <label>
           Patient ID

@@ -70,3 +70,45 @@ export async function screenshotsAtTwoSizes(page: Page, shot: (name: string) => 
   await page.setViewportSize({ width: 1440, height: 900 });
   return out;
 }
+
+/**
+ * Records, in the page, every text the retrieve's progress showed, the viewport's (state, count)
+ * over time and the PACS events, so a spec can assert what was on screen however fast it went.
+ */
+export async function recordRetrieve(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as Record<string, unknown>;
+    const rec = { progress: [] as string[], viewport: [] as string[], events: [] as { type: string; seriesId?: number; t: number }[], ended: 0 };
+    w.__pacsRec = rec;
+    const look = () => {
+      const p = document.querySelector('[data-testid=pacs-retrieval] [data-testid=task-progress]') as HTMLElement | null;
+      if (p && rec.progress[rec.progress.length - 1] !== p.innerText) rec.progress.push(p.innerText);
+      const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement | null;
+      const v = vp ? `${vp.dataset.state}:${vp.dataset.count}` : '';
+      if (v && rec.viewport[rec.viewport.length - 1] !== v) rec.viewport.push(v);
+    };
+    new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+    let real = w.medimg as { invoke(c: string, r: unknown): Promise<unknown>; on(l: (e: unknown) => void): () => void } | undefined;
+    let hooked = false;
+    Object.defineProperty(window, 'medimg', {
+      configurable: true,
+      get() {
+        if (real && !hooked) {
+          hooked = true;
+          real.on((e) => {
+            const ev = e as { type: string; seriesId?: number };
+            if (ev.type === 'pacs-retrieve') rec.events.push({ type: ev.type, seriesId: ev.seriesId, t: performance.now() });
+          });
+        }
+        return real;
+      },
+      set(v) {
+        real = v;
+      },
+    });
+  });
+}
+
+export async function retrieveRecord(page: Page): Promise<{ progress: string[]; viewport: string[]; events: { type: string; seriesId?: number; t: number }[] }> {
+  return page.evaluate(() => (window as unknown as { __pacsRec: { progress: string[]; viewport: string[]; events: { type: string; seriesId?: number; t: number }[] } }).__pacsRec);
+}
