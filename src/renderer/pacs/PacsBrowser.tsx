@@ -317,16 +317,20 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
                   <Fragment key={s.studyInstanceUid}>
                     <tr className="pacs-study" data-testid="pacs-study" data-uid={s.studyInstanceUid} aria-expanded={ex !== undefined} onClick={() => void toggle(s.studyInstanceUid)}>
                       <td className="pacs-table__name" title={s.patientName}>
-                        <span className="pacs-caret" aria-hidden="true">
-                          {ex !== undefined ? '▾' : '▸'}
+                        <span className="pacs-clamp">
+                          <span className="pacs-caret" aria-hidden="true">
+                            {ex !== undefined ? '▾' : '▸'}
+                          </span>
+                          {personName(s.patientName) || '—'}
                         </span>
-                        {personName(s.patientName) || '—'}
                       </td>
-                      <td title={s.patientId}>{s.patientId}</td>
+                      <td className="pacs-table__id" title={s.patientId}>
+                        {s.patientId}
+                      </td>
                       <td>{s.date ?? ''}</td>
                       <td>{s.modalities.join(' ')}</td>
                       <td className="pacs-table__desc" title={s.description ?? ''}>
-                        {s.description ?? ''}
+                        <span className="pacs-clamp">{s.description ?? ''}</span>
                       </td>
                       <td className="num">{s.seriesCount ?? ''}</td>
                       <td className="num">{s.instanceCount ?? ''}</td>
