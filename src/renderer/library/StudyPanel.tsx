@@ -162,7 +162,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
           <h2>Studies</h2>
           <SourceSwitch value={source} onChange={setSource} />
         </header>
-        <PacsBrowser connectionId={source} onOpenSeries={onOpenSeries} onShowLocal={() => setSource('local')} />
+        <PacsBrowser key={source} connectionId={source} onOpenSeries={onOpenSeries} onShowLocal={() => setSource('local')} />
       </aside>
     );
   }

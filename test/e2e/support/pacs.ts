@@ -78,7 +78,7 @@ export async function screenshotsAtTwoSizes(page: Page, shot: (name: string) => 
 export async function recordRetrieve(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const w = window as unknown as Record<string, unknown>;
-    const rec = { progress: [] as string[], viewport: [] as string[], events: [] as { type: string; seriesId?: number; t: number }[], ended: 0 };
+    const rec = { progress: [] as string[], viewport: [] as string[], badges: [] as string[], events: [] as { type: string; seriesId?: number; t: number }[] };
     w.__pacsRec = rec;
     const look = () => {
       const p = document.querySelector('[data-testid=pacs-retrieval] [data-testid=task-progress]') as HTMLElement | null;
@@ -86,6 +86,12 @@ export async function recordRetrieve(page: Page): Promise<void> {
       const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement | null;
       const v = vp ? `${vp.dataset.state}:${vp.dataset.count}` : '';
       if (v && rec.viewport[rec.viewport.length - 1] !== v) rec.viewport.push(v);
+      for (const id of ['image-verification', 'viewer-study-verification', 'study-verification']) {
+        for (const b of document.querySelectorAll(`[data-testid=${id}]`)) {
+          const st = `${id}:${(b as HTMLElement).dataset.state ?? ''}`;
+          if (!rec.badges.includes(st)) rec.badges.push(st);
+        }
+      }
     };
     new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
     let real = w.medimg as { invoke(c: string, r: unknown): Promise<unknown>; on(l: (e: unknown) => void): () => void } | undefined;
@@ -109,6 +115,13 @@ export async function recordRetrieve(page: Page): Promise<void> {
   });
 }
 
-export async function retrieveRecord(page: Page): Promise<{ progress: string[]; viewport: string[]; events: { type: string; seriesId?: number; t: number }[] }> {
-  return page.evaluate(() => (window as unknown as { __pacsRec: { progress: string[]; viewport: string[]; events: { type: string; seriesId?: number; t: number }[] } }).__pacsRec);
+export interface RetrieveRecord {
+  progress: string[];
+  viewport: string[];
+  /** every "<badge test id>:<state>" seen */
+  badges: string[];
+  events: { type: string; seriesId?: number; t: number }[];
+}
+export async function retrieveRecord(page: Page): Promise<RetrieveRecord> {
+  return page.evaluate(() => (window as unknown as { __pacsRec: RetrieveRecord }).__pacsRec);
 }
