@@ -5,6 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { Page } from '@playwright/test';
 import type { OrthancServer } from '../support/orthanc';
 import { test, expect } from './rig';
 import { importPaths, openSeries, PYDICOM } from './support/viewer';
@@ -19,7 +20,7 @@ test.afterAll(async () => {
   await new Promise<void>((r) => (silent ? silent.close(() => r()) : r()));
 });
 
-async function addConnection(page: import('@playwright/test').Page, f: { name: string; url?: string; dimse?: { port: number; calledAet: string }; timeoutS?: string }) {
+async function addConnection(page: Page, f: { name: string; url?: string; dimse?: { port: number; calledAet: string }; timeoutS?: string }) {
   const dialog = await openPacsSettings(page);
   await dialog.getByRole('button', { name: 'Add a PACS…' }).click();
   await dialog.getByLabel('Name').fill(f.name);
