@@ -34,7 +34,7 @@ test('retrieve a series: progress with images/s and MB/s, first image shown, the
   const row = page.getByTestId('pacs-study');
   await expect(row).toHaveCount(1, { timeout: 30_000 });
   await expect(row).toContainText('SYNTHETIC PHANTOM');
-  await expect(row.locator('td').nth(6)).toHaveText('24');
+  await expect(row.locator('td.pacs-table__images')).toHaveText('24');
   await row.click();
   const series = page.getByTestId('pacs-series');
   await expect(series).toHaveCount(1);

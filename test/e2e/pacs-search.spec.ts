@@ -38,7 +38,7 @@ test('search a PACS by name wildcard, ID, modality and date; series on expand; p
   await pacsSearch(page, { name: 'CompressedSamples^*' });
   await expect(page.getByTestId('pacs-count')).toHaveText('2 studies');
   await expect(rows).toHaveCount(2);
-  const names = (await rows.locator('td:first-child').allInnerTexts()).map((t) => t.replace(/^[▸▾]\s*/, '')).sort();
+  const names = (await rows.locator('td.pacs-table__name').allInnerTexts()).map((t) => t.trim()).sort();
   expect(names).toEqual(['CompressedSamples CT1', 'CompressedSamples MR1']);
   // "?" matches one character
   await pacsSearch(page, { name: 'CompressedSamples^?R1' });
@@ -53,8 +53,8 @@ test('search a PACS by name wildcard, ID, modality and date; series on expand; p
   await expect(ct).toContainText('CompressedSamples CT1');
   await expect(ct).toContainText('2004-01-19');
   await expect(ct).toContainText('CT');
-  await expect(ct.locator('td').nth(5)).toHaveText('1'); // series
-  await expect(ct.locator('td').nth(6)).toHaveText('1'); // images
+  await expect(ct.locator('td.pacs-table__series')).toHaveText('1'); // series
+  await expect(ct.locator('td.pacs-table__images')).toHaveText('1'); // images
 
   // Expand: its series.
   await ct.click();
@@ -68,7 +68,7 @@ test('search a PACS by name wildcard, ID, modality and date; series on expand; p
   await pacsSearch(page, { modality: 'SR' });
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText('Test S R');
-  await expect(rows.first().locator('td').nth(3)).toHaveText('SR');
+  await expect(rows.first().locator('td.pacs-table__mod')).toHaveText('SR');
 
   // Paging: 10 per page over the 16 studies.
   await pacsSearch(page, {});

@@ -300,6 +300,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
           <table className="pacs-table" data-testid="pacs-results">
             <thead>
               <tr>
+                <th aria-hidden="true" />
                 <th>Patient</th>
                 <th>ID</th>
                 <th>Date</th>
@@ -316,24 +317,22 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
                 return (
                   <Fragment key={s.studyInstanceUid}>
                     <tr className="pacs-study" data-testid="pacs-study" data-uid={s.studyInstanceUid} aria-expanded={ex !== undefined} onClick={() => void toggle(s.studyInstanceUid)}>
+                      <td className="pacs-caret" aria-hidden="true">
+                        {ex !== undefined ? '▾' : '▸'}
+                      </td>
                       <td className="pacs-table__name" title={s.patientName}>
-                        <span className="pacs-clamp">
-                          <span className="pacs-caret" aria-hidden="true">
-                            {ex !== undefined ? '▾' : '▸'}
-                          </span>
-                          {personName(s.patientName) || '—'}
-                        </span>
+                        <span className="pacs-clamp">{personName(s.patientName) || '—'}</span>
                       </td>
                       <td className="pacs-table__id" title={s.patientId}>
                         {s.patientId}
                       </td>
                       <td>{s.date ?? ''}</td>
-                      <td>{s.modalities.join(' ')}</td>
+                      <td className="pacs-table__mod">{s.modalities.join(' ')}</td>
                       <td className="pacs-table__desc" title={s.description ?? ''}>
                         <span className="pacs-clamp">{s.description ?? ''}</span>
                       </td>
-                      <td className="num">{s.seriesCount ?? ''}</td>
-                      <td className="num">{s.instanceCount ?? ''}</td>
+                      <td className="num pacs-table__series">{s.seriesCount ?? ''}</td>
+                      <td className="num pacs-table__images">{s.instanceCount ?? ''}</td>
                       <td>
                         <button
                           type="button"
@@ -352,7 +351,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
                     </tr>
                     {ex !== undefined && (
                       <tr className="pacs-series-row">
-                        <td colSpan={8}>
+                        <td colSpan={9}>
                           {ex === 'loading' ? (
                             <span className="pacs-dim">Listing series…</span>
                           ) : 'reason' in ex ? (
