@@ -6,7 +6,7 @@
  */
 import { getAddress } from 'ethers';
 import { AccessBasis, CREDIT_POLICY, DENIAL_TEXT, SCORE_REASON_TEXT, institutionCapabilities, type CreditPolicy, type DenialCode } from '../../core/credit-policy';
-import { AuditLog, type AuditInput, type AuditEntry } from '../audit';
+import { AuditLog, thisWorkstation, workstationActor, type AuditInput, type AuditEntry } from '../audit';
 import { ALL_STUDIES } from '../ledger/contracts';
 import type { AppContext } from '../context';
 import type { IdentityService } from '../identity';
@@ -94,9 +94,9 @@ export class TrustService {
     return e;
   }
 
-  /** Who is acting: the unlocked identity's address, else "workstation". */
+  /** Who is acting: the unlocked identity's address, else the workstation's OS user (workstation:<user>@<host>). */
   actor(): string {
-    return this.identity.current()?.address ?? 'workstation (no identity unlocked)';
+    return this.identity.current()?.address ?? workstationActor(thisWorkstation());
   }
 
   // ---- chain scope ----
