@@ -96,7 +96,6 @@ export interface AuditEvent {
 
 /** XML attribute / text escaping (also strips characters XML 1.0 cannot carry). */
 export function xmlEscape(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
