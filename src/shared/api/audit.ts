@@ -79,7 +79,11 @@ export type SetSyslogRequest = z.infer<typeof SetSyslogRequest>;
 // ---------------------------------------------------------------- channels
 
 export const auditChannels = {
-  'audit.list': { request: AuditFilterRequest, response: z.object({ entries: z.array(AuditEntryView), total: z.number().int() }) },
+  'audit.list': {
+    request: AuditFilterRequest,
+    /** names: display names of the accounts the entries mention (address → name), where this workstation knows them. */
+    response: z.object({ entries: z.array(AuditEntryView), total: z.number().int(), names: z.record(z.string(), z.string()).optional() }),
+  },
   /** Re-hashes the whole audit log and reports where the chain breaks. */
   'audit.verify': { request: z.object({}).strict(), response: AuditChainReport },
   /** Writes the (filtered) audit log as CSV or JSON to `path` (atomically). */
