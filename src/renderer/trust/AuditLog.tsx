@@ -67,7 +67,7 @@ function ActorCell({ actor, names }: { actor: string; names: Names }) {
 const STATE_WORDS: Record<CollectorStateView['state'], string> = {
   off: 'off',
   misconfigured: 'not usable',
-  idle: 'connected, nothing waiting',
+  idle: 'nothing waiting',
   sending: 'sending',
   retrying: 'collector not answering, retrying',
   failing: 'collector not answering',
@@ -150,7 +150,7 @@ function CollectorSection() {
           {form.transport === 'tls' && (
             <label>
               CA certificate file
-              <input aria-label="Collector CA file" value={form.caPath} onChange={(e) => setForm({ ...form, caPath: e.target.value })} placeholder={st.caSubject ?? '/path/to/ca.pem'} spellCheck={false} />
+              <input aria-label="Collector CA file" size={38} value={form.caPath} onChange={(e) => setForm({ ...form, caPath: e.target.value })} placeholder={st.caSubject ?? '/path/to/ca.pem'} spellCheck={false} />
             </label>
           )}
           <button type="submit" className="btn btn--small btn--primary" data-testid="audit-collector-save">
@@ -273,7 +273,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
             </label>
             <label>
               Actor
-              <input type="search" aria-label="Actor" placeholder="address or workstation:user@host" value={actor} onChange={(e) => setActor(e.target.value)} />
+              <input type="search" aria-label="Actor" placeholder="address or workstation:…" title="An account address, or workstation:<OS user>@<host> for viewing without sign-in" value={actor} onChange={(e) => setActor(e.target.value)} />
             </label>
             <label>
               From <input type="date" aria-label="Audit from" value={from} onChange={(e) => setFrom(e.target.value)} />
