@@ -33,7 +33,7 @@ import { TrustService } from './trust';
 import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs } from './pacs';
 import { Task } from './tasks';
 import { AtnaService, type SenderOptions } from './atna';
-import { AccessRecorder, thisWorkstation, type Workstation } from './audit';
+import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
 import { join } from 'node:path';
 
 export type { LedgerConfig } from './ledger';
@@ -197,6 +197,29 @@ export class Services implements AppContext {
       },
       workstation: this.workstation,
     }));
+  }
+
+  /** The study of a series, as the audit log records its viewing. */
+  openedStudy(seriesId: number): OpenedStudy {
+    const series = this.library.oneSeries(seriesId);
+    const study = this.library.study(series.studyId);
+    return {
+      studyInstanceUid: study.studyInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+      patientId: study.patient.patientId,
+      patientName: study.patient.name || null,
+      studyDescription: study.description,
+      studyDate: study.date,
+    };
+  }
+
+  /** The bytes of an instance are about to be served to the renderer: a viewing nobody recorded is recorded now. */
+  instanceServed(instanceId: number): void {
+    try {
+      this.access.imageServed(() => this.openedStudy(this.library.instance(instanceId).seriesId));
+    } catch (err) {
+      this.log.warn('the viewing of an image could not be checked against the audit log', { instanceId, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**

@@ -53,6 +53,8 @@ export const ATNA_MAPPING: Record<string, EventShape> = {
     other: (e) => (str(e.details.sender) ? { userId: str(e.details.sender)!, isRequestor: false, roles: [DCM.source] } : null),
   },
   'consent.collected': { eventId: DCM.patientRecord, action: 'U' },
+  /** (for the consent-revocation work on its own branch: same message, its own action name) */
+  'consent.revoked': { eventId: DCM.patientRecord, action: 'U' },
 };
 
 function destinationMedia(e: AuditEntry): ActiveParticipant | null {

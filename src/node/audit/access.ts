@@ -47,6 +47,8 @@ export interface OpenedStudy {
 
 export class AccessRecorder {
   private last: { key: string; seq: number } | null = null;
+  /** Studies whose viewing was recorded since the last sign-in or sign-out (actor + study). */
+  private readonly seen = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -71,6 +73,25 @@ export class AccessRecorder {
     const actor = this.actorOf(who);
     const key = `${actor}\u0000${study.studyInstanceUid}`;
     if (this.last?.key === key) return { seq: this.last.seq, recorded: false };
+    return this.record(who, actor, key, study, null);
+  }
+
+  /**
+   * Image bytes of a study are about to be served to the renderer. The viewer records the opening
+   * first (viewed); if it did not — a renderer that skipped the call — the viewing is recorded here,
+   * marked `via: "image request"`. No entry when the study's viewing is already recorded in this session.
+   */
+  imageServed(study: () => OpenedStudy | null): { seq: number; recorded: boolean } | null {
+    const who = this.deps.who();
+    const actor = this.actorOf(who);
+    const s = study();
+    if (!s) return null;
+    const key = `${actor}\u0000${s.studyInstanceUid}`;
+    if (this.seen.has(key)) return null;
+    return this.record(who, actor, key, s, 'image request');
+  }
+
+  private record(who: Who, actor: string, key: string, study: OpenedStudy, via: string | null): { seq: number; recorded: boolean } {
     const e = this.deps.append({
       actor,
       action: 'view',
@@ -80,15 +101,18 @@ export class AccessRecorder {
         patient: { id: study.patientId, name: study.patientName },
         study: { description: study.studyDescription, date: study.studyDate },
         signedIn: who.identity !== null,
+        ...(via ? { via } : {}),
       },
     });
     this.last = { key, seq: e.seq };
+    this.seen.add(key);
     return { seq: e.seq, recorded: true };
   }
 
   /** A sign-in (identity unlocked) or a failed one (wrong passphrase, unreadable keystore). */
   login(r: { address: string; displayName: string | null; ok: boolean; error?: string }): AuditEntry {
     this.last = null;
+    if (r.ok) this.seen.clear();
     const who = this.deps.who();
     return this.deps.append({
       actor: r.address,
@@ -101,6 +125,7 @@ export class AccessRecorder {
   /** The identity was locked (signed out). */
   logout(r: { address: string; displayName: string | null }): AuditEntry {
     this.last = null;
+    this.seen.clear();
     return this.deps.append({ actor: r.address, action: 'logout', subject: {}, details: { ...this.base({ identity: null }), account: { address: r.address, name: r.displayName } } });
   }
 }

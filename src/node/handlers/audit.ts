@@ -32,18 +32,7 @@ export function auditHandlers(s: Services): Pick<HandlerTable, AuditChannel> {
       const bytes = await writeAtomic(r.path, data);
       return { path: r.path, bytes, entries: audit().list({ ...filter, limit: filter.limit ?? 100_000 }).length };
     },
-    'audit.studyOpened': ({ seriesId }) => {
-      const series = s.library.oneSeries(seriesId);
-      const study = s.library.study(series.studyId);
-      return s.access.viewed({
-        studyInstanceUid: study.studyInstanceUid,
-        seriesInstanceUid: series.seriesInstanceUid,
-        patientId: study.patient.patientId,
-        patientName: study.patient.name || null,
-        studyDescription: study.description,
-        studyDate: study.date,
-      });
-    },
+    'audit.studyOpened': ({ seriesId }) => s.access.viewed(s.openedStudy(seriesId)),
     'audit.syslog.get': () => collectorView(s.atna.state()),
     'audit.syslog.set': async (r) => collectorView(await s.atna.configure(settingsFromRequest(s.atna.settings(), r))),
   };

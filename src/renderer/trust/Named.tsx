@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import type { PartyRef, TrustPanel } from '../../shared/api';
 import { accountName } from '../format';
+import { When } from '../When';
 
 export interface PanelNames {
   /** Address → display name. */
@@ -38,19 +39,27 @@ export function Account({ address, names }: { address: string; names: Record<str
   );
 }
 
-const ADDRESS = /0x[0-9a-fA-F]{40}/g;
+/** An account address (exactly 40 hex digits), or an ISO 8601 UTC time written by the main process. */
+const TOKEN = /0x[0-9a-fA-F]{40}(?![0-9a-fA-F])|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g;
 
 /**
- * A sentence that mentions accounts ("… recorded by Dr. Ada (0xAbC…) for 0x12…"): each becomes its name
- * (or a short address), with the full address on hover. "Name (0x…)" collapses to the name.
+ * A sentence from the main process ("… recorded by Dr. Ada (0xAbC…) for 0x12… until 2026-12-29T10:51:15.000Z"):
+ * each account becomes its name (or a short address) with the full address on hover, "Name (0x…)"
+ * collapses to the name, and each ISO time is written in the one UI format (ISO on hover).
  */
 export function NamedText({ text, names, labels = [] }: { text: string; names: Record<string, string> | null | undefined; labels?: string[] }) {
   const out: ReactNode[] = [];
   let at = 0;
-  for (const m of text.matchAll(ADDRESS)) {
+  for (const m of text.matchAll(TOKEN)) {
     const a = m[0];
     let start = m.index;
     let end = start + a.length;
+    if (!a.startsWith('0x')) {
+      out.push(text.slice(at, start));
+      out.push(<When key={`${m.index}`} iso={a} />);
+      at = end;
+      continue;
+    }
     // "label (address)" as the main process writes a known party: keep only the name.
     for (const l of [...labels, ...Object.values(names ?? {})]) {
       const before = `${l} (`;

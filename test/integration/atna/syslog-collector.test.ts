@@ -170,6 +170,30 @@ describe.skipIf(!haveRsyslog)('ATNA audit messages to a real syslog collector', 
     }
   });
 
+  it('image bytes served for a study whose opening was not recorded (a renderer that skipped the call): the viewing is recorded then, once', async () => {
+    const { s, call } = await open('home-route');
+    try {
+      const a = await writeSampleSeries({ outDir: join(tmp.path, 'route'), slices: 3, kind: 'mr', seed: 9 });
+      await call('library.import', { paths: [join(tmp.path, 'route')] });
+      const { studies } = await call('library.studies', {});
+      const { series } = await call('library.series', { studyId: studies[0]!.id });
+      const { instances } = await call('library.instances', { seriesId: series[0]!.id });
+      expect(instances).toHaveLength(3);
+      for (const i of instances) {
+        const r = await s.resources.resolve(new URL(`app://medimgshr/dicom/${i.id}`));
+        expect(r?.status).toBe(200);
+      }
+      const views = (await call('audit.list', { action: 'view' })).entries;
+      expect(views).toHaveLength(1);
+      expect(views[0]).toMatchObject({ subject: { study: a.studyInstanceUid }, details: { via: 'image request', patient: { id: studies[0]!.patient.patientId } } });
+      // The viewer's own call for the same study is the same viewing.
+      expect(await call('audit.studyOpened', { seriesId: series[0]!.id })).toEqual({ seq: views[0]!.seq, recorded: false });
+      expect((await call('audit.list', {})).total).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('refuses unusable settings with a plain reason and keeps the old ones', async () => {
     const { s, call } = await open('home-bad');
     try {
