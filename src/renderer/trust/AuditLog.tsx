@@ -115,7 +115,13 @@ function CollectorSection() {
     <div className="taudit__collector" data-testid="audit-collector" data-state={state.state}>
       <span className={`trust__dot${bad ? ' trust__dot--down' : state.state === 'off' ? ' trust__dot--off' : ''}`} aria-hidden="true" />
       <span>
-        Syslog collector (IHE ATNA): {st.enabled ? <span className="mono">{`${st.transport}://${st.host}:${st.port}`}</span> : null} {STATE_WORDS[state.state]}
+        Syslog collector (IHE ATNA):{' '}
+        {st.enabled ? (
+          <>
+            <span className="mono">{`${st.transport}://${st.host}:${st.port}`}</span> ·{' '}
+          </>
+        ) : null}
+        {STATE_WORDS[state.state]}
         {state.problem ? ` — ${state.problem}` : ''}
         {st.enabled ? ` · ${state.sent} sent${state.dropped ? ` · ${state.dropped} dropped` : ''}${state.queued ? ` · ${state.queued} waiting` : ''}` : ''}
         {state.lastError && bad ? ` · ${state.lastError}` : ''}
