@@ -42,6 +42,7 @@ const NODE_DOMAINS = {
   pacs: ['dicom'],
   split: ['dicom', 'fingerprint'],
   ai: ['dicom', 'fingerprint'],
+  atna: ['audit'],
 };
 const BASE_DOMAINS = new Set(['store']);
 

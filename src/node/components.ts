@@ -56,6 +56,13 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
   return which('chromium');
 }
 
+/** Debian's rsyslogd: the real syslog collector the ATNA tests send to. */
+export function findRsyslogd(): string | null {
+  return which('rsyslogd') ?? (existsSync('/usr/sbin/rsyslogd') ? '/usr/sbin/rsyslogd' : null);
+}
+/** rsyslog's OpenSSL network stream driver (package rsyslog-openssl): the TLS syslog listener. */
+export const RSYSLOG_OSSL_DRIVER = '/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_ossl.so';
+
 export function findOrthanc(): string | null {
   return which('Orthanc') ?? (existsSync('/usr/sbin/Orthanc') ? '/usr/sbin/Orthanc' : null);
 }
@@ -104,6 +111,7 @@ export function detectComponents(): Component[] {
     return component({ name: tool, path, version: path ? dcmtkVersion(path) : null, purpose, install: 'apt-get install dcmtk' });
   });
   const nginx = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p)) ?? null;
+  const rsyslogd = findRsyslogd();
   const dicom3tools = DICOM3TOOLS.map(([tool, purpose]) => component({ name: tool, path: which(tool), version: null, purpose, install: 'apt-get install dicom3tools' }));
   return [
     component({
@@ -160,6 +168,20 @@ export function detectComponents(): Component[] {
       version: nginx ? firstLine(nginx, ['-v'])?.replace(/^nginx version: /, '') ?? null : null,
       purpose: 'WebDAV server for the split-storage pixel store tests',
       install: 'apt-get install nginx-light',
+    }),
+    component({
+      name: 'rsyslog',
+      path: rsyslogd,
+      version: rsyslogd ? (firstLine(rsyslogd, ['-v'])?.replace(/^rsyslogd\s+/, '').split(' ')[0]?.replace(/,$/, '') ?? null) : null,
+      purpose: 'syslog collector (UDP and TLS) the ATNA audit tests send to',
+      install: 'apt-get install rsyslog',
+    }),
+    component({
+      name: 'rsyslog-openssl',
+      path: existsSync(RSYSLOG_OSSL_DRIVER) ? RSYSLOG_OSSL_DRIVER : null,
+      version: null,
+      purpose: "rsyslog's TLS listener (RFC 5425) for the ATNA audit tests",
+      install: 'apt-get install rsyslog-openssl',
     }),
     component({
       name: 'python3',

@@ -32,6 +32,8 @@ import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
 import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs, type SecretBox } from './pacs';
 import { Task } from './tasks';
+import { AtnaService, type SenderOptions } from './atna';
+import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
 import { join } from 'node:path';
 
 export type { LedgerConfig } from './ledger';
@@ -49,6 +51,8 @@ export interface ServicesOptions {
   ledgerService?: LedgerServiceOptions;
   /** Seals PACS passwords and tokens (the app: Electron safeStorage); default: a key file in the keystores folder. */
   pacsSecrets?: SecretBox;
+  /** The ATNA syslog sender's queue and retry settings (tests shorten the retry). */
+  atna?: SenderOptions;
 }
 
 export class Services implements AppContext {
@@ -81,7 +85,11 @@ export class Services implements AppContext {
     export?: ExportService;
     share?: ShareService;
     pacs?: Pacs;
+    atna?: AtnaService;
+    access?: AccessRecorder;
   } = {};
+  /** This machine's host name and OS user (who acts when no identity is signed in). */
+  readonly workstation: Workstation = thisWorkstation();
 
   private constructor(private readonly opts: ServicesOptions) {
     this.home = ensureAppHome(appHome(opts.home));
@@ -92,6 +100,10 @@ export class Services implements AppContext {
     this.connection = new LedgerConnection({ home: this.home, log: this.log, settings: new LedgerSettings(this.db) }, opts.ledger ?? { mode: 'none' }, opts.ledgerPollMs);
     this.connection.monitor.on('change', (status) => this.emit({ type: 'ledger-status', status }));
     registerLibraryResources(this.resources, this);
+    // Every audit-log entry is also sent to the clinic's syslog collector when one is set (docs/audit.md).
+    this.events.on('event', (e) => {
+      if (e.type === 'audit-appended') this.atna.record(e.entry);
+    });
   }
 
   static async open(opts: ServicesOptions): Promise<Services> {
@@ -155,6 +167,61 @@ export class Services implements AppContext {
 
   get share(): ShareService {
     return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+  }
+
+  /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
+  get atna(): AtnaService {
+    return (this.built.atna ??= this.track(
+      new AtnaService({
+        db: this.db,
+        log: this.log,
+        sender: this.opts.atna,
+        mapping: {
+          workstation: this.workstation,
+          patientOf: (uid) => {
+            const st = this.library.studyByUid(uid);
+            return st ? { id: st.patient.patientId, name: st.patient.name || null } : null;
+          },
+          nameOf: (actor) => this.identity.list().find((i) => i.address === actor)?.displayName ?? null,
+        },
+      }),
+      (a) => a.close(),
+    ));
+  }
+
+  /** Records viewings, logins and failed logins in the audit log; the session identity is the main process's. */
+  get access(): AccessRecorder {
+    return (this.built.access ??= new AccessRecorder({
+      append: (input) => this.trust.appendAudit(input),
+      who: () => {
+        const id = this.identity.current();
+        return { identity: id ? { address: id.address, displayName: id.displayName } : null };
+      },
+      workstation: this.workstation,
+    }));
+  }
+
+  /** The study of a series, as the audit log records its viewing. */
+  openedStudy(seriesId: number): OpenedStudy {
+    const series = this.library.oneSeries(seriesId);
+    const study = this.library.study(series.studyId);
+    return {
+      studyInstanceUid: study.studyInstanceUid,
+      seriesInstanceUid: series.seriesInstanceUid,
+      patientId: study.patient.patientId,
+      patientName: study.patient.name || null,
+      studyDescription: study.description,
+      studyDate: study.date,
+    };
+  }
+
+  /** The bytes of an instance are about to be served to the renderer: a viewing nobody recorded is recorded now. */
+  instanceServed(instanceId: number): void {
+    try {
+      this.access.imageServed(() => this.openedStudy(this.library.instance(instanceId).seriesId));
+    } catch (err) {
+      this.log.warn('the viewing of an image could not be checked against the audit log', { instanceId, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /**

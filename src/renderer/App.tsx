@@ -52,6 +52,8 @@ export function App() {
   const openSeries = useCallback(async (index: number, seriesId: number) => {
     try {
       const view = await seriesView(seriesId);
+      // The main process records who opened which patient's study (one audit entry per study opening).
+      await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
       setActive(index);
       setOpenError(null);

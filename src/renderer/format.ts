@@ -34,20 +34,41 @@ export function partyName(p: PartyRef | null | undefined): string {
 
 const pad2 = (n: number) => String(n).padStart(2, '0');
 
-/** Local date and time, to the minute, in a fixed readable form: 2026-11-22 09:41. */
+/**
+ * THE time format of the UI: local date and time to the second, 2026-11-22 09:41:07. Every screen
+ * writes a moment with this function (the <When> component adds the ISO time on hover).
+ */
 export function when(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
-/** The same to the second: 2026-11-22 09:41:07. */
-export function whenSeconds(iso: string | null | undefined): string {
-  if (!iso) return '—';
+/** The same function under its older name (one format: to the second). */
+export const whenSeconds = when;
+
+/** The hover text of a time: the ISO 8601 value in UTC. */
+export function isoTitle(iso: string | null | undefined): string | undefined {
+  if (!iso) return undefined;
   const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${when(iso)}:${pad2(d.getSeconds())}`;
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString();
+}
+
+/** A ledger problem without a leading "Ledger unreachable:" (for text under a "Ledger unreachable" heading). */
+export function ledgerDetail(message: string | null | undefined): string {
+  return (message ?? '').replace(/^\s*ledger unreachable\s*[:.-]?\s*/i, '');
+}
+
+/** An account as a name: the name this workstation knows for it, else 0x1234…abcd (the address goes in the hover). */
+export function accountName(address: string, names: Record<string, string> | null | undefined): string {
+  return names?.[address] ?? names?.[address.toLowerCase()] ?? short(address);
+}
+
+/** A workstation actor (workstation:<OS user>@<host>) in words: "jdoe on reading-room-2". */
+export function workstationName(actor: string): string | null {
+  const m = /^workstation:(.*)@([^@]*)$/.exec(actor);
+  return m ? `${m[1]} on ${m[2]} (not signed in)` : null;
 }
 
 /** "12 s ago", "4 min ago", "3 h ago", else the date. */

@@ -33,12 +33,12 @@ test.describe('audit log', () => {
       await page.getByTestId('trust-drawer').getByRole('button', { name: 'Audit log' }).click();
       const log = page.getByTestId('audit-log');
       const rows = log.getByTestId('audit-row');
-      await expect(rows).toHaveCount(3);
-      // Newest first.
-      expect(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-action')))).toEqual(['export.original', 'override', 'export.anonymised']);
+      await expect(rows).toHaveCount(4);
+      // Newest first; opening the study is recorded too.
+      expect(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-action')))).toEqual(['view', 'export.original', 'override', 'export.anonymised']);
       const chain = log.getByTestId('audit-chain');
       await expect(chain).toHaveAttribute('data-ok', 'true');
-      await expect(chain).toContainText('Hash chain intact: 3 entries re-hashed');
+      await expect(chain).toContainText('Hash chain intact: 4 entries re-hashed');
       await expect(rows.filter({ hasText: 'override' })).toContainText(reason);
       await app.screenshot('audit-log');
 
@@ -57,11 +57,11 @@ test.describe('audit log', () => {
       expect(csv.split(/\r?\n/).filter(Boolean)).toHaveLength(2);
       expect(csv).toContain(reason);
       await log.getByLabel('Action').selectOption('');
-      await expect(rows).toHaveCount(3);
+      await expect(rows).toHaveCount(4);
       await log.getByTestId('audit-json').click();
-      await expect(saved).toContainText('Saved 3 entries as JSON to');
+      await expect(saved).toContainText('Saved 4 entries as JSON to');
       const json = JSON.parse(readFileSync((await saved.textContent())!.replace(/^.* to /, '').trim(), 'utf8')) as { entries: unknown[] };
-      expect(json.entries).toHaveLength(3);
+      expect(json.entries).toHaveLength(4);
 
       // Someone with the database file edits the override's reason: the chain says so.
       services.db.exec('DROP TRIGGER IF EXISTS audit_log_no_update;');

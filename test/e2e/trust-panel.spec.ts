@@ -70,6 +70,23 @@ test.describe('trust panel', () => {
     const all = await historyRows.count();
     expect(all).toBeGreaterThanOrEqual(4); // record, consent, access, score changes
     await app.screenshot('trust-panel');
+    // The history names accounts (the address is in the hover), never a raw 0x… address; times in the one format.
+    const historyTable = panel.getByTestId('history-table');
+    await historyTable.scrollIntoViewIfNeeded();
+    expect(await historyTable.textContent()).not.toMatch(/0x[0-9a-fA-F]{40}/);
+    const named = historyTable.locator('.account');
+    expect(await named.count()).toBeGreaterThan(0);
+    await expect(named.first()).toHaveAttribute('title', /^0x[0-9a-fA-F]{40}$/);
+    await expect(historyTable.locator('time').first()).toHaveText(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    for (const [w, h] of [
+      [1920, 1080],
+      [1280, 720],
+    ] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await historyTable.scrollIntoViewIfNeeded();
+      await app.screenshot(`trust-panel-history-${w}x${h}`);
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // Filter: accesses only.
     await panel.getByRole('button', { name: 'Accesses', exact: true }).click();

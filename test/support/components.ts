@@ -3,14 +3,16 @@
  * reason; with CI set it fails, because CI must install everything (.ci/run).
  */
 import { findAnvilBinary } from '../../src/node/ledger/anvil';
-import { findChromium, findOrthanc } from '../../src/node/components';
+import { existsSync } from 'node:fs';
+import { findChromium, findOrthanc, findRsyslogd, RSYSLOG_OSSL_DRIVER } from '../../src/node/components';
 
-export type ComponentName = 'anvil' | 'chromium' | 'orthanc';
+export type ComponentName = 'anvil' | 'chromium' | 'orthanc' | 'rsyslog';
 
 const finders: Record<ComponentName, () => string | null> = {
   anvil: () => findAnvilBinary(),
   chromium: () => findChromium(),
   orthanc: () => findOrthanc(),
+  rsyslog: () => (existsSync(RSYSLOG_OSSL_DRIVER) ? findRsyslogd() : null),
 };
 
 /** Returns the component's path, or null (caller skips) — but throws under CI. */

@@ -17,7 +17,7 @@ export const AUDIT_FORMAT = 'medimgshr-audit/1';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** Actions the app records; other dotted lower-case names are allowed for later features. */
-export const AUDIT_ACTIONS = ['export.original', 'export.anonymised', 'export.png', 'share', 'override', 'receive'] as const;
+export const AUDIT_ACTIONS = ['export.original', 'export.anonymised', 'export.png', 'export.failed', 'share', 'override', 'receive', 'consent.collected', 'view', 'login', 'login.failed', 'logout'] as const;
 export type KnownAuditAction = (typeof AUDIT_ACTIONS)[number];
 const ACTION_RE = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/;
 

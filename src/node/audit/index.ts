@@ -1,2 +1,3 @@
 export * from './audit-log';
+export * from './access';
 export { canonicalJson } from './canonical';

@@ -14,12 +14,21 @@ const text = (status: number, body: string): ResourceResponse => ({ status, head
  * `/dicom/<instanceId>` → the file bytes of an indexed instance (nothing else: no paths are accepted);
  * `/thumbnail/<seriesId>.png` → the series thumbnail.
  */
-export function registerLibraryResources(resources: ResourceRoutes, domain: { readonly library: Library; readonly thumbnails: Thumbnails }): void {
+export function registerLibraryResources(
+  resources: ResourceRoutes,
+  domain: {
+    readonly library: Library;
+    readonly thumbnails: Thumbnails;
+    /** Told before an instance's bytes are served (the audit log's cross-check that the viewing was recorded). */
+    instanceServed?(instanceId: number): void;
+  },
+): void {
   resources.register('/dicom/', async (rest) => {
     if (!/^[1-9][0-9]{0,15}$/.test(rest)) return text(404, 'not an instance id');
     const { library } = domain;
     const file = library.instanceFile(Number(rest));
     if (!file) return text(404, 'no such instance in the library');
+    domain.instanceServed?.(Number(rest));
     try {
       const body = await readFile(file.path);
       return { status: 200, headers: { 'content-type': 'application/dicom', 'cache-control': 'no-store' }, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };

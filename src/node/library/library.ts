@@ -49,6 +49,7 @@ export class Library {
   readonly patients: LibraryQueries['patients'] = (q) => this.queries.patients(q);
   readonly studies: LibraryQueries['studies'] = (q) => this.queries.studies(q);
   readonly study: LibraryQueries['study'] = (id) => this.queries.study(id);
+  readonly studyByUid: LibraryQueries['studyByUid'] = (uid) => this.queries.studyByUid(uid);
   readonly series: LibraryQueries['series'] = (studyId) => this.queries.series(studyId);
   readonly oneSeries: LibraryQueries['oneSeries'] = (id) => this.queries.oneSeries(id);
   readonly instances: LibraryQueries['instances'] = (seriesId) => this.queries.instances(seriesId);

@@ -97,6 +97,12 @@ export class LibraryQueries {
     return { studies: rows.map((r) => this.toStudy(r)), total };
   }
 
+  /** The indexed study with this Study Instance UID, or null (the audit log names the patient of a study by it). */
+  studyByUid(studyInstanceUid: string): StudySummary | null {
+    const r = this.db.prepare('SELECT id FROM studies WHERE study_uid = ?').get(studyInstanceUid) as { id: number } | undefined;
+    return r ? this.study(r.id) : null;
+  }
+
   study(studyId: number): StudySummary {
     const r = this.db.prepare(this.studySelect('WHERE st.id = ?')).get(studyId) as Row | undefined;
     if (!r) throw new AppError(ErrorCode.NotFound, `Study ${studyId} is not in the library.`, 'Refresh the study list; it may have been removed.');

@@ -6,7 +6,7 @@
  */
 import { getAddress } from 'ethers';
 import { AccessBasis, CREDIT_POLICY, DENIAL_TEXT, SCORE_REASON_TEXT, institutionCapabilities, type CreditPolicy, type DenialCode } from '../../core/credit-policy';
-import { AuditLog, type AuditInput, type AuditEntry } from '../audit';
+import { AuditLog, thisWorkstation, workstationActor, type AuditInput, type AuditEntry } from '../audit';
 import { ALL_STUDIES } from '../ledger/contracts';
 import type { AppContext } from '../context';
 import type { IdentityService } from '../identity';
@@ -94,9 +94,9 @@ export class TrustService {
     return e;
   }
 
-  /** Who is acting: the unlocked identity's address, else "workstation". */
+  /** Who is acting: the unlocked identity's address, else the workstation's OS user (workstation:<user>@<host>). */
   actor(): string {
-    return this.identity.current()?.address ?? 'workstation (no identity unlocked)';
+    return this.identity.current()?.address ?? workstationActor(thisWorkstation());
   }
 
   // ---- chain scope ----
@@ -122,6 +122,8 @@ export class TrustService {
       conn = null;
     }
     if (!conn && !message) message = this.ledger.connection.monitor.current().message ?? 'the ledger is not connected';
+    // Said once: the reason without the wrappers that already mean "unreachable" (the UI heads it "Ledger unreachable").
+    message = message ? ledgerProblem(message) : message;
     const st = this.ledger.sync.statusFor(conn);
     return {
       conn,
@@ -129,7 +131,7 @@ export class TrustService {
       contract: st.contract,
       freshness: {
         reachable: conn !== null,
-        message: conn ? null : `Ledger unreachable: ${message}. What is shown is the copy synced ${st.syncedAt ?? 'never'}; it may be out of date.`,
+        message: conn ? null : `Ledger unreachable: ${message}. ${st.syncedAt ? `What is shown is the copy synced earlier${st.lastSyncedBlock !== null ? ` (to block ${st.lastSyncedBlock})` : ''}; it may be out of date.` : 'Nothing was synced from it yet.'}`,
         chainId: st.chainId,
         contract: st.contract,
         lastSyncedBlock: st.lastSyncedBlock,
@@ -169,6 +171,17 @@ export class TrustService {
       }
     }
     return m;
+  }
+
+  /** Display names of accounts this workstation knows (its identities, key cards of registered institutions), by address. */
+  labelsOf(addresses: Iterable<string>): Record<string, string> {
+    const labels = this.labels();
+    const out: Record<string, string> = {};
+    for (const a of addresses) {
+      const l = labels.get(a.toLowerCase());
+      if (l) out[a] = l;
+    }
+    return out;
   }
 
   private roleOf(chainId: number | null, contract: string | null, address: string): PartyRef['role'] {
@@ -518,6 +531,24 @@ export class TrustService {
     }
     return { institutions: out, ledger: sc.freshness };
   }
+}
+
+/**
+ * The reason a ledger is unreachable, said once: "Ledger unreachable: The ledger cannot be reached (No answer
+ * from X (fetch failed).)." becomes "No answer from X (fetch failed)".
+ */
+export function ledgerProblem(message: string): string {
+  let m = message.trim();
+  for (let i = 0; i < 4; i++) {
+    const before = m;
+    m = m.replace(/^ledger unreachable\s*[:.-]?\s*/i, '');
+    const wrapped = /^the ledger cannot be reached\s*\((.*)\)\.?$/is.exec(m);
+    if (wrapped) m = wrapped[1]!.trim();
+    else m = m.replace(/^the ledger cannot be reached\.?\s*/i, '');
+    if (m === before) break;
+  }
+  m = m.replace(/[.\s]+$/, '');
+  return m || 'the chain did not answer';
 }
 
 /** The unified history, oldest first. */

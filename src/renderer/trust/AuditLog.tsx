@@ -1,13 +1,16 @@
 /**
- * The local audit log: every export, override (with its typed reason), consent, share and receive;
+ * The local audit log: every study viewing, sign-in and failed sign-in, export, override (with its typed
+ * reason), consent, share and receive; accounts by name (address on hover), times in the one UI format;
  * filter by action, actor, study and time; the hash chain re-checked on open; export as CSV or JSON.
  */
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import type { AuditEntryView } from '../../shared/api';
+import type { AuditEntryView, CollectorStateView } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { errorText } from '../errors';
 import { joinPath } from '../files';
-import { fileStamp, short, shortHash, whenSeconds } from '../format';
+import { accountName, fileStamp, personName, shortHash, workstationName } from '../format';
+import { When } from '../When';
+import { Account } from './Named';
 
 interface Props {
   onClose(): void;
@@ -15,14 +18,21 @@ interface Props {
   study?: string | null;
 }
 
-const ACTIONS = ['', 'export.anonymised', 'export.original', 'export.png', 'export.failed', 'override', 'consent.collected', 'share', 'receive'];
+const ACTIONS = ['', 'view', 'login', 'login.failed', 'logout', 'export.anonymised', 'export.original', 'export.png', 'export.failed', 'override', 'consent.collected', 'share', 'receive'];
 const PAGE = 200;
 
 type ChainReport = { ok: boolean; checked: number; lastSeq: number; problems: { seq: number; kind: string; message: string }[] };
 
+type Names = Record<string, string>;
+
 function subjectText(e: AuditEntryView): string {
   const s = e.subject;
   const parts: string[] = [];
+  const patient = (e.details as { patient?: unknown }).patient;
+  if (patient && typeof patient === 'object') {
+    const p = patient as { id?: string; name?: string | null };
+    parts.push(`patient ${p.id ?? '?'}${p.name ? ` (${personName(p.name)})` : ''}`);
+  }
   if (s.study) parts.push(`study …${s.study.slice(-10)}`);
   if (s.series) parts.push(`series …${s.series.slice(-8)}`);
   if (s.instances?.length) parts.push(`${s.instances.length} image(s)`);
@@ -30,18 +40,133 @@ function subjectText(e: AuditEntryView): string {
   return parts.join(' · ') || '—';
 }
 
-function detailText(e: AuditEntryView): string {
+function detailText(e: AuditEntryView, names: Names): string {
   const d = e.details as Record<string, unknown>;
   const bits: string[] = [];
+  const w = d.workstation as { host?: string; osUser?: string } | undefined;
+  if (w && typeof w === 'object' && w.host) bits.push(`workstation ${w.host}, OS user ${w.osUser ?? '?'}`);
   if (typeof d.written === 'number') bits.push(`${d.written} written`);
   if (typeof d.skipped === 'number' && d.skipped) bits.push(`${d.skipped} skipped`);
   if (d.overridden === true) bits.push('overridden');
   if (typeof d.rule === 'string') bits.push(d.rule);
-  if (typeof d.recipient === 'string') bits.push(`to ${short(d.recipient)}`);
-  if (typeof d.sender === 'string') bits.push(`from ${short(d.sender)}`);
+  if (typeof d.recipient === 'string') bits.push(`to ${accountName(d.recipient, names)}`);
+  if (typeof d.sender === 'string') bits.push(`from ${accountName(d.sender, names)}`);
+  if (typeof d.institution === 'string' && e.action === 'consent.collected') bits.push(`for ${accountName(d.institution, names)}`);
   if (typeof d.error === 'string') bits.push(d.error);
   if (typeof d.format === 'string' && !e.action.startsWith('export.')) bits.push(d.format);
   return bits.join(' · ');
+}
+
+/** Who: the name of the identity (address on hover), or the workstation's OS user when nobody was signed in. */
+function ActorCell({ actor, names }: { actor: string; names: Names }) {
+  if (/^0x[0-9a-fA-F]{40}$/.test(actor)) return <Account address={actor} names={names} />;
+  const ws = workstationName(actor);
+  return <span title={actor}>{ws ?? actor}</span>;
+}
+
+const STATE_WORDS: Record<CollectorStateView['state'], string> = {
+  off: 'off',
+  misconfigured: 'not usable',
+  idle: 'nothing waiting',
+  sending: 'sending',
+  retrying: 'collector not answering, retrying',
+  failing: 'collector not answering',
+};
+
+/** The syslog collector (IHE ATNA): its state, and a small form to set it. */
+function CollectorSection() {
+  const [state, setState] = useState<CollectorStateView | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [form, setForm] = useState({ enabled: false, host: '', port: '6514', transport: 'tls' as 'udp' | 'tls', caPath: '' });
+  const [err, setErr] = useState<string | null>(null);
+  const refresh = useCallback(() => {
+    call('audit.syslog.get', {}).then(setState, (e) => setErr(errorText(e).message));
+  }, []);
+  useEffect(() => {
+    refresh();
+    return bridge().on((e) => e.type === 'audit-appended' && window.setTimeout(refresh, 300));
+  }, [refresh]);
+  const edit = () => {
+    if (state) setForm({ enabled: true, host: state.settings.host, port: String(state.settings.port), transport: state.settings.transport, caPath: '' });
+    setErr(null);
+    setEditing((x) => !x);
+  };
+  const save = async () => {
+    setErr(null);
+    try {
+      const r = await call('audit.syslog.set', {
+        enabled: form.enabled,
+        host: form.host.trim(),
+        port: Number(form.port) || (form.transport === 'udp' ? 514 : 6514),
+        transport: form.transport,
+        ...(form.caPath.trim() ? { caPath: form.caPath.trim() } : {}),
+      });
+      setState(r);
+      setEditing(false);
+    } catch (e) {
+      const t = errorText(e);
+      setErr(`${t.message} ${t.hint ?? ''}`);
+    }
+  };
+  if (!state) return null;
+  const st = state.settings;
+  const bad = state.state === 'failing' || state.state === 'retrying' || state.state === 'misconfigured';
+  return (
+    <div className="taudit__collector" data-testid="audit-collector" data-state={state.state}>
+      <span className={`trust__dot${bad ? ' trust__dot--down' : state.state === 'off' ? ' trust__dot--off' : ''}`} aria-hidden="true" />
+      <span>
+        Syslog collector (IHE ATNA):{' '}
+        {st.enabled ? (
+          <>
+            <span className="mono">{`${st.transport}://${st.host}:${st.port}`}</span> ·{' '}
+          </>
+        ) : null}
+        {STATE_WORDS[state.state]}
+        {state.problem ? ` — ${state.problem}` : ''}
+        {st.enabled ? ` · ${state.sent} sent${state.dropped ? ` · ${state.dropped} dropped` : ''}${state.queued ? ` · ${state.queued} waiting` : ''}` : ''}
+        {state.lastError && bad ? ` · ${state.lastError}` : ''}
+      </span>
+      <button type="button" className="btn btn--small" onClick={edit} data-testid="audit-collector-edit" aria-expanded={editing}>
+        Settings…
+      </button>
+      {editing && (
+        <form
+          className="taudit__collector-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save();
+          }}
+        >
+          <label className="tfilters__check">
+            <input type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} /> Send every audit entry
+          </label>
+          <label>
+            Host <input aria-label="Collector host" value={form.host} onChange={(e) => setForm({ ...form, host: e.target.value })} placeholder="syslog.clinic.example" spellCheck={false} />
+          </label>
+          <label>
+            Port <input aria-label="Collector port" value={form.port} inputMode="numeric" size={6} onChange={(e) => setForm({ ...form, port: e.target.value.replace(/\D/g, '') })} />
+          </label>
+          <label>
+            Transport
+            <select aria-label="Collector transport" value={form.transport} onChange={(e) => setForm({ ...form, transport: e.target.value as 'udp' | 'tls', port: e.target.value === 'udp' ? '514' : '6514' })}>
+              <option value="tls">TLS (RFC 5425)</option>
+              <option value="udp">UDP (RFC 5426)</option>
+            </select>
+          </label>
+          {form.transport === 'tls' && (
+            <label>
+              CA certificate file
+              <input aria-label="Collector CA file" size={38} value={form.caPath} onChange={(e) => setForm({ ...form, caPath: e.target.value })} placeholder={st.caSubject ?? '/path/to/ca.pem'} spellCheck={false} />
+            </label>
+          )}
+          <button type="submit" className="btn btn--small btn--primary" data-testid="audit-collector-save">
+            Save
+          </button>
+          {err && <p className="trust__err">{err}</p>}
+        </form>
+      )}
+    </div>
+  );
 }
 
 export function AuditLogDialog({ onClose, study }: Props) {
@@ -51,6 +176,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [entries, setEntries] = useState<AuditEntryView[]>([]);
+  const [names, setNames] = useState<Names>({});
   const [total, setTotal] = useState(0);
   const [limit, setLimit] = useState(PAGE);
   const [chain, setChain] = useState<ChainReport | null>(null);
@@ -72,6 +198,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
     try {
       const [list, verify] = await Promise.all([call('audit.list', { ...filter, order: 'desc', limit }), call('audit.verify', {})]);
       setEntries(list.entries);
+      setNames(list.names ?? {});
       setTotal(list.total);
       setChain(verify);
       setErr(null);
@@ -138,6 +265,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
               )}
             </div>
           )}
+          <CollectorSection />
           <div className="tfilters" data-testid="audit-filter">
             <label>
               Action
@@ -151,7 +279,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
             </label>
             <label>
               Actor
-              <input type="search" aria-label="Actor" placeholder="address" value={actor} onChange={(e) => setActor(e.target.value)} />
+              <input type="search" aria-label="Actor" placeholder="address or workstation:…" title="An account address, or workstation:<OS user>@<host> for viewing without sign-in" value={actor} onChange={(e) => setActor(e.target.value)} />
             </label>
             <label>
               From <input type="date" aria-label="Audit from" value={from} onChange={(e) => setFrom(e.target.value)} />
@@ -180,7 +308,7 @@ export function AuditLogDialog({ onClose, study }: Props) {
           {err && <p className="trust__err">{err}</p>}
           <div className="taudit__scroll">
             {entries.length === 0 ? (
-              <p className="trust__none">{Object.keys(filter).length ? 'No entry matches the filter.' : 'Nothing recorded yet: exports, overrides, consents, shares and receipts appear here.'}</p>
+              <p className="trust__none">{Object.keys(filter).length ? 'No entry matches the filter.' : 'Nothing recorded yet: viewings, sign-ins, exports, overrides, consents, shares and receipts appear here.'}</p>
             ) : (
               <table className="ttable ttable--audit" data-testid="audit-table">
                 <thead>
@@ -199,15 +327,17 @@ export function AuditLogDialog({ onClose, study }: Props) {
                     <Fragment key={e.seq}>
                       <tr data-testid="audit-row" data-action={e.action} className={expanded === e.seq ? 'open' : ''} onClick={() => setExpanded((x) => (x === e.seq ? null : e.seq))}>
                         <td className="mono">{e.seq}</td>
-                        <td className="nowrap">{whenSeconds(e.at)}</td>
+                        <td className="nowrap">
+                          <When iso={e.at} />
+                        </td>
                         <td className={`nowrap action action--${e.action.split('.')[0]}`}>{e.action}</td>
-                        <td className={/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? 'mono' : ''} title={e.actor}>
-                          {/^0x[0-9a-fA-F]{40}$/.test(e.actor) ? short(e.actor) : e.actor}
+                        <td data-testid="audit-actor">
+                          <ActorCell actor={e.actor} names={names} />
                         </td>
                         <td>{subjectText(e)}</td>
                         <td className="wrap-any">
                           {e.reason && <div className="taudit__reason">“{e.reason}”</div>}
-                          <div className="trust__sub">{detailText(e)}</div>
+                          <div className="trust__sub">{detailText(e, names)}</div>
                         </td>
                         <td className="mono" title={`hash ${e.hash}\nprevious ${e.prevHash}`}>
                           {e.hash.slice(0, 10)}

@@ -1,6 +1,7 @@
 /** The trust panel's tables read from chain events: the study's records, the patient's consents, and accesses with denied attempts. */
 import type { TrustPanel as Panel } from '../../shared/api';
-import { partyName, shortHash, tinyHash, when } from '../format';
+import { partyName, shortHash, tinyHash } from '../format';
+import { When } from '../When';
 
 /** Every version of the study's record on chain, newest superseding older ones. */
 export function RecordsSection({ panel }: { panel: Panel }) {
@@ -29,14 +30,16 @@ export function RecordsSection({ panel }: { panel: Panel }) {
                   {r.supersededBy ? ' (superseded)' : ''}
                 </td>
                 <td className="nowrap">
-                  {when(r.time)}
+                  <When iso={r.time} />
                   <div className="trust__sub">
                     block {r.block} · {r.leafCount} images
                   </div>
                 </td>
                 <td>
-                  {partyName(r.institution)}
-                  <div className="trust__sub">{partyName(r.clinician)}</div>
+                  <span title={r.institution.address}>{partyName(r.institution)}</span>
+                  <div className="trust__sub" title={r.clinician.address}>
+                    {partyName(r.clinician)}
+                  </div>
                 </td>
                 <td className="mono" title={`root ${r.root}\ntx ${r.txHash}\nstorage ${r.storageUri ?? '—'}`}>
                   {shortHash(r.root)}
@@ -77,10 +80,10 @@ export function ConsentsSection({ panel }: { panel: Panel }) {
                 <td title={c.institution.address}>{partyName(c.institution)}</td>
                 <td>{c.scope === 'all' ? 'all studies' : 'this study'}</td>
                 <td className="nowrap" title={`tx ${c.granted.txHash}`}>
-                  {when(c.grantedAt)}
+                  <When iso={c.grantedAt} />
                   {c.bySignature && <div className="trust__sub">signed by the patient</div>}
                 </td>
-                <td className="nowrap">{c.revokedAt ? `revoked ${when(c.revokedAt)}` : when(c.expiresAt)}</td>
+                <td className="nowrap">{c.revokedAt ? <When prefix="revoked " iso={c.revokedAt} /> : <When iso={c.expiresAt} />}</td>
                 <td>
                   <span className={`chip chip--consent-${c.state}`}>{c.state}</span>
                 </td>
@@ -115,7 +118,7 @@ export function AccessesSection({ panel }: { panel: Panel }) {
           <tbody>
             {[...panel.accesses].reverse().map((a, i) => (
               <tr key={`${a.txHash}-${i}`} data-outcome={a.outcome} data-testid="access-row">
-                <td className="nowrap">{when(a.time)}</td>
+                <td className="nowrap"><When iso={a.time} /></td>
                 <td title={a.recipient.address}>{partyName(a.recipient)}</td>
                 <td>
                   <span className={`chip ${a.outcome === 'granted' ? 'chip--verified' : 'chip--altered'}`}>{a.outcome}</span>{' '}

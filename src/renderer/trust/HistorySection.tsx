@@ -4,7 +4,9 @@ import type { HistoryEntry, HistoryFilter, HistoryKind, TrustPanel as Panel } fr
 import { call } from '../bridge';
 import { errorText } from '../errors';
 import { joinPath } from '../files';
-import { fileStamp, partyName, tinyHash, when } from '../format';
+import { fileStamp, partyName, tinyHash } from '../format';
+import { When } from '../When';
+import { NamedText, namesOfPanel } from './Named';
 import type { OpenStudy } from './hooks';
 
 const KINDS: { kind: HistoryKind; label: string }[] = [
@@ -58,6 +60,7 @@ export function HistorySection({ open, panel }: { open: OpenStudy; panel: Panel 
   }, [filter, filtered, uid, panel]);
 
   const rows = (filtered ? entries : panel.history) ?? [];
+  const named = useMemo(() => namesOfPanel(panel), [panel]);
   const institutions = useMemo(() => {
     const m = new Map<string, string>();
     for (const c of panel.consents) m.set(c.institution.address, partyName(c.institution));
@@ -158,9 +161,11 @@ export function HistorySection({ open, panel }: { open: OpenStudy; panel: Panel 
           <tbody>
             {[...rows].reverse().map((h, i) => (
               <tr key={`${h.txHash}-${i}`} data-kind={h.kind} data-testid="history-row">
-                <td className="nowrap">{when(h.time)}</td>
+                <td className="nowrap"><When iso={h.time} /></td>
                 <td className={`kind kind--${h.kind}${/denied|mismatch|upheld|revoked/i.test(h.title) ? ' kind--bad' : ''}`}>{h.title}</td>
-                <td className="wrap-any">{h.detail}</td>
+                <td className="wrap-any">
+                  <NamedText text={h.detail} names={named.names} labels={named.labels} />
+                </td>
                 <td className="mono nowrap" title={`${h.txHash} · block ${h.block}`}>
                   {tinyHash(h.txHash)}
                 </td>

@@ -1,6 +1,7 @@
 /** The trust panel's credit scores: the patient's (chart and every change) and the acting institution's (status and thresholds). */
 import type { Threshold, TrustPanel as Panel } from '../../shared/api';
-import { partyName, short, signed, when } from '../format';
+import { partyName, short, signed } from '../format';
+import { When } from '../When';
 import { ScoreChart, type ChartThreshold } from './ScoreChart';
 
 function thresholdLines(ts: Threshold[], who: 'patient' | 'institution'): ChartThreshold[] {
@@ -54,7 +55,7 @@ export function PatientScoreSection({ panel }: { panel: Panel }) {
               <tbody>
                 {[...panel.patient.history].reverse().map((h, i) => (
                   <tr key={`${h.txHash}-${i}`} data-testid="score-change">
-                    <td className="nowrap">{when(h.time)}</td>
+                    <td className="nowrap"><When iso={h.time} /></td>
                     <td className={`nowrap delta delta--${h.delta > 0 ? 'up' : h.delta < 0 ? 'down' : 'flat'}`}>
                       {signed(h.delta)} → {h.newScore}
                     </td>

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ConsentResult, IdentitySummary, KeyCard, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
 import { call } from '../bridge';
 import { errorText } from '../errors';
-import { megabytes, partyName, short, shortHash, when } from '../format';
+import { ledgerDetail, megabytes, partyName, short, shortHash, when } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
@@ -52,7 +52,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
     try {
       const r = await call('trust.institutions', {});
       setRegistry(r.institutions);
-      setRegistryError(r.ledger.reachable ? null : { message: 'Ledger unreachable: the registry below is the copy synced earlier.', hint: r.ledger.message });
+      setRegistryError(r.ledger.reachable ? null : { message: `Ledger unreachable: ${r.ledger.message ? ledgerDetail(r.ledger.message) : 'the registry below is the copy synced earlier.'}`, hint: null });
     } catch (e) {
       setRegistryError(errorText(e));
     }

@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react';
 import type { InstanceVerification, TrustPanel as Panel } from '../../shared/api';
 import type { OpenStudy, TrustState } from './hooks';
-import { ago, STATE_TEXT } from '../format';
+import { ago, isoTitle, ledgerDetail, STATE_TEXT } from '../format';
 import { AccessesSection, ConsentsSection, RecordsSection } from './ChainSections';
 import { HistorySection } from './HistorySection';
 import { InstitutionSection, PatientScoreSection } from './ScoreSections';
@@ -37,7 +37,7 @@ export function LedgerLine({ panel, loadedAt }: { panel: Panel; loadedAt: string
       <div className="trust__ledger trust__ledger--down" role="alert" data-testid="trust-ledger" data-reachable="false">
         <strong>Ledger unreachable</strong>
         <span>
-          {l.message ??
+          {(l.message ? ledgerDetail(l.message) : null) ??
             `The chain did not answer. What follows is the copy synced ${l.lastSyncedAt ? ago(l.lastSyncedAt) : 'never'}${l.lastSyncedBlock !== null ? ` (block ${l.lastSyncedBlock})` : ''}.`}{' '}
           No image is shown as verified.
         </span>
@@ -47,7 +47,7 @@ export function LedgerLine({ panel, loadedAt }: { panel: Panel; loadedAt: string
   return (
     <div className="trust__ledger" data-testid="trust-ledger" data-reachable="true" title={`chain ${l.chainId ?? '?'} · contract ${l.contract ?? '?'}`}>
       <span className="trust__dot" aria-hidden="true" />
-      Ledger connected · synced {ago(l.lastSyncedAt)}
+      Ledger connected · synced <time title={isoTitle(l.lastSyncedAt)}>{ago(l.lastSyncedAt)}</time>
       {l.lastSyncedBlock !== null ? ` · block ${l.lastSyncedBlock}` : ''}
       {l.head !== null && l.head !== l.lastSyncedBlock ? ` of ${l.head}` : ''}
       {loadedAt ? ` · checked ${ago(loadedAt)}` : ''}

@@ -89,6 +89,7 @@ describe.skipIf(!anvil)('share in the app (embedded chain, demo)', () => {
     expect(panel.patient!.score).toBe(CREDIT_POLICY.startScore + CREDIT_POLICY.patientAccessReward);
     expect(panel.actingInstitution!.score).toBe(CREDIT_POLICY.startScore + CREDIT_POLICY.integrityReward);
     const audit = await call('audit.list', { order: 'asc' });
-    expect(audit.entries.map((e) => e.action)).toEqual(['consent.collected', 'share']);
+    // The clinician's sign-in is recorded too (docs/audit.md).
+    expect(audit.entries.map((e) => e.action)).toEqual(['login', 'consent.collected', 'share']);
   }, 240_000);
 });
