@@ -9,6 +9,7 @@ import { registerShare } from './share';
 import { registerModel } from './model';
 import { registerPacs } from './pacs';
 import { registerSplit } from './split';
+import { registerScp } from './scp';
 import { printError } from './output';
 
 /**
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerPacs(program);
   registerSplit(program);
+  registerScp(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {

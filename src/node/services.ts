@@ -30,7 +30,7 @@ import { ShareService } from './share/service';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
-import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs } from './pacs';
+import { createPacs, KeyFileSecretBox, pacsCacheDir, StorageScpSettingsStore, type Pacs } from './pacs';
 import { Task } from './tasks';
 import { join } from 'node:path';
 
@@ -47,6 +47,8 @@ export interface ServicesOptions {
   outbox?: OutboxOptions;
   fingerprint?: EngineOptions;
   ledgerService?: LedgerServiceOptions;
+  /** Start the Storage SCP when its saved settings enable it (default true; short CLI commands pass false). */
+  storageScp?: boolean;
 }
 
 export class Services implements AppContext {
@@ -95,6 +97,8 @@ export class Services implements AppContext {
   static async open(opts: ServicesOptions): Promise<Services> {
     const s = new Services(opts);
     await s.connection.start();
+    // The Storage SCP listens from the start when its saved settings say so (docs/pacs.md).
+    if (opts.storageScp !== false && new StorageScpSettingsStore(s.db).get().enabled) await s.pacs.applyScpSettings();
     return s;
   }
 
@@ -180,9 +184,12 @@ export class Services implements AppContext {
                   (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
+          // "anchor what arrives" (Storage SCP settings): the unlocked clinician anchors each arrived study
+          anchorer: verify ? { anchorStudy: async (uid) => (await this.ledgerService.anchors.anchorStudy(uid)).anchor } : null,
         }),
         (p) => p.close(),
       );
+      this.built.pacs.arrivalListeners.add(() => this.emit({ type: 'library-changed', reason: 'import', studyIds: [] }));
     }
     return this.built.pacs;
   }
