@@ -16,6 +16,7 @@
  * The chain keeps no Study Instance UID, so the study is named by this workstation's anchor of that
  * root (ledger_anchors) or by the caller (`--study`, e.g. from the referral).
  */
+import { isIP } from 'node:net';
 import { buildStudyTree, leafValue, type LeafValue } from '../../core/fingerprint';
 import type { RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -74,7 +75,8 @@ export function resolveStore(connections: PacsConnection[], uri: string): PacsCo
       hit = connections.find((c) => c.dicomweb && normUrl(c.dicomweb.url) === normUrl(ref.url));
       let host = 'pacs';
       try {
-        host = new URL(ref.url).hostname.split('.')[0] || 'pacs';
+        const h = new URL(ref.url).hostname;
+        host = isIP(h.replace(/^\[|\]$/g, '')) || h === 'localhost' ? 'pacs' : h.split('.')[0] || 'pacs';
       } catch {
         // keep "pacs"
       }
