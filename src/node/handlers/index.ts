@@ -15,6 +15,7 @@ import { exportHandlers } from './export';
 import { shareHandlers } from './share';
 import { auditHandlers } from './audit';
 import { storageScpHandlers } from './storage-scp';
+import { secondaryHandlers } from './secondary';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -29,6 +30,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...shareHandlers(s),
     ...auditHandlers(s),
     ...storageScpHandlers(s),
+    ...secondaryHandlers(s),
   };
 }
 

@@ -207,3 +207,33 @@ export async function openRecord(deps: SecondaryDeps, rootIn: string, opts: { st
     message,
   };
 }
+
+export interface RecordStoreCheck {
+  root: string;
+  storageUri: string;
+  /** This workstation's library holds every image of the record (by the local anchor's manifest). */
+  inLibrary: boolean;
+  /** The connection the storage URI resolves to, or null (then `problem` and `hint` say why and what to do). */
+  connection: string | null;
+  problem: string | null;
+  hint: string | null;
+}
+
+/** Can the record be opened from its store here, and is it needed (are its images already in the library)? */
+export async function checkRecordStore(deps: SecondaryDeps, rootIn: string): Promise<RecordStoreCheck> {
+  const root = rootIn.trim().toLowerCase();
+  const conn = await deps.ledger.chain.require();
+  if (!(await conn.contract.hasRecord(root))) throw new AppError(ErrorCode.NotFound, `The ledger has no record with root ${root}.`);
+  const record = await deps.ledger.anchors.evidence(conn, root);
+  const have = deps.db
+    .prepare('SELECT COUNT(DISTINCT ai.sop_instance_uid) AS n FROM ledger_anchor_instances ai JOIN instances i ON i.sop_uid = ai.sop_instance_uid WHERE lower(ai.root) = ?')
+    .get(root) as { n: number };
+  const inLibrary = have.n >= record.leafCount && record.leafCount > 0;
+  try {
+    const c = resolveStore(deps.pacs.list(), record.storageUri);
+    return { root, storageUri: record.storageUri, inLibrary, connection: c.name, problem: null, hint: null };
+  } catch (err) {
+    if (!(err instanceof PacsError)) throw err;
+    return { root, storageUri: record.storageUri, inLibrary, connection: null, problem: err.message, hint: err.hint ?? null };
+  }
+}

@@ -1,6 +1,7 @@
 /** The trust panel's tables read from chain events: the study's records, the patient's consents, and accesses with denied attempts. */
 import type { TrustPanel as Panel } from '../../shared/api';
 import { partyName, shortHash, tinyHash, when } from '../format';
+import { OpenFromStore } from './OpenFromStore';
 
 /** Every version of the study's record on chain, newest superseding older ones. */
 export function RecordsSection({ panel }: { panel: Panel }) {
@@ -41,6 +42,7 @@ export function RecordsSection({ panel }: { panel: Panel }) {
                 <td className="mono" title={`root ${r.root}\ntx ${r.txHash}\nstorage ${r.storageUri ?? '—'}`}>
                   {shortHash(r.root)}
                   <div className="trust__sub">{shortHash(r.txHash)}</div>
+                  <OpenFromStore root={r.root} />
                 </td>
               </tr>
             ))}

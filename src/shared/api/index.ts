@@ -15,6 +15,7 @@ import { exportChannels } from './export';
 import { shareChannels } from './share';
 import { auditChannels } from './audit';
 import { storageScpChannels } from './storage-scp';
+import { secondaryChannels } from './secondary';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -30,6 +31,7 @@ export const channels = {
   ...shareChannels,
   ...auditChannels,
   ...storageScpChannels,
+  ...secondaryChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -66,4 +68,5 @@ export * from './export';
 export * from './share';
 export * from './audit';
 export * from './storage-scp';
+export * from './secondary';
 export * from './primitives';
