@@ -27,6 +27,7 @@ import { Thumbnails } from './library/thumbnails';
 import { fileLogger, type Logger } from './log';
 import { ResourceRoutes } from './resources';
 import { ShareService } from './share/service';
+import { Inbox } from './share/inbox';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
@@ -81,6 +82,7 @@ export class Services implements AppContext {
     export?: ExportService;
     share?: ShareService;
     pacs?: Pacs;
+    inbox?: Inbox;
   } = {};
 
   private constructor(private readonly opts: ServicesOptions) {
@@ -157,6 +159,11 @@ export class Services implements AppContext {
 
   get share(): ShareService {
     return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+  }
+
+  /** Received share packages (docs/pacs.md § Inbox). */
+  get inbox(): Inbox {
+    return (this.built.inbox ??= new Inbox({ ctx: this, share: this.share, identity: this.identity }));
   }
 
   /**

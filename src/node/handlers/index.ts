@@ -16,6 +16,7 @@ import { shareHandlers } from './share';
 import { auditHandlers } from './audit';
 import { storageScpHandlers } from './storage-scp';
 import { secondaryHandlers } from './secondary';
+import { inboxHandlers } from './inbox';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -31,6 +32,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...auditHandlers(s),
     ...storageScpHandlers(s),
     ...secondaryHandlers(s),
+    ...inboxHandlers(s),
   };
 }
 

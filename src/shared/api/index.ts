@@ -16,6 +16,7 @@ import { shareChannels } from './share';
 import { auditChannels } from './audit';
 import { storageScpChannels } from './storage-scp';
 import { secondaryChannels } from './secondary';
+import { inboxChannels } from './inbox';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -32,6 +33,7 @@ export const channels = {
   ...auditChannels,
   ...storageScpChannels,
   ...secondaryChannels,
+  ...inboxChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -69,4 +71,5 @@ export * from './share';
 export * from './audit';
 export * from './storage-scp';
 export * from './secondary';
+export * from './inbox';
 export * from './primitives';
