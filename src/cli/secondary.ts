@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Services } from '../node/services';
 import { LedgerSettings } from '../node/ledger/settings';
 import { openRecord, storageUriOf, type OpenRecordResult } from '../node/pacs/secondary';
+import { secondaryDeps } from '../node/handlers/secondary';
 import { globalOptions } from './options';
 import { print } from './output';
 
@@ -38,7 +39,7 @@ export function registerSecondary(program: Command): void {
       const { json, home } = globalOptions(cmd);
       const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } }, storageScp: false });
       try {
-        const r = await s.tasks.run('open-record', null, (task) => openRecord({ db: s.db, pacs: s.pacs, ledger: s.ledgerService }, root, { study: o.study ?? null, task }));
+        const r = await s.tasks.run('open-record', null, (task) => openRecord(secondaryDeps(s), root, { study: o.study ?? null, task }));
         print(json, r, () => human(r));
         if (r.state !== 'verified') process.exitCode = 3;
       } finally {

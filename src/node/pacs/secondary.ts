@@ -20,7 +20,6 @@ import { isIP } from 'node:net';
 import { buildStudyTree, leafValue, type LeafValue } from '../../core/fingerprint';
 import type { RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
-import type { LedgerService } from '../ledger';
 import type { Db } from '../store/database';
 import type { Task } from '../tasks';
 import type { Pacs } from './index';
@@ -133,10 +132,15 @@ export interface OpenRecordResult {
   message: string;
 }
 
+/** What secondary access needs of the ledger: a record by its root (null when the chain has none; throws when unreachable). */
+export interface RecordReader {
+  record(root: string): Promise<RecordEvidence | null>;
+}
+
 export interface SecondaryDeps {
   db: Db;
   pacs: Pacs;
-  ledger: LedgerService;
+  ledger: RecordReader;
 }
 
 /** The Study Instance UID this workstation anchored under `root`, if any. */
@@ -149,11 +153,10 @@ export function localStudyOfRoot(db: Db, root: string): string | null {
 export async function openRecord(deps: SecondaryDeps, rootIn: string, opts: { study?: string | null; task: Task }): Promise<OpenRecordResult> {
   const root = rootIn.trim().toLowerCase();
   if (!/^0x[0-9a-f]{64}$/.test(root)) throw new AppError(ErrorCode.InvalidArgument, `"${rootIn}" is not a study root (0x followed by 64 hex digits).`, 'Copy the root from the trust panel or `medimgshr verify`.');
-  const conn = await deps.ledger.chain.require();
-  if (!(await conn.contract.hasRecord(root))) {
+  const record = await deps.ledger.record(root);
+  if (!record) {
     throw new AppError(ErrorCode.NotFound, `The ledger has no record with root ${root}.`, 'Check the root, and that this workstation uses the same ledger as the institution that anchored it.');
   }
-  const record = await deps.ledger.anchors.evidence(conn, root);
   const connection = resolveStore(deps.pacs.list(), record.storageUri);
   const local = localStudyOfRoot(deps.db, root);
   const studyInstanceUid = opts.study?.trim() || local;
@@ -222,9 +225,8 @@ export interface RecordStoreCheck {
 /** Can the record be opened from its store here, and is it needed (are its images already in the library)? */
 export async function checkRecordStore(deps: SecondaryDeps, rootIn: string): Promise<RecordStoreCheck> {
   const root = rootIn.trim().toLowerCase();
-  const conn = await deps.ledger.chain.require();
-  if (!(await conn.contract.hasRecord(root))) throw new AppError(ErrorCode.NotFound, `The ledger has no record with root ${root}.`);
-  const record = await deps.ledger.anchors.evidence(conn, root);
+  const record = await deps.ledger.record(root);
+  if (!record) throw new AppError(ErrorCode.NotFound, `The ledger has no record with root ${root}.`);
   const have = deps.db
     .prepare('SELECT COUNT(DISTINCT ai.sop_instance_uid) AS n FROM ledger_anchor_instances ai JOIN instances i ON i.sop_uid = ai.sop_instance_uid WHERE lower(ai.root) = ?')
     .get(root) as { n: number };

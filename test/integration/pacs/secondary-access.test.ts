@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSPHRASE, type LedgerService } from '../../../src/node/ledger';
 import { PacsReason } from '../../../src/node/pacs';
 import { openRecord, parseStorageUri, resolveStore, storageUriOf } from '../../../src/node/pacs/secondary';
+import { secondaryDeps } from '../../../src/node/handlers/secondary';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { component } from '../../support/components';
@@ -97,7 +98,7 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
   });
 
   it('from the root alone: store resolved, study retrieved from Orthanc, verified against the record, back in the library', async () => {
-    const r = await openRecord({ db: a.db, pacs: a.pacs, ledger: l }, root, { task: task() });
+    const r = await openRecord(secondaryDeps(a), root, { task: task() });
     expect(r).toMatchObject({ root, state: 'verified', studyInstanceUid: studyUid, studyFrom: 'local-anchor', retrievedRoot: root, differs: [] });
     expect(r.store).toEqual({ uri: `dicomweb:${orthanc.dicomWebUrl}`, connection: 'orthanc' });
     expect(r.retrieved).toMatchObject({ listed: 40, received: 40, failed: 0, via: 'wado-rs' });
@@ -109,7 +110,7 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
   it('a fresh workstation: the unknown store is named with the add command; with it and --study it verifies', async () => {
     const b = await secondWorkstation(join(tmp.path, 'B'));
     try {
-      const err = await openRecord({ db: b.db, pacs: b.pacs, ledger: b.ledgerService }, root, { task: task() }).then(
+      const err = await openRecord(secondaryDeps(b), root, { task: task() }).then(
         () => null,
         (e: unknown) => e as { reason: string; message: string; hint: string },
       );
@@ -118,8 +119,8 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
       expect(err!.hint).toContain(`medimgshr pacs add pacs --url ${orthanc.dicomWebUrl}`);
 
       b.pacs.add({ name: 'regional', dicomweb: { url: `${orthanc.dicomWebUrl}/` } });
-      await expect(openRecord({ db: b.db, pacs: b.pacs, ledger: b.ledgerService }, root, { task: task() })).rejects.toThrow(/not the study; this workstation did not anchor it/);
-      const r = await openRecord({ db: b.db, pacs: b.pacs, ledger: b.ledgerService }, root, { study: studyUid, task: task() });
+      await expect(openRecord(secondaryDeps(b), root, { task: task() })).rejects.toThrow(/not the study; this workstation did not anchor it/);
+      const r = await openRecord(secondaryDeps(b), root, { study: studyUid, task: task() });
       expect(r).toMatchObject({ state: 'verified', studyFrom: 'caller', retrievedRoot: root, store: { connection: 'regional' } });
       expect(r.retrieved.received).toBe(40);
       expect(libraryCount(b, studyUid)).toBe(40);
@@ -134,7 +135,7 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
       method: 'POST',
       body: JSON.stringify({ Replace: { PatientName: 'RENAMED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], KeepSource: true, Force: true, Synchronous: true }),
     });
-    const r = await openRecord({ db: a.db, pacs: a.pacs, ledger: l }, root, { task: task() });
+    const r = await openRecord(secondaryDeps(a), root, { task: task() });
     expect(r.state).toBe('altered');
     expect(r.differs).toEqual(['metadata']);
     expect(r.verification).toEqual({ altered: 40 });
