@@ -74,7 +74,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
 
   return (
     <div className="modal" role="dialog" aria-modal="true" aria-label="Storage SCP settings" data-testid="storage-scp-settings">
-      <div className="modal__card">
+      <div className="modal__card scp__card">
         <header className="modal__head">
           <h2>Receive from a PACS or modality (Storage SCP)</h2>
           <button type="button" className="btn btn--ghost" onClick={onClose} aria-label="Close">✕</button>
@@ -167,7 +167,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
                     <td>{r.callingAet ?? '—'}</td>
                     <td className="mono" title={r.sopInstanceUid}>…{r.sopInstanceUid.slice(-18)}</td>
                     <td>{r.state}</td>
-                    <td data-v={r.verification ?? ''} title={r.message ?? ''}>{r.verification ?? '—'}</td>
+                    <td data-v={r.verification ?? ''} title={r.message ?? ''}>{r.verification ?? 'not checked'}</td>
                   </tr>
                 ))}
               </tbody>
