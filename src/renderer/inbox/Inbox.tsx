@@ -36,7 +36,10 @@ function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList
     <div className="inbox__detail" data-testid="inbox-detail" data-state={it.state}>
       <dl>
         <dt>From</dt>
-        <dd title={it.sender.address}>{who(it.sender)}</dd>
+        <dd title={it.sender.address}>
+          {it.sender.label ? `${it.sender.label} · ` : ''}
+          <span className="mono">{it.sender.address}</span>
+        </dd>
         <dt>For</dt>
         <dd title={it.recipient.address}>
           {who(it.recipient)}
