@@ -25,6 +25,11 @@ export function secondaryHandlers(s: Services): Pick<HandlerTable, SecondaryChan
   const deps = () => secondaryDeps(s);
   return {
     'secondary.check': (r) => checkRecordStore(deps(), r.root),
-    'secondary.openRecord': (r) => s.tasks.run('open-record', null, (task) => openRecord(deps(), r.root, { study: r.study ?? null, task })),
+    'secondary.openRecord': async (r) => {
+      const out = await s.tasks.run('open-record', null, (task) => openRecord(deps(), r.root, { study: r.study ?? null, task }));
+      // the retrieved study is in the library now: open lists refresh
+      s.emit({ type: 'library-changed', reason: 'import', studyIds: [] });
+      return out;
+    },
   };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSPHRASE, type LedgerService } from '../../../src/node/ledger';
 import { PacsReason } from '../../../src/node/pacs';
-import { openRecord, parseStorageUri, resolveStore, storageUriOf } from '../../../src/node/pacs/secondary';
+import { checkRecordStore, openRecord, parseStorageUri, resolveStore, storageUriOf } from '../../../src/node/pacs/secondary';
 import { secondaryDeps } from '../../../src/node/handlers/secondary';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
@@ -98,8 +98,11 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
   });
 
   it('from the root alone: store resolved, study retrieved from Orthanc, verified against the record, back in the library', async () => {
+    // the trust panel's question: not in the library, and the store is known here → "Open from its store"
+    expect(await checkRecordStore(secondaryDeps(a), root)).toEqual({ root, storageUri: `dicomweb:${orthanc.dicomWebUrl}`, inLibrary: false, connection: 'orthanc', problem: null, hint: null });
     const r = await openRecord(secondaryDeps(a), root, { task: task() });
     expect(r).toMatchObject({ root, state: 'verified', studyInstanceUid: studyUid, studyFrom: 'local-anchor', retrievedRoot: root, differs: [] });
+    expect((await checkRecordStore(secondaryDeps(a), root)).inLibrary).toBe(true);
     expect(r.store).toEqual({ uri: `dicomweb:${orthanc.dicomWebUrl}`, connection: 'orthanc' });
     expect(r.retrieved).toMatchObject({ listed: 40, received: 40, failed: 0, via: 'wado-rs' });
     expect(r.verification).toEqual({ verified: 40 });
@@ -117,6 +120,8 @@ describe.skipIf(!haveAll)('secondary access: record on chain → Orthanc → ver
       expect(err).toMatchObject({ reason: PacsReason.UnknownStore });
       expect(err!.message).toBe(`The record's images are in dicomweb:${orthanc.dicomWebUrl}, and no PACS connection on this workstation points there.`);
       expect(err!.hint).toContain(`medimgshr pacs add pacs --url ${orthanc.dicomWebUrl}`);
+      const check = await checkRecordStore(secondaryDeps(b), root);
+      expect(check).toMatchObject({ inLibrary: false, connection: null, problem: err!.message, hint: err!.hint });
 
       b.pacs.add({ name: 'regional', dicomweb: { url: `${orthanc.dicomWebUrl}/` } });
       await expect(openRecord(secondaryDeps(b), root, { task: task() })).rejects.toThrow(/not the study; this workstation did not anchor it/);
