@@ -173,6 +173,10 @@ export class Services implements AppContext {
   get pacs(): Pacs {
     if (!this.built.pacs) {
       const verify = this.connection.mode.mode !== 'none';
+      // built first so they close after the PACS (close runs in reverse): the Storage SCP's last arrivals still use them
+      void this.library;
+      void this.fingerprints;
+      if (verify) void this.ledgerService;
       this.built.pacs = this.track(
         createPacs({
           db: this.db,
