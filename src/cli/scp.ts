@@ -53,7 +53,7 @@ export function registerScp(program: Command): void {
 
   scp
     .command('enable')
-    .description('turn the Storage SCP on (the app listens from its next start, or at once when it is running its settings screen)')
+    .description('turn the Storage SCP on (the app listens from its next start; in a running app, Save in its Storage SCP settings applies at once)')
     .action(async (_o, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       const st = await withSettings(home, (s) => s.pacs.scpSettings.update({ enabled: true }));
