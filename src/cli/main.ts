@@ -10,6 +10,8 @@ import { registerModel } from './model';
 import { registerPacs } from './pacs';
 import { registerSplit } from './split';
 import { registerAudit } from './audit';
+import { registerScp } from './scp';
+import { registerSecondary } from './secondary';
 import { printError } from './output';
 
 /**
@@ -38,6 +40,8 @@ export function buildProgram(): Command {
   registerPacs(program);
   registerSplit(program);
   registerAudit(program);
+  registerScp(program);
+  registerSecondary(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {

@@ -14,7 +14,7 @@ import { globalOptions } from './options';
 import { print, table } from './output';
 
 async function withPacs<T>(home: string, ledger: LedgerConfig, fn: (p: Pacs, s: Services) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger });
+  const s = await Services.open({ home, ledger, storageScp: false });
   try {
     return await fn(s.pacs, s);
   } finally {

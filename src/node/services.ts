@@ -27,10 +27,11 @@ import { Thumbnails } from './library/thumbnails';
 import { fileLogger, type Logger } from './log';
 import { ResourceRoutes } from './resources';
 import { ShareService } from './share/service';
+import { Inbox } from './share/inbox';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
-import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs, type SecretBox } from './pacs';
+import { createPacs, KeyFileSecretBox, pacsCacheDir, StorageScpSettingsStore, type Pacs, type SecretBox } from './pacs';
 import { Task } from './tasks';
 import { AtnaService, type SenderOptions } from './atna';
 import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
@@ -53,6 +54,8 @@ export interface ServicesOptions {
   pacsSecrets?: SecretBox;
   /** The ATNA syslog sender's queue and retry settings (tests shorten the retry). */
   atna?: SenderOptions;
+  /** Start the Storage SCP when its saved settings enable it (default true; short CLI commands pass false). */
+  storageScp?: boolean;
 }
 
 export class Services implements AppContext {
@@ -87,6 +90,7 @@ export class Services implements AppContext {
     pacs?: Pacs;
     atna?: AtnaService;
     access?: AccessRecorder;
+    inbox?: Inbox;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -109,6 +113,8 @@ export class Services implements AppContext {
   static async open(opts: ServicesOptions): Promise<Services> {
     const s = new Services(opts);
     await s.connection.start();
+    // The Storage SCP listens from the start when its saved settings say so (docs/pacs.md).
+    if (opts.storageScp !== false && new StorageScpSettingsStore(s.db).get().enabled) await s.pacs.applyScpSettings();
     return s;
   }
 
@@ -224,6 +230,11 @@ export class Services implements AppContext {
     }
   }
 
+  /** Received share packages (docs/pacs.md § Inbox). */
+  get inbox(): Inbox {
+    return (this.built.inbox ??= new Inbox({ ctx: this, share: this.share, identity: this.identity }));
+  }
+
   /**
    * The PACS domain: connections, search, retrieve, send, the Storage SCP. Retrieved instances go into the library and
    * are fingerprinted; with a ledger configured they are verified against it as they arrive.
@@ -231,6 +242,10 @@ export class Services implements AppContext {
   get pacs(): Pacs {
     if (!this.built.pacs) {
       const verify = this.connection.mode.mode !== 'none';
+      // built first so they close after the PACS (close runs in reverse): the Storage SCP's last arrivals still use them
+      void this.library;
+      void this.fingerprints;
+      if (verify) void this.ledgerService;
       this.built.pacs = this.track(
         createPacs({
           db: this.db,
@@ -256,9 +271,12 @@ export class Services implements AppContext {
                   (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
+          // "anchor what arrives" (Storage SCP settings): the unlocked clinician anchors each arrived study
+          anchorer: verify ? { anchorStudy: async (uid) => (await this.ledgerService.anchors.anchorStudy(uid)).anchor } : null,
         }),
         (p) => p.close(),
       );
+      this.built.pacs.arrivalListeners.add(() => this.emit({ type: 'library-changed', reason: 'import', studyIds: [] }));
     }
     return this.built.pacs;
   }

@@ -15,6 +15,9 @@ import { exportHandlers } from './export';
 import { shareHandlers } from './share';
 import { auditHandlers } from './audit';
 import { pacsHandlers } from './pacs';
+import { storageScpHandlers } from './storage-scp';
+import { secondaryHandlers } from './secondary';
+import { inboxHandlers } from './inbox';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -29,6 +32,9 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...shareHandlers(s),
     ...auditHandlers(s),
     ...pacsHandlers(s),
+    ...storageScpHandlers(s),
+    ...secondaryHandlers(s),
+    ...inboxHandlers(s),
   };
 }
 

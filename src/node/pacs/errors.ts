@@ -43,6 +43,10 @@ export const PacsReason = {
   /** Input the user gave is not acceptable (URL, AE title, port…). */
   Invalid: 'INVALID',
   Cancelled: 'CANCELLED',
+  /** A chain record's storage URI names a store no connection is configured for (secondary access). */
+  UnknownStore: 'UNKNOWN_STORE',
+  /** A chain record's storage URI is not a PACS (a blob store: its files come as share packages). */
+  NotAPacs: 'NOT_A_PACS',
 } as const;
 export type PacsReason = (typeof PacsReason)[keyof typeof PacsReason];
 
@@ -66,6 +70,8 @@ const codeOf: Record<PacsReason, ErrorCode> = {
   NOT_CONFIGURED: ErrorCode.InvalidArgument,
   INVALID: ErrorCode.InvalidArgument,
   CANCELLED: ErrorCode.Cancelled,
+  UNKNOWN_STORE: ErrorCode.NotFound,
+  NOT_A_PACS: ErrorCode.InvalidArgument,
 };
 
 export interface PacsApiError extends ApiError {

@@ -17,6 +17,7 @@ import { searchSeriesDimse, searchSeriesWeb, searchStudiesDimse, searchStudiesWe
 import { send, type SendReport, type SendVia } from './send';
 import type { SecretBox } from './secret-box';
 import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
+import { StorageScpSettingsStore, type StorageScpSettings } from './scp-settings';
 
 export { KeyFileSecretBox, type SecretBox } from './secret-box';
 export { PacsError, PacsReason } from './errors';
@@ -24,6 +25,7 @@ export type { PacsConnection, ConnectionInput } from './connections';
 export type { StudyQuery, StudyPage, PacsStudy, PacsSeries } from './search';
 export type { InstanceOutcome, RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
 export type { SendReport, SendVia } from './send';
+export { StorageScpSettingsStore, DEFAULT_SCP_SETTINGS, type StorageScpSettings } from './scp-settings';
 
 export interface PacsDeps {
   db: Db;
@@ -35,7 +37,41 @@ export interface PacsDeps {
   verifier?: InstanceVerifier | null;
   /** Fingerprints arrivals when there is no verifier (the verifier fingerprints what it checks). */
   fingerprinter?: InstanceFingerprinter | null;
+  /** Anchors a study that arrived at the Storage SCP (when its settings ask for it); null: no ledger. */
+  anchorer?: StudyAnchorer | null;
   log?: Logger;
+}
+
+/** What the ledger offers the Storage SCP for "anchor what arrives". */
+export interface StudyAnchorer {
+  anchorStudy(studyInstanceUid: string): Promise<{ root: string; delivery: string }>;
+}
+
+/** One instance the Storage SCP received, as its status lists it (newest first). */
+export interface ScpArrival {
+  sopInstanceUid: string;
+  studyInstanceUid: string | null;
+  callingAet: string | null;
+  state: string;
+  verification: string | null;
+  message: string | null;
+  receivedAt: string;
+}
+
+/** The Storage SCP as the settings panel and `medimgshr scp status` show it. */
+export interface ScpStatus {
+  settings: StorageScpSettings;
+  listening: boolean;
+  /** The port it listens on (the settings' port, or the one the OS gave for port 0). */
+  port: number | null;
+  /** Why it is not listening although enabled (port in use, address not on this machine). */
+  error: string | null;
+  stats: { associations: number; rejected: number; stored: number; failed: number };
+  /** The last rejected association (who called, why). */
+  lastRejected: { callingAet: string; calledAet: string; reason: string; remote: string; at: string } | null;
+  /** What "anchor what arrives" did last (per study). */
+  anchored: { studyInstanceUid: string; root: string | null; delivery: string | null; error: string | null; at: string }[];
+  recent: ScpArrival[];
 }
 
 export interface TestResult {
@@ -50,12 +86,21 @@ export type Source = 'dicomweb' | 'dimse';
 export class Pacs {
   readonly connections: ConnectionStore;
   readonly cache: InstanceCache;
+  readonly scpSettings: StorageScpSettingsStore;
   private scp: StorageScp | null = null;
   private readonly scpListeners = new Set<(i: StoredInstance, c: CachedInstance) => void>();
+  /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), one after the other. */
+  private arrivals: Promise<void> = Promise.resolve();
+  private scpError: string | null = null;
+  private lastRejected: ScpStatus['lastRejected'] = null;
+  private anchored: ScpStatus['anchored'] = [];
+  /** Hears about every lone arrival once it is imported (the composition root tells the UI). */
+  readonly arrivalListeners = new Set<(paths: string[], instanceIds: number[]) => void>();
 
   constructor(private readonly deps: PacsDeps) {
     this.connections = new ConnectionStore(deps.db, deps.secrets);
     this.cache = new InstanceCache(deps.db, deps.cacheDir);
+    this.scpSettings = new StorageScpSettingsStore(deps.db);
   }
 
   private clients(idOrName: number | string): { conn: PacsConnection; web: DicomWebClient | null; dimse: DimseClient | null } {
@@ -154,10 +199,11 @@ export class Pacs {
   }
 
   /**
-   * Starts our Storage SCP (off until this is called). What arrives is cached, imported and
-   * verified; `onStored` hears about each instance (the UI, a C-MOVE in progress).
+   * Starts our Storage SCP (off until this is called). What arrives is cached, imported,
+   * fingerprinted and verified (when there is a ledger); with `anchorArrivals`, each study an
+   * association brought is anchored when the association ends. `onStored` hears about each instance.
    */
-  async startStorageScp(opts: StorageScpOptions, onStored?: (i: StoredInstance, c: CachedInstance) => void): Promise<StorageScp> {
+  async startStorageScp(opts: StorageScpOptions & { anchorArrivals?: boolean }, onStored?: (i: StoredInstance, c: CachedInstance) => void): Promise<StorageScp> {
     if (this.scp) await this.scp.stop();
     const scp = new StorageScp(opts, {
       onInstance: async (i) => {
@@ -166,18 +212,116 @@ export class Pacs {
         for (const l of this.scpListeners) l(i, c);
         onStored?.(i, c);
         // a C-MOVE retrieve imports and verifies its own arrivals in batches; lone C-STOREs here
-        if (!moving) {
-          void this.deps.importer.importFiles([c.path]).then(
-            (r) => this.cache.setState(c.path, r.rejected.length ? 'import-failed' : 'imported', r.rejected[0]?.reason ?? null),
-            (err: unknown) => this.cache.setState(c.path, 'import-failed', String(err)),
-          );
-        }
+        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c));
       },
-      onRejected: (r) => this.deps.log?.warn('storage SCP: association rejected', r),
+      onRejected: (r) => {
+        this.lastRejected = { ...r, at: new Date().toISOString() };
+        this.deps.log?.warn('storage SCP: association rejected', r);
+      },
+      onAssociationEnd: (a) => {
+        if (!opts.anchorArrivals || !this.deps.anchorer || a.sopInstanceUids.length === 0) return;
+        this.arrivals = this.arrivals.then(() => this.anchorArrivals(a.sopInstanceUids));
+      },
     });
     await scp.start();
     this.scp = scp;
     return scp;
+  }
+
+  /** Import, then fingerprint / verify one lone arrival; never throws (the state says what failed). */
+  private async settleArrival(c: CachedInstance): Promise<void> {
+    let instanceIds: number[] = [];
+    try {
+      const r = await this.deps.importer.importFiles([c.path]);
+      instanceIds = r.instanceIds;
+      this.cache.setState(c.path, r.rejected.length ? 'import-failed' : 'imported', r.rejected[0] ? `${r.rejected[0].code}: ${r.rejected[0].reason}` : null);
+    } catch (err) {
+      this.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
+    }
+    const study = this.studyOfSop(c.sopInstanceUid);
+    if (study) this.cache.setUids(c.sopInstanceUid, study, null);
+    try {
+      if (this.deps.verifier) {
+        const [v] = await this.deps.verifier.verifyFiles([c.path]);
+        if (v) this.cache.setVerification(c.path, v.state, v.message);
+      } else if (this.deps.fingerprinter) {
+        await this.deps.fingerprinter.fingerprintFiles([c.path]);
+      }
+    } catch (err) {
+      this.cache.setVerification(c.path, 'unchecked', `Not verified: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    for (const l of this.arrivalListeners) l([c.path], instanceIds);
+  }
+
+  private studyOfSop(sop: string): string | null {
+    const r = this.deps.db
+      .prepare('SELECT st.study_uid AS uid FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE i.sop_uid = ? LIMIT 1')
+      .get(sop) as { uid: string } | undefined;
+    return r?.uid ?? null;
+  }
+
+  /** "Anchor what arrives": each study an association brought, once all of it is imported. */
+  private async anchorArrivals(sops: string[]): Promise<void> {
+    const studies = [...new Set(sops.map((s) => this.studyOfSop(s)).filter((s): s is string => s !== null))];
+    for (const study of studies) {
+      const at = new Date().toISOString();
+      try {
+        const a = await this.deps.anchorer!.anchorStudy(study);
+        this.anchored.unshift({ studyInstanceUid: study, root: a.root, delivery: a.delivery, error: null, at });
+      } catch (err) {
+        this.deps.log?.warn('storage SCP: anchoring an arrived study failed', { error: String(err) });
+        this.anchored.unshift({ studyInstanceUid: study, root: null, delivery: null, error: err instanceof Error ? err.message : String(err), at });
+      }
+      this.anchored.splice(20);
+    }
+  }
+
+  /** Resolves once every arrival so far is imported, verified and (if asked) anchored. */
+  whenArrivalsSettled(): Promise<void> {
+    return this.arrivals;
+  }
+
+  /** Starts or stops the Storage SCP as its saved settings say; a failure to listen is kept in the status, not thrown. */
+  async applyScpSettings(): Promise<ScpStatus> {
+    const s = this.scpSettings.get();
+    await this.stopStorageScp();
+    this.scpError = null;
+    if (s.enabled) {
+      try {
+        await this.startStorageScp({ aeTitle: s.aeTitle, port: s.port, host: s.bindAddress, allowedCallingAets: s.allowedCallingAets, anchorArrivals: s.anchorArrivals });
+      } catch (err) {
+        this.scpError = err instanceof Error ? err.message : String(err);
+        this.deps.log?.warn('storage SCP: cannot start', { error: this.scpError });
+      }
+    }
+    return this.scpStatus();
+  }
+
+  scpStatus(): ScpStatus {
+    const scp = this.scp;
+    const rows = this.deps.db
+      .prepare(
+        `SELECT sop_instance_uid, study_instance_uid, calling_aet, state, verification, message, received_at FROM pacs_instances WHERE via = 'c-store' ORDER BY received_at DESC, rowid DESC LIMIT 20`,
+      )
+      .all() as { sop_instance_uid: string; study_instance_uid: string | null; calling_aet: string | null; state: string; verification: string | null; message: string | null; received_at: string }[];
+    return {
+      settings: this.scpSettings.get(),
+      listening: scp?.listening ?? false,
+      port: scp?.listening ? scp.port : null,
+      error: this.scpError,
+      stats: scp ? { ...scp.stats } : { associations: 0, rejected: 0, stored: 0, failed: 0 },
+      lastRejected: this.lastRejected,
+      anchored: [...this.anchored],
+      recent: rows.map((r) => ({
+        sopInstanceUid: r.sop_instance_uid,
+        studyInstanceUid: r.study_instance_uid,
+        callingAet: r.calling_aet,
+        state: r.state,
+        verification: r.verification,
+        message: r.message,
+        receivedAt: r.received_at,
+      })),
+    };
   }
 
   async stopStorageScp(): Promise<void> {
@@ -188,6 +332,7 @@ export class Pacs {
 
   async close(): Promise<void> {
     await this.stopStorageScp();
+    await this.arrivals;
   }
 }
 

@@ -45,6 +45,8 @@ export interface ScpEvents {
   onInstance(i: StoredInstance): Promise<void>;
   /** An association was rejected (for the log and the UI). */
   onRejected?(r: { callingAet: string; calledAet: string; reason: string; remote: string }): void;
+  /** An accepted association ended (released, aborted or cut) after storing these instances. */
+  onAssociationEnd?(a: { callingAet: string; sopInstanceUids: string[] }): void;
 }
 
 /** Transfer syntaxes we accept, in preference order (we store what arrives; no transcoding). */
@@ -116,9 +118,19 @@ export class StorageScp {
     class MedImgScp extends Scp {
       private remote = '';
       private assoc: ScpAssociation | undefined;
+      private accepted = false;
+      private ended = false;
+      private readonly stored: string[] = [];
       constructor(socket: Socket, o: Record<string, unknown>) {
         super(socket, o);
         this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+        socket.on('close', () => this.end());
+      }
+      /** Once per accepted association: what it stored (for anchoring what arrived). */
+      end(): void {
+        if (!this.accepted || this.ended) return;
+        this.ended = true;
+        scp.events.onAssociationEnd?.({ callingAet: this.assoc?.getCallingAeTitle().trim() ?? '', sopInstanceUids: [...this.stored] });
       }
       override associationRequested(a: ScpAssociation): void {
         scp.stats.associations++;
@@ -138,10 +150,12 @@ export class StorageScp {
           if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
           else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
         }
+        this.accepted = true;
         this.sendAssociationAccept();
       }
       override associationReleaseRequested(): void {
         this.sendAssociationReleaseResponse();
+        this.end();
       }
       override cEchoRequest(request: InstanceType<typeof dimse.requests.CEchoRequest>, callback: (r: InstanceType<typeof CEchoResponse>) => void): void {
         const r = CEchoResponse.fromRequest(request);
@@ -175,6 +189,7 @@ export class StorageScp {
         scp.events.onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid, callingAet, file }).then(
           () => {
             scp.stats.stored++;
+            this.stored.push(sopInstanceUid);
             respond(Status.Success);
           },
           (err: unknown) => {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { AccountMenu } from '../identity/AccountMenu';
 import { AnchorControl } from '../verification/AnchorControl';
 import { ConsoleDrawer } from '../admin/ConsoleDrawer';
+import { InboxButton } from '../inbox/Inbox';
 import { LoginScreen } from '../identity/LoginScreen';
 import { startSession, useSession } from '../identity/session';
 import { startVerification } from '../verification/verification';
@@ -22,6 +23,7 @@ export function LedgerTopBar({ openSeriesId }: { openSeriesId: number | null }) 
   return (
     <div className="ledgerbar">
       <AnchorControl seriesId={openSeriesId} />
+      <InboxButton />
       <AccountMenu onConsole={() => setConsoleOpen(true)} onSignIn={() => setSignIn(true)} />
       {(forced || signIn) && <LoginScreen forced={forced && !signIn} onClose={() => setSignIn(false)} />}
       {consoleOpen && <ConsoleDrawer onClose={() => setConsoleOpen(false)} />}

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { LedgerStatusExtra } from './LedgerStatusExtra';
 import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
 import { PacsStatusButton } from '../pacs/PacsStatusButton';
+import { StorageScpStatusButton } from '../settings/StorageScpSettings';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -35,6 +36,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
       {detail && <span className="statusbar__detail">{detail}</span>}
       <LedgerStatusExtra />
       <PacsStatusButton />
+      <StorageScpStatusButton />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

@@ -3,6 +3,8 @@ import type { TrustPanel as Panel } from '../../shared/api';
 import { partyName, shortHash, tinyHash } from '../format';
 import { When } from '../When';
 
+import { OpenFromStore } from './OpenFromStore';
+
 /** Every version of the study's record on chain, newest superseding older ones. */
 export function RecordsSection({ panel }: { panel: Panel }) {
   return (
@@ -44,6 +46,7 @@ export function RecordsSection({ panel }: { panel: Panel }) {
                 <td className="mono" title={`root ${r.root}\ntx ${r.txHash}\nstorage ${r.storageUri ?? '—'}`}>
                   {shortHash(r.root)}
                   <div className="trust__sub">{shortHash(r.txHash)}</div>
+                  <OpenFromStore root={r.root} />
                 </td>
               </tr>
             ))}

@@ -15,6 +15,9 @@ import { exportChannels } from './export';
 import { shareChannels } from './share';
 import { auditChannels } from './audit';
 import { pacsChannels } from './pacs';
+import { storageScpChannels } from './storage-scp';
+import { secondaryChannels } from './secondary';
+import { inboxChannels } from './inbox';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -30,6 +33,9 @@ export const channels = {
   ...shareChannels,
   ...auditChannels,
   ...pacsChannels,
+  ...storageScpChannels,
+  ...secondaryChannels,
+  ...inboxChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -66,4 +72,7 @@ export * from './export';
 export * from './share';
 export * from './audit';
 export * from './pacs';
+export * from './storage-scp';
+export * from './secondary';
+export * from './inbox';
 export * from './primitives';
