@@ -87,8 +87,8 @@ describe('measure: angle', () => {
 
   it('reads 90° for perpendicular arms along the axes whatever the spacing (angles are in the patient plane)', () => {
     fc.assert(
-      fc.property(point, fc.integer({ min: 1, max: 900 }), fc.integer({ min: 1, max: 900 }), spacing, (m, dx, dy) => {
-        expect(measure('angle', { start: { x: m.x + dx, y: m.y }, middle: m, end: { x: m.x, y: m.y - dy } }, null)!.value).toBe(90);
+      fc.property(point, fc.integer({ min: 1, max: 900 }), fc.integer({ min: 1, max: 900 }), spacing, (m, dx, dy, sp) => {
+        expect(measure('angle', { start: { x: m.x + dx, y: m.y }, middle: m, end: { x: m.x, y: m.y - dy } }, sp)!.value).toBe(90);
       }),
       RUNS,
     );

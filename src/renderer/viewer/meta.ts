@@ -17,6 +17,8 @@ export interface ImageMeta {
   thickness: string;
   iop: number[];
   unit: string;
+  /** Pixel Spacing (0028,0030): [row, column] mm, null when absent or unusable. */
+  pixelSpacing: number[] | null;
 }
 
 const DECODERS = new Map<string, TextDecoder>();
@@ -51,6 +53,10 @@ function numbers(ds: DicomDataSet, tag: string): number[] {
   return s ? s.split('\\').map(Number) : [];
 }
 
+function spacing(ps: number[]): number[] | null {
+  return ps.length >= 2 && ps.slice(0, 2).every((n) => Number.isFinite(n) && n > 0) ? ps.slice(0, 2) : null;
+}
+
 export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
   const ipp = numbers(ds, 'x00200032');
   const loc = ds.string('x00201041');
@@ -67,6 +73,7 @@ export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
     thickness: t && Number.isFinite(Number(t)) ? `Thk ${Number(t).toFixed(1)} mm` : '',
     iop: numbers(ds, 'x00200037'),
     unit: modality === 'CT' ? 'HU' : (ds.string('x00281054') ?? ''),
+    pixelSpacing: spacing(numbers(ds, 'x00280030')),
   };
 }
 
