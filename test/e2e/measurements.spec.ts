@@ -294,6 +294,3 @@ function angleDeg(a: Pt, m: Pt, b: Pt, sp: number[]): number {
   const cos = (u[0] * v[0] + u[1] * v[1]) / (Math.hypot(...u) * Math.hypot(...v));
   return (Math.acos(Math.max(-1, Math.min(1, cos))) * 180) / Math.PI;
 }
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
