@@ -25,6 +25,8 @@ async function pointAt(page: Page, vp: Locator, fx: number, fy: number): Promise
   return { text, x: Number(m[1]), y: Number(m[2]) };
 }
 
+const fmtValue = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+
 /** The modality value of one pixel, computed by the diagnostics from getPixelData (not by the overlay). */
 async function valueAt(page: Page, x: number, y: number): Promise<number> {
   return (await page.evaluate(([px, py]) => window.medimgDiagnostics!.regionStats(0, px, py, px + 1, py + 1), [x, y] as const))!.mean;
@@ -159,6 +161,20 @@ test('screenshots: measurements and overlays at 1920×1080 and 1280×720', async
       await page.mouse.move(c.x + c.width * 0.48, c.y + c.height * 0.52);
       await expect(vp.getByTestId('overlay-pointer')).toBeVisible();
       await app.screenshot(`overlays-measurements-${size.width}x${size.height}`);
+    }
+    // The mouse stays still while the next image comes: the value under it is read again.
+    const c = (await vp.locator('canvas').boundingBox())!;
+    const at = await pointAt(page, vp, 0.48, 0.52);
+    expect(at.text).toBe(`HU ${fmtValue(await valueAt(page, at.x, at.y))} · (${at.x}, ${at.y})`);
+    expect(c.width).toBeGreaterThan(0);
+    for (const pos of ['1', '2']) {
+      await page.keyboard.press('ArrowDown');
+      await expect(vp).toHaveAttribute('data-position', pos);
+      await expect(vp).toHaveAttribute('data-state', 'ready');
+      await animationFrames(page);
+      await expect
+        .poll(async () => (await vp.getByTestId('overlay-pointer').textContent()) === `HU ${fmtValue(await valueAt(page, at.x, at.y))} · (${at.x}, ${at.y})`)
+        .toBe(true);
     }
   } finally {
     ct.cleanup();

@@ -54,11 +54,17 @@ export function usePointerValue(elRef: RefObject<HTMLDivElement | null>, imageRe
       frame = 0;
       setValue(null);
     };
+    // A new image under a still mouse (scrolling, cine): read the pixel again.
+    const onNewImage = () => {
+      if (last && !frame) frame = requestAnimationFrame(read);
+    };
     el.addEventListener('mousemove', onMove);
     el.addEventListener('mouseleave', onLeave);
+    el.addEventListener('cornerstonenewimage', onNewImage);
     return () => {
       el.removeEventListener('mousemove', onMove);
       el.removeEventListener('mouseleave', onLeave);
+      el.removeEventListener('cornerstonenewimage', onNewImage);
       if (frame) cancelAnimationFrame(frame);
     };
   }, [elRef, imageRef]);
