@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Services } from '../src/node/services';
 import { createHandlerTable, dispatch } from '../src/node/handlers';
 import { APP_ORIGIN } from '../src/shared/csp';
-import { defaultAppHomeRoot } from '../src/node/app-home';
+import { appHome, defaultAppHomeRoot } from '../src/node/app-home';
+import { pacsSecretBox } from './pacs-secret-box';
 import { startDemo } from '../src/node/ledger';
 import { registerAppProtocolScheme, serveAppProtocol } from './protocol';
 import { hardenSession, hardenWebContents } from './hardening';
@@ -70,6 +71,7 @@ async function start(): Promise<void> {
     // MEDIMG_RPC_URL, else the ledger chosen in the settings, else the embedded chain
     ledger: { mode: 'saved' },
     runtime: { electron: process.versions.electron ?? null, chrome: process.versions.chrome ?? null },
+    pacsSecrets: pacsSecretBox(appHome(home).keystores, (msg) => console.warn(`MedImgShr: ${msg}`)),
   });
   services.dialogs = {
     async pickPaths(mode) {

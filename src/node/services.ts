@@ -30,7 +30,7 @@ import { ShareService } from './share/service';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
 import { TrustService } from './trust';
-import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs } from './pacs';
+import { createPacs, KeyFileSecretBox, pacsCacheDir, type Pacs, type SecretBox } from './pacs';
 import { Task } from './tasks';
 import { join } from 'node:path';
 
@@ -47,6 +47,8 @@ export interface ServicesOptions {
   outbox?: OutboxOptions;
   fingerprint?: EngineOptions;
   ledgerService?: LedgerServiceOptions;
+  /** Seals PACS passwords and tokens (the app: Electron safeStorage); default: a key file in the keystores folder. */
+  pacsSecrets?: SecretBox;
 }
 
 export class Services implements AppContext {
@@ -166,9 +168,16 @@ export class Services implements AppContext {
         createPacs({
           db: this.db,
           log: this.log,
-          secrets: new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
+          secrets: this.opts.pacsSecrets ?? new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
           cacheDir: pacsCacheDir(this.home.cache),
-          importer: { importFiles: (paths) => this.library.import(paths, new Task('pacs-import', null, () => {})) },
+          importer: {
+            importFiles: async (paths) => {
+              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}));
+              // open lists refresh while a retrieve (or the Storage SCP) fills the library
+              if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
+              return r;
+            },
+          },
           fingerprinter: {
             fingerprintFiles: async (paths) => {
               await this.fingerprints.fingerprintPaths(paths);

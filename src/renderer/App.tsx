@@ -155,7 +155,8 @@ export function App() {
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
-      <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}`}>
+      {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
+      <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         <ViewportArea
           layout={layout}
@@ -170,6 +171,7 @@ export function App() {
         />
         {panel === 'tags' && <TagInspector instanceId={cur?.instanceId ?? null} onClose={() => setPanel(null)} />}
         {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} />}
+        <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>
       {openError && (
         <div className="toast" role="alert" onClick={() => setOpenError(null)}>
@@ -182,7 +184,6 @@ export function App() {
         </div>
       )}
       {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
-      <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

@@ -14,6 +14,7 @@ import { trustHandlers } from './trust';
 import { exportHandlers } from './export';
 import { shareHandlers } from './share';
 import { auditHandlers } from './audit';
+import { pacsHandlers } from './pacs';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -27,6 +28,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...exportHandlers(s),
     ...shareHandlers(s),
     ...auditHandlers(s),
+    ...pacsHandlers(s),
   };
 }
 

@@ -54,6 +54,7 @@ export class Library {
   readonly instances: LibraryQueries['instances'] = (seriesId) => this.queries.instances(seriesId);
   readonly instance: LibraryQueries['instance'] = (id) => this.queries.instance(id);
   readonly instanceFile: LibraryQueries['instanceFile'] = (id) => this.queries.instanceFile(id);
+  readonly instanceAtPath: LibraryQueries['instanceAtPath'] = (path) => this.queries.instanceAtPath(path);
   readonly tags: LibraryQueries['tags'] = (id) => this.queries.tags(id);
   readonly thumbnailSource: LibraryQueries['thumbnailSource'] = (seriesId) => this.queries.thumbnailSource(seriesId);
 

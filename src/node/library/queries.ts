@@ -198,6 +198,14 @@ export class LibraryQueries {
     return this.toInstance(r);
   }
 
+  /** The instance indexed from this file, with its series and study ids (null when the file is not indexed). */
+  instanceAtPath(path: string): { instanceId: number; seriesId: number; studyId: number } | null {
+    const r = this.db.prepare('SELECT i.id AS i, i.series_ref AS se, s.study_ref AS st FROM instances i JOIN series s ON s.id = i.series_ref WHERE i.file_path = ?').get(path) as
+      | { i: number; se: number; st: number }
+      | undefined;
+    return r ? { instanceId: r.i, seriesId: r.se, studyId: r.st } : null;
+  }
+
   /** The file behind an indexed instance (the only paths /dicom/ ever serves). */
   instanceFile(instanceId: number): { path: string; size: number; mtimeMs: number; sha256: string | null } | null {
     const r = this.db.prepare('SELECT file_path, file_size, file_mtime, sha256 FROM instances WHERE id = ?').get(instanceId) as

@@ -154,6 +154,28 @@ export class ConnectionStore {
     return this.get(Number(info.lastInsertRowid));
   }
 
+  /**
+   * Replaces a connection's settings. A password / token left out (`secret` undefined) keeps the one
+   * stored, as long as the authentication kind stays the same; `null` or another kind drops it.
+   */
+  update(idOrName: number | string, input: ConnectionInput): PacsConnection {
+    const r = this.row(idOrName);
+    const name = input.name.trim();
+    if (!name || name.length > 64) throw invalid('A connection needs a name of 1 to 64 characters.');
+    if (name !== r.name && this.db.prepare('SELECT 1 FROM pacs_connections WHERE name = ? AND id <> ?').get(name, r.id)) throw invalid(`A connection named "${name}" exists already.`, 'Choose another name.');
+    if (!input.dicomweb && !input.dimse) throw invalid('A connection needs a DICOMweb URL, DIMSE settings (host, port, AE title), or both.');
+    const w = input.dicomweb ?? null;
+    const keep = w && w.secret === undefined && (w.auth ?? 'none') !== 'none' && (w.auth ?? 'none') === r.auth && r.secret !== null;
+    const v = this.validate(keep ? { ...input, dicomweb: { ...w, secret: '(kept)' } } : input);
+    this.db
+      .prepare(
+        `UPDATE pacs_connections SET name = @name, dicomweb_url = @url, auth = @auth, username = @username, secret = @secret, ca_pem = @ca, timeout_ms = @timeout,
+           dimse_host = @host, dimse_port = @port, called_aet = @called, calling_aet = @calling, updated_at = @now WHERE id = @id`,
+      )
+      .run({ ...v, secret: keep ? r.secret : v.secret, name, id: r.id, now: new Date().toISOString() });
+    return this.get(r.id);
+  }
+
   remove(idOrName: number | string): boolean {
     const r = this.row(idOrName);
     return this.db.prepare('DELETE FROM pacs_connections WHERE id = ?').run(r.id).changes === 1;

@@ -137,8 +137,20 @@ export class DicomWebClient {
     return { studiesSeen: r.length };
   }
 
-  searchStudies(params: QidoParams, signal?: AbortSignal): Promise<DicomJson[]> {
-    return this.qido('/studies', params, 'root', signal);
+  /**
+   * QIDO-RS study search. A person name with "^" or "?" (DOE^J?N*) that matches nothing is asked
+   * once more with each of them as "*", and the answer filtered to the name as typed: Orthanc 1.10's
+   * DICOMweb plugin does not percent-decode query values (measured: PatientName=CompressedSamples%5ECT1,
+   * …%3FCT1 and …%2ACT1 → []; the same sent raw → the study), and dicomweb-client encodes "^" and
+   * "?" (xhr2 would re-encode a raw "^"), while "*" travels as itself.
+   */
+  async searchStudies(params: QidoParams, signal?: AbortSignal): Promise<DicomJson[]> {
+    const rows = await this.qido('/studies', params, 'root', signal);
+    const name = String(params.PatientName ?? '');
+    if (rows.length > 0 || !/[?^]/.test(name)) return rows;
+    const again = await this.qido('/studies', { ...params, PatientName: name.replace(/[?^]/g, '*') }, 'root', signal);
+    const exact = new RegExp(`^${name.replace(/[.+()|[\]{}$\\^]/g, (c) => `\\${c}`).replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    return again.filter((o) => exact.test(jsonValue(o, '00100010') ?? ''));
   }
 
   searchSeries(studyInstanceUid: string, params: QidoParams = {}, signal?: AbortSignal): Promise<DicomJson[]> {

@@ -22,7 +22,7 @@ export { KeyFileSecretBox, type SecretBox } from './secret-box';
 export { PacsError, PacsReason } from './errors';
 export type { PacsConnection, ConnectionInput } from './connections';
 export type { StudyQuery, StudyPage, PacsStudy, PacsSeries } from './search';
-export type { RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
+export type { InstanceOutcome, RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
 export type { SendReport, SendVia } from './send';
 
 export interface PacsDeps {
@@ -76,6 +76,9 @@ export class Pacs {
 
   add(input: ConnectionInput): PacsConnection {
     return this.connections.add(input);
+  }
+  update(idOrName: number | string, input: ConnectionInput): PacsConnection {
+    return this.connections.update(idOrName, input);
   }
   list(): PacsConnection[] {
     return this.connections.list();

@@ -127,7 +127,6 @@ export function studyFromDataset(o: Record<string, unknown>): PacsStudy {
   };
 }
 
-const STUDY_FIELDS = ['00080020', '00080030', '00080050', '00080061', '00081030', '00100010', '00100020', '00100030', '0020000D', '00201206', '00201208'];
 
 export async function searchStudiesWeb(c: DicomWebClient, q: StudyQuery, signal?: AbortSignal): Promise<StudyPage> {
   const { limit, offset } = checkPaging(q);
@@ -139,7 +138,9 @@ export async function searchStudiesWeb(c: DicomWebClient, q: StudyQuery, signal?
       ModalitiesInStudy: q.modality,
       AccessionNumber: q.accession,
       StudyInstanceUID: q.studyInstanceUid,
-      includefield: STUDY_FIELDS.join(','),
+      // Only StudyDescription is outside QIDO-RS's default study attributes (PS3.18 table 6.7.1-2); one
+      // value, because a comma travels as %2C, which Orthanc 1.10 does not decode (the list is then ignored).
+      includefield: '00081030',
       limit: limit + 1,
       offset,
     },

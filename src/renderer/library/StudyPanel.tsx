@@ -4,8 +4,10 @@ import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
 import { SERIES_MIME } from '../viewer/seriesDrop';
-import { BrowserStudyBadge } from '../verification/BrowserBadge';
+import { AlteredSeriesMark, BrowserStudyBadge } from '../verification/BrowserBadge';
 import { dicomDate, personName } from '../format';
+import { PacsBrowser } from '../pacs/PacsBrowser';
+import { SourceSwitch, type StudySource } from '../pacs/SourceSwitch';
 
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;
@@ -44,6 +46,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  const [source, setSource] = useState<StudySource>('local');
 
   const refresh = useCallback(() => {
     forgetSeriesViews();
@@ -152,10 +155,23 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
 
   const empty = studies !== null && studies.length === 0 && !search;
 
+  if (source !== 'local') {
+    return (
+      <aside className="panel panel--pacs" aria-label="Studies">
+        <header className="panel__header panel__header--switch">
+          <h2>Studies</h2>
+          <SourceSwitch value={source} onChange={setSource} />
+        </header>
+        <PacsBrowser key={source} connectionId={source} onOpenSeries={onOpenSeries} onShowLocal={() => setSource('local')} />
+      </aside>
+    );
+  }
+
   return (
     <aside className="panel" aria-label="Studies">
-      <header className="panel__header">
+      <header className="panel__header panel__header--switch">
         <h2>Studies</h2>
+        <SourceSwitch value={source} onChange={setSource} />
       </header>
       {studies && studies.length > 0 && (
           <div className="panel__counts" data-testid="browser-counts">
@@ -301,6 +317,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>
+                                <AlteredSeriesMark seriesId={se.id} studyUid={s.studyInstanceUid} />
                               </span>
                               <button
                                 type="button"

@@ -2,6 +2,7 @@ import type { AppInfo, LedgerStatus } from '../../shared/api';
 import { useState } from 'react';
 import { LedgerStatusExtra } from './LedgerStatusExtra';
 import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
+import { PacsStatusButton } from '../pacs/PacsStatusButton';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -33,6 +34,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
       </button>
       {detail && <span className="statusbar__detail">{detail}</span>}
       <LedgerStatusExtra />
+      <PacsStatusButton />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

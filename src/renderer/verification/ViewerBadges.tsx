@@ -2,6 +2,7 @@ import { useEffect, useLayoutEffect, useState, useSyncExternalStore } from 'reac
 import { InstanceBadge, StudyBadge } from './Badge';
 import { requestInstances, setViewerBusy, studyOfSeries, useInstanceCheck, useStudyCheck, verification } from './verification';
 import { NoLedgerBadge } from './BrowserBadge';
+import { AlteredAlert } from './AlteredAlert';
 import { useSession } from '../identity/session';
 import type { ViewportBadgeContext } from '../viewer/types';
 
@@ -52,15 +53,22 @@ export function ViewerBadges({ index, seriesId, instanceIds, instanceId, ready }
   if (!active) return null;
   if (ledgerState === 'not-configured') {
     return (
-      <div className="vbadges" data-testid="viewer-badges">
-        <NoLedgerBadge testId="image-verification" />
+      <div className="vbadges" data-testid="viewer-badges" data-verification="no-ledger">
+        <div className="vbadges__row">
+          <NoLedgerBadge testId="image-verification" />
+        </div>
       </div>
     );
   }
+  // The image on screen is altered: the frame and the banner (the study alone being altered shows in its badge).
+  const altered = check?.kind === 'done' && check.value.state === 'altered' ? check.value : null;
   return (
-    <div className="vbadges" data-testid="viewer-badges">
-      <InstanceBadge check={check} studyUid={studyUid} align="center" />
-      {studyUid && <StudyBadge check={study} uid={studyUid} testId="viewer-study-verification" align="center" prefix="study " />}
+    <div className={`vbadges${altered ? ' vbadges--altered' : ''}`} data-testid="viewer-badges" data-verification={check?.kind === 'done' ? check.value.state : (check?.kind ?? 'none')}>
+      {altered && <AlteredAlert v={altered} />}
+      <div className="vbadges__row">
+        <InstanceBadge check={check} studyUid={studyUid} align="center" />
+        {studyUid && <StudyBadge check={study} uid={studyUid} testId="viewer-study-verification" align="center" prefix="study " />}
+      </div>
     </div>
   );
 }

@@ -82,7 +82,12 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
       <div className="viewport__canvas" ref={elRef} onContextMenu={(e) => e.preventDefault()} />
       <ViewportMessage state={state} pos={pos} count={count} />
       {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} />}
-      {badges?.({ index, seriesId: series?.seriesId ?? null, instanceIds: instanceIdsOf(series), instanceId: item?.instanceId ?? null, ready: state.kind === 'ready' })}
+      {badges && (
+        // The badges' own row above the image: they never cover the image or its overlay text.
+        <div className="viewport__badges" data-testid="viewport-badges">
+          {badges({ index, seriesId: series?.seriesId ?? null, instanceIds: instanceIdsOf(series), instanceId: item?.instanceId ?? null, ready: state.kind === 'ready' })}
+        </div>
+      )}
       {count > 1 && (
         <input
           className="viewport__scrollbar"

@@ -3,6 +3,7 @@ import { LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEv
 import { LibraryChangedEvent } from './library';
 import { AuditAppendedEvent } from './audit';
 import { ShareEvent } from './share';
+import { PacsRetrieveEvent } from './pacs';
 
 /** Progress of a long task (import, fingerprinting, anchoring, export). */
 export const ProgressEvent = z.object({
@@ -20,5 +21,5 @@ export const ProgressEvent = z.object({
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 
 /** Everything the main process pushes to the renderer. */
-export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent]);
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent, PacsRetrieveEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;

@@ -14,6 +14,7 @@ import { trustChannels } from './trust';
 import { exportChannels } from './export';
 import { shareChannels } from './share';
 import { auditChannels } from './audit';
+import { pacsChannels } from './pacs';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -28,6 +29,7 @@ export const channels = {
   ...exportChannels,
   ...shareChannels,
   ...auditChannels,
+  ...pacsChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -63,4 +65,5 @@ export * from './trust';
 export * from './export';
 export * from './share';
 export * from './audit';
+export * from './pacs';
 export * from './primitives';

@@ -1,0 +1,186 @@
+/**
+ * Handlers of the PACS domain (src/shared/api/pacs.ts): connections (secrets go in, never out),
+ * test, search, series, retrieve and send as tasks. The work is in src/node/pacs; this file only
+ * translates requests and answers.
+ */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { PacsConnectionForm, PacsConnectionInfo, PacsFailure, PacsRetrieveReport, pacsChannels } from '../../shared/api/pacs';
+import { PacsError, PacsReason, type ConnectionInput, type PacsConnection } from '../pacs';
+import type { Services } from '../services';
+import { Task } from '../tasks';
+import type { HandlerTable } from './dispatch';
+
+function caSubject(pem: string | null): string | null {
+  if (!pem) return null;
+  try {
+    const subject = new X509Certificate(pem).subject;
+    const cn = /CN=([^\n,]+)/.exec(subject)?.[1];
+    return cn ?? subject.replace(/\n/g, ', ');
+  } catch {
+    return 'unreadable certificate';
+  }
+}
+
+export function connectionInfo(c: PacsConnection): PacsConnectionInfo {
+  return {
+    id: c.id,
+    name: c.name,
+    dicomweb: c.dicomweb
+      ? {
+          url: c.dicomweb.url,
+          auth: c.dicomweb.auth,
+          username: c.dicomweb.username,
+          hasPassword: c.dicomweb.auth === 'basic' && c.dicomweb.hasSecret,
+          hasToken: c.dicomweb.auth === 'bearer' && c.dicomweb.hasSecret,
+          caSubject: caSubject(c.dicomweb.caPem),
+        }
+      : null,
+    dimse: c.dimse,
+    timeoutMs: c.timeoutMs,
+    updatedAt: c.updatedAt,
+  };
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PacsError(PacsReason.Invalid, `The CA certificate file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, 'Choose the PEM file the PACS administrator gave you (it starts with -----BEGIN CERTIFICATE-----).');
+  }
+}
+
+/** The settings form as the domain's input; `old` (update) supplies the CA kept when no new file is given. */
+function toInput(f: PacsConnectionForm, old: PacsConnection | null): ConnectionInput {
+  const w = f.dicomweb ?? null;
+  let caPem: string | null = null;
+  if (w?.caPath) caPem = readCa(w.caPath);
+  else if (w && old?.dicomweb?.caPem && w.keepCa !== false) caPem = old.dicomweb.caPem;
+  return {
+    name: f.name,
+    dicomweb: w ? { url: w.url, auth: w.auth, username: w.username ?? null, secret: w.secret, caPem } : null,
+    dimse: f.dimse ? { host: f.dimse.host, port: f.dimse.port, calledAet: f.dimse.calledAet, callingAet: f.dimse.callingAet } : null,
+    timeoutMs: f.timeoutMs,
+  };
+}
+
+function failure(e: { code: string; message: string; hint?: string; reason?: string } | null): PacsFailure | null {
+  if (!e) return null;
+  return { code: e.code, reason: (e.reason ?? PacsReason.ConnectionLost) as PacsFailure['reason'], message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+}
+
+export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsChannels> {
+  const pacs = () => s.pacs;
+  return {
+    'pacs.connections.list': () => ({ connections: pacs().list().map(connectionInfo) }),
+    'pacs.connections.add': (f) => connectionInfo(pacs().add(toInput(f, null))),
+    'pacs.connections.update': ({ id, ...f }) => connectionInfo(pacs().update(id, toInput(f, pacs().connections.get(id)))),
+    'pacs.connections.remove': ({ id }) => ({ removed: pacs().remove(id) }),
+    'pacs.connections.test': async ({ id }) => {
+      const r = await pacs().test(id);
+      return {
+        connection: r.connection,
+        dicomweb: r.dicomweb ? (r.dicomweb.ok ? { ok: true as const, ms: r.dicomweb.ms, studiesSeen: r.dicomweb.studiesSeen } : { ok: false as const, ms: r.dicomweb.ms, error: failure(r.dicomweb.error)! }) : null,
+        dimse: r.dimse ? (r.dimse.ok ? { ok: true as const, ms: r.dimse.ms } : { ok: false as const, ms: r.dimse.ms, error: failure(r.dimse.error)! }) : null,
+        ok: r.ok,
+      };
+    },
+    'pacs.search': ({ connectionId, source, ...q }) => pacs().searchStudies(connectionId, q, { source }),
+    'pacs.series': async ({ connectionId, studyInstanceUid, source }) => ({ series: await pacs().searchSeries(connectionId, studyInstanceUid, { source }) }),
+
+    'pacs.retrieve': async ({ connectionId, studyInstanceUid, seriesInstanceUid, via, refetch }) => {
+      let taskId = '';
+      // The first image of the asked series goes into the library at once (the batch import of
+      // the retrieve finds it indexed), so the viewer can show it while the rest arrives.
+      let first: Promise<void> | null = null;
+      const report = await s.tasks.run(
+        'pacs-retrieve',
+        null,
+        (task) =>
+          pacs().retrieve(
+            connectionId,
+            { study: studyInstanceUid, series: seriesInstanceUid ?? null, via, refetch },
+            task,
+            {
+              onInstance: (c) => {
+                if (first || (seriesInstanceUid && c.seriesInstanceUid !== seriesInstanceUid)) return;
+                first = s.library.import([c.path], new Task('pacs-first-image', 1, () => {})).then(
+                  () => {
+                    const at = s.library.instanceAtPath(c.path);
+                    if (!at) return;
+                    s.emit({ type: 'library-changed', reason: 'import', studyIds: [at.studyId] });
+                    s.emit({ type: 'pacs-retrieve', taskId: task.id, studyInstanceUid, seriesInstanceUid: seriesInstanceUid ?? null, studyId: at.studyId, seriesId: at.seriesId });
+                  },
+                  (err: unknown) => s.log.warn('PACS retrieve: indexing the first image failed', { error: err instanceof Error ? err.message : String(err) }),
+                );
+              },
+            },
+          ),
+        (task) => (taskId = task.id),
+      );
+      if (first) await first;
+      // Where it is in the library now: the first instance of the asked series indexed from the cache.
+      let studyId: number | null = null;
+      let seriesId: number | null = null;
+      const notIndexed: PacsRetrieveReport['notIndexed'] = [];
+      for (const o of report.instances) {
+        if (!o.path) continue;
+        const at = s.library.instanceAtPath(o.path);
+        if (at && seriesId === null && (!seriesInstanceUid || o.seriesInstanceUid === seriesInstanceUid)) {
+          studyId = at.studyId;
+          seriesId = at.seriesId;
+        }
+        if (!at && notIndexed.length < 50) {
+          const c = pacs().cache.get(o.sopInstanceUid);
+          notIndexed.push({ sopInstanceUid: o.sopInstanceUid, message: c?.message ?? 'not indexed' });
+        }
+      }
+      if (studyId !== null) s.emit({ type: 'library-changed', reason: 'import', studyIds: [studyId] });
+      const problems = report.instances
+        .filter((o) => o.arrival === 'failed' || (o.verification !== null && o.verification !== 'verified'))
+        .slice(0, 50)
+        .map((o) => ({ sopInstanceUid: o.sopInstanceUid, arrival: o.arrival, verification: o.verification, differs: o.differs, message: o.message, ...(o.reason ? { reason: o.reason } : {}) }));
+      return {
+        taskId,
+        connection: report.connection,
+        via: report.via,
+        studyInstanceUid: report.studyInstanceUid,
+        seriesInstanceUid: report.seriesInstanceUid,
+        listed: report.listed,
+        alreadyCached: report.alreadyCached,
+        received: report.received,
+        failed: report.failed,
+        imported: report.imported,
+        verification: report.verification,
+        problems,
+        notIndexed,
+        bytes: report.bytes,
+        seconds: report.seconds,
+        imagesPerSecond: report.imagesPerSecond,
+        mbPerSecond: report.mbPerSecond,
+        cancelled: report.cancelled,
+        error: failure(report.error),
+        studyId,
+        seriesId,
+      };
+    },
+
+    'pacs.send': async ({ connectionId, studyId, via }) => {
+      const paths = s.library.series(studyId).series.flatMap((se) => s.library.instances(se.id).instances.map((i) => i.filePath));
+      let taskId = '';
+      const r = await s.tasks.run('pacs-send', paths.length, (task) => pacs().send(connectionId, paths, task, via), (task) => (taskId = task.id));
+      return {
+        taskId,
+        connection: r.connection,
+        via: r.via,
+        sent: r.sent,
+        failed: r.failed,
+        results: r.results.map((x) => ({ sopInstanceUid: x.sopInstanceUid, ok: x.ok, message: x.message })),
+        bytes: r.bytes,
+        seconds: r.seconds,
+        cancelled: r.cancelled,
+        error: failure(r.error),
+      };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Retrieve from a PACS (a real Orthanc filled with storescu): the series' Retrieve button shows a
+ * progress bar with images/s and MB/s and a Cancel button; the first image is indexed and shown
+ * while the retrieve runs (a pacs-retrieve event before the answer); at the end the study is in
+ * the local library and open in the viewer with every image.
+ */
+import { join } from 'node:path';
+import { writeSampleSeries } from '../../src/node/dicom/sample';
+import type { OrthancServer } from '../support/orthanc';
+import { tempDir } from '../support/tmp';
+import { test, expect } from './rig';
+import { expandAll, viewport } from './support/viewer';
+import { addWebConnection, browsePacs, havePacsTools, orthancWith, recordRetrieve, retrieveRecord, screenshotsAtTwoSizes } from './support/pacs';
+
+let orthanc: OrthancServer | null = null;
+const tmp = tempDir('medimg-pacs-retrieve-');
+test.afterAll(async () => {
+  await orthanc?.stop();
+  tmp.cleanup();
+});
+
+test('retrieve a series: progress with images/s and MB/s, first image shown, then the study in the library and the viewer', async ({ app }) => {
+  test.skip(!havePacsTools(), 'Orthanc or dcmtk not installed');
+  test.setTimeout(150_000);
+  const { page } = app;
+  const ct = await writeSampleSeries({ outDir: join(tmp.path, 'ct'), slices: 24, kind: 'ct', seed: 4242 });
+  orthanc = await orthancWith(ct.files);
+  await recordRetrieve(page);
+  await app.open();
+  await addWebConnection(page, 'Orthanc', orthanc.dicomWebUrl);
+  await browsePacs(page, 'Orthanc');
+
+  // Today's studies (the default query): the synthetic CT.
+  const row = page.getByTestId('pacs-study');
+  await expect(row).toHaveCount(1, { timeout: 30_000 });
+  await expect(row).toContainText('SYNTHETIC PHANTOM');
+  await expect(row.locator('td.pacs-table__images')).toHaveText('24');
+  await row.click();
+  const series = page.getByTestId('pacs-series');
+  await expect(series).toHaveCount(1);
+  await series.getByTestId('pacs-retrieve-series').click();
+
+  const box = page.getByTestId('pacs-retrieval');
+  await expect(box).toBeVisible();
+  const report = box.getByTestId('pacs-retrieve-report');
+  await expect(report).toBeVisible({ timeout: 60_000 });
+  await expect(box).toHaveAttribute('data-running', 'false');
+  await expect(report).toContainText('24 of 24 images');
+  await expect(report).toContainText(/images\/s · [\d.]+ MB\/s/);
+
+  // What was on screen while it ran: a progress bar with counts, images/s and MB/s.
+  const rec = await retrieveRecord(page);
+  expect(rec.progress.some((t) => /[\d.]+ images\/s, [\d.]+ MB\/s · \d+ of 24/.test(t)), rec.progress.join(' | ')).toBe(true);
+  // The first image was indexed and announced before the retrieve answered.
+  expect(rec.events.filter((e) => e.type === 'pacs-retrieve')).toHaveLength(1);
+
+  // The viewer shows the series, every image of it.
+  const vp = viewport(page);
+  await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
+  await expect(vp).toHaveAttribute('data-count', '24');
+  await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-done');
+  // while it arrived, the viewport showed the first image(s) before the whole series (when the PACS was slower than one render)
+  test.info().annotations.push({ type: 'viewport states', description: rec.viewport.join(' → ') });
+
+  // The study is in the local library.
+  await page.getByRole('button', { name: 'Show in the local library' }).click();
+  const rows = await expandAll(page);
+  await expect(page.getByTestId('study-row')).toHaveCount(1);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('24 images');
+  await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-library');
+
+  // Retrieving again fetches nothing (everything cached) and still opens the series.
+  await page.getByTestId('study-source').selectOption({ label: 'PACS: Orthanc' });
+  await page.getByTestId('pacs-study').first().getByTestId('pacs-retrieve-study').click();
+  await expect(page.getByTestId('pacs-retrieve-report')).toContainText('(24 already here)', { timeout: 60_000 });
+});
