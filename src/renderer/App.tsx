@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
-import { presetById } from '../shared/viewer/presets';
+import { presetById, relativePresetsFor } from '../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
 import { BridgeError, call } from './bridge';
 import { HelpOverlay } from './shell/HelpOverlay';
@@ -42,6 +42,8 @@ export function App() {
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
   activeRef.current = active;
+  const modalityRef = useRef('');
+  modalityRef.current = statuses[active]?.modality ?? '';
 
   useEffect(() => {
     call('app.info', {}).then(setInfo, () => undefined);
@@ -70,6 +72,14 @@ export function App() {
           setTool(a.tool);
           return;
         case 'preset': {
+          // MR / PET: the image-relative preset with the same key (or id, from the toolbar); CT: HU.
+          const rel = relativePresetsFor(modalityRef.current);
+          if (rel) {
+            const key = presetById(a.preset)?.key;
+            const r = rel.find((x) => x.id === a.preset) ?? rel.find((x) => x.key === key);
+            if (r) api()?.relativePreset(r);
+            return;
+          }
           const p = presetById(a.preset);
           if (p) api()?.preset(p.center, p.width);
           return;
@@ -139,6 +149,7 @@ export function App() {
           showOverlays={overlays}
           cinePlaying={cur?.cinePlaying ?? false}
           fps={cur?.fps ?? 15}
+          modality={cur?.modality ?? ''}
           panel={panel}
           onAction={perform}
           onFps={onFps}

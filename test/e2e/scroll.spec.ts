@@ -1,5 +1,5 @@
 import { test, expect } from './rig';
-import { importPaths, openSeries, sampleSeries } from './support/viewer';
+import { importPaths, num, openSeries, sampleSeries } from './support/viewer';
 
 test('stack scroll by wheel, keys and the scrollbar, with slice n/N and position in the overlay', async ({ app }) => {
   const { page } = app;
@@ -51,6 +51,29 @@ test('stack scroll by wheel, keys and the scrollbar, with slice n/N and position
       await expect(vp).toHaveAttribute('data-position', String(i));
       await expect(vp).toHaveAttribute('data-state', 'ready');
     }
+
+    // After the scrollbar was used with the mouse it has the focus; the shortcuts still work and
+    // its own key handling does not run besides them (it once swallowed L and 4, and PageDown
+    // moved 4 images back).
+    const bar = vp.getByTestId('stack-scrollbar');
+    const bb = (await bar.boundingBox())!;
+    await page.mouse.click(bb.x + bb.width * 0.3, bb.y + bb.height / 2);
+    await expect(bar).toBeFocused();
+    const at = await num(vp, 'data-position');
+    await page.keyboard.press('l');
+    await expect(page.getByRole('button', { name: 'Length', exact: true })).toHaveAttribute('aria-pressed', 'true');
+    await page.keyboard.press('4');
+    await expect(vp).toHaveAttribute('data-wc', '-600');
+    await expect(vp).toHaveAttribute('data-ww', '1500');
+    await page.keyboard.press('PageDown');
+    await expect(vp).toHaveAttribute('data-position', String(Math.min(29, at + 10)));
+    await page.keyboard.press('ArrowUp');
+    await expect(vp).toHaveAttribute('data-position', String(Math.min(29, at + 10) - 1));
+    await page.keyboard.press('Home');
+    await expect(vp).toHaveAttribute('data-position', '0');
+    await page.keyboard.press('w');
+    await expect(page.getByRole('button', { name: 'Window/level', exact: true })).toHaveAttribute('aria-pressed', 'true');
+    await expect(bar).toHaveValue('0');
   } finally {
     ct.cleanup();
   }

@@ -65,6 +65,9 @@ const GLYPHS: Record<string, string> = {
   '#': ' # # ##### # # ##### # #           ',
   '%': '##   ##  #   #   #   #   #  ##   ##',
   '?': ' ### #   #    #   #    #         # ',
+  '°': ' ##  #  # #  #  ##                 ',
+  '²': ' ##     #  ##  #    ###            ',
+  '·': '                #                  ',
 };
 
 function glyph(ch: string): string {
@@ -127,7 +130,7 @@ export function addTextChunks(png: Uint8Array, entries: Record<string, string>):
   const ihdrEnd = 8 + 4 + 4 + 13 + 4;
   const chunks: Buffer[] = [];
   for (const [k, v] of Object.entries(entries)) {
-    const data = Buffer.concat([Buffer.from(k, 'latin1'), Buffer.from([0]), Buffer.from(v.replace(/[^\x20-\x7e]/g, '?'), 'latin1')]);
+    const data = Buffer.concat([Buffer.from(k, 'latin1'), Buffer.from([0]), Buffer.from(v.replace(/[^\x20-\x7e\xb0\xb2\xb7]/g, '?'), 'latin1')]);
     const type = Buffer.from('tEXt', 'latin1');
     const len = Buffer.alloc(4);
     len.writeUInt32BE(data.length);
@@ -156,11 +159,69 @@ export function readTextChunks(png: Uint8Array): Record<string, string> {
   return out;
 }
 
+/** A measurement drawn onto an exported PNG: its shape in image pixels and its label (the one value, src/shared/viewer/measure.ts). */
+export interface PngAnnotation {
+  shape: 'polyline' | 'rect' | 'ellipse' | 'point';
+  points: { x: number; y: number }[];
+  text: string;
+}
+
+const ANNOTATION_COLOUR: [number, number, number] = [242, 193, 78]; // the viewer's tool colour (#f2c14e)
+
+function plot(rgba: Uint8Array, w: number, h: number, x: number, y: number, r: number, c: [number, number, number]): void {
+  for (let dy = -r; dy <= r; dy++) {
+    for (let dx = -r; dx <= r; dx++) {
+      const px = Math.round(x) + dx;
+      const py = Math.round(y) + dy;
+      if (px < 0 || py < 0 || px >= w || py >= h) continue;
+      const o = (py * w + px) * 4;
+      rgba[o] = c[0];
+      rgba[o + 1] = c[1];
+      rgba[o + 2] = c[2];
+      rgba[o + 3] = 255;
+    }
+  }
+}
+
+function line(rgba: Uint8Array, w: number, h: number, a: { x: number; y: number }, b: { x: number; y: number }, r: number, c: [number, number, number]): void {
+  const n = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) * 2));
+  for (let i = 0; i <= n; i++) plot(rgba, w, h, a.x + ((b.x - a.x) * i) / n, a.y + ((b.y - a.y) * i) / n, r, c);
+}
+
+/** Draws the measurements (lines, rectangles, ellipses, probe points) and their labels. */
+export function drawAnnotations(rgba: Uint8Array, w: number, h: number, annotations: PngAnnotation[], scale: number): void {
+  const r = Math.max(0, Math.floor(scale / 2));
+  for (const a of annotations) {
+    const p = a.points;
+    if (!p.length || !p.every((q) => Number.isFinite(q.x) && Number.isFinite(q.y))) continue;
+    if (a.shape === 'polyline') for (let i = 1; i < p.length; i++) line(rgba, w, h, p[i - 1]!, p[i]!, r, ANNOTATION_COLOUR);
+    else if (a.shape === 'rect' && p.length >= 2) {
+      const [s, e] = [p[0]!, p[1]!];
+      const c = [s, { x: e.x, y: s.y }, e, { x: s.x, y: e.y }, s];
+      for (let i = 1; i < c.length; i++) line(rgba, w, h, c[i - 1]!, c[i]!, r, ANNOTATION_COLOUR);
+    } else if (a.shape === 'ellipse' && p.length >= 2) {
+      const cx = (p[0]!.x + p[1]!.x) / 2, cy = (p[0]!.y + p[1]!.y) / 2;
+      const rx = Math.abs(p[1]!.x - p[0]!.x) / 2, ry = Math.abs(p[1]!.y - p[0]!.y) / 2;
+      const n = Math.max(16, Math.ceil((rx + ry) * 4));
+      for (let i = 0; i <= n; i++) plot(rgba, w, h, cx + rx * Math.cos((2 * Math.PI * i) / n), cy + ry * Math.sin((2 * Math.PI * i) / n), r, ANNOTATION_COLOUR);
+    } else plot(rgba, w, h, p[0]!.x, p[0]!.y, r + 1, ANNOTATION_COLOUR);
+    if (!a.text) continue;
+    // The label beside the right-most point, kept inside the image.
+    const anchor = p.reduce((m, q) => (q.x > m.x ? q : m), p[0]!);
+    const tw = a.text.length * 6 * scale;
+    const x = Math.max(scale, Math.min(w - tw - scale, Math.round(anchor.x + 6 * scale)));
+    const y = Math.max(scale, Math.min(h - 9 * scale, Math.round(anchor.y - 3 * scale)));
+    drawText(rgba, w, h, a.text, x, y, scale, ANNOTATION_COLOUR);
+  }
+}
+
 export interface RenderPngOptions {
   windowCenter?: number | null;
   windowWidth?: number | null;
   overlayText?: string[];
   frame?: number;
+  /** The measurements of this image, drawn with their labels (and listed in a tEXt chunk). */
+  annotations?: PngAnnotation[];
   /** Banner + tEXt marking (always set by the export service). */
   notForDiagnosticUse: boolean;
 }
@@ -233,6 +294,7 @@ export async function renderPng(bytes: Uint8Array, o: RenderPngOptions): Promise
     }
   }
   const scale = Math.max(1, Math.floor(Math.min(w, h) / 256));
+  drawAnnotations(rgba, w, h, o.annotations ?? [], scale);
   let y = 2 * scale;
   for (const line of o.overlayText ?? []) {
     drawText(rgba, w, h, line, 2 * scale, y, scale, [255, 255, 255]);
@@ -245,6 +307,8 @@ export async function renderPng(bytes: Uint8Array, o: RenderPngOptions): Promise
   const text: Record<string, string> = { Software: 'MedImgShr' };
   if (o.notForDiagnosticUse) text.Disclaimer = NOT_FOR_DIAGNOSTIC_USE;
   if (window) text.Comment = `window center ${window.center} width ${window.width}`;
+  // tEXt is Latin-1: the degree sign survives, other characters become '?'.
+  if (o.annotations?.length) text.Measurements = o.annotations.map((a) => a.text).join('; ');
   out = addTextChunks(out, text);
   return { png: out, width: w, height: h, window };
 }

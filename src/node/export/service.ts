@@ -4,7 +4,11 @@
  *   dicom-anonymised  PS3.15 Annex E (anonymiseExport); burned-in annotation needs the override
  *   dicom-original    the files as they are: identifiable
  *   png               the viewer's window/level, optional overlay text (identifying → identifiable),
- *                     always marked NOT FOR DIAGNOSTIC USE (an 8-bit windowed rendering is lossy)
+ *                     the image's stored measurements drawn with their labels (the one value of
+ *                     src/shared/viewer/measure.ts), always marked NOT FOR DIAGNOSTIC USE (an 8-bit
+ *                     windowed rendering is lossy); named after the series and slice:
+ *                     series-<Series Number>-<Modality>/slice-<Instance Number>[-frame-<n>].png
+ *                     (no Series Description: free text that may identify, PS3.15 Annex E)
  *
  * Gate: identifiable data needs every instance verified against the ledger now, or an override with a
  * typed reason (audit entry `override`). Every export — anonymised too — is an audit entry. It runs as
@@ -22,7 +26,61 @@ import type { InstanceVerification } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { atomicExport } from '../atomic';
 import { exportGate, isIdentifiable } from '../../core/gates';
-import { renderPng, NOT_FOR_DIAGNOSTIC_USE } from './png';
+import { renderPng, NOT_FOR_DIAGNOSTIC_USE, type PngAnnotation } from './png';
+import { measure, type PixelSpacing } from '../../shared/viewer/measure';
+
+/** A measurement as burned into a PNG and listed in its export report. */
+export interface ExportedMeasurement {
+  id: number;
+  uuid: string | null;
+  kind: string;
+  value: number | null;
+  unit: string | null;
+  text: string;
+}
+
+/** Label of a stored ROI / probe measurement from its stored statistics. */
+function roiText(kind: string, stats: Record<string, unknown>): string {
+  const n = (v: unknown, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+  const u = typeof stats.unit === 'string' && stats.unit ? ` ${stats.unit}` : '';
+  if (kind === 'probe') return `${n(stats.value)}${u}`;
+  return `mean ${n(stats.mean)}${u} SD ${n(stats.sd)}`;
+}
+
+function pointsOf(handles: unknown, names: string[]): { x: number; y: number }[] {
+  const h = (handles ?? {}) as Record<string, { x?: unknown; y?: unknown } | undefined>;
+  return names.map((k) => h[k]).filter((p): p is { x: number; y: number } => !!p && typeof p.x === 'number' && typeof p.y === 'number');
+}
+
+/** The drawable form of an image's stored measurements: a length / angle re-measured from its handles. */
+export function annotationsOf(rows: { id: number; kind: string; data: string; stats: string }[], spacing: PixelSpacing): { drawn: PngAnnotation[]; listed: ExportedMeasurement[] } {
+  const drawn: PngAnnotation[] = [];
+  const listed: ExportedMeasurement[] = [];
+  for (const r of rows) {
+    let data: Record<string, unknown>, stats: Record<string, unknown>;
+    try {
+      data = JSON.parse(r.data) as Record<string, unknown>;
+      stats = JSON.parse(r.stats) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const uuid = typeof data.uuid === 'string' ? data.uuid : null;
+    if (r.kind === 'length' || r.kind === 'angle') {
+      const m = measure(r.kind, data.handles, spacing);
+      if (!m) continue; // incomplete: never exported
+      drawn.push({ shape: 'polyline', points: pointsOf(data.handles, r.kind === 'length' ? ['start', 'end'] : ['start', 'middle', 'end']), text: m.text });
+      listed.push({ id: r.id, uuid, kind: r.kind, value: m.value, unit: m.unit, text: m.text });
+    } else if (r.kind === 'rectangleRoi' || r.kind === 'ellipticalRoi' || r.kind === 'probe') {
+      const text = roiText(r.kind, stats);
+      const shape = r.kind === 'rectangleRoi' ? 'rect' : r.kind === 'ellipticalRoi' ? 'ellipse' : 'point';
+      drawn.push({ shape, points: pointsOf(data.handles, r.kind === 'probe' ? ['end'] : ['start', 'end']), text });
+      listed.push({ id: r.id, uuid, kind: r.kind, value: null, unit: typeof stats.unit === 'string' ? stats.unit : null, text });
+    }
+  }
+  return { drawn, listed };
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9]+/g, '').slice(0, 16);
 
 export interface ExportItem {
   instanceId: number;
@@ -31,14 +89,36 @@ export interface ExportItem {
   seriesInstanceUid: string;
   studyInstanceUid: string;
   frames: number;
+  seriesNumber: number | null;
+  instanceNumber: number | null;
+  modality: string | null;
+  pixelSpacing: string | null;
 }
 
 const SELECT = `SELECT i.id AS instanceId, i.file_path AS path, i.sop_uid AS sopInstanceUid, se.series_uid AS seriesInstanceUid,
-  st.study_uid AS studyInstanceUid, i.frames AS frames FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id`;
+  st.study_uid AS studyInstanceUid, i.frames AS frames, se.number AS seriesNumber, i.number AS instanceNumber, se.modality AS modality,
+  i.pixel_spacing AS pixelSpacing FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id`;
 const ORDER = 'ORDER BY st.id, se.number, se.id, i.number, i.id';
 
 export class ExportService {
   constructor(private readonly deps: { ctx: AppContext; trust: TrustService }) {}
+
+  /** The stored measurements of one image (instance + frame), as drawn on its PNG. */
+  private measurementsOf(it: ExportItem, frame: number): ReturnType<typeof annotationsOf> {
+    const rows = this.deps.ctx.db.prepare('SELECT id, kind, data, stats FROM measurements WHERE sop_uid = ? AND frame = ? ORDER BY id').all(it.sopInstanceUid, frame) as {
+      id: number;
+      kind: string;
+      data: string;
+      stats: string;
+    }[];
+    let spacing: PixelSpacing = null;
+    try {
+      spacing = it.pixelSpacing ? (JSON.parse(it.pixelSpacing) as number[]) : null;
+    } catch {
+      spacing = null;
+    }
+    return annotationsOf(rows, spacing);
+  }
 
   /** The library instances a scope covers, in series/instance order. */
   items(scope: ExportScope): ExportItem[] {
@@ -120,6 +200,7 @@ export class ExportService {
       auditSeqs.push(e.seq);
     }
     const written: ExportReport['written'] = [];
+    const measurementsByFile: Record<string, ExportedMeasurement[]> = {};
     const skipped: ExportReport['skipped'] = [];
     const notForDiagnosticUse = req.format === 'png';
     try {
@@ -144,7 +225,13 @@ export class ExportService {
               if (signal?.aborted) throw new AppError(ErrorCode.Cancelled, 'The export was cancelled; nothing was written.');
               let dir = series.get(it.seriesInstanceUid);
               if (!dir) {
-                dir = `series-${String(series.size + 1).padStart(3, '0')}`;
+                const ordinal = String(series.size + 1).padStart(3, '0');
+                dir =
+                  req.format === 'png'
+                    ? `series-${it.seriesNumber !== null ? String(it.seriesNumber).padStart(3, '0') : ordinal}${it.modality ? `-${safeName(it.modality)}` : ''}`
+                    : `series-${ordinal}`;
+                // two series with the same number (and modality) stay apart
+                if ([...series.values()].includes(dir)) dir = `${dir}-${ordinal}`;
                 series.set(it.seriesInstanceUid, dir);
                 await mkdir(join(staging, dir), { recursive: true });
               }
@@ -157,14 +244,20 @@ export class ExportService {
                   await writeFile(join(staging, rel), bytes, { flag: 'wx' });
                   written.push({ output: rel, sopInstanceUid: it.sopInstanceUid });
                 } else {
-                  const rel = `${dir}/image-${String(k).padStart(4, '0')}.png`;
+                  const frame = Math.min(req.png?.frame ?? 0, Math.max(0, it.frames - 1));
+                  const slice = String(it.instanceNumber ?? k).padStart(4, '0');
+                  let rel = `${dir}/slice-${slice}${it.frames > 1 ? `-frame-${frame + 1}` : ''}.png`;
+                  if (written.some((w) => w.output === rel)) rel = rel.replace(/\.png$/, `-${k}.png`); // repeated Instance Numbers
+                  const ann = req.png?.measurements === false ? { drawn: [], listed: [] } : this.measurementsOf(it, frame);
                   const r = await renderPng(bytes, {
                     windowCenter: req.png?.windowCenter ?? null,
                     windowWidth: req.png?.windowWidth ?? null,
                     overlayText: req.png?.overlayText,
-                    frame: Math.min(req.png?.frame ?? 0, Math.max(0, it.frames - 1)),
+                    frame,
+                    annotations: ann.drawn,
                     notForDiagnosticUse: true,
                   });
+                  if (ann.listed.length) measurementsByFile[rel] = ann.listed;
                   await writeFile(join(staging, rel), r.png, { flag: 'wx' });
                   written.push({ output: rel, sopInstanceUid: ExportService.identifiable(req.format, req.png) ? it.sopInstanceUid : null });
                 }
@@ -183,6 +276,7 @@ export class ExportService {
               verification: decision.counts,
               override: overriding ? overrideReason : null,
               marking: notForDiagnosticUse ? NOT_FOR_DIAGNOSTIC_USE : null,
+              ...(req.format === 'png' ? { measurements: measurementsByFile } : {}),
             };
             await writeFile(join(staging, 'export-report.json'), JSON.stringify(report, null, 2));
           },

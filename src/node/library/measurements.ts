@@ -3,6 +3,22 @@ import type { Db } from '../store/database';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { Measurement, MeasurementKind } from '../../shared/api/library';
 import type { LibraryQueries } from './queries';
+import { measure, statsOf, type MeasureKind, type PixelSpacing } from '../../shared/viewer/measure';
+
+/** The kinds whose value is computed from the handles and the pixel spacing (src/shared/viewer/measure.ts). */
+function measuredKind(kind: MeasurementKind): MeasureKind | null {
+  return kind === 'length' || kind === 'angle' ? kind : null;
+}
+
+function spacingOf(json: unknown): PixelSpacing {
+  if (typeof json !== 'string') return null;
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? (v as number[]) : null;
+  } catch {
+    return null;
+  }
+}
 
 type Row = Record<string, unknown>;
 
@@ -12,14 +28,22 @@ export class Measurements {
     private readonly queries: LibraryQueries,
   ) {}
 
-  private toMeasurement(r: Row, instanceId: number): Measurement {
+  /**
+   * A length / angle reads the one value of its handles and the instance's Pixel Spacing, never
+   * a number the client sent or one stored by an older version.
+   */
+  private toMeasurement(r: Row, instanceId: number, spacing: PixelSpacing): Measurement {
+    const data = JSON.parse(r.data as string) as Record<string, unknown>;
+    const kind = r.kind as MeasurementKind;
+    const mk = measuredKind(kind);
+    const measured = mk ? measure(mk, data.handles, spacing) : null;
     return {
       id: r.id as number,
       instanceId,
       frame: r.frame as number,
-      kind: r.kind as MeasurementKind,
-      data: JSON.parse(r.data as string) as Record<string, unknown>,
-      stats: JSON.parse(r.stats as string) as Record<string, number | string | null>,
+      kind,
+      data,
+      stats: measured ? statsOf(measured) : (JSON.parse(r.stats as string) as Record<string, number | string | null>),
       label: (r.label as string) ?? null,
       createdAt: r.created_at as string,
       updatedAt: r.updated_at as string,
@@ -30,10 +54,10 @@ export class Measurements {
     if (q.instanceId === undefined && q.seriesId === undefined) throw new AppError(ErrorCode.InvalidArgument, 'Give an instanceId or a seriesId.');
     const rows = (
       q.instanceId !== undefined
-        ? this.db.prepare('SELECT m.*, i.id AS iid FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.id = ? ORDER BY m.id').all(q.instanceId)
-        : this.db.prepare('SELECT m.*, i.id AS iid FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.series_ref = ? ORDER BY m.id').all(q.seriesId)
+        ? this.db.prepare('SELECT m.*, i.id AS iid, i.pixel_spacing AS ps FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.id = ? ORDER BY m.id').all(q.instanceId)
+        : this.db.prepare('SELECT m.*, i.id AS iid, i.pixel_spacing AS ps FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.series_ref = ? ORDER BY m.id').all(q.seriesId)
     ) as Row[];
-    return rows.map((r) => this.toMeasurement(r, r.iid as number));
+    return rows.map((r) => this.toMeasurement(r, r.iid as number, spacingOf(r.ps)));
   }
 
   saveMeasurement(m: {
@@ -48,7 +72,21 @@ export class Measurements {
     const inst = this.queries.instance(m.instanceId);
     const data = JSON.stringify(m.data);
     if (data.length > 1_000_000) throw new AppError(ErrorCode.InvalidArgument, 'This measurement is too large to store (over 1 MB of tool state).');
-    const stats = JSON.stringify(m.stats ?? {});
+    const mk = measuredKind(m.kind);
+    const spacing = inst.geometry.pixelSpacing;
+    let stats = JSON.stringify(m.stats ?? {});
+    if (mk) {
+      // Stored as measured here from the handles, whatever the client computed.
+      const r = measure(mk, m.data.handles, spacing);
+      if (!r) {
+        throw new AppError(
+          ErrorCode.InvalidArgument,
+          `This ${mk} measurement is incomplete (its handles do not give a ${mk}: a point is missing or two coincide); it was not stored.`,
+          'Draw it again with distinct points.',
+        );
+      }
+      stats = JSON.stringify(statsOf(r));
+    }
     const now = new Date().toISOString();
     let id: number;
     if (m.id !== undefined) {
@@ -64,7 +102,7 @@ export class Measurements {
       id = Number(r.lastInsertRowid);
     }
     const row = this.db.prepare('SELECT * FROM measurements WHERE id = ?').get(id) as Row;
-    return this.toMeasurement(row, inst.id);
+    return this.toMeasurement(row, inst.id, spacing);
   }
 
   deleteMeasurement(id: number): boolean {

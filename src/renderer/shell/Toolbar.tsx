@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import { CT_PRESETS } from '../../shared/viewer/presets';
+import { CT_PRESETS, relativePresetsFor } from '../../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../../shared/viewer/shortcuts';
 import type { Layout } from '../viewer/ViewportArea';
 
@@ -9,6 +9,8 @@ interface Props {
   showOverlays: boolean;
   cinePlaying: boolean;
   fps: number;
+  /** The active image's modality: MR and PET get their own presets. */
+  modality?: string;
   panel: string | null;
   onAction(a: ViewerAction): void;
   onFps(fps: number): void;
@@ -35,8 +37,9 @@ const VIEW: { op: Extract<ViewerAction, { kind: 'view' }>['op']; label: string; 
   { op: 'reset', label: 'Reset', key: 'X', icon: '⟲' },
 ];
 
-export const Toolbar = memo(function Toolbar({ tool, layout, showOverlays, cinePlaying, fps, panel, onAction, onFps }: Props) {
+export const Toolbar = memo(function Toolbar({ tool, layout, showOverlays, cinePlaying, fps, modality = '', panel, onAction, onFps }: Props) {
   const cine = { playing: cinePlaying, fps };
+  const relative = relativePresetsFor(modality);
   return (
     <nav className="toolbar" aria-label="Tools">
       <div className="toolbar__group" role="group" aria-label="Mouse tool">
@@ -60,14 +63,20 @@ export const Toolbar = memo(function Toolbar({ tool, layout, showOverlays, cineP
           aria-label="Window preset"
           value=""
           onChange={(e) => e.target.value && onAction({ kind: 'preset', preset: e.target.value })}
-          title="CT window presets (keys 1–8)"
+          title={relative ? `${modality} window presets (keys 1–${relative.length}; from this image's values)` : 'CT window presets (keys 1–8)'}
         >
           <option value="">W/L preset</option>
-          {CT_PRESETS.map((p) => (
-            <option key={p.id} value={p.id}>
-              {p.key} {p.label} {p.center}/{p.width}
-            </option>
-          ))}
+          {relative
+            ? relative.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.key} {p.label}
+                </option>
+              ))
+            : CT_PRESETS.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.key} {p.label} {p.center}/{p.width}
+                </option>
+              ))}
         </select>
       </div>
       <div className="toolbar__group" role="group" aria-label="View">

@@ -4,6 +4,9 @@ import { actionForKey, keyOf, type ViewerAction } from '../../shared/viewer/shor
 /**
  * The viewer's keyboard shortcuts, window-wide: each key of the shortcut table runs its action,
  * except while typing in a field (Escape still works) and Space/Enter on a focused button.
+ * A slider (the stack scrollbar, a range input) is not a text field: after it was dragged it
+ * keeps the focus, and its own key handling (arrows, PageUp/PageDown, Home/End move the slider
+ * by its own steps, other keys ignored) must not replace the table's; preventDefault stops it.
  */
 export function useShortcutKeys(perform: (a: ViewerAction) => void): void {
   useEffect(() => {
@@ -11,7 +14,8 @@ export function useShortcutKeys(perform: (a: ViewerAction) => void): void {
       const t = e.target as HTMLElement | null;
       const key = keyOf(e);
       if (!key) return;
-      const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      const slider = t?.tagName === 'INPUT' && (t as HTMLInputElement).type === 'range';
+      const typing = !!t && !slider && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
       if (typing && key !== 'Escape') return;
       const a = actionForKey(key);
       if (!a) return;

@@ -13,7 +13,7 @@ export function MeasurementPanel({ items, onDelete, onClose }: { items: Measurem
         {items.length === 0 && <p className="side__none">None. Pick a tool (L, A, R, E, B) and draw on the image.</p>}
         <ul className="meas">
           {items.map((m) => (
-            <li key={m.uuid} className="meas__row" data-testid="measurement-row" data-tool={m.tool}>
+            <li key={m.uuid} className="meas__row" data-testid="measurement-row" data-tool={m.tool} data-uuid={m.uuid}>
               <span className="meas__text">{m.text}</span>
               <button type="button" className="btn btn--remove" aria-label={`Delete ${m.text}`} onClick={() => onDelete(m.uuid)}>
                 ×

@@ -1,4 +1,6 @@
-import { memo, useRef, type Ref } from 'react';
+import { memo, useCallback, useRef, useState, type Ref } from 'react';
+import { ctPresetName } from '../../shared/viewer/presets';
+import { usePointerValue } from './usePointerValue';
 import { useSeriesDrop } from './seriesDrop';
 import type { SeriesView, StackItem, ViewportApi, ViewportBadges, ViewportStatus } from './types';
 import { useCine } from './useCine';
@@ -38,12 +40,19 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
   const stack = useImageStack({ elRef, index, series, stackRef, posRef, viewportRef, view, readView, ensureMeasurements: measurements.ensureLoaded });
   const { state, pos, count, overlay, imageRef, show } = stack;
   const { cine, command: cineCommand, setFps } = useCine(series, stackRef, posRef, show);
-  useViewportCommands(apiRef, { elRef, imageRef, stackRef, posRef, readView, show, cine: cineCommand, setFps, deleteMeasurement: measurements.remove });
+  const [applied, setApplied] = useState<{ label: string; center: number; width: number } | null>(null);
+  const onPreset = useCallback((p: { label: string; center: number; width: number }) => setApplied(p), []);
+  useViewportCommands(apiRef, { elRef, imageRef, stackRef, posRef, readView, show, cine: cineCommand, setFps, deleteMeasurement: measurements.remove, onPreset });
+  const pointer = usePointerValue(elRef, imageRef);
   useWheelScroll(elRef, stackRef, posRef, show);
   const drop = useSeriesDrop(index, onDropSeries);
 
   const item = stackRef.current[pos];
   const modality = series?.modality ?? '';
+  const presetName = !view
+    ? null
+    : (ctPresetName(overlay?.modality || modality, view.wc, view.ww) ??
+      (applied && Math.abs(applied.center - view.wc) < 0.5 && Math.abs(applied.width - view.ww) < 0.5 ? applied.label : null));
   useStatusReport({ index, item, image: imageRef.current, state, pos, count, modality, cine, measureTick: measurements.tick }, onStatus);
 
   return (
@@ -72,7 +81,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     >
       <div className="viewport__canvas" ref={elRef} onContextMenu={(e) => e.preventDefault()} />
       <ViewportMessage state={state} pos={pos} count={count} />
-      {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} />}
+      {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} />}
       {badges && (
         // The badges' own row above the image: they never cover the image or its overlay text.
         <div className="viewport__badges" data-testid="viewport-badges">

@@ -2,9 +2,10 @@ import { edgeMarkers } from '../../shared/viewer/orientation';
 import type { ImageMeta } from './meta';
 import type { StackItem } from './types';
 import type { ViewInfo } from './viewState';
+import type { PointerValue } from './usePointerValue';
 
 /** The corner texts come straight from the image's header meta; the markers follow the view. */
-export type Overlay = Pick<ImageMeta, 'patient' | 'patientId' | 'study' | 'studyDate' | 'series' | 'modality' | 'position' | 'thickness'> & {
+export type Overlay = Pick<ImageMeta, 'patient' | 'patientId' | 'study' | 'studyDate' | 'series' | 'modality' | 'position' | 'thickness' | 'ageSex' | 'exposure' | 'unit'> & {
   markers: ReturnType<typeof edgeMarkers>;
 };
 
@@ -19,6 +20,9 @@ export function overlayFor(meta: ImageMeta | undefined, view: ViewInfo | null): 
     modality: meta.modality,
     position: meta.position,
     thickness: meta.thickness,
+    ageSex: meta.ageSex,
+    exposure: meta.exposure,
+    unit: meta.unit,
     markers: view ? edgeMarkers(meta.iop, view) : null,
   };
 }
@@ -32,10 +36,22 @@ interface Props {
   count: number;
   view: ViewInfo | null;
   cine: { playing: boolean; fps: number };
+  /** The name of the window preset shown (CT preset matched by its values, or the MR / PET preset last applied), else null. */
+  presetName?: string | null;
+  /** The pixel under the mouse. */
+  pointer?: PointerValue | null;
+}
+
+const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+
+/** "HU 43" on CT; elsewhere the stored value, and the rescaled value with its unit when the file has a rescale. */
+export function pointerText(p: PointerValue, modality: string, unit: string): string {
+  if (modality === 'CT') return `HU ${num(p.value)}`;
+  return p.rescaled ? `Val ${num(p.stored)} = ${num(p.value)}${unit ? ` ${unit}` : ''}` : `Val ${num(p.stored)}`;
 }
 
 /** The four corners over the image: patient and study, modality and series, slice, window and zoom; and the orientation markers. */
-export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine }: Props) {
+export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine, presetName = null, pointer = null }: Props) {
   const markers = overlay?.markers;
   return (
     <div className="overlay" data-testid="overlay" aria-hidden={!ready}>
@@ -43,13 +59,17 @@ export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine }
         <>
           <div className="overlay__corner overlay__corner--tl">
             <div className="overlay__strong">{overlay.patient}</div>
-            <div>{overlay.patientId}</div>
+            <div>
+              {overlay.patientId}
+              {overlay.ageSex && <span data-testid="overlay-age-sex">{overlay.patientId ? ' · ' : ''}{overlay.ageSex}</span>}
+            </div>
             <div>{overlay.studyDate}</div>
             <div>{overlay.study}</div>
           </div>
           <div className="overlay__corner overlay__corner--tr">
             <div className="overlay__strong">{overlay.modality}</div>
             <div>{overlay.series}</div>
+            {overlay.exposure && <div data-testid="overlay-exposure">{overlay.exposure}</div>}
           </div>
         </>
       )}
@@ -63,6 +83,12 @@ export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine }
       </div>
       {view && ready && (
         <div className="overlay__corner overlay__corner--br" data-testid="overlay-wl">
+          {pointer && (
+            <div data-testid="overlay-pointer">
+              {pointerText(pointer, overlay?.modality ?? '', overlay?.unit ?? '')} · ({pointer.x}, {pointer.y})
+            </div>
+          )}
+          {presetName && <div data-testid="overlay-preset">{presetName}</div>}
           <div>
             W {Math.round(view.ww)} L {Math.round(view.wc)}
             {view.invert ? ' · inv' : ''}

@@ -3,6 +3,7 @@
  * viewport shows, straight from cornerstone's image.getPixelData(). No patient data, no writes.
  */
 import type { CsImage } from './cornerstone';
+import { drawnLabels } from './measureTools';
 
 const shown = new Map<number, CsImage>();
 
@@ -61,8 +62,13 @@ export function setShown(index: number, image: CsImage | null): void {
 
 declare global {
   interface Window {
-    medimgDiagnostics?: { pixelStats(index: number): PixelStats | null; regionStats: typeof regionStats };
+    medimgDiagnostics?: {
+      pixelStats(index: number): PixelStats | null;
+      regionStats: typeof regionStats;
+      /** The label last drawn next to each length / angle, by annotation uuid. */
+      measurementLabels(): Record<string, string>;
+    };
   }
 }
 
-if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats, regionStats });
+if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats, regionStats, measurementLabels: () => Object.fromEntries(drawnLabels) });

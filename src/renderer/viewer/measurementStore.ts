@@ -45,9 +45,8 @@ function statsOf(tool: ToolName, data: Record<string, unknown>): Record<string, 
   const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   switch (tool) {
     case 'Length':
-      return { length: n(data.length), unit: typeof data.unit === 'string' ? data.unit : null };
     case 'Angle':
-      return { angle: n(data.rAngle) };
+      return {}; // always measured (snapshot() gives `stats`), recomputed by the main process
     case 'Probe':
       return { value: n(s.mo ?? s.sp), x: n(s.x), y: n(s.y) };
     default:
@@ -74,7 +73,7 @@ export function saveMeasurements(instanceId: string, frame: number, items: Saved
           frame,
           kind: KIND_OF[m.tool] ?? 'annotation',
           data: { ...m.data, uuid: m.uuid },
-          stats: statsOf(m.tool, m.data),
+          stats: m.stats ?? statsOf(m.tool, m.data),
         });
         known.set(m.uuid, saved.id);
       }

@@ -3,12 +3,16 @@ import { cornerstoneTools } from './cornerstone';
 import { ANNOTATION_TOOLS } from './tools';
 import type { ToolName } from '../../shared/viewer/shortcuts';
 import type { MeasurementView } from './types';
+import { measureAnnotation } from './measureTools';
+import { statsOf as measuredStats } from '../../shared/viewer/measure';
 
 export interface SavedMeasurement {
   uuid: string;
   tool: ToolName;
   frame: number;
   data: Record<string, unknown>;
+  /** For a length / angle: the one value (src/shared/viewer/measure.ts) as stored. */
+  stats?: Record<string, number | string>;
 }
 
 interface ToolData {
@@ -18,6 +22,8 @@ interface ToolData {
   unit?: string;
   cachedStats?: Record<string, number | undefined>;
   handles?: { end?: { x: number; y: number } };
+  /** Still being drawn (see measureTools.ts): never listed, never saved. */
+  __draft?: boolean;
   [k: string]: unknown;
 }
 
@@ -32,13 +38,22 @@ export function readAnnotations(imageId: string): { tool: ToolName; data: ToolDa
   return out;
 }
 
-/** Serialisable copy of the annotations on an image. */
+/**
+ * The finished annotations of an image: not a draft (still being drawn), and for a length / angle
+ * one whose handles give a value (an incomplete measurement is discarded, never shown or stored).
+ */
+export function finished(imageId: string): { tool: ToolName; data: ToolData }[] {
+  return readAnnotations(imageId).filter(({ tool, data }) => !data.__draft && (!(tool === 'Length' || tool === 'Angle') || measureAnnotation(tool, data, imageId) !== null));
+}
+
+/** Serialisable copy of the finished annotations on an image. */
 export function snapshot(imageId: string, frame: number): SavedMeasurement[] {
-  return readAnnotations(imageId).map(({ tool, data }) => {
+  return finished(imageId).map(({ tool, data }) => {
     const uuid = String(data.uuid ?? crypto.randomUUID());
     data.uuid = uuid;
-    const { active: _a, invalidated: _i, ...rest } = data;
-    return { uuid, tool, frame, data: JSON.parse(JSON.stringify(rest)) as Record<string, unknown> };
+    const { active: _a, invalidated: _i, __draft: _d, length: _l, rAngle: _r, ...rest } = data;
+    const r = measureAnnotation(tool, data, imageId);
+    return { uuid, tool, frame, data: JSON.parse(JSON.stringify(rest)) as Record<string, unknown>, ...(r ? { stats: measuredStats(r) } : {}) };
   });
 }
 
@@ -72,15 +87,14 @@ function num(n: number | undefined, digits = 1): string {
   return n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(digits);
 }
 
-/** One line per measurement, in the modality's units (HU for CT). */
-export function describe(tool: ToolName, data: ToolData, unit: string, hasSpacing: boolean): string {
+/** One line per measurement, in the modality's units (HU for CT); a length / angle is the one value of measure(). */
+export function describe(tool: ToolName, data: ToolData, unit: string, hasSpacing: boolean, imageId?: string): string {
   const s = data.cachedStats ?? {};
   const u = unit ? ` ${unit}` : '';
   switch (tool) {
     case 'Length':
-      return `${NAMES[tool]} ${num(data.length)} ${hasSpacing ? 'mm' : 'px'}`;
     case 'Angle':
-      return `${NAMES[tool]} ${num(data.rAngle)}°`;
+      return measureAnnotation(tool, data, imageId)?.label ?? `${NAMES[tool]} –`;
     case 'RectangleRoi':
     case 'EllipticalRoi': {
       const area = s.area !== undefined ? ` · area ${num(s.area)} ${hasSpacing ? 'mm²' : 'px²'}` : '';
@@ -97,11 +111,11 @@ export function describe(tool: ToolName, data: ToolData, unit: string, hasSpacin
 }
 
 export function views(imageId: string, instanceId: string, frame: number, unit: string, hasSpacing: boolean): MeasurementView[] {
-  return readAnnotations(imageId).map(({ tool, data }) => ({
+  return finished(imageId).map(({ tool, data }) => ({
     uuid: String(data.uuid ?? ''),
     tool,
     instanceId,
     frame,
-    text: describe(tool, data, unit, hasSpacing),
+    text: describe(tool, data, unit, hasSpacing, imageId),
   }));
 }

@@ -17,6 +17,38 @@ export interface ImageMeta {
   thickness: string;
   iop: number[];
   unit: string;
+  /** Pixel Spacing (0028,0030): [row, column] mm, null when absent or unusable. */
+  pixelSpacing: number[] | null;
+  /** "54 Y · M": Patient's Age (else from the birth and study dates) and Sex; '' when neither. */
+  ageSex: string;
+  /** "120 kVp · 250 mAs" where the header has them (CT, X-ray); '' else. */
+  exposure: string;
+}
+
+/** Patient's Age "054Y" → "54 Y"; else the whole years between birth date and study date. */
+export function ageOf(age: string | undefined, birth: string | undefined, study: string | undefined): string {
+  const m = /^(\d{1,3})([DWMY])$/i.exec((age ?? '').trim());
+  if (m) return `${Number(m[1])} ${m[2]!.toUpperCase()}`;
+  const d = (s: string | undefined) => (s && /^\d{8}$/.test(s.trim()) ? { y: +s.slice(0, 4), m: +s.slice(4, 6), d: +s.slice(6, 8) } : null);
+  const b = d(birth);
+  const t = d(study);
+  if (!b || !t) return '';
+  const years = t.y - b.y - (t.m < b.m || (t.m === b.m && t.d < b.d) ? 1 : 0);
+  return years >= 0 && years < 150 ? `${years} Y` : '';
+}
+
+/** kVp (0018,0060) and mAs: Exposure (0018,1152), else Exposure in µAs (0018,1153), else tube current × exposure time. */
+export function exposureOf(ds: { string(tag: string): string | undefined }): string {
+  const n = (tag: string) => {
+    const v = Number((ds.string(tag) ?? '').split('\\')[0]);
+    return (ds.string(tag) ?? '').trim() !== '' && Number.isFinite(v) ? v : null;
+  };
+  const kvp = n('x00180060');
+  let mas = n('x00181152');
+  if (mas === null && n('x00181153') !== null) mas = n('x00181153')! / 1000;
+  if (mas === null && n('x00181151') !== null && n('x00181150') !== null) mas = (n('x00181151')! * n('x00181150')!) / 1000;
+  const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+  return [kvp !== null ? `${fmt(kvp)} kVp` : '', mas !== null ? `${fmt(mas)} mAs` : ''].filter(Boolean).join(' · ');
 }
 
 const DECODERS = new Map<string, TextDecoder>();
@@ -51,6 +83,10 @@ function numbers(ds: DicomDataSet, tag: string): number[] {
   return s ? s.split('\\').map(Number) : [];
 }
 
+function spacing(ps: number[]): number[] | null {
+  return ps.length >= 2 && ps.slice(0, 2).every((n) => Number.isFinite(n) && n > 0) ? ps.slice(0, 2) : null;
+}
+
 export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
   const ipp = numbers(ds, 'x00200032');
   const loc = ds.string('x00201041');
@@ -66,7 +102,11 @@ export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
     position: loc && Number.isFinite(Number(loc)) ? `Loc ${Number(loc).toFixed(1)} mm` : ipp.length === 3 && ipp.every(Number.isFinite) ? `Pos ${ipp.map((n) => n.toFixed(1)).join(', ')}` : '',
     thickness: t && Number.isFinite(Number(t)) ? `Thk ${Number(t).toFixed(1)} mm` : '',
     iop: numbers(ds, 'x00200037'),
-    unit: modality === 'CT' ? 'HU' : (ds.string('x00281054') ?? ''),
+    // CT: HU; PET: Units (0054,1001), e.g. BQML; else Rescale Type (0028,1054) when given.
+    unit: modality === 'CT' ? 'HU' : (ds.string('x00541001') || ds.string('x00281054') || '').trim(),
+    pixelSpacing: spacing(numbers(ds, 'x00280030')),
+    ageSex: [ageOf(ds.string('x00101010'), ds.string('x00100030'), ds.string('x00080020')), (ds.string('x00100040') ?? '').trim().toUpperCase()].filter(Boolean).join(' · '),
+    exposure: exposureOf(ds),
   };
 }
 

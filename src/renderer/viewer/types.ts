@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { ToolName } from '../../shared/viewer/shortcuts';
+import type { RelativePreset } from '../../shared/viewer/presets';
 
 /** A series as a viewport needs it: its instances in reading order, each with its frame count. */
 export interface SeriesView {
@@ -51,6 +52,8 @@ export interface ViewportStatus {
 /** Imperative commands the app sends to a viewport. */
 export interface ViewportApi {
   preset(center: number, width: number): void;
+  /** An MR / PET preset: a window from this image's own values (src/shared/viewer/presets.ts). */
+  relativePreset(p: RelativePreset): void;
   view(op: 'fit' | 'actual-size' | 'rotate-right' | 'rotate-left' | 'flip-h' | 'flip-v' | 'invert' | 'reset'): void;
   scroll(delta: number | 'first' | 'last'): void;
   scrollTo(index: number): void;

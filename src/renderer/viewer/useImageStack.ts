@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { cornerstone, describeLoadError, imageIdFor, loadImage, type CsImage, type CsViewport } from './cornerstone';
 import { setShown } from './diagnostics';
+import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
 import { stackOf, type SeriesView, type StackItem } from './types';
@@ -53,6 +54,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
         const [image] = await Promise.all([loadImage(item.imageId), ensureMeasurements(item)]);
         if (seq !== seqRef.current) return;
         const vp: CsViewport = initial || !viewportRef.current ? defaultViewport(el, image) : { ...viewportRef.current };
+        // A measurement half-drawn on the previous image is discarded, not carried to this one.
+        if (imageRef.current && imageRef.current.imageId !== image.imageId) cancelDrawing(el);
         cornerstone.displayImage(el, image, vp);
         if (initial) cornerstone.fitToWindow(el);
         imageRef.current = image;

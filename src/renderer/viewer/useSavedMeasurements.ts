@@ -69,6 +69,11 @@ export function useSavedMeasurements(elRef: RefObject<HTMLDivElement | null>, st
     const onMeasure = (ev: Event) => {
       const item = stackRef.current[posRef.current];
       if (!item) return;
+      // Completed: no longer a draft (measureTools.ts), so it is listed and saved from now on.
+      if (ev.type === 'cornerstonetoolsmeasurementcompleted') {
+        const data = (ev as CustomEvent<{ measurementData?: { __draft?: boolean } }>).detail?.measurementData;
+        if (data) delete data.__draft;
+      }
       setTick((t) => t + 1);
       if (ev.type === 'cornerstonetoolsmeasurementmodified') scheduleSave(item, 500);
       else scheduleSave(item, 0);

@@ -2,6 +2,7 @@ import { useImperativeHandle, type Ref, type RefObject } from 'react';
 import type { CsImage } from './cornerstone';
 import type { StackItem, ViewportApi } from './types';
 import { applyViewOp, setWindow } from './viewOperations';
+import { relativeWindow } from '../../shared/viewer/presets';
 
 interface Parts {
   elRef: RefObject<HTMLDivElement | null>;
@@ -13,10 +14,12 @@ interface Parts {
   cine: ViewportApi['cine'];
   setFps: ViewportApi['setFps'];
   deleteMeasurement: ViewportApi['deleteMeasurement'];
+  /** A named preset was applied (its window), for the overlay. */
+  onPreset(p: { label: string; center: number; width: number }): void;
 }
 
 /** The commands the app sends to a viewport (from the toolbar and the keyboard): presets, view operations, scrolling, cine, deleting a measurement. */
-export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement }: Parts): void {
+export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement, onPreset }: Parts): void {
   useImperativeHandle(
     apiRef,
     (): ViewportApi => {
@@ -30,6 +33,14 @@ export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, im
       };
       return {
         preset: (center, width) => onImage((el) => setWindow(el, center, width)),
+        relativePreset: (p) =>
+          onImage((el, image) => {
+            if (image.color) return;
+            const w = relativeWindow(image.getPixelData(), image.slope ?? 1, image.intercept ?? 0, p);
+            if (!w) return;
+            setWindow(el, w.center, w.width);
+            onPreset({ label: p.label, center: w.center, width: w.width });
+          }),
         view: (op) => onImage((el, image) => applyViewOp(el, image, op)),
         scroll: (delta) => {
           const n = stackRef.current.length;
@@ -43,6 +54,6 @@ export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, im
         deleteMeasurement,
       };
     },
-    [elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement],
+    [elRef, imageRef, stackRef, posRef, readView, show, cine, setFps, deleteMeasurement, onPreset],
   );
 }

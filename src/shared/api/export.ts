@@ -23,6 +23,8 @@ export const PngOptions = z
     overlayText: z.array(z.string().max(200)).max(12).optional(),
     /** Frame of multi-frame images (0-based, default 0). */
     frame: z.number().int().nonnegative().optional(),
+    /** Draw the image's stored measurements with their labels (default true: what the viewer shows). */
+    measurements: z.boolean().optional(),
   })
   .strict();
 export type PngOptions = z.infer<typeof PngOptions>;

@@ -251,6 +251,45 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     expect((await call('audit.list', { action: 'export.png' })).entries[0]!.details).toMatchObject({ overlay: true, identifiable: true });
   });
 
+  it('PNG: named after the series and slice, with the stored measurements drawn and listed as the one stored value', async () => {
+    const outDir = join(tmp.path, 'png-measured');
+    const row = s.db.prepare('SELECT i.id, i.number, se.number AS seriesNumber, se.modality FROM instances i JOIN series se ON se.id = i.series_ref WHERE i.file_path = ?').get(files[0]) as {
+      id: number;
+      number: number;
+      seriesNumber: number;
+      modality: string;
+    };
+    const len = await call('measurements.save', { instanceId: row.id, kind: 'length', data: { uuid: 'len-1', handles: { start: { x: 40, y: 60 }, end: { x: 200, y: 60 } } } });
+    const ang = await call('measurements.save', { instanceId: row.id, kind: 'angle', data: { uuid: 'ang-1', handles: { start: { x: 60, y: 200 }, middle: { x: 120, y: 140 }, end: { x: 200, y: 180 } } } });
+    try {
+      const rep = await call('export.run', { scope: { instanceIds: [row.id] }, format: 'png', outDir, png: { windowCenter: 40, windowWidth: 400 } });
+      const rel = rep.written[0]!.output;
+      expect(rel).toBe(`series-${String(row.seriesNumber).padStart(3, '0')}-${row.modality}/slice-${String(row.number).padStart(4, '0')}.png`);
+      const bytes = readFileSync(join(outDir, rel));
+      // The exported value is the stored value (the one computation), in the tEXt chunk and the report.
+      expect(readTextChunks(bytes).Measurements).toBe(`${len.stats.text}; ${ang.stats.text}`);
+      const report = JSON.parse(readFileSync(join(outDir, 'export-report.json'), 'utf8')) as { measurements: Record<string, { uuid: string; value: number; text: string }[]> };
+      expect(report.measurements[rel]!.map((m) => [m.uuid, m.value, m.text])).toEqual([
+        ['len-1', len.stats.length, len.stats.text],
+        ['ang-1', ang.stats.angle, ang.stats.text],
+      ]);
+      // The length's line is burned in (the viewer's tool colour along y = 60).
+      const png = PNG.sync.read(bytes);
+      let ink = 0;
+      for (let x = 50; x < 190; x++) {
+        const o = (60 * png.width + x) * 4;
+        if (png.data[o] === 242 && png.data[o + 1] === 193 && png.data[o + 2] === 78) ink++;
+      }
+      expect(ink).toBe(140);
+      // Without measurements when asked so.
+      const plain = await call('export.run', { scope: { instanceIds: [row.id] }, format: 'png', outDir: join(tmp.path, 'png-plain'), png: { measurements: false } });
+      expect(readTextChunks(readFileSync(join(tmp.path, 'png-plain', plain.written[0]!.output))).Measurements).toBeUndefined();
+    } finally {
+      await call('measurements.delete', { id: len.id });
+      await call('measurements.delete', { id: ang.id });
+    }
+  });
+
   it('an export cancelled half way leaves no folder; the audit chain verifies and exports as CSV and JSON', async () => {
     const outDir = join(tmp.path, 'cancelled');
     const task = new Task('export', null, () => undefined, 0);

@@ -14,6 +14,7 @@ import type { ImportReport, StudySummary, TagNode } from '../../../src/shared/ap
 import type { AppEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
 import { buildNodeBundles, PYDICOM_TEST_FILES, sender } from './support';
+import { measure } from '../../../src/shared/viewer/measure';
 
 async function call<T>(t: HandlerTable, channel: string, req: unknown): Promise<T> {
   const r = await dispatch(t, channel, req, sender);
@@ -213,14 +214,26 @@ describe('library index', () => {
     expect(saved.kind).toBe('ellipticalRoi');
     const upd = await call<{ id: number; label: string }>(t, 'measurements.save', { id: saved.id, instanceId: inst.id, kind: 'ellipticalRoi', data: { x: 1 }, label: 'liver 2' });
     expect(upd).toMatchObject({ id: saved.id, label: 'liver 2' });
-    await call(t, 'measurements.save', { instanceId: inst.id, kind: 'length', data: { a: 1 }, stats: { length: 12.5, unit: 'mm' } });
+    // A length is stored as measured from its handles and the instance's Pixel Spacing, not as sent; an incomplete one is refused.
+    const incomplete = await dispatch(t, 'measurements.save', { instanceId: inst.id, kind: 'length', data: { a: 1 }, stats: { length: 12.5, unit: 'mm' } }, sender);
+    expect(!incomplete.ok && incomplete.error.code).toBe('INVALID_ARGUMENT');
+    const sp = JSON.parse((s.db.prepare('SELECT pixel_spacing FROM instances WHERE id = ?').get(inst.id) as { pixel_spacing: string }).pixel_spacing) as number[];
+    const expected = measure('length', { start: { x: 10, y: 20 }, end: { x: 70, y: 100 } }, sp)!;
+    expect(expected.unit).toBe('mm');
+    const len = await call<{ stats: Record<string, unknown> }>(t, 'measurements.save', {
+      instanceId: inst.id,
+      kind: 'length',
+      data: { handles: { start: { x: 10, y: 20 }, end: { x: 70, y: 100 } } },
+      stats: { length: 12.5, unit: 'mm' },
+    });
+    expect(len.stats).toEqual({ length: expected.value, unit: 'mm', text: expected.text });
     await s.close();
     s = await Services.open({ home });
     t = createHandlerTable(s);
     const list = await call<{ measurements: Array<{ id: number; kind: string; data: unknown; label: string | null; stats: Record<string, unknown> }> }>(t, 'measurements.list', { instanceId: inst.id });
     expect(list.measurements.map((m) => m.kind)).toEqual(['ellipticalRoi', 'length']);
     expect(list.measurements[0]).toMatchObject({ data: { x: 1 }, label: 'liver 2' });
-    expect(list.measurements[1]!.stats).toEqual({ length: 12.5, unit: 'mm' });
+    expect(list.measurements[1]!.stats).toEqual({ length: expected.value, unit: 'mm', text: expected.text });
     const bySeries = await call<{ measurements: unknown[] }>(t, 'measurements.list', {
       seriesId: (s.db.prepare('SELECT series_ref FROM instances WHERE id = ?').get(inst.id) as { series_ref: number }).series_ref,
     });
