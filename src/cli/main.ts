@@ -9,6 +9,7 @@ import { registerShare } from './share';
 import { registerModel } from './model';
 import { registerPacs } from './pacs';
 import { registerSplit } from './split';
+import { registerExport } from './export';
 import { printError } from './output';
 
 /**
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
   program
     .name('medimgshr')
     .description(
-      'MedImgShr from the command line: check the installation, import and fingerprint DICOM studies,\n' +
+      'MedImgShr from the command line: check the installation, import and fingerprint DICOM studies, ' +
         'anchor them on the ledger and verify them. It uses the same app-data folder as the desktop app.',
     )
     .version(appVersion(), '-V, --version', 'print the version')
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerModel(program);
   registerPacs(program);
   registerSplit(program);
+  registerExport(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {
