@@ -19,10 +19,16 @@ import { print, table } from './output';
  * (or MEDIMG_LEDGER_URL) with MEDIMG_CONTRACT_ADDRESS overrides both.
  */
 
-async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
+/**
+ * Opens the app-data folder with its ledger. `readOnly` (share --check, consent --list, trust): the
+ * outbox is stopped before any identity is unlocked, so a look sends none of the writes queued
+ * earlier (anchors waiting for their clinician); only the local copy of public chain data is refreshed.
+ */
+async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
   const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
     const l = s.ledgerService;
+    if (opts.readOnly) await s.outbox.stop();
     await s.ledger.check();
     await l.sync.sync();
     return await fn(s, l);
@@ -78,13 +84,13 @@ export function registerShare(program: Command): void {
         const sh = s.share;
         const decision = await sh.gate(studyUid, o.to);
         if (!decision.allowed || o.check) {
-          print(json, { shared: false, decision }, () => `${decision.allowed ? 'Sharing is allowed.' : 'Sharing is NOT allowed.'}\n${checkRows(decision.checks)}`);
+          print(json, { shared: false, decision }, () => `${decision.allowed ? 'Sharing is allowed (nothing was sent: --check).' : 'Sharing is NOT allowed.'}\n${checkRows(decision.checks)}`);
           if (!decision.allowed) process.exitCode = 1;
           return;
         }
         const r = await s.tasks.run('share', null, (task) => sh.send(studyUid, o.to, task));
         print(json, { shared: true, ...r }, () => [r.message, r.sent ? `what is sent: ${r.sent}` : '', r.delivery ? `how it arrives: ${r.delivery}` : '', `package: ${r.path}`, checkRows(r.decision.checks)].filter(Boolean).join('\n'));
-      });
+      }, { readOnly: o.check });
     });
 
   program
@@ -181,7 +187,7 @@ export function registerShare(program: Command): void {
           const r = await s.share.collectConsent({ studyInstanceUid: studyUid, recipient: o.to, patientIdentity: o.patient, passphrase: patientPassphrase(o.patient), days, scope: o.allStudies ? 'all' : 'study' });
           const inst = s.trust.partyFactory(null, null)(r.institution);
           print(json, r, () => `Consent recorded: the patient allows ${inst.label ?? r.institution} to receive ${o.allStudies ? 'all their studies' : 'this study'} ${forDays(days)}, until ${dateInWords(r.expiresAt)} (tx ${r.txHash}, block ${r.block}).`);
-        });
+        }, { readOnly: Boolean(o.list) });
       },
     );
 
@@ -250,7 +256,7 @@ export function registerShare(program: Command): void {
             table([['time', 'what', 'detail'], ...p.history.map((h) => [h.time ?? '', h.title, h.detail])]),
           ].join('\n'),
         );
-      });
+      }, { readOnly: true });
     });
   trust
     .command('institutions')
@@ -260,6 +266,6 @@ export function registerShare(program: Command): void {
       await withLedger(home, async (s) => {
         const r = await s.trust.institutions();
         print(json, r, () => table([['id', 'address', 'name', 'score', 'status', 'key'], ...r.institutions.map((i) => [String(i.id), i.party.address, i.party.label ?? '', String(i.score), i.suspended ? 'suspended' : i.canReceive ? 'may receive' : 'below threshold', i.publicKeyKnown ? 'known' : 'unknown'])]));
-      });
+      }, { readOnly: true });
     });
 }
