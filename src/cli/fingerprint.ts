@@ -19,7 +19,7 @@ export function registerFingerprint(program: Command): void {
     .command('fingerprint')
     .argument('<paths...>', 'DICOM files or folders (folders are searched recursively)')
     .description(
-      `compute the fingerprints of DICOM files (${FINGERPRINT_SPEC_ID}, see docs/fingerprint-spec.md):\n` +
+      `compute the fingerprints of DICOM files (${FINGERPRINT_SPEC_ID}, see docs/fingerprint-spec.md): ` +
         'for each image its pixel, metadata and file SHA-256 digests, and for each study the Merkle root ' +
         'that is recorded on the ledger. Results are kept in the app-data folder; unchanged files are not ' +
         'read again. A file that cannot be read is reported and the others go on (exit code 1 if any failed).',

@@ -129,7 +129,7 @@ export class TrustService {
       contract: st.contract,
       freshness: {
         reachable: conn !== null,
-        message: conn ? null : `Ledger unreachable: ${message}. What is shown is the copy synced ${st.syncedAt ?? 'never'}; it may be out of date.`,
+        message: conn ? null : `Ledger unreachable: ${(message ?? '').replace(/\.+$/, '')}. What is shown is the copy synced ${st.syncedAt ?? 'never'}; it may be out of date.`,
         chainId: st.chainId,
         contract: st.contract,
         lastSyncedBlock: st.lastSyncedBlock,
