@@ -204,8 +204,8 @@ export function registerLedger(program: Command): void {
   ledger
     .command('demo')
     .description(
-      `set up the DEMO on the embedded ledger (idempotent): a regulator, an institution, a clinician and a patient\n` +
-        `identity (passphrase "${DEMO_PASSPHRASE}", cheap keystores: demo only), their roles on chain, and a synthetic\n` +
+      `set up the DEMO on the embedded ledger (idempotent): a regulator, an institution, a clinician and a patient ` +
+        `identity (passphrase "${DEMO_PASSPHRASE}", cheap keystores: demo only), their roles on chain, and a synthetic ` +
         'CT study imported into the library',
     )
     .action(async (_o: unknown, cmd: Command) => {
