@@ -12,15 +12,16 @@ import { invoke } from './support/viewer';
 import { anchoredDemo, DEMO_PASSPHRASE, openFirstSeries, openTrustDrawer } from './support/trust';
 import { lock, login } from './support/ledger';
 import { dateInWords, dicomDateInWords } from '../../src/shared/words';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import type { AppFixture } from './rig';
 
 const anvil = component('anvil');
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
-async function shots(app: AppFixture, page: Page, name: string): Promise<void> {
+async function shots(app: AppFixture, page: Page, name: string, show: Locator): Promise<void> {
   for (const [w, h] of [[1920, 1080], [1280, 720]] as const) {
     await page.setViewportSize({ width: w, height: h });
+    await show.scrollIntoViewIfNeeded();
     await app.screenshot(`${name}-${w}x${h}`);
   }
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -62,7 +63,7 @@ test('consent: plain text, signed, revoked from the trust panel; the history sho
   await expect(text).not.toContainText(demo.studyUid);
   await step.getByLabel('Patient passphrase').fill(DEMO_PASSPHRASE);
   await step.scrollIntoViewIfNeeded();
-  await shots(app, page, 'consent-dialog');
+  await shots(app, page, 'consent-dialog', step.getByTestId('sign-consent'));
   await step.getByTestId('sign-consent').click();
   await expect(dialog.getByTestId('consent-signed')).toContainText(`Valid until ${until}`, { timeout: 60_000 });
   await expect(gate).toHaveAttribute('data-allowed', 'true', { timeout: 60_000 });
@@ -81,31 +82,22 @@ test('consent: plain text, signed, revoked from the trust panel; the history sho
   await expect(revoke.getByTestId('revoke-error')).toContainText("The patient's passphrase is not correct; nothing was revoked.", { timeout: 60_000 });
   await revoke.getByLabel('Patient passphrase for revocation').fill(DEMO_PASSPHRASE);
   await revoke.getByTestId('confirm-revoke').click();
-  await expect(panel.getByTestId('consent-revoked')).toContainText('Consent revoked: DEMO Partner Hospital may no longer receive this study', { timeout: 60_000 });
+  await expect(panel.getByTestId('consent-revoked')).toContainText('Consent revoked: DEMO Partner Hospital may no longer receive this study. Recorded on the ledger in block ', { timeout: 60_000 });
   await expect(row).toHaveAttribute('data-state', 'revoked', { timeout: 60_000 });
   await expect(row).toContainText('revoked');
   const history = panel.getByTestId('history-row').filter({ hasText: 'consent revoked' });
   await expect(history).toHaveCount(1, { timeout: 60_000 });
   await expect(history).toContainText('The patient revoked the consent for DEMO Partner Hospital');
   await history.scrollIntoViewIfNeeded();
-  await shots(app, page, 'consent-revoked-history');
+  await shots(app, page, 'consent-revoked-history', history);
 
   // The chain says so, and a share that depended on the consent is refused with the reason.
   const decision = await invoke<{ allowed: boolean; checks: { code: string; ok: boolean; message: string }[] }>(page, 'share.gate', { studyInstanceUid: demo.studyUid, recipient: partner });
   expect(decision.allowed).toBe(false);
   expect(decision.checks.filter((c) => !c.ok).map((c) => [c.code, c.message])).toEqual([['consent', 'No valid consent: the patient revoked the consent.']]);
-  const refused = await page.evaluate(
-    async (r) => {
-      try {
-        await (window as unknown as { medimg: { invoke(c: string, q: unknown): Promise<unknown> } }).medimg.invoke('share.send', r);
-        return null;
-      } catch (e) {
-        return String((e as Error).message ?? e);
-      }
-    },
-    { studyInstanceUid: demo.studyUid, recipient: partner },
+  await expect(invoke(page, 'share.send', { studyInstanceUid: demo.studyUid, recipient: partner })).rejects.toThrow(
+    'share.send failed: Sharing is not allowed: No valid consent: the patient revoked the consent.',
   );
-  expect(refused).toContain('the patient revoked the consent');
 
   // The patient console lists it as revoked.
   await lock(page);

@@ -28,6 +28,7 @@ import type {
   TrustPanel,
 } from '../../shared/api/trust';
 import { AppError, ErrorCode } from '../../shared/errors';
+import { dateInWords } from '../../shared/words';
 
 /** Plain words for a ScoreChanged reason code (the one place: src/core/credit-policy.ts). */
 export function scoreReasonText(code: number): string {
@@ -536,7 +537,7 @@ export function buildHistory(records: RecordVersion[], consents: ConsentView[], 
     out.push({
       ...c.granted, kind: 'consent', order: 1,
       title: 'consent granted',
-      detail: `The patient allowed ${name(c.institution)} to access ${c.scope === 'all' ? 'all their studies' : 'this study'} until ${c.expiresAt ?? '?'}${c.bySignature ? ' (signed by the patient, submitted by an institution)' : ''}.`,
+      detail: `The patient allowed ${name(c.institution)} to access ${c.scope === 'all' ? 'all their studies' : 'this study'} until ${dateInWords(c.expiresAt) ?? '?'}${c.bySignature ? ' (signed by the patient, submitted by an institution)' : ''}.`,
       institution: c.institution.address, account: null, delta: null,
     });
     if (c.revoked) {

@@ -63,7 +63,7 @@ export function ConsentsSection({ panel, studyWords, onChanged }: { panel: Panel
         Consents <span className="trust__count">{panel.consents.length}</span>
       </h3>
       {done && (
-        <p className="trust__ok" role="status" data-testid="consent-revoked">
+        <p className="trust__ok trust__ok--text" role="status" data-testid="consent-revoked">
           {done}
         </p>
       )}

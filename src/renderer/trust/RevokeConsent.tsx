@@ -127,5 +127,5 @@ export function RevokeConsentButton({ consent, patient, what, studyInstanceUid, 
 
 /** One line after a revocation. */
 export function revokedText(r: RevokeConsentResult, inst: string): string {
-  return `Consent revoked: ${inst} may no longer receive ${r.scope === 'all' ? "any of the patient's studies" : 'this study'} (block ${r.block}, tx ${shortHash(r.txHash)}).`;
+  return `Consent revoked: ${inst} may no longer receive ${r.scope === 'all' ? "any of the patient's studies" : 'this study'}. Recorded on the ledger in block ${r.block} (transaction ${shortHash(r.txHash)}).`;
 }

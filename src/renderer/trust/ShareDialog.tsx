@@ -339,7 +339,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                       clinicians can look at them for my care (for example a second opinion or a referral). The copy is encrypted to {partyName(decision.recipient)} and every
                       time it opens the images, that is recorded on the ledger.
                     </p>
-                    <p className="trust__fine">
+                    <p>
                       I can revoke this consent at any time from the trust panel or my patient console; after that no new share or access under it is allowed. My key signs
                       it on this workstation (EIP-712); the key never leaves the main process and the clinician&apos;s session stays as it is.
                     </p>
