@@ -100,28 +100,32 @@ export function registerChain(program: Command): void {
   registerChainNode(chain);
   chain
     .command('status')
-    .description('connect to the ledger and print its state: the embedded node (started for the check, or the running app\'s) or --rpc <url>')
-    .option('--rpc <url>', 'check this JSON-RPC endpoint instead of the embedded node')
+    .description(
+      "connect to the ledger this workstation uses and print its state: MEDIMG_RPC_URL when set, else the ledger chosen with \"medimgshr connect\", else the embedded node (started for the check, or the running app's); --rpc <url> checks that endpoint instead. Exit code 3 when the ledger does not answer.",
+    )
+    .option('--rpc <url>', 'check this JSON-RPC endpoint instead')
     .action(async (o: { rpc?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       if (o.rpc) {
         const st = await new LedgerMonitor('remote', o.rpc).check();
-        print(json, { status: st }, () => statusText(st));
+        print(json, { status: st, whatToDo: st.state === 'connected' ? null : unreachableAdvice('option') }, () => statusText(st, 'option'));
         if (st.state !== 'connected') process.exitCode = 3;
         return;
       }
-      const s = await Services.open({ home, ledger: { mode: 'embedded' } });
+      const s = await Services.open({ home, ledger: { mode: 'saved' } });
       try {
-        const st = s.ledger.current();
+        // A remote endpoint is polled in the background: ask it now, so the answer is this moment's.
+        const st = s.embeddedNode ? s.ledger.current() : await s.ledger.check();
         const node = s.embeddedNode;
         const embedded = node
           ? { attached: node.attached, statePath: node.statePath, recovery: node.recovery }
           : null;
         // Counts only: this Outbox is never started, so the check sends nothing.
         const outbox = new Outbox({ db: s.db, log: s.log, provider: () => null, connected: () => false, signerFor: () => null }).counts();
-        print(json, { status: st, embedded, outbox }, () =>
+        const source = s.ledgerSource === 'environment' ? 'environment' : 'settings';
+        print(json, { status: st, source: s.ledgerSource, embedded, outbox, whatToDo: st.state === 'connected' ? null : unreachableAdvice(st.mode === 'embedded' ? 'embedded' : source) }, () =>
           [
-            statusText(st),
+            statusText(st, st.mode === 'embedded' ? 'embedded' : source),
             node ? `state file   : ${node.statePath}` : '',
             node ? `node         : ${node.attached ? 'run by another MedImgShr process' : 'started for this check and stopped again'}` : '',
             node?.recovery.message ? `recovery     : ${node.recovery.message}` : '',
@@ -181,13 +185,31 @@ async function withServices(home: string, fn: (s: Services) => Promise<void>): P
   }
 }
 
-function statusText(st: LedgerStatus): string {
+type EndpointSource = 'option' | 'environment' | 'settings' | 'embedded';
+
+/** What to do when the ledger does not answer, by where its address came from. */
+function unreachableAdvice(source: EndpointSource): string {
+  switch (source) {
+    case 'environment':
+      return 'Start the ledger node at that address, or correct MEDIMG_RPC_URL (or unset it to use the ledger chosen with "medimgshr connect").';
+    case 'settings':
+      return 'Start the ledger node at that address, or choose another ledger with "medimgshr connect <url> --chain-id <n> --contract <address>" (or "medimgshr connect --embedded").';
+    case 'embedded':
+      return 'Run "medimgshr doctor" to check that anvil is installed and the app-data folder is writable.';
+    default:
+      return 'Check the address, and that the ledger node runs and is reachable from this workstation.';
+  }
+}
+
+function statusText(st: LedgerStatus, source: EndpointSource): string {
+  const unreachable = st.state !== 'connected';
   return [
-    `ledger       : ${st.state}${st.mode === 'embedded' ? ' (embedded local chain)' : ' (remote)'}`,
-    `endpoint     : ${st.rpcUrl ?? '-'}`,
+    `ledger       : ${unreachable && st.state !== 'not-configured' ? 'UNREACHABLE' : st.state}${st.mode === 'embedded' ? ' (embedded local chain)' : ' (remote)'}`,
+    `endpoint     : ${st.rpcUrl ?? '-'}${source === 'environment' ? ' (from MEDIMG_RPC_URL)' : ''}`,
     `chain id     : ${st.chainId ?? '-'}`,
     `block        : ${st.blockNumber ?? '-'}`,
     st.message ? `message      : ${st.message}` : '',
+    unreachable ? `what to do   : ${unreachableAdvice(source)}` : '',
   ]
     .filter(Boolean)
     .join('\n');

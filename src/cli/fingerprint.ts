@@ -19,9 +19,9 @@ export function registerFingerprint(program: Command): void {
     .command('fingerprint')
     .argument('<paths...>', 'DICOM files or folders (folders are searched recursively)')
     .description(
-      `compute the fingerprints of DICOM files (${FINGERPRINT_SPEC_ID}, see docs/fingerprint-spec.md):\n` +
-        'for each image its pixel, metadata and file SHA-256 digests, and for each study the Merkle root\n' +
-        'that is recorded on the ledger. Results are kept in the app-data folder; unchanged files are not\n' +
+      `compute the fingerprints of DICOM files (${FINGERPRINT_SPEC_ID}, see docs/fingerprint-spec.md): ` +
+        'for each image its pixel, metadata and file SHA-256 digests, and for each study the Merkle root ' +
+        'that is recorded on the ledger. Results are kept in the app-data folder; unchanged files are not ' +
         'read again. A file that cannot be read is reported and the others go on (exit code 1 if any failed).',
     )
     .option('--force', 'recompute every file even if it did not change')
@@ -64,8 +64,8 @@ export function registerFingerprint(program: Command): void {
     .argument('<a>', 'a DICOM file')
     .argument('<b>', 'another DICOM file')
     .description(
-      'compare the fingerprints of two DICOM files and say what the result means: identical files;\n' +
-        'same pixels and metadata but a different file (e.g. another transfer syntax or a PACS round trip);\n' +
+      'compare the fingerprints of two DICOM files and say what the result means: identical files; ' +
+        'same pixels and metadata but a different file (e.g. another transfer syntax or a PACS round trip); ' +
         'same pixels, different metadata; same metadata, different pixels; or different images.',
     )
     .action(async (a: string, b: string, _opts: unknown, cmd: Command) => {

@@ -65,8 +65,8 @@ export function registerLedger(program: Command): void {
     .command('connect')
     .argument('[rpcUrl]', 'JSON-RPC URL of the region\'s ledger node, e.g. https://ledger.region.example:8545')
     .description(
-      'choose the ledger this workstation (app and CLI) uses: a consortium chain given by its JSON-RPC URL,\n' +
-        'chain id and MedImgShr contract address, or --embedded for the local chain in the app-data folder.\n' +
+      'choose the ledger this workstation (app and CLI) uses: a consortium chain given by its JSON-RPC URL, ' +
+        'chain id and MedImgShr contract address, or --embedded for the local chain in the app-data folder. ' +
         'The endpoint is checked (it answers, the chain id matches, the contract is there) before it is saved.',
     )
     .option('--chain-id <n>', 'chain id the region published for its ledger')
@@ -99,9 +99,9 @@ export function registerLedger(program: Command): void {
     .command('anchor')
     .argument('<targets...>', 'Study Instance UIDs of imported studies, or DICOM files/folders')
     .description(
-      'record studies on the ledger: fingerprint every image, build the study\'s Merkle root and send ONE\n' +
-        'transaction per study through the outbox (idempotent by root: anchoring again changes nothing).\n' +
-        'Signed by a clinician identity (--identity, default: the demo clinician). When the ledger is down\n' +
+      'record studies on the ledger: fingerprint every image, build the study\'s Merkle root and send ONE ' +
+        'transaction per study through the outbox (idempotent by root: anchoring again changes nothing). ' +
+        'Signed by a clinician identity (--identity, default: the demo clinician). When the ledger is down ' +
         'the anchor is queued and sent the next time the app or the CLI runs with the ledger up.',
     )
     .option('--identity <address>', 'clinician identity that signs (default: the demo clinician)')
@@ -137,9 +137,9 @@ export function registerLedger(program: Command): void {
     .command('verify')
     .argument('<targets...>', 'DICOM files/folders, or Study Instance UIDs of imported studies')
     .description(
-      'check images against the ledger. Each image is one of: verified (its fingerprint is in a record on\n' +
-        'the ledger, checked now), altered (pixels and/or metadata differ from the anchored record),\n' +
-        'not-registered (no record covers it), ledger-unreachable (the ledger could not be asked: never\n' +
+      'check images against the ledger. Each image is one of: verified (its fingerprint is in a record on ' +
+        'the ledger, checked now), altered (pixels and/or metadata differ from the anchored record), ' +
+        'not-registered (no record covers it), ledger-unreachable (the ledger could not be asked: never ' +
         '"verified" then), unreadable. Exit code 0 only when every image is verified.',
     )
     .action(async (targets: string[], _o: unknown, cmd: Command) => {
@@ -204,8 +204,8 @@ export function registerLedger(program: Command): void {
   ledger
     .command('demo')
     .description(
-      `set up the DEMO on the embedded ledger (idempotent): a regulator, an institution, a clinician and a patient\n` +
-        `identity (passphrase "${DEMO_PASSPHRASE}", cheap keystores: demo only), their roles on chain, and a synthetic\n` +
+      `set up the DEMO on the embedded ledger (idempotent): a regulator, an institution, a clinician and a patient ` +
+        `identity (passphrase "${DEMO_PASSPHRASE}", cheap keystores: demo only), their roles on chain, and a synthetic ` +
         'CT study imported into the library',
     )
     .action(async (_o: unknown, cmd: Command) => {

@@ -35,7 +35,7 @@ export function registerLibrary(program: Command): void {
   program
     .command('import')
     .description(
-      'import DICOM files, folders (searched recursively) and DICOMDIRs into the library index.\n' +
+      'import DICOM files, folders (searched recursively) and DICOMDIRs into the library index. ' +
         'Files stay where they are; the report lists every file that was not imported and why.',
     )
     .argument('<paths...>', 'files, folders or DICOMDIR files')

@@ -12,6 +12,7 @@ import { registerSplit } from './split';
 import { registerAudit } from './audit';
 import { registerScp } from './scp';
 import { registerSecondary } from './secondary';
+import { registerExport } from './export';
 import { printError } from './output';
 
 /**
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
   program
     .name('medimgshr')
     .description(
-      'MedImgShr from the command line: check the installation, import and fingerprint DICOM studies,\n' +
+      'MedImgShr from the command line: check the installation, import and fingerprint DICOM studies, ' +
         'anchor them on the ledger and verify them. It uses the same app-data folder as the desktop app.',
     )
     .version(appVersion(), '-V, --version', 'print the version')
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerAudit(program);
   registerScp(program);
   registerSecondary(program);
+  registerExport(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {

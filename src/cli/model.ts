@@ -73,7 +73,7 @@ export function registerModel(program: Command): void {
   const model = program
     .command('model')
     .description(
-      `AI models supplied by the clinic (ONNX + model card; see docs/ai.md). ${AI_DISCLAIMER}.\n` +
+      `AI models supplied by the clinic (ONNX + model card; see docs/ai.md). ${AI_DISCLAIMER}. ` +
         'MedImgShr ships no model; a result is always bound to the image\'s pixel digest and the model\'s SHA-256.',
     );
 

@@ -96,7 +96,7 @@ export function registerPacs(program: Command): void {
   pacs
     .command('add')
     .description(
-      'add a PACS connection: a DICOMweb URL, DIMSE settings (host, port, AE titles), or both.\n' +
+      'add a PACS connection: a DICOMweb URL, DIMSE settings (host, port, AE titles), or both. ' +
         'A password or token is stored encrypted; it is never printed.',
     )
     .argument('<name>', 'a name for this PACS, e.g. "hospital"')
@@ -211,7 +211,7 @@ export function registerPacs(program: Command): void {
   pacs
     .command('retrieve')
     .description(
-      'retrieve a study (or one series) into the library: kept in its original encoding, fingerprinted and verified\n' +
+      'retrieve a study (or one series) into the library: kept in its original encoding, fingerprinted and verified ' +
         'against the ledger as it arrives. Run it again after an interruption: only what is missing is fetched.',
     )
     .argument('<name>', 'the PACS connection')

@@ -65,9 +65,9 @@ export function registerSplit(program: Command): void {
     .option('--batch <n>', 'instances recorded per index transaction', '32')
     .option('--no-fsync', 'do not fsync each part (faster; a power cut may lose the newest batch)')
     .description(
-      'split DICOM instances (Takahashi): each file becomes a metadata part (every byte but the Pixel Data value,\n' +
-        'sealed with the institution secret, kept in the app-data folder) and an encrypted pixel blob (AES-256-GCM,\n' +
-        'key = HKDF of the institution secret and the instance\'s meta digest) in the pixel store. The files are\n' +
+      'split DICOM instances (Takahashi): each file becomes a metadata part (every byte but the Pixel Data value, ' +
+        'sealed with the institution secret, kept in the app-data folder) and an encrypted pixel blob (AES-256-GCM, ' +
+        'key = HKDF of the institution secret and the instance\'s meta digest) in the pixel store. The files are ' +
         'left in place. A file that cannot be read is reported and the others go on (exit code 1 if any failed).',
     )
     .action(async (paths: string[], opts: { study?: string; store?: string; batch: string; fsync: boolean }, cmd: Command) => {
@@ -102,8 +102,8 @@ export function registerSplit(program: Command): void {
     .option('--store <folder|url>', 'pixel store to read from (default: the one the index names)')
     .option('--no-verify', 'skip the final SHA-256 comparison with the original file (both parts are still authenticated)')
     .description(
-      'rebuild split instances into their original Part-10 files, byte-identical (the SHA-256 of each rebuilt\n' +
-        'file is compared with the original\'s). A wrong key, a swapped or truncated blob or an edited metadata\n' +
+      'rebuild split instances into their original Part-10 files, byte-identical (the SHA-256 of each rebuilt ' +
+        'file is compared with the original\'s). A wrong key, a swapped or truncated blob or an edited metadata ' +
         'part fails with a specific message and writes nothing for that instance (exit code 1).',
     )
     .action(async (uids: string[], opts: { study?: string; all?: boolean; out: string; store?: string; verify: boolean }, cmd: Command) => {

@@ -21,6 +21,7 @@ import { TrustLayer, useTrustToolbar, useTrustUi } from './trust/TrustLayer';
 import { BrandMark } from './shell/BrandMark';
 import { useFileDrop } from './shell/useFileDrop';
 import { useShortcutKeys } from './shell/useShortcutKeys';
+import { useOpenDemoStudyOnLogin } from './identity/useDemoStudy';
 
 type Panel = 'tags' | 'measurements' | 'help' | null;
 
@@ -123,6 +124,7 @@ export function App() {
   useShortcutKeys(perform);
 
   const onOpenFromBrowser = useCallback((id: number) => void openSeries(activeRef.current, id), [openSeries]);
+  useOpenDemoStudyOnLogin(onOpenFromBrowser, series.some(Boolean));
   const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
   const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
   const onDropSeries = useCallback((i: number, id: string) => void openSeries(i, Number(id)), [openSeries]);

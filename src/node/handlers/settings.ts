@@ -3,7 +3,7 @@ import type { settingsChannels, LedgerEndpointSettings } from '../../shared/api/
 import { AppError, ErrorCode } from '../../shared/errors';
 import { startDemo } from '../ledger';
 import { LedgerSettings } from '../ledger/settings';
-import { jsonRpc } from '../net';
+import { jsonRpc, networkReason } from '../net';
 import type { Services } from '../services';
 import type { HandlerTable } from './dispatch';
 
@@ -34,7 +34,7 @@ async function checkRemote(rpcUrl: string, chainId: number, contractAddress: str
   } catch (err) {
     throw new AppError(
       ErrorCode.LedgerUnreachable,
-      `No answer from ${rpcUrl} (${err instanceof Error ? err.message : String(err)}).`,
+      `${rpcUrl} does not answer (${networkReason(err)}).`,
       'Check the address and that the node is running and reachable from this workstation; nothing was changed.',
     );
   }

@@ -315,12 +315,15 @@ export class Anchoring {
       s.db.prepare('UPDATE ledger_anchors SET outbox_id = ? WHERE root = ?').run(q.item.id, tree.root);
     })();
     const item = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+    // Anchored and confirmed before this call: nothing new is written (unless the chain lost it, below).
+    let already = existing && item.status === 'confirmed';
     if (item.status === 'failed') this.l.outbox.retry(item.id);
     // "Confirmed" locally is not enough: the chain may have lost the block since (crash, reset).
     if (item.status === 'confirmed' && conn && !(await conn.contract.hasRecord(tree.root).catch(() => true))) {
       s.log.warn('ledger: an anchor confirmed earlier is no longer on chain; re-checking the outbox', { root: tree.root });
       this.l.outbox.ledgerChanged();
       await this.l.outbox.runOnce();
+      already = false;
     }
     o.task?.progress({ label: 'sending the anchor transaction' }, true);
 
@@ -348,7 +351,9 @@ export class Anchoring {
     const anchor = this.local(tree.root)!;
     s.emit({ type: 'ledger-anchor', anchor });
     const message =
-      anchor.delivery === 'confirmed'
+      anchor.delivery === 'confirmed' && already
+        ? `Already anchored at this version: ${tree.leafCount} image(s), record ${tree.root.slice(0, 10)}… in block ${record?.block ?? anchor.block ?? '?'}; nothing new was written.`
+        : anchor.delivery === 'confirmed'
         ? `Study anchored: ${tree.leafCount} image(s), record ${tree.root.slice(0, 10)}… in block ${record?.block ?? anchor.block ?? '?'}.`
         : anchor.delivery === 'failed'
           ? `The anchor could not be written: ${anchor.lastError ?? 'unknown error'}.`

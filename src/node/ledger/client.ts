@@ -32,8 +32,8 @@ export interface ChainOptions {
 export const unreachableError = (detail?: string | null) =>
   new AppError(
     ErrorCode.LedgerUnreachable,
-    `The ledger cannot be reached${detail ? ` (${detail})` : ''}.`,
-    'Check the ledger connection in the status bar; nothing was lost — try again when it is connected.',
+    `The ledger cannot be reached${detail ? `: ${detail.replace(/\.+$/, '')}` : ''}.`,
+    'Check that the ledger node is running and reachable; nothing was lost. Try again when it is connected.',
   );
 
 export class ChainAccess {

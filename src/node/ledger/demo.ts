@@ -128,13 +128,17 @@ export class DemoSetup {
       wallets[role] = new Wallet(w.privateKey);
       log.info('demo: identity created', { role, address: w.address });
     }
+    // The login screen can list them (and show the published passphrase) from now on.
+    this.l.ctx.emit({ type: 'demo', status: await this.status() });
     // 2. Roles on chain.
     await this.ensureRoles(conn, wallets);
     // 3. The synthetic study, imported and linked to the demo patient's account.
     await this.ensureStudy(wallets.patient.address);
     // 4. Anchored by the DEMO clinician, so a newcomer's first screen is a verified study.
     if (anchor) await this.ensureAnchored(wallets.clinician.address);
-    return this.status();
+    const done = await this.status();
+    this.l.ctx.emit({ type: 'demo', status: done });
+    return done;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { LedgerStatus } from '../../shared/api';
-import { jsonRpc } from '../net';
+import { jsonRpc, networkReason } from '../net';
 
 /**
  * Watches one JSON-RPC endpoint and reports connected / unreachable. It never reports
@@ -77,7 +77,7 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
         ...this.status,
         state: 'unreachable',
         checkedAt: new Date().toISOString(),
-        message: `No answer from ${url} (${err instanceof Error ? err.message : String(err)}).`,
+        message: `${url} does not answer (${networkReason(err)}).`,
       });
     }
     return this.status;

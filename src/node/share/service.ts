@@ -36,6 +36,8 @@ import type { RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { buildPackage, openPackage, type ShareManifest } from './package';
 import { resolvePublicKey } from '../ledger/public-keys';
+import { patientConsents, revokeConsent } from './consent';
+import type { RevokeConsentRequest, RevokeConsentResult } from '../../shared/api/share';
 
 const nowIso = () => new Date().toISOString();
 
@@ -117,11 +119,14 @@ export class ShareService {
       checkedAt: nowIso(),
     };
     checks.push(
-      check('ledger', conn !== null, conn ? 'The ledger answered.' : (sc.freshness.message ?? 'The ledger cannot be reached.'), 'Wait until the ledger is connected (status bar); nothing is shared without it.'),
+      check('ledger', conn !== null, conn ? 'The ledger answered.' : (sc.freshness.message ?? 'The ledger cannot be reached.'), 'Wait until the ledger is connected again; nothing is shared without it.'),
     );
     checks.push(
       check('sender', sender !== null, sender ? `Acting for institution ${sender}.` : (acting.message ?? 'No acting institution.'), 'Log in with an institution identity or a clinician identity of an institution.'),
     );
+    if (sender && getAddress(sender) === recipient) {
+      checks.push(check('recipient-self', false, 'The recipient is your own institution: its clinicians already see this study, so there is nothing to share.', 'Choose another institution.'));
+    }
     if (this.studyFiles(studyInstanceUid).length === 0) {
       throw new AppError(ErrorCode.NotFound, `Study ${studyInstanceUid} is not in the library.`, 'Import it first.');
     }
@@ -285,7 +290,19 @@ export class ShareService {
       instances: instances.length,
       auditSeq: entry.seq,
       message: `Shared ${instances.length} image(s) with ${manifest.recipient}: package ${built.address.slice(0, 12)}… (${built.size} bytes) at ${storageUri}.`,
+      sent: `${instances.length} original DICOM image(s), identifiable (patient name, ID and dates as acquired, not anonymised), with the anchored manifest of digests and Merkle proofs.`,
+      delivery: `Encrypted so that only the recipient's key opens it, stored as one package at ${storageUri}. Nothing is sent over the network by this step: the recipient fetches the package from that address (or you hand over the file ${built.path}), opens it with its key, checks every image against the ledger, and its access is recorded on the ledger.`,
     };
+  }
+
+  /** Revokes a patient's consent (./consent.ts). */
+  revokeConsent(r: RevokeConsentRequest): Promise<RevokeConsentResult> {
+    return revokeConsent({ trust: this.trust, identity: this.identity }, r);
+  }
+
+  /** A patient's consents across all studies (./consent.ts). */
+  patientConsents(patient: string): ReturnType<typeof patientConsents> {
+    return patientConsents({ trust: this.trust, identity: this.identity }, patient);
   }
 
   /** The patient signs an EIP-712 consent with their identity on this workstation; the acting identity submits it. */

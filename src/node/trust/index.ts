@@ -28,6 +28,7 @@ import type {
   TrustPanel,
 } from '../../shared/api/trust';
 import { AppError, ErrorCode } from '../../shared/errors';
+import { dateInWords } from '../../shared/words';
 
 /** Plain words for a ScoreChanged reason code (the one place: src/core/credit-policy.ts). */
 export function scoreReasonText(code: number): string {
@@ -131,7 +132,7 @@ export class TrustService {
       contract: st.contract,
       freshness: {
         reachable: conn !== null,
-        message: conn ? null : `Ledger unreachable: ${message}. ${st.syncedAt ? `What is shown is the copy synced earlier${st.lastSyncedBlock !== null ? ` (to block ${st.lastSyncedBlock})` : ''}; it may be out of date.` : 'Nothing was synced from it yet.'}`,
+        message: conn ? null : `Ledger unreachable: ${(message ?? '').replace(/\.+$/, '')}. ${st.syncedAt ? `What is shown is the copy synced earlier${st.lastSyncedBlock !== null ? ` (to block ${st.lastSyncedBlock})` : ''}; it may be out of date.` : 'Nothing was synced from it yet.'}`,
         chainId: st.chainId,
         contract: st.contract,
         lastSyncedBlock: st.lastSyncedBlock,
@@ -567,7 +568,7 @@ export function buildHistory(records: RecordVersion[], consents: ConsentView[], 
     out.push({
       ...c.granted, kind: 'consent', order: 1,
       title: 'consent granted',
-      detail: `The patient allowed ${name(c.institution)} to access ${c.scope === 'all' ? 'all their studies' : 'this study'} until ${c.expiresAt ?? '?'}${c.bySignature ? ' (signed by the patient, submitted by an institution)' : ''}.`,
+      detail: `The patient allowed ${name(c.institution)} to access ${c.scope === 'all' ? 'all their studies' : 'this study'} until ${dateInWords(c.expiresAt) ?? '?'}${c.bySignature ? ' (signed by the patient, submitted by an institution)' : ''}.`,
       institution: c.institution.address, account: null, delta: null,
     });
     if (c.revoked) {

@@ -1,3 +1,4 @@
+import { PatientConsents } from './PatientConsents';
 import { useEffect, useState } from 'react';
 import type { AdminAction, AdminResult, ChainRoles, RecordEvidence } from '../../shared/api';
 import { call } from '../bridge';
@@ -206,6 +207,7 @@ export function ConsoleDrawer({ onClose }: { onClose(): void }) {
             <h3>Patient</h3>
             <p className="console__note">Your credit score is {r.score ?? '—'}. The trust panel of a study shows its consents and sharing history.</p>
             <PatientRecords address={r.address} tick={tick} />
+            <PatientConsents address={r.address} tick={tick} />
           </section>
         )}
         {s.current && r && !r.patient && !r.institution && !r.clinician && !r.regulator && (

@@ -86,6 +86,10 @@ export function startSession(): void {
     } else if (e.type === 'ledger-status') {
       infoSoon();
       void refreshMe().catch(() => undefined);
+    } else if (e.type === 'demo') {
+      // The DEMO was set up after this window first asked (first start): its identities and hint now.
+      session.set((s) => ({ ...s, demo: e.status }));
+      void refreshIdentities().catch(() => undefined);
     } else if (e.type === 'ledger-sync' || e.type === 'ledger-anchor') {
       infoSoon();
     }

@@ -1,9 +1,11 @@
 /** The trust panel's tables read from chain events: the study's records, the patient's consents, and accesses with denied attempts. */
+import { useState } from 'react';
 import type { TrustPanel as Panel } from '../../shared/api';
 import { partyName, shortHash, tinyHash } from '../format';
 import { When } from '../When';
 
 import { OpenFromStore } from './OpenFromStore';
+import { RevokeConsentButton, revokedText } from './RevokeConsent';
 
 /** Every version of the study's record on chain, newest superseding older ones. */
 export function RecordsSection({ panel }: { panel: Panel }) {
@@ -57,13 +59,20 @@ export function RecordsSection({ panel }: { panel: Panel }) {
   );
 }
 
-/** Consents of the patient to institutions, with expiry or revocation. */
-export function ConsentsSection({ panel }: { panel: Panel }) {
+/** Consents of the patient to institutions, with expiry or revocation; an active one can be revoked by the patient. */
+export function ConsentsSection({ panel, studyWords, onChanged }: { panel: Panel; studyWords?: string; onChanged?(): void }) {
+  const [done, setDone] = useState<string | null>(null);
+  const patient = panel.patient?.account ?? null;
   return (
     <section className="trust__section" aria-label="Consents">
       <h3>
         Consents <span className="trust__count">{panel.consents.length}</span>
       </h3>
+      {done && (
+        <p className="trust__ok trust__ok--text" role="status" data-testid="consent-revoked">
+          {done}
+        </p>
+      )}
       {panel.consents.length === 0 ? (
         <p className="trust__none">The patient has not consented to any institution for this study.</p>
       ) : (
@@ -89,6 +98,20 @@ export function ConsentsSection({ panel }: { panel: Panel }) {
                 <td className="nowrap">{c.revokedAt ? <When prefix="revoked " iso={c.revokedAt} /> : <When iso={c.expiresAt} />}</td>
                 <td>
                   <span className={`chip chip--consent-${c.state}`}>{c.state}</span>
+                  {onChanged && patient && c.state === 'active' && (
+                    <div className="trevoke__cell">
+                      <RevokeConsentButton
+                        consent={c}
+                        patient={patient}
+                        what={c.scope === 'all' ? 'all their studies' : (studyWords ?? 'this study')}
+                        studyInstanceUid={panel.studyInstanceUid}
+                        onDone={(r) => {
+                          setDone(revokedText(r, partyName(c.institution)));
+                          onChanged();
+                        }}
+                      />
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}

@@ -14,6 +14,7 @@ import { TrustPanelView } from './TrustPanel';
 import { ProgressBar, useTaskProgress } from './useTask';
 import { ErrorBox } from './ErrorBox';
 import { GateChecks } from './GateChecks';
+import { consentLengthInWords, dateInWords, studyInWords } from '../../shared/words';
 
 interface Props {
   open: OpenStudy;
@@ -177,6 +178,10 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
               <h3 className="treport__title treport__title--ok">Shared with {partyName(result.decision.recipient)}</h3>
               <p>{result.message}</p>
               <dl className="tdl">
+                <dt>What is sent</dt>
+                <dd data-testid="share-what">{result.sent ?? `${result.instances} image(s)`}</dd>
+                <dt>How it arrives</dt>
+                <dd data-testid="share-how">{result.delivery ?? 'Encrypted for the recipient.'}</dd>
                 <dt>Images</dt>
                 <dd>{result.instances}, encrypted for the recipient (AES-256-GCM, key wrapped to its public key)</dd>
                 <dt>Storage address</dt>
@@ -279,8 +284,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                   )}
                   {consent && (
                     <p className="trust__ok" data-testid="consent-signed">
-                      The patient signed the consent (EIP-712); submitted by {short(consent.submittedBy)} in block {consent.block}, tx {shortHash(consent.txHash)}. Valid until{' '}
-                      {when(consent.expiresAt)}.
+                      The patient signed the consent (EIP-712); submitted by {short(consent.submittedBy)} in block {consent.block}, tx {shortHash(consent.txHash)}. Valid until {dateInWords(consent.expiresAt)}.
                     </p>
                   )}
                   {decision && consentMissing && !consentStep && (
@@ -323,12 +327,23 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
               {consentStep && decision?.patientIdentityHere && (
                 <section className="tconsent" data-testid="consent-step" aria-label="Patient consent">
                   <h3>Patient consent — for the patient to fill in</h3>
-                  <p>
-                    <strong>{patientHere ? patientHere.displayName : 'Patient'}</strong> <span className="mono trust__sub">{short(decision.patientIdentityHere)}</span> consents
-                    that <strong>{partyName(decision.recipient)}</strong> may access{' '}
-                    {scope === 'study' ? 'this study' : 'all of their studies'} for {days} day(s). The patient&apos;s key signs it on this workstation (EIP-712); the key
-                    never leaves the main process and your session stays as it is.
-                  </p>
+                  <div className="tconsent__text" data-testid="consent-text">
+                    <p>
+                      I, <strong>{patientHere ? patientHere.displayName : 'the patient'}</strong> <span className="mono trust__sub">{short(decision.patientIdentityHere)}</span>, allow{' '}
+                      <strong data-testid="consent-recipient">{partyName(decision.recipient)}</strong> to receive{' '}
+                      <strong data-testid="consent-study">{scope === 'study' ? studyInWords(open.study) : 'all of my studies'}</strong>{' '}
+                      <strong data-testid="consent-expiry">{consentLengthInWords(days)}</strong>.
+                    </p>
+                    <p>
+                      <strong>Purpose:</strong> {partyName(decision.recipient)} receives a copy of the images as they were acquired, with my name and details on them, so that its
+                      clinicians can look at them for my care (for example a second opinion or a referral). The copy is encrypted to {partyName(decision.recipient)} and every
+                      time it opens the images, that is recorded on the ledger.
+                    </p>
+                    <p>
+                      I can revoke this consent at any time from the trust panel or my patient console; after that no new share or access under it is allowed. My key signs
+                      it on this workstation (EIP-712); the key never leaves the main process and the clinician&apos;s session stays as it is.
+                    </p>
+                  </div>
                   <div className="tconsent__grid">
                     <label>
                       Scope

@@ -13,6 +13,7 @@ import { AccessesSection, ConsentsSection, RecordsSection } from './ChainSection
 import { HistorySection } from './HistorySection';
 import { InstitutionSection, PatientScoreSection } from './ScoreSections';
 import { ErrorBox } from './ErrorBox';
+import { studyInWords } from '../../shared/words';
 
 interface Props {
   open: OpenStudy;
@@ -167,7 +168,7 @@ export function TrustPanelView({ open, trust, onClose, onExport, onShare, onAudi
             </section>
 
             <RecordsSection panel={panel} />
-            <ConsentsSection panel={panel} />
+            <ConsentsSection panel={panel} studyWords={studyInWords(open.study)} onChanged={refresh} />
             <AccessesSection panel={panel} />
 
             <HistorySection open={open} panel={panel} />

@@ -5,7 +5,7 @@ import { Evidence } from './Badge';
 import { anchorPermission, useSession } from '../identity/session';
 import { errText } from '../errors';
 import { short, whenSeconds } from '../format';
-import { invalidateAll, studyOfSeries } from './verification';
+import { invalidateAll, studyOfSeries, useStudyCheck } from './verification';
 
 type Phase =
   | { kind: 'idle' }
@@ -57,9 +57,16 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
   }, [uid]);
 
   const perm = anchorPermission(s);
-  // Who may anchor first (the more useful reason), then whether a study is open.
-  const why = !perm.ok ? perm.why : !uid ? 'Open a study first, then anchor it.' : perm.why;
-  const enabled = !!uid && perm.ok;
+  // The study as it is now already has its record on chain: anchoring again would write nothing.
+  const check = useStudyCheck(uid);
+  const v = check?.kind === 'done' ? check.value : null;
+  const current = v && v.currentRoot && v.record && v.record.root === v.currentRoot && !v.record.supersededBy ? v.record : null;
+  const alreadyWhy = current
+    ? `Already anchored at this version: record ${short(current.root, 10)} in block ${current.block ?? '?'}${current.time ? `, ${whenSeconds(current.time)}` : ''}. Anchoring again would write nothing; a changed study can be anchored as a new version.`
+    : null;
+  // Who may anchor first (the more useful reason), then whether a study is open, then whether it is anchored already.
+  const why = !perm.ok ? perm.why : !uid ? 'Open a study first, then anchor it.' : (alreadyWhy ?? perm.why);
+  const enabled = !!uid && perm.ok && !alreadyWhy;
 
   async function run() {
     if (!uid) return;
@@ -102,7 +109,7 @@ export function AnchorControl({ seriesId }: { seriesId: number | null }) {
           if (phase.kind !== 'running') setPhase({ kind: 'idle' });
         }}
       >
-        ⚓ Anchor{pending ? ` · ${latest!.delivery}` : ''}
+        ⚓ Anchor{pending ? ` · ${latest!.delivery}` : alreadyWhy ? 'ed' : ''}
       </button>
       {!enabled && <span className="sr-only" data-testid="anchor-why">{why}</span>}
       {open && (

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEvent } from './ledger';
+import { DemoEvent, LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, LedgerSyncEvent } from './ledger';
 import { LibraryChangedEvent } from './library';
 import { AuditAppendedEvent } from './audit';
 import { ShareEvent } from './share';
@@ -21,5 +21,5 @@ export const ProgressEvent = z.object({
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 
 /** Everything the main process pushes to the renderer. */
-export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent, PacsRetrieveEvent]);
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent, PacsRetrieveEvent, DemoEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;

@@ -319,3 +319,5 @@ export const LedgerSyncEvent = z.object({ type: z.literal('ledger-sync'), status
 
 /** The unlocked identity or its on-chain roles changed (login, logout, role granted/removed). */
 export const LedgerIdentityEvent = z.object({ type: z.literal('ledger-identity'), me: LedgerIdentity });
+/** The DEMO set-up moved on (its identities exist, or it is ready): the login screen reads it again. */
+export const DemoEvent = z.object({ type: z.literal('demo'), status: DemoStatus });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Address, Bytes32, Uid, Path } from './primitives';
 import { RecordEvidence } from './ledger';
-import { PartyRef } from './trust';
+import { ConsentView, LedgerFreshness, PartyRef } from './trust';
 import { GateCheck } from './export';
 
 /** The share gate (with the patient's EIP-712 consent), share packages and receiving them. See docs/trust-and-sharing.md. */
@@ -34,6 +34,10 @@ export const ShareResult = z.object({
   instances: z.number().int(),
   auditSeq: z.number().int(),
   message: z.string(),
+  /** What was sent, in plain words (identifiable original DICOM or anonymised). */
+  sent: z.string().optional(),
+  /** How it reaches the recipient, in plain words. */
+  delivery: z.string().optional(),
 });
 export type ShareResult = z.infer<typeof ShareResult>;
 
@@ -62,6 +66,34 @@ export const ConsentResult = z.object({
   submittedBy: Address,
 });
 export type ConsentResult = z.infer<typeof ConsentResult>;
+
+/** Revoke a consent: the patient is signed in, or signs a revocation here with their passphrase. */
+export const RevokeConsentRequest = z
+  .object({
+    patient: Address,
+    institution: Address,
+    /** The consent's study id as granted (ConsentView.study), or ALL_STUDIES. */
+    study: Bytes32,
+    /** The patient's passphrase (used once, in the main process) when the patient is not the signed-in identity. */
+    passphrase: z.string().min(1).max(1024).optional(),
+    /** The study the revocation was made from (for the audit log). */
+    studyInstanceUid: Uid.optional(),
+  })
+  .strict();
+export type RevokeConsentRequest = z.infer<typeof RevokeConsentRequest>;
+
+export const RevokeConsentResult = z.object({
+  patient: Address,
+  institution: Address,
+  study: Bytes32,
+  scope: z.enum(['study', 'all']),
+  txHash: z.string(),
+  block: z.number().int(),
+  submittedBy: Address,
+  /** The patient signed a revocation that another identity submitted. */
+  bySignature: z.boolean(),
+});
+export type RevokeConsentResult = z.infer<typeof RevokeConsentResult>;
 
 export const ReceivedInstance = z.object({
   file: z.string(),
@@ -122,6 +154,13 @@ export const shareChannels = {
   'share.send': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareResult },
   /** The patient's identity on this workstation signs an EIP-712 consent; the acting identity submits it. */
   'share.collectConsent': { request: ConsentRequest, response: ConsentResult },
+  /** Revokes a patient's consent (the patient signed in, or the patient's passphrase here); later accesses are denied. */
+  'share.revokeConsent': { request: RevokeConsentRequest, response: RevokeConsentResult },
+  /** A patient's consents to every institution, all studies (the patient console). */
+  'share.patientConsents': {
+    request: z.object({ patient: Address }).strict(),
+    response: z.object({ patient: Address, consents: z.array(ConsentView), ledger: LedgerFreshness }),
+  },
   /** Opens a package as the unlocked recipient institution: decrypt, verify, record the access, index. */
   'share.receive': { request: z.object({ path: Path }).strict(), response: ReceiveResult },
   /** The unlocked institution's key card (give it to senders). */
