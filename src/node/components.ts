@@ -184,6 +184,13 @@ export function detectComponents(): Component[] {
       install: 'apt-get install rsyslog-openssl',
     }),
     component({
+      name: 'openssl',
+      path: which('openssl'),
+      version: null,
+      purpose: 'makes the throwaway CA and certificates of the TLS tests (syslog, PACS CA file, split keys)',
+      install: 'apt-get install openssl',
+    }),
+    component({
       name: 'python3',
       path: python,
       version: python ? firstLine(python, ['--version']) : null,
