@@ -64,6 +64,8 @@ function checkScryptN(n: number): number {
  */
 export class IdentityService extends EventEmitter<{ change: [IdentitySummary | null] }> {
   private unlocked: Wallet | null = null;
+  /** A key lent for one background task (withBackgroundKey), never the session's identity. */
+  private background: Wallet | null = null;
   private readonly scryptN: number | undefined;
 
   constructor(
@@ -168,6 +170,30 @@ export class IdentityService extends EventEmitter<{ change: [IdentitySummary | n
     return s;
   }
 
+  /**
+   * Runs `fn` with `address`'s key available to sign (signerFor, actingIdentity) without making it the
+   * session's identity: nobody is logged in or out, no 'change' is emitted, a user who logs in meanwhile
+   * keeps their session. The first start anchors the demo study this way.
+   */
+  async withBackgroundKey<T>(address: string, passphrase: string, fn: () => Promise<T>): Promise<T> {
+    const r = this.row(address);
+    const account = await decryptKeystoreJson(this.readKeystore(r), passphrase).catch((err: unknown) => {
+      throw keystoreError(err, 'unlock');
+    });
+    const w = new Wallet(account.privateKey);
+    this.background = w;
+    try {
+      return await fn();
+    } finally {
+      if (this.background === w) this.background = null;
+    }
+  }
+
+  /** The identity that acts now: the session's, else one lent by withBackgroundKey. */
+  actingIdentity(): IdentitySummary | null {
+    return this.current() ?? (this.background ? this.get(this.background.address) : null);
+  }
+
   /** Forgets the unlocked key. Returns true if one was unlocked. */
   lock(): boolean {
     const was = this.unlocked;
@@ -190,6 +216,11 @@ export class IdentityService extends EventEmitter<{ change: [IdentitySummary | n
 
   /** The connected Wallet for `address` if it is the unlocked identity, else null (the outbox waits). */
   signerFor(address: string | null): Wallet | null {
+    const bg = this.background;
+    if (bg && address !== null && getAddress(address) === bg.address && this.unlocked?.address !== bg.address) {
+      const p = this.deps.provider?.() ?? null;
+      return p ? bg.connect(p) : bg;
+    }
     if (!this.unlocked) return null;
     if (address !== null && getAddress(address) !== this.unlocked.address) return null;
     return this.signer();

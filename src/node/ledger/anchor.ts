@@ -219,7 +219,7 @@ export class Anchoring {
     const t0 = Date.now();
     const s = this.l.ctx;
     const ids = this.l.identity;
-    const me = ids.current();
+    const me = ids.actingIdentity();
     if (!me) {
       throw new AppError(ErrorCode.Locked, 'Anchoring needs an unlocked clinician identity.', 'Log in as a clinician (choose your identity and enter its passphrase), then anchor again.');
     }

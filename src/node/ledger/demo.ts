@@ -142,8 +142,8 @@ export class DemoSetup {
   }
 
   /**
-   * Anchors the demo study once, signed by the DEMO clinician: unlocked for this one transaction and
-   * locked again. Skipped when someone has already logged in (their session is not touched) or the
+   * Anchors the demo study once, signed by the DEMO clinician, whose key is lent to this one
+   * transaction without logging anyone in. Skipped when someone has already logged in (their session is not touched) or the
    * study has an anchor; a failure leaves the study for the user to anchor by hand.
    */
   private async ensureAnchored(clinician: string): Promise<void> {
@@ -151,15 +151,16 @@ export class DemoSetup {
     if (!uid || this.l.anchors.ofStudy(uid).length > 0) return;
     const ids = this.l.identity;
     if (ids.current() !== null) return;
-    await ids.unlock(clinician, DEMO_PASSPHRASE);
-    try {
-      const r = await this.l.anchors.anchorStudy(uid, { waitMs: 20_000 });
-      this.l.ctx.log.info('demo: study anchored', { root: r.anchor.root, delivery: r.anchor.delivery });
-    } catch (err) {
-      this.l.ctx.log.warn('demo: anchoring the study failed; it can be anchored by hand', { error: err instanceof Error ? err.message : String(err) });
-    } finally {
-      if (ids.current()?.address === getAddress(clinician)) ids.lock();
-    }
+    // The clinician's key is lent to this one anchoring, not logged in: the login screen stays, and a
+    // user who logs in meanwhile (even as this clinician) keeps their session.
+    await ids.withBackgroundKey(clinician, DEMO_PASSPHRASE, async () => {
+      try {
+        const r = await this.l.anchors.anchorStudy(uid, { waitMs: 20_000 });
+        this.l.ctx.log.info('demo: study anchored', { root: r.anchor.root, delivery: r.anchor.delivery });
+      } catch (err) {
+        this.l.ctx.log.warn('demo: anchoring the study failed; it can be anchored by hand', { error: err instanceof Error ? err.message : String(err) });
+      }
+    });
   }
 
   private async onChain(conn: ChainConnection, a: Partial<Record<DemoRole, string>>): Promise<Record<DemoRole, boolean>> {

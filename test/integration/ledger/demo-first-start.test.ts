@@ -21,7 +21,11 @@ describe.skipIf(!component('anvil'))('first start on the embedded chain', () => 
     s = await Services.open({ home: tmp.path, ledger: { mode: 'saved' } });
     startDemo(s.ledgerService, { anchorDemoStudy: true });
     const l = s.ledgerService;
+    // nobody is logged in or out while the demo anchors (the login screen stays; a user's session is never touched)
+    const sessionChanges: unknown[] = [];
+    s.identity.on('change', (c) => sessionChanges.push(c));
     const demo = await l.demo.ensure({ anchor: true });
+    expect(sessionChanges).toEqual([]);
     expect(demo.ready).toBe(true);
     const uid = demo.study!.studyInstanceUid;
     const anchors = l.anchorsOf(uid);
@@ -31,6 +35,7 @@ describe.skipIf(!component('anvil'))('first start on the embedded chain', () => 
     expect(v.state).toBe('verified');
     expect(v.counts.verified).toBe(40);
     expect(s.identity.current()).toBeNull();
+    expect(s.identity.actingIdentity()).toBeNull();
     // A second start anchors nothing again.
     await l.demo.ensure({ anchor: true });
     expect(l.anchorsOf(uid)).toHaveLength(1);
