@@ -37,7 +37,7 @@ export function registerScp(program: Command): void {
   const scp = program
     .command('scp')
     .description(
-      "our Storage SCP (receive images sent by a modality or a PACS with C-STORE): its settings, which the desktop app\n" +
+      "our Storage SCP (receive images sent by a modality or a PACS with C-STORE): its settings, which the desktop app " +
         'applies when it starts; off by default, loopback only, and only calling AE titles on the allow-list may send',
     );
 

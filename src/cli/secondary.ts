@@ -29,8 +29,8 @@ export function registerSecondary(program: Command): void {
   program
     .command('open-record')
     .description(
-      'secondary access ("address first, then file"): read a study record on the ledger, resolve its storage URI to a\n' +
-        'configured PACS connection, retrieve the study from there and verify it against that record.\n' +
+      'secondary access ("address first, then file"): read a study record on the ledger, resolve its storage URI to a ' +
+        'configured PACS connection, retrieve the study from there and verify it against that record. ' +
         'Exit code 0 verified, 3 altered or incomplete.',
     )
     .argument('<root>', "the record's study root (0x + 64 hex digits), as the trust panel or `medimgshr verify` shows it")
@@ -50,7 +50,7 @@ export function registerSecondary(program: Command): void {
   program
     .command('anchor-store')
     .description(
-      'the storage URI new anchors record on the ledger (where the files can be fetched): a PACS connection\n' +
+      'the storage URI new anchors record on the ledger (where the files can be fetched): a PACS connection ' +
         '(dicomweb:<URL> or dimse:<AE>@<host>:<port>), or --clear for this institution\'s blob store (the default)',
     )
     .argument('[connection]', 'a PACS connection name (see `medimgshr pacs list`)')

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
 import { presetById, relativePresetsFor } from '../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
-import { BridgeError, call } from './bridge';
+import { BridgeError, bridge, call } from './bridge';
 import { HelpOverlay } from './shell/HelpOverlay';
 import { MeasurementPanel } from './viewer/MeasurementPanel';
 import { StatusBar } from './shell/StatusBar';
@@ -132,6 +132,27 @@ export function App() {
     // Close viewports whose series left the index (their images would 404).
     setSeries((prev) => prev.map((s) => (s && (ids === 'all-of-study' || ids.includes(Number(s.seriesId))) ? null : s)));
   }, []);
+
+  // A removal made elsewhere (an API call, the CLI on the same app data): viewports whose series left
+  // the index close, so no badge goes on speaking for images that are no longer in the library.
+  const seriesRef = useRef(series);
+  seriesRef.current = series;
+  useEffect(
+    () =>
+      bridge().on((e) => {
+        if (e.type !== 'library-changed' || e.reason !== 'remove') return;
+        for (const s of seriesRef.current) {
+          if (!s) continue;
+          call('library.instances', { seriesId: Number(s.seriesId) }).then(
+            () => undefined,
+            (err: unknown) => {
+              if (err instanceof BridgeError && err.error.code === 'NOT_FOUND') onRemoved([Number(s.seriesId)]);
+            },
+          );
+        }
+      }),
+    [onRemoved],
+  );
 
   const cur = statuses[active] ?? null;
   const openSeriesId = series[active] ? Number(series[active]!.seriesId) : null;

@@ -14,6 +14,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { writeFileAtomic } from '../atomic';
 import type { Logger } from '../log';
 import type { Db } from '../store/database';
+import { SerialWallet } from './serial-wallet';
 
 export interface IdentityOptions {
   /**
@@ -115,7 +116,7 @@ export class IdentityService extends EventEmitter<{ change: [IdentitySummary | n
       const hex = input.privateKey.startsWith('0x') ? input.privateKey : `0x${input.privateKey}`;
       let w: Wallet;
       try {
-        w = new Wallet(hex);
+        w = new SerialWallet(hex);
       } catch {
         throw new AppError(ErrorCode.InvalidArgument, 'That is not a valid private key.', 'A private key is 64 hexadecimal digits, optionally starting with 0x.');
       }
@@ -155,7 +156,7 @@ export class IdentityService extends EventEmitter<{ change: [IdentitySummary | n
     let w: Wallet;
     try {
       const account = await decryptKeystoreJson(json, passphrase);
-      w = new Wallet(account.privateKey);
+      w = new SerialWallet(account.privateKey);
     } catch (err) {
       this.deps.log.warn('identity unlock failed', { address: r.address, reason: reasonOf(err) });
       throw keystoreError(err, 'unlock');
@@ -180,7 +181,7 @@ export class IdentityService extends EventEmitter<{ change: [IdentitySummary | n
     const account = await decryptKeystoreJson(this.readKeystore(r), passphrase).catch((err: unknown) => {
       throw keystoreError(err, 'unlock');
     });
-    const w = new Wallet(account.privateKey);
+    const w = new SerialWallet(account.privateKey);
     this.background = w;
     try {
       return await fn();

@@ -330,10 +330,12 @@ describe.skipIf(!anvil)('export service: gate, formats, audit, atomicity', () =>
     expect(g.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(expect.arrayContaining(['recipient-registered', 'recipient-key']));
     expect(g.checks.find((c) => c.code === 'verified')!.ok).toBe(true);
     await expect(call('share.send', { studyInstanceUid: studyUid, recipient: stranger })).rejects.toMatchObject({ code: 'DENIED' });
-    // Its own institution: the contract allows it (basis: own institution); the key is recovered from its grantClinician transaction.
+    // Its own institution: the contract would allow it (basis: own institution), but sharing to yourself is refused with
+    // that reason; the key is still recovered from its grantClinician transaction.
     const own = await call('share.gate', { studyInstanceUid: studyUid, recipient: inst });
     expect(own.contract).toMatchObject({ denial: 0, basis: 3 });
-    expect(own.allowed).toBe(true);
+    expect(own.allowed).toBe(false);
+    expect(own.checks.filter((c) => !c.ok).map((c) => c.code)).toEqual(['recipient-self']);
     expect((await call('trust.institutions', {})).institutions[0]!.publicKeyKnown).toBe(true);
     const csv = join(tmp.path, 'h.csv');
     const pdf = join(tmp.path, 'h.pdf');
