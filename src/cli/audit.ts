@@ -1,19 +1,10 @@
 import type { Command } from 'commander';
 import { collectorView, DEFAULT_PORT, settingsFromRequest } from '../node/atna';
-import { Services } from '../node/services';
 import type { CollectorStateView } from '../shared/api';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
+import { withServices } from './services';
 import { print, table } from './output';
-
-async function withServices<T>(home: string, fn: (s: Services) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'none' } });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
 
 function collectorText(c: CollectorStateView): string {
   const st = c.settings;

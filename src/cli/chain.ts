@@ -6,8 +6,8 @@ import { RoleHint, type IdentitySummary, type LedgerStatus } from '../shared/api
 import { AppError, ErrorCode } from '../shared/errors';
 import { LedgerMonitor } from '../node/ledger/monitor';
 import { Outbox } from '../node/ledger/outbox';
-import { Services } from '../node/services';
 import { globalOptions } from './options';
+import { openServices, withServices } from './services';
 import { print, table } from './output';
 
 /**
@@ -112,7 +112,7 @@ export function registerChain(program: Command): void {
         if (st.state !== 'connected') process.exitCode = 3;
         return;
       }
-      const s = await Services.open({ home, ledger: { mode: 'saved' } });
+      const s = await openServices({ home, ledger: { mode: 'saved' } });
       try {
         // A remote endpoint is polled in the background: ask it now, so the answer is this moment's.
         const st = s.embeddedNode ? s.ledger.current() : await s.ledger.check();
@@ -151,7 +151,7 @@ function registerChainNode(chain: Command): void {
     .description('start the embedded local ledger and keep it running until Ctrl-C (stops it gracefully, saving its state)')
     .action(async (_o, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'embedded' } });
+      const s = await openServices({ home, ledger: { mode: 'embedded' } });
       const node = s.embeddedNode;
       const st = s.ledger.current();
       if (!node || st.state !== 'connected') {
@@ -174,15 +174,6 @@ function registerChainNode(chain: Command): void {
       });
       await s.close();
     });
-}
-
-async function withServices(home: string, fn: (s: Services) => Promise<void>): Promise<void> {
-  const s = await Services.open({ home, ledger: { mode: 'none' } });
-  try {
-    await fn(s);
-  } finally {
-    await s.close();
-  }
 }
 
 type EndpointSource = 'option' | 'environment' | 'settings' | 'embedded';

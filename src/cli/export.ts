@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Services } from '../node/services';
 import type { ExportFormat, ExportScope, GateCheck } from '../shared/api/export';
 import type { TrustPanel } from '../shared/api/trust';
 import { AppError, ErrorCode } from '../shared/errors';
 import { dateInWords } from '../shared/words';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print, table } from './output';
 
 /**
@@ -63,7 +63,7 @@ export function registerExport(program: Command): void {
         png = { windowCenter: c!, windowWidth: w! };
       }
       const scope: ExportScope = o.series ? { seriesInstanceUid: o.series } : { studyInstanceUid: studyUid };
-      const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
+      const s = await openServices({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
       try {
         await s.ledger.check();
         const panel = await s.trust.panel(studyUid, { verify: true });

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { FINGERPRINT_SPEC_ID } from '../core/fingerprint';
 import { FingerprintEngine } from '../node/fingerprint/engine';
-import { Services } from '../node/services';
 import type { FingerprintFileError, InstanceFingerprint } from '../shared/api/fingerprint';
 import { openDatabase } from '../node/store/database';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print, table } from './output';
 
 const short = (h: string | null) => (h ? h.replace(/^0x/, '').slice(0, 16) : '-');
@@ -29,7 +29,7 @@ export function registerFingerprint(program: Command): void {
     .action(async (paths: string[], opts: { force?: boolean; threads?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       const threads = opts.threads === undefined ? undefined : Number(opts.threads);
-      const s = await Services.open({ home, ledger: { mode: 'none' }, fingerprint: { threads } });
+      const s = await openServices({ home, ledger: { mode: 'none' }, fingerprint: { threads } });
       try {
         const engine = s.fingerprints;
         const run = await engine.fingerprintPaths(paths, { force: Boolean(opts.force) });

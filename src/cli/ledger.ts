@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { expandPaths } from '../node/fingerprint/engine';
 import { DEMO_PASSPHRASE, type LedgerService } from '../node/ledger';
-import { Services } from '../node/services';
+import { type Services } from '../node/services';
 import type { AnchorResult, InstanceVerification, StudyVerification } from '../shared/api/ledger';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { settingsHandlers } from '../node/handlers/settings';
 import { settingsChannels } from '../shared/api/settings';
 import { print, table } from './output';
@@ -17,7 +18,7 @@ import { print, table } from './output';
  */
 
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
+  const s = await openServices({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
     const l = s.ledgerService;
     return await fn(s, l);
@@ -77,7 +78,7 @@ export function registerLedger(program: Command): void {
       if (!o.embedded && (!rpcUrl || !o.chainId || !o.contract)) {
         throw new AppError(ErrorCode.InvalidArgument, 'A consortium ledger needs its URL, --chain-id and --contract.', 'Or give --embedded to use the local chain.');
       }
-      const s = await Services.open({ home, ledger: { mode: 'none' } });
+      const s = await openServices({ home, ledger: { mode: 'none' } });
       try {
         const handlers = settingsHandlers(s);
         const request = o.embedded

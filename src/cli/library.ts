@@ -1,20 +1,11 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { Services } from '../node/services';
 import { writeSampleSeries } from '../node/dicom/sample';
 import type { ImportReport, SortKey } from '../shared/api/library';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
+import { withServices } from './services';
 import { print, table } from './output';
-
-async function withServices<T>(home: string, fn: (s: Services) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'none' } });
-  try {
-    return await fn(s);
-  } finally {
-    await s.close();
-  }
-}
 
 function humanReport(r: ImportReport): string {
   const lines = [

@@ -9,15 +9,15 @@ import { resolve } from 'node:path';
 import { AI_DISCLAIMER, type Finding } from '../core/ai/findings';
 import { computePixelDigest, createAi, inspectModel, type AiService, type AssessedResult, type InstalledModel, type RunReport } from '../node/ai';
 import { decodeFrames } from '../node/dicom/decode';
-import { Services } from '../node/services';
 import { Task } from '../node/tasks';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print, table } from './output';
 
 /** Opens the app-data folder and wires the AI domain from it (the CLI's composition root for AI). */
 async function withAi<T>(home: string, threads: number | undefined, fn: (ai: AiService) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'none' } });
+  const s = await openServices({ home, ledger: { mode: 'none' } });
   const ai = createAi({ db: s.db, appDataDir: s.home.root, log: s.log, decode: decodeFrames, inspect: inspectModel, computePixelDigest, threads });
   try {
     return await fn(ai);

@@ -5,16 +5,17 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Services, type LedgerConfig } from '../node/services';
+import { type Services, type LedgerConfig } from '../node/services';
 import type { Task } from '../node/tasks';
 import { PacsError, PacsReason, type Pacs, type PacsConnection, type RetrieveReport, type SendReport, type StudyQuery } from '../node/pacs';
 import type { TestResult } from '../node/pacs';
 import type { PacsAuth } from '../node/pacs/connections';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print, table } from './output';
 
 async function withPacs<T>(home: string, ledger: LedgerConfig, fn: (p: Pacs, s: Services) => Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger, storageScp: false });
+  const s = await openServices({ home, ledger });
   try {
     return await fn(s.pacs, s);
   } finally {

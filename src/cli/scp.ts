@@ -3,14 +3,15 @@
  * `scp run`, which listens in the foreground for a headless workstation until Ctrl-C.
  */
 import type { Command } from 'commander';
-import { Services } from '../node/services';
+import { type Services } from '../node/services';
 import type { ScpStatus, StorageScpSettings } from '../node/pacs';
 import { PacsError, PacsReason } from '../node/pacs';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print } from './output';
 
 async function withSettings<T>(home: string, fn: (s: Services) => T | Promise<T>): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'none' }, storageScp: false });
+  const s = await openServices({ home, ledger: { mode: 'none' } });
   try {
     return await fn(s);
   } finally {
@@ -108,7 +109,7 @@ export function registerScp(program: Command): void {
     .description('listen in the foreground with the saved settings (even when disabled) until Ctrl-C; what arrives is imported and fingerprinted')
     .action(async (_o, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'none' }, storageScp: false });
+      const s = await openServices({ home, ledger: { mode: 'none' } });
       try {
         const set = s.pacs.scpSettings.get();
         await s.pacs.startStorageScp({ aeTitle: set.aeTitle, port: set.port, host: set.bindAddress, allowedCallingAets: set.allowedCallingAets });

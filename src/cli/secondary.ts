@@ -4,11 +4,11 @@
  *   medimgshr anchor-store [<connection> | --clear] which storage URI new anchors carry
  */
 import type { Command } from 'commander';
-import { Services } from '../node/services';
 import { LedgerSettings } from '../node/ledger/settings';
 import { openRecord, storageUriOf, type OpenRecordResult } from '../node/pacs/secondary';
 import { secondaryDeps } from '../node/handlers/secondary';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print } from './output';
 
 function human(r: OpenRecordResult): string {
@@ -37,7 +37,7 @@ export function registerSecondary(program: Command): void {
     .option('--study <uid>', 'Study Instance UID (needed when this workstation did not anchor the record: the ledger keeps no identifiers)')
     .action(async (root: string, o: { study?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } }, storageScp: false });
+      const s = await openServices({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
       try {
         const r = await s.tasks.run('open-record', null, (task) => openRecord(secondaryDeps(s), root, { study: o.study ?? null, task }));
         print(json, r, () => human(r));
@@ -57,7 +57,7 @@ export function registerSecondary(program: Command): void {
     .option('--clear', 'go back to the default (medimg-blob://<institution>)')
     .action(async (name: string | undefined, o: { clear?: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'none' }, storageScp: false });
+      const s = await openServices({ home, ledger: { mode: 'none' } });
       try {
         const settings = new LedgerSettings(s.db);
         if (o.clear) settings.set('storage-uri', null);

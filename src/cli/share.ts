@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { DEMO_PASSPHRASE, type LedgerService } from '../node/ledger';
-import { Services } from '../node/services';
+import { type Services } from '../node/services';
 import { importKeyCard, makeKeyCard } from '../node/ledger/public-keys';
 import { historyCsv, historyPdf, writeAtomic } from '../node/trust/report';
 import { KeyCard } from '../shared/api/share';
@@ -10,6 +10,7 @@ import { AppError, ErrorCode } from '../shared/errors';
 import { consentById, consentStudyOf } from '../node/share/consent';
 import { dateInWords, forDays } from '../shared/words';
 import { globalOptions } from './options';
+import { openServices } from './services';
 import { print, table } from './output';
 
 /**
@@ -25,7 +26,7 @@ import { print, table } from './output';
  * earlier (anchors waiting for their clinician); only the local copy of public chain data is refreshed.
  */
 async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
-  const s = await Services.open({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
+  const s = await openServices({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
     const l = s.ledgerService;
     if (opts.readOnly) await s.outbox.stop();
@@ -214,7 +215,7 @@ export function registerShare(program: Command): void {
     .description("import a recipient institution's key card (the public key is recovered from its signature and checked)")
     .action(async (file: string, _o: unknown, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const s = await Services.open({ home, ledger: { mode: 'none' } });
+      const s = await openServices({ home, ledger: { mode: 'none' } });
       try {
         let raw: unknown;
         try {
