@@ -140,7 +140,10 @@ test('a file that cannot be decoded shows a clear message in its viewport, and t
   const vp = viewport(page, 0);
   let sawError = false;
   for (const id of ids) {
+    const { instances } = await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: id });
     await showInstance(page, id);
+    // this series' image, not the state the previous series left behind
+    await expect(vp).toHaveAttribute('data-instance-id', new RegExp(`^(${instances.map((i) => i.id).join('|')})$`), { timeout: 30_000 });
     await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout: 30_000 });
     if ((await vp.getAttribute('data-state')) === 'error') {
       sawError = true;
