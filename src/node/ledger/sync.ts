@@ -123,7 +123,10 @@ export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
         this.running = null;
         if (this.again && !this.stopped) {
           this.again = false;
-          setImmediate(() => void this.sync());
+          // stopped meanwhile: the database may be closed, so no pass (and no status read) after stop
+          setImmediate(() => {
+            if (!this.stopped) void this.sync();
+          });
         }
       });
     return this.running;
