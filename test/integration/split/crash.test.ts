@@ -16,24 +16,13 @@ import { FolderPixelStore } from '../../../src/node/split/folder-store';
 import { createSplitStorage } from '../../../src/node/split/split-storage';
 import { openDatabase } from '../../../src/node/store/database';
 import { tempDir } from '../../support/tmp';
+import { mulberry32 } from '../../../src/core/prng';
 
 const root = join(__dirname, '../../..');
 const bin = join(root, 'bin/medimgshr.cjs');
 const N = 500;
 const TRIALS = 10;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** A deterministic PRNG so a failing trial can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function rowCount(dbPath: string): number {
   if (!existsSync(dbPath)) return 0;
@@ -87,7 +76,7 @@ describe('kill -9 during medimgshr split of 500 instances', () => {
   afterAll(() => tmp.cleanup());
 
   it(`${TRIALS} trials: every instance fully split or untouched; no referenced part missing; leftovers collectable; a rerun finishes`, async () => {
-    const random = rng(13);
+    const random = mulberry32(13); // deterministic, so a failing trial can be replayed
     const outcomes: number[] = [];
     let lastHome = '';
     for (let t = 0; t < TRIALS; t++) {
