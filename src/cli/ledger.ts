@@ -6,7 +6,7 @@ import { type Services } from '../node/services';
 import type { AnchorResult, InstanceVerification, StudyVerification } from '../shared/api/ledger';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
-import { openServices } from './services';
+import { cliSignIn, openServices } from './services';
 import { settingsHandlers } from '../node/handlers/settings';
 import { settingsChannels } from '../shared/api/settings';
 import { print, table } from './output';
@@ -45,7 +45,7 @@ async function unlock(s: Services, l: LedgerService, o: { identity?: string; pas
   if (passphrase === undefined) {
     throw new AppError(ErrorCode.InvalidArgument, 'A passphrase is needed to unlock the identity.', 'Use --passphrase-file <file> or set MEDIMG_PASSPHRASE.');
   }
-  await ids.unlock(id.address, passphrase);
+  await cliSignIn(s, id.address, passphrase);
 }
 
 const UID = /^[0-9]+(\.[0-9]+)+$/;

@@ -17,3 +17,18 @@ export async function withServices<T>(home: string, fn: (s: Services) => Promise
     await s.close();
   }
 }
+
+/**
+ * Unlocks an identity for a CLI command and records the sign-in (or the failed one) in the audit
+ * log, as the app's login screen does (src/node/handlers/identity.ts), marked `via: "cli"`.
+ */
+export async function cliSignIn(s: Services, address: string, passphrase: string): Promise<void> {
+  const known = s.identity.list().find((i) => i.address.toLowerCase() === address.toLowerCase()) ?? null;
+  try {
+    const id = await s.identity.unlock(address, passphrase);
+    s.access.login({ address: id.address, displayName: id.displayName, ok: true, via: 'cli' });
+  } catch (err) {
+    s.access.login({ address: known?.address ?? address, displayName: known?.displayName ?? null, ok: false, error: err instanceof Error ? err.message : String(err), via: 'cli' });
+    throw err;
+  }
+}

@@ -10,7 +10,7 @@ import { AppError, ErrorCode } from '../shared/errors';
 import { consentById, consentStudyOf } from '../node/share/consent';
 import { dateInWords, forDays } from '../shared/words';
 import { globalOptions } from './options';
-import { openServices } from './services';
+import { cliSignIn, openServices } from './services';
 import { print, table } from './output';
 
 /**
@@ -51,7 +51,7 @@ async function unlock(s: Services, l: LedgerService, o: { identity?: string; pas
   if (!address) {
     throw new AppError(ErrorCode.Locked, 'No identity to act with.', 'Give --identity <address> (see "medimgshr identity list").');
   }
-  await s.identity.unlock(address, passphraseFor(s, address, o.passphraseFile));
+  await cliSignIn(s, address, passphraseFor(s, address, o.passphraseFile));
 }
 
 const checkRows = (checks: GateCheck[]) =>

@@ -110,7 +110,7 @@ export class AccessRecorder {
   }
 
   /** A sign-in (identity unlocked) or a failed one (wrong passphrase, unreadable keystore). */
-  login(r: { address: string; displayName: string | null; ok: boolean; error?: string }): AuditEntry {
+  login(r: { address: string; displayName: string | null; ok: boolean; error?: string; via?: 'app' | 'cli' }): AuditEntry {
     this.last = null;
     if (r.ok) this.seen.clear();
     const who = this.deps.who();
@@ -118,7 +118,7 @@ export class AccessRecorder {
       actor: r.address,
       action: r.ok ? 'login' : 'login.failed',
       subject: {},
-      details: { ...this.base(who), account: { address: r.address, name: r.displayName }, ...(r.ok ? {} : { error: r.error ?? 'sign-in failed' }) },
+      details: { ...this.base(who), account: { address: r.address, name: r.displayName }, ...(r.via ? { via: r.via } : {}), ...(r.ok ? {} : { error: r.error ?? 'sign-in failed' }) },
     });
   }
 

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { freeLoopbackPort, jsonRpc } from '../net';
+import { jsonRpc } from '../net';
 import { which } from '../which';
 
 const require = createRequire(import.meta.url);
@@ -52,7 +52,7 @@ export interface AnvilOptions {
   accounts?: number;
   startTimeoutMs?: number;
   /**
-   * Called as soon as the process exists, before it answers: a caller that must be able to find
+   * Called as soon as anvil has bound its port (milliseconds after spawn), before it answers: a caller that must be able to find
    * (and stop) this anvil after its own crash records the pid here.
    */
   onSpawn?: (pid: number, rpcUrl: string) => void;
@@ -74,8 +74,10 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   if (!binary) {
     throw new Error('anvil binary not found: install the npm package @foundry-rs/anvil (npm ci does) or set MEDIMG_ANVIL');
   }
-  const port = opts.port ?? (await freeLoopbackPort());
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(opts.chainId ?? 31337)];
+  // No port given: anvil binds port 0 itself and prints the port the OS gave it. Picking a "free"
+  // port first and passing it on raced with other anvils started at the same moment (two tests could
+  // get the same port; the loser then answered health checks with the winner's chain).
+  const args = ['--host', '127.0.0.1', '--port', String(opts.port ?? 0), '--chain-id', String(opts.chainId ?? 31337)];
   args.push('--accounts', String(opts.accounts ?? 10));
   if (opts.statePath) args.push('--state', opts.statePath, '--state-interval', String(opts.stateInterval ?? 1));
   if (opts.blockTime) args.push('--block-time', String(opts.blockTime));
@@ -86,9 +88,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const rpcUrl = `http://127.0.0.1:${port}`;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  if (child.pid !== undefined) opts.onSpawn?.(child.pid, rpcUrl);
   // A spawn failure (ENOENT, ETXTBSY while the binary is being replaced) arrives as an event.
   let spawnError: Error | null = null;
   const failed = new Promise<{ exited: string }>((resolve) =>
@@ -99,11 +99,21 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   );
   const deadline = Date.now() + (opts.startTimeoutMs ?? 20_000);
   let ready = false;
+  let port = opts.port ?? 0;
+  let rpcUrl = '';
   while (Date.now() < deadline) {
-    const early = await Promise.race([exited.then((c) => ({ exited: c })), failed, new Promise((r) => setTimeout(r, 100))]);
+    const early = await Promise.race([exited.then((c) => ({ exited: c })), failed, new Promise((r) => setTimeout(r, port ? 100 : 20))]);
     if (spawnError) throw spawnError;
     if (early && typeof early === 'object' && 'exited' in early) {
       throw new Error(`anvil exited (code ${String(early.exited)}) before answering: ${output.trim().slice(-600)}`);
+    }
+    if (!rpcUrl) {
+      // The port anvil actually bound (its "Listening on 127.0.0.1:PORT" line).
+      const m = port ? null : /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
+      if (m) port = Number(m[1]);
+      if (!port) continue;
+      rpcUrl = `http://127.0.0.1:${port}`;
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid, rpcUrl);
     }
     try {
       await jsonRpc(rpcUrl, 'eth_chainId', [], 500);
@@ -115,7 +125,7 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
   }
   if (!ready) {
     child.kill('SIGKILL');
-    throw new Error(`anvil did not answer on ${rpcUrl} in time: ${output.trim().slice(-600)}`);
+    throw new Error(`anvil did not answer on ${rpcUrl || '127.0.0.1 (no port reported)'} in time: ${output.trim().slice(-600)}`);
   }
   return {
     rpcUrl,
