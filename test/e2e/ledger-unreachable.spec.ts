@@ -62,3 +62,79 @@ test('ledger down: unreachable badges, anchor queued, delivered once after resta
   expect(again.existing).toBe(true);
   expect(await anchoredLogs(app.services, local.anchors[0]!.root)).toBe(1);
 });
+
+/**
+ * Issue 16, honest badges: the embedded anvil is killed (SIGKILL, as a crash) while every badge says
+ * "verified HH:MM:SS". Within one second of the kill — measured from the kill, Playwright's polling
+ * expect with that remaining time — every badge of the connection says "ledger unreachable". The
+ * monitor polls every 5 s here, so it is the failed read (the node's exit), not the poll, that
+ * flips them. When the ledger is back, every check runs again and the badges say verified, with a
+ * check time after the failure.
+ */
+test.describe('ledger killed', () => {
+  test.use({ servicesOptions: { ledger: { mode: 'embedded' }, ledgerPollMs: 5000 } });
+
+  test('every badge shows ledger unreachable within one second of the kill, and verified again after', async ({ app }) => {
+    test.skip(!component('anvil'), 'anvil not installed');
+    test.setTimeout(180_000);
+    const { page } = app;
+    const demo = await setupDemo(app);
+    const uid = demo.study!.studyInstanceUid;
+    await login(page, 'clinician');
+    await openDemoStudy(page);
+    const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 60_000 });
+    expect(anchored.anchor.delivery).toBe('confirmed');
+    const vp = viewport(page);
+    const imageBadge = vp.getByTestId('image-verification');
+    const studyBadge = vp.getByTestId('viewer-study-verification');
+    const browserBadge = page.getByTestId('study-row').getByTestId('study-verification');
+    for (const b of [imageBadge, studyBadge, browserBadge]) await expect(b).toHaveAttribute('data-state', 'verified', { timeout: 30_000 });
+    // A verified badge says when it was checked: in its text where there is room, always in its title.
+    await expect(imageBadge).toHaveText(/verified \d\d:\d\d:\d\d/);
+    await expect(studyBadge).toHaveText(/verified \d\d:\d\d:\d\d/);
+    await expect(browserBadge).toHaveAttribute('title', /verified \d\d:\d\d:\d\d/);
+    for (const size of [{ width: 1920, height: 1080 }, { width: 1280, height: 720 }]) {
+      await page.setViewportSize(size);
+      await app.screenshot(`ledger-killed-before-${size.width}x${size.height}`);
+    }
+
+    const node = app.services.connection.embeddedNode;
+    expect(node?.pid).toBeGreaterThan(0);
+    const killedAt = Date.now();
+    process.kill(node!.pid!, 'SIGKILL');
+    const badgeStates = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-testid=image-verification],[data-testid=viewer-study-verification],[data-testid=study-verification]')].map(
+          (e) => `${e.dataset.testid}:${e.dataset.state}`,
+        ),
+      );
+    const expected = ['image-verification:ledger-unreachable', 'viewer-study-verification:ledger-unreachable', 'study-verification:ledger-unreachable'];
+    await expect
+      .poll(async () => (await badgeStates()).sort(), { timeout: Math.max(1, 1000 - (Date.now() - killedAt)), intervals: [20] })
+      .toEqual([...expected].sort());
+    await expect(imageBadge).toHaveText(/ledger unreachable/);
+    await expect(imageBadge).toHaveAttribute('title', /stopped answering at \d\d:\d\d:\d\d/);
+    for (const size of [{ width: 1920, height: 1080 }, { width: 1280, height: 720 }]) {
+      await page.setViewportSize(size);
+      await app.screenshot(`ledger-killed-${size.width}x${size.height}`);
+    }
+    // Scrolling to another image asks the main process, which knows the ledger is gone: never verified.
+    await vp.getByTestId('stack-scrollbar').fill('20');
+    await expect(vp).toHaveAttribute('data-position', '20');
+    await expect(imageBadge).toHaveAttribute('data-state', 'ledger-unreachable', { timeout: 15_000 });
+    const status = await invoke<{ state: string; failedAt: string | null }>(page, 'ledger.status', {});
+    expect(status.state).toBe('unreachable');
+    expect(Date.parse(status.failedAt!)).toBeGreaterThanOrEqual(killedAt - 1000);
+
+    // Back: the node restarts from its crash-safe state, verification re-runs, badges come back.
+    await app.services.restartEmbeddedLedger();
+    await expect(page.getByTestId('ledger-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
+    for (const b of [imageBadge, studyBadge, browserBadge]) await expect(b).toHaveAttribute('data-state', 'verified', { timeout: 30_000 });
+    const text = (await imageBadge.textContent()) ?? '';
+    const hms = /verified (\d\d):(\d\d):(\d\d)/.exec(text);
+    expect(hms, text).not.toBeNull();
+    const checked = new Date(killedAt);
+    checked.setHours(Number(hms![1]), Number(hms![2]), Number(hms![3]), 999);
+    expect(checked.getTime()).toBeGreaterThanOrEqual(killedAt);
+  });
+});

@@ -8,6 +8,7 @@ import { connect, deployMedImgShr, type MedImgShr } from './contracts';
 import type { IdentityService } from '../identity';
 import type { Logger } from '../log';
 import type { LedgerConnection } from './connection';
+import { ReportingJsonRpcProvider } from './provider';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { type LedgerSettings } from './settings';
 
@@ -73,7 +74,10 @@ export class ChainAccess {
     if (this.reader?.key !== key) {
       this.reader?.provider.destroy();
       const net = Network.from(st.chainId);
-      this.reader = { key, provider: new JsonRpcProvider(st.rpcUrl, net, { staticNetwork: net, batchStallTime: 0, cacheTimeout: -1, pollingInterval: 100 }) };
+      this.reader = {
+        key,
+        provider: new ReportingJsonRpcProvider(st.rpcUrl, st.rpcUrl, net, { staticNetwork: net, batchStallTime: 0, cacheTimeout: -1, pollingInterval: 100 }, this.deps.connection.reportFailure),
+      };
     }
     const provider = this.reader.provider;
     if (this.cached?.key === key && this.cached.conn.provider === provider) return this.cached.conn;

@@ -37,8 +37,12 @@ export class LedgerConnection {
     this.config = this.resolve(config);
     const cfg = this.config;
     this.monitor = new LedgerMonitor(cfg.mode === 'remote' ? 'remote' : 'embedded', cfg.mode === 'remote' ? cfg.rpcUrl : null, pollMs);
-    this.provider = new LedgerProvider(() => this.monitor.current());
+    // Any failed chain read through the connection's providers marks it unreachable at once.
+    this.provider = new LedgerProvider(() => this.monitor.current(), this.reportFailure);
   }
+
+  /** A chain read on `rpcUrl` failed (transport): the connection is unreachable now (monitor.reportFailure). */
+  readonly reportFailure = (rpcUrl: string | null, detail: string): void => this.monitor.reportFailure(rpcUrl, detail);
 
   /** The embedded node (null in remote/none mode or when it failed to start). */
   get embeddedNode(): EmbeddedNode | null {
@@ -59,8 +63,17 @@ export class LedgerConnection {
     }
     try {
       // Crash-safe anvil: validates/recovers its state file, keeps a last-good copy (embedded-node.ts).
-      this.node = await EmbeddedNode.start({ chainDir: this.deps.home.chain, log: this.deps.log });
-      const r = this.node.recovery;
+      const node = await EmbeddedNode.start({ chainDir: this.deps.home.chain, log: this.deps.log });
+      this.node = node;
+      // anvil exiting unasked (crash, kill -9) is a failed read we learn of at once: say so now,
+      // not at the next poll, and forget the node so restartEmbedded() can start a new one.
+      node.process?.once('exit', (code, signal) => {
+        if (this.node !== node) return; // stopped on purpose
+        this.node = null;
+        node.kill(); // stops its snapshot timer; the process is already gone
+        this.monitor.reportFailure(node.rpcUrl, `the local ledger process stopped (${signal ?? `exit code ${code}`})`);
+      });
+      const r = node.recovery;
       this.monitor.setNote(r.action === 'new-chain' ? null : r.message);
       await this.monitor.setEndpoint(this.node.rpcUrl, 'embedded');
       this.monitor.start();

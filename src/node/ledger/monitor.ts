@@ -25,6 +25,7 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
       blockNumber: null,
       checkedAt: null,
       message: rpcUrl ? null : 'No ledger is configured.',
+      failedAt: null,
     };
   }
 
@@ -51,7 +52,24 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
 
   /** Mark the ledger as failed to start (e.g. the embedded node could not launch). */
   fail(message: string): void {
-    this.update({ ...this.status, state: 'unreachable', message, checkedAt: new Date().toISOString() });
+    const now = new Date().toISOString();
+    this.update({ ...this.status, state: 'unreachable', message, checkedAt: now, failedAt: now });
+  }
+
+  /**
+   * A chain read on `rpcUrl` failed somewhere else (verify, sync, the outbox, an anchor status read;
+   * the embedded node exited): the connection is unreachable now, not at the next poll. One 'change'
+   * event, so every badge of this connection flips at once. The poll brings it back when the node
+   * answers again. Ignored for an endpoint the monitor no longer watches.
+   */
+  reportFailure(rpcUrl: string | null, detail: string): void {
+    if (!this.rpcUrl || (rpcUrl !== null && rpcUrl !== this.rpcUrl)) return;
+    const now = new Date().toISOString();
+    if (this.status.state === 'unreachable') {
+      this.status = { ...this.status, failedAt: now }; // already said; no new event
+      return;
+    }
+    this.update({ ...this.status, state: 'unreachable', checkedAt: now, failedAt: now, message: `${this.rpcUrl} does not answer (${detail}).` });
   }
 
   async check(): Promise<LedgerStatus> {
@@ -73,10 +91,12 @@ export class LedgerMonitor extends EventEmitter<{ change: [LedgerStatus] }> {
       });
     } catch (err) {
       if (url !== this.rpcUrl) return this.status;
+      const now = new Date().toISOString();
       this.update({
         ...this.status,
         state: 'unreachable',
-        checkedAt: new Date().toISOString(),
+        checkedAt: now,
+        failedAt: now,
         message: `${url} does not answer (${networkReason(err)}).`,
       });
     }

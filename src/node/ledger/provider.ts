@@ -1,5 +1,36 @@
-import { FetchRequest, JsonRpcProvider, Network } from 'ethers';
+import { FetchRequest, JsonRpcProvider, Network, type JsonRpcApiProviderOptions, type JsonRpcPayload, type JsonRpcResult } from 'ethers';
 import type { LedgerStatus } from '../../shared/api';
+import { networkReason } from '../net';
+
+/** Told when a read or write on `rpcUrl` failed in transport (no answer, refused, dropped, not JSON-RPC). */
+export type ChainFailure = (rpcUrl: string, detail: string) => void;
+
+/**
+ * A JSON-RPC provider that reports every transport failure (the node did not answer) at once, so
+ * a failed chain read anywhere — verify, sync, the outbox, an anchor status read — marks the
+ * connection unreachable without waiting for the monitor's next poll. JSON-RPC errors (a revert,
+ * an unknown method) are answers and are not reported.
+ */
+export class ReportingJsonRpcProvider extends JsonRpcProvider {
+  constructor(
+    private readonly rpcUrl: string,
+    request: string | FetchRequest,
+    network: Network,
+    options: JsonRpcApiProviderOptions,
+    private readonly onFailure: ChainFailure | null,
+  ) {
+    super(request, network, options);
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    try {
+      return await super._send(payload);
+    } catch (err) {
+      if (!this.destroyed) this.onFailure?.(this.rpcUrl, networkReason((err as { error?: unknown })?.error ?? err));
+      throw err;
+    }
+  }
+}
 
 /**
  * One ethers provider for the ledger the app is connected to, re-created when the endpoint or
@@ -11,7 +42,10 @@ export class LedgerProvider {
   private key: string | null = null;
   private provider: JsonRpcProvider | null = null;
 
-  constructor(private readonly status: () => LedgerStatus) {}
+  constructor(
+    private readonly status: () => LedgerStatus,
+    private readonly onFailure: ChainFailure | null = null,
+  ) {}
 
   /** The provider for the current endpoint, or null when no endpoint has answered yet. */
   current(): JsonRpcProvider | null {
@@ -25,13 +59,19 @@ export class LedgerProvider {
       // not hold the outbox (or the app's quit) that long.
       const req = new FetchRequest(st.rpcUrl);
       req.timeout = 15_000;
-      this.provider = new JsonRpcProvider(req, Network.from(st.chainId), {
-        staticNetwork: Network.from(st.chainId),
-        pollingInterval: 250,
-        // ethers caches identical requests for 250 ms by default, so two writes in a row would
-        // get the same nonce ("nonce has already been used"): no cache.
-        cacheTimeout: -1,
-      });
+      this.provider = new ReportingJsonRpcProvider(
+        st.rpcUrl,
+        req,
+        Network.from(st.chainId),
+        {
+          staticNetwork: Network.from(st.chainId),
+          pollingInterval: 250,
+          // ethers caches identical requests for 250 ms by default, so two writes in a row would
+          // get the same nonce ("nonce has already been used"): no cache.
+          cacheTimeout: -1,
+        },
+        this.onFailure,
+      );
     }
     return this.provider;
   }

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api';
 import { useSession } from '../identity/session';
 import { short, STATE_TEXT, whenSeconds } from '../format';
-import { recheckStudy, type Check } from './verification';
+import { clock, recheckStudy, type Check } from './verification';
 
 const ICON: Record<VerificationState | 'checking' | 'error', string> = {
   verified: '✓',
@@ -19,11 +19,22 @@ type View =
   | { kind: 'error'; message: string }
   | { kind: 'done'; state: VerificationState; label: string; message: string; evidence: RecordEvidence | null; extra: string[] };
 
+/** The ledger stopped answering (a failed chain read anywhere): no earlier answer stands. */
+function unreachableView(c: { message: string; at: string }): View {
+  return { kind: 'done', state: 'ledger-unreachable', label: STATE_TEXT['ledger-unreachable'], message: c.message, evidence: null, extra: [`ledger stopped answering ${whenSeconds(c.at)}`] };
+}
+
+/** "verified 13:42:05": a verified badge says when it was checked. */
+function labelOf(state: VerificationState, checkedAt: string): string {
+  return state === 'verified' ? `${STATE_TEXT.verified} ${clock(checkedAt)}` : STATE_TEXT[state];
+}
+
 function instanceView(c: Check<InstanceVerification> | null): View {
   if (!c || c.kind === 'checking') return { kind: 'checking' };
   if (c.kind === 'error') return { kind: 'error', message: c.message };
+  if (c.kind === 'unreachable') return unreachableView(c);
   const v = c.value;
-  const label = v.state === 'altered' && v.differs.length ? `altered: ${v.differs.join(' + ')}` : STATE_TEXT[v.state];
+  const label = v.state === 'altered' && v.differs.length ? `altered: ${v.differs.join(' + ')}` : labelOf(v.state, v.checkedAt);
   const extra: string[] = [];
   if (v.state === 'altered' && v.expected && v.actual) {
     if (v.differs.includes('pixels')) extra.push(`pixels now ${v.actual.pixel.slice(0, 12)}… anchored ${v.expected.pixel.slice(0, 12)}…`);
@@ -37,9 +48,10 @@ function instanceView(c: Check<InstanceVerification> | null): View {
 function studyView(c: Check<StudyVerification> | null): View {
   if (!c || c.kind === 'checking') return { kind: 'checking' };
   if (c.kind === 'error') return { kind: 'error', message: c.message };
+  if (c.kind === 'unreachable') return unreachableView(c);
   const v = c.value;
   const differs = new Set(v.instances.flatMap((i) => i.differs));
-  const label = v.state === 'altered' && differs.size ? `altered: ${[...differs].join(' + ')}` : STATE_TEXT[v.state];
+  const label = v.state === 'altered' && differs.size ? `altered: ${[...differs].join(' + ')}` : labelOf(v.state, v.checkedAt);
   const n = v.counts;
   const extra = [
     `${v.instances.length} image(s): ${n.verified} verified, ${n.altered} altered, ${n['not-registered']} not registered, ${n['ledger-unreachable']} unreachable, ${n.unreadable} unreadable`,

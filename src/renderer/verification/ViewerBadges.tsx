@@ -63,7 +63,7 @@ export function ViewerBadges({ index, seriesId, instanceIds, instanceId, ready }
   // The image on screen is altered: the frame and the banner (the study alone being altered shows in its badge).
   const altered = check?.kind === 'done' && check.value.state === 'altered' ? check.value : null;
   return (
-    <div className={`vbadges${altered ? ' vbadges--altered' : ''}`} data-testid="viewer-badges" data-verification={check?.kind === 'done' ? check.value.state : (check?.kind ?? 'none')}>
+    <div className={`vbadges${altered ? ' vbadges--altered' : ''}`} data-testid="viewer-badges" data-verification={check?.kind === 'done' ? check.value.state : check?.kind === 'unreachable' ? 'ledger-unreachable' : (check?.kind ?? 'none')}>
       {altered && <AlteredAlert v={altered} />}
       <div className="vbadges__row">
         <InstanceBadge check={check} studyUid={studyUid} align="center" />

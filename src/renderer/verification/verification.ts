@@ -9,28 +9,73 @@
  * viewport is loading its first image.
  */
 import { useEffect, useSyncExternalStore } from 'react';
-import type { InstanceVerification, StudyVerification, VerificationState } from '../../shared/api';
+import type { InstanceVerification, LedgerStatus, StudyVerification, VerificationState } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { errText } from '../errors';
 import { Store } from '../store';
 import { openStudyOfSeries } from '../library/studyOfSeries';
 
-export type Check<T> = { kind: 'checking' } | { kind: 'done'; value: T } | { kind: 'error'; message: string };
+/**
+ * One badge's state. `unreachable`: the ledger of this connection stopped answering at `at` (a failed
+ * chain read anywhere in the main process, one 'ledger-status' event): every earlier answer is void.
+ */
+export type Check<T> =
+  | { kind: 'checking' }
+  | { kind: 'done'; value: T }
+  | { kind: 'error'; message: string }
+  | { kind: 'unreachable'; message: string; at: string };
 
 interface VState {
   generation: number;
   instances: Map<string, Check<InstanceVerification>>;
   studies: Map<string, Check<StudyVerification>>;
+  /** ISO time of the last failed chain read the main process reported (null: none seen). */
+  failedAt: string | null;
 }
 
-export const verification = new Store<VState>({ generation: 0, instances: new Map(), studies: new Map() });
+export const verification = new Store<VState>({ generation: 0, instances: new Map(), studies: new Map(), failedAt: null });
 
 /** Worst-first order (the study badge is the worst instance state). */
 export const SEVERITY: Record<VerificationState, number> = { altered: 4, unreadable: 3, 'ledger-unreachable': 2, 'not-registered': 1, verified: 0 };
 
 /** Drops every result; mounted badges ask again. */
 export function invalidateAll(): void {
-  verification.set((s) => ({ generation: s.generation + 1, instances: new Map(), studies: new Map() }));
+  verification.set((s) => ({ ...s, generation: s.generation + 1, instances: new Map(), studies: new Map() }));
+}
+
+/**
+ * The ledger stopped answering: every badge (each image and study asked for in this window, and
+ * those still being checked) says "ledger unreachable" in the same render; answers still in flight
+ * are dropped (new generation). Badges asked for later get the main process's own answer (it knows
+ * the ledger is down). When the ledger answers again, invalidateAll() re-runs every check.
+ */
+export function ledgerUnreachable(status: LedgerStatus): void {
+  const at = status.failedAt ?? status.checkedAt ?? new Date().toISOString();
+  const u = { kind: 'unreachable' as const, message: `The ledger stopped answering at ${clock(at)}, so nothing is verified until it answers again${status.message ? `: ${status.message.replace(/\.$/, '')}` : ''}.`, at };
+  verification.set((s) => ({
+    generation: s.generation + 1,
+    failedAt: at,
+    instances: new Map([...s.instances.keys()].map((k) => [k, u])),
+    studies: new Map([...s.studies.keys()].map((k) => [k, u])),
+  }));
+}
+
+/** Local time of day to the second, e.g. 13:42:05 (a badge's "checked at"). */
+export function clock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+/**
+ * Never "verified" from a check older than the last failed chain read: such an answer (it can only
+ * arrive late) is shown as unreachable.
+ */
+function honest<T extends { state: VerificationState; checkedAt: string }>(v: T, failedAt: string | null): Check<T> {
+  if (v.state === 'verified' && failedAt && Date.parse(v.checkedAt) < Date.parse(failedAt)) {
+    return { kind: 'unreachable', message: `This check (${clock(v.checkedAt)}) is older than the ledger's last failure (${clock(failedAt)}); checking again.`, at: failedAt };
+  }
+  return { kind: 'done', value: v };
 }
 
 // ------------------------------------------------------------ instances
@@ -54,7 +99,7 @@ export function requestInstances(ids: string[]): void {
       if (verification.get().generation !== gen) return;
       verification.set((s) => {
         const m = new Map(s.instances);
-        for (const v of r.instances) if (v.instanceId !== null) m.set(String(v.instanceId), { kind: 'done', value: v });
+        for (const v of r.instances) if (v.instanceId !== null) m.set(String(v.instanceId), honest(v, s.failedAt));
         for (const id of want) if (m.get(id)?.kind === 'checking') m.set(id, { kind: 'error', message: 'Not checked (no answer for this image).' });
         return { ...s, instances: m };
       });
@@ -123,8 +168,8 @@ async function pump(): Promise<void> {
       verification.set((p) => {
         const instances = new Map(p.instances);
         // The study check also answers for each of its images (same call, same moment).
-        if (next.kind === 'done') for (const v of next.value.instances) if (v.instanceId !== null && instances.has(String(v.instanceId))) instances.set(String(v.instanceId), { kind: 'done', value: v });
-        return { ...p, instances, studies: new Map(p.studies).set(uid, next) };
+        if (next.kind === 'done') for (const v of next.value.instances) if (v.instanceId !== null && instances.has(String(v.instanceId))) instances.set(String(v.instanceId), honest(v, p.failedAt));
+        return { ...p, instances, studies: new Map(p.studies).set(uid, next.kind === 'done' ? honest(next.value, p.failedAt) : next) };
       });
     }
   } finally {
@@ -160,7 +205,10 @@ export function startVerification(): void {
   let lastState: string | null = null;
   bridge().on((e) => {
     if (e.type === 'ledger-status') {
-      if (lastState !== null && lastState !== e.status.state) invalidateAll();
+      // Unreachable: every badge flips now (no re-ask round trip). Any other change (back, another
+      // endpoint): every check runs again.
+      if (e.status.state === 'unreachable' && lastState !== 'unreachable') ledgerUnreachable(e.status);
+      else if (lastState !== null && lastState !== e.status.state) invalidateAll();
       lastState = e.status.state;
     } else if (e.type === 'ledger-anchor' && e.anchor.delivery === 'confirmed') {
       invalidateAll();

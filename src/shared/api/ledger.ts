@@ -26,6 +26,12 @@ export const LedgerStatus = z.object({
   checkedAt: z.string().nullable(),
   /** Plain-language detail, e.g. why it is unreachable. */
   message: z.string().nullable(),
+  /**
+   * ISO time of the last failed chain read on this connection (a monitor poll, or any read by verify,
+   * sync, the outbox or an anchor status read; or the embedded node exiting). No "verified" result
+   * checked before this moment may be shown.
+   */
+  failedAt: z.string().nullable().optional(),
 });
 export type LedgerStatus = z.infer<typeof LedgerStatus>;
 
