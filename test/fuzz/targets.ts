@@ -1,6 +1,7 @@
 /**
  * What a damaged file goes through, as in the app: import (header read + index record), fingerprint (all three
- * digests), thumbnail, PNG export. Each target's outcome is ok, a rejection (an error code and a message for the
+ * digests), thumbnail, PNG export, and split storage (cut into metadata part + encrypted pixel blob, sealed, opened
+ * and rebuilt byte for byte; only for a case the import accepted, as the app splits only imported files). Each target's outcome is ok, a rejection (an error code and a message for the
  * user) or a crash (anything else: a library's exception escaping, a message in a library's terms).
  */
 import { writeFileSync } from 'node:fs';
@@ -11,8 +12,15 @@ import { fingerprintFile } from '../../src/node/fingerprint/compute';
 import { renderThumbnail } from '../../src/node/library/thumbnail-render';
 import { renderPng } from '../../src/node/export/png';
 import { AppError } from '../../src/shared/errors';
+import { randomBytes } from 'node:crypto';
+import { encodeMetadataPart, SPLIT_FORMAT_ID, type MetadataHeader } from '../../src/core/split/format';
+import { cutInstance } from '../../src/node/split/split';
+import { rebuildFromParts } from '../../src/node/split/rebuild';
+import { encryptPixelPart, openMetadataPart, sealMetadataPart } from '../../src/node/split/seal';
+import { deriveInstanceKey, deriveSealKey, keyCheckValue } from '../../src/node/split/keys';
+import { blobAddress } from '../../src/node/split/pixel-store';
 
-export type Outcome = { target: string; result: 'ok' } | { target: string; result: 'rejected'; code: string; message: string } | { target: string; result: 'crash'; message: string };
+export type Outcome = { target: string; result: 'ok' } | { target: string; result: 'skipped' } | { target: string; result: 'rejected'; code: string; message: string } | { target: string; result: 'crash'; message: string };
 
 /**
  * A message the user could act on names the problem in DICOM or clinical terms. These patterns are the marks of a
@@ -80,5 +88,48 @@ export async function runTargets(bytes: Uint8Array, dir: string): Promise<Outcom
   } catch (err) {
     out.push(classify('png', err));
   }
+  // split → seal → open → rebuild (the split storage's own functions, in memory): the rebuilt file must be the
+  // case's bytes exactly; a file the import rejected is not split (the app splits only imported files).
+  if (out[0]?.result === 'ok') {
+    try {
+      const rebuilt = await splitAndRebuild(bytes);
+      out.push(Buffer.compare(rebuilt, Buffer.from(bytes)) === 0 ? { target: 'split', result: 'ok' } : { target: 'split', result: 'crash', message: `the rebuilt file differs from the original (${rebuilt.length} vs ${bytes.length} bytes)` });
+    } catch (err) {
+      out.push(classify('split', err));
+    }
+  } else {
+    out.push({ target: 'split', result: 'skipped' });
+  }
   return out;
+}
+
+const SECRET = randomBytes(32);
+
+/** What split storage does to one file (src/node/split/split-storage.ts splitOne + rebuild), without a store. */
+async function splitAndRebuild(bytes: Uint8Array): Promise<Buffer> {
+  const cut = await cutInstance(bytes);
+  const key = deriveInstanceKey(SECRET, cut.meta);
+  const blob = encryptPixelPart(key, cut.leaf, cut.fileSha256, cut.pixelPart);
+  const header: MetadataHeader = {
+    format: SPLIT_FORMAT_ID,
+    sopInstanceUid: cut.sopInstanceUid,
+    studyInstanceUid: cut.studyInstanceUid,
+    seriesInstanceUid: cut.seriesInstanceUid,
+    transferSyntaxUid: cut.transferSyntaxUid,
+    layout: cut.layout,
+    cutAt: cut.cutAt,
+    pixelLength: cut.pixelPart.length,
+    fileLength: cut.fileLength,
+    fileSha256: cut.fileSha256,
+    meta: cut.meta,
+    pixel: cut.pixel,
+    leaf: cut.leaf,
+    blobAddress: blobAddress(blob),
+    blobSize: blob.length,
+    keyCheck: keyCheckValue(key).toString('hex'),
+  };
+  const sealKey = deriveSealKey(SECRET);
+  const sealed = sealMetadataPart(sealKey, cut.sopInstanceUid, encodeMetadataPart(header, cut.metadata));
+  const opened = openMetadataPart(sealKey, sealed, cut.sopInstanceUid);
+  return rebuildFromParts(opened.header, opened.metadata, deriveInstanceKey(SECRET, opened.header.meta), blob);
 }

@@ -42,6 +42,11 @@ describe('fuzz harness, short run (300 cases, fixed seed)', () => {
         expect((counts.ok ?? 0) + (counts.rejected ?? 0)).toBe(300);
         expect(counts.rejected).toBeGreaterThan(100);
       }
+      // Split/rebuild ran on every case the import accepted (byte-exact rebuild, else a crash) and only on those.
+      const split = s.outcomes.split!;
+      expect((split.ok ?? 0) + (split.rejected ?? 0)).toBe(s.outcomes.import!.ok);
+      expect(split.skipped).toBe(s.outcomes.import!.rejected);
+      expect(split.ok).toBeGreaterThan(50);
       // The rejections name the problem (codes the UI knows) and no message carries a library's own words.
       for (const code of Object.keys(s.rejectionCodes)) expect(code).toMatch(/^[A-Z_]+$/);
       for (const m of s.messages) expect(leaksInternals(m.message), m.message).toBeNull();

@@ -13,6 +13,8 @@ export function shareHandlers(s: Services): Pick<HandlerTable, ShareChannel> {
     'share.send': (r) => s.tasks.run('share', null, (task) => s.share.send(r.studyInstanceUid, r.recipient, task)),
     'share.collectConsent': (r) => s.share.collectConsent(r),
     'share.revokeConsent': (r) => s.share.revokeConsent(r),
+    'share.walletConsentTypedData': (r) => s.share.walletConsentTypedData(r),
+    'share.submitWalletConsent': (r) => s.share.submitWalletConsent(r),
     'share.patientConsents': (r) => s.share.patientConsents(r.patient),
     'share.receive': (r) => s.tasks.run('receive', null, (task) => s.share.receive(r.path, task)),
     'share.keyCard': (r) => makeKeyCard(s.identity.signer(), r.label ?? s.identity.current()?.displayName ?? null),

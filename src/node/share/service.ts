@@ -37,7 +37,8 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { buildPackage, openPackage, type ShareManifest } from './package';
 import { resolvePublicKey } from '../ledger/public-keys';
 import { patientConsents, revokeConsent } from './consent';
-import type { RevokeConsentRequest, RevokeConsentResult } from '../../shared/api/share';
+import type { RevokeConsentRequest, RevokeConsentResult, WalletConsentRequest, WalletConsentResult, WalletConsentSubmit } from '../../shared/api/share';
+import { submitWalletConsent, walletConsentTypedData } from './wallet-consent';
 
 const nowIso = () => new Date().toISOString();
 
@@ -298,6 +299,20 @@ export class ShareService {
   /** Revokes a patient's consent (./consent.ts). */
   revokeConsent(r: RevokeConsentRequest): Promise<RevokeConsentResult> {
     return revokeConsent({ trust: this.trust, identity: this.identity }, r);
+  }
+
+  /** The typed data a browser wallet signs for a consent or revocation (./wallet-consent.ts). */
+  walletConsentTypedData(r: WalletConsentRequest): ReturnType<typeof walletConsentTypedData> {
+    return walletConsentTypedData(this.walletDeps(), r);
+  }
+
+  /** A wallet-signed consent or revocation: checked to recover the patient, then submitted (./wallet-consent.ts). */
+  submitWalletConsent(r: WalletConsentSubmit): Promise<WalletConsentResult> {
+    return submitWalletConsent(this.walletDeps(), r);
+  }
+
+  private walletDeps() {
+    return { trust: this.trust, identity: this.identity, recordRoot: (conn: ChainConnection, uid: string) => this.recordRoot(conn, uid) };
   }
 
   /** A patient's consents across all studies (./consent.ts). */

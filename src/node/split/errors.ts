@@ -7,6 +7,8 @@ import { AppError, type ErrorCode } from '../../shared/errors';
 export type SplitFailure =
   /** The file cannot be read as DICOM: the same DicomFileError the import reports is rethrown instead. */
   | 'NO_SOP_INSTANCE_UID'
+  /** The Pixel Data element's header is not where the parser says its value is (a damaged header). */
+  | 'PIXEL_DATA_UNLOCATED'
   | 'ALREADY_SPLIT_DIFFERENTLY'
   | 'NOT_SPLIT'
   | 'WRONG_KEY'

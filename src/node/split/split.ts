@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import dicomParser from 'dicom-parser';
-import { locatePixelValue, type SplitLayout } from '../../core/split/format';
+import { locatePixelValue, SplitFormatError, type SplitLayout } from '../../core/split/format';
 import { ErrorCode } from '../../shared/errors';
 import { parseDicomBytes, PIXEL_DATA_TAG } from '../dicom/parse';
 import { fingerprintDataSet } from '../fingerprint/compute';
@@ -80,7 +80,20 @@ export async function cutInstance(bytes: Uint8Array, known?: KnownFingerprint): 
         throw new Error('the parser did not read Pixel Data from the file\'s own bytes');
       }
       layout = 'cut';
-      const loc = locatePixelValue(bytes, px.dataOffset, px.length);
+      let loc: ReturnType<typeof locatePixelValue>;
+      try {
+        loc = locatePixelValue(bytes, px.dataOffset, px.length);
+      } catch (err) {
+        // Found by the fuzz harness: a damaged element header before Pixel Data (the parser still reads a value).
+        if (!(err instanceof SplitFormatError)) throw err;
+        throw new SplitError(
+          'PIXEL_DATA_UNLOCATED',
+          ErrorCode.Malformed,
+          `The Pixel Data (7FE0,0010) of instance ${fp.sopInstanceUid} cannot be located exactly in the file (${err.message}), so it cannot be split; the file is left as it is.`,
+          fp.sopInstanceUid,
+          'The file header is damaged: import the original again from the PACS or the modality.',
+        );
+      }
       cutAt = loc.valueAt;
       end = loc.valueEnd;
     }

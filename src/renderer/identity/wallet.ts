@@ -1,11 +1,14 @@
 /**
  * An injected EIP-1193 provider (a browser wallet), found with @metamask/detect-provider. It signs
  * in the wallet; the app never sees its key. Used to send a transaction to the app's contract
- * (eth_sendTransaction, mined by the ledger the wallet is connected to).
+ * (eth_sendTransaction, mined by the ledger the wallet is connected to), and to sign the patient's
+ * EIP-712 consent or revocation (eth_signTypedData_v4), which the main process checks and submits.
  */
 import detectEthereumProvider from '@metamask/detect-provider';
 import { keccak_256 } from '@noble/hashes/sha3';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import type { WalletConsentRequest, WalletConsentResult } from '../../shared/api';
+import { call } from '../bridge';
 
 export interface Eip1193 {
   request(args: { method: string; params?: unknown[] }): Promise<unknown>;
@@ -40,4 +43,17 @@ export async function sendAndWait(p: Eip1193, tx: { from: string; to: string; da
     await new Promise((res) => setTimeout(res, 250));
   }
   throw new Error(`Transaction ${hash} was not mined within ${timeoutMs / 1000} s.`);
+}
+
+/**
+ * The patient signs a consent or revocation in the wallet: the main process builds the typed data
+ * from the chain, the wallet signs it (eth_signTypedData_v4, the key stays in the wallet), and the
+ * main process submits it only if the signature recovers the patient's account.
+ */
+export async function signConsentInWallet(p: Eip1193, r: WalletConsentRequest): Promise<WalletConsentResult> {
+  const { account } = await connectWallet(p);
+  const t = await call('share.walletConsentTypedData', r);
+  const signature = (await p.request({ method: 'eth_signTypedData_v4', params: [account, JSON.stringify(t.typedData)] })) as string;
+  const m = t.typedData.message;
+  return call('share.submitWalletConsent', { ...r, patient: r.patient ?? t.patient, study: r.study ?? (r.kind === 'revocation' ? t.study : undefined), expiry: m.expiry, nonce: m.nonce!, deadline: m.deadline!, signature });
 }

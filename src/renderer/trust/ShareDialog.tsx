@@ -15,6 +15,7 @@ import { ProgressBar, useTaskProgress } from './useTask';
 import { ErrorBox } from './ErrorBox';
 import { GateChecks } from './GateChecks';
 import { consentLengthInWords, dateInWords, studyInWords } from '../../shared/words';
+import { detectWallet, signConsentInWallet, type Eip1193 } from '../identity/wallet';
 
 interface Props {
   open: OpenStudy;
@@ -48,6 +49,33 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
   const [cardText, setCardText] = useState('');
   const [cardError, setCardError] = useState<string | null>(null);
   const { progress } = useTaskProgress('share', sending);
+  const [wallet, setWallet] = useState<Eip1193 | null>(null);
+  const [walletBusy, setWalletBusy] = useState(false);
+  const [walletError, setWalletError] = useState<Err>(null);
+  useEffect(() => {
+    let alive = true;
+    void detectWallet().then((p) => alive && setWallet(p));
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  /** The patient signs the EIP-712 consent in the browser wallet; the main process checks the signer, then submits. */
+  const signInWallet = async () => {
+    if (!wallet || !recipient) return;
+    setWalletBusy(true);
+    setWalletError(null);
+    try {
+      const r = await signConsentInWallet(wallet, { kind: 'consent', studyInstanceUid: uid, recipient, scope, days });
+      setConsent({ ...r, expiresAt: r.expiresAt ?? '' });
+      await gate(recipient);
+      trust.refresh();
+    } catch (e) {
+      setWalletError(errorText(e));
+    } finally {
+      setWalletBusy(false);
+    }
+  };
 
   const loadRegistry = useCallback(async () => {
     try {
@@ -299,10 +327,20 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
                           <span className="mono">{short(decision.patient)}</span>), then check again.
                         </p>
                       )}
+                      {wallet && (
+                        <button type="button" className="btn" onClick={() => void signInWallet()} disabled={walletBusy} data-testid="wallet-consent">
+                          {walletBusy ? 'Waiting for the wallet…' : 'Patient signs in browser wallet'}
+                        </button>
+                      )}
                       <button type="button" className="btn" onClick={() => recipient && void gate(recipient)} disabled={gating}>
                         Check again
                       </button>
                     </div>
+                  )}
+                  {walletError && (
+                    <p className="trust__err" role="alert" data-testid="wallet-consent-error">
+                      {walletError.message} {walletError.hint ?? ''}
+                    </p>
                   )}
                 </section>
               )}

@@ -145,6 +145,52 @@ export const ShareEvent = z.object({
   counterparty: Address,
 });
 
+/** A consent or revocation signed in an injected browser wallet (EIP-1193 eth_signTypedData_v4). */
+export const WalletConsentRequest = z
+  .object({
+    kind: z.enum(['consent', 'revocation']),
+    /** consent: the study (its record on chain names the patient); revocation: optional, for the audit log. */
+    studyInstanceUid: Uid.optional(),
+    /** The institution the consent is (or was) given to. */
+    recipient: Address,
+    scope: z.enum(['study', 'all']).optional(),
+    days: z.number().int().min(1).max(730).optional(),
+    /** revocation: the consent's patient and study id (ConsentView). */
+    patient: Address.optional(),
+    study: Bytes32.optional(),
+  })
+  .strict();
+export type WalletConsentRequest = z.infer<typeof WalletConsentRequest>;
+
+/** EIP-712 typed data as eth_signTypedData_v4 takes it (numbers as decimal strings). */
+export const WalletTypedData = z.object({
+  types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+  primaryType: z.string(),
+  domain: z.object({ name: z.string(), version: z.string(), chainId: z.number().int(), verifyingContract: Address }),
+  message: z.record(z.string(), z.string()),
+});
+export type WalletTypedData = z.infer<typeof WalletTypedData>;
+
+export const WalletConsentSubmit = WalletConsentRequest.extend({
+  expiry: z.string().regex(/^[0-9]+$/).optional(),
+  nonce: z.string().regex(/^[0-9]+$/),
+  deadline: z.string().regex(/^[0-9]+$/),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte signature (0x followed by 130 hex digits)'),
+}).strict();
+export type WalletConsentSubmit = z.infer<typeof WalletConsentSubmit>;
+
+export const WalletConsentResult = z.object({
+  kind: z.enum(['consent', 'revocation']),
+  patient: Address,
+  institution: Address,
+  study: Bytes32,
+  expiresAt: z.string().nullable(),
+  txHash: z.string(),
+  block: z.number().int(),
+  submittedBy: Address,
+});
+export type WalletConsentResult = z.infer<typeof WalletConsentResult>;
+
 // ---------------------------------------------------------------- channels
 
 export const shareChannels = {
@@ -154,6 +200,13 @@ export const shareChannels = {
   'share.send': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareResult },
   /** The patient's identity on this workstation signs an EIP-712 consent; the acting identity submits it. */
   'share.collectConsent': { request: ConsentRequest, response: ConsentResult },
+  /** The EIP-712 typed data of a consent or revocation for the patient's browser wallet to sign (built from the chain). */
+  'share.walletConsentTypedData': {
+    request: WalletConsentRequest,
+    response: z.object({ typedData: WalletTypedData, patient: Address, institution: Address, study: Bytes32 }),
+  },
+  /** Submits a wallet-signed consent or revocation after checking it recovers the patient's account (else refused, nothing stored). */
+  'share.submitWalletConsent': { request: WalletConsentSubmit, response: WalletConsentResult },
   /** Revokes a patient's consent (the patient signed in, or the patient's passphrase here); later accesses are denied. */
   'share.revokeConsent': { request: RevokeConsentRequest, response: RevokeConsentResult },
   /** A patient's consents to every institution, all studies (the patient console). */
