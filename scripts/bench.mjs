@@ -22,7 +22,8 @@ await build({
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });
 const { benches } = await import(pathToFileURL(outFile).href);
-const wanted = process.argv.slice(2);
+// Names only: `--flag value` pairs are for the benchmarks themselves (e.g. scale's --instances 100000).
+const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
 const selected = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
 if (wanted.length && selected.length !== wanted.length) {
   console.error(`unknown benchmark(s); known: ${benches.map((b) => b.name).join(', ')}`);

@@ -22,6 +22,8 @@ export interface SampleOptions {
   slices: number;
   kind: 'ct' | 'mr';
   seed?: number;
+  /** Rows = Columns of each slice (default 512 for CT, 256 for MR; same field of view): small slices for scale runs. */
+  matrix?: number;
 }
 
 export interface SampleResult {
@@ -157,7 +159,9 @@ export async function writeSampleSeries(opts: SampleOptions): Promise<SampleResu
   const seed = opts.seed ?? Math.floor(Math.random() * 2 ** 31);
   await mkdir(outDir, { recursive: true });
   const ct = kind === 'ct';
-  const g: Geometry = ct ? { rows: 512, cols: 512, spacing: 0.703125, thickness: 1.25 } : { rows: 256, cols: 256, spacing: 0.9375, thickness: 5 };
+  const base: Geometry = ct ? { rows: 512, cols: 512, spacing: 0.703125, thickness: 1.25 } : { rows: 256, cols: 256, spacing: 0.9375, thickness: 5 };
+  const m = opts.matrix ? Math.max(16, Math.min(1024, Math.floor(opts.matrix))) : base.rows;
+  const g: Geometry = { ...base, rows: m, cols: m, spacing: (base.spacing * base.rows) / m };
   const studyUid = uid(seed, `${kind}:study`);
   const seriesUid = uid(seed, `${kind}:series`);
   const frameOfRef = uid(seed, `${kind}:frame`);
