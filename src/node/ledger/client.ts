@@ -3,7 +3,7 @@
  * provider, the contract address (embedded chain: deployed once per chain by the embedded node;
  * remote chain: configured), and typed contract instances for reading and for the unlocked signer.
  */
-import { getAddress, JsonRpcProvider, Network, type Signer } from 'ethers';
+import { getAddress, Network, type JsonRpcProvider, type Signer } from 'ethers';
 import { connect, deployMedImgShr, type MedImgShr } from './contracts';
 import type { IdentityService } from '../identity';
 import type { Logger } from '../log';
