@@ -188,14 +188,11 @@ export class LibraryQueries {
       const n = [o[1]! * o[5]! - o[2]! * o[4]!, o[2]! * o[3]! - o[0]! * o[5]!, o[0]! * o[4]! - o[1]! * o[3]!];
       return p[0]! * n[0]! + p[1]! * n[1]! + p[2]! * n[2]!;
     };
-    list.sort((a, b) => {
-      const an = a.number ?? Number.MAX_SAFE_INTEGER;
-      const bn = b.number ?? Number.MAX_SAFE_INTEGER;
-      if (an !== bn) return an - bn;
-      const d = along(a) - along(b);
-      return d !== 0 ? d : a.id - b.id;
-    });
-    return { series, instances: list };
+    // Sort keys computed once per instance (not twice per comparison): a 2,000-image series opens
+    // faster (npm run bench scale).
+    const keyed = list.map((i) => ({ i, n: i.number ?? Number.MAX_SAFE_INTEGER, z: along(i) }));
+    keyed.sort((a, b) => (a.n !== b.n ? a.n - b.n : a.z !== b.z ? a.z - b.z : a.i.id - b.i.id));
+    return { series, instances: keyed.map((k) => k.i) };
   }
 
   instance(instanceId: number): InstanceSummary {
