@@ -12,7 +12,7 @@ import { JsonRpcProvider, Wallet, type HDNodeWallet, type TypedDataField } from 
 import { component } from '../support/components';
 import { test, expect } from './rig';
 import { invoke } from './support/viewer';
-import { anchoredDemo, DEMO_PASSPHRASE, openFirstSeries } from './support/trust';
+import { anchoredDemo, DEMO_PASSPHRASE, openFirstSeries, openTrustDrawer } from './support/trust';
 import type { AuditEntryView } from '../../src/shared/api';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
@@ -99,23 +99,20 @@ test('injected wallet signs the consent: a stranger is refused, the patient open
   const study = (await invoke<{ consents: { institution: { address: string } | string; study: string; state?: string }[] }>(page, 'share.patientConsents', { patient: patient.address })).consents;
   expect(study.length).toBeGreaterThan(0);
 
-  // Revocation signed in the wallet (the same page-side path the app uses: typed data → wallet → checked submit).
-  const consentStudy = await page.evaluate(
-    async ({ uid, recipient }) => {
-      const w = window as unknown as { medimg: { invoke(c: string, r: unknown): Promise<{ ok: boolean; value?: { typedData: { message: Record<string, string> }; study: string; patient: string }; error?: { message: string } }> }; ethereum: { request(a: { method: string; params?: unknown[] }): Promise<unknown> } };
-      const [account] = (await w.ethereum.request({ method: 'eth_requestAccounts' })) as string[];
-      const req = { kind: 'revocation', studyInstanceUid: uid, recipient };
-      const t = await w.medimg.invoke('share.walletConsentTypedData', req);
-      if (!t.ok) throw new Error(t.error!.message);
-      const signature = await w.ethereum.request({ method: 'eth_signTypedData_v4', params: [account, JSON.stringify(t.value!.typedData)] });
-      const m = t.value!.typedData.message;
-      const r = await w.medimg.invoke('share.submitWalletConsent', { ...req, patient: t.value!.patient, study: t.value!.study, nonce: m.nonce, deadline: m.deadline, signature });
-      if (!r.ok) throw new Error(r.error!.message);
-      return t.value!.study;
-    },
-    { uid: demo.studyUid, recipient: partner },
-  );
-  expect(consentStudy).toMatch(/^0x[0-9a-f]{64}$/);
+  // The patient revokes it from the trust panel, signing the revocation in the wallet.
+  await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+  const panel = await openTrustDrawer(page);
+  const row = panel.getByTestId('consent-row');
+  await expect(row).toHaveAttribute('data-state', 'active', { timeout: 60_000 });
+  await row.getByTestId('revoke-consent').click();
+  const revoke = page.getByTestId('revoke-step');
+  signer = stranger; // a stranger first: refused, nothing revoked
+  await revoke.getByTestId('wallet-revoke').click();
+  await expect(revoke.getByTestId('revoke-error')).toContainText(`The revocation was signed by account ${stranger.address}, not by the patient of this study (${patient.address}); nothing was stored or sent.`, { timeout: 60_000 });
+  signer = patient;
+  await revoke.getByTestId('wallet-revoke').click();
+  await expect(panel.getByTestId('consent-revoked')).toContainText('Consent revoked: DEMO Partner Hospital may no longer receive this study.', { timeout: 60_000 });
+  await expect(row).toHaveAttribute('data-state', 'revoked', { timeout: 60_000 });
   expect((await invoke<{ allowed: boolean }>(page, 'share.gate', { studyInstanceUid: demo.studyUid, recipient: partner })).allowed).toBe(false);
   expect((await invoke<{ entries: AuditEntryView[] }>(page, 'audit.list', { action: 'consent.revoked' })).entries).toHaveLength(1);
   provider.destroy();

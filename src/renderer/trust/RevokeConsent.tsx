@@ -10,6 +10,7 @@ import { errorText } from '../errors';
 import { partyName, shortHash } from '../format';
 import { useSession } from '../identity/session';
 import { dateInWords } from '../../shared/words';
+import { detectWallet, signConsentInWallet, type Eip1193 } from '../identity/wallet';
 
 interface Props {
   consent: ConsentView;
@@ -29,6 +30,31 @@ export function RevokeConsentButton({ consent, patient, what, studyInstanceUid, 
   const [error, setError] = useState<string | null>(null);
   const [here, setHere] = useState<boolean | null>(null);
   const isPatient = s.current?.address.toLowerCase() === patient.toLowerCase();
+  const [wallet, setWallet] = useState<Eip1193 | null>(null);
+  useEffect(() => {
+    let alive = true;
+    if (open && !isPatient) void detectWallet().then((p) => alive && setWallet(p));
+    return () => {
+      alive = false;
+    };
+  }, [open, isPatient]);
+
+  /** The patient signs the revocation in the browser wallet; the main process checks the signer, then submits. */
+  const revokeInWallet = async () => {
+    if (!wallet) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await signConsentInWallet(wallet, { kind: 'revocation', recipient: consent.institution.address, patient, study: consent.study, ...(studyInstanceUid ? { studyInstanceUid } : {}) });
+      setOpen(false);
+      onDone({ patient: r.patient, institution: r.institution, study: r.study, scope: consent.scope, txHash: r.txHash, block: r.block, submittedBy: r.submittedBy, bySignature: true });
+    } catch (e) {
+      const t = errorText(e);
+      setError(`${t.message}${t.hint ? ` ${t.hint}` : ''}`);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   useEffect(() => {
     if (!open || isPatient) return;
@@ -115,6 +141,11 @@ export function RevokeConsentButton({ consent, patient, what, studyInstanceUid, 
             <button type="button" className="btn" onClick={() => (setOpen(false), setError(null))} disabled={busy}>
               Keep the consent
             </button>
+            {wallet && !isPatient && (
+              <button type="button" className="btn" disabled={busy} onClick={() => void revokeInWallet()} data-testid="wallet-revoke">
+                Patient signs in browser wallet
+              </button>
+            )}
             <button type="button" className="btn btn--primary" disabled={busy || (!isPatient && (!here || !pass))} onClick={() => void revoke()} data-testid="confirm-revoke">
               {busy ? 'Revoking…' : 'Revoke consent'}
             </button>
