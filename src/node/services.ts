@@ -36,6 +36,8 @@ import { Task } from './tasks';
 import { AtnaService, type SenderOptions } from './atna';
 import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
 import { join } from 'node:path';
+import { computePixelDigest, createAi, inspectModel, type AiService } from './ai';
+import { decodeFrames } from './dicom/decode';
 
 export type { LedgerConfig } from './ledger';
 
@@ -91,6 +93,7 @@ export class Services implements AppContext {
     atna?: AtnaService;
     access?: AccessRecorder;
     inbox?: Inbox;
+    ai?: AiService;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -228,6 +231,17 @@ export class Services implements AppContext {
     } catch (err) {
       this.log.warn('the viewing of an image could not be checked against the audit log', { instanceId, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /**
+   * AI findings (issue 15, docs/ai.md): models the clinic installs, inference in a worker thread,
+   * results bound to the image's pixel digest and the model's SHA-256.
+   */
+  get ai(): AiService {
+    return (this.built.ai ??= this.track(
+      createAi({ db: this.db, appDataDir: this.home.root, log: this.log, decode: decodeFrames, inspect: inspectModel, computePixelDigest }),
+      (a) => a.close(),
+    ));
   }
 
   /** Received share packages (docs/pacs.md § Inbox). */
