@@ -36,7 +36,7 @@ import { Task } from './tasks';
 import { AtnaService, type SenderOptions } from './atna';
 import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
 import { join } from 'node:path';
-import { computePixelDigest, createAi, inspectModel, type AiService } from './ai';
+import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiService } from './ai';
 import { decodeFrames } from './dicom/decode';
 
 export type { LedgerConfig } from './ledger';
@@ -94,6 +94,7 @@ export class Services implements AppContext {
     access?: AccessRecorder;
     inbox?: Inbox;
     ai?: AiService;
+    aiAnchors?: FindingsAnchoring;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -242,6 +243,11 @@ export class Services implements AppContext {
       createAi({ db: this.db, appDataDir: this.home.root, log: this.log, decode: decodeFrames, inspect: inspectModel, computePixelDigest }),
       (a) => a.close(),
     ));
+  }
+
+  /** Anchoring a study's AI findings beside its record, and verifying a findings sidecar (needs the ledger). */
+  get aiAnchors(): FindingsAnchoring {
+    return (this.built.aiAnchors ??= new FindingsAnchoring(this.ai, this.ledgerService));
   }
 
   /** Received share packages (docs/pacs.md § Inbox). */

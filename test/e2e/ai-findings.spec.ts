@@ -161,6 +161,9 @@ test('install a generated model, run it on a CR image: expected probabilities, h
     await expect(result).toHaveAttribute('data-state', 'stale');
     await expect(result.getByTestId('ai-result-state')).toHaveText('Stale');
     await expect(result.getByTestId('ai-stale-reasons')).toContainText("the image's pixels changed since the finding");
+    // a stale heat map would lie over pixels it was not computed from: it is taken down
+    await expect(vp.getByTestId('ai-heatmap')).toHaveCount(0);
+    await expect(result.getByTestId('ai-heatmap-toggle')).toBeDisabled();
     await expect(panel.getByTestId('ai-disclaimer')).toBeVisible();
     await screenshotsAtTwoSizes(page, app.screenshot, 'ai-findings-stale');
   } finally {

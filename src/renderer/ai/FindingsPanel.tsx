@@ -59,9 +59,9 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
     }
   };
 
-  // A heat map shown for a result that is no longer on screen is taken down.
+  // A heat map shown for a result that is no longer on screen, or is stale (the pixels under it changed), is taken down.
   useEffect(() => {
-    if (heatmapResultId !== null && !results?.some((r) => r.id === heatmapResultId)) onHeatmap(null);
+    if (heatmapResultId !== null && results && !results.some((r) => r.id === heatmapResultId && r.freshness.state === 'current')) onHeatmap(null);
   }, [results, heatmapResultId, onHeatmap]);
 
   const none = models !== null && models.length === 0;
