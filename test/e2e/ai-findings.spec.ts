@@ -121,6 +121,10 @@ test('install a generated model, run it on a CR image: expected probabilities, h
     expect(stored).toHaveLength(1);
     expect(stored[0]!.findings[0]!.probability).toBeCloseTo(EXPECT.a, 5);
 
+    // Anchoring needs a clinician signed in (here: nobody, no ledger): it says so, nothing is sent.
+    await panel.getByTestId('ai-anchor').click();
+    await expect(panel.getByTestId('ai-anchor-message')).toContainText('Anchoring findings needs an unlocked clinician identity.');
+
     // The heat map (8×8 AveragePool of the input) over the image: it covers the image's box on screen.
     await panel.getByTestId('ai-heatmap-toggle').check();
     const heat = vp.getByTestId('ai-heatmap');

@@ -89,5 +89,6 @@ export function aiHandlers(s: Services): Pick<HandlerTable, AiChannel> {
       const results = 'instanceId' in scope ? await s.ai.fileFindings(fileOf(s, scope.instanceId)) : (await s.ai.studyFindings(studyUidOf(s, scope))).results;
       return { disclaimer: AI_DISCLAIMER, results: results.map((x) => resultView(s, x)) };
     },
+    'ai.anchor': (r) => s.aiAnchors.anchorStudy(studyUidOf(s, r.scope)),
   };
 }

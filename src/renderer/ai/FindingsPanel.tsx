@@ -28,6 +28,7 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
   const [run, setRun] = useState<{ scope: 'image' | 'study'; report: AiRunReport } | null>(null);
   const [running, setRunning] = useState<'image' | 'study' | null>(null);
   const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [anchor, setAnchor] = useState<{ busy: boolean; message: string | null; ok: boolean }>({ busy: false, message: null, ok: false });
   const { progress, cancel } = useTaskProgress('ai', running !== null);
   const id = instanceId ? Number(instanceId) : null;
 
@@ -56,6 +57,16 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
       setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
     } finally {
       setRunning(null);
+    }
+  };
+
+  const anchorFindings = async () => {
+    setAnchor({ busy: true, message: null, ok: false });
+    try {
+      const r = await call('ai.anchor', { scope: { studyOfInstanceId: id! } });
+      setAnchor({ busy: false, message: r.message, ok: r.delivery === 'confirmed' });
+    } catch (e) {
+      setAnchor({ busy: false, message: e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e), ok: false });
     }
   };
 
@@ -122,6 +133,19 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
           <ResultCard key={r.id} r={r} heatmapOn={heatmapResultId === r.id} onHeatmap={onHeatmap} />
         ))}
         {run && <RunSummary scope={run.scope} report={run.report} />}
+        {results && results.some((r) => r.freshness.state === 'current') && (
+          <div className="ai-anchor">
+            <button type="button" className="btn btn--small" data-testid="ai-anchor" disabled={anchor.busy || running !== null} onClick={() => void anchorFindings()}
+              title="Record one Merkle root of this study's current AI results on the ledger, beside the study's record (clinicians; no personal data on chain)">
+              {anchor.busy ? 'Anchoring…' : 'Anchor the study\'s findings'}
+            </button>
+            {anchor.message && (
+              <p className={anchor.ok ? 'ai__done' : 'ai__error'} data-testid="ai-anchor-message" role="status">
+                {anchor.message}
+              </p>
+            )}
+          </div>
+        )}
       </div>
     </aside>
   );

@@ -90,11 +90,17 @@ export type AiScope = z.infer<typeof AiScope>;
 
 export const AiAnchorReport = z.object({
   studyInstanceUid: z.string(),
+  /** The study's record on chain the findings are anchored beside. */
+  studyRoot: Bytes32,
   findingsRoot: Bytes32,
   count: z.number().int(),
   excludedStale: z.number().int(),
-  txHash: z.string().nullable(),
+  delivery: z.enum(['queued', 'sent', 'confirmed', 'failed']),
   alreadyAnchored: z.boolean(),
+  txHash: z.string().nullable(),
+  block: z.number().int().nullable(),
+  lastError: z.string().nullable(),
+  message: z.string(),
 });
 export type AiAnchorReport = z.infer<typeof AiAnchorReport>;
 
@@ -114,4 +120,9 @@ export const aiChannels = {
   'ai.run': { request: z.object({ scope: AiScope }).strict(), response: AiRunReport },
   /** Stored results for an image or a study, each current or stale with why. */
   'ai.findings': { request: z.object({ scope: AiScope }).strict(), response: z.object({ disclaimer: z.string(), results: z.array(AiResult) }) },
+  /**
+   * The unlocked clinician anchors the study's current results: one Merkle root beside the study's
+   * record on chain (anchorFindings); no personal data on chain. Needs the study anchored first.
+   */
+  'ai.anchor': { request: z.object({ scope: AiScope }).strict(), response: AiAnchorReport },
 } as const;
