@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computePixelDigest, type AiSidecar } from '../../../src/node/ai';
 import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
+import { ensureDemoPartner } from '../../../src/node/ledger/demo-partner';
+import { AI_SIDECAR_FILE } from '../../../src/node/share/service';
+import { existsSync } from 'node:fs';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { component } from '../../support/components';
@@ -42,7 +45,7 @@ describe.skipIf(!anvil)('AI findings: anchor, export sidecar, verify (embedded a
       files.push(f);
     }
     await s.library.import([dir], new Task('import', null, () => {}));
-    const a = await s.ledgerService.anchors.anchorStudy(studyUid, { waitMs: 60_000 });
+    const a = await s.ledgerService.anchors.anchorStudy(studyUid, { waitMs: 60_000, patient: s.ledgerService.demo.addresses().patient! });
     expect(a.anchor.delivery).toBe('confirmed');
     await s.ai.registry.install(writeModelFolder(join(tmp.path, 'model')));
   }, 180_000);
@@ -108,5 +111,38 @@ describe.skipIf(!anvil)('AI findings: anchor, export sidecar, verify (embedded a
     expect(changed.ok).toBe(false);
     expect(changed.results[1]!.pixelsMatch).toBe(false);
     expect(changed.results[0]!.pixelsMatch).toBe(true);
+  }, 180_000);
+
+  it('a share package carries the sidecar; the partner receives it beside the images, every image verified', async () => {
+    const { address: partner } = await ensureDemoPartner(s.ledgerService);
+    const patient = s.ledgerService.demo.addresses().patient!;
+    await s.share.collectConsent({ studyInstanceUid: studyUid, recipient: partner, patientIdentity: patient, passphrase: DEMO_PASSPHRASE, days: 7 });
+    const sent = await s.share.send(studyUid, partner);
+    expect(sent.instances).toBe(2);
+    // a second workstation (own app data, same chain) receives as the partner
+    const conn = await s.ledgerService.contract();
+    const b = await Services.open({ home: join(tmp.path, 'partner'), ledger: { mode: 'remote', rpcUrl: s.ledger.current().rpcUrl! }, ledgerPollMs: 200, ledgerService: { contractAddress: conn.address, sync: { auto: false } } });
+    try {
+      void b.ledgerService;
+      await b.ledger.check();
+      await b.identity.import({ displayName: 'Partner', keystoreJson: s.identity.exportKeystore(partner).keystoreJson, passphrase: DEMO_PASSPHRASE });
+      await b.identity.unlock(partner, DEMO_PASSPHRASE);
+      const got = await b.share.receive(sent.path);
+      expect(got.verified, got.message).toBe(true);
+      expect(got.instances).toHaveLength(2);
+      expect(got.folder).not.toBeNull();
+      const sidecarPath = join(got.folder!, AI_SIDECAR_FILE);
+      expect(existsSync(sidecarPath)).toBe(true);
+      const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as AiSidecar;
+      expect(sidecar.studyInstanceUid).toBe(studyUid);
+      expect(sidecar.results).toHaveLength(2);
+      // the recipient verifies on its own workstation, against the chain and the received files
+      const files = got.instances.map((i) => join(got.folder!, i.file));
+      const bySop = new Map(got.instances.map((i, n) => [i.sopInstanceUid!, files[n]!]));
+      const v = await b.aiAnchors.verifySidecar(sidecar, async (sop) => (bySop.has(sop) ? computePixelDigest(bySop.get(sop)!) : null));
+      expect(v.ok, v.message).toBe(true);
+    } finally {
+      await b.close();
+    }
   }, 180_000);
 });
