@@ -55,6 +55,16 @@ interface IMedImgShr is IAccessControlDefaultAdminRules, IERC5313, IERC5267, IER
         AccessState state;
     }
 
+    /// @notice An anchored set of AI findings as returned by the views (count 0 = none).
+    struct FindingsView {
+        bytes32 findingsRoot;
+        bytes32 studyRoot;
+        uint32 count;
+        address institution;
+        address clinician;
+        uint64 time;
+    }
+
     // ──────────────────────────── events ─────────────────────────────
     event InstitutionRegistered(address indexed institution, uint32 indexed institutionId, address indexed by);
     event InstitutionSuspended(address indexed institution, address indexed by);
@@ -90,6 +100,8 @@ interface IMedImgShr is IAccessControlDefaultAdminRules, IERC5313, IERC5267, IER
     event IntegrityConfirmed(uint256 indexed accessId, address indexed recipient, address indexed anchoringInstitution);
     event MismatchReported(uint256 indexed accessId, address indexed recipient, address indexed anchoringInstitution, address reporter);
     event ReportRuled(uint256 indexed accessId, bool upheld, address indexed regulator);
+    /// @notice A clinician anchored the Merkle root of a study's AI result records (docs/ai.md).
+    event FindingsAnchored(bytes32 indexed studyRoot, bytes32 indexed findingsRoot, address indexed institution, address clinician, uint32 count);
     event ScoreChanged(address indexed account, address indexed by, int16 delta, uint8 indexed reason, uint16 newScore);
 
     // ──────────────────────────── errors ─────────────────────────────
@@ -121,6 +133,8 @@ interface IMedImgShr is IAccessControlDefaultAdminRules, IERC5313, IERC5267, IER
     error UnknownParty(address account);
     error InvalidReasonCode(uint8 reason);
     error AdjustmentOutOfRange(int16 delta);
+    error InvalidFindingsCount();
+    error FindingsOfAnotherStudy(bytes32 findingsRoot, bytes32 studyRoot);
 
     // ─────────────────────── registry and roles ──────────────────────
     /// @notice Hospitals, clinics, imaging centres: registered and suspended by the regulator.
@@ -204,6 +218,39 @@ interface IMedImgShr is IAccessControlDefaultAdminRules, IERC5313, IERC5267, IER
     /// @param uidHash SHA-256 of the SOP Instance UID
     /// @return valid whether the proof is valid for that leaf and root
     function verifyInstance(bytes32 root, bytes32[] calldata proof, bytes32 pixel, bytes32 meta, bytes32 uidHash)
+        external
+        pure
+        returns (bool valid);
+
+    // ──────────────────────────── AI findings ────────────────────────
+    /// @notice Anchors the AI findings of an anchored study: the Merkle root of its result records, one
+    ///         per (image, model), so a recipient can prove which model said what about which image. No
+    ///         personal data: the leaves hold only digests (SOP Instance UID hash, pixel digest, model and
+    ///         card SHA-256, record SHA-256). Re-anchoring the same findings root returns false.
+    /// @dev Allowed for clinicians whose institution may anchor (registered, not suspended, score at least
+    ///      the anchor threshold), like `anchor`. The study record must exist.
+    /// @param studyRoot the anchored study record the findings are about (any version)
+    /// @param findingsRoot StandardMerkleTree root over [uidHash, pixel, model, card, record] leaves (bytes32 each)
+    /// @param count number of result records (leaves)
+    /// @return created true when new findings were recorded
+    function anchorFindings(bytes32 studyRoot, bytes32 findingsRoot, uint32 count) external returns (bool created);
+
+    /// @notice The anchored findings with this root (count 0 when none).
+    /// @param findingsRoot a findings root
+    function getFindings(bytes32 findingsRoot) external view returns (FindingsView memory);
+
+    /// @notice Recomputes one AI result's StandardMerkleTree leaf and checks its proof against `findingsRoot`.
+    /// @dev leaf = keccak256(bytes.concat(keccak256(abi.encode(uidHash, pixel, model, card, record)))). Does
+    ///      not check that the root is anchored: use getFindings for that.
+    /// @param findingsRoot the findings root
+    /// @param proof the result's Merkle proof
+    /// @param uidHash SHA-256 of the SOP Instance UID
+    /// @param pixel the image's pixel digest the model read
+    /// @param model SHA-256 of the ONNX model file
+    /// @param card SHA-256 of the model card
+    /// @param record SHA-256 of the canonical result record (labels, probabilities, thresholds, preprocessing)
+    /// @return valid whether the proof is valid for that leaf and root
+    function verifyFinding(bytes32 findingsRoot, bytes32[] calldata proof, bytes32 uidHash, bytes32 pixel, bytes32 model, bytes32 card, bytes32 record)
         external
         pure
         returns (bool valid);

@@ -41,7 +41,7 @@ const NODE_DOMAINS = {
   share: ['trust', 'ledger', 'identity', 'fingerprint', 'library', 'audit', 'dicom'],
   pacs: ['dicom'],
   split: ['dicom', 'fingerprint'],
-  ai: ['dicom', 'fingerprint'],
+  ai: ['dicom', 'fingerprint', 'ledger'], // ledger: anchoring a study's findings beside its record (findings-anchor.ts)
   atna: ['audit'],
 };
 const BASE_DOMAINS = new Set(['store']);

@@ -164,7 +164,7 @@ abstract contract Records is Registry, StorageDirectory {
 
     /// @dev The institution a calling clinician anchors for, if that institution may anchor now
     ///      (registered, not suspended, score at least the anchor threshold).
-    function _anchoringInstitution(Party storage cp) private view returns (uint32 instId, address institution) {
+    function _anchoringInstitution(Party storage cp) internal view returns (uint32 instId, address institution) {
         instId = cp.clinicianOf;
         if (instId == 0) revert AccessControlUnauthorizedAccount(msg.sender, CLINICIAN_ROLE);
         institution = _institutions[instId - 1];

@@ -17,7 +17,7 @@ import { print, table } from './output';
  * the consortium endpoint saved with `medimgshr connect` (as the app does); MEDIMG_RPC_URL overrides both.
  */
 
-async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
+export async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) => Promise<T>): Promise<T> {
   const s = await openServices({ home, ledger: { mode: 'saved' }, ledgerService: { sync: { auto: false } } });
   try {
     const l = s.ledgerService;
@@ -28,7 +28,7 @@ async function withLedger<T>(home: string, fn: (s: Services, l: LedgerService) =
 }
 
 /** Unlocks the identity that signs: --identity, else the demo clinician. Passphrase: file, env, or the demo one for demo identities. */
-async function unlock(s: Services, l: LedgerService, o: { identity?: string; passphraseFile?: string }): Promise<void> {
+export async function unlock(s: Services, l: LedgerService, o: { identity?: string; passphraseFile?: string }): Promise<void> {
   const ids = s.identity;
   const address = o.identity ?? l.demo.addresses().clinician;
   if (!address) {

@@ -1,10 +1,10 @@
 /**
- * `medimgshr model add|list|remove|run|findings|sidecar`: AI models supplied by the clinic
+ * `medimgshr model add|list|remove|run|findings|sidecar|anchor|verify`: AI models supplied by the clinic
  * (docs/ai.md). This file is also where today's objects are wired into the AI domain for the
  * command line (`openAi`).
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AI_DISCLAIMER, type Finding } from '../core/ai/findings';
 import { computePixelDigest, createAi, inspectModel, type AiService, type AssessedResult, type InstalledModel, type RunReport } from '../node/ai';
@@ -14,6 +14,10 @@ import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
 import { openServices } from './services';
 import { print, table } from './output';
+import { unlock, withLedger } from './ledger';
+import { identityOf } from '../node/ai/dicom-input';
+import { parseDicomBytes } from '../node/dicom/parse';
+import type { AiSidecar } from '../node/ai';
 
 /** Opens the app-data folder and wires the AI domain from it (the CLI's composition root for AI). */
 async function withAi<T>(home: string, threads: number | undefined, fn: (ai: AiService) => Promise<T>): Promise<T> {
@@ -171,6 +175,66 @@ export function registerModel(program: Command): void {
           writeFileSync(o.out, JSON.stringify(sidecar, null, 2) + '\n');
           print(json, { written: resolve(o.out), merkleRoot: sidecar.merkleRoot, results: sidecar.results.length }, () => `Wrote ${resolve(o.out!)}: ${sidecar.results.length} result(s), Merkle root ${sidecar.merkleRoot}.`);
         } else process.stdout.write(JSON.stringify(sidecar, null, 2) + '\n');
+      });
+    });
+
+  model
+    .command('anchor')
+    .argument('<study>', 'Study Instance UID (its record must already be on the ledger: `medimgshr anchor <study>`)')
+    .option('--identity <address>', 'clinician identity that signs (default: the demo clinician)')
+    .option('--passphrase-file <file>', 'passphrase of the identity (else $MEDIMG_PASSPHRASE; demo identities use the demo passphrase)')
+    .option('--wait <seconds>', 'how long to wait for the transaction to be mined', '60')
+    .description(
+      'anchor the study\'s current AI results: ONE Merkle root of their records (image digest, model and card SHA-256, ' +
+        'what the model said) beside the study\'s record, with anchorFindings. No personal data goes on chain.',
+    )
+    .action(async (study: string, o: { identity?: string; passphraseFile?: string; wait: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withLedger(home, async (s, l) => {
+        await unlock(s, l, o);
+        const r = await s.aiAnchors.anchorStudy(study, { waitMs: Number(o.wait) * 1000 });
+        print(json, r, () =>
+          [
+            r.message,
+            `  findings root ${r.findingsRoot} (${r.count} result(s)), study record ${r.studyRoot}`,
+            `  delivery: ${r.delivery}${r.txHash ? `, tx ${r.txHash}` : ''}${r.block !== null ? `, block ${r.block}` : ''}${r.lastError ? ` (${r.lastError})` : ''}`,
+          ].join('\n'),
+        );
+        if (r.delivery === 'failed') process.exitCode = 1;
+      });
+    });
+
+  model
+    .command('verify')
+    .argument('<sidecar>', 'the AI findings sidecar (JSON) that came with the study')
+    .argument('[files...]', 'the study\'s DICOM files, to check the pixels each finding is about')
+    .description('verify which model said what about which image: each record against its proof and the anchored root on the ledger, and the images\' pixels')
+    .action(async (sidecarPath: string, files: string[], _o: unknown, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      const sidecar = JSON.parse(readFileSync(sidecarPath, 'utf8')) as AiSidecar;
+      if (sidecar.format !== 'medimgshr-ai-sidecar/1') throw new AppError(ErrorCode.InvalidArgument, `${sidecarPath} is not a MedImgShr AI findings sidecar (format ${String(sidecar.format)}).`);
+      // SOP Instance UID → file, for the pixel check
+      const bySop = new Map<string, string>();
+      for (const f of files) {
+        const b = readFileSync(resolve(f));
+        const sop = identityOf(parseDicomBytes(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)).dataSet).sopInstanceUid;
+        if (sop) bySop.set(sop, resolve(f));
+      }
+      await withLedger(home, async (s) => {
+        const v = await s.aiAnchors.verifySidecar(sidecar, files.length ? async (sop) => (bySop.has(sop) ? computePixelDigest(bySop.get(sop)!) : null) : undefined);
+        print(json, v, () =>
+          [
+            AI_DISCLAIMER,
+            v.message,
+            ...v.results.map(
+              (r) =>
+                `  ${r.sopInstanceUid}  ${r.model}: ${r.findings.map((f) => `${f.label} ${pct(f.probability)} (${f.present ? 'positive' : 'negative'} at ${pct(f.threshold)})`).join(', ')}` +
+                `  record ${r.recordMatches ? 'ok' : 'ALTERED'}, proof ${r.proofValid ? 'ok' : 'INVALID'}${r.proofValidOnChain === null ? '' : r.proofValidOnChain ? ' (contract agrees)' : ' (contract: INVALID)'}` +
+                `${r.pixelsMatch === null ? '' : r.pixelsMatch ? ', pixels ok' : ', PIXELS CHANGED'}`,
+            ),
+          ].join('\n'),
+        );
+        if (!v.ok) process.exitCode = 1;
       });
     });
 }

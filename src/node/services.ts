@@ -36,6 +36,9 @@ import { Task } from './tasks';
 import { AtnaService, type SenderOptions } from './atna';
 import { AccessRecorder, thisWorkstation, type OpenedStudy, type Workstation } from './audit';
 import { join } from 'node:path';
+import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiService, type AiSidecar } from './ai';
+import { AppError, ErrorCode } from '../shared/errors';
+import { decodeFrames } from './dicom/decode';
 
 export type { LedgerConfig } from './ledger';
 
@@ -91,6 +94,8 @@ export class Services implements AppContext {
     atna?: AtnaService;
     access?: AccessRecorder;
     inbox?: Inbox;
+    ai?: AiService;
+    aiAnchors?: FindingsAnchoring;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -168,11 +173,11 @@ export class Services implements AppContext {
   }
 
   get export(): ExportService {
-    return (this.built.export ??= new ExportService({ ctx: this, trust: this.trust }));
+    return (this.built.export ??= new ExportService({ ctx: this, trust: this.trust, aiSidecar: (uid) => this.aiSidecarOf(uid) }));
   }
 
   get share(): ShareService {
-    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library, aiSidecar: (uid) => this.aiSidecarOf(uid) }));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
@@ -228,6 +233,33 @@ export class Services implements AppContext {
     } catch (err) {
       this.log.warn('the viewing of an image could not be checked against the audit log', { instanceId, error: err instanceof Error ? err.message : String(err) });
     }
+  }
+
+  /**
+   * AI findings (issue 15, docs/ai.md): models the clinic installs, inference in a worker thread,
+   * results bound to the image's pixel digest and the model's SHA-256.
+   */
+  get ai(): AiService {
+    return (this.built.ai ??= this.track(
+      createAi({ db: this.db, appDataDir: this.home.root, log: this.log, decode: decodeFrames, inspect: inspectModel, computePixelDigest }),
+      (a) => a.close(),
+    ));
+  }
+
+  /** A study's current AI findings as the JSON sidecar for an export or share; null when it has none (or they cannot be read). */
+  private async aiSidecarOf(studyInstanceUid: string): Promise<AiSidecar | null> {
+    if (this.ai.results.forStudy(studyInstanceUid).length === 0) return null;
+    try {
+      return await this.ai.sidecar(studyInstanceUid);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.NotFound) return null; // every result stale
+      throw err;
+    }
+  }
+
+  /** Anchoring a study's AI findings beside its record, and verifying a findings sidecar (needs the ledger). */
+  get aiAnchors(): FindingsAnchoring {
+    return (this.built.aiAnchors ??= new FindingsAnchoring(this.ai, this.ledgerService));
   }
 
   /** Received share packages (docs/pacs.md § Inbox). */

@@ -22,8 +22,10 @@ import { BrandMark } from './shell/BrandMark';
 import { useFileDrop } from './shell/useFileDrop';
 import { useShortcutKeys } from './shell/useShortcutKeys';
 import { useOpenDemoStudyOnLogin } from './identity/useDemoStudy';
+import { AiButton, FindingsPanel } from './ai/FindingsPanel';
+import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 
-type Panel = 'tags' | 'measurements' | 'help' | null;
+type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
 /** Each viewport shows its image's and study's verification; the viewer itself knows nothing of the ledger. */
 const verificationBadges: ViewportBadges = (viewport) => <ViewerBadges {...viewport} />;
@@ -158,6 +160,7 @@ export function App() {
   const openSeriesId = series[active] ? Number(series[active]!.seriesId) : null;
   const trustUi = useTrustUi();
   const trustToolbar = useTrustToolbar(trustUi, openSeriesId !== null);
+  const aiHeat = useAiHeatmapLayer(panel === 'ai');
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -177,11 +180,12 @@ export function App() {
           onAction={perform}
           onFps={onFps}
         />
+        <AiButton open={panel === 'ai'} onToggle={() => setPanel((p) => (p === 'ai' ? null : 'ai'))} />
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
-      <div className={`workspace${panel === 'tags' || panel === 'measurements' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
+      <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         <ViewportArea
           layout={layout}
@@ -190,12 +194,14 @@ export function App() {
           showOverlays={overlays}
           apis={apis}
           badges={verificationBadges}
+          imageLayer={aiHeat.layer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}
         />
         {panel === 'tags' && <TagInspector instanceId={cur?.instanceId ?? null} onClose={() => setPanel(null)} />}
         {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} />}
+        {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}
         <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>
       {openError && (

@@ -79,14 +79,42 @@ export function windowValue(stored: number, img: Pick<GreyImage, 'rescaleSlope' 
 }
 
 /** Steps 1–3 as a look-up table for integer samples of up to 16 bits (index = stored − base), else null. */
-function windowLut(img: GreyImage, w: AppliedWindow, invert: boolean): { lut: Float32Array; base: number } | null {
+function windowLut(img: GreyImage, w: AppliedWindow, invert: boolean, scratch?: PreprocessScratch): { lut: Float32Array; base: number } | null {
   const s = img.samples;
   if (!(s instanceof Uint8Array || s instanceof Int8Array || s instanceof Uint16Array || s instanceof Int16Array)) return null;
   const base = s instanceof Int8Array ? -128 : s instanceof Int16Array ? -32768 : 0;
   const size = s instanceof Uint8Array || s instanceof Int8Array ? 256 : 65536;
-  const lut = new Float32Array(size);
+  // a series of images from one modality mostly shares its window and rescale: the table is reused
+  const key = `${base}:${size}:${img.rescaleSlope}:${img.rescaleIntercept}:${w.center}:${w.width}:${invert}`;
+  if (scratch?.lutKey === key && scratch.lut) return { lut: scratch.lut, base };
+  const lut = scratch ? scratch.floats('lut', size) : new Float32Array(size);
   for (let i = 0; i < size; i++) lut[i] = windowValue(i + base, img, w, invert);
+  if (scratch) {
+    scratch.lut = lut;
+    scratch.lutKey = key;
+  }
   return { lut, base };
+}
+
+/**
+ * Buffers one caller reuses from image to image (the inference engine keeps one per model and runs
+ * one image at a time): the window table, the resize's intermediate rows, the plane and the input
+ * tensor are allocated once instead of per image. What `preprocess` returns with a scratch is only
+ * valid until the next call with the same scratch.
+ */
+export class PreprocessScratch {
+  lut: Float32Array | null = null;
+  lutKey = '';
+  private readonly buffers = new Map<string, Float32Array>();
+  /** A float buffer of exactly n values (contents undefined), reused while it is large enough. */
+  floats(name: string, n: number): Float32Array {
+    let b = this.buffers.get(name);
+    if (!b || b.length < n) {
+      b = new Float32Array(n);
+      this.buffers.set(name, b);
+    }
+    return b.length === n ? b : b.subarray(0, n);
+  }
 }
 
 /** Steps 1–3 over the whole image. */
@@ -151,10 +179,10 @@ export function resizePlane(src: Float32Array, rows: number, columns: number, he
  * Steps 1–4 in one pass over the source (the windowed full-size image is never materialised):
  * the same values as resizePlane(windowImage(…)), without a 2,048² float copy.
  */
-export function windowAndResize(img: GreyImage, w: AppliedWindow, invert: boolean, height: number, width: number, method: ResizeMethod): Float32Array {
-  const t = windowLut(img, w, invert);
+export function windowAndResize(img: GreyImage, w: AppliedWindow, invert: boolean, height: number, width: number, method: ResizeMethod, scratch?: PreprocessScratch): Float32Array {
+  const t = windowLut(img, w, invert, scratch);
   if (!t || (img.rows === height && img.columns === width)) return resizePlane(windowImage(img, w, invert), img.rows, img.columns, height, width, method);
-  return resample(null, img.samples, t, img.rows, img.columns, height, width, method);
+  return resample(null, img.samples, t, img.rows, img.columns, height, width, method, scratch);
 }
 
 function resample(
@@ -166,14 +194,15 @@ function resample(
   height: number,
   width: number,
   method: ResizeMethod,
+  scratch?: PreprocessScratch,
 ): Float32Array {
   const h = resizeTaps(columns, width, method);
   const v = resizeTaps(rows, height, method);
   // only the source rows some output row reads
   const needed = new Uint8Array(rows);
   for (let i = 0; i < height; i++) for (let t = 0; t < v.count[i]!; t++) needed[v.start[i]! + t] = 1;
-  // horizontal pass: rows × width
-  const tmp = new Float32Array(rows * width);
+  // horizontal pass: rows × width (only the needed rows are written, and only they are read)
+  const tmp = scratch ? scratch.floats('rows', rows * width) : new Float32Array(rows * width);
   const lut = table?.lut;
   const base = table?.base ?? 0;
   for (let r = 0; r < rows; r++) {
@@ -195,7 +224,7 @@ function resample(
     }
   }
   // vertical pass: height × width
-  const out = new Float32Array(height * width);
+  const out = scratch ? scratch.floats('plane', height * width).fill(0) : new Float32Array(height * width);
   for (let i = 0; i < height; i++) {
     const s = v.start[i]!;
     const n = v.count[i]!;
@@ -211,9 +240,9 @@ function resample(
 }
 
 /** Steps 5–6: writes the normalised plane into each channel of a 1×C×H×W tensor. */
-export function normaliseChannels(plane: Float32Array, channels: number, spec: NormaliseSpec): Float32Array {
+export function normaliseChannels(plane: Float32Array, channels: number, spec: NormaliseSpec, scratch?: PreprocessScratch): Float32Array {
   const n = plane.length;
-  const out = new Float32Array(n * channels);
+  const out = scratch ? scratch.floats('tensor', n * channels) : new Float32Array(n * channels);
   for (let c = 0; c < channels; c++) {
     let mul: number, add: number;
     if (spec.mode === 'meanStd') {
@@ -232,14 +261,14 @@ export function normaliseChannels(plane: Float32Array, channels: number, spec: N
 }
 
 /** The whole pipeline for one greyscale image and one model card. */
-export function preprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>): PreprocessedInput {
+export function preprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, scratch?: PreprocessScratch): PreprocessedInput {
   if (img.samples.length < img.rows * img.columns) {
     throw new Error(`the image has ${img.samples.length} samples but ${img.columns}×${img.rows} pixels`);
   }
   const p = card.preprocessing;
   const window = chooseWindow(p.window, img);
   const inverted = p.invertMonochrome1 && img.photometricInterpretation.trim().toUpperCase() === 'MONOCHROME1';
-  const plane = windowAndResize(img, window, inverted, card.input.height, card.input.width, p.resize);
-  const tensor = normaliseChannels(plane, card.input.channels, p.normalise);
+  const plane = windowAndResize(img, window, inverted, card.input.height, card.input.width, p.resize, scratch);
+  const tensor = normaliseChannels(plane, card.input.channels, p.normalise, scratch);
   return { tensor, dims: [1, card.input.channels, card.input.height, card.input.width], window, inverted, preprocessing: PREPROCESSING_ID };
 }

@@ -4,3 +4,4 @@ export { AiError, noModelInstalled, HOW_TO_ADD_A_MODEL, type AiErrorReason } fro
 export { ModelRegistry, type InstalledModel } from './model-registry';
 export { inspectModel } from './onnx-runtime';
 export { computePixelDigest } from './pixel-digest';
+export { FindingsAnchoring, FINDINGS_KIND, type FindingsAnchorResult, type FindingsVerification } from './findings-anchor';

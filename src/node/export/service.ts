@@ -101,7 +101,14 @@ const SELECT = `SELECT i.id AS instanceId, i.file_path AS path, i.sop_uid AS sop
 const ORDER = 'ORDER BY st.id, se.number, se.id, i.number, i.id';
 
 export class ExportService {
-  constructor(private readonly deps: { ctx: AppContext; trust: TrustService }) {}
+  constructor(
+    private readonly deps: {
+      ctx: AppContext;
+      trust: TrustService;
+      /** The study's current AI findings as the JSON sidecar (docs/ai.md), null when it has none. */
+      aiSidecar?: (studyInstanceUid: string) => Promise<unknown>;
+    },
+  ) {}
 
   /** The stored measurements of one image (instance + frame), as drawn on its PNG. */
   private measurementsOf(it: ExportItem, frame: number): ReturnType<typeof annotationsOf> {
@@ -268,6 +275,18 @@ export class ExportService {
               task?.progress({ done: ++done, failed: skipped.length });
             }
             if (written.length === 0) throw new AppError(ErrorCode.Unreadable, `Nothing could be exported (${skipped[0]?.reason ?? 'no images'}); nothing was written.`, 'Check the reasons in the report.');
+            // Original DICOM carries each study's current AI findings as a JSON sidecar (docs/ai.md). Not PNG or
+            // anonymised exports: the sidecar binds results to SOP Instance UIDs and their hashes, which would re-identify.
+            const aiFindings: string[] = [];
+            if (req.format === 'dicom-original' && this.deps.aiSidecar) {
+              for (const [n, uid] of studies.entries()) {
+                const sidecar = await this.deps.aiSidecar(uid);
+                if (!sidecar) continue;
+                const rel = studies.length === 1 ? 'ai-findings.json' : `ai-findings-${n + 1}.json`;
+                await writeFile(join(staging, rel), JSON.stringify(sidecar, null, 2) + '\n', { flag: 'wx' });
+                aiFindings.push(rel);
+              }
+            }
             const report = {
               format: req.format,
               created: new Date().toISOString(),
@@ -277,6 +296,7 @@ export class ExportService {
               override: overriding ? overrideReason : null,
               marking: notForDiagnosticUse ? NOT_FOR_DIAGNOSTIC_USE : null,
               ...(req.format === 'png' ? { measurements: measurementsByFile } : {}),
+              ...(aiFindings.length ? { aiFindings } : {}),
             };
             await writeFile(join(staging, 'export-report.json'), JSON.stringify(report, null, 2));
           },

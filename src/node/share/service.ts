@@ -15,7 +15,7 @@
  *             a record on chain by the sender → recordAccess (AccessGranted / AccessDenied) →
  *             confirmIntegrity when every instance matched → index into the library; audited.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { getAddress, Wallet, ZeroHash } from 'ethers';
@@ -35,6 +35,9 @@ import type { GateCheck } from '../../shared/api/export';
 import type { RecordEvidence } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { buildPackage, openPackage, type ShareManifest } from './package';
+
+/** The AI findings sidecar's name inside a share package (docs/ai.md). */
+export const AI_SIDECAR_FILE = 'ai-findings.json';
 import { resolvePublicKey } from '../ledger/public-keys';
 import { patientConsents, revokeConsent } from './consent';
 import type { RevokeConsentRequest, RevokeConsentResult, WalletConsentRequest, WalletConsentResult, WalletConsentSubmit } from '../../shared/api/share';
@@ -67,7 +70,17 @@ export class ShareService {
   private readonly identity: IdentityService;
   private readonly fingerprints: FingerprintEngine;
 
-  constructor(private readonly deps: { ctx: AppContext; trust: TrustService; identity: IdentityService; fingerprints: FingerprintEngine; library: () => Library }) {
+  constructor(
+    private readonly deps: {
+      ctx: AppContext;
+      trust: TrustService;
+      identity: IdentityService;
+      fingerprints: FingerprintEngine;
+      library: () => Library;
+      /** The study's current AI findings as the JSON sidecar (docs/ai.md), null when it has none. */
+      aiSidecar?: (studyInstanceUid: string) => Promise<unknown>;
+    },
+  ) {
     this.s = deps.ctx;
     this.trust = deps.trust;
     this.identity = deps.identity;
@@ -259,7 +272,16 @@ export class ShareService {
       pkgFiles.push({ name, path: f.path });
       instances.push({ key: m.uidHash, file: name, digests: { pixel: m.pixel, meta: m.meta, uidHash: m.uidHash }, leaf: m.leaf, proof: m.proof });
     }
-    task?.progress({ total: pkgFiles.length, done: 0, label: 'encrypting the package' }, true);
+    // The study's current AI findings travel as a JSON sidecar inside the encrypted package (docs/ai.md).
+    const sidecar = this.deps.aiSidecar ? await this.deps.aiSidecar(studyInstanceUid) : null;
+    let sidecarTmp: string | null = null;
+    if (sidecar) {
+      await mkdir(this.s.home.cache, { recursive: true });
+      sidecarTmp = join(this.s.home.cache, `ai-findings-${process.pid}-${Date.now()}.json`);
+      await writeFile(sidecarTmp, JSON.stringify(sidecar, null, 2) + '\n');
+      pkgFiles.push({ name: AI_SIDECAR_FILE, path: sidecarTmp });
+    }
+    task?.progress({ total: instances.length, done: 0, label: 'encrypting the package' }, true);
     const manifest: ShareManifest = {
       version: 1,
       studyRoot: inner.root,
@@ -272,8 +294,10 @@ export class ShareService {
       storageUri: inner.record.storageUri,
       leafCount: inner.record.leafCount,
     };
-    const built = await buildPackage({ files: pkgFiles, manifest, recipientPublicKey: inner.publicKey, blobs: this.s.home.blobs });
-    task?.progress({ done: pkgFiles.length }, true);
+    const built = await buildPackage({ files: pkgFiles, manifest, recipientPublicKey: inner.publicKey, blobs: this.s.home.blobs }).finally(() => {
+      if (sidecarTmp) rmSync(sidecarTmp, { force: true });
+    });
+    task?.progress({ done: instances.length }, true);
     const storageUri = `${inner.record.storageUri.replace(/\/+$/, '')}/${built.address}`;
     const entry = this.trust.appendAudit({
       actor: this.trust.actor(),
@@ -380,7 +404,9 @@ export class ShareService {
     const opened = await openPackage(path, me.privateKey);
     const m = opened.manifest;
     const root = m.studyRoot;
-    task?.progress({ total: opened.files.length, done: 0, label: 'verifying the received images' }, true);
+    // the images (the AI findings sidecar, when present, is kept beside them and not read as an image)
+    const images = opened.files.filter((f) => f.name !== AI_SIDECAR_FILE);
+    task?.progress({ total: images.length, done: 0, label: 'verifying the received images' }, true);
 
     // The record on chain.
     const c = conn.contract;
@@ -396,14 +422,14 @@ export class ShareService {
         await writeFile(join(staging, f.name), f.bytes);
       }
     });
-    const paths = opened.files.map((f) => join(folder, f.name));
+    const paths = images.map((f) => join(folder, f.name));
     const run = await this.fingerprints.fingerprintPaths(paths);
     const byPath = new Map(run.instances.map((i) => [(i as unknown as { path?: string }).path ?? '', i]));
     const fpRows = this.s.db.prepare('SELECT pixel_sha256, meta_sha256, uid_hash, leaf, sop_instance_uid, study_instance_uid FROM fingerprint_files WHERE path = ?');
     const manifestByFile = new Map(m.instances.map((i) => [i.file, i]));
     const checks: { file: string; sopInstanceUid: string | null; verified: boolean; message: string; value?: ReturnType<typeof leafValue>; proof?: string[] }[] = [];
     let studyUid: string | null = null;
-    for (const f of opened.files) {
+    for (const f of images) {
       const p = join(folder, f.name);
       const row = fpRows.get(p) as { pixel_sha256: string | null; meta_sha256: string | null; uid_hash: string | null; leaf: string | null; sop_instance_uid: string | null; study_instance_uid: string | null } | undefined;
       void byPath;
@@ -442,7 +468,7 @@ export class ShareService {
     // institution) is what the images are checked against; the sender is named in the result.
     const resent = record !== null && getAddress(record.institution) !== getAddress(m.sender);
     const allVerified = checks.length > 0 && checks.every((x) => x.verified) && (record?.leafCount ?? -1) >= checks.length;
-    task?.progress({ done: opened.files.length, label: 'recording the access on the ledger' }, true);
+    task?.progress({ done: images.length, label: 'recording the access on the ledger' }, true);
 
     // The access on chain (a denied attempt is recorded too).
     if (!record) {

@@ -2,7 +2,8 @@ import { memo, useCallback, useRef, useState, type Ref } from 'react';
 import { ctPresetName } from '../../shared/viewer/presets';
 import { usePointerValue } from './usePointerValue';
 import { useSeriesDrop } from './seriesDrop';
-import type { SeriesView, StackItem, ViewportApi, ViewportBadges, ViewportStatus } from './types';
+import type { SeriesView, StackItem, ViewportApi, ViewportBadges, ViewportImageLayer, ViewportStatus } from './types';
+import { cornerstone } from './cornerstone';
 import { useCine } from './useCine';
 import { useCornerstoneElement } from './useCornerstoneElement';
 import { useImageStack } from './useImageStack';
@@ -22,13 +23,15 @@ interface Props {
   apiRef: Ref<ViewportApi | null>;
   /** Badges the app draws over the image (the viewer only says which image is on screen). */
   badges?: ViewportBadges;
+  /** A layer the app draws over the image (the AI heat map), given where the image is on screen. */
+  imageLayer?: ViewportImageLayer;
   onActivate(index: number): void;
   onDropSeries(index: number, seriesId: string): void;
   onStatus(status: ViewportStatus): void;
 }
 
 /** One Cornerstone reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
-export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, badges, onActivate, onDropSeries, onStatus }: Props) {
+export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, badges, imageLayer, onActivate, onDropSeries, onStatus }: Props) {
   const elRef = useRef<HTMLDivElement>(null);
   const stackRef = useRef<StackItem[]>([]);
   const posRef = useRef(0);
@@ -81,6 +84,8 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     >
       <div className="viewport__canvas" ref={elRef} onContextMenu={(e) => e.preventDefault()} />
       <ViewportMessage state={state} pos={pos} count={count} />
+      {imageLayer && state.kind === 'ready' && imageRef.current && elRef.current &&
+        imageLayer({ index, instanceId: item?.instanceId ?? null, imageSize: { columns: imageRef.current.columns, rows: imageRef.current.rows }, imageToScreen: (x, y) => cornerstone.pixelToCanvas(elRef.current!, { x, y }) as { x: number; y: number } })}
       {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} />}
       {badges && (
         // The badges' own row above the image: they never cover the image or its overlay text.

@@ -1,6 +1,6 @@
 import { createRef, useMemo, type RefObject } from 'react';
 import { Viewport } from './Viewport';
-import type { SeriesView, ViewportApi, ViewportBadges, ViewportStatus } from './types';
+import type { SeriesView, ViewportApi, ViewportBadges, ViewportImageLayer, ViewportStatus } from './types';
 
 export type Layout = '1x1' | '1x2' | '2x2';
 export const LAYOUT_CELLS: Record<Layout, number> = { '1x1': 1, '1x2': 2, '2x2': 4 };
@@ -13,6 +13,7 @@ interface Props {
   apis: RefObject<ViewportApi | null>[];
   /** Drawn over each viewport's image (the app decides what: e.g. verification badges). */
   badges?: ViewportBadges;
+  imageLayer?: ViewportImageLayer;
   onActivate(i: number): void;
   onDropSeries(i: number, seriesId: string): void;
   onStatus(s: ViewportStatus): void;
@@ -22,7 +23,7 @@ export function useViewportApis(n = 4): RefObject<ViewportApi | null>[] {
   return useMemo(() => Array.from({ length: n }, () => createRef<ViewportApi | null>()), [n]);
 }
 
-export function ViewportArea({ layout, series, active, showOverlays, apis, badges, onActivate, onDropSeries, onStatus }: Props) {
+export function ViewportArea({ layout, series, active, showOverlays, apis, badges, imageLayer, onActivate, onDropSeries, onStatus }: Props) {
   const cells = LAYOUT_CELLS[layout];
   return (
     <main className={`viewport-area viewport-area--${layout}`} aria-label="Viewport" data-layout={layout}>
@@ -35,6 +36,7 @@ export function ViewportArea({ layout, series, active, showOverlays, apis, badge
           showOverlays={showOverlays}
           apiRef={apis[i]!}
           badges={badges}
+          imageLayer={imageLayer}
           onActivate={onActivate}
           onDropSeries={onDropSeries}
           onStatus={onStatus}

@@ -77,3 +77,13 @@ export interface ViewportBadgeContext {
 
 /** A slot the app fills with badges for each viewport (e.g. the image's verification). */
 export type ViewportBadges = (viewport: ViewportBadgeContext) => ReactNode;
+
+/** What a viewport tells a layer drawn over its image (e.g. the AI heat map): where the image is on screen. */
+export interface ViewportImageLayerContext {
+  index: number;
+  instanceId: string | null;
+  imageSize: { columns: number; rows: number };
+  /** Image pixel (col, row) → CSS pixels relative to the viewport's image box. */
+  imageToScreen(col: number, row: number): { x: number; y: number };
+}
+export type ViewportImageLayer = (ctx: ViewportImageLayerContext) => ReactNode;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateModelCard, type ModelCard } from '../../../src/core/ai/card';
-import { chooseWindow, normaliseChannels, preprocess, PREPROCESSING_ID, resizePlane, windowAndResize, windowImage, type GreyImage } from '../../../src/core/ai/preprocess';
+import { chooseWindow, normaliseChannels, preprocess, PreprocessScratch, PREPROCESSING_ID, resizePlane, windowAndResize, windowImage, type GreyImage } from '../../../src/core/ai/preprocess';
 import { probeCard } from '../../support/ai';
 
 const img = (samples: GreyImage['samples'], rows: number, columns: number, extra: Partial<GreyImage> = {}): GreyImage => ({
@@ -106,5 +106,29 @@ describe('the fused window + resize', () => {
         for (let k = 0; k < fused.length; k++) expect(fused[k]).toBeCloseTo(twoStep[k]!, 5);
       }
     }
+  });
+});
+
+describe('reused buffers (PreprocessScratch)', () => {
+  it('give exactly the values of fresh buffers, image after image, when the window, rescale or sample type changes', () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const c = card({ input: { name: 'image', width: 16, height: 16, channels: 3 }, preprocessing: { window: { mode: 'file' }, invertMonochrome1: true, resize: 'area', normalise: { mode: 'meanStd', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } } });
+    const scratch = new PreprocessScratch();
+    const images: GreyImage[] = [
+      img(Uint16Array.from({ length: 64 * 64 }, () => Math.floor(rnd() * 4096)), 64, 64, { fileWindow: { center: 2048, width: 4096 } }),
+      img(Uint16Array.from({ length: 64 * 64 }, () => Math.floor(rnd() * 4096)), 64, 64, { fileWindow: { center: 2048, width: 4096 } }), // same window: table reused
+      img(Uint16Array.from({ length: 64 * 64 }, () => Math.floor(rnd() * 4096)), 64, 64, { fileWindow: { center: 1000, width: 500 } }), // another window
+      img(Int16Array.from({ length: 80 * 48 }, () => Math.floor(rnd() * 2000) - 1000), 80, 48, { rescaleSlope: 2, rescaleIntercept: -5, photometricInterpretation: 'MONOCHROME1' }),
+      img(Uint16Array.from({ length: 64 * 64 }, () => Math.floor(rnd() * 4096)), 64, 64, { fileWindow: { center: 2048, width: 4096 } }),
+    ];
+    for (const i of images) {
+      const fresh = preprocess(i, c);
+      const reused = preprocess(i, c, scratch);
+      expect(reused.window).toEqual(fresh.window);
+      expect(Array.from(reused.tensor)).toEqual(Array.from(fresh.tensor));
+    }
+    // the same buffer is handed out again: no new tensor per image
+    expect(preprocess(images[0]!, c, scratch).tensor.buffer).toBe(preprocess(images[1]!, c, scratch).tensor.buffer);
   });
 });
