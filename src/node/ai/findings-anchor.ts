@@ -8,7 +8,7 @@
  * rebuilt and its proof checked against the sidecar's root, on chain with `verifyFinding`; the root
  * must be anchored (`getFindings`), and the images' pixel digests can be recomputed from the files.
  */
-import { getAddress, type Provider } from 'ethers';
+import { getAddress, ZeroHash, type Provider } from 'ethers';
 import { recordDigest, resultLeaf, sha256Hex, verifyResultProof, type ResultLeaf, type ResultRecord } from '../../core/ai/result-record';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { connect, decodeContractError } from '../ledger/contracts';
@@ -123,6 +123,15 @@ export class FindingsAnchoring {
     const me = this.ledger.identity.actingIdentity();
     if (!me) throw new AppError(ErrorCode.Locked, 'Anchoring findings needs an unlocked clinician identity.', 'Log in as a clinician, then anchor again.');
     const study = this.studyRoot(studyInstanceUid);
+    // A contract deployed before findings anchoring existed has no anchorFindings: say so instead of retrying forever.
+    const conn = await this.ledger.chain.connection().catch(() => null);
+    if (conn && !(await conn.contract.getFindings(ZeroHash).then(() => true, (err: unknown) => decodeContractError(err) !== null))) {
+      throw new AppError(
+        ErrorCode.Unavailable,
+        `The MedImgShr contract on this ledger (${conn.address}) predates AI findings anchoring (it has no anchorFindings).`,
+        'Ask the regulator to deploy the current contract version; until then the findings travel unanchored in the JSON sidecar.',
+      );
+    }
     const { tree, excludedStale } = await this.ai.studyTree(studyInstanceUid);
     // Each result must be about an image exactly as the study's record has it (same UID hash, same pixels).
     const outside = tree.proofs.filter((p) => !study.pixels.has(`${p.leaf[0].slice(2)}:${p.leaf[1].slice(2)}`));
