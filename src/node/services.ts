@@ -27,6 +27,7 @@ import { Thumbnails } from './library/thumbnails';
 import { fileLogger, type Logger } from './log';
 import { ResourceRoutes } from './resources';
 import { ShareService } from './share/service';
+import { SplitService } from './split/service';
 import { Inbox } from './share/inbox';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
@@ -91,6 +92,7 @@ export class Services implements AppContext {
     atna?: AtnaService;
     access?: AccessRecorder;
     inbox?: Inbox;
+    split?: SplitService;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -172,7 +174,12 @@ export class Services implements AppContext {
   }
 
   get share(): ShareService {
-    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library }));
+    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library, split: () => this.split }));
+  }
+
+  /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
+  get split(): SplitService {
+    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
