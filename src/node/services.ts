@@ -237,6 +237,14 @@ export class Services implements AppContext {
     }
   }
 
+  /** The bytes of a split instance for /dicom/ (rebuilt on demand, cached); null when the instance is kept whole. */
+  async splitBytes(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null> {
+    if (!this.split.storage.index.count()) return null;
+    const sop = this.library.instance(instanceId).sopInstanceUid;
+    const b = await this.split.servedBytes(sop, file);
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
+  }
+
   /** Received share packages (docs/pacs.md § Inbox). */
   get inbox(): Inbox {
     return (this.built.inbox ??= new Inbox({ ctx: this, share: this.share, identity: this.identity }));

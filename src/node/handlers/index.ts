@@ -18,6 +18,7 @@ import { pacsHandlers } from './pacs';
 import { storageScpHandlers } from './storage-scp';
 import { secondaryHandlers } from './secondary';
 import { inboxHandlers } from './inbox';
+import { splitHandlers } from './split';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -35,6 +36,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...storageScpHandlers(s),
     ...secondaryHandlers(s),
     ...inboxHandlers(s),
+    ...splitHandlers(s),
   };
 }
 

@@ -148,6 +148,46 @@ export class SplitService {
     return this.storage.splitFiles(paths, opts);
   }
 
+  /** The files of a study as the library indexed them (series, then instance order). */
+  studyFiles(studyInstanceUid: string): string[] {
+    return (
+      this.d.db
+        .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? ORDER BY s.number, i.number, i.file_path')
+        .all(studyInstanceUid) as { p: string }[]
+    ).map((r) => r.p);
+  }
+
+  /** Splits the files of library studies (split on import); what cannot be split is logged and left whole. */
+  async splitStudies(studyInstanceUids: string[], task?: { progress(u: { done?: number; total?: number | null; label?: string | null }, force?: boolean): void }): Promise<SplitRun> {
+    const files = studyInstanceUids.flatMap((u) => this.studyFiles(u));
+    task?.progress({ total: files.length, done: 0, label: 'splitting images into metadata and encrypted pixels' }, true);
+    const run = await this.splitFiles(files, { onProgress: (p) => task?.progress({ done: p.done }) });
+    for (const e of run.errors) this.d.logger?.warn('an imported image was not split (it stays whole)', { path: e.path, error: e.message });
+    return run;
+  }
+
+  /**
+   * The bytes the viewer gets for a library file that was split: rebuilt on demand (cached). Null
+   * when the file is not the one that was split (same SOP Instance UID, other file), so an altered
+   * copy is never hidden behind the original's rebuild.
+   */
+  async servedBytes(sop: string, file: { path: string; sha256: string | null }): Promise<Buffer | null> {
+    const row = this.storage.index.get(sop);
+    if (!row) return null;
+    if (row.sourcePath !== resolve(file.path) && row.fileSha256 !== file.sha256) return null;
+    return this.rebuiltFile(sop);
+  }
+
+  /** Studies with split instances and how many. */
+  studies(): { studyInstanceUid: string; instances: number }[] {
+    return (
+      this.d.db.prepare('SELECT study_instance_uid AS studyInstanceUid, COUNT(*) AS instances FROM split_instances WHERE study_instance_uid IS NOT NULL GROUP BY study_instance_uid').all() as {
+        studyInstanceUid: string;
+        instances: number;
+      }[]
+    );
+  }
+
   isSplit(sop: string): boolean {
     return this.storage.index.get(sop) !== null;
   }

@@ -4,6 +4,7 @@ import { LedgerStatusExtra } from './LedgerStatusExtra';
 import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
 import { PacsStatusButton } from '../pacs/PacsStatusButton';
 import { StorageScpStatusButton } from '../settings/StorageScpSettings';
+import { SplitStorageStatusButton } from '../settings/SplitStorageSettings';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -37,6 +38,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
       <LedgerStatusExtra />
       <PacsStatusButton />
       <StorageScpStatusButton />
+      <SplitStorageStatusButton />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

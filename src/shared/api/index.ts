@@ -18,6 +18,7 @@ import { pacsChannels } from './pacs';
 import { storageScpChannels } from './storage-scp';
 import { secondaryChannels } from './secondary';
 import { inboxChannels } from './inbox';
+import { splitChannels } from './split';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -36,6 +37,7 @@ export const channels = {
   ...storageScpChannels,
   ...secondaryChannels,
   ...inboxChannels,
+  ...splitChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -75,4 +77,5 @@ export * from './pacs';
 export * from './storage-scp';
 export * from './secondary';
 export * from './inbox';
+export * from './split';
 export * from './primitives';
