@@ -238,7 +238,7 @@ export class SplitService {
       return { ok: true, location: store.location, message: `The pixel store ${store.location} stored, returned and deleted a test blob.`, hint: null };
     } catch (err) {
       const e = err as SplitError;
-      return { ok: false, location: store.location, message: `The pixel store ${store.location} failed the test: ${e.message}`, hint: e.hint ?? 'Check that the folder is writable or that the WebDAV server runs and accepts PUT, GET and DELETE.' };
+      return { ok: false, location: store.location, message: e.message.includes(store.location) ? `Test failed: ${e.message}` : `The pixel store ${store.location} failed the test: ${e.message}`, hint: e.hint ?? 'Check that the folder is writable or that the WebDAV server runs and accepts PUT, GET and DELETE.' };
     }
   }
 
