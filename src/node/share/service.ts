@@ -38,8 +38,24 @@ import { buildPackage, openPackage, type ShareManifest } from './package';
 import { resolvePublicKey } from '../ledger/public-keys';
 import { patientConsents, revokeConsent } from './consent';
 import type { RevokeConsentRequest, RevokeConsentResult } from '../../shared/api/share';
-import type { SplitService } from '../split/service';
-import { SPLIT_SHARE_FORMAT, splitShareFiles, rebuildSplitShare, type SplitShare } from './split-share';
+
+/**
+ * What a share by metadata needs from split storage (src/node/split/service.ts implements it; the
+ * composition root passes it in). The manifest's `split` entry is opaque here.
+ */
+export interface SplitSharing {
+  sharePartsFor(
+    chosen: { name: string; path: string; sopInstanceUid: string; meta: string; pixel: string }[],
+    task?: Task,
+  ): Promise<{ files: { name: string; bytes: Uint8Array }[]; split: { store: string; blobs: Record<string, { address: string }> }; metadataBytes: number; pixelBytesInStore: number }>;
+  rebuildShared(
+    manifestSplit: unknown,
+    files: { name: string; bytes: Uint8Array }[],
+    recordStorageUri: string | null,
+    onProgress?: (done: number) => void,
+  ): Promise<{ files: { name: string; bytes: Uint8Array }[]; store: string; pixelBytesFetched: number }>;
+  pinForShare(addresses: string[], packageAddress: string): void;
+}
 
 const nowIso = () => new Date().toISOString();
 
@@ -76,7 +92,7 @@ export class ShareService {
       fingerprints: FingerprintEngine;
       library: () => Library;
       /** Split storage, for a share by metadata (docs/split-storage.md); absent: only whole files are shared. */
-      split?: () => SplitService;
+      split?: () => SplitSharing;
     },
   ) {
     this.s = deps.ctx;
@@ -238,7 +254,7 @@ export class ShareService {
     return { decision: base, plan: null };
   }
 
-  private splitService(): SplitService {
+  private splitService(): SplitSharing {
     const sp = this.deps.split?.();
     if (!sp) throw new AppError(ErrorCode.Unavailable, 'Split storage is not available on this workstation, so a share by metadata cannot be made or opened.', 'Share the whole files instead.');
     return sp;
@@ -283,10 +299,10 @@ export class ShareService {
       chosen.push({ name, path: f.path, sopInstanceUid: f.sopInstanceUid, meta: m.meta, pixel: m.pixel });
       instances.push({ key: m.uidHash, file: name, digests: { pixel: m.pixel, meta: m.meta, uidHash: m.uidHash }, leaf: m.leaf, proof: m.proof });
     }
-    let split: SplitShare | null = null;
+    let split: Awaited<ReturnType<SplitSharing['sharePartsFor']>>['split'] | null = null;
     let splitSizes = { metadataBytes: 0, pixelBytesInStore: 0 };
     if (opts.byMetadata) {
-      const parts = await splitShareFiles(this.splitService(), chosen, task);
+      const parts = await this.splitService().sharePartsFor(chosen, task);
       pkgFiles.push(...parts.files);
       split = parts.split;
       splitSizes = { metadataBytes: parts.metadataBytes, pixelBytesInStore: parts.pixelBytesInStore };
@@ -307,7 +323,7 @@ export class ShareService {
     };
     const built = await buildPackage({ files: pkgFiles, manifest, recipientPublicKey: inner.publicKey, blobs: this.s.home.blobs });
     // The blobs a share in flight names are spared by garbage collection.
-    if (split) for (const b of Object.values(split.blobs)) this.splitService().storage.index.pin(b.address, `share:${built.address}`);
+    if (split) this.splitService().pinForShare(Object.values(split.blobs).map((b) => b.address), built.address);
     task?.progress({ done: pkgFiles.length }, true);
     const storageUri = `${inner.record.storageUri.replace(/\/+$/, '')}/${built.address}`;
     const entry = this.trust.appendAudit({
@@ -416,11 +432,8 @@ export class ShareService {
     let splitInfo: ReceiveResult['split'];
     const fileName = (n: string | undefined) => (m.split && n ? n.replace(/\.msm$/, '.dcm') : n);
     if (m.split) {
-      if ((m.split as SplitShare).format !== SPLIT_SHARE_FORMAT) {
-        throw new AppError(ErrorCode.Malformed, `The share by metadata has format "${String((m.split as SplitShare).format)}"; this app reads ${SPLIT_SHARE_FORMAT}.`, 'Update MedImgShr.');
-      }
       task?.progress({ total: opened.files.length, done: 0, label: 'fetching and rebuilding the images from the pixel store' }, true);
-      const r = await rebuildSplitShare(this.splitService(), m.split as SplitShare, opened.files, record?.storageUri ?? null, (done) => task?.progress({ done }));
+      const r = await this.splitService().rebuildShared(m.split, opened.files, record?.storageUri ?? null, (done) => task?.progress({ done }));
       opened.files = r.files;
       splitInfo = { store: r.store, rebuilt: r.files.length, pixelBytesFetched: r.pixelBytesFetched };
     }

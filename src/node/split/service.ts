@@ -15,6 +15,7 @@ import type { PixelStore } from './pixel-store';
 import { createSplitStorage, type SplitRun, type SplitStorage } from './split-storage';
 import type { Db } from './split-index';
 import { pixelStoreFrom, storeUri } from './stores';
+import { rebuildSplitShare, splitShareFiles, type ChosenInstance, type ProgressSink } from './share-parts';
 
 export interface KnownPixelStore {
   /** The store's location URI as a share names it. */
@@ -176,6 +177,23 @@ export class SplitService {
     if (!row) return null;
     if (row.sourcePath !== resolve(file.path) && row.fileSha256 !== file.sha256) return null;
     return this.rebuiltFile(sop);
+  }
+
+  // ---- share by metadata (./share-parts.ts); the share domain sees only these three ----
+
+  /** The package files of a share by metadata (metadata parts + the key file) and its manifest entry. */
+  sharePartsFor(chosen: ChosenInstance[], task?: ProgressSink): ReturnType<typeof splitShareFiles> {
+    return splitShareFiles(this, chosen, task);
+  }
+
+  /** Rebuilds a received share by metadata in memory (fetching the blobs from the store it names). */
+  rebuildShared(manifestSplit: unknown, files: { name: string; bytes: Uint8Array }[], recordStorageUri: string | null, onProgress?: (done: number) => void): ReturnType<typeof rebuildSplitShare> {
+    return rebuildSplitShare(this, manifestSplit, files, recordStorageUri, onProgress);
+  }
+
+  /** Spares the blobs a share in flight names from garbage collection. */
+  pinForShare(addresses: string[], packageAddress: string): void {
+    for (const a of addresses) this.storage.index.pin(a, `share:${packageAddress}`);
   }
 
   /** Studies with split instances and how many. */

@@ -1,6 +1,6 @@
 /**
  * Share by metadata (issue 13, docs/split-storage.md § Share by metadata). The sender puts into an
- * ordinary share package (encrypted to the recipient's key: ./package.ts, ./crypto.ts) each
+ * ordinary share package (encrypted to the recipient's key: src/node/share/package.ts, crypto.ts) each
  * instance's plain metadata part (every byte of the file but the Pixel Data value) and one file
  * `split-keys.json` with each instance's key — the only wrapping is the package's own. The manifest
  * (authenticated with the package header) names the pixel store and each blob's address and size.
@@ -9,13 +9,16 @@
  * pass before anything is written.
  */
 import { decodeMetadataPart, type MetadataHeader } from '../../core/split/format';
-import { ErrorCode } from '../../shared/errors';
-import { SplitError } from '../split/errors';
-import { rebuildFromParts } from '../split/rebuild';
-import type { SplitService } from '../split/service';
-import { storeUri } from '../split/stores';
-import type { Task } from '../tasks';
-import { AppError } from '../../shared/errors';
+import { AppError, ErrorCode } from '../../shared/errors';
+import { SplitError } from './errors';
+import { rebuildFromParts } from './rebuild';
+import type { SplitService } from './service';
+import { storeUri } from './stores';
+
+/** The progress sink of a long task (src/node/tasks.ts's Task fits). */
+export interface ProgressSink {
+  progress(u: { done?: number; total?: number | null; label?: string | null }, force?: boolean): void;
+}
 
 export const SPLIT_SHARE_FORMAT = 'medimgshr-split-share/1';
 export const SPLIT_KEYS_FILE = 'split-keys.json';
@@ -46,7 +49,7 @@ export interface ChosenInstance {
 export async function splitShareFiles(
   split: SplitService,
   chosen: ChosenInstance[],
-  task?: Task,
+  task?: ProgressSink,
 ): Promise<{ files: { name: string; bytes: Uint8Array }[]; split: SplitShare; metadataBytes: number; pixelBytesInStore: number }> {
   const missing = chosen.filter((c) => !split.isSplit(c.sopInstanceUid));
   if (missing.length) {
@@ -92,11 +95,16 @@ export async function splitShareFiles(
 /** Rebuilds the original files of a received share by metadata, in memory; any failure throws and nothing is kept. */
 export async function rebuildSplitShare(
   split: SplitService,
-  sp: SplitShare,
+  spIn: unknown,
   files: { name: string; bytes: Uint8Array }[],
   recordStorageUri: string | null,
   onProgress?: (done: number) => void,
 ): Promise<{ files: { name: string; bytes: Uint8Array }[]; store: string; pixelBytesFetched: number }> {
+  const sp = spIn as SplitShare;
+  if (!sp || typeof sp !== 'object') throw new AppError(ErrorCode.Malformed, 'The share by metadata is incomplete.', 'Ask the sender to share again.');
+  if (sp.format !== SPLIT_SHARE_FORMAT) {
+    throw new AppError(ErrorCode.Malformed, `The share by metadata has format "${String(sp.format)}"; this app reads ${SPLIT_SHARE_FORMAT}.`, 'Update MedImgShr.');
+  }
   if (typeof sp.store !== 'string' || typeof sp.keysFile !== 'string' || !sp.blobs || typeof sp.blobs !== 'object') {
     throw new AppError(ErrorCode.Malformed, 'The share by metadata is incomplete: its manifest does not name the pixel store, the key file and the blobs.', 'Ask the sender to share again.');
   }
