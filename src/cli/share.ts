@@ -70,6 +70,7 @@ export function registerShare(program: Command): void {
     .option('--identity <address>', 'identity acting for the sending institution (default: the demo clinician)')
     .option('--passphrase-file <file>', 'its passphrase (else $MEDIMG_PASSPHRASE; demo identities use the demo passphrase)')
     .option('--check', 'only show the decision, do not share')
+    .option('--by-metadata', 'send only the metadata parts and the instance keys (small); the recipient fetches the encrypted Pixel Data from your pixel store (docs/split-storage.md). Images not split yet are split first.')
     .description(
       'share a study with another institution. The gate checks, and shows with reasons: the ledger is ' +
         'reachable, the study has a record, every image is verified, the recipient is a registered institution ' +
@@ -78,7 +79,7 @@ export function registerShare(program: Command): void {
         'files are encrypted for the recipient into one package in the blob store (printed: its address and ' +
         'path). Denied: exit code 1 and what would change each failed check.',
     )
-    .action(async (studyUid: string, o: IdOpts & { to: string; check?: boolean }, cmd: Command) => {
+    .action(async (studyUid: string, o: IdOpts & { to: string; check?: boolean; byMetadata?: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'clinician');
@@ -89,7 +90,7 @@ export function registerShare(program: Command): void {
           if (!decision.allowed) process.exitCode = 1;
           return;
         }
-        const r = await s.tasks.run('share', null, (task) => sh.send(studyUid, o.to, task));
+        const r = await s.tasks.run('share', null, (task) => sh.send(studyUid, o.to, task, { byMetadata: Boolean(o.byMetadata) }));
         print(json, { shared: true, ...r }, () => [r.message, r.sent ? `what is sent: ${r.sent}` : '', r.delivery ? `how it arrives: ${r.delivery}` : '', `package: ${r.path}`, checkRows(r.decision.checks)].filter(Boolean).join('\n'));
       }, { readOnly: o.check });
     });
@@ -110,7 +111,7 @@ export function registerShare(program: Command): void {
       await withLedger(home, async (s, l) => {
         await unlock(s, l, o, 'institution');
         const r = await s.tasks.run('receive', null, (task) => s.share.receive(pkg, task));
-        print(json, r, () => `${r.message}\n${table([['verified', 'file', 'detail'], ...r.instances.map((i) => [i.verified ? 'yes' : 'NO', i.file, i.message])])}`);
+        print(json, r, () => `${r.message}${r.split ? `\nrebuilt ${r.split.rebuilt} image(s) byte-identical from the pixel store ${r.split.store} (${r.split.pixelBytesFetched} bytes fetched)` : ''}\n${table([['verified', 'file', 'detail'], ...r.instances.map((i) => [i.verified ? 'yes' : 'NO', i.file, i.message])])}`);
         if (!r.verified || !r.access.granted) process.exitCode = 1;
       });
     });

@@ -1,24 +1,16 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { appHome, ensureAppHome } from '../node/app-home';
 import { SplitError } from '../node/split/errors';
-import { FolderPixelStore } from '../node/split/folder-store';
-import type { PixelStore } from '../node/split/pixel-store';
-import { createSplitStorage, type RebuildResult, type SplitStorage } from '../node/split/split-storage';
-import { WebDavPixelStore } from '../node/split/webdav-store';
-import { openDatabase, type Db } from '../node/store/database';
+import type { RebuildResult } from '../node/split/split-storage';
+import type { Db } from '../node/store/database';
 import { AppError, ErrorCode } from '../shared/errors';
 import { globalOptions } from './options';
 import { print, table } from './output';
+import { withServices } from './services';
 
-/** A pixel store from what the user typed: a folder, a file: URL, or an http(s) WebDAV URL. */
-export function pixelStoreFrom(spec: string): PixelStore {
-  if (/^https?:\/\//i.test(spec)) return new WebDavPixelStore(spec);
-  if (/^file:\/\//i.test(spec)) return new FolderPixelStore(fileURLToPath(spec));
-  return new FolderPixelStore(resolve(spec));
-}
+/** A pixel store from what the user typed (kept here for earlier importers; it lives in src/node/split/stores.ts). */
+export { pixelStoreFrom } from '../node/split/stores';
 
 function filesUnder(paths: string[]): string[] {
   const out: string[] = [];
@@ -47,12 +39,6 @@ function studyFiles(db: Db, studyUid: string): string[] {
   return rows.map((r) => r.p);
 }
 
-function open(home: string, store: string | undefined, durable: boolean): { db: Db; split: SplitStorage } {
-  const h = ensureAppHome(appHome(home));
-  const db = openDatabase(h.database);
-  return { db, split: createSplitStorage({ db, home: h.root, store: store ? pixelStoreFrom(store) : undefined, durable }) };
-}
-
 const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 
 /** `medimgshr split`, `rebuild`, `split-gc` (docs/split-storage.md). */
@@ -73,9 +59,9 @@ export function registerSplit(program: Command): void {
     .action(async (paths: string[], opts: { study?: string; store?: string; batch: string; fsync: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       if (!paths.length && !opts.study) throw new AppError(ErrorCode.InvalidArgument, 'Give files or folders to split, or --study <Study Instance UID>.');
-      const { db, split } = open(home, opts.store, opts.fsync);
-      try {
-        const files = [...(opts.study ? studyFiles(db, opts.study) : []), ...filesUnder(paths)];
+      await withServices(home, async (s) => {
+        const split = s.split.storageWith({ store: opts.store, durable: opts.fsync });
+        const files = [...(opts.study ? studyFiles(s.db, opts.study) : []), ...filesUnder(paths)];
         const run = await split.splitFiles(files, { batchSize: Number(opts.batch) || 32 });
         print(json, run, () => {
           const fresh = run.instances.filter((i) => !i.already);
@@ -88,9 +74,7 @@ export function registerSplit(program: Command): void {
           return lines.join('\n');
         });
         if (run.errors.length) process.exitCode = 1;
-      } finally {
-        db.close();
-      }
+      });
     });
 
   program
@@ -108,26 +92,13 @@ export function registerSplit(program: Command): void {
     )
     .action(async (uids: string[], opts: { study?: string; all?: boolean; out: string; store?: string; verify: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const h = ensureAppHome(appHome(home));
-      const db = openDatabase(h.database);
-      try {
-        const probe = createSplitStorage({ db, home: h.root, store: opts.store ? pixelStoreFrom(opts.store) : undefined });
+      await withServices(home, async (s) => {
+        const probe = s.split.storageWith({ store: opts.store });
         const rows = opts.all ? probe.index.all() : opts.study ? probe.index.byStudy(opts.study) : [];
         const wanted = [...rows.map((r) => r.sopInstanceUid), ...uids];
         if (!wanted.length) throw new AppError(ErrorCode.InvalidArgument, opts.study ? `No split instance of study ${opts.study} is in the index.` : 'Give SOP Instance UIDs, --study <uid> or --all.');
-        // One storage per pixel store the index names (unless --store overrides).
-        const storages = new Map<string, SplitStorage>();
-        const storageFor = (sop: string): SplitStorage => {
-          if (opts.store) return probe;
-          const loc = probe.index.get(sop)?.store;
-          if (!loc) return probe;
-          let s = storages.get(loc);
-          if (!s) {
-            s = createSplitStorage({ db, home: h.root, store: pixelStoreFrom(loc) });
-            storages.set(loc, s);
-          }
-          return s;
-        };
+        // The pixel store the index names for each instance (unless --store overrides).
+        const storageFor = (sop: string) => (opts.store ? probe : s.split.storageFor(sop));
         const rebuilt: RebuildResult[] = [];
         const errors: { sopInstanceUid: string; code: string; failure?: string; message: string; hint?: string }[] = [];
         for (const sop of wanted) {
@@ -147,9 +118,7 @@ export function registerSplit(program: Command): void {
           return lines.join('\n');
         });
         if (errors.length) process.exitCode = 1;
-      } finally {
-        db.close();
-      }
+      });
     });
 
   program
@@ -160,12 +129,34 @@ export function registerSplit(program: Command): void {
     .description('delete pixel blobs and sealed metadata parts that no split instance, pin or anchor names')
     .action(async (opts: { store?: string; grace: string; dryRun?: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
-      const { db, split } = open(home, opts.store, true);
-      try {
-        const r = await split.collectGarbage({ graceMs: Number(opts.grace) * 60_000, dryRun: Boolean(opts.dryRun) });
+      await withServices(home, async (s) => {
+        const r = await s.split.storageWith({ store: opts.store }).collectGarbage({ graceMs: Number(opts.grace) * 60_000, dryRun: Boolean(opts.dryRun) });
         print(json, r, () => `${opts.dryRun ? 'would delete' : 'deleted'} ${r.blobsDeleted.length} blob(s) (${mb(r.bytesFreed)}), kept ${r.blobsKept}, spared ${r.youngSpared} young; ${r.metadataRemoved} stray metadata part(s), ${r.temporariesRemoved} temporary file(s).`);
-      } finally {
-        db.close();
-      }
+      });
+    });
+
+  program
+    .command('split-store')
+    .argument('<action>', 'list | add | remove')
+    .argument('[uri]', "the pixel store's URI as a share by metadata names it")
+    .option('--at <folder|url>', 'where this workstation reaches that store (default: the URI itself)')
+    .description("other institutions' pixel stores this workstation may read when it receives a share by metadata (Settings → Storage shows the same list)")
+    .action(async (action: string, uri: string | undefined, opts: { at?: string }, cmd: Command) => {
+      const { json, home } = globalOptions(cmd);
+      await withServices(home, async (s) => {
+        if (action === 'list') {
+          const st = s.split.settings();
+          print(json, st, () => [`own pixel store: ${s.split.storage.store.location}`, `split on import: ${st.onImport ? 'on' : 'off'}`, ...(st.knownStores.length ? st.knownStores.map((k) => `  ${k.uri}${k.at !== k.uri ? ` (reached at ${k.at})` : ''}`) : ['  no other pixel stores'])].join('\n'));
+          return;
+        }
+        if (!uri) throw new AppError(ErrorCode.InvalidArgument, `split-store ${action} needs the store's URI.`);
+        if (action === 'add') {
+          const st = s.split.addKnownStore(uri, opts.at);
+          print(json, st, () => `added: ${st.knownStores[st.knownStores.length - 1]!.uri}`);
+        } else if (action === 'remove') {
+          const removed = s.split.removeKnownStore(uri);
+          print(json, { removed }, () => (removed ? 'removed' : 'that store was not in the list'));
+        } else throw new AppError(ErrorCode.InvalidArgument, `Unknown action "${action}": use list, add or remove.`);
+      });
     });
 }

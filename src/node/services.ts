@@ -27,6 +27,7 @@ import { Thumbnails } from './library/thumbnails';
 import { fileLogger, type Logger } from './log';
 import { ResourceRoutes } from './resources';
 import { ShareService } from './share/service';
+import { SplitService } from './split/service';
 import { Inbox } from './share/inbox';
 import { openDatabase, schemaVersion, type Db } from './store/database';
 import { TaskRegistry } from './tasks';
@@ -96,6 +97,7 @@ export class Services implements AppContext {
     inbox?: Inbox;
     ai?: AiService;
     aiAnchors?: FindingsAnchoring;
+    split?: SplitService;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -177,7 +179,12 @@ export class Services implements AppContext {
   }
 
   get share(): ShareService {
-    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library, aiSidecar: (uid) => this.aiSidecarOf(uid) }));
+    return (this.built.share ??= new ShareService({ ctx: this, trust: this.trust, identity: this.identity, fingerprints: this.fingerprints, library: () => this.library, aiSidecar: (uid) => this.aiSidecarOf(uid), split: () => this.split }));
+  }
+
+  /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
+  get split(): SplitService {
+    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
@@ -260,6 +267,14 @@ export class Services implements AppContext {
   /** Anchoring a study's AI findings beside its record, and verifying a findings sidecar (needs the ledger). */
   get aiAnchors(): FindingsAnchoring {
     return (this.built.aiAnchors ??= new FindingsAnchoring(this.ai, this.ledgerService));
+  }
+
+  /** The bytes of a split instance for /dicom/ (rebuilt on demand, cached); null when the instance is kept whole. */
+  async splitBytes(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null> {
+    if (!this.split.storage.index.count()) return null;
+    const sop = this.library.instance(instanceId).sopInstanceUid;
+    const b = await this.split.servedBytes(sop, file);
+    return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
   }
 
   /** Received share packages (docs/pacs.md § Inbox). */

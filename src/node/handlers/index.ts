@@ -19,6 +19,7 @@ import { storageScpHandlers } from './storage-scp';
 import { secondaryHandlers } from './secondary';
 import { inboxHandlers } from './inbox';
 import { aiHandlers } from './ai';
+import { splitHandlers } from './split';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -37,6 +38,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...secondaryHandlers(s),
     ...inboxHandlers(s),
     ...aiHandlers(s),
+    ...splitHandlers(s),
   };
 }
 

@@ -12,6 +12,14 @@ export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof li
         s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });
         // content hashes of the new files, in the background (progress events of kind "hash")
         s.tasks.run('hash', null, (task) => lib().hashPending(task)).catch((err: unknown) => s.log.error('hashing imported files failed', err));
+        // Settings → Storage → split on import: metadata part + encrypted pixel blob per image (docs/split-storage.md)
+        if (s.split.settings().onImport) {
+          const uids = report.studyIds.map((id) => lib().study(id).studyInstanceUid);
+          s.tasks
+            .run('split', null, (task) => s.split.splitStudies(uids, task))
+            .then(() => s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds }))
+            .catch((err: unknown) => s.log.error('splitting imported files failed', err));
+        }
       }
       return report;
     },

@@ -10,7 +10,7 @@ type ShareChannel = keyof typeof shareChannels;
 export function shareHandlers(s: Services): Pick<HandlerTable, ShareChannel> {
   return {
     'share.gate': (r) => s.share.gate(r.studyInstanceUid, r.recipient),
-    'share.send': (r) => s.tasks.run('share', null, (task) => s.share.send(r.studyInstanceUid, r.recipient, task)),
+    'share.send': (r) => s.tasks.run('share', null, (task) => s.share.send(r.studyInstanceUid, r.recipient, task, { byMetadata: r.byMetadata })),
     'share.collectConsent': (r) => s.share.collectConsent(r),
     'share.revokeConsent': (r) => s.share.revokeConsent(r),
     'share.walletConsentTypedData': (r) => s.share.walletConsentTypedData(r),

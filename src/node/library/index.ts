@@ -21,6 +21,8 @@ export function registerLibraryResources(
     readonly thumbnails: Thumbnails;
     /** Told before an instance's bytes are served (the audit log's cross-check that the viewing was recorded). */
     instanceServed?(instanceId: number): void;
+    /** The bytes of an instance kept split (rebuilt from its parts on demand); null when it is kept whole. */
+    splitBytes?(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null>;
   },
 ): void {
   resources.register('/dicom/', async (rest) => {
@@ -29,11 +31,19 @@ export function registerLibraryResources(
     const file = library.instanceFile(Number(rest));
     if (!file) return text(404, 'no such instance in the library');
     domain.instanceServed?.(Number(rest));
+    // A split instance is rebuilt byte-identical behind this same path: the viewer is unaware.
+    let splitFailure: string | null = null;
+    try {
+      const rebuilt = await domain.splitBytes?.(Number(rest), file);
+      if (rebuilt) return { status: 200, headers: { 'content-type': 'application/dicom', 'cache-control': 'no-store' }, body: rebuilt };
+    } catch (err) {
+      splitFailure = err instanceof Error ? err.message : String(err);
+    }
     try {
       const body = await readFile(file.path);
       return { status: 200, headers: { 'content-type': 'application/dicom', 'cache-control': 'no-store' }, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) };
     } catch {
-      return text(410, 'the file of this instance is no longer readable at its indexed path');
+      return text(410, splitFailure ? `this split instance cannot be rebuilt: ${splitFailure}` : 'the file of this instance is no longer readable at its indexed path');
     }
   });
   resources.register('/thumbnail/', async (rest) => {

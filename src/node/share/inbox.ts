@@ -43,6 +43,8 @@ export interface InboxItem {
   created: string;
   studyRoot: string;
   instances: number;
+  /** A share by metadata: the pixel store its images are fetched from (null: whole files). */
+  pixelStore: string | null;
   state: 'new' | 'received' | 'failed';
   result: ReceiveResult | null;
   error: { message: string; hint: string | null } | null;
@@ -174,6 +176,7 @@ export class Inbox {
         created: String(h.manifest.created),
         studyRoot: String(h.manifest.studyRoot),
         instances: h.manifest.instances.length,
+        pixelStore: h.manifest.split && typeof (h.manifest.split as { store?: unknown }).store === 'string' ? (h.manifest.split as { store: string }).store : null,
         state: r.state,
         result: parsed?.result ?? null,
         error: parsed?.error ?? null,

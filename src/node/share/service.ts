@@ -43,6 +43,24 @@ import { patientConsents, revokeConsent } from './consent';
 import type { RevokeConsentRequest, RevokeConsentResult, WalletConsentRequest, WalletConsentResult, WalletConsentSubmit } from '../../shared/api/share';
 import { submitWalletConsent, walletConsentTypedData } from './wallet-consent';
 
+/**
+ * What a share by metadata needs from split storage (src/node/split/service.ts implements it; the
+ * composition root passes it in). The manifest's `split` entry is opaque here.
+ */
+export interface SplitSharing {
+  sharePartsFor(
+    chosen: { name: string; path: string; sopInstanceUid: string; meta: string; pixel: string }[],
+    task?: Task,
+  ): Promise<{ files: { name: string; bytes: Uint8Array }[]; split: { store: string; blobs: Record<string, { address: string }> }; metadataBytes: number; pixelBytesInStore: number }>;
+  rebuildShared(
+    manifestSplit: unknown,
+    files: { name: string; bytes: Uint8Array }[],
+    recordStorageUri: string | null,
+    onProgress?: (done: number) => void,
+  ): Promise<{ files: { name: string; bytes: Uint8Array }[]; store: string; pixelBytesFetched: number }>;
+  pinForShare(addresses: string[], packageAddress: string): void;
+}
+
 const nowIso = () => new Date().toISOString();
 
 function check(code: string, ok: boolean, message: string, remedy: string | null = null): GateCheck {
@@ -79,6 +97,8 @@ export class ShareService {
       library: () => Library;
       /** The study's current AI findings as the JSON sidecar (docs/ai.md), null when it has none. */
       aiSidecar?: (studyInstanceUid: string) => Promise<unknown>;
+      /** Split storage, for a share by metadata (docs/split-storage.md); absent: only whole files are shared. */
+      split?: () => SplitSharing;
     },
   ) {
     this.s = deps.ctx;
@@ -240,7 +260,18 @@ export class ShareService {
     return { decision: base, plan: null };
   }
 
-  async send(studyInstanceUid: string, recipientAddress: string, task?: Task): Promise<ShareResult> {
+  private splitService(): SplitSharing {
+    const sp = this.deps.split?.();
+    if (!sp) throw new AppError(ErrorCode.Unavailable, 'Split storage is not available on this workstation, so a share by metadata cannot be made or opened.', 'Share the whole files instead.');
+    return sp;
+  }
+
+  /**
+   * Shares the study. `byMetadata`: the package holds only each instance's metadata part and its
+   * instance key (both encrypted to the recipient like any package file); the encrypted Pixel Data
+   * stays in the pixel store the manifest names, pinned there until garbage collection is told otherwise.
+   */
+  async send(studyInstanceUid: string, recipientAddress: string, task?: Task, opts: { byMetadata?: boolean } = {}): Promise<ShareResult> {
     const { decision, plan: inner } = await this.evaluate(studyInstanceUid, recipientAddress);
     if (!decision.allowed || !inner) {
       const failed = decision.checks.filter((x) => !x.ok);
@@ -256,8 +287,9 @@ export class ShareService {
     const bySop = new Map(manifestLocal.instances.map((i) => [i.sopInstanceUid, i]));
     const series = new Map<string, string>();
     const counters = new Map<string, number>();
-    const pkgFiles: { name: string; path: string }[] = [];
+    const pkgFiles: { name: string; path?: string; bytes?: Uint8Array }[] = [];
     const instances: ShareManifest['instances'] = [];
+    const chosen: { name: string; path: string; sopInstanceUid: string; meta: string; pixel: string }[] = [];
     for (const f of files) {
       const m = bySop.get(f.sopInstanceUid);
       if (!m) continue;
@@ -268,8 +300,9 @@ export class ShareService {
       }
       const k = (counters.get(dir) ?? 0) + 1;
       counters.set(dir, k);
-      const name = `${dir}/image-${String(k).padStart(4, '0')}.dcm`;
-      pkgFiles.push({ name, path: f.path });
+      const name = `${dir}/image-${String(k).padStart(4, '0')}${opts.byMetadata ? '.msm' : '.dcm'}`;
+      if (!opts.byMetadata) pkgFiles.push({ name, path: f.path });
+      chosen.push({ name, path: f.path, sopInstanceUid: f.sopInstanceUid, meta: m.meta, pixel: m.pixel });
       instances.push({ key: m.uidHash, file: name, digests: { pixel: m.pixel, meta: m.meta, uidHash: m.uidHash }, leaf: m.leaf, proof: m.proof });
     }
     // The study's current AI findings travel as a JSON sidecar inside the encrypted package (docs/ai.md).
@@ -281,7 +314,15 @@ export class ShareService {
       await writeFile(sidecarTmp, JSON.stringify(sidecar, null, 2) + '\n');
       pkgFiles.push({ name: AI_SIDECAR_FILE, path: sidecarTmp });
     }
-    task?.progress({ total: instances.length, done: 0, label: 'encrypting the package' }, true);
+    let split: Awaited<ReturnType<SplitSharing['sharePartsFor']>>['split'] | null = null;
+    let splitSizes = { metadataBytes: 0, pixelBytesInStore: 0 };
+    if (opts.byMetadata) {
+      const parts = await this.splitService().sharePartsFor(chosen, task);
+      pkgFiles.push(...parts.files);
+      split = parts.split;
+      splitSizes = { metadataBytes: parts.metadataBytes, pixelBytesInStore: parts.pixelBytesInStore };
+    }
+    task?.progress({ total: pkgFiles.length, done: 0, label: 'encrypting the package' }, true);
     const manifest: ShareManifest = {
       version: 1,
       studyRoot: inner.root,
@@ -293,17 +334,20 @@ export class ShareService {
       contract: inner.conn.address,
       storageUri: inner.record.storageUri,
       leafCount: inner.record.leafCount,
+      ...(split ? { split } : {}),
     };
     const built = await buildPackage({ files: pkgFiles, manifest, recipientPublicKey: inner.publicKey, blobs: this.s.home.blobs }).finally(() => {
       if (sidecarTmp) rmSync(sidecarTmp, { force: true });
     });
-    task?.progress({ done: instances.length }, true);
+    // The blobs a share in flight names are spared by garbage collection.
+    if (split) this.splitService().pinForShare(Object.values(split.blobs).map((b) => b.address), built.address);
+    task?.progress({ done: pkgFiles.length }, true);
     const storageUri = `${inner.record.storageUri.replace(/\/+$/, '')}/${built.address}`;
     const entry = this.trust.appendAudit({
       actor: this.trust.actor(),
       action: 'share',
       subject: { study: studyInstanceUid, package: built.address },
-      details: { recipient: manifest.recipient, sender: inner.sender, root: inner.root, instances: instances.length, storageUri, bytes: built.size, basis: decision.contract?.text ?? null },
+      details: { recipient: manifest.recipient, sender: inner.sender, root: inner.root, instances: instances.length, storageUri, bytes: built.size, basis: decision.contract?.text ?? null, ...(split ? { byMetadata: true, pixelStore: split.store } : {}) },
     });
     this.s.emit({ type: 'share', direction: 'sent', studyInstanceUid, address: built.address, counterparty: manifest.recipient });
     return {
@@ -314,9 +358,14 @@ export class ShareService {
       storageUri,
       instances: instances.length,
       auditSeq: entry.seq,
-      message: `Shared ${instances.length} image(s) with ${manifest.recipient}: package ${built.address.slice(0, 12)}… (${built.size} bytes) at ${storageUri}.`,
-      sent: `${instances.length} original DICOM image(s), identifiable (patient name, ID and dates as acquired, not anonymised), with the anchored manifest of digests and Merkle proofs.`,
-      delivery: `Encrypted so that only the recipient's key opens it, stored as one package at ${storageUri}. Nothing is sent over the network by this step: the recipient fetches the package from that address (or you hand over the file ${built.path}), opens it with its key, checks every image against the ledger, and its access is recorded on the ledger.`,
+      message: `Shared ${instances.length} image(s) with ${manifest.recipient}${split ? ' by metadata' : ''}: package ${built.address.slice(0, 12)}… (${built.size} bytes) at ${storageUri}.`,
+      sent: split
+        ? `The metadata of ${instances.length} DICOM image(s) (every element but Pixel Data: identifiable, not anonymised) and one key per image, with the anchored manifest of digests and Merkle proofs. No pixel data: the encrypted Pixel Data stays in the pixel store ${split.store} (${splitSizes.pixelBytesInStore} bytes).`
+        : `${instances.length} original DICOM image(s), identifiable (patient name, ID and dates as acquired, not anonymised), with the anchored manifest of digests and Merkle proofs.`,
+      delivery: split
+        ? `Encrypted so that only the recipient's key opens it, stored as one package at ${storageUri}. The recipient opens it with its key, fetches each image's encrypted Pixel Data from ${split.store} (it must be able to reach that store), rebuilds the original files byte-identical, checks every image against the ledger, and its access is recorded on the ledger.`
+        : `Encrypted so that only the recipient's key opens it, stored as one package at ${storageUri}. Nothing is sent over the network by this step: the recipient fetches the package from that address (or you hand over the file ${built.path}), opens it with its key, checks every image against the ledger, and its access is recorded on the ledger.`,
+      ...(split ? { split: { store: split.store, ...splitSizes } } : {}),
     };
   }
 
@@ -405,13 +454,25 @@ export class ShareService {
     const m = opened.manifest;
     const root = m.studyRoot;
     // the images (the AI findings sidecar, when present, is kept beside them and not read as an image)
-    const images = opened.files.filter((f) => f.name !== AI_SIDECAR_FILE);
-    task?.progress({ total: images.length, done: 0, label: 'verifying the received images' }, true);
+    const sidecarFiles = opened.files.filter((f) => f.name === AI_SIDECAR_FILE);
+    let images = opened.files.filter((f) => f.name !== AI_SIDECAR_FILE);
 
     // The record on chain.
     const c = conn.contract;
     let record: RecordEvidence | null = null;
     if (await c.hasRecord(root)) record = await t.ledger.anchors.evidence(conn, root);
+    // A share by metadata: fetch each encrypted Pixel Data blob from the store, rebuild the originals
+    // (each byte-identical or it fails, naming the instance) before anything is written or recorded.
+    let splitInfo: ReceiveResult['split'];
+    const fileName = (n: string | undefined) => (m.split && n ? n.replace(/\.msm$/, '.dcm') : n);
+    if (m.split) {
+      task?.progress({ total: images.length, done: 0, label: 'fetching and rebuilding the images from the pixel store' }, true);
+      const r = await this.splitService().rebuildShared(m.split, images, record?.storageUri ?? null, (done) => task?.progress({ done }));
+      images = r.files;
+      opened.files = [...images, ...sidecarFiles];
+      splitInfo = { store: r.store, rebuilt: r.files.length, pixelBytesFetched: r.pixelBytesFetched };
+    }
+    task?.progress({ total: images.length, done: 0, label: 'verifying the received images' }, true);
     // The files, written completely (atomic folder) before anything looks at them.
     // A fresh folder per receive: an earlier receive of the same package stays untouched (it may be indexed).
     let folder = join(this.s.home.root, 'received', opened.address);
@@ -426,7 +487,7 @@ export class ShareService {
     const run = await this.fingerprints.fingerprintPaths(paths);
     const byPath = new Map(run.instances.map((i) => [(i as unknown as { path?: string }).path ?? '', i]));
     const fpRows = this.s.db.prepare('SELECT pixel_sha256, meta_sha256, uid_hash, leaf, sop_instance_uid, study_instance_uid FROM fingerprint_files WHERE path = ?');
-    const manifestByFile = new Map(m.instances.map((i) => [i.file, i]));
+    const manifestByFile = new Map(m.instances.map((i) => [fileName(i.file), i]));
     const checks: { file: string; sopInstanceUid: string | null; verified: boolean; message: string; value?: ReturnType<typeof leafValue>; proof?: string[] }[] = [];
     let studyUid: string | null = null;
     for (const f of images) {
@@ -511,7 +572,7 @@ export class ShareService {
       actor: me.address,
       action: 'receive',
       subject: { study: studyUid ?? undefined, package: opened.address },
-      details: { sender: m.sender, root, access, verified: allVerified, instances: checks.length, confirmTxHash, indexed },
+      details: { sender: m.sender, root, access, verified: allVerified, instances: checks.length, confirmTxHash, indexed, ...(splitInfo ? { byMetadata: true, pixelStore: splitInfo.store } : {}) },
     });
     await t.ledger.sync.sync();
     this.s.emit({ type: 'share', direction: 'received', studyInstanceUid: studyUid, address: opened.address, counterparty: getAddress(m.sender) });
@@ -531,6 +592,7 @@ export class ShareService {
       indexed,
       studyInstanceUid: studyUid,
       auditSeq: entry.seq,
+      ...(splitInfo ? { split: splitInfo } : {}),
       message: !granted
         ? `The ledger denied the access (${access.text}); the attempt is recorded and nothing was kept.`
         : allVerified

@@ -21,7 +21,9 @@ export type SplitFailure =
   | 'METADATA_MISMATCH'
   | 'REBUILD_MISMATCH'
   | 'SECRET_INVALID'
-  | 'STORE_UNAVAILABLE';
+  | 'STORE_UNAVAILABLE'
+  /** A received share names a pixel store this workstation has not been told about. */
+  | 'STORE_UNKNOWN';
 
 export class SplitError extends AppError {
   constructor(

@@ -51,6 +51,15 @@ function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList
         <dd>
           {it.instances} image(s), {size(it.size)}, encrypted for the recipient
         </dd>
+        {it.pixelStore && (
+          <>
+            <dt>Pixels</dt>
+            <dd data-testid="inbox-pixel-store">
+              Shared by metadata: the images are rebuilt from their encrypted Pixel Data in the pixel store <span className="mono">{it.pixelStore}</span> when received
+              (add it in Settings → Storage if this workstation does not know it yet).
+            </dd>
+          </>
+        )}
         <dt>Study root</dt>
         <dd className="mono">{it.studyRoot}</dd>
       </dl>

@@ -47,6 +47,8 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
   const [confirming, setConfirming] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const [source, setSource] = useState<StudySource>('local');
+  /** Study Instance UID → its split instances (Settings → Storage; the study shows a SPLIT mark). */
+  const [splitStudies, setSplitStudies] = useState<Map<string, number>>(new Map());
 
   const refresh = useCallback(() => {
     forgetSeriesViews();
@@ -63,6 +65,10 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
             setStudies(r.studies);
             setTotal(r.total);
             setError(null);
+            call('split.studies', {}).then(
+              (sp) => alive && setSplitStudies(new Map(sp.studies.map((x) => [x.studyInstanceUid, x.instances]))),
+              () => undefined,
+            );
           },
           (e) => {
             if (!alive) return;
@@ -264,6 +270,15 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                             </span>
                           ))}
                           {s.synthetic && <span className="badge badge--synthetic" title="Generated sample data, not a patient">SYNTHETIC</span>}
+                          {splitStudies.has(s.studyInstanceUid) && (
+                            <span
+                              className="badge badge--split"
+                              data-testid="split-mark"
+                              title={`Split storage: ${splitStudies.get(s.studyInstanceUid)} image(s) kept as metadata here and encrypted pixels in the pixel store; opened by rebuilding the original`}
+                            >
+                              SPLIT
+                            </span>
+                          )}
                         </span>
                         <span className="tree__count">
                           {s.seriesCount} se · {s.instanceCount} im

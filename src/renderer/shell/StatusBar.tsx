@@ -5,6 +5,7 @@ import { LedgerSettingsDialog } from '../settings/LedgerSettingsDialog';
 import { PacsStatusButton } from '../pacs/PacsStatusButton';
 import { StorageScpStatusButton } from '../settings/StorageScpSettings';
 import { AiModelsStatusButton } from '../ai/AiModelsSettings';
+import { SplitStorageStatusButton } from '../settings/SplitStorageSettings';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -39,6 +40,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
       <PacsStatusButton />
       <StorageScpStatusButton />
       <AiModelsStatusButton />
+      <SplitStorageStatusButton />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

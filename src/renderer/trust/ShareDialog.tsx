@@ -4,6 +4,7 @@
  * patient's identity is on this workstation, the patient unlocks it with their passphrase and signs
  * the EIP-712 consent here; once allowed the package is built and its storage address shown.
  */
+import '../settings/split-storage.css';
 import { useCallback, useEffect, useState } from 'react';
 import type { ConsentResult, IdentitySummary, KeyCard, RegistryInstitution, ShareDecision, ShareResult } from '../../shared/api';
 import { call } from '../bridge';
@@ -43,6 +44,8 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
   const [consent, setConsent] = useState<ConsentResult | null>(null);
   const [consentError, setConsentError] = useState<Err>(null);
   const [sending, setSending] = useState(false);
+  /** Share by metadata (docs/split-storage.md): only the metadata parts and keys; the pixels stay in the pixel store. */
+  const [byMetadata, setByMetadata] = useState(false);
   const [result, setResult] = useState<ShareResult | null>(null);
   const [sendError, setSendError] = useState<Err>(null);
   const [addingPartner, setAddingPartner] = useState(false);
@@ -171,7 +174,7 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
     setSending(true);
     setSendError(null);
     try {
-      setResult(await call('share.send', { studyInstanceUid: uid, recipient }));
+      setResult(await call('share.send', { studyInstanceUid: uid, recipient, ...(byMetadata ? { byMetadata: true } : {}) }));
       trust.refresh();
     } catch (e) {
       setSendError(errorText(e));
@@ -424,6 +427,12 @@ export function ShareDialog({ open, trust, onClose, onShowAudit }: Props) {
 
               {sending && <ProgressBar progress={progress} label="Building the encrypted package" />}
               {sendError && <ErrorBox title="Share failed" error={sendError} testId="share-error" />}
+              {!consentStep && (
+                <label className="tshare__mode" title="The recipient fetches the encrypted Pixel Data from your pixel store and rebuilds the original files (Settings → Storage)">
+                  <input type="checkbox" checked={byMetadata} disabled={sending} onChange={(e) => setByMetadata(e.target.checked)} data-testid="share-by-metadata" />
+                  Send by metadata only: the images' metadata and keys, the pixels stay in the pixel store
+                </label>
+              )}
               {!consentStep && (
                 <div className="tmodal__foot">
                   <button type="button" className="btn" onClick={onClose} disabled={sending}>

@@ -18,6 +18,8 @@ export const InboxItem = z.object({
   created: z.string(),
   studyRoot: z.string(),
   instances: z.number().int(),
+  /** A share by metadata: the pixel store the images are fetched from on receive (null: whole files). */
+  pixelStore: z.string().nullable().optional(),
   state: z.enum(['new', 'received', 'failed']),
   result: ReceiveResult.nullable(),
   error: z.object({ message: z.string(), hint: z.string().nullable() }).nullable(),

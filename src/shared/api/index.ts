@@ -19,6 +19,7 @@ import { storageScpChannels } from './storage-scp';
 import { secondaryChannels } from './secondary';
 import { inboxChannels } from './inbox';
 import { aiChannels } from './ai';
+import { splitChannels } from './split';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -38,6 +39,7 @@ export const channels = {
   ...secondaryChannels,
   ...inboxChannels,
   ...aiChannels,
+  ...splitChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -78,4 +80,5 @@ export * from './storage-scp';
 export * from './secondary';
 export * from './inbox';
 export * from './ai';
+export * from './split';
 export * from './primitives';

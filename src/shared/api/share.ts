@@ -38,6 +38,8 @@ export const ShareResult = z.object({
   sent: z.string().optional(),
   /** How it reaches the recipient, in plain words. */
   delivery: z.string().optional(),
+  /** A share by metadata (docs/split-storage.md): the pixel store the recipient fetches the encrypted Pixel Data from. */
+  split: z.object({ store: z.string(), metadataBytes: z.number().int(), pixelBytesInStore: z.number().int() }).optional(),
 });
 export type ShareResult = z.infer<typeof ShareResult>;
 
@@ -120,6 +122,8 @@ export const ReceiveResult = z.object({
   studyInstanceUid: z.string().nullable(),
   auditSeq: z.number().int(),
   message: z.string(),
+  /** A share by metadata: the pixel store the images were rebuilt from (byte-identical, checked). */
+  split: z.object({ store: z.string(), rebuilt: z.number().int(), pixelBytesFetched: z.number().int() }).optional(),
 });
 export type ReceiveResult = z.infer<typeof ReceiveResult>;
 
@@ -197,7 +201,11 @@ export const shareChannels = {
   /** The share gate: the decision with every check, its reason and what would change it. */
   'share.gate': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareDecision },
   /** Shares (gate first; refused with the reasons when denied): builds the package in the blob store, audited. */
-  'share.send': { request: z.object({ studyInstanceUid: Uid, recipient: Address }).strict(), response: ShareResult },
+  'share.send': {
+    /** byMetadata: send only the metadata parts and the instance keys; the recipient fetches the pixels from the pixel store. */
+    request: z.object({ studyInstanceUid: Uid, recipient: Address, byMetadata: z.boolean().optional() }).strict(),
+    response: ShareResult,
+  },
   /** The patient's identity on this workstation signs an EIP-712 consent; the acting identity submits it. */
   'share.collectConsent': { request: ConsentRequest, response: ConsentResult },
   /** The EIP-712 typed data of a consent or revocation for the patient's browser wallet to sign (built from the chain). */
