@@ -129,3 +129,36 @@ export async function mprScreens(page: Page, shot: (name: string) => Promise<str
   await animationFrames(page, 4);
   await settle(page);
 }
+
+/** Bilinear HU in the plane x = const column `i` (voxel index), at world (y, z); null outside. */
+function huInColumn(v: PhantomVolume, i: number, y: number, z: number): number | null {
+  const j = (y - v.origin[1]) / v.spacing;
+  const k = (z - v.origin[2]) / v.thickness;
+  if (j < 0 || k < 0 || j > v.rows - 1 || k > v.slices - 1) return null;
+  const j0 = Math.min(v.rows - 2, Math.floor(j));
+  const k0 = Math.min(v.slices - 2, Math.floor(k));
+  const fy = j - j0;
+  const fz = k - k0;
+  return (
+    (1 - fy) * (1 - fz) * voxel(v, i, j0, k0) + fy * (1 - fz) * voxel(v, i, j0 + 1, k0) + (1 - fy) * fz * voxel(v, i, j0, k0 + 1) + fy * fz * voxel(v, i, j0 + 1, k0 + 1)
+  );
+}
+
+/**
+ * What a sagittal slab of `thickness` mm centred on x = `x0` should show at world (y, z): the
+ * maximum, minimum or mean over the voxel columns inside the slab (computed here from the files).
+ */
+export function sagittalSlab(v: PhantomVolume, x0: number, thickness: number, y: number, z: number, mode: 'mip' | 'minip' | 'average'): number | null {
+  const lo = Math.max(0, Math.ceil((x0 - thickness / 2 - v.origin[0]) / v.spacing));
+  const hi = Math.min(v.cols - 1, Math.floor((x0 + thickness / 2 - v.origin[0]) / v.spacing));
+  let acc = mode === 'mip' ? -Infinity : mode === 'minip' ? Infinity : 0;
+  let n = 0;
+  for (let i = lo; i <= hi; i++) {
+    const h = huInColumn(v, i, y, z);
+    if (h === null) return null;
+    acc = mode === 'mip' ? Math.max(acc, h) : mode === 'minip' ? Math.min(acc, h) : acc + h;
+    n++;
+  }
+  if (!n) return null;
+  return mode === 'average' ? acc / n : acc;
+}
