@@ -9,5 +9,6 @@ import { ledgerBenches } from './ledger.bench';
 import { aiBench } from './ai.bench';
 import { pacsBenches } from './pacs.bench';
 import { splitBenches } from './split.bench';
+import { mprBenches } from './mpr.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, aiBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, ...mprBenches, aiBench];

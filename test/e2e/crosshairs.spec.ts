@@ -52,7 +52,7 @@ test('dragging the crosshair centre moves the other two planes to the point unde
 
     // What the sagittal draws now is the phantom at the new x.
     const vol = readPhantom(ct.files);
-    const pts = await sample(page, 'sagittal', 48);
+    const pts = await sample(page, 'sagittal', 64);
     const r: number[] = [];
     const e: number[] = [];
     for (const s of pts) {
@@ -62,7 +62,7 @@ test('dragging the crosshair centre moves the other two planes to the point unde
       r.push(s.grey);
       e.push(greyOf(hu, after.sagittal.voi!));
     }
-    expect(r.length).toBeGreaterThan(500);
+    expect(r.length).toBeGreaterThan(300);
     expect(pearson(r, e)).toBeGreaterThan(0.95);
     // The overlay says where the sagittal is (patient's left, in mm).
     await expect(page.getByTestId('mpr-sagittal-position')).toHaveText(`${expected[0]! >= 0 ? 'L' : 'R'} ${Math.abs(after.sagittal.focalPoint[0]!).toFixed(1)} mm`);

@@ -24,7 +24,7 @@ test('a 40 mm MIP over the spine gives the maximum the test computes; MinIP and 
     await settle(page);
     const ps = await planes(page);
     expect(ps.sagittal.voi).toEqual({ lower: -500, upper: 1300 });
-    expect(ps.sagittal.slabThickness).toBeCloseTo(T, 6);
+    expect(ps.sagittal.slabMm).toBeCloseTo(T, 6);
     await expect(page.getByTestId('mpr-sagittal-wl')).toHaveText('W 1800 L 400 · MIP 40 mm');
     const vol = readPhantom(ct.files);
     const x0 = ps.sagittal.focalPoint[0]!;

@@ -10,6 +10,8 @@ import { hasWebGL2, initVolume } from './initVolume';
 import { seriesVolume, type SeriesVolume } from './volumeGeometry';
 import { MprSession, PLANES, type MprPaneInfo, type Plane, type PrimaryTool } from './mprSession';
 import './mpr.css';
+// The benchmark's peer (window.medimgMprBare) lives with the volume code it is compared with.
+import './bareVolume';
 
 export type MprLayout = '1x3' | '2x2';
 

@@ -65,7 +65,7 @@ const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2
 const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
 
 /** Reads every slice's file once (a few at a time) and hands it to the loader's metadata cache. */
-async function prefetch(imageIds: string[], onDone: (n: number) => void, isCancelled: () => boolean): Promise<void> {
+export async function prefetch(imageIds: string[], onDone: (n: number) => void, isCancelled: () => boolean): Promise<void> {
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -252,7 +252,9 @@ export class MprSession {
       if (!vp) continue;
       if (this.slab.mode) {
         vp.setBlendMode(BLEND[this.slab.mode]);
-        vp.setSlabThickness(this.slab.thickness);
+        // Cornerstone3D puts its two clipping planes at ± slabThickness from the plane, so its value
+        // is half the slab (measured: a 40 mm MinIP matched an 80 mm slab computed from the files).
+        vp.setSlabThickness(this.slab.thickness / 2);
       } else {
         vp.setBlendMode(Enums.BlendModes.COMPOSITE);
         vp.resetSlabThickness();
@@ -282,7 +284,7 @@ export class MprSession {
 
   // ---- read by the test hook and the benchmark ----
 
-  planes(): Record<Plane, { focalPoint: number[]; normal: number[]; viewUp: number[]; voi: { lower: number; upper: number } | null; slabThickness: number; blendMode: number }> {
+  planes(): Record<Plane, { focalPoint: number[]; normal: number[]; viewUp: number[]; voi: { lower: number; upper: number } | null; slabMm: number; blendMode: number }> {
     const out = {} as ReturnType<MprSession['planes']>;
     for (const p of PLANES) {
       const vp = this.viewport(p)!;
@@ -292,7 +294,8 @@ export class MprSession {
         normal: [...cam.viewPlaneNormal!],
         viewUp: [...cam.viewUp!],
         voi: (vp.getProperties() as { voiRange?: { lower: number; upper: number } } | undefined)?.voiRange ?? null,
-        slabThickness: vp.getSlabThickness(),
+        // The whole slab, plane ± Cornerstone3D's slabThickness.
+        slabMm: 2 * vp.getSlabThickness(),
         blendMode: vp.getBlendMode(),
       };
     }
