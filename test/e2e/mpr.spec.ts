@@ -8,7 +8,7 @@
 import { rmSync } from 'node:fs';
 import { test, expect } from './rig';
 import { importPaths, openSeries, sampleSeries } from './support/viewer';
-import { greyOf, huAt, mprScreens, openMpr, pearson, planes, readPhantom, sample, settle } from './support/mpr';
+import { greyOf, huAt, mprScreens, pearson, planes, readPhantom, sample, settle } from './support/mpr';
 
 test('a 300-slice CT reformats into three planes that show the phantom\'s anatomy', async ({ app }) => {
   test.setTimeout(420_000);

@@ -90,8 +90,7 @@ export function MprView({ seriesId, onClose }: Props) {
       session.current = null;
       s?.destroy();
     };
-    // The elements are stable refs.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The elements are stable refs: the session is rebuilt only for another series.
   }, [seriesId]);
 
   // Keep the viewports' canvases matched to their boxes (layout switch, window resize, side panels).
