@@ -37,6 +37,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('./src/renderer', import.meta.url)),
   base: './',
   plugins: [cspMeta(), codecWorker()],
+  // vtk.js (Cornerstone3D) pulls in xmlbuilder2, which extends Node's EventEmitter at load time.
+  resolve: { alias: { events: fileURLToPath(new URL('./src/renderer/viewer/mpr/eventsShim.ts', import.meta.url)) } },
   build: {
     outDir: fileURLToPath(new URL('./dist/renderer', import.meta.url)),
     emptyOutDir: true,

@@ -24,6 +24,8 @@ import { useShortcutKeys } from './shell/useShortcutKeys';
 import { useOpenDemoStudyOnLogin } from './identity/useDemoStudy';
 import { AiButton, FindingsPanel } from './ai/FindingsPanel';
 import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
+import { MprButton } from './viewer/mpr/MprButton';
+import { LazyMprView } from './viewer/mpr/LazyMprView';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -42,6 +44,7 @@ export function App() {
   const [statuses, setStatuses] = useState<(ViewportStatus | null)[]>([null, null, null, null]);
   const { dragging: fileDrag, dropped } = useFileDrop();
   const [openError, setOpenError] = useState<string | null>(null);
+  const [mprSeries, setMprSeries] = useState<number | null>(null);
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
   activeRef.current = active;
@@ -181,13 +184,14 @@ export function App() {
           onFps={onFps}
         />
         <AiButton open={panel === 'ai'} onToggle={() => setPanel((p) => (p === 'ai' ? null : 'ai'))} />
+        <MprButton seriesId={openSeriesId} open={mprSeries !== null} onToggle={() => setMprSeries((m) => (m === null ? openSeriesId : null))} />
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
       <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
-        <ViewportArea
+        {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
           series={series}
           active={active}
@@ -198,7 +202,7 @@ export function App() {
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}
-        />
+        />}
         {panel === 'tags' && <TagInspector instanceId={cur?.instanceId ?? null} onClose={() => setPanel(null)} />}
         {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} />}
         {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}

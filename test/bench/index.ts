@@ -10,5 +10,6 @@ import { aiBench } from './ai.bench';
 import { pacsBenches } from './pacs.bench';
 import { splitBenches } from './split.bench';
 import { scaleBench } from './scale.bench';
+import { mprBenches } from './mpr.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, aiBench, scaleBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, ...mprBenches, aiBench, scaleBench];

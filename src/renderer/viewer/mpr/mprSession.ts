@@ -1,0 +1,377 @@
+/**
+ * One MPR session: the files' headers read first (the volume is laid out from every slice's image
+ * plane data, so the loader's metadata must exist before the volume is created), then one
+ * streaming image volume whose slices are decoded into the shared texture as they come, while the
+ * three viewports already draw it (the first reformatted frame appears before the last slice).
+ */
+import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, volumeLoader, type Types } from '@cornerstonejs/core';
+import { prefetchPart10Instance } from '@cornerstonejs/dicom-image-loader';
+import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
+import type { SlabMode } from '../../../shared/viewer/volume';
+import type { SeriesVolume } from './volumeGeometry';
+import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
+
+export type { PrimaryTool };
+export const PLANES = ['axial', 'sagittal', 'coronal'] as const;
+export type Plane = (typeof PLANES)[number];
+
+export interface MprPaneInfo {
+  markers: EdgeMarkers;
+  /** Where the plane cuts the patient, e.g. "F 187.5 mm" (along its main axis). */
+  positionLabel: string;
+  ww: number;
+  wc: number;
+  /** "MIP 10 mm" when a slab projection is on. */
+  slab: string | null;
+  oblique: boolean;
+}
+
+export type MprProgress = { stage: 'reading' | 'streaming'; done: number; total: number } | { stage: 'complete'; total: number };
+
+interface Callbacks {
+  onProgress(p: MprProgress): void;
+  onPane(plane: Plane, info: MprPaneInfo): void;
+}
+
+/** Milliseconds from start(): what the benchmark and the tests read. */
+export interface MprTiming {
+  startedAt: number;
+  headersReadMs: number | null;
+  firstFrameMs: number | null;
+  /** Slices in the volume when the first reformatted frame was drawn. */
+  firstFrameSlices: number | null;
+  completeMs: number | null;
+  renders: number;
+  /** The progress stages shown, in order (reading, streaming, complete). */
+  stages: string[];
+}
+
+const BLEND: Record<SlabMode, Enums.BlendModes> = {
+  mip: Enums.BlendModes.MAXIMUM_INTENSITY_BLEND,
+  minip: Enums.BlendModes.MINIMUM_INTENSITY_BLEND,
+  average: Enums.BlendModes.AVERAGE_INTENSITY_BLEND,
+};
+const SLAB_WORD: Record<SlabMode, string> = { mip: 'MIP', minip: 'MinIP', average: 'Average' };
+const ORIENTATION: Record<Plane, Enums.OrientationAxis> = {
+  axial: Enums.OrientationAxis.AXIAL,
+  sagittal: Enums.OrientationAxis.SAGITTAL,
+  coronal: Enums.OrientationAxis.CORONAL,
+};
+const DEFAULT_NORMAL: Record<Plane, Vec3> = { axial: [0, 0, 1], sagittal: [1, 0, 0], coronal: [0, 1, 0] };
+
+let sequence = 0;
+
+const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
+const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
+
+/** Reads every slice's file once (a few at a time) and hands it to the loader's metadata cache. */
+export async function prefetch(imageIds: string[], onDone: (n: number) => void, isCancelled: () => boolean): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < imageIds.length && !isCancelled()) {
+      const i = next++;
+      const imageId = imageIds[i]!;
+      const res = await fetch(imageId.replace(/^wadouri:/, ''));
+      if (!res.ok) throw new Error(`slice ${i + 1} could not be read (HTTP ${res.status}); it may have been moved or deleted after import`);
+      await prefetchPart10Instance(imageId, await res.arrayBuffer());
+      onDone(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+}
+
+export class MprSession {
+  readonly timing: MprTiming = { startedAt: 0, headersReadMs: null, firstFrameMs: null, firstFrameSlices: null, completeMs: null, renders: 0, stages: [] };
+  private readonly id = ++sequence;
+  private readonly engineId = `medimg-mpr-${this.id}`;
+  private readonly volumeId: string;
+  private readonly viewportIds: Record<Plane, string>;
+  private engine: RenderingEngine | null = null;
+  private tools: MprTools | null = null;
+  private volume: Types.IImageVolume | null = null;
+  private cancelled = false;
+  private framesProcessed = 0;
+  private slab: { mode: SlabMode | null; thickness: number } = { mode: null, thickness: 10 };
+  private primary: PrimaryTool = 'crosshairs';
+  private readonly off: (() => void)[] = [];
+
+  private readonly cb: Callbacks;
+
+  constructor(
+    private readonly series: SeriesVolume,
+    private readonly elements: Record<Plane, HTMLDivElement>,
+    callbacks: Callbacks,
+  ) {
+    this.cb = {
+      onPane: callbacks.onPane,
+      onProgress: (p) => {
+        if (this.timing.stages[this.timing.stages.length - 1] !== p.stage) this.timing.stages.push(p.stage);
+        callbacks.onProgress(p);
+      },
+    };
+    this.volumeId = `cornerstoneStreamingImageVolume:medimg-mpr-${series.seriesId}-${this.id}`;
+    this.viewportIds = { axial: `mpr-axial-${this.id}`, sagittal: `mpr-sagittal-${this.id}`, coronal: `mpr-coronal-${this.id}` };
+  }
+
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    this.timing.startedAt = t0;
+    const { imageIds } = this.series;
+    const total = imageIds.length;
+    this.cb.onProgress({ stage: 'reading', done: 0, total });
+    let lastShown = 0;
+    await prefetch(
+      imageIds,
+      (n) => {
+        // A progress update per few percent is enough; every file would re-render React 300 times.
+        if (n === total || n - lastShown >= Math.max(1, Math.floor(total / 50))) {
+          lastShown = n;
+          this.cb.onProgress({ stage: 'reading', done: n, total });
+        }
+      },
+      () => this.cancelled,
+    );
+    if (this.cancelled) return;
+    this.timing.headersReadMs = performance.now() - t0;
+
+    const engine = new RenderingEngine(this.engineId);
+    this.engine = engine;
+    engine.setViewports(
+      PLANES.map((p) => ({
+        viewportId: this.viewportIds[p],
+        type: Enums.ViewportType.ORTHOGRAPHIC,
+        element: this.elements[p],
+        defaultOptions: { orientation: ORIENTATION[p], background: [0, 0, 0] as Types.Point3 },
+      })),
+    );
+    exposeTestHook(this);
+
+    const volume = await volumeLoader.createAndCacheVolume(this.volumeId, { imageIds });
+    if (this.cancelled) return;
+    this.volume = volume;
+    const onModified = (e: Event) => {
+      const d = (e as CustomEvent<{ volumeId: string; framesProcessed: number }>).detail;
+      if (d.volumeId !== this.volumeId) return;
+      this.framesProcessed = d.framesProcessed;
+      if (d.framesProcessed >= total) {
+        this.timing.completeMs ??= performance.now() - t0;
+        this.cb.onProgress({ stage: 'complete', total });
+      } else if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
+    this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified));
+    this.cb.onProgress({ stage: 'streaming', done: 0, total });
+
+    for (const p of PLANES) this.listen(p);
+    (volume as Types.IImageVolume & { load(cb?: () => void): void }).load();
+    await setVolumesForViewports(engine, [{ volumeId: this.volumeId }], Object.values(this.viewportIds));
+    if (this.cancelled) return;
+    this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: this.engineId, viewportIds: this.viewportIds });
+    this.tools.setPrimary(this.primary);
+    if (this.series.modality === 'CT') this.setWindow(40, 400, false);
+    this.applySlab();
+    engine.renderViewports(Object.values(this.viewportIds));
+  }
+
+  private viewport(p: Plane): Types.IVolumeViewport | null {
+    return (this.engine?.getViewport(this.viewportIds[p]) as Types.IVolumeViewport | undefined) ?? null;
+  }
+
+  private listen(p: Plane): void {
+    const el = this.elements[p];
+    const update = () => this.report(p);
+    const onRendered = () => {
+      this.timing.renders++;
+      if (this.timing.firstFrameMs === null && this.framesProcessed > 0) {
+        this.timing.firstFrameMs = performance.now() - this.timing.startedAt;
+        this.timing.firstFrameSlices = this.framesProcessed;
+      }
+    };
+    el.addEventListener(Enums.Events.CAMERA_MODIFIED, update);
+    el.addEventListener(Enums.Events.VOI_MODIFIED, update);
+    el.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+    this.off.push(() => {
+      el.removeEventListener(Enums.Events.CAMERA_MODIFIED, update);
+      el.removeEventListener(Enums.Events.VOI_MODIFIED, update);
+      el.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+    });
+  }
+
+  private report(p: Plane): void {
+    const vp = this.viewport(p);
+    if (!vp) return;
+    const cam = vp.getCamera();
+    const up = cam.viewUp as Vec3;
+    const normal = cam.viewPlaneNormal as Vec3;
+    const right = cross(up, normal);
+    const markers: EdgeMarkers = { top: directionLetters(up), bottom: directionLetters(neg(up)), right: directionLetters(right), left: directionLetters(neg(right)) };
+    const voi = (vp.getProperties() as { voiRange?: { lower: number; upper: number } } | undefined)?.voiRange ?? { lower: 0, upper: 0 };
+    const axis = DEFAULT_NORMAL[p].findIndex((c) => c !== 0);
+    const oblique = Math.abs(normal[axis]!) < 0.9995;
+    const v = cam.focalPoint![axis]!;
+    const [posWord, negWord] = axis === 0 ? ['L', 'R'] : axis === 1 ? ['P', 'A'] : ['H', 'F'];
+    const positionLabel = `${v >= 0 ? posWord : negWord} ${Math.abs(v).toFixed(1)} mm`;
+    this.cb.onPane(p, {
+      markers,
+      positionLabel,
+      ww: voi.upper - voi.lower,
+      wc: (voi.upper + voi.lower) / 2,
+      slab: this.slab.mode ? `${SLAB_WORD[this.slab.mode]} ${this.slab.thickness} mm` : null,
+      oblique,
+    });
+  }
+
+  resize(): void {
+    if (!this.engine) return;
+    this.engine.resize(true, true);
+  }
+
+  setPrimaryTool(tool: PrimaryTool): void {
+    this.primary = tool;
+    this.tools?.setPrimary(tool);
+  }
+
+  /** One window on all three planes (the synchroniser would follow a drag; a preset is set on each). */
+  setWindow(center: number, width: number, render = true): void {
+    for (const p of PLANES) this.viewport(p)?.setProperties({ voiRange: { lower: center - width / 2, upper: center + width / 2 } });
+    if (render) this.engine?.renderViewports(Object.values(this.viewportIds));
+    for (const p of PLANES) this.report(p);
+  }
+
+  setSlab(mode: SlabMode | null, thicknessMm: number): void {
+    this.slab = { mode, thickness: thicknessMm };
+    this.applySlab();
+    this.engine?.renderViewports(Object.values(this.viewportIds));
+  }
+
+  private applySlab(): void {
+    if (!this.volume) return;
+    for (const p of PLANES) {
+      const vp = this.viewport(p);
+      if (!vp) continue;
+      if (this.slab.mode) {
+        vp.setBlendMode(BLEND[this.slab.mode]);
+        // Cornerstone3D puts its two clipping planes at ± slabThickness from the plane, so its value
+        // is half the slab (measured: a 40 mm MinIP matched an 80 mm slab computed from the files).
+        vp.setSlabThickness(this.slab.thickness / 2);
+      } else {
+        vp.setBlendMode(Enums.BlendModes.COMPOSITE);
+        vp.resetSlabThickness();
+      }
+      this.report(p);
+    }
+  }
+
+  destroy(): void {
+    this.cancelled = true;
+    for (const f of this.off.splice(0)) f();
+    try {
+      (this.volume as { cancelLoading?: () => void } | null)?.cancelLoading?.();
+    } catch {
+      /* not loading */
+    }
+    this.tools?.destroy();
+    this.engine?.destroy();
+    this.engine = null;
+    try {
+      cache.removeVolumeLoadObject(this.volumeId);
+    } catch {
+      /* never created */
+    }
+    if (window.medimgMpr?.session === this) delete window.medimgMpr;
+  }
+
+  // ---- read by the test hook and the benchmark ----
+
+  planes(): Record<Plane, { focalPoint: number[]; normal: number[]; viewUp: number[]; voi: { lower: number; upper: number } | null; slabMm: number; blendMode: number }> {
+    const out = {} as ReturnType<MprSession['planes']>;
+    for (const p of PLANES) {
+      const vp = this.viewport(p)!;
+      const cam = vp.getCamera();
+      out[p] = {
+        focalPoint: [...cam.focalPoint!],
+        normal: [...cam.viewPlaneNormal!],
+        viewUp: [...cam.viewUp!],
+        voi: (vp.getProperties() as { voiRange?: { lower: number; upper: number } } | undefined)?.voiRange ?? null,
+        // The whole slab, plane ± Cornerstone3D's slabThickness.
+        slabMm: 2 * vp.getSlabThickness(),
+        blendMode: vp.getBlendMode(),
+      };
+    }
+    return out;
+  }
+
+  canvasToWorld(p: Plane, xy: [number, number]): number[] {
+    return [...this.viewport(p)!.canvasToWorld(xy as Types.Point2)];
+  }
+
+  worldToCanvas(p: Plane, world: [number, number, number]): number[] {
+    return [...this.viewport(p)!.worldToCanvas(world as Types.Point3)];
+  }
+
+  /** Renders the three planes and resolves after the frame is on the canvases. */
+  async settle(): Promise<void> {
+    this.engine?.renderViewports(Object.values(this.viewportIds));
+    for (let i = 0; i < 3; i++) await new Promise((r) => requestAnimationFrame(r));
+  }
+
+  /**
+   * The rendered frame of a plane on an n × n grid of canvas points: each point's world position
+   * and the grey level drawn there (the red channel of the viewport's 2D canvas).
+   */
+  sample(p: Plane, n: number): { world: number[]; grey: number; canvas: [number, number] }[] {
+    const vp = this.viewport(p)!;
+    const canvas = vp.canvas;
+    const dpr = canvas.width / Math.max(1, canvas.clientWidth);
+    const ctx = canvas.getContext('2d')!;
+    const img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const w = canvas.clientWidth;
+    const h = canvas.clientHeight;
+    const out: { world: number[]; grey: number; canvas: [number, number] }[] = [];
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) {
+        const xy: [number, number] = [((i + 0.5) * w) / n, ((j + 0.5) * h) / n];
+        const px = Math.min(canvas.width - 1, Math.floor(xy[0] * dpr));
+        const py = Math.min(canvas.height - 1, Math.floor(xy[1] * dpr));
+        out.push({ world: [...vp.canvasToWorld(xy as Types.Point2)], grey: img.data[(py * canvas.width + px) * 4]!, canvas: xy });
+      }
+    }
+    return out;
+  }
+
+  get progress(): { framesProcessed: number; total: number } {
+    return { framesProcessed: this.framesProcessed, total: this.series.imageIds.length };
+  }
+}
+
+/** Read-only handle for the e2e specs and the benchmark (no patient data beyond what is on screen). */
+export interface MprTestHook {
+  session: MprSession;
+  timing(): MprTiming;
+  progress(): { framesProcessed: number; total: number };
+  planes(): ReturnType<MprSession['planes']>;
+  canvasToWorld(p: Plane, xy: [number, number]): number[];
+  worldToCanvas(p: Plane, world: [number, number, number]): number[];
+  settle(): Promise<void>;
+  sample(p: Plane, n: number): ReturnType<MprSession['sample']>;
+}
+
+declare global {
+  interface Window {
+    medimgMpr?: MprTestHook;
+  }
+}
+
+function exposeTestHook(s: MprSession): void {
+  window.medimgMpr = {
+    session: s,
+    timing: () => ({ ...s.timing }),
+    progress: () => s.progress,
+    planes: () => s.planes(),
+    canvasToWorld: (p, xy) => s.canvasToWorld(p, xy),
+    worldToCanvas: (p, w) => s.worldToCanvas(p, w),
+    settle: () => s.settle(),
+    sample: (p, n) => s.sample(p, n),
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * MPR benchmarks (issue 14), in Debian's Chromium (WebGL 2 through SwiftShader, i.e. software GL)
+ * against the real renderer build and services, as the e2e rig runs them:
+ *   - a 300-slice 512² CT from local files: MPR button → first reformatted frame, → volume complete
+ *   - crosshair drag: frames drawn per second while the centre is dragged
+ * Peer in the same run: a bare Cornerstone3D build of the same volume in the same page (no React,
+ * no toolbar, one sagittal viewport; same loader and metadata prefetch), started by
+ * window.medimgMpr.bare(). Numbers are indicative: the machine is shared; its load is recorded.
+ */
+import { chromium, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cpus, loadavg } from 'node:os';
+import type { Bench, BenchRow } from './harness';
+import { row } from './harness';
+import { Services } from '../../src/node/services';
+import { findChromium } from '../../src/node/components';
+import { writeSampleSeries } from '../../src/node/dicom/sample';
+import { tempDir } from '../support/tmp';
+import { bindBridge, CHROMIUM_ARGS, serveRenderer } from '../support/renderer-host';
+import type { MprTestHook } from '../../src/renderer/viewer/mpr/mprSession';
+import type { bareVolume } from '../../src/renderer/viewer/mpr/bareVolume';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const rendererDir = join(repo, 'dist', 'renderer');
+
+declare global {
+  interface Window {
+    medimgMpr?: MprTestHook;
+    medimgMprBare?: typeof bareVolume;
+  }
+}
+
+async function invoke<T>(page: Page, channel: string, request: unknown): Promise<T> {
+  const r = (await page.evaluate(([c, q]) => (window as unknown as { medimg: { invoke(c: string, r: unknown): Promise<unknown> } }).medimg.invoke(c as string, q), [channel, request] as const)) as {
+    ok: boolean;
+    value: T;
+    error?: { message: string };
+  };
+  if (!r.ok) throw new Error(`${channel}: ${r.error?.message}`);
+  return r.value;
+}
+
+const load = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
+const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+
+/** Clicks MPR and returns [first reformatted frame, complete] in ms from the click (the page's clock). */
+async function openMprTimed(page: Page): Promise<{ first: number; complete: number; slicesAtFirst: number }> {
+  const t0 = await page.evaluate(() => {
+    const t = performance.now();
+    (document.querySelector('[data-testid=mpr-button]') as HTMLButtonElement).click();
+    return t;
+  });
+  await page.waitForFunction(() => window.medimgMpr?.timing().completeMs != null && window.medimgMpr.timing().firstFrameMs != null, undefined, { timeout: 300_000, polling: 100 });
+  const t = await page.evaluate(() => window.medimgMpr!.timing());
+  return { first: t.startedAt + t.firstFrameMs! - t0, complete: t.startedAt + t.completeMs! - t0, slicesAtFirst: t.firstFrameSlices! };
+}
+
+async function backToStack(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('[data-testid=mpr]', { state: 'detached' });
+  await page.waitForSelector('[data-testid=viewport][data-index="0"][data-state=ready]');
+}
+
+/** Drags the crosshair centre on the axial plane for `moves` mouse moves; frames/s of the sagittal viewport. */
+async function crosshairDragFps(page: Page, moves: number): Promise<number> {
+  const box = (await page.locator('[data-testid=mpr-axial] .mpr__viewport').boundingBox())!;
+  const c = await page.evaluate(() => {
+    const p = window.medimgMpr!.planes();
+    return window.medimgMpr!.worldToCanvas('axial', [p.sagittal.focalPoint[0]!, p.coronal.focalPoint[1]!, p.axial.focalPoint[2]!]);
+  });
+  await page.evaluate(() => {
+    const el = document.querySelector('[data-testid=mpr-sagittal] .mpr__viewport')!;
+    const w = window as unknown as { __mprFrames: number[] };
+    w.__mprFrames = [];
+    el.addEventListener('CORNERSTONE_IMAGE_RENDERED', () => w.__mprFrames.push(performance.now()));
+  });
+  await page.mouse.move(box.x + c[0]!, box.y + c[1]!);
+  await page.mouse.down();
+  for (let i = 1; i <= moves; i++) {
+    const a = (i / moves) * Math.PI * 4;
+    await page.mouse.move(box.x + c[0]! + 60 * Math.sin(a), box.y + c[1]! + 30 * Math.sin(a / 2));
+  }
+  await page.mouse.up();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const frames = await page.evaluate(() => (window as unknown as { __mprFrames: number[] }).__mprFrames);
+  if (frames.length < 2) return 0;
+  return ((frames.length - 1) * 1000) / (frames[frames.length - 1]! - frames[0]!);
+}
+
+export const mprBenches: Bench[] = [
+  {
+    name: 'viewer-mpr',
+    description: 'MPR on Cornerstone3D in Chromium (software GL): 300-slice 512² CT → first reformatted frame / complete; crosshair drag fps; vs a bare Cornerstone3D build of the same volume',
+    async run(): Promise<BenchRow[]> {
+      const executablePath = findChromium();
+      if (!executablePath) throw new Error('Chromium not found (apt-get install chromium)');
+      if (!existsSync(join(rendererDir, 'index.html'))) execFileSync(process.execPath, [join(repo, 'scripts/build.mjs')], { stdio: 'inherit' });
+      const home = tempDir('medimg-bench-mpr-');
+      const data = tempDir('medimg-bench-mpr-series-');
+      const services = await Services.open({ home: home.path, ledger: { mode: 'none' } });
+      const server = await serveRenderer(services);
+      const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+      const rows: BenchRow[] = [];
+      try {
+        const page = await (await browser.newContext({ viewport: { width: 1920, height: 1080 } })).newPage();
+        await bindBridge(page, services, server.origin);
+        await page.goto(`${server.origin}/index.html`);
+        const dir = join(data.path, 'ct300');
+        await writeSampleSeries({ outDir: dir, slices: 300, kind: 'ct', seed: 601 });
+        await invoke(page, 'library.import', { paths: [dir] });
+        const toggles = page.locator('[data-testid=study-row] .tree__toggle[aria-expanded=false]');
+        await page.waitForSelector('[data-testid=study-row]');
+        for (let n = await toggles.count(); n > 0; n = await toggles.count()) await toggles.first().click();
+        await page.locator('[data-testid=series-row]').first().click();
+        await page.waitForSelector('[data-testid=viewport][data-index="0"][data-state=ready]', { timeout: 60_000 });
+        await page.waitForSelector('[data-testid=mpr-button]:not([disabled])');
+        const loadBefore = load();
+
+        // 1. Cold: the first MPR after start (the volume code's chunk, Cornerstone3D's start and its decode workers included).
+        const cold = await openMprTimed(page);
+        const fps = await crosshairDragFps(page, 90);
+        const imageIds = await page.evaluate(() => (window.medimgMpr!.session as unknown as { series: { imageIds: string[] } }).series.imageIds);
+        await backToStack(page);
+        // 2. Warm: twice more (the files come again from local disk through the app's origin).
+        const warm: { first: number; complete: number; slicesAtFirst: number }[] = [];
+        for (let i = 0; i < 2; i++) {
+          warm.push(await openMprTimed(page));
+          await backToStack(page);
+        }
+        // 3. Peer: a bare Cornerstone3D build of the same volume (same files, one sagittal viewport).
+        const peer: { first: number; complete: number }[] = [];
+        for (let i = 0; i < 2; i++) {
+          peer.push(await page.evaluate((ids) => window.medimgMprBare!(ids), imageIds));
+        }
+        const wFirst = med(warm.map((w) => w.first));
+        const wComplete = med(warm.map((w) => w.complete));
+        const pFirst = med(peer.map((p) => p.first));
+        const pComplete = med(peer.map((p) => p.complete));
+        rows.push(
+          row({ metric: '300-slice 512² CT from local files → first MPR frame (median of 2, warm)', ours: wFirst, peer: pFirst, peerName: 'bare Cornerstone3D volume', unit: 'ms', better: 'lower', goal: '≤ 1 s', met: wFirst <= 1000, note: `${med(warm.map((w) => w.slicesAtFirst))} of 300 slices in at the first frame` }),
+          row({ metric: '300-slice 512² CT → MPR complete (median of 2, warm)', ours: wComplete, peer: pComplete, peerName: 'bare Cornerstone3D volume', unit: 'ms', better: 'lower', goal: '≤ 3 s', met: wComplete <= 3000 }),
+          row({ metric: '300-slice 512² CT → first MPR frame, first open after start (cold)', ours: cold.first, unit: 'ms', better: 'lower', goal: '≤ 1 s', met: cold.first <= 1000, note: `complete at ${cold.complete.toFixed(0)} ms; ${cold.slicesAtFirst} slices in at the first frame` }),
+          row({ metric: 'crosshair drag in MPR, 1920×1080, software GL (SwiftShader)', ours: fps, unit: 'fps', better: 'higher', goal: '≥ 30 fps', met: fps >= 30, note: `${loadBefore} before, ${load()} after` }),
+        );
+      } finally {
+        await browser.close();
+        await server.close();
+        await services.close();
+        home.cleanup();
+        data.cleanup();
+      }
+      return rows;
+    },
+  },
+];
