@@ -75,3 +75,37 @@ test('retrieve a series: progress with images/s and MB/s, first image shown, the
   await page.getByTestId('pacs-study').first().getByTestId('pacs-retrieve-study').click();
   await expect(page.getByTestId('pacs-retrieve-report')).toContainText('(24 already here)', { timeout: 60_000 });
 });
+
+test('retrieve method: WADO-RS, C-GET or C-MOVE as the connection offers; the choice is remembered for that PACS', async ({ app }) => {
+  test.skip(!havePacsTools(), 'Orthanc or dcmtk not installed');
+  test.setTimeout(150_000);
+  const { page } = app;
+  const mr = await writeSampleSeries({ outDir: join(tmp.path, 'mr'), slices: 8, kind: 'mr', seed: 77 });
+  // Orthanc answers C-GET only for a calling AE it knows (it lets an unknown one time out)
+  const o = await orthancWith(mr.files, { config: { DicomModalities: { medimg: ['MEDIMGSHR', '127.0.0.1', 11112] } } });
+  try {
+    app.services.pacs.add({ name: 'Both', dicomweb: { url: o.dicomWebUrl, auth: 'none' }, dimse: { host: '127.0.0.1', port: o.dicomPort, calledAet: o.aet } });
+    await app.open();
+    await browsePacs(page, 'Both');
+    const via = page.getByTestId('pacs-retrieve-via');
+    await expect(via.locator('option')).toHaveText(['WADO-RS', 'C-GET', 'C-MOVE']);
+    await expect(via).toHaveValue('wado-rs');
+    await via.selectOption('c-get');
+
+    const row = page.getByTestId('pacs-study');
+    await expect(row).toHaveCount(1, { timeout: 30_000 });
+    await row.getByTestId('pacs-retrieve-study').click();
+    const report = page.getByTestId('pacs-retrieve-report');
+    await expect(report).toContainText('8 of 8 images', { timeout: 60_000 });
+    await expect(page.getByTestId('pacs-retrieve-via-used')).toHaveText('by C-GET');
+    await expect(viewport(page)).toHaveAttribute('data-count', '8', { timeout: 30_000 });
+    await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-via');
+
+    // Remembered for this connection: back to the local library and to the PACS again, after a reload.
+    await app.open();
+    await browsePacs(page, 'Both');
+    await expect(page.getByTestId('pacs-retrieve-via')).toHaveValue('c-get');
+  } finally {
+    await o.stop();
+  }
+});

@@ -5,8 +5,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { PacsConnectionForm, PacsConnectionInfo, PacsFailure, PacsRetrieveReport, pacsChannels } from '../../shared/api/pacs';
+import type { PacsConnectionForm, PacsConnectionInfo, PacsFailure, PacsRetrieveReport, PacsSendAnchor, pacsChannels } from '../../shared/api/pacs';
+import { LedgerSettings } from '../ledger/settings';
 import { PacsError, PacsReason, type ConnectionInput, type PacsConnection } from '../pacs';
+import { resolveStore, storageUriOf } from '../pacs/secondary';
 import type { Services } from '../services';
 import { Task } from '../tasks';
 import type { HandlerTable } from './dispatch';
@@ -67,6 +69,30 @@ function toInput(f: PacsConnectionForm, old: PacsConnection | null): ConnectionI
 function failure(e: { code: string; message: string; hint?: string; reason?: string } | null): PacsFailure | null {
   if (!e) return null;
   return { code: e.code, reason: (e.reason ?? PacsReason.ConnectionLost) as PacsFailure['reason'], message: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+}
+
+/** The study's newest anchor on this workstation and the connection its storage URI resolves to (a DB read: no ledger started). */
+function anchorOf(s: Services, studyInstanceUid: string): PacsSendAnchor | null {
+  const r = s.db
+    .prepare('SELECT root, storage_uri, block_number FROM ledger_anchors WHERE study_instance_uid = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+    .get(studyInstanceUid) as { root: string; storage_uri: string; block_number: number | null } | undefined;
+  if (!r) return null;
+  let connectionId: number | null = null;
+  let storeProblem: string | null = null;
+  try {
+    connectionId = resolveStore(s.pacs.list(), r.storage_uri).id;
+  } catch (err) {
+    storeProblem = err instanceof Error ? err.message : String(err);
+  }
+  return { root: r.root, storageUri: r.storage_uri, connectionId, storeProblem, delivery: r.block_number !== null ? 'confirmed' : 'pending' };
+}
+
+/** The study's (or one series') files in reading order: series number, then instance number. */
+function studyFiles(s: Services, studyId: number, seriesId?: number): { studyInstanceUid: string; paths: string[] } {
+  const { study, series } = s.library.series(studyId);
+  const chosen = seriesId === undefined ? series : series.filter((se) => se.id === seriesId);
+  if (seriesId !== undefined && chosen.length === 0) throw new PacsError(PacsReason.Invalid, `Series ${seriesId} is not part of this study in the library.`, 'Open the study again and choose one of its series.');
+  return { studyInstanceUid: study.studyInstanceUid, paths: chosen.flatMap((se) => s.library.instances(se.id).instances.map((i) => i.filePath)) };
 }
 
 export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsChannels> {
@@ -165,10 +191,20 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
       };
     },
 
-    'pacs.send': async ({ connectionId, studyId, via }) => {
-      const paths = s.library.series(studyId).series.flatMap((se) => s.library.instances(se.id).instances.map((i) => i.filePath));
+    'pacs.send': async ({ connectionId, studyId, seriesId, via }) => {
+      const { studyInstanceUid, paths } = studyFiles(s, studyId, seriesId);
+      if (paths.length === 0) throw new PacsError(PacsReason.Invalid, 'This study has no images in the library to send.', 'Import the study again, then send it.');
       let taskId = '';
-      const r = await s.tasks.run('pacs-send', paths.length, (task) => pacs().send(connectionId, paths, task, via), (task) => (taskId = task.id));
+      const r = await s.tasks.run(
+        'pacs-send',
+        paths.length,
+        (task) =>
+          pacs().send(connectionId, paths, task, via, {
+            onResult: (x, index) => s.emit({ type: 'pacs-send', taskId: task.id, index, total: paths.length, sopInstanceUid: x.sopInstanceUid, ok: x.ok, message: x.message }),
+          }),
+        (task) => (taskId = task.id),
+      );
+      const anchor = anchorOf(s, studyInstanceUid);
       return {
         taskId,
         connection: r.connection,
@@ -180,7 +216,22 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
         seconds: r.seconds,
         cancelled: r.cancelled,
         error: failure(r.error),
+        anchor,
+        anchorNamesThisPacs: anchor?.connectionId === connectionId,
       };
+    },
+
+    'pacs.sendPlan': ({ studyId, seriesId }) => {
+      const { studyInstanceUid, paths } = studyFiles(s, studyId, seriesId);
+      const storeOf: Record<string, string> = {};
+      for (const c of pacs().list()) storeOf[String(c.id)] = storageUriOf(c);
+      return { studyId, studyInstanceUid, instances: paths.length, anchor: anchorOf(s, studyInstanceUid), newAnchorStore: new LedgerSettings(s.db).get('storage-uri'), storeOf };
+    },
+
+    'pacs.anchorStore.set': ({ connectionId }) => {
+      const settings = new LedgerSettings(s.db);
+      settings.set('storage-uri', connectionId === null ? null : storageUriOf(pacs().connections.get(connectionId)));
+      return { storageUri: settings.get('storage-uri') };
     },
   };
 }

@@ -6,7 +6,8 @@
 import dimse from 'dcmjs-dimse';
 import { associationRejected, networkError, PacsError, PacsReason } from './errors';
 import type { DimseSettings } from './connections';
-import { part10File } from './part10';
+import { readFileSync } from 'node:fs';
+import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
 
 const { Client, Implementation } = dimse;
@@ -57,6 +58,8 @@ export function statusText(s: number): string {
   if ((s & 0xf000) === 0xc000) return `cannot understand / processing failure (${h})`;
   if (s === 0x0122) return `SOP class not supported (${h})`;
   if (s === 0x0124) return `not authorised (${h})`;
+  if (s === 0x0110) return `processing failure (${h})`;
+  if (s === 0x0117) return `invalid SOP instance (${h})`;
   if (s === 0x0111) return `duplicate SOP instance (${h})`;
   return `failure ${h}`;
 }
@@ -231,6 +234,7 @@ export class DimseClient {
     const results: { path: string; ok: boolean; status: string }[] = files.map((path) => ({ path, ok: false, status: 'not sent' }));
     const reqs = files.map((path, i) => {
       const r = new CStoreRequest(path);
+      sendOriginalBytes(r, path);
       r.on('response', (res: DimseResponse) => {
         const st = res.getStatus();
         results[i] = { path, ok: !isFailure(st), status: statusText(st) };
@@ -241,6 +245,36 @@ export class DimseClient {
     await this.run(reqs, { signal: opts.signal });
     return results;
   }
+}
+
+/**
+ * dcmjs-dimse re-encodes a C-STORE's data set from its parsed elements, which rewrites values (DS
+ * "-48.750" goes as "-48.75", sequences get explicit lengths): the PACS would then hold other
+ * metadata bytes than the anchored file and the copy would verify as "altered: metadata". When the
+ * association accepted the file's own transfer syntax, the file's data set bytes go unchanged (read
+ * again at send time, so nothing extra is held in memory); otherwise the library transcodes.
+ */
+function sendOriginalBytes(req: InstanceType<typeof CStoreRequest>, path: string): void {
+  type Ds = { getTransferSyntaxUid(): string; getDenaturalizedDataset(...a: unknown[]): Buffer };
+  const first = req.getDataset() as Ds | undefined;
+  if (!first) return;
+  // propose the file's own transfer syntax too (the library proposes Implicit VR Little Endian only for uncompressed files)
+  req.setAdditionalTransferSyntaxes([first.getTransferSyntaxUid()]);
+  // The library reads the file up to the SOP Instance UID first and the whole data set just before
+  // sending (loadFullDatasetIfNeeded, which replaces the data set): patch the one that is sent.
+  const r = req as unknown as { loadFullDatasetIfNeeded?: () => void };
+  const load = r.loadFullDatasetIfNeeded?.bind(req);
+  if (!load) return;
+  r.loadFullDatasetIfNeeded = () => {
+    load();
+    const ds = req.getDataset() as Ds | undefined;
+    if (!ds) return;
+    const encode = ds.getDenaturalizedDataset.bind(ds);
+    ds.getDenaturalizedDataset = (...a: unknown[]) => {
+      const own = dataSetOf(readFileSync(path));
+      return own && own.transferSyntaxUid === ds.getTransferSyntaxUid() ? own.bytes : encode(...a);
+    };
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { DimseClient } from './dimse';
 import { PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { retrieve, type InstanceFingerprinter, type InstanceVerifier, type LibraryImporter, type RetrieveReport, type RetrieveVia } from './retrieve';
 import { searchSeriesDimse, searchSeriesWeb, searchStudiesDimse, searchStudiesWeb, type PacsSeries, type StudyPage, type StudyQuery } from './search';
-import { send, type SendReport, type SendVia } from './send';
+import { send, type SendReport, type SendResult, type SendVia } from './send';
 import type { SecretBox } from './secret-box';
 import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
 import { StorageScpSettingsStore, type StorageScpSettings } from './scp-settings';
@@ -24,7 +24,7 @@ export { PacsError, PacsReason } from './errors';
 export type { PacsConnection, ConnectionInput } from './connections';
 export type { StudyQuery, StudyPage, PacsStudy, PacsSeries } from './search';
 export type { InstanceOutcome, RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
-export type { SendReport, SendVia } from './send';
+export type { SendReport, SendResult, SendVia } from './send';
 export { StorageScpSettingsStore, DEFAULT_SCP_SETTINGS, type StorageScpSettings } from './scp-settings';
 
 export interface PacsDeps {
@@ -194,8 +194,8 @@ export class Pacs {
     });
   }
 
-  send(idOrName: number | string, paths: string[], task: Task, via?: SendVia): Promise<SendReport> {
-    return this.withClients(idOrName, ({ conn, web, dimse }) => send({ connectionName: conn.name, web, dimse }, paths, via ?? (web ? 'stow-rs' : 'c-store'), task));
+  send(idOrName: number | string, paths: string[], task: Task, via?: SendVia, opts: { onResult?: (r: SendResult, index: number) => void } = {}): Promise<SendReport> {
+    return this.withClients(idOrName, ({ conn, web, dimse }) => send({ connectionName: conn.name, web, dimse }, paths, via ?? (web ? 'stow-rs' : 'c-store'), task, opts));
   }
 
   /**

@@ -58,3 +58,18 @@ export function readFileMeta(file: Uint8Array): Map<number, string> {
   }
   return out;
 }
+
+/** The data set bytes of a Part-10 file (what follows the file meta group) and its transfer syntax, or null when not Part-10. */
+export function dataSetOf(file: Uint8Array): { bytes: Buffer; transferSyntaxUid: string } | null {
+  const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  if (b.length < 132 || b.toString('latin1', 128, 132) !== 'DICM') return null;
+  let p = 132;
+  while (p + 8 <= b.length && b.readUInt16LE(p) === 0x0002) {
+    const vr = b.toString('latin1', p + 4, p + 6);
+    const long = ['OB', 'OW', 'OF', 'SQ', 'UT', 'UN'].includes(vr);
+    const len = long ? b.readUInt32LE(p + 8) : b.readUInt16LE(p + 6);
+    p = (long ? p + 12 : p + 8) + len;
+  }
+  const ts = readFileMeta(file).get(0x0010);
+  return ts && p <= b.length ? { bytes: b.subarray(p), transferSyntaxUid: ts } : null;
+}

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Task } from '../tasks';
 import type { DicomWebClient, DicomJson } from './dicomweb';
-import type { DimseClient } from './dimse';
+import { statusText, type DimseClient } from './dimse';
 import { PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { readFileMeta } from './part10';
 
@@ -39,16 +39,27 @@ function sopsIn(resp: DicomJson | null, tag: string): Map<string, string> {
   for (const item of (resp?.[tag]?.Value ?? []) as DicomJson[]) {
     const sop = item['00081155']?.Value?.[0];
     const reason = item['00081197']?.Value?.[0];
-    if (typeof sop === 'string') out.set(sop, reason === undefined ? '' : `failure reason 0x${Number(reason).toString(16).toUpperCase()}`);
+    // STOW-RS Failure Reason (0008,1197) uses the C-STORE status codes (PS3.18 §10.5.3).
+    if (typeof sop === 'string') out.set(sop, reason === undefined ? '' : `failure reason: ${statusText(Number(reason))}`);
   }
   return out;
 }
 
-export async function send(ctx: { connectionName: string; web: DicomWebClient | null; dimse: DimseClient | null }, paths: string[], via: SendVia, task: Task): Promise<SendReport> {
+export async function send(
+  ctx: { connectionName: string; web: DicomWebClient | null; dimse: DimseClient | null },
+  paths: string[],
+  via: SendVia,
+  task: Task,
+  opts: { onResult?: (r: SendResult, index: number) => void } = {},
+): Promise<SendReport> {
   const t0 = Date.now();
   if (via === 'stow-rs' && !ctx.web) throw new PacsError(PacsReason.NotConfigured, `Connection "${ctx.connectionName}" has no DICOMweb URL, so STOW-RS cannot be used.`, 'Use --via c-store, or add the DICOMweb URL.');
   if (via === 'c-store' && !ctx.dimse) throw new PacsError(PacsReason.NotConfigured, `Connection "${ctx.connectionName}" has no DIMSE settings, so C-STORE cannot be used.`, 'Use --via stow-rs, or add host, port and AE titles.');
   const results: SendResult[] = [];
+  const push = (r: SendResult) => {
+    results.push(r);
+    opts.onResult?.(r, results.length - 1);
+  };
   let bytes = 0;
   let error: PacsError | null = null;
   task.progress({ total: paths.length, done: 0, failed: 0, label: 'sending' }, true);
@@ -67,11 +78,11 @@ export async function send(ctx: { connectionName: string; web: DicomWebClient | 
       const r = await ctx.dimse!.store(paths, {
         signal: task.signal,
         onResult: (x) => {
-          results.push({ path: x.path, sopInstanceUid: sopOf.get(x.path) ?? null, ok: x.ok, message: x.status });
+          push({ path: x.path, sopInstanceUid: sopOf.get(x.path) ?? null, ok: x.ok, message: x.ok ? (x.status === 'success' ? 'stored' : `stored (${x.status})`) : `C-STORE status: ${x.status}` });
           tally();
         },
       });
-      for (const x of r) if (!results.some((y) => y.path === x.path)) results.push({ path: x.path, sopInstanceUid: sopOf.get(x.path) ?? null, ok: x.ok, message: x.status });
+      for (const x of r) if (!results.some((y) => y.path === x.path)) push({ path: x.path, sopInstanceUid: sopOf.get(x.path) ?? null, ok: x.ok, message: x.ok ? 'stored' : `C-STORE status: ${x.status}` });
     } catch (err) {
       error = toPacsError(err);
     }
@@ -92,13 +103,13 @@ export async function send(ctx: { connectionName: string; web: DicomWebClient | 
         const refused = sopsIn(resp, '00081198');
         chunk.forEach((p, k) => {
           const sop = sops[k] ?? null;
-          if (sop && refused.has(sop)) results.push({ path: p, sopInstanceUid: sop, ok: false, message: `refused by the PACS (${refused.get(sop) || 'no reason given'})` });
-          else results.push({ path: p, sopInstanceUid: sop, ok: resp === null || stored.size === 0 || (sop !== null && stored.has(sop)), message: 'stored' });
+          if (sop && refused.has(sop)) push({ path: p, sopInstanceUid: sop, ok: false, message: `refused by the PACS (${refused.get(sop) || 'no failure reason given'})` });
+          else push({ path: p, sopInstanceUid: sop, ok: resp === null || stored.size === 0 || (sop !== null && stored.has(sop)), message: 'stored' });
         });
       } catch (err) {
         const e = toPacsError(err);
         if (e.reason === PacsReason.Cancelled) break;
-        for (const [k, p] of chunk.entries()) results.push({ path: p, sopInstanceUid: sops[k] ?? null, ok: false, message: e.message });
+        for (const [k, p] of chunk.entries()) push({ path: p, sopInstanceUid: sops[k] ?? null, ok: false, message: e.message });
         if (e.reason !== PacsReason.HttpError) {
           error = e;
           break;
@@ -107,7 +118,8 @@ export async function send(ctx: { connectionName: string; web: DicomWebClient | 
       tally();
     }
   }
-  for (const p of paths) if (!results.some((r) => r.path === p)) results.push({ path: p, sopInstanceUid: null, ok: false, message: error ? error.message : 'not sent (cancelled)' });
+  const seen = new Set(results.map((r) => r.path));
+  for (const p of paths) if (!seen.has(p)) push({ path: p, sopInstanceUid: null, ok: false, message: error ? error.message : 'not sent (cancelled)' });
   task.progress({}, true);
   return {
     connection: ctx.connectionName,

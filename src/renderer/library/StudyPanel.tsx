@@ -8,6 +8,8 @@ import { AlteredSeriesMark, BrowserStudyBadge } from '../verification/BrowserBad
 import { dicomDate, personName } from '../format';
 import { PacsBrowser } from '../pacs/PacsBrowser';
 import { SourceSwitch, type StudySource } from '../pacs/SourceSwitch';
+import { SendToPacsDialog } from '../pacs/SendToPacsDialog';
+import { usePacsConnections } from '../pacs/connections';
 
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;
@@ -49,6 +51,8 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
   const [source, setSource] = useState<StudySource>('local');
   /** Study Instance UID → its split instances (Settings → Storage; the study shows a SPLIT mark). */
   const [splitStudies, setSplitStudies] = useState<Map<string, number>>(new Map());
+  const [sending, setSending] = useState<{ studyId: number; seriesId?: number; title: string } | null>(null);
+  const hasPacs = (usePacsConnections()?.length ?? 0) > 0;
 
   const refresh = useCallback(() => {
     forgetSeriesViews();
@@ -285,6 +289,18 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                         </span>
                       </button>
                       <BrowserStudyBadge uid={s.studyInstanceUid} />
+                      {hasPacs && (
+                        <button
+                          type="button"
+                          className="btn btn--remove tree__send"
+                          data-testid="send-to-pacs"
+                          onClick={() => setSending({ studyId: s.id, title: `${g.name || g.patientId} · ${dicomDate(s.date) || 'no date'} ${s.description ?? ''}`.trim() })}
+                          aria-label={`Send study ${s.description ?? ''} ${dicomDate(s.date)} to a PACS`}
+                          title="Send this study to a PACS (STOW-RS or C-STORE)"
+                        >
+                          ⇪
+                        </button>
+                      )}
                       <button
                         type="button"
                         className={`btn btn--remove${confirming === `s${s.id}` ? ' btn--danger' : ''}`}
@@ -334,6 +350,21 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                 </span>
                                 <AlteredSeriesMark seriesId={se.id} studyUid={s.studyInstanceUid} />
                               </span>
+                              {hasPacs && (
+                                <button
+                                  type="button"
+                                  className="btn btn--remove tree__send-series"
+                                  data-testid="send-series-to-pacs"
+                                  onClick={(e) => {
+                                    e.stopPropagation();
+                                    setSending({ studyId: s.id, seriesId: se.id, title: `${g.name || g.patientId} · Se ${se.number ?? ''} ${se.description ?? ''}`.trim() });
+                                  }}
+                                  aria-label={`Send series ${se.number ?? ''} to a PACS`}
+                                  title="Send this series to a PACS"
+                                >
+                                  ⇪
+                                </button>
+                              )}
                               <button
                                 type="button"
                                 className={`btn btn--remove${confirming === `se${se.id}` ? ' btn--danger' : ''}`}
@@ -360,6 +391,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
           ))}
         </div>
       )}
+      {sending && <SendToPacsDialog studyId={sending.studyId} seriesId={sending.seriesId} title={sending.title} onClose={() => setSending(null)} />}
     </aside>
   );
 });

@@ -1,5 +1,5 @@
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
-import type { PacsRetrieveReport, PacsSeries, PacsStudy, PacsStudyQuery } from '../../shared/api';
+import type { PacsRetrieveReport, PacsSeries, PacsStudy, PacsStudyQuery, PacsVia } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { personName } from '../format';
 import { forgetSeriesViews } from '../library/seriesViews';
@@ -9,6 +9,9 @@ import { pacsProblem, ProblemBox, type PacsProblem } from './problems';
 import './pacs.css';
 
 const PAGE_SIZES = [10, 25, 50, 100];
+const VIA_LABEL: Record<PacsVia, string> = { 'wado-rs': 'WADO-RS', 'c-get': 'C-GET', 'c-move': 'C-MOVE' };
+/** The retrieve method last chosen per connection (this workstation). */
+const viaKey = (connectionId: number) => `medimg.pacs.retrieveVia.${connectionId}`;
 const MODALITIES = ['CT', 'MR', 'CR', 'DX', 'MG', 'US', 'PT', 'NM', 'XA', 'RF', 'OT', 'SR'];
 type DateChoice = 'today' | 'week' | 'any' | 'range';
 
@@ -71,6 +74,15 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
   const [retrieval, setRetrieval] = useState<Retrieval | null>(null);
   const { progress, cancel } = useTaskProgress('pacs-retrieve', retrieval?.running ?? false);
   const shownFirst = useRef<{ taskId: string | null; seriesId: number } | null>(null);
+  // WADO-RS where the connection has DICOMweb, C-GET / C-MOVE where it has DIMSE
+  const offered: PacsVia[] = conn ? [...(conn.dicomweb ? (['wado-rs'] as const) : []), ...(conn.dimse ? (['c-get', 'c-move'] as const) : [])] : [];
+  const [chosenVia, setChosenVia] = useState<PacsVia | null>(() => localStorage.getItem(viaKey(connectionId)) as PacsVia | null);
+  useEffect(() => setChosenVia(localStorage.getItem(viaKey(connectionId)) as PacsVia | null), [connectionId]);
+  const via: PacsVia | null = chosenVia && offered.includes(chosenVia) ? chosenVia : (offered[0] ?? null);
+  const chooseVia = (v: PacsVia) => {
+    localStorage.setItem(viaKey(connectionId), v);
+    setChosenVia(v);
+  };
 
   const set = <K extends keyof Form>(k: K, v: Form[K]) => setForm((f) => ({ ...f, [k]: v }));
 
@@ -140,7 +152,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
       shownFirst.current = null;
       setRetrieval({ key: series ?? study, study, series, label, running: true, report: null, problem: null });
       try {
-        const r = await call('pacs.retrieve', { connectionId, studyInstanceUid: study, ...(series ? { seriesInstanceUid: series } : {}) });
+        const r = await call('pacs.retrieve', { connectionId, studyInstanceUid: study, ...(series ? { seriesInstanceUid: series } : {}), ...(via ? { via } : {}) });
         setRetrieval((x) => x && { ...x, running: false, report: r, problem: r.error ? pacsProblem(r.error) : null });
         if (r.seriesId !== null && !r.cancelled) {
           forgetSeriesViews();
@@ -150,7 +162,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
         setRetrieval((x) => x && { ...x, running: false, problem: pacsProblem(e) });
       }
     },
-    [connectionId, onOpenSeries, retrieval?.running],
+    [connectionId, onOpenSeries, retrieval?.running, via],
   );
 
   const busyKey = retrieval?.running ? retrieval.key : null;
@@ -242,7 +254,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
           )}
           {r && (
             <div className="pacs-retrieval__report" data-testid="pacs-retrieve-report">
-              {r.received + r.alreadyCached} of {r.listed} images
+              {r.received + r.alreadyCached} of {r.listed} images <span data-testid="pacs-retrieve-via-used">by {VIA_LABEL[r.via]}</span>
               {r.alreadyCached ? ` (${r.alreadyCached} already here)` : ''} in {r.seconds.toFixed(1)} s · {r.imagesPerSecond.toFixed(1)} images/s · {r.mbPerSecond.toFixed(1)} MB/s
               {r.failed ? ` · ${r.failed} failed` : ''}
               {Object.keys(r.verification).length > 0 && (
@@ -273,6 +285,18 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
               {page.studies.length === 0 ? 'No study matches' : page.offset === 0 && !page.more ? `${page.studies.length} ${page.studies.length === 1 ? 'study' : 'studies'}` : `Studies ${from}–${to}${page.more ? ' (more on the next page)' : ''}`}
             </span>
             <span className="pacs-pager__buttons">
+              {offered.length > 1 && (
+                <label className="pacs-pager__via" title="How images are retrieved from this PACS (remembered for this connection)">
+                  Retrieve by
+                  <select aria-label="Retrieve by" data-testid="pacs-retrieve-via" value={via ?? ''} onChange={(e) => chooseVia(e.target.value as PacsVia)} disabled={retrieval?.running ?? false}>
+                    {offered.map((v) => (
+                      <option key={v} value={v}>
+                        {VIA_LABEL[v]}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+              )}
               <select
                 aria-label="Studies per page"
                 value={pageSize}

@@ -3,7 +3,7 @@ import { DemoEvent, LedgerAnchorEvent, LedgerIdentityEvent, LedgerStatusEvent, L
 import { LibraryChangedEvent } from './library';
 import { AuditAppendedEvent } from './audit';
 import { ShareEvent } from './share';
-import { PacsRetrieveEvent } from './pacs';
+import { PacsRetrieveEvent, PacsSendEvent } from './pacs';
 
 /** Progress of a long task (import, fingerprinting, anchoring, export). */
 export const ProgressEvent = z.object({
@@ -21,5 +21,5 @@ export const ProgressEvent = z.object({
 export type ProgressEvent = z.infer<typeof ProgressEvent>;
 
 /** Everything the main process pushes to the renderer. */
-export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent, PacsRetrieveEvent, DemoEvent]);
+export const AppEvent = z.discriminatedUnion('type', [LedgerStatusEvent, ProgressEvent, LibraryChangedEvent, LedgerAnchorEvent, LedgerSyncEvent, LedgerIdentityEvent, AuditAppendedEvent, ShareEvent, PacsRetrieveEvent, PacsSendEvent, DemoEvent]);
 export type AppEvent = z.infer<typeof AppEvent>;

@@ -202,6 +202,34 @@ export const PacsRetrieveReport = z.object({
 });
 export type PacsRetrieveReport = z.infer<typeof PacsRetrieveReport>;
 
+/**
+ * The study's newest anchor on this workstation and the store its record names (storage URI), with
+ * the configured connection that URI resolves to (null: none here, `storeProblem` says why).
+ */
+export const PacsSendAnchor = z.object({
+  root: z.string(),
+  storageUri: z.string(),
+  /** The connection the record's storage URI resolves to on this workstation, or null. */
+  connectionId: z.number().int().nullable(),
+  storeProblem: z.string().nullable(),
+  /** Recorded on the chain (confirmed), or still queued / pending. */
+  delivery: z.enum(['confirmed', 'pending']),
+});
+export type PacsSendAnchor = z.infer<typeof PacsSendAnchor>;
+
+export const PacsSendPlan = z.object({
+  studyId: z.number().int(),
+  studyInstanceUid: z.string(),
+  instances: z.number().int(),
+  /** null: the study is not anchored on this workstation. */
+  anchor: PacsSendAnchor.nullable(),
+  /** The storage URI new anchors record (the ledger setting), null: this institution's blob store. */
+  newAnchorStore: z.string().nullable(),
+  /** The storage URI each connection would be recorded as (connection id → URI). */
+  storeOf: z.record(z.string(), z.string()),
+});
+export type PacsSendPlan = z.infer<typeof PacsSendPlan>;
+
 export const PacsSendReport = z.object({
   taskId: z.string(),
   connection: z.string(),
@@ -213,6 +241,9 @@ export const PacsSendReport = z.object({
   seconds: z.number(),
   cancelled: z.boolean(),
   error: PacsFailure.nullable(),
+  /** The study's anchor, and whether its record names the store of the connection sent to. */
+  anchor: PacsSendAnchor.nullable(),
+  anchorNamesThisPacs: z.boolean(),
 });
 export type PacsSendReport = z.infer<typeof PacsSendReport>;
 
@@ -245,10 +276,23 @@ export const pacsChannels = {
     request: z.object({ connectionId: ConnId, studyInstanceUid: Uid, seriesInstanceUid: Uid.optional(), via: PacsVia.optional(), refetch: z.boolean().optional() }).strict(),
     response: PacsRetrieveReport,
   },
-  /** Send a study of the local library (STOW-RS or C-STORE); progress events of kind "pacs-send". */
+  /**
+   * Send a study (or one series) of the local library (STOW-RS or C-STORE); progress events of kind
+   * "pacs-send" and a `pacs-send` event per instance result; cancel with `task.cancel`.
+   */
   'pacs.send': {
-    request: z.object({ connectionId: ConnId, studyId: z.number().int().positive(), via: z.enum(['stow-rs', 'c-store']).optional() }).strict(),
+    request: z.object({ connectionId: ConnId, studyId: z.number().int().positive(), seriesId: z.number().int().positive().optional(), via: z.enum(['stow-rs', 'c-store']).optional() }).strict(),
     response: PacsSendReport,
+  },
+  /** What "Send to PACS" needs to offer: the instance count, the anchor and the store its record names. */
+  'pacs.sendPlan': {
+    request: z.object({ studyId: z.number().int().positive(), seriesId: z.number().int().positive().optional() }).strict(),
+    response: PacsSendPlan,
+  },
+  /** The store new anchors record (ledger setting "storage-uri"): a connection, or null for this institution's blob store. */
+  'pacs.anchorStore.set': {
+    request: z.object({ connectionId: ConnId.nullable() }).strict(),
+    response: z.object({ storageUri: z.string().nullable() }),
   },
 } as const satisfies Record<string, { request: z.ZodType; response: z.ZodType }>;
 
@@ -262,3 +306,15 @@ export const PacsRetrieveEvent = z.object({
   seriesId: z.number().int(),
 });
 export type PacsRetrieveEvent = z.infer<typeof PacsRetrieveEvent>;
+
+/** Pushed while a send runs: one instance's result (stored, or failed with the reason in DICOM terms). */
+export const PacsSendEvent = z.object({
+  type: z.literal('pacs-send'),
+  taskId: z.string(),
+  index: z.number().int(),
+  total: z.number().int(),
+  sopInstanceUid: z.string().nullable(),
+  ok: z.boolean(),
+  message: z.string(),
+});
+export type PacsSendEvent = z.infer<typeof PacsSendEvent>;

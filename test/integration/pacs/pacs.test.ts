@@ -14,7 +14,8 @@ import { freeLoopbackPort } from '../../../src/node/net';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import type { Pacs } from '../../../src/node/pacs';
-import { readFileMeta } from '../../../src/node/pacs/part10';
+import { dataSetOf, readFileMeta } from '../../../src/node/pacs/part10';
+import { fingerprintBytes } from '../../../src/node/fingerprint/compute';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
 import { startOrthanc, type OrthancServer } from '../../support/orthanc';
@@ -331,6 +332,30 @@ describe.skipIf(!haveAll)('PACS: a real Orthanc and dcmtk', () => {
       expect(r).toMatchObject({ sent: 8, failed: 0, error: null });
       const found = await pacs.searchStudies('other', { studyInstanceUid: mr.studyInstanceUid });
       expect(found.studies[0]?.instanceCount).toBe(8);
+    });
+
+    it('C-STORE sends each data set as its own bytes in its own transfer syntax (not re-encoded by dcmjs: DS "-48.750" stays): the copy keeps the anchored pixel and metadata digests', async () => {
+      const otherApi = async (path: string, init?: RequestInit) => {
+        const r = await fetch(`${other.url}${path}`, init);
+        if (!r.ok) throw new Error(`Orthanc ${path}: ${r.status}`);
+        return r;
+      };
+      const events: number[] = [];
+      const r = await pacs.send('other', ct.files, task(), 'c-store', { onResult: (_x, i) => events.push(i) });
+      expect(r).toMatchObject({ sent: 6, failed: 0, error: null });
+      expect(events).toEqual([0, 1, 2, 3, 4, 5]);
+      for (const f of ct.files) {
+        const local = readFileSync(f);
+        const sop = readFileMeta(local).get(0x0003)!;
+        const id = ((await (await otherApi('/tools/lookup', { method: 'POST', body: sop })).json()) as { ID: string; Type: string }[]).find((h) => h.Type === 'Instance')!.ID;
+        const there = new Uint8Array(await (await otherApi(`/instances/${id}/file`)).arrayBuffer());
+        const a = dataSetOf(there)!;
+        const b = dataSetOf(local)!;
+        expect(a.transferSyntaxUid).toBe(b.transferSyntaxUid);
+        // (Orthanc re-encodes on receipt: sequence lengths, padding; the digests are over canonical values)
+        const [fa, fb] = await Promise.all([fingerprintBytes(there), fingerprintBytes(new Uint8Array(local))]);
+        expect([fa.pixel, fa.meta, fa.leaf]).toEqual([fb.pixel, fb.meta, fb.leaf]);
+      }
     });
   });
 });
