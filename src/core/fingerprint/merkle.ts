@@ -29,8 +29,14 @@ function toHex(b: Uint8Array): Bytes32 {
   for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
   return s as Bytes32;
 }
+// char code → nibble (parseInt per byte pair was most of leafHash's cost outside keccak)
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) {
+  NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
+  NIBBLE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
 function fromHex(h: string, out: Uint8Array, at: number): void {
-  for (let i = 0; i < 32; i++) out[at + i] = parseInt(h.slice(2 + i * 2, 4 + i * 2), 16);
+  for (let i = 0; i < 32; i++) out[at + i] = (NIBBLE[h.charCodeAt(2 + i * 2)]! << 4) | NIBBLE[h.charCodeAt(3 + i * 2)]!;
 }
 
 /**

@@ -1,9 +1,11 @@
 /**
- * Worker thread of the fingerprint pool: reads and fingerprints one file per message.
- * In: { id, path, knownFile? }  Out: { id, outcome: FileOutcome }
+ * Worker thread of the fingerprint pool: reads and fingerprints the files of a batch, one after
+ * the other, and answers the whole batch in one message (a message per file cost about a tenth of
+ * the worker's time on 512² CT slices: structured clone plus waking the main thread).
+ * In: { jobs: { id, path, knownFile? }[] }  Out: { results: { id, outcome: FileOutcome }[] }
  */
 import { parentPort } from 'node:worker_threads';
-import { fingerprintFile } from './compute';
+import { fingerprintFile, type FileOutcome } from './compute';
 
 interface Job {
   id: number;
@@ -11,6 +13,10 @@ interface Job {
   knownFile?: string;
 }
 
-parentPort?.on('message', (job: Job) => {
-  void fingerprintFile(job.path, job.knownFile).then((outcome) => parentPort!.postMessage({ id: job.id, outcome }));
+parentPort?.on('message', (m: { jobs: Job[] }) => {
+  void (async () => {
+    const results: { id: number; outcome: FileOutcome }[] = [];
+    for (const job of m.jobs) results.push({ id: job.id, outcome: await fingerprintFile(job.path, job.knownFile) });
+    parentPort!.postMessage({ results });
+  })();
 });

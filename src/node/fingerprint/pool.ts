@@ -1,6 +1,6 @@
 /**
  * A pool of fingerprint worker threads, one per core by default. Each worker reads its own files
- * (nothing but the path and the small result cross threads). Falls back to fingerprinting in the
+ * (nothing but the paths and the small results cross threads, a batch of files per message). Falls back to fingerprinting in the
  * calling thread when the worker bundle is missing (`threads: 0` forces that).
  */
 import { existsSync } from 'node:fs';
@@ -34,7 +34,10 @@ export class FingerprintPool {
   private nextId = 1;
   private closed = false;
   /** Files handed to one worker at a time, so it never waits for the main thread between files. */
-  readonly depth = 4;
+  readonly depth = 8;
+  /** Files per message (each way): the worker answers a batch at once. */
+  readonly batch = 4;
+  private pumpQueued = false;
 
   constructor(threads = availableParallelism()) {
     const script = threads > 0 ? findWorkerScript() : null;
@@ -45,10 +48,12 @@ export class FingerprintPool {
   private spawn(script: string): void {
     const slot = { w: new Worker(script), busy: new Map<number, Pending>() };
     slot.w.unref();
-    slot.w.on('message', (m: { id: number; outcome: FileOutcome }) => {
-      const p = slot.busy.get(m.id);
-      slot.busy.delete(m.id);
-      p?.resolve(m.outcome);
+    slot.w.on('message', (m: { results: { id: number; outcome: FileOutcome }[] }) => {
+      for (const r of m.results) {
+        const p = slot.busy.get(r.id);
+        slot.busy.delete(r.id);
+        p?.resolve(r.outcome);
+      }
       this.pump();
     });
     const fail = (why: string) => {
@@ -70,14 +75,24 @@ export class FingerprintPool {
     this.workers.push(slot);
   }
 
+  /** Runs `pump` once after the current synchronous work, so files asked for together go out as one batch. */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     for (;;) {
       if (this.queue.length === 0) return;
-      const slot = this.workers.filter((s) => s.busy.size < this.depth).sort((a, b) => a.busy.size - b.busy.size)[0];
+      const slot = this.workers.filter((s) => s.busy.size <= this.depth - this.batch).sort((a, b) => a.busy.size - b.busy.size)[0];
       if (!slot) return;
-      const job = this.queue.shift()!;
-      slot.busy.set(job.id, job);
-      slot.w.postMessage({ id: job.id, path: job.path, knownFile: job.knownFile });
+      const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size));
+      for (const job of jobs) slot.busy.set(job.id, job);
+      slot.w.postMessage({ jobs: jobs.map((j) => ({ id: j.id, path: j.path, knownFile: j.knownFile })) });
     }
   }
 
@@ -87,7 +102,7 @@ export class FingerprintPool {
     if (this.size === 0) return fingerprintFile(path, knownFile);
     return new Promise((resolve) => {
       this.queue.push({ id: this.nextId++, path, knownFile, resolve });
-      this.pump();
+      this.schedulePump();
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { getAddress, Wallet, ZeroHash, type Provider } from 'ethers';
-import { buildStudyTree, leafValue, type LeafValue } from '../../core/fingerprint';
+import { buildStudyTree, leafValue, type Bytes32, type LeafValue } from '../../core/fingerprint';
 import { connect, decodeContractError } from './contracts';
 import { OutboxPermanentError, type OutboxItem } from './outbox';
 import type { Task } from '../tasks';
@@ -268,7 +268,10 @@ export class Anchoring {
       );
     }
     const values: LeafValue[] = inStudy.map((i) => leafValue(i.pixel, i.meta, i.uidHash!));
-    const tree = buildStudyTree(values);
+    // The leaf hashes were computed with the fingerprints (one keccak pair each); not again here.
+    const known = new Map<string, Bytes32>();
+    for (const [k, i] of inStudy.entries()) if (i.leaf) known.set(values[k]!.join(), i.leaf as Bytes32);
+    const tree = buildStudyTree(values, known);
     const sopOf = new Map(inStudy.map((i) => [leafValue(i.pixel, i.meta, i.uidHash!).join(), i.sopInstanceUid!]));
     const manifest: Manifest = {
       specVersion: inStudy[0]!.specVersion,
