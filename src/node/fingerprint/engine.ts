@@ -148,6 +148,10 @@ export class FingerprintEngine {
         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_instance_uid) DO UPDATE SET spec_version = excluded.spec_version, root = excluded.root,
         leaf_count = excluded.leaf_count, conflicts = excluded.conflicts, tree_json = excluded.tree_json, computed_at = excluded.computed_at`),
       deleteStudy: db.prepare('DELETE FROM fingerprint_studies WHERE study_instance_uid = ?'),
+      touchStudy: db.prepare('UPDATE fingerprint_studies SET computed_at = ? WHERE study_instance_uid = ?'),
+      studyHead: db.prepare<[string], { root: string; leaf_count: number; spec_version: number; conflicts: number }>(
+        'SELECT root, leaf_count, spec_version, conflicts FROM fingerprint_studies WHERE study_instance_uid = ?',
+      ),
       deleteProofs: db.prepare('DELETE FROM fingerprint_proofs WHERE study_instance_uid = ?'),
       insertProof: db.prepare(
         'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -325,7 +329,12 @@ export class FingerprintEngine {
     const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
     const tree = buildStudyTree(values, known);
     const computedAt = new Date().toISOString();
-    this.db.transaction(() => {
+    const stored = this.stmts.studyHead.get(studyInstanceUid);
+    if (stored && stored.root === tree.root && stored.leaf_count === tree.leafCount && stored.spec_version === FINGERPRINT_SPEC_VERSION && stored.conflicts === conflicts.length) {
+      // Same root: the same set of leaves, so the stored tree and every stored proof are already
+      // these (the layout depends only on the set). Rewriting 1,000 proofs cost more than the tree.
+      this.stmts.touchStudy.run(computedAt, studyInstanceUid);
+    } else this.db.transaction(() => {
       this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);
       this.stmts.deleteProofs.run(studyInstanceUid);
       for (const l of tree.leaves) {

@@ -87,6 +87,10 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     const second = await e.fingerprintPaths([data]);
     expect(second.instances.every((i) => i.cached)).toBe(true);
     expect(second.studies.find((x) => x.studyInstanceUid === study)!.root).toBe(before.root);
+    // same root: the stored proofs are kept as they were (not rewritten) and still verify
+    const again = e.getStudy(study)!;
+    expect(again.proofs).toEqual(before.proofs);
+    expect(again.proofs!.length).toBe(6);
 
     const later = new Date(Date.now() + 60_000);
     utimesSync(slices[1]!, later, later);
@@ -105,6 +109,11 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     expect(after.root).not.toBe(before.root);
     expect(after.leafCount).toBe(6);
     expect(e.getStudy(study)!.root).toBe(after.root);
+    // new root: every stored proof was rewritten for it
+    const stored = e.getStudy(study)!;
+    expect(stored.proofs!.some((p) => p.leaf === now.leaf)).toBe(true);
+    expect(stored.proofs!.some((p) => p.leaf === old.leaf)).toBe(false);
+    for (const p of stored.proofs!) expect(StandardMerkleTree.verify(stored.root, [...LEAF_ENCODING], p.value, p.proof)).toBe(true);
 
     // a file that breaks loses its digests and leaves the study tree
     writeFileSync(slices[3]!, readFileSync(slices[3]!).subarray(0, 3000));
