@@ -76,8 +76,8 @@ let oursCpuMs = NaN;
 async function ours(files: string[], threads: number): Promise<number> {
   const pool = new FingerprintPool(threads);
   try {
-    // one untimed file so the workers have started and loaded their code
-    await pool.run(files[0]!);
+    // untimed files so every worker has started and loaded its code (and codec): a batch per worker
+    await Promise.all(files.slice(0, Math.max(1, pool.size) * pool.batch).map((f) => pool.run(f)));
     const cpu0 = process.cpuUsage();
     const { ms, value } = await timeItAsync(() => Promise.all(files.map((f) => pool.run(f))));
     const cpu = process.cpuUsage(cpu0);

@@ -89,11 +89,22 @@ function swapWidth(el: MetaElement): number {
   return SWAP_WIDTH[vr] ?? 1;
 }
 
+/** 'xggggeeee' → [group, element], cached (a study repeats the same few hundred tags). */
+const TAG_NUMBERS = new Map<string, readonly [number, number]>();
+function tagNumbers(tag: string): readonly [number, number] {
+  let n = TAG_NUMBERS.get(tag);
+  if (n === undefined) {
+    n = [parseInt(tag.slice(1, 5), 16), parseInt(tag.slice(5, 9), 16)] as const;
+    if (TAG_NUMBERS.size < 100_000) TAG_NUMBERS.set(tag, n);
+  }
+  return n;
+}
+
 /** The normalised value bytes of a non-sequence element (a fresh copy when changed). */
 export function normalisedValue(el: MetaElement, bytes: Uint8Array, opts: CanonicalMetaOptions): Uint8Array {
   const end = Math.min(el.dataOffset + el.length, bytes.length);
   let v = bytes.subarray(el.dataOffset, Math.max(el.dataOffset, end));
-  const group = parseInt(el.tag.slice(1, 5), 16);
+  const group = tagNumbers(el.tag)[0];
   const dictVr = (group & 1) === 0 ? dictionaryVr(el.tag) : null;
   if (dictVr !== null && TEXT_VRS.has(dictVr)) {
     let n = v.length;
@@ -146,11 +157,12 @@ function encodeDataSet(w: Writer, ds: MetaDataSet, opts: CanonicalMetaOptions, t
   w.u32(tags.length);
   for (const tag of tags) {
     const el = ds.elements[tag]!;
-    w.u16(parseInt(tag.slice(1, 5), 16));
-    w.u16(parseInt(tag.slice(5, 9), 16));
+    const [group, element] = tagNumbers(tag);
+    w.u16(group);
+    w.u16(element);
     let items = el.items;
     if (!items && (el.vr === undefined || el.vr === 'UN')) {
-      const isPrivate = (parseInt(tag.slice(1, 5), 16) & 1) === 1;
+      const isPrivate = (group & 1) === 1;
       if (isPrivate || dictionaryVr(tag) === 'SQ') items = unparsedSequenceItems(el, ds) ?? undefined;
     }
     if (items && items.length > 0) {
