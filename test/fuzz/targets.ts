@@ -13,11 +13,12 @@ import { renderThumbnail } from '../../src/node/library/thumbnail-render';
 import { renderPng } from '../../src/node/export/png';
 import { AppError } from '../../src/shared/errors';
 import { randomBytes } from 'node:crypto';
-import { encodeMetadataPart, SPLIT_FORMAT_ID, type MetadataHeader } from '../../src/core/split/format';
+import { encodeMetadataPart } from '../../src/core/split/format';
+import { metadataHeaderOf } from '../../src/node/split/split-storage';
 import { cutInstance } from '../../src/node/split/split';
 import { rebuildFromParts } from '../../src/node/split/rebuild';
 import { encryptPixelPart, openMetadataPart, sealMetadataPart } from '../../src/node/split/seal';
-import { deriveInstanceKey, deriveSealKey, keyCheckValue } from '../../src/node/split/keys';
+import { deriveInstanceKey, deriveSealKey } from '../../src/node/split/keys';
 import { blobAddress } from '../../src/node/split/pixel-store';
 
 export type Outcome = { target: string; result: 'ok' } | { target: string; result: 'skipped' } | { target: string; result: 'rejected'; code: string; message: string } | { target: string; result: 'crash'; message: string };
@@ -110,24 +111,7 @@ async function splitAndRebuild(bytes: Uint8Array): Promise<Buffer> {
   const cut = await cutInstance(bytes);
   const key = deriveInstanceKey(SECRET, cut.meta);
   const blob = encryptPixelPart(key, cut.leaf, cut.fileSha256, cut.pixelPart);
-  const header: MetadataHeader = {
-    format: SPLIT_FORMAT_ID,
-    sopInstanceUid: cut.sopInstanceUid,
-    studyInstanceUid: cut.studyInstanceUid,
-    seriesInstanceUid: cut.seriesInstanceUid,
-    transferSyntaxUid: cut.transferSyntaxUid,
-    layout: cut.layout,
-    cutAt: cut.cutAt,
-    pixelLength: cut.pixelPart.length,
-    fileLength: cut.fileLength,
-    fileSha256: cut.fileSha256,
-    meta: cut.meta,
-    pixel: cut.pixel,
-    leaf: cut.leaf,
-    blobAddress: blobAddress(blob),
-    blobSize: blob.length,
-    keyCheck: keyCheckValue(key).toString('hex'),
-  };
+  const header = metadataHeaderOf(cut, key, blob, blobAddress(blob));
   const sealKey = deriveSealKey(SECRET);
   const sealed = sealMetadataPart(sealKey, cut.sopInstanceUid, encodeMetadataPart(header, cut.metadata));
   const opened = openMetadataPart(sealKey, sealed, cut.sopInstanceUid);

@@ -195,24 +195,7 @@ export class SplitStorage {
     const blob = encryptPixelPart(key, cut.leaf, cut.fileSha256, cut.pixelPart);
     const address = blobAddress(blob);
     await this.d.store.put(blob, address);
-    const header: MetadataHeader = {
-      format: SPLIT_FORMAT_ID,
-      sopInstanceUid: sop,
-      studyInstanceUid: cut.studyInstanceUid,
-      seriesInstanceUid: cut.seriesInstanceUid,
-      transferSyntaxUid: cut.transferSyntaxUid,
-      layout: cut.layout,
-      cutAt: cut.cutAt,
-      pixelLength: cut.pixelPart.length,
-      fileLength: cut.fileLength,
-      fileSha256: cut.fileSha256,
-      meta: cut.meta,
-      pixel: cut.pixel,
-      leaf: cut.leaf,
-      blobAddress: address,
-      blobSize: blob.length,
-      keyCheck: keyCheckValue(key).toString('hex'),
-    };
+    const header = metadataHeaderOf(cut, key, blob, address);
     const sealed = sealMetadataPart(this.sealKey(), sop, encodeMetadataPart(header, cut.metadata));
     const rel = this.metadataRel(sop);
     const abs = join(resolve(this.d.home), rel);
@@ -323,6 +306,28 @@ export class SplitStorage {
   collectGarbage(opts: { anchors?: AnchoredBlobs; graceMs?: number; dryRun?: boolean; now?: number } = {}): Promise<GcReport> {
     return collectGarbage({ store: this.d.store, index: this.d.index, metadataDir: this.metadataDir, home: resolve(this.d.home), ...opts });
   }
+}
+
+/** The metadata part's header for a cut instance whose Pixel Data was sealed into `blob` at `address` (one shape for the store and the fuzz harness). */
+export function metadataHeaderOf(cut: Awaited<ReturnType<typeof cutInstance>>, key: Buffer, blob: Uint8Array, address: string): MetadataHeader {
+  return {
+    format: SPLIT_FORMAT_ID,
+    sopInstanceUid: cut.sopInstanceUid,
+    studyInstanceUid: cut.studyInstanceUid,
+    seriesInstanceUid: cut.seriesInstanceUid,
+    transferSyntaxUid: cut.transferSyntaxUid,
+    layout: cut.layout,
+    cutAt: cut.cutAt,
+    pixelLength: cut.pixelPart.length,
+    fileLength: cut.fileLength,
+    fileSha256: cut.fileSha256,
+    meta: cut.meta,
+    pixel: cut.pixel,
+    leaf: cut.leaf,
+    blobAddress: address,
+    blobSize: blob.length,
+    keyCheck: keyCheckValue(key).toString('hex'),
+  };
 }
 
 export interface CreateSplitStorageOptions {
