@@ -4,7 +4,7 @@
  *   - consent --list / --revoke <id> / --revoke by study + --to: the history shows the revocation and
  *     a share that depended on it is refused with the reason;
  *   - share to the sender's own institution is refused with a reason (exit 1, as every refusal);
- *   - share --check has no side effects (an anchor queued earlier stays queued, no audit entry, no package);
+ *   - share --check has no side effects (an anchor queued earlier stays queued, no audit entry but the sign-in, no package);
  *   - the share result says what is sent and how it arrives;
  *   - export goes through the app's gate and prints the trust summary first;
  *   - chain status with a dead MEDIMG_RPC_URL says unreachable and what to do, exits 3, no stack;
@@ -137,7 +137,9 @@ describe.skipIf(!anvil)('CLI: consent revocation, share and export gates, chain 
     const after = await openHome();
     try {
       expect(after.outbox.counts().queued).toBe(1);
-      expect(after.trust.audit.count()).toBe(audit);
+      // The one new entry is the clinician's CLI sign-in (every sign-in is audited); nothing about a share.
+      const added = after.trust.audit.list({ order: 'asc', offset: audit });
+      expect(added.map((e) => [e.action, (e.details as { via?: string } | null)?.via])).toEqual([['login', 'cli']]);
     } finally {
       await after.close();
     }

@@ -160,7 +160,9 @@ export class AiService {
           });
           report.results.push({ ...stored, timings: outcome.timings });
         }
-        o.task?.progress({ done, failed: report.failed.length, label: path });
+        // Every image reported (an inference takes tens of milliseconds at least, so this is no flood): a cancel
+        // answers the image the user saw, not one a throttle hid.
+        o.task?.progress({ done, failed: report.failed.length, label: path }, true);
       }
     }
     o.task?.progress({ done, failed: report.failed.length }, true);
