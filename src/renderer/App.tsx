@@ -170,7 +170,7 @@ export function App() {
       <header className="topbar">
         <span className="brand" aria-label="MedImgShr">
           <BrandMark />
-          MedImgShr
+          <span className="brand__name">MedImgShr</span>
         </span>
         <Toolbar
           tool={tool}

@@ -85,7 +85,12 @@ test('every pixel-bearing file of pydicom’s test set renders like pydicom deco
     }
     if (pos > 0) await vp.getByTestId('stack-scrollbar').fill(String(pos));
     await expect(vp).toHaveAttribute('data-instance-id', String(inst.id));
-    await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout: 30_000 });
+    // The attribute moves with the scrollbar at once; the pixels follow when the image has loaded. Wait until the
+    // image on screen is this instance's (or the viewport says it cannot show it) before reading anything.
+    const want = await vp.getAttribute('data-image-id');
+    await expect
+      .poll(async () => ((await vp.getAttribute('data-state')) === 'error' ? 'error' : (await pixelStats(page))?.imageId === want ? 'shown' : 'waiting'), { timeout: 30_000 })
+      .not.toBe('waiting');
     const state = await vp.getAttribute('data-state');
     const r = ref[inst.filePath];
     if (state === 'error') {

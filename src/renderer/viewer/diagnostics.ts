@@ -8,6 +8,8 @@ import { drawnLabels } from './measureTools';
 const shown = new Map<number, CsImage>();
 
 export interface PixelStats {
+  /** The image these values are from (a spec compares it with the viewport's data-image-id before trusting them). */
+  imageId: string;
   rows: number;
   columns: number;
   color: boolean;
@@ -37,7 +39,7 @@ function stats(index: number): PixelStats | null {
     sum += v;
     count++;
   }
-  return { rows: image.rows, columns: image.columns, color: image.color, min, max, mean: count ? sum / count : 0, count, slope: image.slope, intercept: image.intercept };
+  return { imageId: image.imageId, rows: image.rows, columns: image.columns, color: image.color, min, max, mean: count ? sum / count : 0, count, slope: image.slope, intercept: image.intercept };
 }
 
 /** Modality-value (e.g. HU) statistics of a rectangle of image pixels [x0, x1) × [y0, y1), computed here independently of the tools. */
