@@ -283,6 +283,8 @@ describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
       await b.close();
     }
     const t = await cli(homeA, ['trust', 'show', studyUid, '--no-verify']);
+    // Once in a loaded CI run this printed no JSON: say what it printed instead.
+    expect(t.out, `trust show: exit ${t.code}\nstderr: ${t.stderr}\nstdout: ${t.stdout.slice(0, 2000)}`).not.toBeNull();
     const p = t.out as { accesses: { outcome: string; detail: string; recipient: { address: string } }[]; consents: { state: string }[]; history: { title: string; detail: string }[] };
     expect(p.accesses.map((a) => a.outcome)).toEqual(['granted', 'denied']);
     expect(p.accesses[1]).toMatchObject({ detail: 'the patient revoked the consent', recipient: { address: instB.address } });
