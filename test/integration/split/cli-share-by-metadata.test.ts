@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { Services } from '../../../src/node/services';
+import { type Services } from '../../../src/node/services';
 import { component } from '../../support/components';
+import { openRemoteHome, runCli } from '../../support/cli-homes';
 import { tempDir } from '../../support/tmp';
 import { startChain, type Chain } from '../contracts/chain';
 
@@ -35,26 +36,8 @@ let studyUid: string;
 let sampleDir: string;
 let env: NodeJS.ProcessEnv;
 
-function cli(home: string, args: string[]): Promise<{ code: number; out: unknown; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'medimgshr.cjs'), '--home', home, '--json', ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
-      let out: unknown = null;
-      try {
-        out = JSON.parse(stdout);
-      } catch {
-        out = null;
-      }
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stdout, stderr });
-    });
-  });
-}
-
-async function openHome(home: string): Promise<Services> {
-  const s = await Services.open({ home, ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200, ledgerService: { contractAddress: chain.address, sync: { auto: false } } });
-  void s.ledgerService;
-  await s.ledger.check();
-  return s;
-}
+const cli = (home: string, args: string[]) => runCli(home, args, env);
+const openHome = (home: string): Promise<Services> => openRemoteHome(home, chain);
 
 describe.skipIf(!anvil)('share by metadata: CLI A → B on one chain', () => {
   beforeAll(async () => {
