@@ -71,8 +71,6 @@ type Check = { code: string; ok: boolean; message: string; remedy: string | null
 
 describe.skipIf(!anvil)('CLI: consent revocation, share and export gates, chain status, anchor messages', () => {
   beforeAll(async () => {
-    const build = await new Promise<number>((r) => execFile(process.execPath, [join(root, 'scripts', 'build.mjs'), '--node'], { cwd: root }, (err) => r(err ? 1 : 0)));
-    expect(build).toBe(0);
     chain = await startChain();
     [, instA, clinA, instB] = chain.accounts as [Wallet, Wallet, Wallet, Wallet];
     patient = Wallet.createRandom() as unknown as Wallet;

@@ -69,7 +69,6 @@ describe('kill -9 during medimgshr split of 500 instances', () => {
   const originals = new Map<string, string>(); // path → SHA-256
   const dir = join(tmp.path, 'mr');
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
     const s = await writeSampleSeries({ outDir: dir, slices: N, kind: 'mr', seed: 500 });
     for (const f of s.files) originals.set(f, sha(readFileSync(f)));
   }, 300_000);
