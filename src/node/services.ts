@@ -300,8 +300,8 @@ export class Services implements AppContext {
           secrets: this.opts.pacsSecrets ?? new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
           cacheDir: pacsCacheDir(this.home.cache),
           importer: {
-            importFiles: async (paths) => {
-              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}));
+            importFiles: async (paths, o) => {
+              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}), o);
               // open lists refresh while a retrieve (or the Storage SCP) fills the library
               if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
               return r;

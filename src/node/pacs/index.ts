@@ -24,6 +24,7 @@ export { PacsError, PacsReason } from './errors';
 export type { PacsConnection, ConnectionInput } from './connections';
 export type { StudyQuery, StudyPage, PacsStudy, PacsSeries } from './search';
 export type { InstanceOutcome, RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
+export { sourceOf } from './retrieve';
 export type { SendReport, SendResult, SendVia } from './send';
 export { StorageScpSettingsStore, DEFAULT_SCP_SETTINGS, type StorageScpSettings } from './scp-settings';
 
@@ -212,7 +213,7 @@ export class Pacs {
         for (const l of this.scpListeners) l(i, c);
         onStored?.(i, c);
         // a C-MOVE retrieve imports and verifies its own arrivals in batches; lone C-STOREs here
-        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c));
+        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },
       onRejected: (r) => {
         this.lastRejected = { ...r, at: new Date().toISOString() };
@@ -229,10 +230,10 @@ export class Pacs {
   }
 
   /** Import, then fingerprint / verify one lone arrival; never throws (the state says what failed). */
-  private async settleArrival(c: CachedInstance): Promise<void> {
+  private async settleArrival(c: CachedInstance, callingAet: string): Promise<void> {
     let instanceIds: number[] = [];
     try {
-      const r = await this.deps.importer.importFiles([c.path]);
+      const r = await this.deps.importer.importFiles([c.path], { source: `scp:${callingAet}` });
       instanceIds = r.instanceIds;
       this.cache.setState(c.path, r.rejected.length ? 'import-failed' : 'imported', r.rejected[0] ? `${r.rejected[0].code}: ${r.rejected[0].reason}` : null);
     } catch (err) {

@@ -62,7 +62,7 @@ function verificationText(v: Record<string, number>): string {
  * (images/s, MB/s) and cancel. The first image opens in the viewer as soon as it is in the library;
  * the whole series is opened again when the retrieve ends.
  */
-export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { connectionId: number; onOpenSeries(seriesId: number): void; onShowLocal(): void }) {
+export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { connectionId: number; onOpenSeries(seriesId: number, source?: string | null): void; onShowLocal(): void }) {
   const conn = usePacsConnections()?.find((c) => c.id === connectionId) ?? null;
   const [form, setForm] = useState<Form>({ name: '', id: '', date: 'today', from: '', to: '', modality: '', accession: '' });
   const [asked, setAsked] = useState<{ q: Omit<PacsStudyQuery, 'connectionId'>; offset: number } | null>(null);
@@ -123,7 +123,8 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
       bridge().on((e) => {
         if (e.type !== 'pacs-retrieve' || shownFirst.current) return;
         shownFirst.current = { taskId: e.taskId, seriesId: e.seriesId };
-        onOpenSeries(e.seriesId);
+        // the series as this PACS returned it: its copies where they differ from the library's images
+        onOpenSeries(e.seriesId, e.source);
       }),
     [onOpenSeries],
   );
@@ -156,7 +157,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
         setRetrieval((x) => x && { ...x, running: false, report: r, problem: r.error ? pacsProblem(r.error) : null });
         if (r.seriesId !== null && !r.cancelled) {
           forgetSeriesViews();
-          onOpenSeries(r.seriesId);
+          onOpenSeries(r.seriesId, r.source);
         }
       } catch (e) {
         setRetrieval((x) => x && { ...x, running: false, problem: pacsProblem(e) });
