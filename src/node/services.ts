@@ -318,6 +318,8 @@ export class Services implements AppContext {
                   (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
+          // every PACS search in the audit log (and so to the ATNA collector as a Query event)
+          onQuery: (q) => void this.access.queried(q),
           // "anchor what arrives" (Storage SCP settings): the unlocked clinician anchors each arrived study
           anchorer: verify ? { anchorStudy: async (uid) => (await this.ledgerService.anchors.anchorStudy(uid)).anchor } : null,
         }),

@@ -38,9 +38,26 @@ export interface PacsDeps {
   verifier?: InstanceVerifier | null;
   /** Fingerprints arrivals when there is no verifier (the verifier fingerprints what it checks). */
   fingerprinter?: InstanceFingerprinter | null;
+  /** Told of every PACS search, answered or failed (the audit log's Query event, ATNA 110112); must not throw. */
+  onQuery?: ((q: PacsQuery) => void) | null;
   /** Anchors a study that arrived at the Storage SCP (when its settings ask for it); null: no ledger. */
   anchorer?: StudyAnchorer | null;
   log?: Logger;
+}
+
+/** One PACS search as the audit log records it (who asked is the audit's to add). */
+export interface PacsQuery {
+  connection: string;
+  via: Source;
+  level: 'STUDY' | 'SERIES';
+  url: string | null;
+  aeTitle: string | null;
+  host: string | null;
+  query: Record<string, string | number>;
+  studyInstanceUid: string | null;
+  matches: number;
+  more: boolean;
+  error: string | null;
 }
 
 /** What the ledger offers the Storage SCP for "anchor what arrives". */
@@ -158,11 +175,55 @@ export class Pacs {
   }
 
   searchStudies(idOrName: number | string, q: StudyQuery, opts: { source?: Source; signal?: AbortSignal } = {}): Promise<StudyPage> {
-    return this.withClients(idOrName, ({ conn, web, dimse }) => (this.pick(conn, opts.source) === 'dicomweb' ? searchStudiesWeb(web!, q, opts.signal) : searchStudiesDimse(dimse!, q, opts.signal)));
+    return this.withClients(idOrName, async ({ conn, web, dimse }) => {
+      const via = this.pick(conn, opts.source);
+      const keys: Record<string, string | number> = {};
+      for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') keys[k] = v as string | number;
+      try {
+        const page = via === 'dicomweb' ? await searchStudiesWeb(web!, q, opts.signal) : await searchStudiesDimse(dimse!, q, opts.signal);
+        this.audited(conn, via, 'STUDY', keys, q.studyInstanceUid ?? null, page.studies.length, page.more, null);
+        return page;
+      } catch (err) {
+        this.audited(conn, via, 'STUDY', keys, q.studyInstanceUid ?? null, 0, false, toPacsError(err).message);
+        throw err;
+      }
+    });
   }
 
   searchSeries(idOrName: number | string, study: string, opts: { source?: Source; signal?: AbortSignal } = {}): Promise<PacsSeries[]> {
-    return this.withClients(idOrName, ({ conn, web, dimse }) => (this.pick(conn, opts.source) === 'dicomweb' ? searchSeriesWeb(web!, study, opts.signal) : searchSeriesDimse(dimse!, study, opts.signal)));
+    return this.withClients(idOrName, async ({ conn, web, dimse }) => {
+      const via = this.pick(conn, opts.source);
+      try {
+        const series = via === 'dicomweb' ? await searchSeriesWeb(web!, study, opts.signal) : await searchSeriesDimse(dimse!, study, opts.signal);
+        this.audited(conn, via, 'SERIES', { studyInstanceUid: study }, study, series.length, false, null);
+        return series;
+      } catch (err) {
+        this.audited(conn, via, 'SERIES', { studyInstanceUid: study }, study, 0, false, toPacsError(err).message);
+        throw err;
+      }
+    });
+  }
+
+  /** Tells the audit of one search; a failure to record is logged, never the search's failure. */
+  private audited(conn: PacsConnection, via: Source, level: 'STUDY' | 'SERIES', query: Record<string, string | number>, study: string | null, matches: number, more: boolean, error: string | null): void {
+    if (!this.deps.onQuery) return;
+    try {
+      this.deps.onQuery({
+        connection: conn.name,
+        via,
+        level,
+        url: via === 'dicomweb' ? (conn.dicomweb?.url ?? null) : null,
+        aeTitle: via === 'dimse' ? (conn.dimse?.calledAet ?? null) : null,
+        host: via === 'dimse' ? (conn.dimse?.host ?? null) : conn.dicomweb ? safeHost(conn.dicomweb.url) : null,
+        query,
+        studyInstanceUid: study,
+        matches,
+        more,
+        error,
+      });
+    } catch (err) {
+      this.deps.log?.warn('PACS search: the audit entry could not be written', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Retrieves a study or series (resumable); `onInstance` sees each instance as it is cached. */
@@ -342,3 +403,11 @@ export function createPacs(deps: PacsDeps): Pacs {
 }
 
 export const pacsCacheDir = (cacheRoot: string): string => join(cacheRoot, 'pacs');
+
+function safeHost(url: string): string | null {
+  try {
+    return new URL(url).hostname || null;
+  } catch {
+    return null;
+  }
+}

@@ -44,7 +44,7 @@ const api = async (path: string, init?: RequestInit): Promise<unknown> => {
 };
 const lookup = async (uid: string) => ((await api('/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
 /** Replaces an instance on Orthanc by these bytes (delete, then store: Orthanc keeps the first copy otherwise). */
-const replaceOnOrthanc = async (sop: string, bytes: Uint8Array) => {
+const replaceOnOrthanc = async (sop: string, bytes: Uint8Array<ArrayBuffer>) => {
   await api(`/instances/${await lookup(sop)}`, { method: 'DELETE' });
   const stored = (await api('/instances', { method: 'POST', body: bytes })) as { Status: string };
   expect(stored.Status).toBe('Success');
