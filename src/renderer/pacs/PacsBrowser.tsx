@@ -263,6 +263,11 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
                   Ledger check: {verificationText(r.verification)}
                 </div>
               )}
+              {r.copies > 0 && (
+                <div className="pacs-retrieval__copies" data-testid="pacs-retrieve-copies">
+                  {r.copies} image(s) came back from {r.connection} with other bytes than the library's image of the same SOP Instance UID: kept as the PACS copy next to it (the viewer shows them as on this PACS; the library's own images are unchanged).
+                </div>
+              )}
               {r.notIndexed.length > 0 && (
                 <div className="pacs-retrieval__warn" data-testid="pacs-not-indexed">
                   {r.notIndexed.length} image(s) not added to the library: {r.notIndexed[0]!.message}
