@@ -38,6 +38,8 @@ export interface PacsDeps {
   verifier?: InstanceVerifier | null;
   /** Fingerprints arrivals when there is no verifier (the verifier fingerprints what it checks). */
   fingerprinter?: InstanceFingerprinter | null;
+  /** C-FIND study searches read at most this many matches (no paging in C-FIND); default CFIND_CAP. */
+  cfindCap?: number;
   /** Told of every PACS search, answered or failed (the audit log's Query event, ATNA 110112); must not throw. */
   onQuery?: ((q: PacsQuery) => void) | null;
   /** Anchors a study that arrived at the Storage SCP (when its settings ask for it); null: no ledger. */
@@ -180,7 +182,7 @@ export class Pacs {
       const keys: Record<string, string | number> = {};
       for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') keys[k] = v as string | number;
       try {
-        const page = via === 'dicomweb' ? await searchStudiesWeb(web!, q, opts.signal) : await searchStudiesDimse(dimse!, q, opts.signal);
+        const page = via === 'dicomweb' ? await searchStudiesWeb(web!, q, opts.signal) : await searchStudiesDimse(dimse!, q, opts.signal, this.deps.cfindCap);
         this.audited(conn, via, 'STUDY', keys, q.studyInstanceUid ?? null, page.studies.length, page.more, null);
         return page;
       } catch (err) {

@@ -66,7 +66,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
   const conn = usePacsConnections()?.find((c) => c.id === connectionId) ?? null;
   const [form, setForm] = useState<Form>({ name: '', id: '', date: 'today', from: '', to: '', modality: '', accession: '' });
   const [asked, setAsked] = useState<{ q: Omit<PacsStudyQuery, 'connectionId'>; offset: number } | null>(null);
-  const [page, setPage] = useState<{ studies: PacsStudy[]; offset: number; more: boolean } | null>(null);
+  const [page, setPage] = useState<{ studies: PacsStudy[]; offset: number; more: boolean; capped: number | null } | null>(null);
   const [pageSize, setPageSize] = useState(25);
   const [searching, setSearching] = useState(false);
   const [problem, setProblem] = useState<PacsProblem | null>(null);
@@ -101,7 +101,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
     call('pacs.search', { connectionId, ...asked.q, limit: pageSize, offset: asked.offset }).then(
       (r) => {
         if (!alive) return;
-        setPage({ studies: r.studies, offset: r.offset, more: r.more });
+        setPage({ studies: r.studies, offset: r.offset, more: r.more, capped: r.capped });
         setProblem(null);
         setSearching(false);
       },
@@ -290,6 +290,11 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
             <span data-testid="pacs-count">
               {page.studies.length === 0 ? 'No study matches' : page.offset === 0 && !page.more ? `${page.studies.length} ${page.studies.length === 1 ? 'study' : 'studies'}` : `Studies ${from}–${to}${page.more ? ' (more on the next page)' : ''}`}
             </span>
+            {page.capped !== null && (
+              <span className="pacs-pager__capped" data-testid="pacs-capped" title="C-FIND, the DIMSE query, has no pages: the app reads a fixed number of matches.">
+                First {page.capped} matches of more: narrow the search (patient name, ID, date range, modality).
+              </span>
+            )}
             <span className="pacs-pager__buttons">
               {offered.length > 1 && (
                 <label className="pacs-pager__via" title="How images are retrieved from this PACS (remembered for this connection)">

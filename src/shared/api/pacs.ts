@@ -265,7 +265,8 @@ export const pacsChannels = {
   /** One page of studies; `more` says whether a next page exists. */
   'pacs.search': {
     request: PacsStudyQuery,
-    response: z.object({ studies: z.array(PacsStudy), offset: z.number().int(), limit: z.number().int(), more: z.boolean() }),
+    /** `capped` (C-FIND, which has no paging): only the first N matches are read; the search had more — narrow it. */
+    response: z.object({ studies: z.array(PacsStudy), offset: z.number().int(), limit: z.number().int(), more: z.boolean(), capped: z.number().int().nullable() }),
   },
   'pacs.series': {
     request: z.object({ connectionId: ConnId, studyInstanceUid: Uid, source: Source.optional() }).strict(),
