@@ -133,7 +133,9 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
               onInstance: (c) => {
                 if (first || (seriesInstanceUid && c.seriesInstanceUid !== seriesInstanceUid)) return;
                 first = s.library.import([c.path], new Task('pacs-first-image', 1, () => {}), { source }).then(
-                  () => {
+                  async () => {
+                    // the same image as the library's (only the file differs): no copy, the library's is shown
+                    await s.settlePacsCopies([c.path]).catch(() => 0);
                     // indexed from this file, or (byte-identical) the library's instance of it
                     const at = s.library.instanceAtPath(c.path) ?? s.library.instanceOfSop(c.sopInstanceUid, source);
                     if (!at) return;

@@ -314,6 +314,7 @@ export class Pacs {
     } catch (err) {
       this.cache.setVerification(c.path, 'unchecked', `Not verified: ${err instanceof Error ? err.message : String(err)}`);
     }
+    await this.deps.importer.settleCopies?.([c.path]).catch(() => 0);
     for (const l of this.arrivalListeners) l([c.path], instanceIds);
   }
 

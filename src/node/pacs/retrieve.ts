@@ -28,6 +28,8 @@ export const sourceOf = (connectionName: string): string => `pacs:${connectionNa
 export interface LibraryImporter {
   /** `source` names where the files came from ('pacs:<connection>', 'scp:<calling AE title>'): a file whose SOP Instance UID is indexed with other bytes becomes a copy of that instance, shown and verified on its own. */
   importFiles(paths: string[], opts?: { source?: string }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
+  /** After fingerprinting: drops the copies among these files whose image equals the library's (only the file meta header or encoding differ). */
+  settleCopies?(paths: string[]): Promise<number>;
 }
 
 /** What the fingerprint domain offers the PACS (today: FingerprintEngine.fingerprintPaths). */
@@ -180,6 +182,12 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             if (o) o.message = `Not verified: ${err instanceof Error ? err.message : String(err)}`;
           }
         }
+      }
+      // a PACS copy is kept only where the image differs (the digests are known now)
+      try {
+        await ctx.importer.settleCopies?.(paths);
+      } catch {
+        // kept as copies: shown as the PACS's version, verified on their own
       }
     });
   };

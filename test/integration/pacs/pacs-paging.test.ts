@@ -27,7 +27,8 @@ const uids = new Set<string>();
 
 describe.skipIf(!have)(`PACS search paging with ${STUDIES} studies`, () => {
   beforeAll(async () => {
-    orthanc = await startOrthanc();
+    // Orthanc answers C-FIND only for a calling AE title it knows (it lets an unknown one time out)
+    orthanc = await startOrthanc({ config: { DicomModalities: { medimg: ['MEDIMGSHR', '127.0.0.1', 11112] } } });
     let batch: Uint8Array[] = [];
     for (let i = 0; i < STUDIES; i++) {
       const r = await writeSampleSeries({ outDir: join(tmp.path, 'studies', String(i)), slices: 1, kind: 'mr', seed: 90_000 + i, matrix: 8 });
@@ -41,7 +42,7 @@ describe.skipIf(!have)(`PACS search paging with ${STUDIES} studies`, () => {
     expect(uids.size).toBe(STUDIES);
     s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' } });
     pacs = s.pacs;
-    pacs.add({ name: 'orthanc', dicomweb: { url: orthanc.dicomWebUrl }, dimse: { host: '127.0.0.1', port: orthanc.dicomPort, calledAet: orthanc.aet } });
+    pacs.add({ name: 'orthanc', dicomweb: { url: orthanc.dicomWebUrl }, dimse: { host: '127.0.0.1', port: orthanc.dicomPort, calledAet: orthanc.aet, callingAet: 'MEDIMGSHR' } });
   }, 600_000);
 
   afterAll(async () => {

@@ -57,7 +57,8 @@ describe.skipIf(!have)('ATNA Query (110112) for every PACS search', () => {
   };
 
   beforeAll(async () => {
-    [rs, orthanc] = await Promise.all([startRsyslog(), startOrthanc()]);
+    // Orthanc answers C-FIND only for a calling AE title it knows (it lets an unknown one time out)
+    [rs, orthanc] = await Promise.all([startRsyslog(), startOrthanc({ config: { DicomModalities: { medimg: ['MEDIMGSHR', '127.0.0.1', 11112] } } })]);
     const a = await writeSampleSeries({ outDir: join(tmp.path, 'a'), slices: 2, kind: 'mr', seed: 23, matrix: 64 });
     const files = a.files.map((f) => new Uint8Array(readFileSync(f)));
     expect(await stowRs(orthanc, files)).toBe(200);
@@ -80,7 +81,7 @@ describe.skipIf(!have)('ATNA Query (110112) for every PACS search', () => {
 
     const w = await call('pacs.search', { connectionId: web.id, patientName: 'SYNTHETIC*', limit: 10, offset: 0 });
     expect(w.studies.map((x) => x.patientName)).toEqual(['SYNTHETIC^PHANTOM']);
-    const d = await call('pacs.search', { connectionId: dimse.id, patientName: 'SYNTHETIC*', modality: 'MR', limit: 10, offset: 0 });
+    const d = await call('pacs.search', { connectionId: dimse.id, patientName: 'SYNTHETIC*', limit: 10, offset: 0 });
     expect(d.studies).toHaveLength(1);
     const se = await call('pacs.series', { connectionId: web.id, studyInstanceUid: w.studies[0]!.studyInstanceUid });
     expect(se.series).toHaveLength(1);
@@ -110,7 +111,7 @@ describe.skipIf(!have)('ATNA Query (110112) for every PACS search', () => {
       ['4', { id: orthanc.aet, role: '110152' }],
     ]);
     expect(got[0]!.query).toMatchObject({ patientName: 'SYNTHETIC*', limit: 10, offset: 0 });
-    expect(got[1]!.query).toMatchObject({ patientName: 'SYNTHETIC*', modality: 'MR' });
+    expect(got[1]!.query).toMatchObject({ patientName: 'SYNTHETIC*', limit: 10 });
     expect(got[2]!.query).toEqual({ studyInstanceUid: w.studies[0]!.studyInstanceUid });
     expect(got[3]!.outcomeText).toMatch(/\S/);
   });
