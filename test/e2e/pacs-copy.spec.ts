@@ -73,7 +73,7 @@ test('a PACS copy that differs from the local original: shown as the PACS copy, 
   const report = page.getByTestId('pacs-retrieve-report');
   await expect(report).toBeVisible({ timeout: 120_000 });
   await expect(report).toContainText('40 of 40 images');
-  await expect(report.getByTestId('pacs-retrieve-verification')).toHaveText('Ledger check: 39 verified, 1 altered');
+  await expect(report.getByTestId('pacs-retrieve-verification')).toHaveText('Ledger check: 1 altered, 39 verified');
   await expect(report.getByTestId('pacs-retrieve-copies')).toContainText('1 image(s) came back from Orthanc with other bytes');
 
   // The viewer: the series as the PACS has it. On the changed image: "PACS copy · Orthanc", "altered: metadata".

@@ -81,7 +81,7 @@ describe.skipIf(!haveAll)('A PACS copy that differs from the local original', ()
     tmp.cleanup();
   });
 
-  it('byte-identical copies are not indexed twice: one instance per SOP Instance UID, all verified', async () => {
+  it('copies of the same image (the PACS rewrote only the file) are not indexed twice: one instance per SOP Instance UID, all verified', async () => {
     const r = await pacs.retrieve('orthanc', { study: studyUid }, task());
     expect(r).toMatchObject({ listed: 40, received: 40, failed: 0, error: null });
     expect(r.verification).toEqual({ verified: 40 });
