@@ -33,7 +33,7 @@ function filesUnder(paths: string[]): string[] {
 /** The files of a study as the library indexed them. */
 function studyFiles(db: Db, studyUid: string): string[] {
   const rows = db
-    .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? ORDER BY s.number, i.number, i.file_path')
+    .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY s.number, i.number, i.file_path')
     .all(studyUid) as { p: string }[];
   if (!rows.length) throw new AppError(ErrorCode.NotFound, `No study ${studyUid} is in the library.`, 'Import it first (medimgshr import <folder>), or give the files directly.');
   return rows.map((r) => r.p);

@@ -10,6 +10,7 @@
  * Domains are built on first use (a CLI command that only reads the library starts no ledger
  * client), each exactly once.
  */
+import { statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { AppEvent } from '../shared/api';
 import { appHome, ensureAppHome, type AppHome } from './app-home';
@@ -283,6 +284,39 @@ export class Services implements AppContext {
   }
 
   /**
+   * A PACS copy is kept only when the image differs: copies indexed from these files whose pixel and
+   * metadata digests equal those of the library's instance (the PACS only rewrote the file meta
+   * header or the encoding, as C-STORE and C-GET do) are dropped from the index. The files of both
+   * are fingerprinted first when they have no fresh digests. Returns how many copies were dropped.
+   */
+  async settlePacsCopies(paths: string[]): Promise<number> {
+    if (paths.length === 0) return 0;
+    const db = this.db;
+    const pairs = paths
+      .map((p) => db.prepare('SELECT c.id, c.file_path AS copy, o.file_path AS orig FROM instances c JOIN instances o ON o.id = c.copy_of WHERE c.file_path = ?').get(p) as { id: number; copy: string; orig: string } | undefined)
+      .filter((x): x is { id: number; copy: string; orig: string } => x !== undefined);
+    if (pairs.length === 0) return 0;
+    const digest = db.prepare('SELECT size, mtime_ms, pixel_sha256, meta_sha256, error_code FROM fingerprint_files WHERE path = ?');
+    const fresh = (path: string) => {
+      const r = digest.get(path) as { size: number | null; mtime_ms: number | null; pixel_sha256: string | null; meta_sha256: string | null; error_code: string | null } | undefined;
+      try {
+        const st = statSync(path);
+        return r && !r.error_code && r.pixel_sha256 && r.meta_sha256 && r.size === st.size && r.mtime_ms === st.mtimeMs ? `${r.pixel_sha256}:${r.meta_sha256}` : null;
+      } catch {
+        return null;
+      }
+    };
+    const stale = [...new Set(pairs.flatMap((x) => [x.copy, x.orig]))].filter((p) => fresh(p) === null);
+    if (stale.length) await this.fingerprints.fingerprintPaths(stale);
+    let dropped = 0;
+    for (const x of pairs) {
+      const a = fresh(x.copy);
+      if (a !== null && a === fresh(x.orig)) dropped += db.prepare('DELETE FROM instances WHERE id = ?').run(x.id).changes;
+    }
+    return dropped;
+  }
+
+  /**
    * The PACS domain: connections, search, retrieve, send, the Storage SCP. Retrieved instances go into the library and
    * are fingerprinted; with a ledger configured they are verified against it as they arrive.
    */
@@ -300,12 +334,13 @@ export class Services implements AppContext {
           secrets: this.opts.pacsSecrets ?? new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
           cacheDir: pacsCacheDir(this.home.cache),
           importer: {
-            importFiles: async (paths) => {
-              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}));
+            importFiles: async (paths, o) => {
+              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}), o);
               // open lists refresh while a retrieve (or the Storage SCP) fills the library
               if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
               return r;
             },
+            settleCopies: (paths) => this.settlePacsCopies(paths),
           },
           fingerprinter: {
             fingerprintFiles: async (paths) => {
@@ -318,6 +353,8 @@ export class Services implements AppContext {
                   (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
+          // every PACS search in the audit log (and so to the ATNA collector as a Query event)
+          onQuery: (q) => void this.access.queried(q),
           // "anchor what arrives" (Storage SCP settings): the unlocked clinician anchors each arrived study
           anchorer: verify ? { anchorStudy: async (uid) => (await this.ledgerService.anchors.anchorStudy(uid)).anchor } : null,
         }),

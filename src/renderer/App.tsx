@@ -12,7 +12,7 @@ import { Toolbar } from './shell/Toolbar';
 import { TrustButtons } from './trust/TrustButtons';
 import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './viewer/ViewportArea';
 import { useLedgerStatus } from './shell/useLedgerStatus';
-import { seriesView } from './library/seriesViews';
+import { copySourceOf, freshSeriesView, seriesView, sourceName, sourceOfView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
 import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
 import { ViewerBadges } from './verification/ViewerBadges';
@@ -29,8 +29,24 @@ import { LazyMprView } from './viewer/mpr/LazyMprView';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
-/** Each viewport shows its image's and study's verification; the viewer itself knows nothing of the ledger. */
-const verificationBadges: ViewportBadges = (viewport) => <ViewerBadges {...viewport} />;
+/**
+ * Each viewport shows its image's and study's verification; the viewer itself knows nothing of the
+ * ledger. Above them, when the image on screen is a PACS copy whose bytes differ from the library's
+ * image of the same SOP Instance UID, which PACS it came from (its verdict is in the badge below).
+ */
+const verificationBadges: ViewportBadges = (viewport) => {
+  const copy = viewport.ready ? copySourceOf(viewport.instanceId) : null;
+  return (
+    <>
+      {copy && (
+        <div className="vsource" data-testid="viewer-source" data-source={copy} title="The PACS returned this image with other bytes than the image of the same SOP Instance UID in the library. Its own verification is shown below.">
+          PACS copy · {sourceName(copy)} — differs from the library's image
+        </div>
+      )}
+      <ViewerBadges {...viewport} />
+    </>
+  );
+};
 
 export function App() {
   const ledger = useLedgerStatus();
@@ -57,9 +73,9 @@ export function App() {
 
   const api = useCallback(() => apis[activeRef.current]?.current ?? null, [apis]);
 
-  const openSeries = useCallback(async (index: number, seriesId: number) => {
+  const openSeries = useCallback(async (index: number, seriesId: number, source?: string | null) => {
     try {
-      const view = await seriesView(seriesId);
+      const view = await seriesView(seriesId, source);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
@@ -128,7 +144,7 @@ export function App() {
 
   useShortcutKeys(perform);
 
-  const onOpenFromBrowser = useCallback((id: number) => void openSeries(activeRef.current, id), [openSeries]);
+  const onOpenFromBrowser = useCallback((id: number, source?: string | null) => void openSeries(activeRef.current, id, source), [openSeries]);
   useOpenDemoStudyOnLogin(onOpenFromBrowser, series.some(Boolean));
   const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
   const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
@@ -138,10 +154,39 @@ export function App() {
     setSeries((prev) => prev.map((s) => (s && (ids === 'all-of-study' || ids.includes(Number(s.seriesId))) ? null : s)));
   }, []);
 
-  // A removal made elsewhere (an API call, the CLI on the same app data): viewports whose series left
-  // the index close, so no badge goes on speaking for images that are no longer in the library.
   const seriesRef = useRef(series);
   seriesRef.current = series;
+  // Images arriving (a PACS retrieve, the Storage SCP): an open series that grew is fetched again;
+  // the viewport keeps the image on screen and scrolling reaches what has arrived.
+  useEffect(() => {
+    let pending = false;
+    let again = false;
+    const refetch = async () => {
+      if (pending) {
+        again = true;
+        return;
+      }
+      pending = true;
+      try {
+        const open = seriesRef.current.map((s) => (s ? { id: Number(s.seriesId), source: sourceOfView(s) } : null));
+        const fresh = await Promise.all(open.map((o) => (o ? freshSeriesView(o.id, o.source).catch(() => null) : null)));
+        const ids = (v: { instances: { id: string }[] }) => v.instances.map((x) => x.id).join();
+        // replaced only while the same view is open and it changed (so nothing re-renders for other imports)
+        setSeries((prev) => prev.map((s, i) => (s && fresh[i] && s.seriesId === fresh[i]!.seriesId && sourceOfView(s) === open[i]?.source && ids(fresh[i]!) !== ids(s) ? fresh[i]! : s)));
+      } finally {
+        pending = false;
+        if (again) {
+          again = false;
+          void refetch();
+        }
+      }
+    };
+    return bridge().on((e) => {
+      if (e.type === 'library-changed' && e.reason === 'import' && seriesRef.current.some(Boolean)) void refetch();
+    });
+  }, []);
+  // A removal made elsewhere (an API call, the CLI on the same app data): viewports whose series left
+  // the index close, so no badge goes on speaking for images that are no longer in the library.
   useEffect(
     () =>
       bridge().on((e) => {

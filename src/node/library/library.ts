@@ -32,8 +32,8 @@ export class Library {
   }
 
   // ---- import
-  import(paths: string[], task: Task): Promise<ImportReport> {
-    return this.importer.import(paths, task);
+  import(paths: string[], task: Task, opts: { source?: string } = {}): Promise<ImportReport> {
+    return this.importer.import(paths, task, opts);
   }
   hashPending(task: Task): Promise<number> {
     return this.importer.hashPending(task);
@@ -52,10 +52,11 @@ export class Library {
   readonly studyByUid: LibraryQueries['studyByUid'] = (uid) => this.queries.studyByUid(uid);
   readonly series: LibraryQueries['series'] = (studyId) => this.queries.series(studyId);
   readonly oneSeries: LibraryQueries['oneSeries'] = (id) => this.queries.oneSeries(id);
-  readonly instances: LibraryQueries['instances'] = (seriesId) => this.queries.instances(seriesId);
+  readonly instances: LibraryQueries['instances'] = (seriesId, source) => this.queries.instances(seriesId, source);
   readonly instance: LibraryQueries['instance'] = (id) => this.queries.instance(id);
   readonly instanceFile: LibraryQueries['instanceFile'] = (id) => this.queries.instanceFile(id);
   readonly instanceAtPath: LibraryQueries['instanceAtPath'] = (path) => this.queries.instanceAtPath(path);
+  readonly instanceOfSop: LibraryQueries['instanceOfSop'] = (sop, source) => this.queries.instanceOfSop(sop, source);
   readonly tags: LibraryQueries['tags'] = (id) => this.queries.tags(id);
   readonly thumbnailSource: LibraryQueries['thumbnailSource'] = (seriesId) => this.queries.thumbnailSource(seriesId);
 

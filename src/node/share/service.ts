@@ -112,7 +112,7 @@ export class ShareService {
     return this.s.db
       .prepare(
         `SELECT i.file_path AS path, i.sop_uid AS sopInstanceUid, se.series_uid AS seriesUid FROM instances i JOIN series se ON i.series_ref = se.id
-         JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? ORDER BY se.number, se.id, i.number, i.id`,
+         JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY se.number, se.id, i.number, i.id`,
       )
       .all(studyInstanceUid) as StudyFile[];
   }

@@ -153,7 +153,7 @@ export class SplitService {
   studyFiles(studyInstanceUid: string): string[] {
     return (
       this.d.db
-        .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? ORDER BY s.number, i.number, i.file_path')
+        .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY s.number, i.number, i.file_path')
         .all(studyInstanceUid) as { p: string }[]
     ).map((r) => r.p);
   }

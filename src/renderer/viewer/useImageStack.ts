@@ -77,10 +77,26 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
     [elRef, stackRef, posRef, viewportRef, ensureMeasurements, readView, index],
   );
 
-  // A new series: new stack, first image with the image's own default window.
+  // A new series: new stack, first image with the image's own default window. The same series
+  // grown (a retrieve still arriving): the longer stack, the image on screen and its view kept.
+  const shownSeriesRef = useRef<{ id: string; label: string } | null>(null);
   useEffect(() => {
-    viewportRef.current = null;
     const stack = series ? stackOf(series, (id, f, n) => imageIdFor(id, f, n)) : [];
+    const before = shownSeriesRef.current;
+    shownSeriesRef.current = series ? { id: series.seriesId, label: series.label } : null;
+    const onScreen = stackRef.current[posRef.current]?.imageId;
+    if (series && before && before.id === series.seriesId && before.label === series.label && onScreen && imageRef.current) {
+      const at = stack.findIndex((it) => it.imageId === onScreen);
+      if (at >= 0) {
+        stackRef.current = stack;
+        setCount(stack.length);
+        posRef.current = at;
+        setPos(at);
+        prefetch(stack, at);
+        return;
+      }
+    }
+    viewportRef.current = null;
     stackRef.current = stack;
     setCount(stack.length);
     setPos(0);
