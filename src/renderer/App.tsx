@@ -26,6 +26,7 @@ import { AiButton, FindingsPanel } from './ai/FindingsPanel';
 import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
+import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -57,9 +58,14 @@ export function App() {
 
   const api = useCallback(() => apis[activeRef.current]?.current ?? null, [apis]);
 
-  const openSeries = useCallback(async (index: number, seriesId: number) => {
+  const keyOnlyRef = useRef<(index: number, on: boolean) => void>(() => undefined);
+  const openSeries = useCallback(async (index: number, seriesId: number, keyOnly = false): Promise<void> => {
     try {
       const view = await seriesView(seriesId);
+      // Key images: a KOS is not an image; its series opens the key images it names.
+      const keyTarget = await keyObjectTarget(view);
+      if (keyTarget !== null) return await openSeries(index, keyTarget, true);
+      keyOnlyRef.current(index, keyOnly);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
@@ -164,6 +170,9 @@ export function App() {
   const trustUi = useTrustUi();
   const trustToolbar = useTrustToolbar(trustUi, openSeriesId !== null);
   const aiHeat = useAiHeatmapLayer(panel === 'ai');
+  // Key images (src/renderer/keyimages): controls in each viewport's badge row, "Key images only", K, Save KOS.
+  const keyImages = useKeyImageLayer({ series, activeInstanceId: cur?.instanceId ?? null, badges: verificationBadges, onError: setOpenError });
+  keyOnlyRef.current = keyImages.setKeyOnly;
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -193,11 +202,11 @@ export function App() {
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
-          series={series}
+          series={keyImages.viewSeries}
           active={active}
           showOverlays={overlays}
           apis={apis}
-          badges={verificationBadges}
+          badges={keyImages.badges}
           imageLayer={aiHeat.layer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
@@ -219,6 +228,7 @@ export function App() {
         </div>
       )}
       {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
+      {keyImages.dialog}
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

@@ -12,6 +12,8 @@ import { anonymiseExport } from '../../../src/node/dicom/anonymise';
 import { which } from '../../../src/node/which';
 import { PYDICOM_TEST_FILES } from '../../../src/node/components';
 import { tempDir } from '../../support/tmp';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { encodePart10, kosDataset, readNaturalized } from '../../../src/node/keyimages';
 
 const dciodvfy = which('dciodvfy');
 if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
@@ -65,6 +67,23 @@ describe.skipIf(!dciodvfy)('IOD validation of every kind of file the app writes 
       const v = validate(f);
       expect(v.errors, f).toEqual([]);
       expect(unreviewed(v.warnings), f).toEqual([]);
+    }
+  });
+
+  it('Key Object Selection documents (key images) of a generated series and of real CT/MR files', async () => {
+    // as keyImages.save writes them: the study's attributes read from one of its images, references to its images
+    const sample = await writeSampleSeries({ outDir: join(tmp.path, 'kos-src'), slices: 3, kind: 'mr', seed: 13 });
+    const real = ['CT_small.dcm', 'MR_small.dcm'].map((f) => join(PYDICOM_TEST_FILES, f)).filter((f) => existsSync(f));
+    if (process.env.CI) expect(real).toHaveLength(2);
+    const studies = [sample.files, ...real.map((f) => [f])];
+    for (const [n, files] of studies.entries()) {
+      const images = files.map((f) => readNaturalized(readFileSync(f), { header: true }));
+      const refs = images.map((d) => ({ seriesInstanceUid: String(d.SeriesInstanceUID), sopClassUid: String(d.SOPClassUID), sopInstanceUid: String(d.SOPInstanceUID) }));
+      const file = join(tmp.path, `kos-${n}.dcm`);
+      writeFileSync(file, encodePart10(kosDataset({ study: images[0]!, references: refs, title: '113004', description: 'conformance' })));
+      const v = validate(file);
+      expect(v.errors, files[0]).toEqual([]);
+      expect(unreviewed(v.warnings), files[0]).toEqual([]);
     }
   });
 });

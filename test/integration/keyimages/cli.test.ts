@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import type { KeyImageChange, KeyImageList, KosSaveResult } from '../../../src/shared/api';
+import type { KeyImageList, KosSaveResult } from '../../../src/shared/api';
 import { runCli } from '../../support/cli-homes';
 import { buildNodeBundles } from '../library/support';
 import { tempDir } from '../../support/tmp';
@@ -33,7 +33,7 @@ describe('medimgshr key-images', () => {
   it('marks by file path, re-marking changes nothing, unmarks, lists', async () => {
     const m = await runCli(home, ['key-images', 'mark', study, files[0]!, files[2]!, files[4]!], env);
     expect(m.code, m.stderr).toBe(0);
-    const r = m.out as KeyImageChange & { changed: number };
+    const r = m.out as KeyImageList & { changed: number };
     expect(r.changed).toBe(3);
     expect(r.images).toHaveLength(3);
     sops = r.images.map((i) => i.sopInstanceUid);
