@@ -90,7 +90,7 @@ test('mark three key images, filter to them, save a KOS, reopen: still marked', 
     const koRow = rows.filter({ has: page.locator('.badge', { hasText: /^KO$/ }) });
     await expect(koRow).toHaveCount(1);
     await expect(koRow).toContainText('Key images: For Conference');
-    await expect(koRow).toContainText('1 image');
+    await expect(koRow).toContainText('1 key image document');
     const after = await invoke<KeyImageList>(page, 'keyImages.list', { seriesId });
     expect(after.documents).toEqual([expect.objectContaining({ origin: 'saved', referenced: 3, title: { code: '113005', meaning: 'For Conference' }, description: 'tumour board' })]);
     await page.setViewportSize({ width: 1920, height: 1080 });

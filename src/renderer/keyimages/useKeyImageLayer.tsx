@@ -73,9 +73,10 @@ export function useKeyImageLayer({ series, activeInstanceId, badges, onError }: 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement | null;
-      const typing = !!t && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      // the stack scrollbar keeps the focus after a drag: it is a slider, not a text field (as in useShortcutKeys)
+      const slider = t?.tagName === 'INPUT' && (t as HTMLInputElement).type === 'range';
+      const typing = !!t && !slider && (t.tagName === 'INPUT' || t.tagName === 'SELECT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
       if (typing || e.ctrlKey || e.metaKey || e.altKey || (e.key !== 'k' && e.key !== 'K')) return;
-      if (t?.tagName === 'INPUT' && (t as HTMLInputElement).type !== 'range') return;
       e.preventDefault();
       void current.current.toggle(current.current.activeInstanceId);
     };

@@ -58,5 +58,5 @@ export function useKeyImages(seriesIds: (number | null)[]): KeyImagesState {
     },
     [listOf],
   );
-  return { keyIds, listOf, toggle, save };
+  return useMemo(() => ({ keyIds, listOf, toggle, save }), [keyIds, listOf, toggle, save]);
 }
