@@ -63,7 +63,7 @@ export function App() {
     try {
       const view = await seriesView(seriesId);
       // Key images: a KOS is not an image; its series opens the key images it names.
-      const keyTarget = await keyObjectTarget(view);
+      const keyTarget = keyOnly ? null : await keyObjectTarget(view);
       if (keyTarget !== null) return await openSeries(index, keyTarget, true);
       keyOnlyRef.current(index, keyOnly);
       // The main process records who opened which patient's study (one audit entry per study opening).

@@ -88,7 +88,8 @@ export class KeyImages {
         `INSERT OR IGNORE INTO key_images (study_uid, sop_uid, series_uid, sop_class, source, marked_by, marked_at) VALUES (?, ?, ?, ?, 'document', ?, ?)`,
       );
       this.db.transaction(() => {
-        for (const r of content.references) insertMark.run(study.uid, r.sopInstanceUid, r.seriesInstanceUid, r.sopClassUid, `KOS ${content.sopInstanceUid}`, now);
+        // a document naming another document (not an image) marks nothing for it
+        for (const r of content.references) if (r.sopClassUid !== KOS_SOP_CLASS_UID) insertMark.run(study.uid, r.sopInstanceUid, r.seriesInstanceUid, r.sopClassUid, `KOS ${content.sopInstanceUid}`, now);
         this.db
           .prepare(
             `INSERT OR IGNORE INTO key_object_documents (sop_uid, study_uid, title_code, title, description, origin, referenced_json, file_path, created_at)

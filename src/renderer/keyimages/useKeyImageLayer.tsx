@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { SeriesView, ViewportBadgeContext, ViewportBadges } from '../viewer/types';
+import { KOS_SOP_CLASS_UID } from '../../shared/api';
 import { BridgeError, call } from '../bridge';
 import { KeyImageControls } from './KeyImageControls';
 import { SaveKosDialog } from './SaveKosDialog';
@@ -130,7 +131,7 @@ export function useKeyImageLayer({ series, activeInstanceId, badges, onError }: 
 export async function keyObjectTarget(view: SeriesView): Promise<number | null> {
   if (view.modality !== 'KO') return null;
   const list = await call('keyImages.list', { seriesId: Number(view.seriesId) });
-  const first = list.images.find((i) => i.seriesId !== null);
+  const first = list.images.find((i) => i.seriesId !== null && i.sopClassUid !== KOS_SOP_CLASS_UID);
   if (!first) {
     throw new BridgeError({
       code: 'NOT_FOUND',
