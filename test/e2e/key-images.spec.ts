@@ -104,6 +104,8 @@ test('mark three key images, filter to them, save a KOS, reopen: still marked', 
     await expect(star2).toHaveAttribute('aria-pressed', 'true'); // image 1 was marked
     await vp2.getByTestId('key-images-only').click();
     await expect(vp2).toHaveAttribute('data-count', '3');
+    await vp2.getByTestId('key-images-only').click();
+    await expect(vp2).toHaveAttribute('data-count', '12');
     // opening the KO series shows its key images (never the document as pixels)
     const rows2 = await expandAll(page);
     await rows2.filter({ has: page.locator('.badge', { hasText: /^KO$/ }) }).click();
