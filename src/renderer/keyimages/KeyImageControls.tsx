@@ -38,21 +38,24 @@ export const KeyImageControls = memo(function KeyImageControls({ index, instance
         {isKey ? '★' : '☆'}
         {isKey && <span className="keyimg__label">Key image</span>}
       </button>
+      {/* shown once the series has a key image: the badge row stays free for the verification badges until then */}
+      {(keyOnly || seriesKeyCount > 0) && (
       <button
         type="button"
         className={`keyimg__btn${keyOnly ? ' keyimg__btn--on' : ''}`}
         aria-pressed={keyOnly}
         aria-label="Key images only"
         data-testid="key-images-only"
-        disabled={!keyOnly && seriesKeyCount === 0}
-        title={seriesKeyCount === 0 ? 'No key images in this series yet: mark images with ☆ or K' : keyOnly ? 'Show the whole series again' : `Show only the ${seriesKeyCount} key image(s) of this series`}
+        title={keyOnly ? 'Show the whole series again' : `Show only the ${seriesKeyCount} key image(s) of this series`}
         onClick={() => onKeyOnly(!keyOnly)}
       >
-        Key only <span className="keyimg__count">{seriesKeyCount}</span>
+        <span className="keyimg__long">Key only</span>
+        <span className="keyimg__short">Only</span> <span className="keyimg__count">{seriesKeyCount}</span>
       </button>
+      )}
       {studyKeyCount > 0 && (
-        <button type="button" className="keyimg__btn" data-testid="key-images-save" aria-label="Save key images (KOS)" title="Save the study's key images as a DICOM Key Object Selection document (KOS)" onClick={onSave}>
-          Save KOS
+        <button type="button" className="keyimg__btn keyimg__save" data-testid="key-images-save" aria-label="Save key images (KOS)" title="Save the study's key images as a DICOM Key Object Selection document (KOS)" onClick={onSave}>
+          <span className="keyimg__long">Save </span>KOS
         </button>
       )}
     </div>
