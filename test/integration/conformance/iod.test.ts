@@ -1,10 +1,10 @@
 /**
  * Everything the app writes is valid DICOM: each kind of file goes through dicom3tools' IOD validator (dciodvfy, a
  * Debian package nobody here wrote). 0 errors; every warning is one reviewed in docs/conformance.md (listed below,
- * with why it stays). New kinds of written file (rebuilt originals, KOS, SR, received copies) join this list as they land.
+ * with why it stays). New kinds of written file (rebuilt originals, SR, received copies) join this list as they land.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
@@ -12,7 +12,6 @@ import { anonymiseExport } from '../../../src/node/dicom/anonymise';
 import { which } from '../../../src/node/which';
 import { PYDICOM_TEST_FILES } from '../../../src/node/components';
 import { tempDir } from '../../support/tmp';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { encodePart10, kosDataset, readNaturalized } from '../../../src/node/keyimages';
 
 const dciodvfy = which('dciodvfy');
