@@ -41,6 +41,7 @@ import { join } from 'node:path';
 import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiService, type AiSidecar } from './ai';
 import { AppError, ErrorCode } from '../shared/errors';
 import { decodeFrames } from './dicom/decode';
+import { KeyImages } from './keyimages';
 
 export type { LedgerConfig } from './ledger';
 
@@ -99,6 +100,7 @@ export class Services implements AppContext {
     ai?: AiService;
     aiAnchors?: FindingsAnchoring;
     split?: SplitService;
+    keyImages?: KeyImages;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -186,6 +188,21 @@ export class Services implements AppContext {
   /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
   get split(): SplitService {
     return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
+  }
+
+  /** Key images per study and their Key Object Selection documents (src/node/keyimages, docs/key-images.md). */
+  get keyImages(): KeyImages {
+    return (this.built.keyImages ??= new KeyImages({
+      db: this.db,
+      dir: join(this.home.root, 'key-objects'),
+      importFiles: async (paths, task) => {
+        const r = await this.library.import(paths, task);
+        if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
+        return r;
+      },
+      audit: (input) => void this.trust.appendAudit(input),
+      actor: () => this.trust.actor(),
+    }));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */

@@ -26,6 +26,7 @@ import { AiButton, FindingsPanel } from './ai/FindingsPanel';
 import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
+import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -73,9 +74,16 @@ export function App() {
 
   const api = useCallback(() => apis[activeRef.current]?.current ?? null, [apis]);
 
-  const openSeries = useCallback(async (index: number, seriesId: number, source?: string | null) => {
+  const keyOnlyRef = useRef<(index: number, on: boolean) => void>(() => undefined);
+  /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
+  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean } = {}): Promise<void> => {
+    const keyOnly = opts.keyOnly ?? false;
     try {
-      const view = await seriesView(seriesId, source);
+      const view = await seriesView(seriesId, opts.source);
+      // Key images: a KOS is not an image; its series opens the key images it names.
+      const keyTarget = keyOnly ? null : await keyObjectTarget(view);
+      if (keyTarget !== null) return await openSeries(index, keyTarget, { keyOnly: true });
+      keyOnlyRef.current(index, keyOnly);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
@@ -144,7 +152,7 @@ export function App() {
 
   useShortcutKeys(perform);
 
-  const onOpenFromBrowser = useCallback((id: number, source?: string | null) => void openSeries(activeRef.current, id, source), [openSeries]);
+  const onOpenFromBrowser = useCallback((id: number, source?: string | null) => void openSeries(activeRef.current, id, { source }), [openSeries]);
   useOpenDemoStudyOnLogin(onOpenFromBrowser, series.some(Boolean));
   const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
   const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
@@ -209,6 +217,9 @@ export function App() {
   const trustUi = useTrustUi();
   const trustToolbar = useTrustToolbar(trustUi, openSeriesId !== null);
   const aiHeat = useAiHeatmapLayer(panel === 'ai');
+  // Key images (src/renderer/keyimages): controls in each viewport's badge row, "Key images only", K, Save KOS.
+  const keyImages = useKeyImageLayer({ series, activeInstanceId: cur?.instanceId ?? null, badges: verificationBadges, onError: setOpenError });
+  keyOnlyRef.current = keyImages.setKeyOnly;
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -238,11 +249,11 @@ export function App() {
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
-          series={series}
+          series={keyImages.viewSeries}
           active={active}
           showOverlays={overlays}
           apis={apis}
-          badges={verificationBadges}
+          badges={keyImages.badges}
           imageLayer={aiHeat.layer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
@@ -264,6 +275,7 @@ export function App() {
         </div>
       )}
       {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
+      {keyImages.dialog}
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

@@ -345,7 +345,8 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   {se.modality && <span className="badge">{se.modality}</span>} {se.number !== null ? `Se ${se.number}` : ''} {se.description ?? ''}
                                 </span>
                                 <span className="series__meta">
-                                  {plural(se.instanceCount, 'image')}
+                                  {/* a KO series holds Key Object Selection documents, not images (src/renderer/keyimages) */}
+                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : plural(se.instanceCount, 'image')}
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>

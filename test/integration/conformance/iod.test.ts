@@ -1,7 +1,7 @@
 /**
  * Everything the app writes is valid DICOM: each kind of file goes through dicom3tools' IOD validator (dciodvfy, a
  * Debian package nobody here wrote). 0 errors; every warning is one reviewed in docs/conformance.md (listed below,
- * with why it stays). New kinds of written file (rebuilt originals, KOS, SR, received copies) join this list as they land.
+ * with why it stays). New kinds of written file (SR) join this list as they land.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { createSplitStorage } from '../../../src/node/split/split-storage';
 import { openDatabase } from '../../../src/node/store/database';
 import { dataSetOf, part10File } from '../../../src/node/pacs/part10';
 import { parseDicomBytes } from '../../../src/node/dicom/parse';
+import { encodePart10, kosDataset, readNaturalized } from '../../../src/node/keyimages';
 
 const dciodvfy = which('dciodvfy');
 if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
@@ -126,6 +127,23 @@ describe.skipIf(!dciodvfy)('IOD validation of every kind of file the app writes 
         expect(validate(out).errors, f).toEqual([]);
         expect(unreviewed(validate(out).warnings), f).toEqual([]);
       } else sameVerdict(out, f);
+    }
+  });
+
+  it('Key Object Selection documents (key images) of a generated series and of real CT/MR files', async () => {
+    // as keyImages.save writes them: the study's attributes read from one of its images, references to its images
+    const sample = await writeSampleSeries({ outDir: join(tmp.path, 'kos-src'), slices: 3, kind: 'mr', seed: 13 });
+    const real = ['CT_small.dcm', 'MR_small.dcm'].map((f) => join(PYDICOM_TEST_FILES, f)).filter((f) => existsSync(f));
+    if (process.env.CI) expect(real).toHaveLength(2);
+    const studies = [sample.files, ...real.map((f) => [f])];
+    for (const [n, files] of studies.entries()) {
+      const images = files.map((f) => readNaturalized(readFileSync(f), { header: true }));
+      const refs = images.map((d) => ({ seriesInstanceUid: String(d.SeriesInstanceUID), sopClassUid: String(d.SOPClassUID), sopInstanceUid: String(d.SOPInstanceUID) }));
+      const file = join(tmp.path, `kos-${n}.dcm`);
+      writeFileSync(file, encodePart10(kosDataset({ study: images[0]!, references: refs, title: '113004', description: 'conformance' })));
+      const v = validate(file);
+      expect(v.errors, files[0]).toEqual([]);
+      expect(unreviewed(v.warnings), files[0]).toEqual([]);
     }
   });
 });
