@@ -163,7 +163,7 @@ export class Services implements AppContext {
   get ledgerService(): LedgerService {
     return (this.built.ledgerService ??= this.track(
       new LedgerService(
-        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library },
+        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library, pixelStoreUri: (uid) => this.split.storeForAnchor(uid) },
         this.opts.ledgerService,
       ),
       (l) => l.close(),
@@ -184,7 +184,7 @@ export class Services implements AppContext {
 
   /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
   get split(): SplitService {
-    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
+    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), (s) => s.close()));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
@@ -271,9 +271,8 @@ export class Services implements AppContext {
 
   /** The bytes of a split instance for /dicom/ (rebuilt on demand, cached); null when the instance is kept whole. */
   async splitBytes(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null> {
-    if (!this.split.storage.index.count()) return null;
-    const sop = this.library.instance(instanceId).sopInstanceUid;
-    const b = await this.split.servedBytes(sop, file);
+    // One indexed lookup per request (library id → split row); an instance kept whole costs nothing more.
+    const b = await this.split.servedBytesOfInstance(instanceId, file);
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
   }
 
