@@ -188,6 +188,10 @@ export class SplitStorage {
     let done = 0;
     const settle = (i: number, parts: SplitParts | null, error?: SplitFileError) => {
       const path = paths[i]!;
+      if (!parts && !error) {
+        opts.onProgress?.({ done: ++done, total: paths.length }); // already split (known): slot filled
+        return;
+      }
       if (parts) {
         try {
           const r = this.accept(parts, pending, dirs);
@@ -205,18 +209,29 @@ export class SplitStorage {
     };
     const pool = this.d.store instanceof FolderPixelStore ? this.poolFor(paths.length) : null;
     if (pool) {
+      // Workers finish out of order; results are checked against the index in the order given (as
+      // inline: of two files with one SOP Instance UID, the first listed is split, the second refused).
+      const arrived = new Array<{ parts: SplitParts | null; error?: SplitFileError } | undefined>(paths.length);
+      let next = 0;
+      const drain = () => {
+        for (; next < paths.length && arrived[next]; next++) {
+          const a = arrived[next]!;
+          arrived[next] = undefined;
+          settle(next, a.parts, a.error);
+        }
+      };
       await Promise.all(
         paths.map(async (path, i) => {
           const known = opts.known?.get(path);
           const already = this.alreadyFromKnown(path, known);
           if (already) {
             slots[i] = { result: already };
-            opts.onProgress?.({ done: ++done, total: paths.length });
-            return;
+            arrived[i] = { parts: null };
+          } else {
+            const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
+            arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
           }
-          const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
-          if (r.ok) settle(i, r.value as SplitParts);
-          else settle(i, null, { ...(r.error as SplitFileError), path });
+          drain();
         }),
       );
     } else {
