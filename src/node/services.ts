@@ -144,7 +144,8 @@ export class Services implements AppContext {
   }
 
   get library(): Library {
-    return (this.built.library ??= this.track(new Library(this.db, this.log), (l) => l.close()));
+    // A split instance whose source file was deleted: the tag inspector and thumbnails read its rebuilt copy.
+    return (this.built.library ??= this.track(new Library(this.db, this.log, { sourceOf: (id, file) => this.split.rebuiltPathOfInstance(id, file) }), (l) => l.close()));
   }
 
   get thumbnails(): Thumbnails {

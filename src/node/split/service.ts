@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../shared/errors';
 import type { Logger } from '../log';
@@ -202,6 +202,23 @@ export class SplitService {
     return this.servedRow(this.index.forLibraryInstance(instanceId), file);
   }
 
+  /**
+   * A readable file holding a split instance's original bytes (the rebuild cache, rebuilt first if
+   * needed), for readers that take a path (tag inspector, thumbnail worker); null when the library
+   * instance is not split, is another file than the one split, or cannot be cached.
+   */
+  async rebuiltPathOfInstance(instanceId: number, file: { path: string; sha256: string | null }): Promise<string | null> {
+    const row = this.index.forLibraryInstance(instanceId);
+    if (!(await this.servedRow(row, file))) return null;
+    const path = this.cachePath(row!.sopInstanceUid);
+    return existsSync(path) ? path : null;
+  }
+
+  private cachePath(sop: string): string {
+    const name = createHash('sha256').update(sop).digest('hex');
+    return join(this.d.cacheDir, name.slice(0, 2), `${name}.dcm`);
+  }
+
   private async servedRow(row: SplitRow | null, file: { path: string; sha256: string | null }): Promise<Buffer | null> {
     if (!row) return null;
     if (row.sourcePath !== resolve(file.path) && row.fileSha256 !== file.sha256) return null;
@@ -280,8 +297,7 @@ export class SplitService {
    */
   async rebuiltFile(sop: string, row: SplitRow | null = this.index.get(sop)): Promise<Buffer> {
     if (!row) throw new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop);
-    const name = createHash('sha256').update(sop).digest('hex');
-    const path = join(this.d.cacheDir, name.slice(0, 2), `${name}.dcm`);
+    const path = this.cachePath(sop);
     try {
       const cached = readFileSync(path);
       if (createHash('sha256').update(cached).digest('hex') === row.fileSha256) return cached;
@@ -289,7 +305,7 @@ export class SplitService {
       // not cached yet
     }
     const bytes = await this.storageFor(sop, row).rebuildBytes(sop, {}, row);
-    const dir = join(this.d.cacheDir, name.slice(0, 2));
+    const dir = dirname(path);
     const write = () => {
       // The folder is made once per process (again only if the cache was emptied meanwhile).
       if (!this.cacheDirsMade.has(dir)) {

@@ -3,13 +3,14 @@
  * same blobs under the same addresses, the same index rows, every rebuilt file byte-identical;
  * two files with one SOP Instance UID in one run are told apart as inline; nothing stray is left.
  * And the viewer's lookup: a library instance id finds its split row in one query, and opening a
- * storage to read makes no folder. Real SQLite, a real folder store, generated CT slices (64²).
+ * storage to read makes no folder; with the source file deleted, the tag inspector reads the rebuilt copy. Real SQLite, a real folder store, generated CT slices (64²).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
+import { Library } from '../../../src/node/library/library';
 import { findSplitWorkerScript } from '../../../src/node/split/pool';
 import { SplitService } from '../../../src/node/split/service';
 import { createSplitStorage, type SplitStorage } from '../../../src/node/split/split-storage';
@@ -145,6 +146,22 @@ describe('split worker pool', () => {
     const served = await sp.servedBytesOfInstance(7, { path: files[1]!, sha256: null });
     expect(sha(served!)).toBe(sha(readFileSync(files[1]!)));
     expect(await sp.servedBytesOfInstance(8, { path: join(tmp.path, 'whole.dcm'), sha256: null })).toBeNull();
+
+    // The source file deleted after the split: the tag inspector reads the rebuilt copy.
+    const copy = join(tmp.path, 'gone.dcm');
+    copyFileSync(files[2]!, copy);
+    const third = (await sp.splitFiles([copy])).instances[0]!;
+    ins.run(9, third.sopInstanceUid, third.transferSyntaxUid, copy, t);
+    rmSync(copy);
+    const rebuiltPath = await sp.rebuiltPathOfInstance(9, { path: copy, sha256: null });
+    expect(sha(readFileSync(rebuiltPath!))).toBe(sha(readFileSync(files[2]!)));
+    expect(await sp.rebuiltPathOfInstance(8, { path: join(tmp.path, 'whole.dcm'), sha256: null })).toBeNull();
+    const lib = new Library(db, undefined, { sourceOf: (id, file) => sp.rebuiltPathOfInstance(id, file) });
+    const tags = await lib.tags(9);
+    expect(tags.transferSyntaxUid).toBe(third.transferSyntaxUid);
+    expect(JSON.stringify(tags.dataset)).toContain(third.sopInstanceUid);
+    await expect(new Library(db).tags(9)).rejects.toThrow(); // without split storage the deleted file cannot be read
+    await lib.close();
     await sp.close();
   });
 });
