@@ -77,7 +77,7 @@ export class SplitPool {
 
   private spawn(): void {
     const slot = { w: new Worker(this.script, { workerData: this.setup }), busy: new Map<number, Pending>() };
-    slot.w.unref();
+    slot.w.unref(); // an idle worker never keeps the process alive; a busy one does (see pump)
     slot.w.on('message', (m: { results: PoolResult[] }) => {
       for (const r of m.results) {
         const p = slot.busy.get(r.id);
@@ -85,6 +85,7 @@ export class SplitPool {
         p?.resolve(r);
       }
       this.pump();
+      if (slot.busy.size === 0) slot.w.unref();
     });
     const fail = (why: string) => {
       for (const p of slot.busy.values()) p.resolve({ id: p.job.id, ok: false, error: { code: 'INTERNAL', message: `The split worker stopped (${why}) during this instance.`, ...(p.job.kind === 'split' ? { path: p.job.path } : {}) } });
@@ -119,6 +120,7 @@ export class SplitPool {
       if (!slot) return;
       const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size));
       for (const p of jobs) slot.busy.set(p.job.id, p);
+      slot.w.ref();
       slot.w.postMessage({ jobs: jobs.map((p) => p.job) });
     }
   }

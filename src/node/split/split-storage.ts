@@ -176,14 +176,13 @@ export class SplitStorage {
     const run: SplitRun = { store: this.d.store.location, instances: [], errors: [] };
     const slots = new Array<{ result?: SplitResult; error?: SplitFileError }>(paths.length);
     let rows: SplitRow[] = [];
-    const pending = new Map<string, string>(); // SOP Instance UID → file SHA-256, in this batch
+    const pending = new Map<string, string>(); // SOP Instance UID → file SHA-256, accepted in this run
     const dirs = new Set<string>(); // metadata folders to fsync before the batch is recorded
     const flush = () => {
       if (durable) for (const d of dirs) fsyncDir(d);
       dirs.clear();
       this.d.index.insertMany(rows);
       rows = [];
-      pending.clear();
     };
     let done = 0;
     const settle = (i: number, parts: SplitParts | null, error?: SplitFileError) => {
@@ -289,9 +288,11 @@ export class SplitStorage {
     const existing = this.d.index.get(sop);
     const earlier = existing?.fileSha256 ?? pending.get(sop);
     if (earlier !== undefined) {
-      // Placed straight: there was no part in its place, and one for the same file may stay (it repairs
-      // a missing part); for another file it goes.
-      if (!p.metadataPlaced || earlier !== p.fileSha256) rmSync(p.metadataTmp, { force: true });
+      // Beside its place: dropped. Placed straight (no part was in its place when it was written): for
+      // the same file it stays (it repairs a missing part); for another file it goes — unless this run
+      // accepted the instance meanwhile, whose part then stands there (moved over this one).
+      if (!p.metadataPlaced) rmSync(p.metadataTmp, { force: true });
+      else if (earlier !== p.fileSha256 && !pending.has(sop)) rmSync(p.metadataTmp, { force: true });
       if (earlier !== p.fileSha256) {
         throw new SplitError(
           'ALREADY_SPLIT_DIFFERENTLY',
