@@ -23,9 +23,9 @@ import type { PixelStore } from './pixel-store';
 import { SplitPool } from './pool';
 import { rebuildFromParts, rebuildPieces, type RebuildOptions } from './rebuild';
 import type { openMetadataPart } from './seal';
-import { cutInstance, type KnownFingerprint } from './split';
+import type { cutInstance, KnownFingerprint } from './split';
 import { SplitIndex, type Db, type SplitRow } from './split-index';
-import { errorOf, fromWire, headerOf, missingBlob, openSealed, metadataRel, rebuiltName, rebuildToFolder, splitToParts, type RebuildTarget, type SplitFileError, type SplitParts, type WorkContext } from './work';
+import { errorOf, fromWire, headerOf, missingBlob, openSealed, metadataRel, rebuiltName, splitToParts, type RebuildTarget, type SplitFileError, type SplitParts, type WorkContext } from './work';
 
 export type { SplitFileError } from './work';
 

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
 import { ensureDemoPartner } from '../../../src/node/ledger/demo-partner';
 import { Services } from '../../../src/node/services';
-import { FolderPixelStore } from '../../../src/node/split/folder-store';
+import type { FolderPixelStore } from '../../../src/node/split/folder-store';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
 
