@@ -219,20 +219,40 @@ export class SplitStorage {
           settle(next, a.parts, a.error);
         }
       };
-      await Promise.all(
-        paths.map(async (path, i) => {
-          const known = opts.known?.get(path);
-          const already = this.alreadyFromKnown(path, known);
-          if (already) {
-            slots[i] = { result: already };
-            arrived[i] = { parts: null };
-          } else {
-            const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
-            arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
+      // At most `window` instances handed out and not yet checked (so a kill leaves at most that many
+      // plus the unrecorded batch behind, and a long run holds no promise per file).
+      const window = pool.size * 8;
+      let submitted = 0;
+      await new Promise<void>((finish, fail) => {
+        const start = async (i: number) => {
+          await null; // never nested in submit's loop
+          const path = paths[i]!;
+          try {
+            const known = opts.known?.get(path);
+            const already = this.alreadyFromKnown(path, known);
+            if (already) {
+              slots[i] = { result: already };
+              arrived[i] = { parts: null };
+            } else {
+              const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
+              arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
+            }
+          } catch (err) {
+            arrived[i] = { parts: null, error: errorOf(path, err) };
           }
-          drain();
-        }),
-      );
+          try {
+            drain();
+            submit();
+          } catch (err) {
+            fail(err); // the index could not record the batch: the run stops, as inline
+          }
+        };
+        const submit = () => {
+          while (submitted < paths.length && submitted < next + window) void start(submitted++);
+          if (next >= paths.length) finish();
+        };
+        submit();
+      });
     } else {
       const ctx = this.d.store instanceof FolderPixelStore ? this.workContext() : null;
       for (let i = 0; i < paths.length; i++) {
