@@ -13,6 +13,7 @@ import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { Library } from '../../../src/node/library/library';
 import { findSplitWorkerScript } from '../../../src/node/split/pool';
 import { SplitService } from '../../../src/node/split/service';
+import type { SplitRow } from '../../../src/node/split/split-index';
 import { createSplitStorage, type SplitStorage } from '../../../src/node/split/split-storage';
 import { openDatabase, type Db } from '../../../src/node/store/database';
 import { tempDir } from '../../support/tmp';
@@ -66,7 +67,7 @@ describe('split worker pool', () => {
     // In the order given; the deterministic nonce makes the same blob under the same address.
     expect(b.instances.map((i) => i.path)).toEqual(files);
     expect(b.instances.map((i) => [i.sopInstanceUid, i.blobAddress, i.blobSize, i.metadataSize, i.already])).toEqual(a.instances.map((i) => [i.sopInstanceUid, i.blobAddress, i.blobSize, i.metadataSize, false]));
-    const strip = (r: Record<string, unknown>) => ({ ...r, splitAt: null, store: null });
+    const strip = (r: SplitRow) => ({ ...r, splitAt: null, store: null });
     expect(pooled.s.index.all().map(strip)).toEqual(inline.s.index.all().map(strip));
     // One sealed part per instance in place, nothing left in the temporary folder.
     const parts = readdirSync(pooled.s.metadataDir, { recursive: true }).filter((f) => String(f).endsWith('.msm'));
