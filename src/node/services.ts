@@ -147,7 +147,8 @@ export class Services implements AppContext {
   }
 
   get library(): Library {
-    return (this.built.library ??= this.track(new Library(this.db, this.log), (l) => l.close()));
+    // A split instance whose source file was deleted: the tag inspector and thumbnails read its rebuilt copy.
+    return (this.built.library ??= this.track(new Library(this.db, this.log, { sourceOf: (id, file) => this.split.rebuiltPathOfInstance(id, file) }), (l) => l.close()));
   }
 
   get thumbnails(): Thumbnails {
@@ -166,7 +167,7 @@ export class Services implements AppContext {
   get ledgerService(): LedgerService {
     return (this.built.ledgerService ??= this.track(
       new LedgerService(
-        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library },
+        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library, pixelStoreUri: (uid) => this.split.storeForAnchor(uid) },
         this.opts.ledgerService,
       ),
       (l) => l.close(),
@@ -187,7 +188,7 @@ export class Services implements AppContext {
 
   /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
   get split(): SplitService {
-    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
+    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), (s) => s.close()));
   }
 
   /** Key images per study and their Key Object Selection documents (src/node/keyimages, docs/key-images.md). */
@@ -289,9 +290,8 @@ export class Services implements AppContext {
 
   /** The bytes of a split instance for /dicom/ (rebuilt on demand, cached); null when the instance is kept whole. */
   async splitBytes(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null> {
-    if (!this.split.storage.index.count()) return null;
-    const sop = this.library.instance(instanceId).sopInstanceUid;
-    const b = await this.split.servedBytes(sop, file);
+    // One indexed lookup per request (library id → split row); an instance kept whole costs nothing more.
+    const b = await this.split.servedBytesOfInstance(instanceId, file);
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
   }
 

@@ -291,7 +291,8 @@ export class Anchoring {
       })),
     };
     const patient = o.patient ? getAddress(o.patient) : this.patientAccount(patientKey ?? `study:${studyInstanceUid}`);
-    const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
+    // Where the images are kept: the configured store, else the pixel store when split storage holds them.
+    const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? this.l.pixelStoreUri(studyInstanceUid) ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
     // A new version of this study supersedes the newest earlier anchor that is on chain.
     let previous: string | null = null;
     const earlier = this.ofStudy(studyInstanceUid).find((a) => a.root !== tree.root && a.delivery === 'confirmed');

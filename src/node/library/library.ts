@@ -4,6 +4,7 @@
  * importer.ts (import pipeline and background hashing), index-writes.ts (batch writes and removal),
  * queries.ts (the browser's and the viewer's questions) and measurements.ts.
  */
+import { existsSync } from 'node:fs';
 import type { Db } from '../store/database';
 import type { Logger } from '../log';
 import type { Task } from '../tasks';
@@ -13,13 +14,25 @@ import { IndexWrites } from './index-writes';
 import { Measurements } from './measurements';
 import { LibraryQueries } from './queries';
 
+export interface LibraryOptions {
+  /**
+   * Where an instance's bytes can still be read when its indexed file is gone: split storage's
+   * rebuilt copy (src/node/split/service.ts). Null when there is none.
+   */
+  sourceOf?: (instanceId: number, file: { path: string; sha256: string | null }) => Promise<string | null>;
+}
+
 export class Library {
   private readonly queries: LibraryQueries;
   private readonly writes: IndexWrites;
   private readonly importer: Importer;
   private readonly store: Measurements;
 
-  constructor(db: Db, log?: Logger) {
+  constructor(
+    db: Db,
+    log?: Logger,
+    private readonly opts: LibraryOptions = {},
+  ) {
     this.queries = new LibraryQueries(db);
     this.writes = new IndexWrites(db, this.queries);
     this.importer = new Importer(db, this.writes, log);
@@ -57,7 +70,16 @@ export class Library {
   readonly instanceFile: LibraryQueries['instanceFile'] = (id) => this.queries.instanceFile(id);
   readonly instanceAtPath: LibraryQueries['instanceAtPath'] = (path) => this.queries.instanceAtPath(path);
   readonly instanceOfSop: LibraryQueries['instanceOfSop'] = (sop, source) => this.queries.instanceOfSop(sop, source);
-  readonly tags: LibraryQueries['tags'] = (id) => this.queries.tags(id);
+  readonly tags: LibraryQueries['tags'] = async (id) => {
+    const file = this.queries.instanceFile(id);
+    return this.queries.tags(id, file ? await this.readablePath(id, file) : undefined);
+  };
+
+  /** The file to read an instance from: its indexed path, or — that file gone — a rebuilt copy (split storage). */
+  async readablePath(instanceId: number, file: { path: string; sha256: string | null }): Promise<string> {
+    if (!this.opts.sourceOf || existsSync(file.path)) return file.path;
+    return (await this.opts.sourceOf(instanceId, file)) ?? file.path;
+  }
   readonly thumbnailSource: LibraryQueries['thumbnailSource'] = (seriesId) => this.queries.thumbnailSource(seriesId);
 
   // ---- measurements

@@ -250,9 +250,10 @@ export class LibraryQueries {
     return r ? { path: r.file_path, size: r.file_size, mtimeMs: r.file_mtime, sha256: r.sha256 } : null;
   }
 
-  async tags(instanceId: number): Promise<{ instanceId: number; transferSyntaxUid: string; meta: TagNode[]; dataset: TagNode[] }> {
+  /** The instance's tags, read from `path` (default: its indexed file). */
+  async tags(instanceId: number, path?: string): Promise<{ instanceId: number; transferSyntaxUid: string; meta: TagNode[]; dataset: TagNode[] }> {
     const inst = this.instance(instanceId);
-    const parsed = await readDicomFile(inst.filePath, { headerOnly: inst.fileSize > 64 * 1024 * 1024 });
+    const parsed = await readDicomFile(path ?? inst.filePath, { headerOnly: inst.fileSize > 64 * 1024 * 1024 });
     return { instanceId, transferSyntaxUid: parsed.transferSyntaxUid, meta: tagTree(parsed.dataSet, 'meta'), dataset: tagTree(parsed.dataSet, 'dataset') };
   }
 
