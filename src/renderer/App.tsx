@@ -245,7 +245,7 @@ export function App() {
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
-      <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
+      <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}${openSeriesId !== null ? ' workspace--reading' : ''}`} data-testid="workspace">
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}

@@ -61,6 +61,24 @@ test('retrieve a series: progress with images/s and MB/s, first image shown, the
   await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
   await expect(vp).toHaveAttribute('data-count', '24');
   await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-done');
+  // Once a series is open the image is the hero again: the browser narrows to what identifies a study.
+  for (const [w, h, share] of [
+    [1920, 1080, 0.65],
+    [1280, 720, 0.6],
+  ] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    await expect.poll(async () => (await vp.boundingBox())!.width / w, { message: `viewer's share of ${w}×${h}` }).toBeGreaterThan(share);
+  }
+  // and the trust drawer takes its own column beside the image, not the image's place
+  await page.keyboard.press('u');
+  await expect(page.getByTestId('trust-drawer')).toBeVisible();
+  await expect.poll(async () => (await vp.boundingBox())?.width ?? 0).toBeGreaterThan(440);
+  const drawer = (await page.getByTestId('trust-drawer').boundingBox())!;
+  expect(drawer.x).toBeGreaterThanOrEqual((await vp.boundingBox())!.x + (await vp.boundingBox())!.width - 1);
+  await app.screenshot('pacs-retrieve-trust-1280x720');
+  await page.keyboard.press('u');
+  await expect(page.getByTestId('trust-drawer')).toHaveCount(0);
+  await page.setViewportSize({ width: 1440, height: 900 });
   // while it arrived, the viewport showed the first image(s) before the whole series (when the PACS was slower than one render)
   test.info().annotations.push({ type: 'viewport states', description: rec.viewport.join(' → ') });
 
