@@ -12,7 +12,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { RejectCode } from '../../shared/api/library';
 import { isKnownTransferSyntax } from './transfer-syntaxes';
-import { describeParserFailure } from './parser-messages';
+import { describeParserFailure } from '../../shared/parser-messages';
 
 export const PIXEL_DATA_TAG = 'x7fe00010';
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
