@@ -2,8 +2,12 @@
  * AI benchmark (`npm run bench ai`): per 2,048² CR image, a ResNet-18-like classifier at 224²
  * (random weights, generated here with test/support/onnx.ts), end to end (read + decode +
  * preprocess + inference) against the same model run directly with onnxruntime-node on an already
- * preprocessed tensor, alternating image by image in the same run. The pixel digest is not in the
- * end-to-end time: the fingerprint tables already hold it for an imported image.
+ * preprocessed tensor, alternating image by image in the same run; and per image in a whole study
+ * (the worker backend prepares the next image while the current one is inferred) against the bare
+ * runs back to back. CPU times (all threads; this thread's from schedstat) are reported beside the
+ * wall-clock times because the machine is shared: other load inflates wall time far more than CPU
+ * time. The pixel digest is not in the end-to-end time: the fingerprint tables already hold it for
+ * an imported image.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

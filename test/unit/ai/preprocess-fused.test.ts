@@ -114,6 +114,11 @@ describe('stored words (native pixels without a decoded copy)', () => {
       const ref = reference({ ...base, samples: canonical }, c);
       expect(fast.inverted).toBe(true);
       expect(maxDiff(fast.tensor, ref)).toBeLessThanOrEqual(TOLERANCE);
+      // the same words starting 2 bytes into a 4-byte word (the two-samples-per-read path shifted by one)
+      const shifted = new Uint16Array(n + 1);
+      shifted.set(words, 1);
+      const fromShifted = preprocess({ ...base, samples: shifted.subarray(1), storedBits: { bitsStored: 12, highBit: 11, signed: true } }, c);
+      expect(maxDiff(fromShifted.tensor, ref)).toBeLessThanOrEqual(TOLERANCE);
     }
   });
 });
