@@ -146,23 +146,29 @@ export class WorkerInference implements InferenceBackend {
     const key = keyOf(job);
     const ahead = this.ahead?.key === key ? this.ahead.outcome : null;
     this.ahead = null;
-    let prepared: InferenceOutcome | Prepared;
-    if (ahead) {
-      // prepared while the previous image was inferred; a cancel now still answers at once
-      prepared = await new Promise<InferenceOutcome | Prepared>((resolve, reject) => {
-        const onAbort = () => reject(cancelled());
-        signal?.addEventListener('abort', onAbort, { once: true });
-        ahead.then((o) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(o);
-        });
-      });
-    } else prepared = await this.call('prepare', { prepare: job }, signal);
-    if (next && !this.closed) {
+    const prepareNext = () => {
+      if (!next || this.closed) return;
       const outcome = this.call('prepare', { prepare: next });
       outcome.catch(() => undefined);
       this.ahead = { key: keyOf(next), outcome };
+    };
+    if (!ahead) {
+      // nothing prepared: this image start to finish in the inferring thread (one hand-over, buffers
+      // reused there), and the next one prepared beside it from now on
+      const running = this.call('infer', { run: job }, signal);
+      prepareNext();
+      return (await running) as InferenceOutcome;
     }
+    // prepared while the previous image was inferred; a cancel now still answers at once
+    const prepared = await new Promise<InferenceOutcome | Prepared>((resolve, reject) => {
+      const onAbort = () => reject(cancelled());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void ahead.then((o) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(o);
+      });
+    });
+    prepareNext();
     if (prepared.kind !== 'prepared') return prepared;
     return (await this.call('infer', { infer: { job, prepared } }, signal, [prepared.tensor.buffer as ArrayBuffer])) as InferenceOutcome;
   }
