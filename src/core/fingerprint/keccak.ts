@@ -199,10 +199,10 @@ function permute(s: Int32Array): void {
   }
 }
 
-
 /** XORs byte `v` into byte `k` of the state (little-endian lanes). */
 function xorByte(s: Int32Array, k: number, v: number): void {
-  s[k >> 2] ^= v << ((k & 3) * 8);
+  const i = k >> 2;
+  s[i] = s[i]! ^ (v << ((k & 3) * 8));
 }
 
 /** Keccak-256 of `input[from, to)` into `out[at, at + 32)`. */
@@ -215,7 +215,7 @@ export function keccak256Into(input: Uint8Array, from: number, to: number, out: 
     const words = n >> 2;
     for (let w = 0; w < words; w++) {
       const o = p + 4 * w;
-      s[w] ^= input[o]! | (input[o + 1]! << 8) | (input[o + 2]! << 16) | (input[o + 3]! << 24);
+      s[w] = s[w]! ^ input[o]! ^ (input[o + 1]! << 8) ^ (input[o + 2]! << 16) ^ (input[o + 3]! << 24);
     }
     for (let k = words * 4; k < n; k++) xorByte(s, k, input[p + k]!);
     p += n;
