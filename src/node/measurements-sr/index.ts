@@ -40,11 +40,11 @@ export class MeasurementsSr {
     return this.deps.db;
   }
 
-  private study(q: { studyId?: number; seriesId?: number }): { id: number; uid: string; seriesId: number | null } {
+  private study(q: { studyId?: number; seriesId?: number; wholeStudy?: boolean }): { id: number; uid: string; seriesId: number | null } {
     if (q.seriesId !== undefined) {
       const r = this.db.prepare('SELECT st.id, st.study_uid AS uid FROM series se JOIN studies st ON st.id = se.study_ref WHERE se.id = ?').get(q.seriesId) as { id: number; uid: string } | undefined;
       if (!r) throw new AppError(ErrorCode.NotFound, `Series ${q.seriesId} is not in the library.`, 'Refresh the study list; it may have been removed.');
-      return { ...r, seriesId: q.seriesId };
+      return { ...r, seriesId: q.wholeStudy ? null : q.seriesId };
     }
     const r = this.db.prepare('SELECT id, study_uid AS uid FROM studies WHERE id = ?').get(q.studyId) as { id: number; uid: string } | undefined;
     if (!r) throw new AppError(ErrorCode.NotFound, `Study ${q.studyId} is not in the library.`, 'Refresh the study list; it may have been removed.');
@@ -95,7 +95,7 @@ export class MeasurementsSr {
   }
 
   /** Writes the saved measurements as a TID 1500 Measurement Report and adds it to the library as an instance of the study. */
-  async save(q: { studyId?: number; seriesId?: number }): Promise<MeasurementReportSaveResult> {
+  async save(q: { studyId?: number; seriesId?: number; wholeStudy?: boolean }): Promise<MeasurementReportSaveResult> {
     const study = this.study(q);
     const sources = this.sources(study.id, study.seriesId);
     const scope = study.seriesId !== null ? 'series' : 'study';

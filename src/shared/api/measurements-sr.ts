@@ -53,7 +53,12 @@ export const measurementsSrChannels = {
   /** Write the saved measurements of a study (or of one series) as a TID 1500 Measurement Report and add it to the library. */
   'measurements.sr.save': {
     request: z
-      .object({ studyId: z.number().int().positive().optional(), seriesId: z.number().int().positive().optional() })
+      .object({
+        studyId: z.number().int().positive().optional(),
+        seriesId: z.number().int().positive().optional(),
+        /** With seriesId: the whole study of that series (the viewer knows the series it shows). */
+        wholeStudy: z.boolean().optional(),
+      })
       .strict()
       .refine((r) => (r.studyId === undefined) !== (r.seriesId === undefined), { message: 'give exactly one of studyId, seriesId' }),
     response: MeasurementReportSaveResult,
