@@ -14,6 +14,9 @@ import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/no
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
+import { anonymiseExport } from '../../../src/node/dicom/anonymise';
+import { readNaturalized } from '../../../src/node/keyimages';
+import { readFileSync, readdirSync } from 'node:fs';
 import { which } from '../../../src/node/which';
 import { ENHANCED_SR_SOP_CLASS_UID, type Channel, type Measurement, type RequestOf, type ResponseOf } from '../../../src/shared/api';
 import { PYDICOM_TEST_FILES, pyJson, pythonWithPydicom } from '../library/support';
@@ -212,6 +215,22 @@ describe('measurements as a TID 1500 Measurement Report', () => {
     } finally {
       await s2.close();
     }
+  });
+
+  it('an anonymised export of the study with its report leaves the report out, saying why (the Basic Profile would empty it)', async () => {
+    const out = join(tmp.path, 'anon');
+    const files = [...ctA, ...ctB].map((i) => s.library.instanceFile(i.id)!.path);
+    const rep = await anonymiseExport({ files: [...files, reportPath], outDir: out });
+    expect(rep.written).toHaveLength(files.length);
+    expect(rep.skipped).toEqual([
+      {
+        source: reportPath,
+        code: 'STRUCTURED_DOCUMENT',
+        reason: `Left out: a structured document (SOP Class ${ENHANCED_SR_SOP_CLASS_UID}, e.g. a Measurement Report or Key Object Selection) cannot be anonymised without losing its content (the Basic Profile removes the Content Sequence).`,
+      },
+    ]);
+    const written = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.dcm'));
+    expect(written.map((e) => readNaturalized(readFileSync(join(e.parentPath, e.name)), { header: true }).Modality)).not.toContain('SR');
   });
 
   it('a file that is not a Measurement Report is refused in DICOM words', async () => {
