@@ -57,24 +57,7 @@ export interface AnonymiseOptions {
   uids?: UidMap;
 }
 
-export type AnonymiseSkipCode = 'BURNED_IN_ANNOTATION' | 'NOT_PART10' | 'UNREADABLE_DICOM' | 'STRUCTURED_DOCUMENT' | 'WRITE_FAILED';
-
-/**
- * A structured document (SR, e.g. a Measurement Report; a Key Object Selection) is left out of an anonymised export:
- * the Basic Profile removes its Content Sequence (0040,A730) and the references in its evidence, which leaves an
- * empty, invalid document (dciodvfy: missing Referenced SOP Class / Instance UID). Keeping it would need the Retain
- * Clean Structured Content option (PS3.15 E.3.5), which this exporter does not implement.
- */
-export class StructuredDocumentLeftOut extends AppError {
-  constructor(sopClass: string) {
-    super(
-      ErrorCode.InvalidArgument,
-      `Left out: a structured document (SOP Class ${sopClass}, e.g. a Measurement Report or Key Object Selection) cannot be anonymised without losing its content (the Basic Profile removes the Content Sequence).`,
-      'Export it as original DICOM to a trusted recipient, or share the anonymised images and re-measure there.',
-    );
-  }
-}
-const STRUCTURED_DOCUMENT_CLASS_PREFIX = '1.2.840.10008.5.1.4.1.1.88.';
+export type AnonymiseSkipCode = 'BURNED_IN_ANNOTATION' | 'NOT_PART10' | 'UNREADABLE_DICOM' | 'WRITE_FAILED';
 
 export interface AnonymisedFile {
   source: string;
@@ -274,8 +257,6 @@ export function anonymiseBytes(
     ts = ts0;
   }
   const { meta, dict } = readWithDcmjs(input, ts);
-  const sopClass = String(dict['00080016']?.Value?.[0] ?? '').replace(/\0/g, '').trim();
-  if (sopClass.startsWith(STRUCTURED_DOCUMENT_CLASS_PREFIX)) throw new StructuredDocumentLeftOut(sopClass);
   const verdict = burnedInVerdict(dict);
   const overridden = verdict.blocks && !!ctx.override;
   if (verdict.blocks && !ctx.override) {
@@ -317,7 +298,6 @@ export function anonymiseBytes(
 }
 
 function skipCodeOf(err: unknown): AnonymiseSkipCode {
-  if (err instanceof StructuredDocumentLeftOut) return 'STRUCTURED_DOCUMENT';
   if (err instanceof AppError && err.code === ErrorCode.Denied) return 'BURNED_IN_ANNOTATION';
   if (err instanceof DicomFileError && err.reject === 'NOT_DICOM' && /Part 10/.test(err.message)) return 'NOT_PART10';
   if (err instanceof DicomFileError || err instanceof AppError) return 'UNREADABLE_DICOM';

@@ -217,20 +217,23 @@ describe('measurements as a TID 1500 Measurement Report', () => {
     }
   });
 
-  it('an anonymised export of the study with its report leaves the report out, saying why (the Basic Profile would empty it)', async () => {
+  it('an anonymised export of the study with its report de-identifies the report like the images', async () => {
+    // Known gap (docs/measurements-sr.md): the Basic Profile also removes the report's Content Sequence (0040,A730),
+    // so the anonymised report carries no measurements; the Retain Clean Structured Content option is not implemented.
     const out = join(tmp.path, 'anon');
     const files = [...ctA, ...ctB].map((i) => s.library.instanceFile(i.id)!.path);
     const rep = await anonymiseExport({ files: [...files, reportPath], outDir: out });
-    expect(rep.written).toHaveLength(files.length);
-    expect(rep.skipped).toEqual([
-      {
-        source: reportPath,
-        code: 'STRUCTURED_DOCUMENT',
-        reason: `Left out: a structured document (SOP Class ${ENHANCED_SR_SOP_CLASS_UID}, e.g. a Measurement Report or Key Object Selection) cannot be anonymised without losing its content (the Basic Profile removes the Content Sequence).`,
-      },
-    ]);
+    expect(rep.skipped).toEqual([]);
+    expect(rep.written).toHaveLength(files.length + 1);
     const written = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.dcm'));
-    expect(written.map((e) => readNaturalized(readFileSync(join(e.parentPath, e.name)), { header: true }).Modality)).not.toContain('SR');
+    const all = written.map((e) => readNaturalized(readFileSync(join(e.parentPath, e.name))));
+    const sr = all.find((d) => d.Modality === 'SR')!;
+    const original = readNaturalized(readFileSync(reportPath));
+    expect(sr.PatientIdentityRemoved).toBe('YES');
+    expect(sr.SOPInstanceUID).not.toBe(original.SOPInstanceUID);
+    expect(sr.StudyInstanceUID).toBe(all.find((d) => d.Modality === 'CT')!.StudyInstanceUID);
+    expect(JSON.stringify(sr)).not.toContain(String(original.PatientID));
+    expect(JSON.stringify(sr)).not.toContain('workstation');
   });
 
   it('a file that is not a Measurement Report is refused in DICOM words', async () => {
