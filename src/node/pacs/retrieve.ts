@@ -15,7 +15,7 @@ import type { Task } from '../tasks';
 import type { InstanceCache, ArrivalVia, CachedInstance } from './cache';
 import type { DicomWebClient } from './dicomweb';
 import type { DimseClient } from './dimse';
-import { isFatalForServer, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
+import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { listInstancesDimse, listInstancesWeb } from './search';
 import type { StoredInstance } from './storage-scp';
 import { readFileMeta } from './part10';
@@ -134,7 +134,13 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       })
     : Promise.resolve();
   if (!stream) {
-    learn(await listing);
+    learn(
+      await listing.catch((err: unknown) => {
+        const e = toPacsError(err);
+        // the C-FIND before a C-GET / C-MOVE is where a PACS that does not know us stops: name what was asked for
+        throw e.reason === PacsReason.NotAnswered && via !== 'wado-rs' && ctx.dimse ? notAnswered(via.toUpperCase(), ctx.dimse.callingAet) : e;
+      }),
+    );
     if (listed.length === 0) throw noInstances();
   }
   const cachedBefore = stream ? new Set<string>() : target.refetch ? new Set<string>() : ctx.cache.cachedSet(listed.map((l) => l.sop));
