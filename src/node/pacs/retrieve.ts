@@ -40,7 +40,8 @@ export interface InstanceFingerprinter {
 
 /** What the ledger domain offers the PACS (today: Verifier.verifyEntries; it fingerprints what it has no digests of). */
 export interface InstanceVerifier {
-  verifyFiles(paths: string[]): Promise<{ path: string; state: string; message: string; differs: string[] }[]>;
+  /** `onChainProofs: false`: the records are read from the chain, the Merkle proofs checked locally (as for a whole study). */
+  verifyFiles(paths: string[], opts?: { onChainProofs?: boolean }): Promise<{ path: string; state: string; message: string; differs: string[] }[]>;
 }
 
 export interface InstanceOutcome {
@@ -72,6 +73,8 @@ export interface RetrieveReport {
   imagesPerSecond: number;
   mbPerSecond: number;
   cancelled: boolean;
+  /** Where the time went (ms; import / verify / settle add up over batches, which run while images arrive). */
+  phases: { fetch: number; import: number; verify: number; settle: number; afterLastArrival: number; batches: number; firstImported: number | null };
   /** The failure that ended the retrieve early, if any. */
   error: PacsApiError | null;
 }
@@ -179,10 +182,23 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   const drained = async () => {
     while (running) await running;
   };
+  const phases: RetrieveReport['phases'] = { fetch: 0, import: 0, verify: 0, settle: 0, afterLastArrival: 0, batches: 0, firstImported: null };
+  let firstBatch = true;
   const settleBatch = async (b: CachedInstance[]) => {
     const paths = b.map((c) => c.path);
+    phases.batches++;
+    let t = Date.now();
+    const lap = (k: 'import' | 'verify' | 'settle') => {
+      const now = Date.now();
+      phases[k] += now - t;
+      t = now;
+    };
+    // the first image is the one on screen: its proof is checked on chain too; the rest against the records read from it
+    const onChainProofs = firstBatch ? undefined : false;
+    firstBatch = false;
     try {
       const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
+      phases.firstImported ??= Date.now() - t0;
       const bad = new Map(r.rejected.map((x) => [x.path, x]));
       for (const c of b) {
         const rej = bad.get(c.path);
@@ -194,6 +210,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     } catch (err) {
       for (const c of b) ctx.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
     }
+    lap('import');
     if (!ctx.verifier && ctx.fingerprinter) {
       try {
         await ctx.fingerprinter.fingerprintFiles(paths);
@@ -207,7 +224,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     if (ctx.verifier) {
       // the verifier fingerprints what it has no digests of: once per file
       try {
-        const v = await ctx.verifier.verifyFiles(paths);
+        const v = await ctx.verifier.verifyFiles(paths, onChainProofs === undefined ? undefined : { onChainProofs });
         const byPath = new Map(v.map((x) => [x.path, x]));
         for (const c of b) {
           const x = byPath.get(c.path);
@@ -225,12 +242,14 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         }
       }
     }
+    lap('verify');
     // a PACS copy is kept only where the image differs (the digests are known now)
     try {
       await ctx.importer.settleCopies?.(paths);
     } catch {
       // kept as copies: shown as the PACS's version, verified on their own
     }
+    lap('settle');
   };
 
   const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string) => {
@@ -338,7 +357,10 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     const e = toPacsError(err);
     if (e.reason !== PacsReason.Cancelled) fatal ??= e;
   }
+  const fetched = Date.now();
+  phases.fetch = fetched - t0;
   await drained();
+  phases.afterLastArrival = Date.now() - fetched;
   const cancelled = task.cancelled;
   // instances never reached (fatal error or cancel): reported as failed with the reason
   if (fatal || cancelled) {
@@ -394,6 +416,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     imagesPerSecond: seconds > 0 ? received / seconds : 0,
     mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
     cancelled,
+    phases,
     error: fatal ? fatal.toJSON() : null,
   };
 }
