@@ -193,7 +193,7 @@ export const pacsBenches: Bench[] = [
         const load = `${cpus().length} cores, load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine: indicative only)`;
         const bestWado = wado.reduce((a, b) => (b.ms < a.ms ? b : a));
         const ph = bestWado.phases;
-        const phaseNote = `ours (best run): fetch ${ph.fetch} ms, then ${ph.afterLastArrival} ms after the last arrival; ${ph.batches} batches: import ${ph.import} ms, verify (fingerprints + chain) ${ph.verify} ms, settle ${ph.settle} ms, overlapping the fetch`;
+        const phaseNote = `ours (best run): fetch ${ph.fetch} ms, then ${ph.afterLastArrival} ms after the last arrival; ${ph.batches} import batches: import ${ph.import} ms, verify (fingerprints + chain) ${ph.verify} ms, settle ${ph.settle} ms, overlapping the fetch and each other`;
         const note = `${slices} × 512² CT, ${mb.toFixed(0)} MB, transfer syntax ${plainTs}; best of ${ROUNDS} (medians: ours ${median(wado.map((w) => w.ms)).toFixed(0)} ms, plain ${median(peer).toFixed(0)} ms); ${load}`;
         const ips = (ms: number) => slices / (ms / 1000);
         const mbs = (ms: number) => mb / (ms / 1000);
@@ -222,7 +222,7 @@ export const pacsBenches: Bench[] = [
           }),
           row({ metric: 'throughput, WADO-RS', ours: ips(wadoBest), peer: ips(peerBest), peerName: 'dicomweb-client', unit: 'images/s', better: 'higher', goal: '≥ 0.9× the plain client', met: wadoBest <= peerBest / 0.9 }),
           row({ metric: 'throughput, WADO-RS', ours: mbs(wadoBest), peer: mbs(peerBest), peerName: 'dicomweb-client', unit: 'MB/s', better: 'higher' }),
-          row({
+          ...(get.length === 0 ? [] : [row({
             metric: 'throughput, C-GET (ours: + import, fingerprints, verification)',
             ours: ips(getBest),
             peer: ips(peerBest),
@@ -245,7 +245,7 @@ export const pacsBenches: Bench[] = [
             met: moveBest <= peerBest / 0.9,
             note: `verification ${JSON.stringify(moveStates)}`,
           }),
-          row({ metric: 'throughput, C-MOVE vs dcmtk movescu (own SCP) → disk', ours: ips(moveBest), peer: ips(Math.min(...movePeer)), peerName: 'movescu', unit: 'images/s', better: 'higher' }),
+          row({ metric: 'throughput, C-MOVE vs dcmtk movescu (own SCP) → disk', ours: ips(moveBest), peer: ips(Math.min(...movePeer)), peerName: 'movescu', unit: 'images/s', better: 'higher' })]),
         ];
         return rows;
       } finally {

@@ -1,13 +1,16 @@
 /**
  * Retrieve a study or a series from a PACS into the cache and the library, verifying what arrives.
  *
- *   wado-rs  per-instance WADO-RS with transfer-syntax=* (the stored encoding is kept), 4 at a time
+ *   wado-rs  WADO-RS with transfer-syntax=* (the stored encoding is kept): nothing cached yet → one
+ *            study / series request, each part taken as it streams in (the QIDO-RS listing runs
+ *            beside it; what did not come is then asked for per instance); else per instance, 4 at a time
  *   c-get    one association; the PACS sends the instances back on it
  *   c-move   the PACS sends to our Storage SCP (which must be running, and known to the PACS)
  *
- * The instance list comes first (QIDO-RS / C-FIND at IMAGE level); SOP Instance UIDs already in the
- * cache are skipped, so a retrieve that was cancelled, killed or cut off resumes without
- * duplicates. Arrivals are imported and verified in batches while the rest is still arriving.
+ * Otherwise the instance list comes first (QIDO-RS / C-FIND at IMAGE level); SOP Instance UIDs
+ * already in the cache are skipped, so a retrieve that was cancelled, killed or cut off resumes
+ * without duplicates. Arrivals are imported and verified in batches while the rest is still arriving.
+ * A PACS that does not know our AE title is named as the likely cause (errors.ts notAnswered).
  * One instance that fails (404, not DICOM) is reported and the rest goes on; a failure no further
  * request can get past (refused, DNS, 401/403, association rejected) ends the retrieve.
  */
@@ -161,41 +164,38 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   const report = (force = false) => task.progress({ done: cachedBefore.size + received, failed, total, label: rate() }, force);
   report(true);
 
-  // 2. Import + verify in the background, in arrival order. A batch starts as soon as the previous
-  // one is done, with whatever arrived meanwhile (at most batchSize): the first image goes alone (on
-  // screen at once), and after the last arrival only what came during the last batch is left to do.
+  // 2. Import, then verify, in the background, in arrival order, as two stages that overlap: while a
+  // batch is verified (fingerprints in worker threads, chain reads) the next one is indexed (this
+  // thread). Each stage takes whatever waits for it when it is free (the import at most batchSize):
+  // the first image goes alone (on screen at once), and after the last arrival only what came during
+  // the last batches is left to do.
   const batchSize = ctx.batchSize ?? 16;
-  const pending: CachedInstance[] = [];
-  let running: Promise<void> | null = null;
-  const pump = () => {
-    if (running || pending.length === 0) return;
-    const b = pending.splice(0, batchSize);
-    running = settleBatch(b).finally(() => {
-      running = null;
-      pump();
-    });
-  };
-  const enqueue = (c: CachedInstance) => {
-    pending.push(c);
-    pump();
-  };
-  const drained = async () => {
-    while (running) await running;
-  };
   const phases: RetrieveReport['phases'] = { fetch: 0, import: 0, verify: 0, settle: 0, afterLastArrival: 0, batches: 0, firstImported: null };
-  let firstBatch = true;
-  const settleBatch = async (b: CachedInstance[]) => {
+  const stage = (max: number, work: (b: CachedInstance[]) => Promise<void>) => {
+    const waiting: CachedInstance[] = [];
+    let running: Promise<void> | null = null;
+    const pump = () => {
+      if (running || waiting.length === 0) return;
+      const b = waiting.splice(0, max);
+      running = work(b).finally(() => {
+        running = null;
+        pump();
+      });
+    };
+    return {
+      add: (cs: CachedInstance[]) => {
+        waiting.push(...cs);
+        pump();
+      },
+      idle: () => running === null && waiting.length === 0,
+      current: () => running,
+    };
+  };
+  const importBatch = async (b: CachedInstance[]) => {
+    const t = Date.now();
     const paths = b.map((c) => c.path);
     phases.batches++;
-    let t = Date.now();
-    const lap = (k: 'import' | 'verify' | 'settle') => {
-      const now = Date.now();
-      phases[k] += now - t;
-      t = now;
-    };
-    // the first image is the one on screen: its proof is checked on chain too; the rest against the records read from it
-    const onChainProofs = firstBatch ? undefined : false;
-    firstBatch = false;
+    let ok = b;
     try {
       const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
       phases.firstImported ??= Date.now() - t0;
@@ -206,11 +206,22 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         ctx.cache.setState(c.path, rej ? 'import-failed' : 'imported', rej ? `${rej.code}: ${rej.reason}` : null);
         if (!rej) imported++;
       }
-      ctx.onImported?.(b.filter((c) => !bad.has(c.path)));
+      ok = b.filter((c) => !bad.has(c.path));
+      ctx.onImported?.(ok);
     } catch (err) {
       for (const c of b) ctx.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
     }
-    lap('import');
+    phases.import += Date.now() - t;
+    // what could not be indexed is still fingerprinted and verified (the report says what it is)
+    verifying.add(b);
+  };
+  let firstVerified = true;
+  const verifyBatch = async (b: CachedInstance[]) => {
+    let t = Date.now();
+    const paths = b.map((c) => c.path);
+    // the first image is the one on screen: its proof is checked on chain too; the rest against the records read from it
+    const onChainProofs = firstVerified ? undefined : false;
+    firstVerified = false;
     if (!ctx.verifier && ctx.fingerprinter) {
       try {
         await ctx.fingerprinter.fingerprintFiles(paths);
@@ -242,14 +253,21 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         }
       }
     }
-    lap('verify');
+    phases.verify += Date.now() - t;
+    t = Date.now();
     // a PACS copy is kept only where the image differs (the digests are known now)
     try {
       await ctx.importer.settleCopies?.(paths);
     } catch {
       // kept as copies: shown as the PACS's version, verified on their own
     }
-    lap('settle');
+    phases.settle += Date.now() - t;
+  };
+  const verifying = stage(64, verifyBatch);
+  const importing = stage(batchSize, importBatch);
+  const enqueue = (c: CachedInstance) => importing.add([c]);
+  const drained = async () => {
+    while (!importing.idle() || !verifying.idle()) await (importing.current() ?? verifying.current());
   };
 
   const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string) => {
