@@ -172,9 +172,12 @@ export const pacsBenches: Bench[] = [
         const move: number[] = [];
         const getPeer: number[] = [];
         const movePeer: number[] = [];
+        const dimsePlain: number[] = [];
         let getStates: Record<string, number> = {};
         let moveStates: Record<string, number> = {};
         for (let k = 0; k < (process.env.MEDIMG_BENCH_PACS_DIMSE === '0' ? 0 : 2); k++) {
+          // the plain client again beside the DIMSE runs: their ratios compare like with like when the load changes
+          dimsePlain.push((await timeItAsync(() => plain(100 + k))).ms);
           getPeer.push((await timeItAsync(() => getscu(k))).ms);
           const g = await ours('c-get');
           get.push(g.ms);
@@ -190,6 +193,7 @@ export const pacsBenches: Bench[] = [
         const firstBest = Math.min(...wado.map((w) => w.first));
         const getBest = Math.min(...get);
         const moveBest = Math.min(...move);
+        const dimsePeerBest = dimsePlain.length ? Math.min(...dimsePlain) : peerBest;
         const load = `${cpus().length} cores, load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end (shared machine: indicative only)`;
         const bestWado = wado.reduce((a, b) => (b.ms < a.ms ? b : a));
         const ph = bestWado.phases;
@@ -225,24 +229,24 @@ export const pacsBenches: Bench[] = [
           ...(get.length === 0 ? [] : [row({
             metric: 'throughput, C-GET (ours: + import, fingerprints, verification)',
             ours: ips(getBest),
-            peer: ips(peerBest),
-            peerName: 'dicomweb-client (WADO-RS)',
+            peer: ips(dimsePeerBest),
+            peerName: 'dicomweb-client (WADO-RS), measured beside the DIMSE runs',
             unit: 'images/s',
             better: 'higher',
             goal: '≥ 0.9× the plain client',
-            met: getBest <= peerBest / 0.9,
+            met: getBest <= dimsePeerBest / 0.9,
             note: `verification ${JSON.stringify(getStates)} (dcmjs re-encodes C-GET arrivals: metadata can differ from the anchored bytes)`,
           }),
           row({ metric: 'throughput, C-GET vs dcmtk getscu → disk', ours: ips(getBest), peer: ips(Math.min(...getPeer)), peerName: 'getscu', unit: 'images/s', better: 'higher' }),
           row({
             metric: 'throughput, C-MOVE to our Storage SCP (ours: + import, fingerprints, verification)',
             ours: ips(moveBest),
-            peer: ips(peerBest),
-            peerName: 'dicomweb-client (WADO-RS)',
+            peer: ips(dimsePeerBest),
+            peerName: 'dicomweb-client (WADO-RS), measured beside the DIMSE runs',
             unit: 'images/s',
             better: 'higher',
             goal: '≥ 0.9× the plain client',
-            met: moveBest <= peerBest / 0.9,
+            met: moveBest <= dimsePeerBest / 0.9,
             note: `verification ${JSON.stringify(moveStates)}`,
           }),
           row({ metric: 'throughput, C-MOVE vs dcmtk movescu (own SCP) → disk', ours: ips(moveBest), peer: ips(Math.min(...movePeer)), peerName: 'movescu', unit: 'images/s', better: 'higher' })]),
