@@ -385,8 +385,8 @@ export class Services implements AppContext {
           },
           verifier: verify
             ? {
-                verifyFiles: async (paths) =>
-                  (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
+                verifyFiles: async (paths, o) =>
+                  (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })), o?.onChainProofs === undefined ? {} : { onChainProofs: o.onChainProofs })).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
           // every PACS search in the audit log (and so to the ATNA collector as a Query event)
