@@ -14,6 +14,7 @@ import type { Db } from '../store/database';
 import type { AuditInput } from '../audit/audit-log';
 import { Task } from '../tasks';
 import { encodePart10, readNaturalized } from '../keyimages/kos';
+import { studyHeader } from '../keyimages/study-header';
 import { measurementReportDataset, reportMeasurements, samePoints, type SourceMeasurement } from './report';
 
 export * from './report';
@@ -74,24 +75,8 @@ export class MeasurementsSr {
   }
 
   /** Patient / study attributes as an image of the study says them (header only). */
-  private async studyAttributes(studyId: number): Promise<Record<string, unknown>> {
-    const r = this.db
-      .prepare(
-        `SELECT i.file_path AS path FROM instances i JOIN series se ON se.id = i.series_ref
-          WHERE se.study_ref = ? AND i.copy_of IS NULL AND (i.sop_class IS NULL OR i.sop_class NOT IN (${NON_IMAGE_CLASSES.map(() => '?').join(',')}))
-          ORDER BY i.has_pixels DESC, i.id LIMIT 1`,
-      )
-      .get(studyId, ...NON_IMAGE_CLASSES) as { path: string } | undefined;
-    if (!r) throw new AppError(ErrorCode.NotFound, 'This study has no images in the library to take the patient and study details from.', 'Import the study images first.');
-    try {
-      return readNaturalized(await readFile(r.path), { header: true });
-    } catch (err) {
-      throw new AppError(
-        ErrorCode.Unreadable,
-        `The patient and study details could not be read from ${r.path} (${err instanceof Error ? err.message : String(err)}).`,
-        'Check that the study files are still where they were imported from, or import the study again.',
-      );
-    }
+  private studyAttributes(studyId: number): Promise<Record<string, unknown>> {
+    return studyHeader(this.db, studyId, NON_IMAGE_CLASSES);
   }
 
   /** Writes the saved measurements as a TID 1500 Measurement Report and adds it to the library as an instance of the study. */
