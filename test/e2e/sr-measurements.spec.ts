@@ -4,22 +4,14 @@
  * that report is the same length.
  */
 import { test, expect } from './rig';
-import { drag, expandAll, importPaths, invoke, openSeries, sampleSeries } from './support/viewer';
-import type { Measurement, MeasurementReportLoadResult } from '../../src/shared/api';
+import { drag, expandAll, invoke, openForMeasuring, sampleSeries } from './support/viewer';
+import type { MeasurementReportLoadResult } from '../../src/shared/api';
 
 test('draw a length, Save as SR: the report joins the study and gives the length back', async ({ app }) => {
   const { page } = app;
   const ct = await sampleSeries(3, 'ct', 181);
   try {
-    await importPaths(page, [ct.dir]);
-    const vp = await openSeries(page);
-    await expect(vp).toHaveAttribute('data-state', 'ready');
-    const instanceId = Number(await vp.getAttribute('data-instance-id'));
-    const list = async () => (await invoke<{ measurements: Measurement[] }>(page, 'measurements.list', { instanceId })).measurements;
-
-    await page.keyboard.press('m');
-    const panel = page.getByTestId('measurement-panel');
-    await expect(panel).toBeVisible();
+    const { vp, list, panel } = await openForMeasuring(page, ct.dir);
     await page.keyboard.press('l');
     await drag(page, vp, [0.3, 0.4], [0.7, 0.6]);
     await expect(panel.getByTestId('measurement-row')).toHaveCount(1);
