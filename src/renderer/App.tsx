@@ -28,6 +28,7 @@ import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
 import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
+import { measurementReportTarget } from './measurements/measurementReportTarget';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -62,6 +63,13 @@ export function App() {
   const [statuses, setStatuses] = useState<(ViewportStatus | null)[]>([null, null, null, null]);
   const { dragging: fileDrag, dropped } = useFileDrop();
   const [openError, setOpenError] = useState<string | null>(null);
+  const [openNotice, setOpenNotice] = useState<string | null>(null);
+  // A notice is read once; it must not stay over the image.
+  useEffect(() => {
+    if (!openNotice) return;
+    const t = setTimeout(() => setOpenNotice(null), 12_000);
+    return () => clearTimeout(t);
+  }, [openNotice]);
   const [mprSeries, setMprSeries] = useState<number | null>(null);
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
@@ -77,13 +85,22 @@ export function App() {
 
   const keyOnlyRef = useRef<(index: number, on: boolean) => void>(() => undefined);
   /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
-  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean } = {}): Promise<void> => {
+  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean; fresh?: boolean } = {}): Promise<void> => {
     const keyOnly = opts.keyOnly ?? false;
     try {
-      const view = await seriesView(seriesId, opts.source);
+      // fresh: a new view, so the viewport reads its images' saved measurements again
+      const view = await (opts.fresh ? freshSeriesView : seriesView)(seriesId, opts.source);
       // Key images: a KOS is not an image; its series opens the key images it names.
       const keyTarget = keyOnly ? null : await keyObjectTarget(view);
       if (keyTarget !== null) return await openSeries(index, keyTarget, { keyOnly: true });
+      // A Measurement Report is not an image either: its measurements are restored on their images, which open.
+      const report = keyOnly ? null : await measurementReportTarget(view);
+      if (report !== null) {
+        await openSeries(index, report.seriesId, { fresh: true });
+        setOpenNotice(report.notice);
+        return;
+      }
+      setOpenNotice(null);
       keyOnlyRef.current(index, keyOnly);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
@@ -268,6 +285,11 @@ export function App() {
       {openError && (
         <div className="toast" role="alert" onClick={() => setOpenError(null)}>
           {openError}
+        </div>
+      )}
+      {openNotice && !openError && (
+        <div className="toast toast--info" role="status" data-testid="open-notice" onClick={() => setOpenNotice(null)}>
+          {openNotice}
         </div>
       )}
       {fileDrag && (

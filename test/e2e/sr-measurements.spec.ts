@@ -5,7 +5,6 @@
  */
 import { test, expect } from './rig';
 import { drag, expandAll, invoke, openForMeasuring, sampleSeries } from './support/viewer';
-import type { MeasurementReportLoadResult } from '../../src/shared/api';
 
 test('draw a length, Save as SR: the report joins the study and gives the length back', async ({ app }) => {
   const { page } = app;
@@ -38,13 +37,24 @@ test('draw a length, Save as SR: the report joins the study and gives the length
     await page.setViewportSize({ width: 1920, height: 1080 });
     await app.screenshot('sr-measurements-in-study-1920x1080');
 
-    // deleted, then read back from the report in the library: the same length
-    const srSeriesId = Number(await srRow.getAttribute('data-series-id'));
-    const srInstance = (await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: srSeriesId })).instances[0]!;
-    await invoke(page, 'measurements.delete', { id: length.id });
-    expect(await list()).toEqual([]);
-    const back = await invoke<MeasurementReportLoadResult>(page, 'measurements.sr.load', { instanceId: srInstance.id });
-    expect(back).toMatchObject({ found: 1, restored: 1, alreadyPresent: 0, notRestored: [] });
+    await expect(srRow).toContainText('1 structured report');
+    await expect(srRow.locator('.series__thumb--document')).toBeVisible();
+
+    // deleted, then the report opened from the study browser: its length is saved again on its image, whose series
+    // opens in the viewport with the length drawn, and a notice says what was restored
+    await panel.getByTestId('measurement-row').getByRole('button', { name: /^Delete / }).click();
+    await expect(panel.getByTestId('measurement-row')).toHaveCount(0);
+    await expect.poll(list).toEqual([]);
+    await srRow.click();
+    const notice = page.getByTestId('open-notice');
+    await expect(notice).toHaveText(/^Measurement Report: 1 measurement\(s\) on image \d+ of this series; 1 restored, 0 already saved\.$/);
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    await expect(vp).toHaveAttribute('data-instance-id', String(length.instanceId));
+    await expect(panel.getByTestId('measurement-row')).toHaveCount(1);
+    await app.screenshot('sr-measurements-reopened-1920x1080');
+    // opening it again restores nothing twice
+    await srRow.click();
+    await expect(notice).toHaveText(/; 0 restored, 1 already saved\.$/);
     const restored = await list();
     expect(restored.map((m) => [m.kind, m.stats.length, m.stats.unit])).toEqual([['length', length.stats.length, 'mm']]);
     // SCOORD Graphic Data is FL (32-bit float): the points come back to well under a thousandth of a pixel

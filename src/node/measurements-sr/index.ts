@@ -161,13 +161,15 @@ export class MeasurementsSr {
     const restoredByKind: Record<string, number> = {};
     let restored = 0;
     let alreadyPresent = 0;
-    const instanceOf = this.db.prepare('SELECT id FROM instances WHERE sop_uid = ? AND copy_of IS NULL LIMIT 1');
+    const instanceOf = this.db.prepare('SELECT id, series_ref AS seriesId, number AS instanceNumber FROM instances WHERE sop_uid = ? AND copy_of IS NULL LIMIT 1');
+    const images: MeasurementReportLoadResult['images'] = [];
     for (const m of content.measurements) {
-      const inst = instanceOf.get(m.sopInstanceUid) as { id: number } | undefined;
+      const inst = instanceOf.get(m.sopInstanceUid) as { id: number; seriesId: number; instanceNumber: number | null } | undefined;
       if (!inst) {
         notRestored.push({ sopInstanceUid: m.sopInstanceUid, kind: m.kind, reason: 'the referenced image is not in the library' });
         continue;
       }
+      if (!images.some((i) => i.instanceId === inst.id)) images.push({ instanceId: inst.id, seriesId: inst.seriesId, instanceNumber: inst.instanceNumber });
       const existing = this.deps.measurements({ instanceId: inst.id });
       if (existing.some((e) => e.kind === m.kind && e.frame === m.frame && samePoints(m.kind, e.data.handles, m.data.handles))) {
         alreadyPresent++;
@@ -197,6 +199,7 @@ export class MeasurementsSr {
       restoredByKind,
       alreadyPresent,
       notRestored,
+      images,
     };
   }
 }

@@ -337,16 +337,28 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   onOpenSeries(se.id);
                                 }
                               }}
-                              title="Click to open in the active viewport, or drag into a viewport"
+                              title={
+                                se.modality === 'SR'
+                                  ? 'Click to show its measurements on the images they were made on'
+                                  : se.modality === 'KO'
+                                    ? 'Click to open its key images'
+                                    : 'Click to open in the active viewport, or drag into a viewport'
+                              }
                             >
-                              <img className="series__thumb" src={new URL(se.thumbnailUrl.replace(/^\//, ''), location.href).href} alt="" loading="lazy" draggable={false} />
+                              {se.modality === 'SR' || se.modality === 'KO' ? (
+                                <span className="series__thumb series__thumb--document" aria-hidden="true">
+                                  {se.modality === 'SR' ? '≡' : '★'}
+                                </span>
+                              ) : (
+                                <img className="series__thumb" src={new URL(se.thumbnailUrl.replace(/^\//, ''), location.href).href} alt="" loading="lazy" draggable={false} />
+                              )}
                               <span className="series__text">
                                 <span className="series__title">
                                   {se.modality && <span className="badge">{se.modality}</span>} {se.number !== null ? `Se ${se.number}` : ''} {se.description ?? ''}
                                 </span>
                                 <span className="series__meta">
-                                  {/* a KO series holds Key Object Selection documents, not images (src/renderer/keyimages) */}
-                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : plural(se.instanceCount, 'image')}
+                                  {/* KO and SR series hold documents, not images (src/renderer/keyimages, src/renderer/measurements) */}
+                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : se.modality === 'SR' ? plural(se.instanceCount, 'structured report') : plural(se.instanceCount, 'image')}
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>

@@ -93,6 +93,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
         posRef.current = at;
         setPos(at);
         prefetch(stack, at);
+        // its saved measurements may have changed (a Measurement Report opened): read them again
+        void ensureMeasurements(stack[at]!);
         return;
       }
     }
