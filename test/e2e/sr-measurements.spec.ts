@@ -4,7 +4,7 @@
  * that report is the same length.
  */
 import { test, expect } from './rig';
-import { drag, expandAll, invoke, openForMeasuring, sampleSeries } from './support/viewer';
+import { drag, expandAll, openForMeasuring, sampleSeries } from './support/viewer';
 
 test('draw a length, Save as SR: the report joins the study and gives the length back', async ({ app }) => {
   const { page } = app;
