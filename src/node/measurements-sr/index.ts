@@ -16,6 +16,7 @@ import { Task } from '../tasks';
 import { encodePart10, readNaturalized } from '../keyimages/kos';
 import { studyHeader } from '../keyimages/study-header';
 import { measurementReportDataset, reportMeasurements, samePoints, type SourceMeasurement } from './report';
+import { numbersColumn } from '../store/columns';
 
 export * from './report';
 
@@ -69,7 +70,7 @@ export class MeasurementsSr {
       kind: r.kind as MeasurementKind,
       data: JSON.parse(r.data as string) as Record<string, unknown>,
       stats: JSON.parse(r.stats as string) as Record<string, unknown>,
-      pixelSpacing: parseSpacing(r.ps),
+      pixelSpacing: numbersColumn(r.ps),
       modality: (r.modality as string | null) ?? null,
     }));
   }
@@ -210,16 +211,6 @@ export class MeasurementsSr {
  */
 function personName(actor: string): string {
   return `${actor.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'MedImgShr'}^`;
-}
-
-function parseSpacing(json: unknown): number[] | null {
-  if (typeof json !== 'string') return null;
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as number[]) : null;
-  } catch {
-    return null;
-  }
 }
 
 function describeSkipped(skipped: SrMeasurementNote[]): string {
