@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nearestSlice, offsetAlongNormal, referenceLine, sameOrientation, type ImagePlane, type ReferenceLine, type SlicePosition } from '../../../src/core/geometry/plane';
+import { nearestSlice, offsetAlongNormal, referenceLine, sameOrientation, type ImagePlane, type ReferenceLine, type SlicePosition } from '../../../src/shared/viewer/geometry';
 
 const FOR = '1.2.3.4';
 const axial = (z: number, over: Partial<ImagePlane> = {}): ImagePlane => ({
