@@ -168,7 +168,7 @@ export function useLinkedViewing({ series, statuses, active, cells, apis }: Opti
       if (ctx.index === active || ctx.index >= cells || !ctx.instanceId) return null;
       const target = geoOf(ctx.index)?.planes.get(ctx.instanceId);
       const line = target ? referenceLine(source, target) : null;
-      return line ? <ReferenceLineSvg line={line} imageToScreen={ctx.imageToScreen} source={active} /> : null;
+      return line ? <ReferenceLineSvg line={line} imageToScreen={ctx.imageToScreen} source={active} imageSize={ctx.imageSize} /> : null;
     };
   }, [toggles.referenceLines, source, cells, active, geoOf]);
 
