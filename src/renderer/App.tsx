@@ -262,11 +262,6 @@ export function App() {
         <AiButton open={panel === 'ai'} onToggle={() => setPanel((p) => (p === 'ai' ? null : 'ai'))} />
         <MprButton seriesId={openSeriesId} open={mprSeries !== null} onToggle={() => setMprSeries((m) => (m === null ? openSeriesId : null))} />
         <LinkControls linked={linked} onCompare={() => void prior.compare()} canCompare={openSeriesId !== null && !prior.busy} />
-        {hanging.applied && (
-          <span className="hp-indicator" data-testid="hanging-applied" data-protocol={hanging.applied.name ?? ''} title={`Hanging protocol of the study last opened: ${hanging.applied.name ?? 'none applies (first series, 1×1)'}`}>
-            {hanging.applied.name ?? 'No protocol'}
-          </span>
-        )}
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>

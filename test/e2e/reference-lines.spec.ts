@@ -26,7 +26,12 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     await dropSeries(page, sag.series.id, 1);
     await ready(viewport(page, 0));
     await ready(viewport(page, 1));
-    await expect(page.getByTestId('link-referenceLines')).toHaveAttribute('aria-pressed', 'true');
+    await page.getByTestId('link-menu').click();
+    await expect(page.getByTestId('link-referenceLines')).toBeChecked();
+    await page.getByTestId('link-menu').click();
+    // The sagittal through the heart (its 4th of 6), for the screenshots.
+    await viewport(page, 1).getByTestId('stack-scrollbar').fill('3');
+    await expect(viewport(page, 1)).toHaveAttribute('data-position', '3');
 
     // Axial active, at slice 80 (instances are in position order; z of slice k from its own header).
     await viewport(page, 0).click({ position: { x: 20, y: 60 } });
@@ -34,7 +39,7 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     await expect(viewport(page, 0)).toHaveAttribute('data-position', '80');
     const at = (k: number) => axial.instances.findIndex((i) => i.filePath === study.axial.files[k]);
     const instanceAt80 = axial.instances[80]!;
-    const z = instanceAt80.geometry.imagePositionPatient![2];
+    const z = instanceAt80.geometry.imagePositionPatient![2]!;
     const sagPlane = study.sagittal.planes[0]!;
     const [rowSpacing] = sagPlane.pixelSpacing; // 1.25 mm between sagittal rows (the axial slice thickness)
     const expectedRow = (sagPlane.imagePositionPatient[2] - z) / rowSpacing;
@@ -67,7 +72,7 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     // Scrolling the axial moves the line: slice 20 is 60 slices lower (75 mm at 1.25 mm).
     await viewport(page, 0).getByTestId('stack-scrollbar').fill('20');
     await expect(viewport(page, 0)).toHaveAttribute('data-position', '20');
-    const z20 = axial.instances[20]!.geometry.imagePositionPatient![2];
+    const z20 = axial.instances[20]!.geometry.imagePositionPatient![2]!;
     await expect.poll(async () => ordered(await lineOf(line1)).from[1]).toBeCloseTo((sagPlane.imagePositionPatient[2] - z20) / rowSpacing, 2);
     await app.screenshot('reference-lines-axial-active');
     await screenshotsAtBothSizes(page, app.screenshot, 'reference-lines', async () => {
@@ -75,11 +80,10 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     });
 
     // The sagittal active: its plane (x of sagittal 3) is a vertical line on the axial, at column (x − x0) / Δc.
-    await viewport(page, 1).getByTestId('stack-scrollbar').fill('3');
     await viewport(page, 1).click({ position: { x: 20, y: 60 } });
     await expect(viewport(page, 1)).toHaveAttribute('data-position', '3');
     const sagInst = sag.instances[3]!;
-    const x = sagInst.geometry.imagePositionPatient![0];
+    const x = sagInst.geometry.imagePositionPatient![0]!;
     const ax = study.axial.planes[0]!;
     const expectedCol = (x - ax.imagePositionPatient[0]) / ax.pixelSpacing[1];
     const line0 = viewport(page, 0).getByTestId('reference-line');
@@ -93,10 +97,13 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     await screenshotsAtBothSizes(page, app.screenshot, 'reference-lines-sagittal-active');
 
     // Toggle off: no lines; on again: back.
-    await page.getByTestId('link-referenceLines').click();
+    await page.getByTestId('link-menu').click();
+    await page.getByTestId('link-referenceLines').uncheck();
     await expect(page.getByTestId('reference-line')).toHaveCount(0);
-    await page.getByTestId('link-referenceLines').click();
+    await page.getByTestId('link-referenceLines').check();
     await expect(line0).toHaveCount(1);
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('link-referenceLines')).toHaveCount(0);
 
     // Parallel planes (axial beside axial): nothing.
     await dropSeries(page, axial.series.id, 1);

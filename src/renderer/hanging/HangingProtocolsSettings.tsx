@@ -3,10 +3,11 @@
  * (modality, body part, number of image series → layout, series and window per viewport), in priority order
  * (the first that applies wins). Saved in the app's database; "Built-in" brings the defaults back.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { HangingProtocolDto } from '../../shared/api';
 import { CT_PRESETS } from '../../shared/viewer/presets';
 import { BridgeError, call } from '../bridge';
+import { appliedProtocol } from './useHanging';
 import './hanging.css';
 
 type Err = { message: string; hint?: string } | null;
@@ -20,10 +21,18 @@ const LAYOUTS: { value: HangingProtocolDto['layout']; label: string }[] = [
 
 export function HangingProtocolsStatusButton() {
   const [open, setOpen] = useState(false);
+  const applied = useSyncExternalStore(appliedProtocol.subscribe, appliedProtocol.get);
   return (
     <>
-      <button type="button" className="hp-status" data-testid="hanging-settings-open" title="Settings: how a study's first screen is laid out" onClick={() => setOpen(true)}>
-        Hanging protocols
+      <button
+        type="button"
+        className="hp-status"
+        data-testid="hanging-settings-open"
+        data-applied={applied ? (applied.name ?? '') : undefined}
+        title={`${applied ? `The study last opened follows: ${applied.name ?? 'no protocol applies (first series, 1×1)'}. ` : ''}Settings: how a study's first screen is laid out`}
+        onClick={() => setOpen(true)}
+      >
+        {applied ? `Hanging: ${applied.name ?? 'none applies'}` : 'Hanging protocols'}
       </button>
       {open && <HangingProtocolsSettings onClose={() => setOpen(false)} />}
     </>

@@ -6,6 +6,7 @@ import { useCallback, useEffect, useRef, useState, type RefObject } from 'react'
 import type { HangingPlan } from '../../shared/api';
 import { presetById } from '../../shared/viewer/presets';
 import { BridgeError, call } from '../bridge';
+import { Store } from '../store';
 import type { SeriesView, ViewportApi, ViewportStatus } from '../viewer/types';
 import type { Layout } from '../viewer/ViewportArea';
 
@@ -19,6 +20,9 @@ interface Options {
   clear(index: number): void;
   onError(message: string): void;
 }
+
+/** The protocol the study last opened followed (the status bar names it); name null: none applied. */
+export const appliedProtocol = new Store<{ studyId: number; name: string | null } | null>(null);
 
 export function useHanging({ series, statuses, apis, openInto, setLayout, setActive, clear, onError }: Options) {
   const [applied, setApplied] = useState<{ studyId: number; name: string | null } | null>(null);
@@ -52,6 +56,7 @@ export function useHanging({ series, statuses, apis, openInto, setLayout, setAct
       }
       setActive(0);
       setApplied({ studyId, name: plan.protocol?.name ?? null });
+      appliedProtocol.set({ studyId, name: plan.protocol?.name ?? null });
       setTick((t) => t + 1);
     },
     [openInto, setLayout, setActive, clear, onError],
