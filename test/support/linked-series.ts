@@ -129,12 +129,16 @@ export async function writeLinkedStudy(root: string, o: { seed: number; slices: 
 }
 
 /**
- * Copies a series as another study: new Study / Series / SOP Instance UIDs (from `key`), the patient and
+ * Copies a series as another study (or, given `studyInstanceUid`, another series of that study): new Study / Series / SOP Instance UIDs (from `key`), the patient and
  * dates given, optionally another Frame of Reference UID and Issuer of Patient ID, positions moved by `shiftZ` mm.
  */
-export function writeAsStudy(files: string[], outDir: string, o: { key: string; patientId: string; studyDate: string; frameOfReferenceUid?: string; issuer?: string; shiftZ?: number; description?: string }): string[] {
+export function writeAsStudy(
+  files: string[],
+  outDir: string,
+  o: { key: string; patientId: string; studyDate: string; frameOfReferenceUid?: string; issuer?: string; shiftZ?: number; description?: string; seriesDescription?: string; seriesNumber?: string; studyInstanceUid?: string },
+): string[] {
   mkdirSync(outDir, { recursive: true });
-  const studyUid = testUid(`${o.key}:study`);
+  const studyUid = o.studyInstanceUid ?? testUid(`${o.key}:study`);
   const seriesUid = testUid(`${o.key}:series`);
   return files.map((f, i) => {
     const { meta, ds } = read(f);
@@ -151,6 +155,8 @@ export function writeAsStudy(files: string[], outDir: string, o: { key: string; 
       ContentDate: o.studyDate,
       AccessionNumber: `P${o.studyDate}`,
       ...(o.description ? { StudyDescription: o.description } : {}),
+      ...(o.seriesDescription ? { SeriesDescription: o.seriesDescription } : {}),
+      ...(o.seriesNumber ? { SeriesNumber: o.seriesNumber } : {}),
       ...(o.frameOfReferenceUid ? { FrameOfReferenceUID: o.frameOfReferenceUid } : {}),
       ...(o.issuer !== undefined ? { IssuerOfPatientID: o.issuer } : {}),
       ...(o.shiftZ ? { ImagePositionPatient: [ipp[0]!, ipp[1]!, ipp[2]! + o.shiftZ].map((v) => v.toFixed(4)), SliceLocation: (ipp[2]! + o.shiftZ).toFixed(4) } : {}),
