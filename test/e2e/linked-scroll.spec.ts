@@ -20,7 +20,7 @@ test('scrolling one viewport moves the others of its frame of reference to the n
     const thickFiles = writeAsStudy(
       study.axial.files.filter((_, i) => i % 2 === 1),
       join(dir.path, 'thick'),
-      { key: 'thick-7400', patientId: study.patientId, studyDate: '20261129', studyInstanceUid: study.studyInstanceUid, seriesNumber: '4', seriesDescription: 'SYNTHETIC — axial 2.5 mm' },
+      { key: 'thick-7400', patientId: study.patientId, studyDate: '20261129', studyInstanceUid: study.studyInstanceUid, seriesNumber: '4', seriesDescription: 'SYNTHETIC — axial 2.5 mm', sliceThickness: '2.5' },
     );
     await importPaths(page, [study.axial.dir, join(thickFiles[0]!, '..'), study.sagittal.dir, mr.dir]);
     const thin = await seriesOfFile(page, study.axial.files[0]!);

@@ -135,7 +135,7 @@ export async function writeLinkedStudy(root: string, o: { seed: number; slices: 
 export function writeAsStudy(
   files: string[],
   outDir: string,
-  o: { key: string; patientId: string; studyDate: string; frameOfReferenceUid?: string; issuer?: string; shiftZ?: number; description?: string; seriesDescription?: string; seriesNumber?: string; studyInstanceUid?: string },
+  o: { key: string; patientId: string; studyDate: string; frameOfReferenceUid?: string; issuer?: string; shiftZ?: number; description?: string; seriesDescription?: string; seriesNumber?: string; studyInstanceUid?: string; sliceThickness?: string },
 ): string[] {
   mkdirSync(outDir, { recursive: true });
   const studyUid = o.studyInstanceUid ?? testUid(`${o.key}:study`);
@@ -157,6 +157,7 @@ export function writeAsStudy(
       ...(o.description ? { StudyDescription: o.description } : {}),
       ...(o.seriesDescription ? { SeriesDescription: o.seriesDescription } : {}),
       ...(o.seriesNumber ? { SeriesNumber: o.seriesNumber } : {}),
+      ...(o.sliceThickness ? { SliceThickness: o.sliceThickness } : {}),
       ...(o.frameOfReferenceUid ? { FrameOfReferenceUID: o.frameOfReferenceUid } : {}),
       ...(o.issuer !== undefined ? { IssuerOfPatientID: o.issuer } : {}),
       ...(o.shiftZ ? { ImagePositionPatient: [ipp[0]!, ipp[1]!, ipp[2]! + o.shiftZ].map((v) => v.toFixed(4)), SliceLocation: (ipp[2]! + o.shiftZ).toFixed(4) } : {}),
