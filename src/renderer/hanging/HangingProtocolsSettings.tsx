@@ -146,7 +146,7 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
                 </label>
                 {p.cells.map((c, k) => (
                   <span className="hp__cell" key={k} data-testid="hanging-cell">
-                    <span className="hp__cell-n">{k + 1}</span>
+                    <span className="hp__cell-n">Viewport {k + 1}:</span>
                     <label>
                       series
                       <input aria-label={`Viewport ${k + 1} series`} type="number" min={1} value={c.series} onChange={(e) => edit(i, { cells: p.cells.map((x, j) => (j === k ? { ...x, series: num(e.target.value) ?? 1 } : x)) })} />
