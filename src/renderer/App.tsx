@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
 import { presetById, relativePresetsFor } from '../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
@@ -29,6 +29,12 @@ import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
 import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
 import { measurementReportTarget } from './measurements/measurementReportTarget';
+import { useLinkedViewing } from './viewer/linking/useLinkedViewing';
+import { LinkControls } from './viewer/linking/LinkControls';
+import { usePriorComparison } from './viewer/linking/usePriorComparison';
+import { useHanging } from './hanging/useHanging';
+import type { ViewportImageLayer } from './viewer/types';
+import './viewer/linking/linking.css';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -238,6 +244,19 @@ export function App() {
   // Key images (src/renderer/keyimages): controls in each viewport's badge row, "Key images only", K, Save KOS.
   const keyImages = useKeyImageLayer({ series, activeInstanceId: cur?.instanceId ?? null, badges: verificationBadges, onError: setOpenError });
   keyOnlyRef.current = keyImages.setKeyOnly;
+  // Linked viewing (src/renderer/viewer/linking, src/renderer/hanging): reference lines, linked scrolling / W/L, priors, hanging protocols.
+  const openInto = useCallback((i: number, id: number) => openSeries(i, id), [openSeries]);
+  const clearViewport = useCallback((i: number) => setSeries((prev) => prev.map((s, k) => (k === i ? null : s))), []);
+  const linked = useLinkedViewing({ series: keyImages.viewSeries, statuses, active, cells: LAYOUT_CELLS[layout], apis });
+  const prior = usePriorComparison({ series: keyImages.viewSeries, active, openInto, setLayout, setActive });
+  const hanging = useHanging({ series: keyImages.viewSeries, statuses, apis, openInto, setLayout, setActive, clear: clearViewport, onError: setOpenError });
+  const imageLayer = useMemo<ViewportImageLayer | undefined>(() => {
+    const a = aiHeat.layer;
+    const b = linked.layer;
+    return a && b ? (ctx) => <>{a(ctx)}{b(ctx)}</> : (a ?? b);
+  }, [aiHeat.layer, linked.layer]);
+  const badges = useMemo(() => prior.withLabels(keyImages.badges), [prior.withLabels, keyImages.badges]);
+  const unsyncedPrior = prior.comparison !== null && layout !== '1x1' && linked.unlinked.length > 0 && linked.manualCount === 0;
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -259,20 +278,21 @@ export function App() {
         />
         <AiButton open={panel === 'ai'} onToggle={() => setPanel((p) => (p === 'ai' ? null : 'ai'))} />
         <MprButton seriesId={openSeriesId} open={mprSeries !== null} onToggle={() => setMprSeries((m) => (m === null ? openSeriesId : null))} />
+        <LinkControls linked={linked} onCompare={() => void prior.compare()} canCompare={openSeriesId !== null && !prior.busy} />
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
       <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}${openSeriesId !== null ? ' workspace--reading' : ''}`} data-testid="workspace">
-        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
+        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} onOpenStudy={(id) => void hanging.openStudy(id)} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
           series={keyImages.viewSeries}
           active={active}
           showOverlays={overlays}
           apis={apis}
-          badges={keyImages.badges}
-          imageLayer={aiHeat.layer}
+          badges={badges}
+          imageLayer={imageLayer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}
@@ -282,6 +302,21 @@ export function App() {
         {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}
         <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>
+      {(prior.notice || unsyncedPrior) && (
+        <div className="cmp-notice" role="status" data-testid="prior-notice">
+          {prior.notice ?? 'The prior study has another frame of reference, so scrolling cannot be linked by position. Scroll both to the same anatomy, then press "Sync here" to link them at these slices.'}
+          {unsyncedPrior && !prior.notice && (
+            <button type="button" className="btn" onClick={linked.syncHere}>
+              Sync here
+            </button>
+          )}
+          {prior.notice && (
+            <button type="button" className="btn btn--ghost" aria-label="Dismiss" onClick={prior.clearNotice}>
+              ✕
+            </button>
+          )}
+        </div>
+      )}
       {openError && (
         <div className="toast" role="alert" onClick={() => setOpenError(null)}>
           {openError}

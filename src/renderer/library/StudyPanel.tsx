@@ -18,6 +18,8 @@ interface Props {
   onOpenSeries(seriesId: number, source?: string | null): void;
   /** Series ids removed from the index (so viewports showing them close). */
   onRemoved(seriesIds: number[] | 'all-of-study', studyId?: number): void;
+  /** Opens the whole study by its hanging protocol (src/renderer/hanging). */
+  onOpenStudy?(studyId: number): void;
 }
 
 interface PatientGroup {
@@ -38,7 +40,7 @@ function plural(n: number, word: string): string {
 const SORT_LABEL: Record<SortKey, string> = { name: 'Name', id: 'Patient ID', date: 'Study date', modality: 'Modality' };
 
 /** Patients → studies → series, with search, sort, counts, thumbnails, removal and import. */
-export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: Props) {
+export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved, onOpenStudy }: Props) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<SortKey>('name');
   const [order, setOrder] = useState<SortOrder>('asc');
@@ -289,6 +291,11 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                           {s.seriesCount} se · {s.instanceCount} im
                         </span>
                       </button>
+                      {onOpenStudy && (
+                        <button type="button" className="btn btn--remove tree__open-study" data-testid="open-study" onClick={() => onOpenStudy(s.id)} aria-label={`Open study ${s.description ?? ''} ${dicomDate(s.date)} with its hanging protocol`} title="Open the study laid out by its hanging protocol">
+                          ▶
+                        </button>
+                      )}
                       <BrowserStudyBadge uid={s.studyInstanceUid} />
                       {hasPacs && (
                         <button

@@ -14,6 +14,7 @@ import { useViewState } from './viewState';
 import { useWheelScroll } from './useWheelScroll';
 import { ViewportMessage } from './ViewportMessage';
 import { ViewportOverlay } from './ViewportOverlay';
+import { useReportWindow } from './linking/viewportReports';
 
 interface Props {
   index: number;
@@ -56,6 +57,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     ? null
     : (ctPresetName(overlay?.modality || modality, view.wc, view.ww) ??
       (applied && Math.abs(applied.center - view.wc) < 0.5 && Math.abs(applied.width - view.ww) < 0.5 ? applied.label : null));
+  useReportWindow(index, view?.wc, view?.ww); // linked viewing's hook (linking/viewportReports.ts)
   useStatusReport({ index, item, image: imageRef.current, state, pos, count, modality, cine, measureTick: measurements.tick }, onStatus);
 
   return (
