@@ -487,7 +487,10 @@ export function windowAreaNormalise(
     let r = v.full0[i]!;
     const r1 = v.full1[i]!;
     if (twoRows) for (; r + 1 < r1; r += 2) addTwoRowsPairs(words!, shift, r * columns, columns, columns, lut, cur);
-    for (; r < r1; r++) pairs ? addRowPairs(pairs, words!, shift, r * columns, columns, lut, cur) : addRow(s, r * columns, columns, lut, base, cur);
+    for (; r < r1; r++) {
+      if (pairs) addRowPairs(pairs, words!, shift, r * columns, columns, lut, cur);
+      else addRow(s, r * columns, columns, lut, base, cur);
+    }
     const tw = v.tailWeight[i]!;
     const hw = i + 1 < height ? v.headWeight[i + 1]! : 0;
     if (tw > 0 || hw > 0) addRowSplit(s, v.tailIndex[i]! * columns, columns, lut, base, cur, tw, next, hw);
