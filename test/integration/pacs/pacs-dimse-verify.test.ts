@@ -18,7 +18,7 @@ import type { Pacs, RetrieveReport, RetrieveVia } from '../../../src/node/pacs';
 import { dataSetOf } from '../../../src/node/pacs/part10';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRest, orthancId } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveAll = Boolean(component('anvil')) && Boolean(component('orthanc')) && Boolean(dcmtk());
@@ -33,13 +33,8 @@ let studyUid: string;
 const originals = new Map<string, string>();
 
 const task = () => new Task('pacs-retrieve', null, () => {});
-const api = async (path: string, init?: RequestInit): Promise<unknown> => {
-  const r = await fetch(`${orthanc.url}${path}`, init);
-  if (!r.ok) throw new Error(`Orthanc ${path}: ${r.status} ${await r.text()}`);
-  const type = r.headers.get('content-type') ?? '';
-  return type.includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
-};
-const lookup = async (uid: string) => ((await api('/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
+const api = (path: string, init?: RequestInit) => orthancRest(orthanc, path, init);
+const lookup = (uid: string) => orthancId(orthanc, uid);
 const retrieveVia = (via: RetrieveVia): Promise<RetrieveReport> => pacs.retrieve('orthanc', { study: studyUid, via, refetch: true }, task());
 
 describe.skipIf(!haveAll)('PACS retrieve over C-GET, C-MOVE and WADO-RS, verified against the chain', () => {
