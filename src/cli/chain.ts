@@ -57,6 +57,7 @@ export function registerChain(program: Command): void {
 
   identity
     .command('import')
+    .summary('import an identity from a keystore file or a raw private key')
     .description('import an identity from a keystore file (Web3 Secret Storage JSON) or a file holding a raw private key')
     .requiredOption('--name <name>', 'display name')
     .option('--keystore <file>', 'keystore JSON file; the passphrase must unlock it')
@@ -96,7 +97,7 @@ export function registerChain(program: Command): void {
       });
     });
 
-  const chain = program.command('chain').description('the ledger: the embedded local chain or a remote JSON-RPC endpoint');
+  const chain = program.command('chain').summary('the ledger connection: the embedded local chain or a remote JSON-RPC endpoint').description('the ledger: the embedded local chain or a remote JSON-RPC endpoint');
   registerChainNode(chain);
   chain
     .command('status')

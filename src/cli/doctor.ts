@@ -18,15 +18,16 @@ export function registerDoctor(program: Command): void {
           `database        : ${r.database.path}`,
           `schema version  : ${r.database.schemaVersion} (this app knows up to ${r.database.latestSchemaVersion}), SQLite ${r.database.sqlite}, journal ${r.database.journalMode}`,
           '',
-          table([
-            ['component', 'status', 'version', 'if missing'],
-            ...r.components.map((c) => [
-              c.name,
-              c.found ? 'found' : c.optional ? 'absent' : 'MISSING',
-              (c.version ?? '-').slice(0, 24),
-              c.found ? '' : c.install,
-            ]),
-          ]),
+          // Three columns fit 80; how to install a missing component goes on its own line below it.
+          ...table([
+            ['component', 'status', 'version'],
+            ...r.components.map((c) => [c.name, c.found ? 'found' : c.optional ? 'absent' : 'MISSING', (c.version ?? '-').slice(0, 24)]),
+          ])
+            .split('\n')
+            .flatMap((row, i) => {
+              const c = i > 0 ? r.components[i - 1] : undefined;
+              return c && !c.found ? [row, `    to install: ${c.install}`] : [row];
+            }),
           ...missingComponents(r.components, 'app').map((line) => `\n${line}`),
         ].join('\n'),
       );

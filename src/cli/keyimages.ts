@@ -60,6 +60,7 @@ function human(l: KeyImageList): string {
 export function registerKeyImages(program: Command): void {
   const ki = program
     .command('key-images')
+    .summary('mark and unmark key images, list them, save them as a Key Object Selection document')
     .description('key images of a study: mark / unmark images, list them, save them as a DICOM Key Object Selection (KOS) document that other viewers and PACS show');
 
   const run = (fn: (s: Services, studyId: number) => Promise<{ value: unknown; human: () => string }>) => async (study: string, cmd: Command) => {

@@ -176,7 +176,7 @@ export function registerLedger(program: Command): void {
       });
     });
 
-  const ledger = program.command('ledger').description('the ledger: sync chain events, the demo setup, the current identity\'s roles');
+  const ledger = program.command('ledger').summary('sync chain events, set up the demo, show this identity\'s roles').description('the ledger: sync chain events, the demo setup, the current identity\'s roles');
 
   ledger
     .command('sync')

@@ -55,7 +55,64 @@ export function buildProgram(): Command {
     for (const sub of c.commands) each(sub, `${path} ${sub.name()}`);
   };
   for (const c of program.commands) each(c, `medimgshr ${c.name()}`);
+  // The top-level list (and each group's list) shows one short line per command; the full
+  // description stays under `<command> --help`.
+  const summarise = (c: Command): void => {
+    for (const sub of c.commands) {
+      if (!sub.summary()) sub.summary(summaryOf(sub.description()));
+      summarise(sub);
+    }
+  };
+  summarise(program);
   return program;
+}
+
+/**
+ * The first clause of a command's description, for the list of commands: up to the first
+ * ". ", ": " or "; " outside parentheses and quotes, without a trailing period; at most about 100
+ * characters (a long clause loses its closing parenthetical aside).
+ */
+export function summaryOf(description: string): string {
+  let clause = firstClause(description);
+  // Still long: drop parenthetical asides, the last first ("… until Ctrl-C (stops it gracefully)").
+  for (let aside = lastAside(clause); clause.length > 100 && aside; aside = lastAside(clause)) {
+    clause = clause.slice(0, aside.start) + clause.slice(aside.end);
+  }
+  return clause;
+}
+
+/** Where the last top-level " (…)" of a text is. */
+function lastAside(text: string): { start: number; end: number } | null {
+  let depth = 0;
+  let open = -1;
+  let found: { start: number; end: number } | null = null;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') {
+      if (depth === 0) open = i;
+      depth++;
+    } else if (text[i] === ')' && depth > 0) {
+      depth--;
+      if (depth === 0 && open > 0 && text[open - 1] === ' ') found = { start: open - 1, end: i + 1 };
+    }
+  }
+  return found;
+}
+
+function firstClause(description: string): string {
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < description.length - 1; i++) {
+    const ch = description[i]!;
+    if (ch === '"') quoted = !quoted;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && !quoted && (ch === '.' || ch === ':' || ch === ';') && description[i + 1] === ' ') {
+      // "e.g. x" is not the end of a clause.
+      if (ch === '.' && /(?:^|\W)(?:e\.g|i\.e|etc)$/.test(description.slice(0, i))) continue;
+      return description.slice(0, i);
+    }
+  }
+  return description.replace(/\.$/, '');
 }
 
 /** The command name closest to `word` (edit distance), if any is close enough to be what was meant. */

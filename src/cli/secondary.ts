@@ -28,6 +28,7 @@ function human(r: OpenRecordResult): string {
 export function registerSecondary(program: Command): void {
   program
     .command('open-record')
+    .summary('retrieve a study from the store its ledger record names, and verify it against that record')
     .description(
       'secondary access ("address first, then file"): read a study record on the ledger, resolve its storage URI to a ' +
         'configured PACS connection, retrieve the study from there and verify it against that record. ' +

@@ -193,7 +193,7 @@ export function registerShare(program: Command): void {
       },
     );
 
-  const key = program.command('share-key').description("institutions' public-key cards (a sender needs the recipient's public key to encrypt a share)");
+  const key = program.command('share-key').summary("institutions' public-key cards, which a sender needs to encrypt a share").description("institutions' public-key cards (a sender needs the recipient's public key to encrypt a share)");
   key
     .command('export')
     .option('--identity <address>', 'the institution identity (default: the demo institution)')
@@ -242,6 +242,7 @@ export function registerShare(program: Command): void {
     .option('--passphrase-file <file>', 'its passphrase')
     .option('--csv <file>', 'also write the history as CSV')
     .option('--pdf <file>', 'also write the printable PDF report')
+    .summary("a study's record, consents, accesses, and the patient's credit score")
     .description("the study's record and versions, consents, accesses and denied attempts, the patient's credit score and history, thresholds")
     .action(async (studyUid: string, o: IdOpts & { verify: boolean; csv?: string; pdf?: string }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);

@@ -79,6 +79,7 @@ export function registerSplit(program: Command): void {
 
   program
     .command('rebuild')
+    .summary('rebuild split instances into their original Part-10 files, byte-identical')
     .argument('[sopInstanceUids...]', 'SOP Instance UIDs of split instances')
     .option('--study <uid>', 'every split instance of a study (Study Instance UID)')
     .option('--all', 'every split instance')
@@ -166,6 +167,7 @@ export function registerSplit(program: Command): void {
 
   program
     .command('split-store')
+    .summary("other institutions' pixel stores this workstation may read shares from")
     .argument('<action>', 'list | add | remove')
     .argument('[uri]', "the pixel store's URI as a share by metadata names it")
     .option('--at <folder|url>', 'where this workstation reaches that store (default: the URI itself)')

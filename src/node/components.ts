@@ -135,7 +135,7 @@ export function detectComponents(): Component[] {
       path: electron,
       version: electron ? firstLine(electron, ['--version']) : null,
       purpose: 'desktop window for the app (its smoke test runs where one exists)',
-      install: 'on a machine with internet: npm install (without ELECTRON_SKIP_BINARY_DOWNLOAD)',
+      install: 'npm install online, without ELECTRON_SKIP_BINARY_DOWNLOAD',
       optional: true,
       neededBy: ['app'],
     }),

@@ -39,6 +39,9 @@ describe('medimgshr doctor (built CLI, real SQLite)', () => {
       const text = run(['doctor'], { MEDIMG_HOME: a.path });
       expect(text).toContain(`app-data folder : ${a.path}`);
       expect(text).toMatch(/schema version  : \d+/);
+      // Fits an 80-column terminal (paths are the user's own, so the app-data lines are left out).
+      const wide = text.split('\n').filter((l) => l.length > 80 && !l.includes(a.path) && !l.includes('/node_modules/') && !l.startsWith('/'));
+      expect(wide).toEqual([]);
     } finally {
       a.cleanup();
       b.cleanup();
