@@ -1,6 +1,9 @@
 /** What the UI says when a call to the main process (or anything else) fails. */
 import { BridgeError } from './bridge';
 
+/** An error the user can act on: what went wrong, and what to do (the hint). */
+export type UserError = { message: string; hint?: string | null };
+
 /** The message, hint and error code, for views that show them apart. */
 export function errorText(e: unknown): { message: string; hint: string | null; code: string } {
   if (e instanceof BridgeError) return { message: e.error.message, hint: e.error.hint ?? null, code: e.error.code };

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AI_NOT_FOR_DIAGNOSTIC_USE, type AiModel } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errorText, type UserError } from '../errors';
 import { HOW_TO_ADD, modelsChanged, useAiModels, useOpenAiModelsSettings } from './useAiModels';
 import './ai.css';
 
@@ -14,7 +15,7 @@ export function AiModelsSettings({ onClose }: { onClose(): void }) {
   const { models, error: listError } = useAiModels();
   const [folder, setFolder] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   useEffect(() => {
@@ -33,7 +34,7 @@ export function AiModelsSettings({ onClose }: { onClose(): void }) {
       setFolder('');
       modelsChanged();
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -53,7 +54,7 @@ export function AiModelsSettings({ onClose }: { onClose(): void }) {
       setDone(`Removed ${m.name} ${m.version}. Its results are kept and now shown as stale.`);
       modelsChanged();
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     }
   };
 

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { AI_NOT_FOR_DIAGNOSTIC_USE, type AiResult, type AiRunReport } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errText, errorText, type UserError } from '../errors';
 import { ProgressBar, useTaskProgress } from '../trust/useTask';
 import { HOW_TO_ADD, openAiModelsSettings, useAiModels } from './useAiModels';
 import './ai.css';
@@ -27,7 +28,7 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
   const [results, setResults] = useState<AiResult[] | null>(null);
   const [run, setRun] = useState<{ scope: 'image' | 'study'; report: AiRunReport } | null>(null);
   const [running, setRunning] = useState<'image' | 'study' | null>(null);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [anchor, setAnchor] = useState<{ busy: boolean; message: string | null; ok: boolean }>({ busy: false, message: null, ok: false });
   const { progress, cancel } = useTaskProgress('ai', running !== null);
   const id = instanceId ? Number(instanceId) : null;
@@ -38,7 +39,7 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
       const r = await call('ai.findings', { scope: { instanceId: id } });
       setResults(r.results);
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     }
   }, [id]);
   useEffect(() => {
@@ -54,7 +55,7 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
       setRun({ scope, report });
       await load();
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setRunning(null);
     }
@@ -66,7 +67,7 @@ export function FindingsPanel({ instanceId, heatmapResultId, onHeatmap, onClose 
       const r = await call('ai.anchor', { scope: { studyOfInstanceId: id! } });
       setAnchor({ busy: false, message: r.message, ok: r.delivery === 'confirmed' });
     } catch (e) {
-      setAnchor({ busy: false, message: e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e), ok: false });
+      setAnchor({ busy: false, message: errText(e), ok: false });
     }
   };
 

@@ -6,12 +6,12 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { HangingProtocolDto } from '../../shared/api';
 import { CT_PRESETS } from '../../shared/viewer/presets';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errorText, type UserError } from '../errors';
+import { DialogActions, DialogOutcome, SettingsDialog } from '../settings/SettingsDialog';
 import { appliedProtocol } from './useHanging';
 import './hanging.css';
 
-type Err = { message: string; hint?: string } | null;
-const errOf = (e: unknown): Err => (e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
 const LAYOUTS: { value: HangingProtocolDto['layout']; label: string }[] = [
   { value: '1x1', label: '1×1' },
   { value: '1x2', label: '1×2' },
@@ -42,7 +42,7 @@ export function HangingProtocolsStatusButton() {
 export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
   const [list, setList] = useState<HangingProtocolDto[] | null>(null);
   const [source, setSource] = useState<'built-in' | 'saved'>('built-in');
-  const [error, setError] = useState<Err>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -52,7 +52,7 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
         setList(r.protocols);
         setSource(r.source);
       },
-      (e) => setError(errOf(e)),
+      (e) => setError(errorText(e)),
     );
   }, []);
   useEffect(() => {
@@ -79,7 +79,7 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
       setSource(r.source);
       setDone(what === 'save' ? `Saved ${r.protocols.length} protocol(s). Studies opened from now on follow them.` : 'The built-in protocols apply again.');
     } catch (e) {
-      setError(errOf(e));
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -87,14 +87,7 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
   const num = (v: string) => (v.trim() === '' ? null : Math.max(1, Math.floor(Number(v)) || 1));
 
   return (
-    <div className="modal" role="dialog" aria-modal="true" aria-label="Hanging protocols" data-testid="hanging-settings">
-      <div className="modal__card hp__card">
-        <header className="modal__head">
-          <h2>Hanging protocols</h2>
-          <button type="button" className="btn btn--ghost" onClick={onClose} aria-label="Close">
-            ✕
-          </button>
-        </header>
+    <SettingsDialog title="Hanging protocols" testId="hanging-settings" cardClassName="hp__card" onClose={onClose}>
         <p className="modal__note">
           "Open study" (▶ beside a study in the browser) lays the study out by the first protocol that applies. Series are counted in series-number order (image series only).{' '}
           {source === 'built-in' ? 'These are the built-in protocols; edit and save to make them yours.' : 'Your saved protocols.'}
@@ -173,17 +166,8 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
             </li>
           ))}
         </ol>
-        {error && (
-          <p className="hp__error" role="alert" data-testid="hanging-error">
-            {error.message} {error.hint}
-          </p>
-        )}
-        {done && (
-          <p className="hp__done" role="status" data-testid="hanging-saved">
-            {done}
-          </p>
-        )}
-        <div className="modal__actions">
+        <DialogOutcome error={error} done={done} errorTestId="hanging-error" doneTestId="hanging-saved" />
+        <DialogActions onClose={onClose}>
           <button
             type="button"
             className="btn"
@@ -197,8 +181,7 @@ export function HangingProtocolsSettings({ onClose }: { onClose(): void }) {
           <button type="button" className="btn btn--primary" data-testid="hanging-save" disabled={busy || !list} onClick={() => void run('save')}>
             Save
           </button>
-        </div>
-      </div>
-    </div>
+        </DialogActions>
+    </SettingsDialog>
   );
 }

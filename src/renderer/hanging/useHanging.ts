@@ -5,7 +5,8 @@
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import type { HangingPlan } from '../../shared/api';
 import { presetById } from '../../shared/viewer/presets';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errText } from '../errors';
 import { Store } from '../store';
 import type { SeriesView, ViewportApi, ViewportStatus } from '../viewer/types';
 import type { Layout } from '../viewer/ViewportArea';
@@ -36,7 +37,7 @@ export function useHanging({ series, statuses, apis, openInto, setLayout, setAct
       try {
         plan = await call('hanging.plan', { studyId });
       } catch (e) {
-        onError(e instanceof BridgeError ? e.error.message : String(e));
+        onError(errText(e));
         return;
       }
       if (!plan.cells.some((c) => c.seriesId !== null)) {

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import type { InboxItem, InboxList } from '../../shared/api';
-import { BridgeError, bridge, call } from '../bridge';
+import { bridge, call } from '../bridge';
+import { errText, errorText, type UserError } from '../errors';
+import { ErrorNotice } from '../settings/SettingsDialog';
 import { RecordOpener } from './RecordOpener';
 import './inbox.css';
 
@@ -17,7 +19,7 @@ function stateText(it: InboxItem): string {
 /** One package: who sent it, for whom, and what receiving it gave (verification per image, the access on chain). */
 function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList; onChanged: (it: InboxItem) => void }) {
   const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [target, setTarget] = useState(list.connections[0] ?? '');
   const run = async (what: string, f: () => Promise<InboxItem>) => {
     setBusy(what);
@@ -25,7 +27,7 @@ function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList
     try {
       onChanged(await f());
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setBusy(null);
     }
@@ -76,10 +78,7 @@ function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList
         </div>
       )}
       {it.error && (
-        <div className="settings__error" role="alert">
-          <p>{it.error.message}</p>
-          {it.error.hint && <p className="modal__note">{it.error.hint}</p>}
-        </div>
+        <ErrorNotice error={it.error} />
       )}
       {r && (
         <>
@@ -127,10 +126,7 @@ function PackageDetail({ it, list, onChanged }: { it: InboxItem; list: InboxList
         </>
       )}
       {error && (
-        <div className="settings__error" role="alert" data-testid="inbox-error">
-          <p>{error.message}</p>
-          {error.hint && <p className="modal__note">{error.hint}</p>}
-        </div>
+        <ErrorNotice error={error} testId="inbox-error" />
       )}
     </div>
   );
@@ -159,7 +155,7 @@ export function InboxDialog({ onClose }: { onClose: () => void }) {
       setNote(r.rejected.length ? r.rejected.map((x) => `${x.path}: ${x.message}`).join(' ') : r.added.length ? `${r.added.length} package(s) added.` : null);
       refresh();
     } catch (e) {
-      setNote(e instanceof BridgeError ? e.error.message : String(e));
+      setNote(errText(e));
     }
   };
   const it = list?.items.find((i) => i.address === selected) ?? null;

@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import type { OpenRecordResult } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errorText, type UserError } from '../errors';
+import { ErrorNotice } from '../settings/SettingsDialog';
 
 /**
  * Secondary access by hand: paste a study record's root (from a referral, a colleague, the trust
@@ -12,7 +14,7 @@ export function RecordOpener() {
   const [study, setStudy] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<OpenRecordResult | null>(null);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const valid = /^0x[0-9a-fA-F]{64}$/.test(root.trim());
   const open = async () => {
     setBusy(true);
@@ -21,7 +23,7 @@ export function RecordOpener() {
     try {
       setResult(await call('secondary.openRecord', { root: root.trim(), ...(study.trim() ? { study: study.trim() } : {}) }));
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -40,10 +42,7 @@ export function RecordOpener() {
         <input aria-label="Study Instance UID (optional)" placeholder="Study Instance UID — only if this workstation did not anchor it" value={study} onChange={(e) => setStudy(e.target.value)} spellCheck={false} />
       </div>
       {error && (
-        <div className="settings__error" role="alert" data-testid="open-record-error">
-          <p>{error.message}</p>
-          {error.hint && <p className="mono" style={{ userSelect: 'all' }}>{error.hint}</p>}
-        </div>
+        <ErrorNotice error={error} testId="open-record-error" hintIsValue />
       )}
       {result && (
         <div data-testid="open-record-result" data-state={result.state}>

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import type { SeriesView, ViewportBadgeContext, ViewportBadges } from '../viewer/types';
 import { KOS_SOP_CLASS_UID } from '../../shared/api';
 import { BridgeError, call } from '../bridge';
+import { errText } from '../errors';
 import { KeyImageControls } from './KeyImageControls';
 import { SaveKosDialog } from './SaveKosDialog';
 import { useKeyImageFilter } from './useKeyImageFilter';
@@ -60,7 +61,7 @@ export function useKeyImageLayer({ series, activeInstanceId, badges, onError }: 
       try {
         await keys.toggle(Number(instanceId));
       } catch (e) {
-        onError(e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e));
+        onError(errText(e));
       } finally {
         setBusy(false);
       }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ImportReport, ProgressEvent } from '../../shared/api';
-import { bridge, BridgeError, call } from '../bridge';
+import { bridge, call } from '../bridge';
+import { errText } from '../errors';
 import { filesPerSecond } from '../format';
 
 /**
@@ -58,7 +59,7 @@ export function ImportPanel({ dropped, onImported }: Props) {
       setShowRejected(r.rejected.length <= 20);
       onImported(r);
     } catch (e) {
-      setError(e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e));
+      setError(errText(e));
     } finally {
       runningRef.current = false;
       taskRef.current = null;

@@ -1,6 +1,7 @@
 import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } from '../../shared/api';
-import { bridge, BridgeError, call } from '../bridge';
+import { bridge, call } from '../bridge';
+import { errText } from '../errors';
 import { ImportPanel } from './ImportPanel';
 import { forgetSeriesViews, prefetchSeriesView, sourceName } from './seriesViews';
 import { SERIES_MIME } from '../viewer/seriesDrop';
@@ -80,7 +81,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
           (e) => {
             if (!alive) return;
             setStudies((prev) => prev ?? []);
-            setError(e instanceof BridgeError ? e.error.message : String(e));
+            setError(errText(e));
           },
         );
       },
@@ -156,7 +157,7 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
       else onRemoved('all-of-study', what.studyId);
       refresh();
     } catch (e) {
-      setError(e instanceof BridgeError ? e.error.message : String(e));
+      setError(errText(e));
     }
   }
 

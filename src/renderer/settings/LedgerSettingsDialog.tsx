@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { LedgerEndpointSettings } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errorText, type UserError } from '../errors';
+import { DialogActions, DialogOutcome, SettingsDialog } from './SettingsDialog';
 
 /**
  * Which ledger this workstation uses: the embedded local chain, or the region's consortium chain
@@ -14,7 +16,7 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
   const [chainId, setChainId] = useState('');
   const [contract, setContract] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   // Read the saved choice once (not on every re-render of the status bar, which would reset
@@ -49,19 +51,14 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
       setCurrent(r.settings);
       setDone(r.settings.mode === 'embedded' ? 'Now using the embedded local ledger.' : `Now using chain ${r.settings.chainId} (${r.status.state}).`);
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <div className="modal" role="dialog" aria-modal="true" aria-label="Ledger settings" data-testid="ledger-settings">
-      <div className="modal__card">
-        <header className="modal__head">
-          <h2>Ledger</h2>
-          <button type="button" className="btn btn--ghost" onClick={onClose} aria-label="Close">✕</button>
-        </header>
+    <SettingsDialog title="Ledger" label="Ledger settings" testId="ledger-settings" onClose={onClose}>
         <p className="modal__note">
           The ledger holds the fingerprints of anchored studies, consents and the sharing history. One workstation can run
           its own local ledger; when your region runs a shared one, connect to it here.
@@ -97,15 +94,8 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
             </div>
           )}
         </fieldset>
-        {error && (
-          <div className="settings__error" role="alert">
-            <p>{error.message}</p>
-            {error.hint && <p className="modal__note">{error.hint}</p>}
-          </div>
-        )}
-        {done && <p className="settings__done" role="status">{done}</p>}
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>Close</button>
+        <DialogOutcome error={error} done={done} />
+        <DialogActions onClose={onClose}>
           <button
             type="button"
             className="btn btn--primary"
@@ -114,8 +104,7 @@ export function LedgerSettingsDialog({ onClose }: { onClose: () => void }) {
           >
             {busy ? 'Checking…' : mode === 'remote' ? 'Check and connect' : 'Use the local ledger'}
           </button>
-        </div>
-      </div>
-    </div>
+        </DialogActions>
+    </SettingsDialog>
   );
 }

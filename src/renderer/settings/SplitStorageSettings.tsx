@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { SplitSettingsView, StoreTestResult } from '../../shared/api';
-import { BridgeError, bridge, call } from '../bridge';
+import { bridge, call } from '../bridge';
+import { errorText, type UserError } from '../errors';
+import { DialogActions, DialogOutcome, SettingsDialog } from './SettingsDialog';
 import './split-storage.css';
 
-type Err = { message: string; hint?: string } | null;
-const errOf = (e: unknown): Err => (e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
 
 /**
  * Settings → Storage: split on import (each image becomes a metadata part kept here and an
@@ -18,7 +18,7 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
   const [kind, setKind] = useState<'default' | 'custom'>('default');
   const [store, setStore] = useState('');
   const [busy, setBusy] = useState<'save' | 'test' | null>(null);
-  const [error, setError] = useState<Err>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [test, setTest] = useState<StoreTestResult | null>(null);
   const [newUri, setNewUri] = useState('');
@@ -31,7 +31,7 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
     setStore(v.store ?? '');
   }, []);
   useEffect(() => {
-    call('split.settings', {}).then(load, (e) => setError(errOf(e)));
+    call('split.settings', {}).then(load, (e) => setError(errorText(e)));
   }, [load]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
@@ -49,7 +49,7 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
       load(v);
       setDone(`Saved. Split on import is ${v.onImport ? 'on' : 'off'}; pixel store ${v.location}.`);
     } catch (e) {
-      setError(errOf(e));
+      setError(errorText(e));
     } finally {
       setBusy(null);
     }
@@ -61,7 +61,7 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
     try {
       setTest(await call('split.testStore', { store: chosen }));
     } catch (e) {
-      setError(errOf(e));
+      setError(errorText(e));
     } finally {
       setBusy(null);
     }
@@ -73,24 +73,19 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
       setNewUri('');
       setNewAt('');
     } catch (e) {
-      setError(errOf(e));
+      setError(errorText(e));
     }
   };
   const removeStore = async (uri: string) => {
     try {
       load(await call('split.removeStore', { uri }));
     } catch (e) {
-      setError(errOf(e));
+      setError(errorText(e));
     }
   };
 
   return (
-    <div className="modal" role="dialog" aria-modal="true" aria-label="Storage settings" data-testid="split-storage-settings">
-      <div className="modal__card split-settings__card">
-        <header className="modal__head">
-          <h2>Storage</h2>
-          <button type="button" className="btn btn--ghost" onClick={onClose} aria-label="Close">✕</button>
-        </header>
+    <SettingsDialog title="Storage" label="Storage settings" testId="split-storage-settings" cardClassName="split-settings__card" onClose={onClose}>
         <p className="modal__note">
           Split storage keeps each image as two parts: its metadata (every DICOM element except Pixel Data, with the patient's identity) here on
           this workstation, and its Pixel Data encrypted in a pixel store. Opening an image rebuilds the original file, byte for byte. A share
@@ -173,21 +168,13 @@ export function SplitStorageSettings({ onClose }: { onClose: () => void }) {
           </div>
         </fieldset>
         {view && <p className="modal__note" data-testid="split-count">{view.instances} image(s) are kept split on this workstation.</p>}
-        {error && (
-          <div className="settings__error" role="alert">
-            <p>{error.message}</p>
-            {error.hint && <p className="modal__note">{error.hint}</p>}
-          </div>
-        )}
-        {done && <p className="settings__done" role="status">{done}</p>}
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>Close</button>
+        <DialogOutcome error={error} done={done} />
+        <DialogActions onClose={onClose}>
           <button type="button" className="btn btn--primary" data-testid="split-save" disabled={busy !== null || (kind === 'custom' && !store.trim())} onClick={() => void save()}>
             {busy === 'save' ? 'Saving…' : 'Save'}
           </button>
-        </div>
-      </div>
-    </div>
+        </DialogActions>
+    </SettingsDialog>
   );
 }
 

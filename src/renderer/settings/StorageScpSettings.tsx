@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { createPortal } from 'react-dom';
 import type { StorageScpStatus } from '../../shared/api';
-import { BridgeError, bridge, call } from '../bridge';
+import { bridge, call } from '../bridge';
+import { errorText, type UserError } from '../errors';
+import { DialogActions, DialogOutcome, SettingsDialog } from './SettingsDialog';
 import './storage-scp.css';
 
 /**
@@ -19,7 +21,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
   const [anchor, setAnchor] = useState(false);
   const [enabled, setEnabled] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<UserError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
   const load = useCallback((s: StorageScpStatus) => {
@@ -65,7 +67,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
       if (s.error) setError({ message: s.error, hint: 'Choose another port, or ask IT which program holds it.' });
       else setDone(s.listening ? `Listening as ${s.settings.aeTitle} on ${s.settings.bindAddress}:${s.port}.` : 'Saved. The Storage SCP is off.');
     } catch (e) {
-      setError(e instanceof BridgeError ? { message: e.error.message, hint: e.error.hint } : { message: String(e) });
+      setError(errorText(e));
     } finally {
       setBusy(false);
     }
@@ -73,12 +75,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
   const loopback = bind.trim() === '127.0.0.1' || bind.trim() === '::1';
 
   return (
-    <div className="modal" role="dialog" aria-modal="true" aria-label="Storage SCP settings" data-testid="storage-scp-settings">
-      <div className="modal__card scp__card">
-        <header className="modal__head">
-          <h2>Receive from a PACS or modality (Storage SCP)</h2>
-          <button type="button" className="btn btn--ghost" onClick={onClose} aria-label="Close">✕</button>
-        </header>
+    <SettingsDialog title="Receive from a PACS or modality (Storage SCP)" label="Storage SCP settings" testId="storage-scp-settings" cardClassName="scp__card" onClose={onClose}>
         <p className="modal__note">
           Modalities and PACS send images here with C-STORE. What arrives is added to the library, fingerprinted and checked
           against the ledger. Only the AE titles you allow may send.
@@ -142,13 +139,7 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
             <small>Each study a sender delivers is recorded on chain by the clinician signed in here (off by default).</small>
           </span>
         </label>
-        {error && (
-          <div className="settings__error" role="alert">
-            <p>{error.message}</p>
-            {error.hint && <p className="modal__note">{error.hint}</p>}
-          </div>
-        )}
-        {done && <p className="settings__done" role="status">{done}</p>}
+        <DialogOutcome error={error} done={done} />
         {status && status.lastRejected && (
           <p className="modal__note" data-testid="scp-last-rejected">
             Last refused: {status.lastRejected.callingAet || '?'} from {status.lastRejected.remote} — {status.lastRejected.reason}.
@@ -174,14 +165,12 @@ export function StorageScpSettings({ onClose }: { onClose: () => void }) {
             </table>
           </>
         )}
-        <div className="modal__actions">
-          <button type="button" className="btn" onClick={onClose}>Close</button>
+        <DialogActions onClose={onClose}>
           <button type="button" className="btn btn--primary" data-testid="scp-save" disabled={busy || !aeTitle.trim() || !port} onClick={() => void save()}>
             {busy ? 'Saving…' : 'Save'}
           </button>
-        </div>
-      </div>
-    </div>
+        </DialogActions>
+    </SettingsDialog>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { OpenRecordResult, RecordStoreCheck } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errText } from '../errors';
 
 /**
  * "Open from its store" on a study record whose images are not in this library (secondary access):
@@ -22,7 +23,7 @@ export function OpenFromStore({ root }: { root: string }) {
     try {
       setResult(await call('secondary.openRecord', { root }));
     } catch (e) {
-      setError(e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e));
+      setError(errText(e));
     } finally {
       setBusy(false);
     }

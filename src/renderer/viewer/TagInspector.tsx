@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { TagNode } from '../../shared/api';
-import { BridgeError, call } from '../bridge';
+import { call } from '../bridge';
+import { errText } from '../errors';
 
 interface Props {
   instanceId: string | null;
@@ -122,7 +123,7 @@ export function TagInspector({ instanceId, onClose }: Props) {
     let alive = true;
     call('library.tags', { instanceId: Number(instanceId) }).then(
       (r) => alive && setData({ meta: r.meta, dataset: r.dataset, ts: r.transferSyntaxUid }),
-      (e) => alive && setError(e instanceof BridgeError ? e.error.message : String(e)),
+      (e) => alive && setError(errText(e)),
     );
     return () => {
       alive = false;
