@@ -109,7 +109,7 @@ function settle(): number {
  * durable bandwidth), and one file per instance fdatasync'ed in groups of 32 at once (as a durable
  * split flushes). From these, the floor of a split and of a rebuild on `cores` cores.
  */
-async function machineFloor(files: string[], dir: string): Promise<{
+export async function machineFloor(files: string[], dir: string): Promise<{
   shaMs: number; gcmMs: number; openMs: number; readMs: number; writeMs: number; diskOneMs: number; diskFilesMs: number; bytes: number;
 }> {
   mkdirSync(dir, { recursive: true });

@@ -190,7 +190,7 @@ export class SplitService {
   }
 
   /** Splits the files of library studies (split on import); what cannot be split is logged and left whole. */
-  async splitStudies(studyInstanceUids: string[], task?: { progress(u: { done?: number; total?: number | null; label?: string | null }, force?: boolean): void }): Promise<SplitRun> {
+  async splitStudies(studyInstanceUids: string[], task?: { progress(u: { done?: number; failed?: number; total?: number | null; label?: string | null }, force?: boolean): void }): Promise<SplitRun> {
     const files = studyInstanceUids.flatMap((u) => this.studyFiles(u));
     task?.progress({ total: files.length, done: 0, label: 'splitting images into metadata and encrypted pixels' }, true);
     const run = await this.splitFiles(files, { onProgress: (p) => task?.progress({ done: p.done }) });
