@@ -61,13 +61,16 @@ export function registerSplit(program: Command): void {
       if (!paths.length && !opts.study) throw new AppError(ErrorCode.InvalidArgument, 'Give files or folders to split, or --study <Study Instance UID>.');
       await withServices(home, async (s) => {
         const split = s.split.storageWith({ store: opts.store, durable: opts.fsync });
+        // The worker threads load while the folders are listed (withServices stops them at the end).
+        const starting = split.startWorkers().catch(() => undefined);
         const files = [...(opts.study ? studyFiles(s.db, opts.study) : []), ...filesUnder(paths)];
+        await starting;
         const run = await split.splitFiles(files, { batchSize: Number(opts.batch) || 32 });
         print(json, run, () => {
           const fresh = run.instances.filter((i) => !i.already);
           const lines = [
             `pixel store: ${run.store}`,
-            `${fresh.length} split, ${run.instances.length - fresh.length} already split, ${run.errors.length} failed.`,
+            `${fresh.length} split, ${run.instances.length - fresh.length} already split, ${run.errors.length} failed${run.threads ? ` (on ${run.threads} worker threads)` : ''}.`,
             `metadata parts ${mb(fresh.reduce((n, i) => n + i.metadataSize, 0))}, pixel blobs ${mb(fresh.reduce((n, i) => n + i.blobSize, 0))}.`,
           ];
           if (run.errors.length) lines.push('', ...run.errors.map((e) => `  ${e.path}\n    ${e.reject ?? e.failure ?? e.code}: ${e.message}${e.hint ? `\n    what to do: ${e.hint}` : ''}`));
@@ -97,6 +100,8 @@ export function registerSplit(program: Command): void {
         const probe = s.split.storageWith({ store: opts.store });
         const rows = opts.all ? probe.index.all() : opts.study ? probe.index.byStudy(opts.study) : [];
         const wanted = [...rows.map((r) => r.sopInstanceUid), ...uids];
+        // Many instances: the worker threads of the usual store load while the index is read (withServices stops them).
+        const starting = wanted.length >= 16 ? probe.startWorkers().catch(() => undefined) : null;
         if (!wanted.length) throw new AppError(ErrorCode.InvalidArgument, opts.study ? `No split instance of study ${opts.study} is in the index.` : 'Give SOP Instance UIDs, --study <uid> or --all.');
         // The pixel store the index names for each instance (unless --store overrides).
         const storageFor = (sop: string) => (opts.store ? probe : s.split.storageFor(sop));
@@ -110,6 +115,7 @@ export function registerSplit(program: Command): void {
         }
         const bySop = new Map<string, RebuildResult>();
         const failed = new Map<string, Error>();
+        await starting;
         for (const [storage, sops] of groups) {
           const r = await storage.rebuildManyTo(sops, resolve(opts.out), { verifyDigest: opts.verify });
           for (const x of r.rebuilt) bySop.set(x.sopInstanceUid, x);

@@ -7,6 +7,8 @@ export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof li
   const lib = () => s.library;
   return {
     'library.import': async ({ paths }) => {
+      // Split on import: the split worker threads load while the files are indexed (Services.close stops them).
+      if (s.split.settings().onImport) void s.split.startWorkers();
       const report = await s.tasks.run('import', null, (task) => lib().import(paths, task));
       if (report.added + report.updated > 0) {
         s.emit({ type: 'library-changed', reason: 'import', studyIds: report.studyIds });

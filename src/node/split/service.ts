@@ -73,6 +73,19 @@ export class SplitService {
     this.index = new SplitIndex(d.db);
   }
 
+  /**
+   * Starts the split worker threads of the configured storage ahead of a split (the app: when an
+   * import begins with split on import on, so they load while the files are indexed). Never throws:
+   * without workers a split runs in the calling thread.
+   */
+  async startWorkers(): Promise<void> {
+    try {
+      await this.storage.startWorkers();
+    } catch (err) {
+      this.d.logger?.warn('split worker threads did not start; splits run in the main thread', { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   /** Stops the split worker threads of every storage opened (Services closes this). */
   async close(): Promise<void> {
     await Promise.all([...this.storages.values(), ...(this.own ? [this.own] : [])].map((s) => s.close()));
@@ -177,10 +190,12 @@ export class SplitService {
   }
 
   /** Splits the files of library studies (split on import); what cannot be split is logged and left whole. */
-  async splitStudies(studyInstanceUids: string[], task?: { progress(u: { done?: number; total?: number | null; label?: string | null }, force?: boolean): void }): Promise<SplitRun> {
+  async splitStudies(studyInstanceUids: string[], task?: { progress(u: { done?: number; failed?: number; total?: number | null; label?: string | null }, force?: boolean): void }): Promise<SplitRun> {
     const files = studyInstanceUids.flatMap((u) => this.studyFiles(u));
     task?.progress({ total: files.length, done: 0, label: 'splitting images into metadata and encrypted pixels' }, true);
     const run = await this.splitFiles(files, { onProgress: (p) => task?.progress({ done: p.done }) });
+    const done = run.instances.length;
+    task?.progress({ done, failed: run.errors.length, label: `${done} image(s) split into metadata and encrypted pixels${run.threads ? ` on ${run.threads} worker threads` : ''}` }, true);
     for (const e of run.errors) this.d.logger?.warn('an imported image was not split (it stays whole)', { path: e.path, error: e.message });
     return run;
   }

@@ -65,6 +65,8 @@ export interface SplitRun {
   store: string;
   instances: SplitResult[];
   errors: SplitFileError[];
+  /** Worker threads that split files of this run (0: all were done in the calling thread). */
+  threads: number;
 }
 
 export interface RebuildResult {
@@ -153,6 +155,11 @@ export class SplitStorage {
     await this.poolFor(POOL_MIN)?.ready();
   }
 
+  /** Worker threads running now (0: not started, none available, or closed). */
+  get workerThreads(): number {
+    return this.pool?.size ?? 0;
+  }
+
   /** Stops the worker threads (idle ones never keep the process alive; this frees them). */
   async close(): Promise<void> {
     const p = this.pool;
@@ -193,7 +200,8 @@ export class SplitStorage {
       }
       this.madeDirs.add(this.metadataTmp);
     }
-    const run: SplitRun = { store: this.d.store.location, instances: [], errors: [] };
+    const run: SplitRun = { store: this.d.store.location, instances: [], errors: [], threads: 0 };
+    const threads = new Set<number>();
     const slots = new Array<{ result?: SplitResult; error?: SplitFileError }>(paths.length);
     let rows: SplitRow[] = [];
     const accepted = new Map<string, string>(); // SOP Instance UID → file SHA-256, accepted in this run
@@ -218,6 +226,7 @@ export class SplitStorage {
         return;
       }
       if (parts) {
+        if (parts.thread !== undefined) threads.add(parts.thread);
         try {
           const r = this.accept(parts, accepted, pending);
           if (r.row) {
@@ -311,6 +320,7 @@ export class SplitStorage {
       if (s?.result) run.instances.push(s.result);
       else if (s?.error) run.errors.push(s.error);
     }
+    run.threads = threads.size;
     return run;
   }
 

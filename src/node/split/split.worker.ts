@@ -8,7 +8,7 @@
  * workerData: PoolSetup (the institution secret stays in this process)
  * In: { jobs: PoolJob[] }  Out: { results: PoolResult[] }
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { FolderPixelStore, PendingSync, ReadBuffer } from './folder-store';
 import { deriveSealKey } from './keys';
 import type { PoolJob, PoolResult, PoolSetup } from './pool';
@@ -34,7 +34,8 @@ async function one(job: PoolJob, pending: PendingSync): Promise<PoolResult> {
   if (job.kind === 'ping') return { id: job.id, ok: true, value: null };
   if (job.kind === 'split') {
     try {
-      return { id: job.id, ok: true, value: await splitToParts(ctx, job.path, job.known, pending) };
+      // `thread`: the run reports which worker threads did the work (SplitRun.threads).
+      return { id: job.id, ok: true, value: { ...(await splitToParts(ctx, job.path, job.known, pending)), thread: threadId } };
     } catch (err) {
       return { id: job.id, ok: false, error: errorOf(job.path, err) };
     }

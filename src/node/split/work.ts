@@ -88,6 +88,8 @@ export interface SplitParts {
    */
   metadataTmp: string;
   metadataPlaced: boolean;
+  /** The worker thread that did the work (worker_threads threadId; absent: the calling thread). */
+  thread?: number;
 }
 
 /** Where an instance's sealed metadata part lives, relative to the app-data folder. */

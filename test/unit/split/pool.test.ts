@@ -63,6 +63,8 @@ describe('split worker pool', () => {
     pooled.restore();
     expect(a.errors).toEqual([]);
     expect(b.errors).toEqual([]);
+    expect(a.threads).toBe(0); // inline: no worker answered
+    expect(b.threads).toBe(2); // both worker threads split files (their thread ids in the answers)
     expect(progress).toEqual(Array.from({ length: N }, (_, i) => i + 1));
     // In the order given; the deterministic nonce makes the same blob under the same address.
     expect(b.instances.map((i) => i.path)).toEqual(files);
