@@ -3,7 +3,7 @@ import { ctPresetName } from '../../shared/viewer/presets';
 import { usePointerValue } from './usePointerValue';
 import { useSeriesDrop } from './seriesDrop';
 import type { SeriesView, StackItem, ViewportApi, ViewportBadges, ViewportImageLayer, ViewportStatus } from './types';
-import { cornerstone } from './cornerstone';
+import { imageToWorld, stackViewportOf } from './stackViewport';
 import { useCine } from './useCine';
 import { useCornerstoneElement } from './useCornerstoneElement';
 import { useImageStack } from './useImageStack';
@@ -12,6 +12,7 @@ import { useStatusReport } from './useStatusReport';
 import { useViewportCommands } from './useViewportCommands';
 import { useViewState } from './viewState';
 import { useWheelScroll } from './useWheelScroll';
+import { useRenderMode } from './useRenderMode';
 import { ViewportMessage } from './ViewportMessage';
 import { ViewportOverlay } from './ViewportOverlay';
 
@@ -30,7 +31,7 @@ interface Props {
   onStatus(status: ViewportStatus): void;
 }
 
-/** One Cornerstone reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
+/** One Cornerstone3D reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
 export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, badges, imageLayer, onActivate, onDropSeries, onStatus }: Props) {
   const elRef = useRef<HTMLDivElement>(null);
   const stackRef = useRef<StackItem[]>([]);
@@ -38,9 +39,10 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
 
   // Measurements first: their pending saves are written before the element is disabled on unmount.
   const measurements = useSavedMeasurements(elRef, stackRef, posRef, series);
-  const { view, viewportRef, readView } = useViewState(elRef);
-  useCornerstoneElement(elRef, readView);
-  const stack = useImageStack({ elRef, index, series, stackRef, posRef, viewportRef, view, readView, ensureMeasurements: measurements.ensureLoaded });
+  const { view, readView } = useViewState(elRef);
+  useCornerstoneElement(elRef, index, readView);
+  const stack = useImageStack({ elRef, index, series, stackRef, posRef, view, readView, ensureMeasurements: measurements.ensureLoaded, onDisplayed: measurements.onDisplayed });
+  const render = useRenderMode();
   const { state, pos, count, overlay, imageRef, show } = stack;
   const { cine, command: cineCommand, setFps } = useCine(series, stackRef, posRef, show);
   const [applied, setApplied] = useState<{ label: string; center: number; width: number } | null>(null);
@@ -79,13 +81,20 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
       data-invert={view?.invert ? 'true' : 'false'}
       data-cine={cine.playing ? 'playing' : 'stopped'}
       data-fps={cine.fps}
+      data-render={render.mode}
       onMouseDownCapture={() => onActivate(index)}
       {...drop.handlers}
     >
       <div className="viewport__canvas" ref={elRef} onContextMenu={(e) => e.preventDefault()} />
       <ViewportMessage state={state} pos={pos} count={count} />
-      {imageLayer && state.kind === 'ready' && imageRef.current && elRef.current &&
-        imageLayer({ index, instanceId: item?.instanceId ?? null, imageSize: { columns: imageRef.current.columns, rows: imageRef.current.rows }, imageToScreen: (x, y) => cornerstone.pixelToCanvas(elRef.current!, { x, y }) as { x: number; y: number } })}
+      {render.mode === 'cpu' && state.kind === 'ready' && (
+        // Said once, small, out of the image's way: the stack still renders, on the CPU.
+        <div className="viewport__note" data-testid="cpu-rendering-note" role="status" title={`${render.reason ?? 'WebGL is not available'}: images are drawn by the CPU renderer (slower; MPR is not available).`}>
+          CPU rendering
+        </div>
+      )}
+      {imageLayer && state.kind === 'ready' && imageRef.current && item &&
+        imageLayer({ index, instanceId: item.instanceId, imageSize: { columns: imageRef.current.columns, rows: imageRef.current.rows }, imageToScreen: (x, y) => imageToScreen(elRef.current, item.imageId, x, y) })}
       {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} />}
       {badges && (
         // The badges' own row above the image: they never cover the image or its overlay text.
@@ -119,4 +128,17 @@ function instanceIdsOf(series: SeriesView | null): string[] {
     idsCache.set(series, ids);
   }
   return ids;
+}
+
+/**
+ * Image pixel (legacy coordinates: (0, 0) the first pixel's top-left corner) → CSS pixels in the
+ * viewport's canvas box, through the displayed image's world geometry (Cornerstone3D draws in world
+ * coordinates). Off-screen (−1e6) until the image's geometry is known.
+ */
+function imageToScreen(el: HTMLElement | null, imageId: string, x: number, y: number): { x: number; y: number } {
+  const vp = stackViewportOf(el);
+  const w = imageToWorld(imageId, { x, y });
+  if (!vp || !w) return { x: -1e6, y: -1e6 };
+  const c = vp.worldToCanvas(w);
+  return { x: c[0], y: c[1] };
 }

@@ -1,13 +1,16 @@
 import { useEffect, useRef, type RefObject } from 'react';
-import { cornerstone, initCornerstone } from './cornerstone';
-import { addTools, reapplyTools } from './tools';
+import { Enums as CoreEnums } from '@cornerstonejs/core';
+import { getRenderingEngine, initCornerstone } from './cornerstone';
+import { viewportIdFor } from './stackViewport';
+import { addViewportToTools, removeViewportFromTools } from './tools';
 
 /**
- * The viewport's element as a cornerstone element, for the component's lifetime: enabled once
- * (tools registered first, or they ignore the mouse), its canvas kept to the element's size, and
- * `onRendered` called after every render; disabled on unmount.
+ * The viewport's element as a Cornerstone3D stack viewport, for the component's lifetime: enabled
+ * in the shared rendering engine, put under the viewer's tools, kept to the element's size (the
+ * image keeps its zoom relative to the fit), and `onRendered` called after every render and view
+ * change; disabled on unmount.
  */
-export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, onRendered: () => void): void {
+export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, index: number, onRendered: () => void): void {
   const renderedRef = useRef(onRendered);
   renderedRef.current = onRendered;
 
@@ -15,27 +18,36 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, o
     const el = elRef.current;
     if (!el) return;
     initCornerstone();
-    addTools();
-    cornerstone.enable(el);
-    reapplyTools();
+    const engine = getRenderingEngine();
+    const viewportId = viewportIdFor(index);
+    engine.enableElement({ viewportId, type: CoreEnums.ViewportType.STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
+    addViewportToTools(viewportId);
     const rendered = () => renderedRef.current();
-    el.addEventListener('cornerstoneimagerendered', rendered);
+    const events = [CoreEnums.Events.IMAGE_RENDERED, CoreEnums.Events.CAMERA_MODIFIED, CoreEnums.Events.VOI_MODIFIED];
+    for (const e of events) el.addEventListener(e, rendered);
+    let frame = 0;
     const ro = new ResizeObserver(() => {
-      try {
-        cornerstone.resize(el, false);
-      } catch {
-        /* no image yet */
-      }
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        try {
+          engine.resize(true, true);
+        } catch {
+          /* engine gone */
+        }
+      });
     });
     ro.observe(el);
     return () => {
       ro.disconnect();
-      el.removeEventListener('cornerstoneimagerendered', rendered);
+      if (frame) cancelAnimationFrame(frame);
+      for (const e of events) el.removeEventListener(e, rendered);
+      removeViewportFromTools(viewportId);
       try {
-        cornerstone.disable(el);
+        engine.disableElement(viewportId);
       } catch {
         /* already gone */
       }
     };
-  }, [elRef]);
+  }, [elRef, index]);
 }

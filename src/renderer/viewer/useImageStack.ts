@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
-import { cornerstone, describeLoadError, imageIdFor, loadImage, type CsImage, type CsViewport } from './cornerstone';
+import { describeLoadError, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
 import { setShown } from './diagnostics';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
+import { rememberGeometry, stackViewportOf } from './stackViewport';
 import { stackOf, type SeriesView, type StackItem } from './types';
-import { defaultViewport } from './viewOperations';
-import { toInfo, type ViewInfo } from './viewState';
+import { applyDefaultWindow } from './viewOperations';
+import type { ViewInfo } from './viewState';
 
 export type LoadState = { kind: 'empty' } | { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string; hint: string };
 
@@ -18,25 +19,31 @@ interface Options {
   series: SeriesView | null;
   stackRef: RefObject<StackItem[]>;
   posRef: RefObject<number>;
-  viewportRef: RefObject<CsViewport | null>;
   view: ViewInfo | null;
   readView(): void;
   /** Loads an instance's saved measurements before its first image is drawn. */
   ensureMeasurements(item: StackItem): Promise<void>;
+  /** An image is on screen (its restored measurements go on it). */
+  onDisplayed(imageId: string): void;
 }
 
 /**
  * The open series as a stack of images and the one on screen: `show(n)` loads image n (its
- * neighbours prefetched) and draws it with the current view, or says why it cannot; a new series
- * starts at its first image with the image's own window. Also the corner texts of the image shown.
+ * neighbours prefetched; our own load, with its timeout and readable errors) and then lets the
+ * stack viewport display it from the cache with the current view, or says why it cannot; a new
+ * series starts at its first image with the image's own window. Also the corner texts of the image
+ * shown.
  */
-export function useImageStack({ elRef, index, series, stackRef, posRef, viewportRef, view, readView, ensureMeasurements }: Options) {
+export function useImageStack({ elRef, index, series, stackRef, posRef, view, readView, ensureMeasurements, onDisplayed }: Options) {
   const seqRef = useRef(0);
   const imageRef = useRef<CsImage | null>(null);
+  /** The series whose image ids the stack viewport holds (setStack once per series). */
+  const stackSetRef = useRef<StackItem[] | null>(null);
   const [state, setState] = useState<LoadState>({ kind: 'empty' });
   const [pos, setPos] = useState(0);
   const [count, setCount] = useState(0);
   const [overlay, setOverlay] = useState<Overlay | null>(null);
+  const [shown, setShownTick] = useState(0);
 
   const show = useCallback(
     async (target: number, initial = false) => {
@@ -53,16 +60,35 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
       try {
         const [image] = await Promise.all([loadImage(item.imageId), ensureMeasurements(item)]);
         if (seq !== seqRef.current) return;
-        const vp: CsViewport = initial || !viewportRef.current ? defaultViewport(el, image) : { ...viewportRef.current };
+        const vp = stackViewportOf(el);
+        if (!vp) return;
         // A measurement half-drawn on the previous image is discarded, not carried to this one.
         if (imageRef.current && imageRef.current.imageId !== image.imageId) cancelDrawing(el);
-        cornerstone.displayImage(el, image, vp);
-        if (initial) cornerstone.fitToWindow(el);
+        if (initial || stackSetRef.current !== stack) {
+          stackSetRef.current = stack;
+          await vp.setStack(
+            stack.map((s) => s.imageId),
+            i,
+          );
+          if (seq !== seqRef.current) return;
+          // A new series: the image's own window, no rotation / flip, fitted.
+          vp.resetProperties();
+          vp.setViewPresentation({ rotation: 0, flipHorizontal: false, flipVertical: false });
+          vp.resetCamera();
+          applyDefaultWindow(vp, image);
+        } else {
+          await vp.setImageIdIndex(i);
+          if (seq !== seqRef.current) return;
+        }
+        el.style.visibility = '';
+        rememberGeometry(vp);
+        onDisplayed(item.imageId);
+        vp.render();
         imageRef.current = image;
         setShown(index, image);
         setState((prev) => (prev.kind === 'ready' ? prev : { kind: 'ready' }));
         readView();
-        setOverlay(overlayFor(metaOf(item.imageId), viewportRef.current ? toInfo(viewportRef.current) : null));
+        setShownTick((t) => t + 1);
         prefetch(stack, i);
       } catch (e) {
         if (seq !== seqRef.current) return;
@@ -70,23 +96,25 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
         imageRef.current = null;
         setShown(index, null);
         setOverlay(null);
-        clearCanvas(el);
+        // Never a stale image under an error message.
+        el.style.visibility = 'hidden';
         setState({ kind: 'error', message: err.message, hint: err.hint });
       }
     },
-    [elRef, stackRef, posRef, viewportRef, ensureMeasurements, readView, index],
+    [elRef, stackRef, posRef, ensureMeasurements, onDisplayed, readView, index],
   );
 
   // A new series: new stack, first image with the image's own default window.
   useEffect(() => {
-    viewportRef.current = null;
     const stack = series ? stackOf(series, (id, f, n) => imageIdFor(id, f, n)) : [];
     stackRef.current = stack;
+    stackSetRef.current = null;
     setCount(stack.length);
     setPos(0);
     if (stack.length === 0) {
       setState(series ? { kind: 'error', message: 'This series has no images.', hint: 'Re-import the series.' } : { kind: 'empty' });
       setOverlay(null);
+      if (elRef.current) elRef.current.style.visibility = series ? 'hidden' : '';
       return;
     }
     setState({ kind: 'loading' });
@@ -98,27 +126,9 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, viewport
     const item = stackRef.current[pos];
     if (state.kind !== 'ready' || !item) return;
     setOverlay(overlayFor(metaOf(item.imageId), view));
-  }, [view?.rotation, view?.hflip, view?.vflip, pos, state.kind]);
+  }, [view?.rotation, view?.hflip, view?.vflip, pos, state.kind, shown]);
 
   return { state, pos, count, overlay, imageRef, show };
-}
-
-/** Clears the canvas so a stale image is never shown under an error. */
-function clearCanvas(el: HTMLElement): void {
-  try {
-    const canvas = el.querySelector('canvas');
-    canvas?.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
-  } catch {
-    /* ignore */
-  }
-}
-
-function isCached(imageId: string): boolean {
-  try {
-    return !!cornerstone.imageCache.getImageLoadObject(imageId);
-  } catch {
-    return false;
-  }
 }
 
 function prefetch(stack: StackItem[], i: number): void {

@@ -1,72 +1,66 @@
-/** What the view buttons and keys do to a cornerstone element that shows an image (no React here). */
-import { cornerstone, type CsImage, type CsViewport } from './cornerstone';
+/** What the view buttons and keys do to a stack viewport that shows an image (no React here). */
+import { utilities as csUtils, type StackViewport } from '@cornerstonejs/core';
+import type { CsImage } from './cornerstone';
 import type { ViewportApi } from './types';
+import { scaleOf, windowOf } from './viewState';
 
 export type ViewOp = Parameters<ViewportApi['view']>[0];
 
+/** A window preset: centre and width in modality units. */
+export function setWindow(vp: StackViewport, center: number, width: number): void {
+  vp.setProperties({ voiRange: csUtils.windowLevel.toLowHighRange(width, center) });
+  vp.render();
+}
+
 /**
- * The image's own default view; when it carries no usable window (e.g. an RT dose grid), the
+ * The image's own default window; when it carries no usable window (e.g. an RT dose grid), the
  * window spans its modality-value range, so the image is never shown as a flat threshold.
  */
-export function defaultViewport(el: HTMLElement, image: CsImage): CsViewport {
-  const vp = cornerstone.getDefaultViewportForImage(el, image) as CsViewport;
-  const { windowWidth: ww, windowCenter: wc } = vp.voi;
-  if (!image.color && (!Number.isFinite(ww) || !Number.isFinite(wc) || ww <= 1e-9)) {
-    const lo = image.minPixelValue * image.slope + image.intercept;
-    const hi = image.maxPixelValue * image.slope + image.intercept;
-    vp.voi = { windowWidth: Math.max(1, hi - lo), windowCenter: (hi + lo) / 2 };
-  }
-  return vp;
-}
-
-function modify(el: HTMLElement, change: (vp: CsViewport) => void): void {
-  const vp = cornerstone.getViewport(el) as CsViewport;
-  change(vp);
-  cornerstone.setViewport(el, vp);
-}
-
-/** A window preset: centre and width in modality units. */
-export function setWindow(el: HTMLElement, center: number, width: number): void {
-  modify(el, (vp) => {
-    vp.voi = { windowCenter: center, windowWidth: width };
-  });
+export function applyDefaultWindow(vp: StackViewport, image: CsImage): void {
+  if (image.color) return;
+  const w = windowOf(vp);
+  if (w && Number.isFinite(w.ww) && Number.isFinite(w.wc) && w.ww > 1 + 1e-9) return;
+  const scaled = !!image.preScale?.scaled;
+  const lo = scaled ? image.minPixelValue : image.minPixelValue * image.slope + image.intercept;
+  const hi = scaled ? image.maxPixelValue : image.maxPixelValue * image.slope + image.intercept;
+  setWindow(vp, (hi + lo) / 2, Math.max(1, hi - lo));
 }
 
 const turn = (deg: number) => ((deg % 360) + 360) % 360;
 
-/** Fit, 1:1, rotate, flip, invert or reset the view of `image` on `el`. */
-export function applyViewOp(el: HTMLElement, image: CsImage, op: ViewOp): void {
+/** Fit, 1:1, rotate, flip, invert or reset the view of `image` on `vp`. */
+export function applyViewOp(vp: StackViewport, image: CsImage, op: ViewOp): void {
   switch (op) {
     case 'fit':
-      cornerstone.fitToWindow(el);
-      return;
-    case 'actual-size':
-      return modify(el, (vp) => {
-        vp.scale = 1;
-      });
+      vp.resetCamera({ resetPan: true, resetZoom: true });
+      break;
+    case 'actual-size': {
+      const s = scaleOf(vp);
+      if (Number.isFinite(s) && s > 0) vp.setZoom(vp.getZoom() / s);
+      break;
+    }
     case 'rotate-right':
-      return modify(el, (vp) => {
-        vp.rotation = turn(vp.rotation + 90);
-      });
+      vp.setViewPresentation({ rotation: turn(vp.getRotation() + 90) });
+      break;
     case 'rotate-left':
-      return modify(el, (vp) => {
-        vp.rotation = turn(vp.rotation - 90);
-      });
+      vp.setViewPresentation({ rotation: turn(vp.getRotation() - 90) });
+      break;
     case 'flip-h':
-      return modify(el, (vp) => {
-        vp.hflip = !vp.hflip;
-      });
+      vp.setViewPresentation({ flipHorizontal: !vp.getCamera().flipHorizontal });
+      break;
     case 'flip-v':
-      return modify(el, (vp) => {
-        vp.vflip = !vp.vflip;
-      });
+      vp.setViewPresentation({ flipVertical: !vp.getCamera().flipVertical });
+      break;
     case 'invert':
-      return modify(el, (vp) => {
-        vp.invert = !vp.invert;
-      });
+      vp.setProperties({ invert: !vp.getProperties().invert });
+      break;
     case 'reset':
-      cornerstone.setViewport(el, defaultViewport(el, image));
-      cornerstone.fitToWindow(el);
-      return;
+      vp.resetProperties();
+      vp.resetCamera();
+      vp.setViewPresentation({ rotation: 0, flipHorizontal: false, flipVertical: false });
+      vp.resetCamera({ resetPan: true, resetZoom: true });
+      applyDefaultWindow(vp, image);
+      break;
   }
+  vp.render();
 }

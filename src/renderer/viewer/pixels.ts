@@ -1,0 +1,24 @@
+/**
+ * Stored values and modality values of an image's pixels. Cornerstone3D's loader may apply the
+ * rescale while decoding (`preScale.scaled`: the pixel data are then modality values, e.g. HU); the
+ * viewer still reports both, as the file defines them: modality = stored × slope + intercept.
+ */
+import type { CsImage } from './cornerstone';
+
+export function rescaleOf(image: CsImage): { slope: number; intercept: number; scaled: boolean } {
+  const p = image.preScale?.scaled ? image.preScale.scalingParameters : undefined;
+  const slope = p?.rescaleSlope ?? image.slope ?? 1;
+  const intercept = p?.rescaleIntercept ?? image.intercept ?? 0;
+  return { slope, intercept, scaled: !!image.preScale?.scaled };
+}
+
+/** The stored value and the modality value of the pixel at data index `i`. */
+export function valuesAt(image: CsImage, px: ArrayLike<number>, i: number, r = rescaleOf(image)): { stored: number; value: number } {
+  const v = px[i]!;
+  if (r.scaled) {
+    // Round back to the integer the file stores (the division reintroduces float noise).
+    const stored = Math.round(((v - r.intercept) / r.slope) * 1e6) / 1e6;
+    return { stored, value: v };
+  }
+  return { stored: v, value: v * r.slope + r.intercept };
+}
