@@ -12,7 +12,7 @@ import * as core from '@cornerstonejs/core';
 import { cache, Enums as CoreEnums, imageLoader, metaData, RenderingEngine, type Types as CoreTypes } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader, { wadouri } from '@cornerstonejs/dicom-image-loader';
-import { rememberMeta } from './meta';
+import { forgetMeta, rememberMeta } from './meta';
 
 export { core, tools, dicomImageLoader };
 
@@ -248,6 +248,20 @@ export function isCached(imageId: string): boolean {
     return !!cache.getImageLoadObject(imageId);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Forgets a cached image (pixels, kept metadata, overlay header), so its next load reads the file
+ * the instance points to now.
+ */
+export function forgetImage(imageId: string): void {
+  keptModules.delete(imageId);
+  forgetMeta(imageId);
+  try {
+    if (cache.getImageLoadObject(imageId)) cache.removeImageLoadObject(imageId);
+  } catch {
+    /* not cached */
   }
 }
 

@@ -89,11 +89,58 @@ if (typeof window !== 'undefined') watchDrafts();
 const cancelling = new Set<string>();
 
 /**
+ * Cornerstone3D holds a click back for 400 ms (is it the first half of a double click?) unless
+ * the mouse moves on. A tool switch or a new image in that window would cancel the measurement the
+ * click was finishing (the third point of an angle, the end of a length). So the viewer tracks
+ * clicks on its elements and, before cancelling, lets Cornerstone3D handle a click still held back:
+ * a mousedown with other buttons makes its listener process the held click at once.
+ */
+const clicks = new WeakMap<HTMLElement, { downAt: number; upAt: number; x: number; y: number; moved: boolean }>();
+const tracked = new Set<HTMLElement>();
+
+export function trackClicks(el: HTMLElement): () => void {
+  const down = (e: MouseEvent) => {
+    if (!e.isTrusted) return;
+    clicks.set(el, { downAt: performance.now(), upAt: 0, x: e.clientX, y: e.clientY, moved: false });
+  };
+  const up = (e: MouseEvent) => {
+    const c = clicks.get(el);
+    if (c && e.isTrusted) c.upAt = performance.now();
+  };
+  const move = (e: MouseEvent) => {
+    const c = clicks.get(el);
+    if (c && Math.abs(e.clientX - c.x) + Math.abs(e.clientY - c.y) > 3) c.moved = true;
+  };
+  el.addEventListener('mousedown', down, true);
+  document.addEventListener('mouseup', up, true);
+  el.addEventListener('mousemove', move, true);
+  tracked.add(el);
+  return () => {
+    el.removeEventListener('mousedown', down, true);
+    document.removeEventListener('mouseup', up, true);
+    el.removeEventListener('mousemove', move, true);
+    tracked.delete(el);
+  };
+}
+
+export function flushHeldClicks(): void {
+  const now = performance.now();
+  for (const el of tracked) {
+    const c = clicks.get(el);
+    if (!c || c.moved || !(c.upAt >= c.downAt) || now - c.downAt > 450) continue;
+    clicks.delete(el);
+    el.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, cancelable: true, buttons: 4, button: 1, clientX: c.x, clientY: c.y }));
+    document.dispatchEvent(new MouseEvent('mouseup', { bubbles: true, cancelable: true, buttons: 0, button: 1, clientX: c.x, clientY: c.y }));
+  }
+}
+
+/**
  * Stops the annotation being drawn on `element` (or on every element): the draft is removed, so no
  * half-drawn arm follows the mouse and none is listed or saved. (Cornerstone3D's cancel would keep
  * it and report it completed.)
  */
 export function cancelDrawing(element?: HTMLElement): void {
+  flushHeldClicks();
   const drafts = (csAnnotation.state.getAllAnnotations() as Annotation[]).filter((a) => (a.data as { __draft?: boolean }).__draft);
   for (const a of drafts) cancelling.add(a.annotationUID!);
   try {

@@ -3,6 +3,7 @@ import { Enums as CoreEnums } from '@cornerstonejs/core';
 import { getRenderingEngine, initCornerstone } from './cornerstone';
 import { viewportIdFor } from './stackViewport';
 import { addViewportToTools, removeViewportFromTools } from './tools';
+import { trackClicks } from './measureTools';
 
 /**
  * The viewport's element as a Cornerstone3D stack viewport, for the component's lifetime: enabled
@@ -22,6 +23,7 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
     const viewportId = viewportIdFor(index);
     engine.enableElement({ viewportId, type: CoreEnums.ViewportType.STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
     addViewportToTools(viewportId);
+    const untrack = trackClicks(el);
     const rendered = () => renderedRef.current();
     const events = [CoreEnums.Events.IMAGE_RENDERED, CoreEnums.Events.CAMERA_MODIFIED, CoreEnums.Events.VOI_MODIFIED];
     for (const e of events) el.addEventListener(e, rendered);
@@ -40,6 +42,7 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
     ro.observe(el);
     return () => {
       ro.disconnect();
+      untrack();
       if (frame) cancelAnimationFrame(frame);
       for (const e of events) el.removeEventListener(e, rendered);
       removeViewportFromTools(viewportId);

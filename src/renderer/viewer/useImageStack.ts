@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
-import { describeLoadError, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
+import { describeLoadError, forgetImage, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
 import { setShown } from './diagnostics';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
@@ -104,9 +104,14 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
     [elRef, stackRef, posRef, ensureMeasurements, onDisplayed, readView, index],
   );
 
-  // A new series: new stack, first image with the image's own default window.
+  // A new series: new stack, first image with the image's own default window. Its images are read
+  // from their files again (unless another viewport shows them): the header and pixels on screen
+  // are those of the file the library holds now, not of an earlier read of the same instance.
   useEffect(() => {
     const stack = series ? stackOf(series, (id, f, n) => imageIdFor(id, f, n)) : [];
+    openStacks.set(index, stack);
+    const elsewhere = new Set([...openStacks].filter(([i]) => i !== index).flatMap(([, s]) => s.map((it) => it.imageId)));
+    for (const it of stack) if (!elsewhere.has(it.imageId)) forgetImage(it.imageId);
     stackRef.current = stack;
     stackSetRef.current = null;
     setCount(stack.length);
@@ -121,6 +126,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
     void show(0, true);
   }, [series]);
 
+  useEffect(() => () => void openStacks.delete(index), [index]);
+
   // Orientation markers follow rotation/flip.
   useEffect(() => {
     const item = stackRef.current[pos];
@@ -130,6 +137,9 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
 
   return { state, pos, count, overlay, imageRef, show };
 }
+
+/** The stacks open in each viewport (by index). */
+const openStacks = new Map<number, StackItem[]>();
 
 function prefetch(stack: StackItem[], i: number): void {
   for (let d = 1; d <= PREFETCH; d++) {
