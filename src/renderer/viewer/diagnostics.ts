@@ -7,6 +7,7 @@ import type { CsImage } from './cornerstone';
 import { drawnLabels } from './measureTools';
 import { rescaleOf, valuesAt } from './pixels';
 import { renderMode } from './cornerstone';
+import { annotation as csAnnotation } from '@cornerstonejs/tools';
 
 const shown = new Map<number, CsImage>();
 
@@ -74,10 +75,21 @@ declare global {
       regionStats: typeof regionStats;
       /** The label last drawn next to each length / angle, by annotation uuid. */
       measurementLabels(): Record<string, string>;
+      /** The annotations in Cornerstone3D's state: tool, uuid, draft, number of points. */
+      annotations(): { tool: string; uuid: string; draft: boolean; points: number }[];
       /** How stacks render: 'gpu' (WebGL) or 'cpu' (the fallback). */
       renderMode(): { mode: 'gpu' | 'cpu'; reason: string | null };
     };
   }
 }
 
-if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats, regionStats, measurementLabels: () => Object.fromEntries(drawnLabels), renderMode });
+if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pixelStats: stats, regionStats, measurementLabels: () => Object.fromEntries(drawnLabels),
+    annotations: () =>
+      (csAnnotation.state.getAllAnnotations() as { metadata?: { toolName?: string }; annotationUID?: string; data?: { __draft?: boolean; handles?: { points?: unknown[] } } }[]).map((a) => ({
+        tool: a.metadata?.toolName ?? '',
+        uuid: a.annotationUID ?? '',
+        draft: !!a.data?.__draft,
+        points: a.data?.handles?.points?.length ?? 0,
+      })),
+    renderMode,
+  });

@@ -91,9 +91,10 @@ const cancelling = new Set<string>();
 /**
  * Cornerstone3D holds a click back for 400 ms (is it the first half of a double click?) unless
  * the mouse moves on. A tool switch or a new image in that window would cancel the measurement the
- * click was finishing (the third point of an angle, the end of a length). So the viewer tracks
- * clicks on its elements and, before cancelling, lets Cornerstone3D handle a click still held back:
- * a mousedown with other buttons makes its listener process the held click at once.
+ * click was finishing (the third point of an angle, the end of a length), and every click would
+ * land late. So the viewer tracks clicks on its elements and lets Cornerstone3D handle a click
+ * still held back, right after the click and before any cancel: a mousedown with other buttons
+ * makes its listener process the held click at once.
  */
 const clicks = new WeakMap<HTMLElement, { downAt: number; upAt: number; x: number; y: number; moved: boolean }>();
 const tracked = new Set<HTMLElement>();
@@ -105,7 +106,12 @@ export function trackClicks(el: HTMLElement): () => void {
   };
   const up = (e: MouseEvent) => {
     const c = clicks.get(el);
-    if (c && e.isTrusted) c.upAt = performance.now();
+    if (!c || !e.isTrusted) return;
+    c.upAt = performance.now();
+    // None of the viewer's tools uses a double click: hand the click over now (after
+    // Cornerstone3D's own mouseup listener has seen it), so a click that finishes a length or an
+    // angle lands at once instead of 400 ms later.
+    if (!c.moved) setTimeout(flushHeldClicks, 0);
   };
   const move = (e: MouseEvent) => {
     const c = clicks.get(el);
