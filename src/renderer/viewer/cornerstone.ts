@@ -190,8 +190,23 @@ export function fallBackToCpu(reason = 'WebGL context lost'): void {
   for (const fn of modeListeners) fn();
 }
 
+/**
+ * Cornerstone3D's cache rejects a second, internal promise with a failed load's error, which
+ * nobody awaits: an "uncaught" rejection for every unreadable image, although loadImage() has
+ * handled that very error (said why on screen). Those, and only those, are marked handled.
+ */
+const handledLoadErrors = new Set<unknown>();
+function noteHandled(e: unknown): void {
+  if (e === null || e === undefined) return;
+  handledLoadErrors.add(e);
+  setTimeout(() => handledLoadErrors.delete(e), 10_000);
+}
+
 if (typeof window !== 'undefined') {
   core.eventTarget.addEventListener(CoreEnums.Events.WEBGL_CONTEXT_LOST, () => fallBackToCpu('WebGL context lost'));
+  window.addEventListener('unhandledrejection', (ev) => {
+    if (handledLoadErrors.has(ev.reason)) ev.preventDefault();
+  });
 }
 
 /** The wadouri image id of one frame of an instance served at `dicom/<id>` on our origin. */
@@ -235,6 +250,7 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
     }
     return image;
   } catch (e) {
+    noteHandled(e);
     if (!(e instanceof ImageLoadError)) console.warn('image load failed', imageId, e instanceof Error ? e.message : safeJson(e));
     throw describeLoadError(e);
   } finally {

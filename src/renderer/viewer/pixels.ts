@@ -16,9 +16,11 @@ export function rescaleOf(image: CsImage): { slope: number; intercept: number; s
 export function valuesAt(image: CsImage, px: ArrayLike<number>, i: number, r = rescaleOf(image)): { stored: number; value: number } {
   const v = px[i]!;
   if (r.scaled) {
-    // Round back to the integer the file stores (the division reintroduces float noise).
-    const stored = Math.round(((v - r.intercept) / r.slope) * 1e6) / 1e6;
-    return { stored, value: v };
+    // Back to the integer the file stores: the loader keeps the scaled values as 32-bit floats, so
+    // the division leaves noise of a few millionths.
+    const s = (v - r.intercept) / r.slope;
+    const n = Math.round(s);
+    return { stored: Math.abs(s - n) < 0.01 ? n : s, value: v };
   }
   return { stored: v, value: v * r.slope + r.intercept };
 }
