@@ -44,6 +44,8 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
   const stack = useImageStack({ elRef, index, series, stackRef, posRef, view, readView, ensureMeasurements: measurements.ensureLoaded, onDisplayed: measurements.onDisplayed });
   const render = useRenderMode();
   const { state, pos, count, overlay, imageRef, show } = stack;
+  // Without WebGL the stack renders on the CPU: said in the overlay (slower; no MPR).
+  const cpuNote = render.mode === 'cpu' && state.kind === 'ready' ? { text: 'CPU rendering', title: `${render.reason ?? 'WebGL is not available'}: images are drawn by the CPU renderer (slower; MPR is not available).` } : null;
   const { cine, command: cineCommand, setFps } = useCine(series, stackRef, posRef, show);
   const [applied, setApplied] = useState<{ label: string; center: number; width: number } | null>(null);
   const onPreset = useCallback((p: { label: string; center: number; width: number }) => setApplied(p), []);
@@ -87,15 +89,14 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     >
       <div className="viewport__canvas" ref={elRef} onContextMenu={(e) => e.preventDefault()} />
       <ViewportMessage state={state} pos={pos} count={count} />
-      {render.mode === 'cpu' && state.kind === 'ready' && (
-        // Said once, small, out of the image's way: the stack still renders, on the CPU.
-        <div className="viewport__note" data-testid="cpu-rendering-note" role="status" title={`${render.reason ?? 'WebGL is not available'}: images are drawn by the CPU renderer (slower; MPR is not available).`}>
-          CPU rendering
+      {!showOverlays && cpuNote && (
+        <div className="viewport__note" data-testid="cpu-rendering-note" role="status" title={cpuNote.title}>
+          {cpuNote.text}
         </div>
       )}
       {imageLayer && state.kind === 'ready' && imageRef.current && item &&
         imageLayer({ index, instanceId: item.instanceId, imageSize: { columns: imageRef.current.columns, rows: imageRef.current.rows }, imageToScreen: (x, y) => imageToScreen(elRef.current, item.imageId, x, y) })}
-      {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} />}
+      {showOverlays && state.kind !== 'empty' && <ViewportOverlay overlay={overlay} ready={state.kind === 'ready'} item={item} pos={pos} count={count} view={view} cine={cine} presetName={presetName} pointer={pointer} note={cpuNote} />}
       {badges && (
         // The badges' own row above the image: they never cover the image or its overlay text.
         <div className="viewport__badges" data-testid="viewport-badges">
