@@ -1,9 +1,25 @@
 import { useEffect, useRef, type RefObject } from 'react';
-import { Enums as CoreEnums } from '@cornerstonejs/core';
+import { Enums as CoreEnums, type StackViewport } from '@cornerstonejs/core';
 import { getRenderingEngine, initCornerstone } from './cornerstone';
 import { viewportIdFor } from './stackViewport';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
+
+/**
+ * Resizes the engine's canvases. A stack keeps its zoom and pan relative to the fit (a fitted
+ * image is re-fitted to the new size, a zoomed one rescaled), its rotation and flips — as the
+ * legacy viewer did; Cornerstone3D's own resize keeps the absolute scale, which would crop a
+ * fitted image when its viewport narrows.
+ */
+function resizeKeepingFit(engine: ReturnType<typeof getRenderingEngine>): void {
+  const stacks = engine.getViewports().filter((v) => v.id.startsWith('stack-') && (v as StackViewport).getCurrentImageId?.());
+  const presentations = stacks.map((v) => [v, v.getViewPresentation()] as const);
+  engine.resize(true, true);
+  for (const [v, pres] of presentations) {
+    v.setViewPresentation(pres);
+    v.render();
+  }
+}
 
 /**
  * The viewport's element as a Cornerstone3D stack viewport, for the component's lifetime: enabled
@@ -33,7 +49,7 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
       frame = requestAnimationFrame(() => {
         frame = 0;
         try {
-          engine.resize(true, true);
+          resizeKeepingFit(engine);
         } catch {
           /* engine gone */
         }
