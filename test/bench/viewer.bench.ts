@@ -67,13 +67,14 @@ async function openSeriesIn(page: Page, seriesId: number, firstInstanceId: numbe
         const el = vp.querySelector('.viewport__canvas') as HTMLElement;
         const t0 = performance.now();
         const done = (e: Event) => {
-          const imageId = (e as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId ?? '';
+          void e;
+          const imageId = window.medimgDiagnostics?.currentImageId(0) ?? '';
           if (imageId.endsWith(`/dicom/${first}`)) {
-            el.removeEventListener('cornerstoneimagerendered', done);
+            el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', done);
             resolve(performance.now() - t0);
           }
         };
-        el.addEventListener('cornerstoneimagerendered', done);
+        el.addEventListener('CORNERSTONE_IMAGE_RENDERED', done);
         setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
         const dt = new DataTransfer();
         dt.setData('application/x-medimg-series', String(id));
@@ -95,13 +96,14 @@ async function openByClick(page: Page, seriesId: number, firstInstanceId: number
       new Promise<number>((resolve, reject) => {
         const el = document.querySelector('[data-testid=viewport][data-index="0"] .viewport__canvas') as HTMLElement;
         const done = (e: Event) => {
-          const imageId = (e as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId ?? '';
+          void e;
+          const imageId = window.medimgDiagnostics?.currentImageId(0) ?? '';
           if (imageId.endsWith(`/dicom/${first}`)) {
-            el.removeEventListener('cornerstoneimagerendered', done);
+            el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', done);
             resolve(performance.now() - t0);
           }
         };
-        el.addEventListener('cornerstoneimagerendered', done);
+        el.addEventListener('CORNERSTONE_IMAGE_RENDERED', done);
         setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
         const t0 = performance.now();
         (document.querySelector(sel as string) as HTMLElement).click();
@@ -147,11 +149,11 @@ async function scrollFps(page: Page, steps: number): Promise<number> {
           frames++;
           if (frames === 1) t0 = performance.now();
           if (frames === n) {
-            el.removeEventListener('cornerstoneimagerendered', onRender);
+            el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', onRender);
             resolve(((n - 1) * 1000) / (performance.now() - t0));
           }
         };
-        el.addEventListener('cornerstoneimagerendered', onRender);
+        el.addEventListener('CORNERSTONE_IMAGE_RENDERED', onRender);
         // One key press per animation frame, as a held-down arrow key would at most.
         const tick = () => {
           window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));

@@ -7,6 +7,7 @@ import type { CsImage } from './cornerstone';
 import { drawnLabels } from './measureTools';
 import { rescaleOf, valuesAt } from './pixels';
 import { renderMode } from './cornerstone';
+import { stackViewportOf } from './stackViewport';
 import { annotation as csAnnotation } from '@cornerstonejs/tools';
 
 const shown = new Map<number, CsImage>();
@@ -77,6 +78,8 @@ declare global {
       measurementLabels(): Record<string, string>;
       /** The annotations in Cornerstone3D's state: tool, uuid, draft, number of points. */
       annotations(): { tool: string; uuid: string; draft: boolean; points: number }[];
+      /** The image id the stack viewport of viewport `index` displays now (read in its render events). */
+      currentImageId(index: number): string | null;
       /** How stacks render: 'gpu' (WebGL) or 'cpu' (the fallback). */
       renderMode(): { mode: 'gpu' | 'cpu'; reason: string | null };
     };
@@ -91,5 +94,6 @@ if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pi
         draft: !!a.data?.__draft,
         points: a.data?.handles?.points?.length ?? 0,
       })),
+    currentImageId: (index: number) => stackViewportOf(document.querySelector(`[data-testid=viewport][data-index="${index}"] .viewport__canvas`) as HTMLElement | null)?.getCurrentImageId() ?? null,
     renderMode,
   });
