@@ -96,6 +96,9 @@ export function initCornerstone(): void {
   // started on the first load. One fewer than the cores (at least one, at most four): the main
   // thread renders.
   const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
+  // Prefetches (useImageStack) one at a time: the decode workers take tasks first come, first
+  // served, so every prefetch already handed to them delays the image the reader asks for next.
+  core.imageLoadPoolManager.setMaxSimultaneousRequests(CoreEnums.RequestType.Prefetch, 1);
   dicomImageLoader.init({
     maxWebWorkers: workers,
     // The per-instance metadata provider reading the parsed file (dicom-parser's data set, kept by
