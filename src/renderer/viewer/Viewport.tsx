@@ -45,7 +45,8 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
   const render = useRenderMode();
   const { state, pos, count, overlay, imageRef, show } = stack;
   // Without WebGL the stack renders on the CPU: said in the overlay (slower; no MPR).
-  const cpuNote = render.mode === 'cpu' && state.kind === 'ready' ? { text: 'CPU rendering', title: `${render.reason ?? 'WebGL is not available'}: images are drawn by the CPU renderer (slower; MPR is not available).` } : null;
+  // Said only when the CPU renderer stands in for a missing WebGL (chosen for speed, it is no news).
+  const cpuNote = render.mode === 'cpu' && render.fallback && state.kind === 'ready' ? { text: 'CPU rendering', title: `${render.reason ?? 'WebGL is not available'}: images are drawn by the CPU renderer (slower; MPR is not available).` } : null;
   const { cine, command: cineCommand, setFps } = useCine(series, stackRef, posRef, show);
   const [applied, setApplied] = useState<{ label: string; center: number; width: number } | null>(null);
   const onPreset = useCallback((p: { label: string; center: number; width: number }) => setApplied(p), []);

@@ -9,7 +9,7 @@
  *    which), and volumes cannot (`volumeRenderingAvailable()`).
  */
 import * as core from '@cornerstonejs/core';
-import { cache, Enums as CoreEnums, imageLoader, metaData, RenderingEngine, type Types as CoreTypes } from '@cornerstonejs/core';
+import { cache, Enums as CoreEnums, imageLoader, metaData, RenderingEngine, type StackViewport, type Types as CoreTypes } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader, { wadouri } from '@cornerstonejs/dicom-image-loader';
 import { forgetMeta, rememberMeta } from './meta';
@@ -159,15 +159,66 @@ export function getRenderingEngine(): RenderingEngine {
   return engine;
 }
 
-/** 'gpu' when stacks render with WebGL, 'cpu' when they fall back to the CPU renderer. */
-export function renderMode(): { mode: 'gpu' | 'cpu'; reason: string | null } {
+/**
+ * How stacks render: 'gpu' with WebGL, 'cpu' on Cornerstone3D's CPU renderer — either because
+ * there is no WebGL (`fallback`: the viewports say so) or because the WebGL is a software
+ * rasteriser (SwiftShader, llvmpipe), where the CPU renderer is the faster one (ADR 0008:
+ * every WebGL frame is read back from the software rasteriser, ≈ 90 ms a frame here).
+ */
+export interface StackRenderMode {
+  mode: 'gpu' | 'cpu';
+  reason: string | null;
+  /** True when the CPU renderer stands in for a missing or lost WebGL (not chosen for speed). */
+  fallback: boolean;
+}
+
+/** Set in the console or by a test to compare the two renderers: 'gpu' | 'cpu' (read at start). */
+export const STACK_RENDERER_OVERRIDE_KEY = 'medimg.stackRenderer';
+
+let softwareGl: string | null | undefined;
+/** The WebGL renderer's name when it is a software rasteriser (WEBGL_debug_renderer_info), else null. */
+function softwareWebGl(): string | null {
+  if (softwareGl === undefined) {
+    const caps = core.getRenderingCapabilities() as { webgl?: boolean; softwareRasterizer?: boolean; renderer?: string };
+    softwareGl = caps.webgl && caps.softwareRasterizer ? caps.renderer || 'software WebGL' : null;
+  }
+  return softwareGl;
+}
+
+function stackRendererOverride(): 'gpu' | 'cpu' | null {
+  try {
+    const v = globalThis.localStorage?.getItem(STACK_RENDERER_OVERRIDE_KEY);
+    return v === 'gpu' || v === 'cpu' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function renderMode(): StackRenderMode {
   initCornerstone();
-  return core.getShouldUseCPURendering() ? { mode: 'cpu', reason: cpuReason ?? 'WebGL is not available' } : { mode: 'gpu', reason: null };
+  if (core.getShouldUseCPURendering()) return { mode: 'cpu', reason: cpuReason ?? 'WebGL is not available', fallback: true };
+  const override = stackRendererOverride();
+  if (override === 'gpu') return { mode: 'gpu', reason: null, fallback: false };
+  if (override === 'cpu') return { mode: 'cpu', reason: `${STACK_RENDERER_OVERRIDE_KEY} = cpu`, fallback: false };
+  const sw = softwareWebGl();
+  return sw ? { mode: 'cpu', reason: `WebGL is a software rasteriser (${sw})`, fallback: false } : { mode: 'gpu', reason: null, fallback: false };
+}
+
+/**
+ * Puts a stack viewport on the CPU renderer while the rest of the engine (MPR's volumes) keeps
+ * WebGL. Cornerstone3D chooses the pipeline per viewport class from the global setting, so the
+ * viewport is told per instance: its render, resize and camera calls then take the CPU path.
+ */
+export function putStackOnCpu(vp: StackViewport): void {
+  const v = vp as StackViewport & { getUseCustomRenderingPipeline(): boolean };
+  v.getUseCustomRenderingPipeline = () => true;
+  vp.setUseCPURendering(true);
 }
 
 /** Volumes (MPR, MIP) need WebGL; the stack viewer does not. */
 export function volumeRenderingAvailable(): { ok: true } | { ok: false; message: string } {
-  const m = renderMode();
+  initCornerstone();
+  const m: { mode: 'gpu' | 'cpu'; reason: string | null } = core.getShouldUseCPURendering() ? { mode: 'cpu', reason: cpuReason } : { mode: 'gpu', reason: null };
   return m.mode === 'gpu'
     ? { ok: true }
     : {

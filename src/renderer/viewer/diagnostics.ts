@@ -80,7 +80,7 @@ declare global {
       annotations(): { tool: string; uuid: string; draft: boolean; points: number }[];
       /** The image id the stack viewport of viewport `index` displays now (read in its render events). */
       currentImageId(index: number): string | null;
-      /** How stacks render: 'gpu' (WebGL) or 'cpu' (the fallback). */
+      /** How stacks render: 'gpu' (WebGL) or 'cpu' (no WebGL, or a software WebGL), and why. */
       renderMode(): { mode: 'gpu' | 'cpu'; reason: string | null };
     };
   }
@@ -95,5 +95,8 @@ if (typeof window !== 'undefined') window.medimgDiagnostics = Object.freeze({ pi
         points: a.data?.handles?.points?.length ?? 0,
       })),
     currentImageId: (index: number) => stackViewportOf(document.querySelector(`[data-testid=viewport][data-index="${index}"] .viewport__canvas`) as HTMLElement | null)?.getCurrentImageId() ?? null,
-    renderMode,
+    renderMode: () => {
+      const { mode, reason } = renderMode();
+      return { mode, reason };
+    },
   });

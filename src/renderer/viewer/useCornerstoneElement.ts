@@ -1,6 +1,6 @@
 import { useEffect, useRef, type RefObject } from 'react';
 import { Enums as CoreEnums, type StackViewport } from '@cornerstonejs/core';
-import { getRenderingEngine, initCornerstone } from './cornerstone';
+import { getRenderingEngine, initCornerstone, putStackOnCpu, renderMode } from './cornerstone';
 import { viewportIdFor } from './stackViewport';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
@@ -38,6 +38,9 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
     const engine = getRenderingEngine();
     const viewportId = viewportIdFor(index);
     engine.enableElement({ viewportId, type: CoreEnums.ViewportType.STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
+    // Software WebGL: this stack draws on the CPU renderer (faster there); volumes keep WebGL.
+    const mode = renderMode();
+    if (mode.mode === 'cpu' && !mode.fallback) putStackOnCpu(engine.getViewport(viewportId) as StackViewport);
     addViewportToTools(viewportId);
     const untrack = trackClicks(el);
     const rendered = () => renderedRef.current();

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
-import { onRenderModeChange, renderMode } from './cornerstone';
+import { onRenderModeChange, renderMode, type StackRenderMode } from './cornerstone';
 
 /** How stacks render now ('gpu' or 'cpu' with its reason); follows a lost WebGL context. */
-export function useRenderMode(): { mode: 'gpu' | 'cpu'; reason: string | null } {
+export function useRenderMode(): StackRenderMode {
   const [mode, setMode] = useState(renderMode);
   useEffect(() => onRenderModeChange(() => setMode(renderMode())), []);
   return mode;
