@@ -96,9 +96,11 @@ export function initCornerstone(): void {
   // started on the first load. One fewer than the cores (at least one, at most four): the main
   // thread renders.
   const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
-  // Prefetches (useImageStack) one at a time: the decode workers take tasks first come, first
-  // served, so every prefetch already handed to them delays the image the reader asks for next.
-  core.imageLoadPoolManager.setMaxSimultaneousRequests(CoreEnums.RequestType.Prefetch, 1);
+  // Prefetches (useImageStack) a few at a time: enough to keep reading and decoding ahead of a
+  // reader scrolling at the display rate (one at a time could not: the files' fetch and parse
+  // then idle the decoder), few enough that a new series' first image waits behind at most three
+  // (the decode workers take tasks first come, first served).
+  core.imageLoadPoolManager.setMaxSimultaneousRequests(CoreEnums.RequestType.Prefetch, 3);
   dicomImageLoader.init({
     maxWebWorkers: workers,
     // The per-instance metadata provider reading the parsed file (dicom-parser's data set, kept by
@@ -292,6 +294,7 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
   try {
     const image = (await Promise.race([imageLoader.loadAndCacheImage(imageId), timeout])) as unknown as CsImage;
     keepMetaAndRelease(imageId, image);
+    if (renderMode().mode === 'cpu') storedValuesForCpu(image);
     // A damaged codestream can "decode" to nothing (the JPEG 2000 codec returns a 0×0 image):
     // never hand an empty image to the renderer.
     const expected = image.rows * image.columns;
@@ -310,6 +313,83 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Makes a grey image drawable by Cornerstone3D's CPU renderer without changing any value the
+ * viewer reads. That renderer windows through a lookup table indexed by the stored value, so
+ *  - it cannot take the loader's float pixels (a rescale with a fractional slope, e.g. PET): it
+ *    would re-quantise them to 16 bits in place, on the cached image, and every value read from it
+ *    afterwards (pointer, presets, statistics) would be off. The file's own stored integers are
+ *    put back instead, exactly, the rescale kept as the image's slope and intercept;
+ *  - a 32-bit image (an RT dose grid) can span billions of stored values: a table that long
+ *    hangs the page. The renderer then gets a 16-bit copy for display (same window, same look),
+ *    while `getPixelData()` keeps the exact values and `pixelRescale` their rescale.
+ */
+function storedValuesForCpu(image: CsImage): void {
+  const img = image as CsImage & { voxelManager?: { getScalarData(): ArrayLike<number> }; dataType?: string; medimgCpuReady?: boolean };
+  if (img.medimgCpuReady || image.color) return;
+  img.medimgCpuReady = true;
+  const px = image.getPixelData();
+  // 8- and 16-bit integers always fit the renderer's table.
+  if (px instanceof Int16Array || px instanceof Uint16Array || px instanceof Uint8Array || px instanceof Int8Array) return;
+  const p = image.preScale;
+  let stored: ArrayLike<number> = px;
+  let slope = image.slope ?? 1;
+  let intercept = image.intercept ?? 0;
+  let min = Infinity;
+  let max = -Infinity;
+  if (px instanceof Float32Array && p?.scaled) {
+    slope = p.scalingParameters?.rescaleSlope ?? 1;
+    intercept = p.scalingParameters?.rescaleIntercept ?? 0;
+    if (!slope) return;
+    const ints = new Float64Array(px.length);
+    for (let i = 0; i < px.length; i++) {
+      const v = Math.round((px[i]! - intercept) / slope);
+      ints[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const Arr = min >= 0 && max <= 0xffff ? Uint16Array : min >= -0x8000 && max <= 0x7fff ? Int16Array : Int32Array;
+    stored = Arr.from(ints);
+    img.dataType = Arr.name;
+    image.preScale = { ...p, scaled: false };
+  } else {
+    for (let i = 0; i < px.length; i++) {
+      const v = px[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (!(max >= min)) return;
+  const exact = stored;
+  img.getPixelData = () => exact;
+  if (max - min <= 0xffff) {
+    if (img.voxelManager) img.voxelManager.getScalarData = () => exact;
+    image.minPixelValue = min;
+    image.maxPixelValue = max;
+    image.slope = slope;
+    image.intercept = intercept;
+    return;
+  }
+  // Too wide for the renderer's table: a 16-bit display copy, its own rescale onto the same values.
+  const step = (max - min) / 0xffff;
+  const display = new Uint16Array(stored.length);
+  for (let i = 0; i < stored.length; i++) display[i] = Math.round((stored[i]! - min) / step);
+  if (img.voxelManager) img.voxelManager.getScalarData = () => display;
+  pixelRescales.set(image, { slope, intercept });
+  image.minPixelValue = 0;
+  image.maxPixelValue = 0xffff;
+  image.slope = step * slope;
+  image.intercept = min * slope + intercept;
+}
+
+/** The exact rescale of images whose renderer copy was re-quantised (storedValuesForCpu). */
+const pixelRescales = new WeakMap<object, { slope: number; intercept: number }>();
+
+/** The rescale (modality = stored × slope + intercept) of `getPixelData()`'s values, when it differs from the image's slope / intercept. */
+export function pixelRescale(image: CsImage): { slope: number; intercept: number } | undefined {
+  return pixelRescales.get(image);
 }
 
 /** True when the image is in the cache (loaded or loading). */

@@ -3,9 +3,11 @@
  * rescale while decoding (`preScale.scaled`: the pixel data are then modality values, e.g. HU); the
  * viewer still reports both, as the file defines them: modality = stored × slope + intercept.
  */
-import type { CsImage } from './cornerstone';
+import { pixelRescale, type CsImage } from './cornerstone';
 
 export function rescaleOf(image: CsImage): { slope: number; intercept: number; scaled: boolean } {
+  const exact = pixelRescale(image);
+  if (exact) return { ...exact, scaled: false };
   const p = image.preScale?.scaled ? image.preScale.scalingParameters : undefined;
   const slope = p?.rescaleSlope ?? image.slope ?? 1;
   const intercept = p?.rescaleIntercept ?? image.intercept ?? 0;

@@ -7,7 +7,7 @@ import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
 import { rememberGeometry, stackViewportOf } from './stackViewport';
 import { stackOf, type SeriesView, type StackItem } from './types';
-import { applyDefaultWindow } from './viewOperations';
+import { applyDefaultWindow, setFlips } from './viewOperations';
 import type { ViewInfo } from './viewState';
 
 export type LoadState = { kind: 'empty' } | { kind: 'loading' } | { kind: 'ready' } | { kind: 'error'; message: string; hint: string };
@@ -75,7 +75,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
           if (seq !== seqRef.current) return;
           // A new series: the image's own window, no rotation / flip, fitted.
           vp.resetProperties();
-          vp.setViewPresentation({ rotation: 0, flipHorizontal: false, flipVertical: false });
+          vp.setViewPresentation({ rotation: 0 });
+          setFlips(vp, { flipHorizontal: false, flipVertical: false });
           vp.resetCamera();
           applyDefaultWindow(vp, image);
         } else {

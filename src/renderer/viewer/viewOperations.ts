@@ -2,7 +2,7 @@
 import { utilities as csUtils, type StackViewport } from '@cornerstonejs/core';
 import type { CsImage } from './cornerstone';
 import type { ViewportApi } from './types';
-import { scaleOf, windowOf } from './viewState';
+import { isCpuStack, scaleOf } from './viewState';
 
 export type ViewOp = Parameters<ViewportApi['view']>[0];
 
@@ -13,17 +13,35 @@ export function setWindow(vp: StackViewport, center: number, width: number): voi
 }
 
 /**
- * The image's own default window; when it carries no usable window (e.g. an RT dose grid), the
- * window spans its modality-value range, so the image is never shown as a flat threshold.
+ * The image's own default window (its first Window Center / Width, in modality units); when it
+ * carries no usable window (e.g. an RT dose grid), the window spans its modality-value range, so
+ * the image is never shown as a flat threshold. Set explicitly: both renderers then agree.
  */
-export function applyDefaultWindow(vp: StackViewport, image: CsImage): void {
-  if (image.color) return;
-  const w = windowOf(vp);
-  if (w && Number.isFinite(w.ww) && Number.isFinite(w.wc) && w.ww > 1 + 1e-9) return;
+export function defaultWindowOf(image: CsImage): { center: number; width: number } {
+  const first = (v: number | number[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const wc = Number(first(image.windowCenter));
+  const ww = Number(first(image.windowWidth));
+  if (Number.isFinite(wc) && Number.isFinite(ww) && ww > 1 + 1e-9) return { center: wc, width: ww };
   const scaled = !!image.preScale?.scaled;
   const lo = scaled ? image.minPixelValue : image.minPixelValue * image.slope + image.intercept;
   const hi = scaled ? image.maxPixelValue : image.maxPixelValue * image.slope + image.intercept;
-  setWindow(vp, (hi + lo) / 2, Math.max(1, hi - lo));
+  // The whole range, however narrow in modality units (a dose grid in Gy spans less than 1).
+  return { center: (hi + lo) / 2, width: hi > lo ? hi - lo : 1 };
+}
+
+export function applyDefaultWindow(vp: StackViewport, image: CsImage): void {
+  if (image.color) return;
+  const w = defaultWindowOf(image);
+  setWindow(vp, w.center, w.width);
+}
+
+/**
+ * Flips. Cornerstone3D's flip() works on the GPU's image data, which a CPU-rendered stack has none
+ * of (the flip would be recorded but never drawn); its CPU camera takes flips directly.
+ */
+export function setFlips(vp: StackViewport, flips: { flipHorizontal?: boolean; flipVertical?: boolean }): void {
+  if (isCpuStack(vp)) vp.setCamera(flips);
+  else vp.setViewPresentation(flips);
 }
 
 const turn = (deg: number) => ((deg % 360) + 360) % 360;
@@ -46,10 +64,10 @@ export function applyViewOp(vp: StackViewport, image: CsImage, op: ViewOp): void
       vp.setViewPresentation({ rotation: turn(vp.getRotation() - 90) });
       break;
     case 'flip-h':
-      vp.setViewPresentation({ flipHorizontal: !vp.getCamera().flipHorizontal });
+      setFlips(vp, { flipHorizontal: !vp.getCamera().flipHorizontal });
       break;
     case 'flip-v':
-      vp.setViewPresentation({ flipVertical: !vp.getCamera().flipVertical });
+      setFlips(vp, { flipVertical: !vp.getCamera().flipVertical });
       break;
     case 'invert':
       vp.setProperties({ invert: !vp.getProperties().invert });
@@ -57,7 +75,8 @@ export function applyViewOp(vp: StackViewport, image: CsImage, op: ViewOp): void
     case 'reset':
       vp.resetProperties();
       vp.resetCamera();
-      vp.setViewPresentation({ rotation: 0, flipHorizontal: false, flipVertical: false });
+      vp.setViewPresentation({ rotation: 0 });
+      setFlips(vp, { flipHorizontal: false, flipVertical: false });
       vp.resetCamera({ resetPan: true, resetZoom: true });
       applyDefaultWindow(vp, image);
       break;

@@ -20,8 +20,25 @@ export interface ViewInfo {
   ty: number;
 }
 
+/** CPU-rendered stack viewports keep the drawn view in their fallback element (legacy terms). */
+interface CpuStack {
+  useCPURendering?: boolean;
+  _cpuFallbackEnabledElement?: { viewport?: { voi?: { windowWidth: number; windowCenter: number } } };
+}
+
+/** True when the stack viewport draws with Cornerstone3D's CPU renderer. */
+export function isCpuStack(vp: StackViewport): boolean {
+  return !!(vp as unknown as CpuStack).useCPURendering;
+}
+
 /** The window (centre, width) of a viewport's VOI range. */
 export function windowOf(vp: StackViewport): { wc: number; ww: number } | null {
+  if (isCpuStack(vp)) {
+    // The CPU renderer answers getProperties() with the new image's own default after a scroll,
+    // while it keeps drawing with the reader's window: read the window it draws with.
+    const voi = (vp as unknown as CpuStack)._cpuFallbackEnabledElement?.viewport?.voi;
+    if (voi && Number.isFinite(voi.windowWidth) && Number.isFinite(voi.windowCenter)) return { wc: voi.windowCenter, ww: voi.windowWidth };
+  }
   const range = vp.getProperties().voiRange;
   if (!range) return null;
   const { windowCenter, windowWidth } = csUtils.windowLevel.toWindowLevel(range.lower, range.upper);
