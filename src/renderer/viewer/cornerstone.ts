@@ -268,7 +268,9 @@ if (typeof window !== 'undefined') {
 /** The wadouri image id of one frame of an instance served at `dicom/<id>` on our origin. */
 export function imageIdFor(instanceId: string | number, frame?: number, frames = 1): string {
   const url = new URL(`dicom/${encodeURIComponent(String(instanceId))}`, location.href).href;
-  return frames > 1 ? `wadouri:${url}?frame=${frame ?? 0}` : `wadouri:${url}`;
+  // Cornerstone3D's wadouri frames are 1-based (the legacy loader's were 0-based): `frame=0` read
+  // the bytes before the Pixel Data as a frame, and the last frame was never shown.
+  return frames > 1 ? `wadouri:${url}?frame=${(frame ?? 0) + 1}` : `wadouri:${url}`;
 }
 
 export class ImageLoadError extends Error {
