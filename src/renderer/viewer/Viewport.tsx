@@ -139,6 +139,13 @@ function instanceIdsOf(series: SeriesView | null): string[] {
  */
 function imageToScreen(el: HTMLElement | null, imageId: string, x: number, y: number): { x: number; y: number } {
   const vp = stackViewportOf(el);
+  const cpu = vp && (vp as unknown as { useCPURendering?: boolean; _cpuFallbackEnabledElement?: { transform?: { transformPoint(p: number[]): number[] } } });
+  if (cpu?.useCPURendering && cpu._cpuFallbackEnabledElement?.transform) {
+    // The CPU renderer draws image pixels through this very transform (canvas device pixels).
+    const [cx, cy] = cpu._cpuFallbackEnabledElement.transform.transformPoint([x, y]);
+    const dpr = window.devicePixelRatio || 1;
+    return { x: cx! / dpr, y: cy! / dpr };
+  }
   const w = imageToWorld(imageId, { x, y });
   if (!vp || !w) return { x: -1e6, y: -1e6 };
   const c = vp.worldToCanvas(w);

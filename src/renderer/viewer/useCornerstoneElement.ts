@@ -2,6 +2,7 @@ import { useEffect, useRef, type RefObject } from 'react';
 import { Enums as CoreEnums, type StackViewport } from '@cornerstonejs/core';
 import { getRenderingEngine, initCornerstone, putStackOnCpu, renderMode } from './cornerstone';
 import { viewportIdFor } from './stackViewport';
+import { isCpuStack } from './viewState';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
 
@@ -13,10 +14,12 @@ import { trackClicks } from './measureTools';
  */
 function resizeKeepingFit(engine: ReturnType<typeof getRenderingEngine>): void {
   const stacks = engine.getViewports().filter((v) => v.id.startsWith('stack-') && (v as StackViewport).getCurrentImageId?.());
-  const presentations = stacks.map((v) => [v, v.getViewPresentation()] as const);
+  // The CPU renderer's own resize already does this (the legacy algorithm: a fitted image re-fits,
+  // a zoomed one is rescaled); its presentation's zoom is absolute, so it is not put back.
+  const presentations = stacks.map((v) => [v, isCpuStack(v as StackViewport) ? null : v.getViewPresentation()] as const);
   engine.resize(true, true);
   for (const [v, pres] of presentations) {
-    v.setViewPresentation(pres);
+    if (pres) v.setViewPresentation(pres);
     v.render();
   }
 }
