@@ -61,6 +61,9 @@ export function useSavedMeasurements(elRef: RefObject<HTMLDivElement | null>, st
   // Save after the tools change an annotation of one of our images; pending saves are written on unmount.
   useEffect(() => {
     const timers = new Map<string, number>();
+    // What was last written per image: the tools also report hover and selection as modifications,
+    // which must not rewrite (and re-date) an unchanged measurement.
+    const written = new Map<string, string>();
     const itemOf = (imageId: string | undefined) => (imageId ? stackRef.current.find((s) => s.imageId === imageId) : undefined);
     const scheduleSave = (item: StackItem, delay: number) => {
       const key = item.imageId;
@@ -70,7 +73,14 @@ export function useSavedMeasurements(elRef: RefObject<HTMLDivElement | null>, st
         key,
         window.setTimeout(() => {
           timers.delete(key);
-          saveMeasurements(item.instanceId, item.frame, snapshot(item.imageId, item.frame)).catch((e) => console.warn('measurement not saved', e));
+          const snap = snapshot(item.imageId, item.frame);
+          const json = JSON.stringify(snap);
+          if (written.get(key) === json) return;
+          written.set(key, json);
+          saveMeasurements(item.instanceId, item.frame, snap).catch((e) => {
+            written.delete(key);
+            console.warn('measurement not saved', e);
+          });
         }, delay),
       );
     };
