@@ -43,6 +43,7 @@ const NODE_DOMAINS = {
   split: ['dicom', 'fingerprint'],
   ai: ['dicom', 'fingerprint', 'ledger'], // ledger: anchoring a study's findings beside its record (findings-anchor.ts)
   atna: ['audit'],
+  keyimages: ['audit', 'dicom'], // dicom: the file meta this app writes (anonymise.ts)
 };
 const BASE_DOMAINS = new Set(['store']);
 

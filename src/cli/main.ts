@@ -13,6 +13,7 @@ import { registerAudit } from './audit';
 import { registerScp } from './scp';
 import { registerSecondary } from './secondary';
 import { registerExport } from './export';
+import { registerKeyImages } from './keyimages';
 import { printError } from './output';
 
 /**
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerScp(program);
   registerSecondary(program);
   registerExport(program);
+  registerKeyImages(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {

@@ -252,7 +252,7 @@ export function registerPacs(program: Command): void {
         if (o.study) {
           paths = (
             s.db
-              .prepare('SELECT i.file_path FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? ORDER BY se.number, i.number')
+              .prepare('SELECT i.file_path FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY se.number, i.number')
               .all(o.study) as { file_path: string }[]
           ).map((x) => x.file_path);
           if (paths.length === 0) throw new PacsError(PacsReason.Invalid, `Study ${o.study} is not in the library.`, 'Import it first, or give the files.');

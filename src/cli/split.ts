@@ -33,7 +33,7 @@ function filesUnder(paths: string[]): string[] {
 /** The files of a study as the library indexed them. */
 function studyFiles(db: Db, studyUid: string): string[] {
   const rows = db
-    .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? ORDER BY s.number, i.number, i.file_path')
+    .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY s.number, i.number, i.file_path')
     .all(studyUid) as { p: string }[];
   if (!rows.length) throw new AppError(ErrorCode.NotFound, `No study ${studyUid} is in the library.`, 'Import it first (medimgshr import <folder>), or give the files directly.');
   return rows.map((r) => r.p);
@@ -101,14 +101,29 @@ export function registerSplit(program: Command): void {
         const storageFor = (sop: string) => (opts.store ? probe : s.split.storageFor(sop));
         const rebuilt: RebuildResult[] = [];
         const errors: { sopInstanceUid: string; code: string; failure?: string; message: string; hint?: string }[] = [];
+        // One batch per pixel store (worker threads rebuild a batch in parallel); results in the order asked.
+        const groups = new Map<ReturnType<typeof storageFor>, string[]>();
         for (const sop of wanted) {
-          try {
-            rebuilt.push(await storageFor(sop).rebuildTo(sop, resolve(opts.out), { verifyDigest: opts.verify }));
-          } catch (err) {
-            if (err instanceof SplitError) errors.push({ sopInstanceUid: sop, ...err.toJSON() });
-            else if (err instanceof AppError) errors.push({ sopInstanceUid: sop, ...err.toJSON() });
-            else throw err;
+          const g = storageFor(sop);
+          groups.set(g, [...(groups.get(g) ?? []), sop]);
+        }
+        const bySop = new Map<string, RebuildResult>();
+        const failed = new Map<string, Error>();
+        for (const [storage, sops] of groups) {
+          const r = await storage.rebuildManyTo(sops, resolve(opts.out), { verifyDigest: opts.verify });
+          for (const x of r.rebuilt) bySop.set(x.sopInstanceUid, x);
+          for (const e of r.errors) failed.set(e.sopInstanceUid, e.error);
+        }
+        for (const sop of wanted) {
+          const ok = bySop.get(sop);
+          if (ok) {
+            rebuilt.push(ok);
+            continue;
           }
+          const err = failed.get(sop);
+          if (err instanceof SplitError) errors.push({ sopInstanceUid: sop, ...err.toJSON() });
+          else if (err instanceof AppError) errors.push({ sopInstanceUid: sop, ...err.toJSON() });
+          else throw err;
         }
         const result = { out: resolve(opts.out), rebuilt, errors };
         print(json, result, () => {
@@ -130,8 +145,22 @@ export function registerSplit(program: Command): void {
     .action(async (opts: { store?: string; grace: string; dryRun?: boolean }, cmd: Command) => {
       const { json, home } = globalOptions(cmd);
       await withServices(home, async (s) => {
+        // Shares that have ended (consent expired or revoked) release their pins first; without the ledger they keep them.
+        let pins: { released: { packageAddress: string; blobs: number; why: string }[]; kept: number; problem?: string } = { released: [], kept: s.split.sharePins().length };
+        if (!opts.dryRun && pins.kept > 0) {
+          try {
+            pins = await s.share.releaseEndedSharePins();
+          } catch (err) {
+            pins = { ...pins, problem: err instanceof Error ? err.message : String(err) };
+          }
+        }
         const r = await s.split.storageWith({ store: opts.store }).collectGarbage({ graceMs: Number(opts.grace) * 60_000, dryRun: Boolean(opts.dryRun) });
-        print(json, r, () => `${opts.dryRun ? 'would delete' : 'deleted'} ${r.blobsDeleted.length} blob(s) (${mb(r.bytesFreed)}), kept ${r.blobsKept}, spared ${r.youngSpared} young; ${r.metadataRemoved} stray metadata part(s), ${r.temporariesRemoved} temporary file(s).`);
+        print(json, { ...r, sharePins: pins }, () =>
+          [
+            `${opts.dryRun ? 'would delete' : 'deleted'} ${r.blobsDeleted.length} blob(s) (${mb(r.bytesFreed)}), kept ${r.blobsKept}, spared ${r.youngSpared} young; ${r.metadataRemoved} stray metadata part(s), ${r.temporariesRemoved} temporary file(s).`,
+            `shares: ${pins.released.length} ended (their pins released), ${pins.kept} still pinning blobs${pins.problem ? ` (not checked: ${pins.problem})` : ''}.`,
+          ].join('\n'),
+        );
       });
     });
 

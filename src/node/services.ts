@@ -10,6 +10,7 @@
  * Domains are built on first use (a CLI command that only reads the library starts no ledger
  * client), each exactly once.
  */
+import { statSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
 import type { AppEvent } from '../shared/api';
 import { appHome, ensureAppHome, type AppHome } from './app-home';
@@ -40,6 +41,7 @@ import { join } from 'node:path';
 import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiService, type AiSidecar } from './ai';
 import { AppError, ErrorCode } from '../shared/errors';
 import { decodeFrames } from './dicom/decode';
+import { KeyImages } from './keyimages';
 
 export type { LedgerConfig } from './ledger';
 
@@ -98,6 +100,7 @@ export class Services implements AppContext {
     ai?: AiService;
     aiAnchors?: FindingsAnchoring;
     split?: SplitService;
+    keyImages?: KeyImages;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -144,7 +147,8 @@ export class Services implements AppContext {
   }
 
   get library(): Library {
-    return (this.built.library ??= this.track(new Library(this.db, this.log), (l) => l.close()));
+    // A split instance whose source file was deleted: the tag inspector and thumbnails read its rebuilt copy.
+    return (this.built.library ??= this.track(new Library(this.db, this.log, { sourceOf: (id, file) => this.split.rebuiltPathOfInstance(id, file) }), (l) => l.close()));
   }
 
   get thumbnails(): Thumbnails {
@@ -163,7 +167,7 @@ export class Services implements AppContext {
   get ledgerService(): LedgerService {
     return (this.built.ledgerService ??= this.track(
       new LedgerService(
-        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library },
+        { ctx: this, connection: this.connection, identity: this.identity, outbox: this.outbox, fingerprints: this.fingerprints, library: () => this.library, pixelStoreUri: (uid) => this.split.storeForAnchor(uid) },
         this.opts.ledgerService,
       ),
       (l) => l.close(),
@@ -184,7 +188,22 @@ export class Services implements AppContext {
 
   /** Split storage (src/node/split, docs/split-storage.md): settings, pixel stores, rebuild on demand for the viewer. */
   get split(): SplitService {
-    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), () => undefined));
+    return (this.built.split ??= this.track(new SplitService({ db: this.db, home: this.home.root, cacheDir: join(this.home.cache, 'split-rebuilt'), logger: this.log }), (s) => s.close()));
+  }
+
+  /** Key images per study and their Key Object Selection documents (src/node/keyimages, docs/key-images.md). */
+  get keyImages(): KeyImages {
+    return (this.built.keyImages ??= new KeyImages({
+      db: this.db,
+      dir: join(this.home.root, 'key-objects'),
+      importFiles: async (paths, task) => {
+        const r = await this.library.import(paths, task);
+        if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
+        return r;
+      },
+      audit: (input) => void this.trust.appendAudit(input),
+      actor: () => this.trust.actor(),
+    }));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */
@@ -271,15 +290,47 @@ export class Services implements AppContext {
 
   /** The bytes of a split instance for /dicom/ (rebuilt on demand, cached); null when the instance is kept whole. */
   async splitBytes(instanceId: number, file: { path: string; sha256: string | null }): Promise<Uint8Array | null> {
-    if (!this.split.storage.index.count()) return null;
-    const sop = this.library.instance(instanceId).sopInstanceUid;
-    const b = await this.split.servedBytes(sop, file);
+    // One indexed lookup per request (library id → split row); an instance kept whole costs nothing more.
+    const b = await this.split.servedBytesOfInstance(instanceId, file);
     return b ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : null;
   }
 
   /** Received share packages (docs/pacs.md § Inbox). */
   get inbox(): Inbox {
     return (this.built.inbox ??= new Inbox({ ctx: this, share: this.share, identity: this.identity }));
+  }
+
+  /**
+   * A PACS copy is kept only when the image differs: copies indexed from these files whose pixel and
+   * metadata digests equal those of the library's instance (the PACS only rewrote the file meta
+   * header or the encoding, as C-STORE and C-GET do) are dropped from the index. The files of both
+   * are fingerprinted first when they have no fresh digests. Returns how many copies were dropped.
+   */
+  async settlePacsCopies(paths: string[]): Promise<number> {
+    if (paths.length === 0) return 0;
+    const db = this.db;
+    const pairs = paths
+      .map((p) => db.prepare('SELECT c.id, c.file_path AS copy, o.file_path AS orig FROM instances c JOIN instances o ON o.id = c.copy_of WHERE c.file_path = ?').get(p) as { id: number; copy: string; orig: string } | undefined)
+      .filter((x): x is { id: number; copy: string; orig: string } => x !== undefined);
+    if (pairs.length === 0) return 0;
+    const digest = db.prepare('SELECT size, mtime_ms, pixel_sha256, meta_sha256, error_code FROM fingerprint_files WHERE path = ?');
+    const fresh = (path: string) => {
+      const r = digest.get(path) as { size: number | null; mtime_ms: number | null; pixel_sha256: string | null; meta_sha256: string | null; error_code: string | null } | undefined;
+      try {
+        const st = statSync(path);
+        return r && !r.error_code && r.pixel_sha256 && r.meta_sha256 && r.size === st.size && r.mtime_ms === st.mtimeMs ? `${r.pixel_sha256}:${r.meta_sha256}` : null;
+      } catch {
+        return null;
+      }
+    };
+    const stale = [...new Set(pairs.flatMap((x) => [x.copy, x.orig]))].filter((p) => fresh(p) === null);
+    if (stale.length) await this.fingerprints.fingerprintPaths(stale);
+    let dropped = 0;
+    for (const x of pairs) {
+      const a = fresh(x.copy);
+      if (a !== null && a === fresh(x.orig)) dropped += db.prepare('DELETE FROM instances WHERE id = ?').run(x.id).changes;
+    }
+    return dropped;
   }
 
   /**
@@ -300,12 +351,13 @@ export class Services implements AppContext {
           secrets: this.opts.pacsSecrets ?? new KeyFileSecretBox(join(this.home.keystores, 'pacs-secret.key')),
           cacheDir: pacsCacheDir(this.home.cache),
           importer: {
-            importFiles: async (paths) => {
-              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}));
+            importFiles: async (paths, o) => {
+              const r = await this.library.import(paths, new Task('pacs-import', null, () => {}), o);
               // open lists refresh while a retrieve (or the Storage SCP) fills the library
               if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
               return r;
             },
+            settleCopies: (paths) => this.settlePacsCopies(paths),
           },
           fingerprinter: {
             fingerprintFiles: async (paths) => {
@@ -318,6 +370,8 @@ export class Services implements AppContext {
                   (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
+          // every PACS search in the audit log (and so to the ATNA collector as a Query event)
+          onQuery: (q) => void this.access.queried(q),
           // "anchor what arrives" (Storage SCP settings): the unlocked clinician anchors each arrived study
           anchorer: verify ? { anchorStudy: async (uid) => (await this.ledgerService.anchors.anchorStudy(uid)).anchor } : null,
         }),

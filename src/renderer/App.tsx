@@ -12,7 +12,7 @@ import { Toolbar } from './shell/Toolbar';
 import { TrustButtons } from './trust/TrustButtons';
 import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './viewer/ViewportArea';
 import { useLedgerStatus } from './shell/useLedgerStatus';
-import { seriesView } from './library/seriesViews';
+import { copySourceOf, freshSeriesView, seriesView, sourceName, sourceOfView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
 import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
 import { ViewerBadges } from './verification/ViewerBadges';
@@ -26,11 +26,28 @@ import { AiButton, FindingsPanel } from './ai/FindingsPanel';
 import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
+import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
-/** Each viewport shows its image's and study's verification; the viewer itself knows nothing of the ledger. */
-const verificationBadges: ViewportBadges = (viewport) => <ViewerBadges {...viewport} />;
+/**
+ * Each viewport shows its image's and study's verification; the viewer itself knows nothing of the
+ * ledger. Above them, when the image on screen is a PACS copy whose bytes differ from the library's
+ * image of the same SOP Instance UID, which PACS it came from (its verdict is in the badge below).
+ */
+const verificationBadges: ViewportBadges = (viewport) => {
+  const copy = viewport.ready ? copySourceOf(viewport.instanceId) : null;
+  return (
+    <>
+      {copy && (
+        <div className="vsource" data-testid="viewer-source" data-source={copy} title="The PACS returned this image with other bytes than the image of the same SOP Instance UID in the library. Its own verification is shown below.">
+          PACS copy · {sourceName(copy)} — differs from the library's image
+        </div>
+      )}
+      <ViewerBadges {...viewport} />
+    </>
+  );
+};
 
 export function App() {
   const ledger = useLedgerStatus();
@@ -57,9 +74,16 @@ export function App() {
 
   const api = useCallback(() => apis[activeRef.current]?.current ?? null, [apis]);
 
-  const openSeries = useCallback(async (index: number, seriesId: number) => {
+  const keyOnlyRef = useRef<(index: number, on: boolean) => void>(() => undefined);
+  /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
+  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean } = {}): Promise<void> => {
+    const keyOnly = opts.keyOnly ?? false;
     try {
-      const view = await seriesView(seriesId);
+      const view = await seriesView(seriesId, opts.source);
+      // Key images: a KOS is not an image; its series opens the key images it names.
+      const keyTarget = keyOnly ? null : await keyObjectTarget(view);
+      if (keyTarget !== null) return await openSeries(index, keyTarget, { keyOnly: true });
+      keyOnlyRef.current(index, keyOnly);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
@@ -128,7 +152,7 @@ export function App() {
 
   useShortcutKeys(perform);
 
-  const onOpenFromBrowser = useCallback((id: number) => void openSeries(activeRef.current, id), [openSeries]);
+  const onOpenFromBrowser = useCallback((id: number, source?: string | null) => void openSeries(activeRef.current, id, { source }), [openSeries]);
   useOpenDemoStudyOnLogin(onOpenFromBrowser, series.some(Boolean));
   const onFps = useCallback((fps: number) => api()?.setFps(fps), [api]);
   const onStatus = useCallback((s: ViewportStatus) => setStatuses((prev) => prev.map((p, i) => (i === s.index ? s : p))), []);
@@ -138,10 +162,39 @@ export function App() {
     setSeries((prev) => prev.map((s) => (s && (ids === 'all-of-study' || ids.includes(Number(s.seriesId))) ? null : s)));
   }, []);
 
-  // A removal made elsewhere (an API call, the CLI on the same app data): viewports whose series left
-  // the index close, so no badge goes on speaking for images that are no longer in the library.
   const seriesRef = useRef(series);
   seriesRef.current = series;
+  // Images arriving (a PACS retrieve, the Storage SCP): an open series that grew is fetched again;
+  // the viewport keeps the image on screen and scrolling reaches what has arrived.
+  useEffect(() => {
+    let pending = false;
+    let again = false;
+    const refetch = async () => {
+      if (pending) {
+        again = true;
+        return;
+      }
+      pending = true;
+      try {
+        const open = seriesRef.current.map((s) => (s ? { id: Number(s.seriesId), source: sourceOfView(s) } : null));
+        const fresh = await Promise.all(open.map((o) => (o ? freshSeriesView(o.id, o.source).catch(() => null) : null)));
+        const ids = (v: { instances: { id: string }[] }) => v.instances.map((x) => x.id).join();
+        // replaced only while the same view is open and it changed (so nothing re-renders for other imports)
+        setSeries((prev) => prev.map((s, i) => (s && fresh[i] && s.seriesId === fresh[i]!.seriesId && sourceOfView(s) === open[i]?.source && ids(fresh[i]!) !== ids(s) ? fresh[i]! : s)));
+      } finally {
+        pending = false;
+        if (again) {
+          again = false;
+          void refetch();
+        }
+      }
+    };
+    return bridge().on((e) => {
+      if (e.type === 'library-changed' && e.reason === 'import' && seriesRef.current.some(Boolean)) void refetch();
+    });
+  }, []);
+  // A removal made elsewhere (an API call, the CLI on the same app data): viewports whose series left
+  // the index close, so no badge goes on speaking for images that are no longer in the library.
   useEffect(
     () =>
       bridge().on((e) => {
@@ -164,6 +217,9 @@ export function App() {
   const trustUi = useTrustUi();
   const trustToolbar = useTrustToolbar(trustUi, openSeriesId !== null);
   const aiHeat = useAiHeatmapLayer(panel === 'ai');
+  // Key images (src/renderer/keyimages): controls in each viewport's badge row, "Key images only", K, Save KOS.
+  const keyImages = useKeyImageLayer({ series, activeInstanceId: cur?.instanceId ?? null, badges: verificationBadges, onError: setOpenError });
+  keyOnlyRef.current = keyImages.setKeyOnly;
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -193,11 +249,11 @@ export function App() {
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
-          series={series}
+          series={keyImages.viewSeries}
           active={active}
           showOverlays={overlays}
           apis={apis}
-          badges={verificationBadges}
+          badges={keyImages.badges}
           imageLayer={aiHeat.layer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
@@ -219,6 +275,7 @@ export function App() {
         </div>
       )}
       {panel === 'help' && <HelpOverlay onClose={() => setPanel(null)} />}
+      {keyImages.dialog}
       <StatusBar ledger={ledger} info={info} />
     </div>
   );

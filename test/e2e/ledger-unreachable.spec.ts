@@ -93,6 +93,10 @@ test.describe('ledger killed', () => {
     await expect(imageBadge).toHaveText(/verified \d\d:\d\d:\d\d/);
     await expect(studyBadge).toHaveText(/verified \d\d:\d\d:\d\d/);
     await expect(browserBadge).toHaveAttribute('title', /verified \d\d:\d\d:\d\d/);
+    // The trust panel (key U) too: its counts are part of "every badge".
+    await page.keyboard.press('u');
+    const counts = page.getByTestId('trust-panel').getByTestId('verification-counts');
+    await expect(counts).toHaveAttribute('data-state', 'verified', { timeout: 60_000 });
     for (const size of [{ width: 1920, height: 1080 }, { width: 1280, height: 720 }]) {
       await page.setViewportSize(size);
       await app.screenshot(`ledger-killed-before-${size.width}x${size.height}`);
@@ -104,16 +108,17 @@ test.describe('ledger killed', () => {
     process.kill(node!.pid!, 'SIGKILL');
     const badgeStates = () =>
       page.evaluate(() =>
-        [...document.querySelectorAll<HTMLElement>('[data-testid=image-verification],[data-testid=viewer-study-verification],[data-testid=study-verification]')].map(
+        [...document.querySelectorAll<HTMLElement>('[data-testid=image-verification],[data-testid=viewer-study-verification],[data-testid=study-verification],[data-testid=verification-counts]')].map(
           (e) => `${e.dataset.testid}:${e.dataset.state}`,
         ),
       );
-    const expected = ['image-verification:ledger-unreachable', 'viewer-study-verification:ledger-unreachable', 'study-verification:ledger-unreachable'];
+    const expected = ['image-verification:ledger-unreachable', 'viewer-study-verification:ledger-unreachable', 'study-verification:ledger-unreachable', 'verification-counts:ledger-unreachable'];
     await expect
       .poll(async () => (await badgeStates()).sort(), { timeout: Math.max(1, 1000 - (Date.now() - killedAt)), intervals: [20] })
       .toEqual([...expected].sort());
     await expect(imageBadge).toHaveText(/ledger unreachable/);
     await expect(imageBadge).toHaveAttribute('title', /stopped answering at \d\d:\d\d:\d\d/);
+    await expect(page.getByTestId('trust-panel').getByTestId('trust-ledger')).toHaveAttribute('data-reachable', 'false');
     for (const size of [{ width: 1920, height: 1080 }, { width: 1280, height: 720 }]) {
       await page.setViewportSize(size);
       await app.screenshot(`ledger-killed-${size.width}x${size.height}`);
@@ -130,6 +135,7 @@ test.describe('ledger killed', () => {
     await app.services.restartEmbeddedLedger();
     await expect(page.getByTestId('ledger-status')).toHaveAttribute('data-state', 'connected', { timeout: 30_000 });
     for (const b of [imageBadge, studyBadge, browserBadge]) await expect(b).toHaveAttribute('data-state', 'verified', { timeout: 30_000 });
+    await expect(counts).toHaveAttribute('data-state', 'verified', { timeout: 30_000 });
     const text = (await imageBadge.textContent()) ?? '';
     const hms = /verified (\d\d):(\d\d):(\d\d)/.exec(text);
     expect(hms, text).not.toBeNull();

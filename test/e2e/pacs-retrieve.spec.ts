@@ -109,3 +109,50 @@ test('retrieve method: WADO-RS, C-GET or C-MOVE as the connection offers; the ch
     await o.stop();
   }
 });
+
+test('a large series: its first image is on screen before the retrieve completes; the stack grows and keeps the image being read', async ({ app }) => {
+  test.skip(!havePacsTools(), 'Orthanc or dcmtk not installed');
+  test.setTimeout(300_000);
+  const { page } = app;
+  const N = 200;
+  const ct = await writeSampleSeries({ outDir: join(tmp.path, 'large'), slices: N, kind: 'ct', seed: 5150 });
+  const o = await orthancWith(ct.files);
+  try {
+    await recordRetrieve(page);
+    await app.open();
+    await addWebConnection(page, 'Orthanc', o.dicomWebUrl);
+    await browsePacs(page, 'Orthanc');
+    const row = page.getByTestId('pacs-study');
+    await expect(row).toHaveCount(1, { timeout: 30_000 });
+    await row.click();
+    await page.getByTestId('pacs-series').getByTestId('pacs-retrieve-series').click();
+
+    // The first image is drawn while the retrieve still runs, in a stack shorter than the series.
+    const vp = viewport(page);
+    await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    const box = page.getByTestId('pacs-retrieval');
+    await expect(page.getByTestId('pacs-retrieve-report')).toBeVisible({ timeout: 240_000 });
+    await expect(box).toHaveAttribute('data-running', 'false');
+    const rec = await retrieveRecord(page);
+    // "ready:<count>:<position>" → [count, position]
+    const shownWhileRunning = rec.during.filter((d) => d.startsWith('ready:')).map((d) => d.split(':').slice(1).map(Number) as [number, number]);
+    expect(shownWhileRunning.length, rec.during.join(' | ')).toBeGreaterThan(0);
+    // the stack grew while it was on screen (more than one length seen), never beyond the series
+    const counts = [...new Set(shownWhileRunning.map((d) => d[0]))];
+    expect(Math.min(...counts), rec.during.join(' | ')).toBeLessThan(N);
+    expect(counts.length, rec.during.join(' | ')).toBeGreaterThan(1);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(N);
+    // and the image being read stayed the same while images arrived (position 0: no jump, no reset)
+    expect(new Set(shownWhileRunning.map((d) => d[1]))).toEqual(new Set([0]));
+
+    // At the end: the whole series, the image being read still on screen; scrolling reaches the last arrival.
+    await expect(vp).toHaveAttribute('data-count', String(N), { timeout: 30_000 });
+    await expect(vp).toHaveAttribute('data-position', '0');
+    await vp.getByTestId('stack-scrollbar').fill(String(N - 1));
+    await expect(vp).toHaveAttribute('data-position', String(N - 1));
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-large-series');
+  } finally {
+    await o.stop();
+  }
+});

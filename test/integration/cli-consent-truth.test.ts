@@ -11,23 +11,22 @@
  *   - anchoring again says "already anchored at this version" when nothing new was written;
  *   - one clean sentence for a dead ledger, no "status bar", help text without line breaks in sentences.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from 'commander';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
-import { Services } from '../../src/node/services';
+import type { Services } from '../../src/node/services';
 import { freeLoopbackPort } from '../../src/node/net';
 import { buildProgram } from '../../src/cli/main';
 import { component } from '../support/components';
 import { tempDir } from '../support/tmp';
+import { openRemoteHome, runCli } from '../support/cli-homes';
 import { startChain, type Chain } from './contracts/chain';
 
 const anvil = component('anvil');
 const tmp = tempDir('medimg-cli-consent-');
-const root = join(__dirname, '..', '..');
 const PASS = 'institution-passphrase';
 const PATIENT_PASS = 'patient-passphrase';
 
@@ -44,35 +43,18 @@ let looseUid: string;
 let env: NodeJS.ProcessEnv;
 const outputs: string[] = [];
 
-function cli(args: string[], opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: unknown; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const argv = [join(root, 'bin', 'medimgshr.cjs'), '--home', home, ...(opts.json === false ? [] : ['--json']), ...args];
-    execFile(process.execPath, argv, { env: opts.env ?? env, timeout: 120_000 }, (err, stdout, stderr) => {
-      outputs.push(stdout, stderr);
-      let out: unknown = null;
-      try {
-        out = JSON.parse(stdout);
-      } catch {
-        out = null;
-      }
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, stdout, stderr });
-    });
-  });
+async function cli(args: string[], opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; out: unknown; stdout: string; stderr: string }> {
+  const r = await runCli(home, args, opts.env ?? env, { json: opts.json });
+  outputs.push(r.stdout, r.stderr);
+  return r;
 }
 
-async function openHome(): Promise<Services> {
-  const s = await Services.open({ home, ledger: { mode: 'remote', rpcUrl: chain.node.rpcUrl }, ledgerPollMs: 200, ledgerService: { contractAddress: chain.address, sync: { auto: false } } });
-  void s.ledgerService;
-  await s.ledger.check();
-  return s;
-}
+const openHome = (): Promise<Services> => openRemoteHome(home, chain);
 
 type Check = { code: string; ok: boolean; message: string; remedy: string | null };
 
 describe.skipIf(!anvil)('CLI: consent revocation, share and export gates, chain status, anchor messages', () => {
   beforeAll(async () => {
-    const build = await new Promise<number>((r) => execFile(process.execPath, [join(root, 'scripts', 'build.mjs'), '--node'], { cwd: root }, (err) => r(err ? 1 : 0)));
-    expect(build).toBe(0);
     chain = await startChain();
     [, instA, clinA, instB] = chain.accounts as [Wallet, Wallet, Wallet, Wallet];
     patient = Wallet.createRandom() as unknown as Wallet;

@@ -1,9 +1,9 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Transaction, Wallet } from 'ethers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NODE_FILE } from '../../src/node/ledger/embedded-node';
 import { jsonRpc } from '../../src/node/net';
 import { component } from '../support/components';
@@ -64,9 +64,6 @@ function startApp(home: string): Promise<{ child: ChildProcess; info: NodeInfo }
 }
 
 describe.skipIf(!component('anvil'))('kill -9 of the app process (real CLI process, real anvil)', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { stdio: 'inherit' });
-  }, 120_000);
 
   it('the orphaned node is stopped gracefully by the next start: no block is lost, 6 times in a row', async () => {
     const home = tempDir();

@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Wallet, parseEther } from 'ethers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHandlerTable, dispatch } from '../../src/node/handlers';
 import { Services } from '../../src/node/services';
 import { component } from '../support/components';
@@ -97,9 +97,6 @@ describe.skipIf(!component('anvil'))('the unlocked signer is connected to the em
 
 const bin = fileURLToPath(new URL('../../bin/medimgshr.cjs', import.meta.url));
 describe('medimgshr identity (built CLI)', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { stdio: 'inherit' });
-  }, 120_000);
 
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     spawnSync(process.execPath, [bin, ...args], {

@@ -92,6 +92,7 @@ export const A51: Record<string, ElementRule> = {
   },
   ParticipantObjectIDTypeCode: CODED,
   ParticipantObjectName: { attrs: {}, children: [], text: true },
+  ParticipantObjectQuery: { attrs: {}, children: [], text: true },
   ParticipantObjectDescription: { attrs: {}, children: [], text: true },
   ParticipantObjectDetail: { attrs: { type: { required: true, pattern: /\S/ }, value: { required: true, pattern: /^[A-Za-z0-9+/=]*$/ } }, children: [] },
 };

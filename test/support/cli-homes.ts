@@ -8,10 +8,10 @@ import { Services } from '../../src/node/services';
 
 const root = join(__dirname, '..', '..');
 
-/** Runs `medimgshr --home <home> --json …args`; `out` is its parsed JSON, null when it printed none. */
-export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: unknown; stdout: string; stderr: string }> {
+/** Runs `medimgshr --home <home> --json …args` (`json: false`: the text output); `out` is its parsed JSON, null when it printed none. */
+export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv, opts: { json?: boolean } = {}): Promise<{ code: number; out: unknown; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin', 'medimgshr.cjs'), '--home', home, '--json', ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(root, 'bin', 'medimgshr.cjs'), '--home', home, ...(opts.json === false ? [] : ['--json']), ...args], { env, timeout: 120_000 }, (err, stdout, stderr) => {
       let out: unknown = null;
       try {
         out = JSON.parse(stdout);

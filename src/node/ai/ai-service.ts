@@ -29,8 +29,9 @@ export class IndexedStudyFiles implements StudyFiles {
     const rows = this.db
       .prepare(
         `SELECT i.file_path AS path FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id
-          WHERE st.study_uid = ?
+          WHERE st.study_uid = ? AND i.copy_of IS NULL
          UNION SELECT path FROM fingerprint_files WHERE study_instance_uid = ? AND error_code IS NULL
+           AND path NOT IN (SELECT file_path FROM instances WHERE copy_of IS NOT NULL)
          ORDER BY path`,
       )
       .all(uid, uid) as { path: string }[];

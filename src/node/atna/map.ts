@@ -22,8 +22,10 @@ interface EventShape {
   outcome?: EventOutcome;
   /** The requesting user's role, when the message kind defines one. */
   userRole?: CodedValue;
-  /** Another active participant (the recipient, the sender, the destination folder). */
+  /** Another active participant (the recipient, the sender, the destination folder, the PACS queried). */
   other?: (e: AuditEntry) => ActiveParticipant | null;
+  /** Participant objects of its own (the query of a Query event), before the patient and study. */
+  objects?: (e: AuditEntry) => ParticipantObject[];
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
@@ -53,6 +55,26 @@ export const ATNA_MAPPING: Record<string, EventShape> = {
     other: (e) => (str(e.details.sender) ? { userId: str(e.details.sender)!, isRequestor: false, roles: [DCM.source] } : null),
   },
   'consent.collected': { eventId: DCM.patientRecord, action: 'U' },
+  /** A PACS search (QIDO-RS or C-FIND): PS3.15 A.5.3.13 Query — the PACS as the responding process, the query as the object. */
+  'pacs.query': {
+    eventId: DCM.query,
+    action: 'E',
+    userRole: DCM.source,
+    other: (e) => {
+      const p = obj(e.details.pacs);
+      const id = str(p.aeTitle) ?? str(p.url) ?? str(p.connection);
+      if (!id) return null;
+      const host = str(p.host);
+      return { userId: id, alternativeUserId: str(p.connection) ?? undefined, isRequestor: false, roles: [DCM.destination], ...(host ? { networkAccessPoint: { id: host, type: /^[\d.]+$|:/.test(host) ? 2 : 1 } } : {}) };
+    },
+    objects: (e) => {
+      const q = obj(e.details.query);
+      const details = [{ type: 'QueryLevel', value: str(e.details.level) ?? 'STUDY' }];
+      if (str(e.details.via) === 'dimse') details.push({ type: 'TransferSyntax', value: '1.2.840.10008.1.2.1' });
+      // The SOP Class queried: Study Root Query/Retrieve Information Model – FIND (a QIDO-RS search asks the same model over HTTP).
+      return [{ id: '1.2.840.10008.5.1.4.1.2.2.1', typeCode: 2, typeCodeRole: 3, idType: DCM.sopClassUid, query: JSON.stringify(q), details, description: str(e.details.via) === 'dimse' ? 'C-FIND' : 'QIDO-RS' }];
+    },
+  },
   /** (for the consent-revocation work on its own branch: same message, its own action name) */
   'consent.revoked': { eventId: DCM.patientRecord, action: 'U' },
 };
@@ -64,6 +86,7 @@ function destinationMedia(e: AuditEntry): ActiveParticipant | null {
 
 function outcomeOf(e: AuditEntry, shape: EventShape): { outcome: EventOutcome; description?: string } {
   if (shape.outcome !== undefined) return { outcome: shape.outcome, description: str(e.details.error) ?? undefined };
+  if (e.action === 'pacs.query' && str(e.details.error)) return { outcome: 4, description: str(e.details.error)! };
   if (e.action === 'receive') {
     const access = obj(e.details.access);
     if (access.granted === false) return { outcome: 4, description: str(access.text) ?? 'access denied by the ledger' };
@@ -93,7 +116,7 @@ export function atnaEventFor(e: AuditEntry, ctx: MappingContext): AuditEvent | n
   const participants = [user];
   const other = shape.other?.(e);
   if (other) participants.push(other);
-  const objects: ParticipantObject[] = [];
+  const objects: ParticipantObject[] = shape.objects?.(e) ?? [];
   const study = e.subject.study;
   const patientFromEntry = obj(e.details.patient);
   const patient = str(patientFromEntry.id) ? { id: str(patientFromEntry.id)!, name: str(patientFromEntry.name) } : study ? ctx.patientOf(study) : null;

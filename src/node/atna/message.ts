@@ -45,6 +45,7 @@ export const DCM = {
   sourceMedia: dcm('110155', 'Source Media'),
   // ParticipantObjectIDTypeCode
   studyInstanceUid: dcm('110180', 'Study Instance UID'),
+  sopClassUid: dcm('110181', 'SOP Class UID'),
 } as const;
 
 /** RFC 3881 codes the DICOM schema keeps for participant object ID types. */
@@ -77,6 +78,8 @@ export interface ParticipantObject {
   typeCodeRole: number;
   idType: CodedValue;
   name?: string;
+  /** ParticipantObjectQuery (e.g. the C-FIND identifier or the QIDO-RS query), written base64; instead of `name`. */
+  query?: string;
   description?: string;
   details?: { type: string; value: string }[];
 }
@@ -139,7 +142,8 @@ export function buildAuditMessage(e: AuditEvent): string {
   for (const o of e.objects) {
     out.push(`<ParticipantObjectIdentification${attrs({ ParticipantObjectID: o.id, ParticipantObjectTypeCode: o.typeCode, ParticipantObjectTypeCodeRole: o.typeCodeRole })}>`);
     out.push(coded('ParticipantObjectIDTypeCode', o.idType));
-    if (o.name) out.push(`<ParticipantObjectName>${xmlEscape(o.name)}</ParticipantObjectName>`);
+    if (o.query !== undefined) out.push(`<ParticipantObjectQuery>${Buffer.from(o.query, 'utf8').toString('base64')}</ParticipantObjectQuery>`);
+    else if (o.name) out.push(`<ParticipantObjectName>${xmlEscape(o.name)}</ParticipantObjectName>`);
     for (const d of o.details ?? []) out.push(`<ParticipantObjectDetail${attrs({ type: d.type, value: Buffer.from(d.value, 'utf8').toString('base64') })}/>`);
     if (o.description) out.push(`<ParticipantObjectDescription>${xmlEscape(o.description)}</ParticipantObjectDescription>`);
     out.push('</ParticipantObjectIdentification>');

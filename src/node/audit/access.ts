@@ -45,6 +45,24 @@ export interface OpenedStudy {
   studyDate: string | null;
 }
 
+/** One PACS search as the audit log records it. */
+export interface PacsQueryRecord {
+  connection: string;
+  via: 'dicomweb' | 'dimse';
+  level: 'STUDY' | 'SERIES';
+  /** The DICOMweb root (QIDO-RS) or the called AE title and host (C-FIND). */
+  url?: string | null;
+  aeTitle?: string | null;
+  host?: string | null;
+  /** The matching keys asked (empty ones left out). */
+  query: Record<string, string | number>;
+  /** The study a series-level search was about. */
+  studyInstanceUid?: string | null;
+  matches: number;
+  more: boolean;
+  error?: string | null;
+}
+
 export class AccessRecorder {
   private last: { key: string; seq: number } | null = null;
   /** Studies whose viewing was recorded since the last sign-in or sign-out (actor + study). */
@@ -107,6 +125,27 @@ export class AccessRecorder {
     this.last = { key, seq: e.seq };
     this.seen.add(key);
     return { seq: e.seq, recorded: true };
+  }
+
+  /**
+   * A PACS search (QIDO-RS or C-FIND), answered or failed: who asked which PACS what, and how many
+   * matches came back (ATNA Query, DCM 110112). Every search is recorded, not only the first.
+   */
+  queried(q: PacsQueryRecord): AuditEntry {
+    const who = this.deps.who();
+    return this.deps.append({
+      actor: this.actorOf(who),
+      action: 'pacs.query',
+      subject: q.studyInstanceUid ? { study: q.studyInstanceUid } : {},
+      details: {
+        ...this.base(who),
+        pacs: { connection: q.connection, ...(q.url ? { url: q.url } : {}), ...(q.aeTitle ? { aeTitle: q.aeTitle } : {}), ...(q.host ? { host: q.host } : {}) },
+        via: q.via,
+        level: q.level,
+        query: q.query,
+        ...(q.error ? { error: q.error } : { matches: q.matches, more: q.more }),
+      },
+    });
   }
 
   /** A sign-in (identity unlocked) or a failed one (wrong passphrase, unreadable keystore). */

@@ -133,10 +133,10 @@ export class ExportService {
     let rows: ExportItem[];
     let what: string;
     if ('studyInstanceUid' in scope) {
-      rows = db.prepare(`${SELECT} WHERE st.study_uid = ? ${ORDER}`).all(scope.studyInstanceUid) as ExportItem[];
+      rows = db.prepare(`${SELECT} WHERE st.study_uid = ? AND i.copy_of IS NULL ${ORDER}`).all(scope.studyInstanceUid) as ExportItem[];
       what = `study ${scope.studyInstanceUid}`;
     } else if ('seriesInstanceUid' in scope) {
-      rows = db.prepare(`${SELECT} WHERE se.series_uid = ? ${ORDER}`).all(scope.seriesInstanceUid) as ExportItem[];
+      rows = db.prepare(`${SELECT} WHERE se.series_uid = ? AND i.copy_of IS NULL ${ORDER}`).all(scope.seriesInstanceUid) as ExportItem[];
       what = `series ${scope.seriesInstanceUid}`;
     } else {
       const ids = [...new Set(scope.instanceIds)];

@@ -20,6 +20,7 @@ import { secondaryHandlers } from './secondary';
 import { inboxHandlers } from './inbox';
 import { aiHandlers } from './ai';
 import { splitHandlers } from './split';
+import { keyImageHandlers } from './keyimages';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -39,6 +40,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...inboxHandlers(s),
     ...aiHandlers(s),
     ...splitHandlers(s),
+    ...keyImageHandlers(s),
   };
 }
 

@@ -26,7 +26,7 @@ export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof li
     'library.patients': (q) => lib().patients(q),
     'library.studies': (q) => lib().studies(q),
     'library.series': ({ studyId }) => lib().series(studyId),
-    'library.instances': ({ seriesId }) => lib().instances(seriesId),
+    'library.instances': ({ seriesId, source }) => lib().instances(seriesId, source),
     'library.tags': ({ instanceId }) => lib().tags(instanceId),
     'library.remove': (target) => {
       const r = lib().remove(target);

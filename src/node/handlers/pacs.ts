@@ -9,6 +9,7 @@ import type { PacsConnectionForm, PacsConnectionInfo, PacsFailure, PacsRetrieveR
 import { LedgerSettings } from '../ledger/settings';
 import { PacsError, PacsReason, type ConnectionInput, type PacsConnection } from '../pacs';
 import { resolveStore, storageUriOf } from '../pacs/secondary';
+import { sourceOf } from '../pacs/retrieve';
 import type { Services } from '../services';
 import { Task } from '../tasks';
 import type { HandlerTable } from './dispatch';
@@ -119,6 +120,7 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
       // The first image of the asked series goes into the library at once (the batch import of
       // the retrieve finds it indexed), so the viewer can show it while the rest arrives.
       let first: Promise<void> | null = null;
+      const source = sourceOf(pacs().connections.get(connectionId).name);
       const report = await s.tasks.run(
         'pacs-retrieve',
         null,
@@ -130,12 +132,15 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
             {
               onInstance: (c) => {
                 if (first || (seriesInstanceUid && c.seriesInstanceUid !== seriesInstanceUid)) return;
-                first = s.library.import([c.path], new Task('pacs-first-image', 1, () => {})).then(
-                  () => {
-                    const at = s.library.instanceAtPath(c.path);
+                first = s.library.import([c.path], new Task('pacs-first-image', 1, () => {}), { source }).then(
+                  async () => {
+                    // the same image as the library's (only the file differs): no copy, the library's is shown
+                    await s.settlePacsCopies([c.path]).catch(() => 0);
+                    // indexed from this file, or (byte-identical) the library's instance of it
+                    const at = s.library.instanceAtPath(c.path) ?? s.library.instanceOfSop(c.sopInstanceUid, source);
                     if (!at) return;
                     s.emit({ type: 'library-changed', reason: 'import', studyIds: [at.studyId] });
-                    s.emit({ type: 'pacs-retrieve', taskId: task.id, studyInstanceUid, seriesInstanceUid: seriesInstanceUid ?? null, studyId: at.studyId, seriesId: at.seriesId });
+                    s.emit({ type: 'pacs-retrieve', taskId: task.id, studyInstanceUid, seriesInstanceUid: seriesInstanceUid ?? null, studyId: at.studyId, seriesId: at.seriesId, source });
                   },
                   (err: unknown) => s.log.warn('PACS retrieve: indexing the first image failed', { error: err instanceof Error ? err.message : String(err) }),
                 );
@@ -149,9 +154,13 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
       let studyId: number | null = null;
       let seriesId: number | null = null;
       const notIndexed: PacsRetrieveReport['notIndexed'] = [];
+      let copies = 0;
       for (const o of report.instances) {
         if (!o.path) continue;
-        const at = s.library.instanceAtPath(o.path);
+        // indexed from this file (new, or a PACS copy with other bytes), else the identical library instance
+        const atPath = s.library.instanceAtPath(o.path);
+        const at = atPath ?? s.library.instanceOfSop(o.sopInstanceUid, source);
+        if (atPath && s.library.instance(atPath.instanceId).copyOf !== null) copies++;
         if (at && seriesId === null && (!seriesInstanceUid || o.seriesInstanceUid === seriesInstanceUid)) {
           studyId = at.studyId;
           seriesId = at.seriesId;
@@ -188,6 +197,8 @@ export function pacsHandlers(s: Services): Pick<HandlerTable, keyof typeof pacsC
         error: failure(report.error),
         studyId,
         seriesId,
+        source,
+        copies,
       };
     },
 

@@ -201,10 +201,13 @@ export class Anchoring {
     const lib = db
       .prepare(
         `SELECT i.file_path AS path, p.patient_key AS pk FROM instances i JOIN series se ON i.series_ref = se.id
-         JOIN studies st ON se.study_ref = st.id JOIN patients p ON st.patient_ref = p.id WHERE st.study_uid = ?`,
+         JOIN studies st ON se.study_ref = st.id JOIN patients p ON st.patient_ref = p.id WHERE st.study_uid = ? AND i.copy_of IS NULL`,
       )
       .all(studyInstanceUid) as { path: string; pk: string }[];
-    const fp = db.prepare('SELECT path FROM fingerprint_files WHERE study_instance_uid = ?').all(studyInstanceUid) as { path: string }[];
+    // a PACS copy with other bytes than the library's instance is never anchored as the study
+    const fp = db
+      .prepare('SELECT path FROM fingerprint_files WHERE study_instance_uid = ? AND path NOT IN (SELECT file_path FROM instances WHERE copy_of IS NOT NULL)')
+      .all(studyInstanceUid) as { path: string }[];
     const paths = [...new Set([...lib.map((r) => r.path), ...fp.map((r) => r.path)])].sort();
     return { paths, patientKey: lib[0]?.pk ?? null };
   }
@@ -288,7 +291,8 @@ export class Anchoring {
       })),
     };
     const patient = o.patient ? getAddress(o.patient) : this.patientAccount(patientKey ?? `study:${studyInstanceUid}`);
-    const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
+    // Where the images are kept: the configured store, else the pixel store when split storage holds them.
+    const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? this.l.pixelStoreUri(studyInstanceUid) ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
     // A new version of this study supersedes the newest earlier anchor that is on chain.
     let previous: string | null = null;
     const earlier = this.ofStudy(studyInstanceUid).find((a) => a.root !== tree.root && a.delivery === 'confirmed');

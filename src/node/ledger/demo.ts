@@ -222,7 +222,7 @@ export class DemoSetup {
     }
     const indexed = s.db
       .prepare(
-        `SELECT COUNT(*) AS n FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ?`,
+        `SELECT COUNT(*) AS n FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL`,
       )
       .get(studyUid) as { n: number };
     if (indexed.n < DEMO_SLICES) {

@@ -40,6 +40,11 @@ export interface LedgerDeps {
   fingerprints: FingerprintEngine;
   /** The library, for the demo study's import (a thunk: the library is built only when needed). */
   library: () => Library;
+  /**
+   * The pixel store a new anchor of a study names when split storage holds its Pixel Data (its
+   * location URI), or null; used when no `storage-uri` ledger setting says otherwise.
+   */
+  pixelStoreUri?: (studyInstanceUid: string) => string | null;
 }
 
 export class LedgerService {
@@ -48,6 +53,7 @@ export class LedgerService {
   readonly identity: IdentityService;
   readonly fingerprints: FingerprintEngine;
   readonly library: () => Library;
+  readonly pixelStoreUri: (studyInstanceUid: string) => string | null;
   readonly settings: LedgerSettings;
   readonly chain: ChainAccess;
   readonly sync: ChainSync;
@@ -66,6 +72,7 @@ export class LedgerService {
     this.identity = deps.identity;
     this.fingerprints = deps.fingerprints;
     this.library = deps.library;
+    this.pixelStoreUri = deps.pixelStoreUri ?? (() => null);
     this.settings = new LedgerSettings(s.db);
     this.chain = new ChainAccess({ connection: deps.connection, identity: deps.identity, log: s.log }, this.settings, opts);
     this.sync = new ChainSync(s.db, s.log, this.chain, opts.sync);

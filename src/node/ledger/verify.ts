@@ -402,14 +402,14 @@ export class Verifier {
   async verifyStudy(studyInstanceUid: string, opts: { reuseRecent?: boolean } = {}): Promise<StudyVerification> {
     const t0 = Date.now();
     const db = this.l.ctx.db;
-    let entries = (
+    let entries: { path: string; instanceId: number | null; sopClass?: string | null }[] = (
       db
         .prepare(
-          `SELECT i.id, i.file_path FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id
+          `SELECT i.id, i.file_path, i.sop_class FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id
            WHERE st.study_uid = ? ORDER BY se.number, i.number, i.id`,
         )
-        .all(studyInstanceUid) as { id: number; file_path: string }[]
-    ).map((r) => ({ path: r.file_path, instanceId: r.id as number | null }));
+        .all(studyInstanceUid) as { id: number; file_path: string; sop_class: string | null }[]
+    ).map((r) => ({ path: r.file_path, instanceId: r.id as number | null, sopClass: r.sop_class }));
     if (entries.length === 0) {
       entries = (db.prepare('SELECT path FROM fingerprint_files WHERE study_instance_uid = ? ORDER BY path').all(studyInstanceUid) as { path: string }[]).map((r) => ({
         path: r.path,
@@ -445,7 +445,7 @@ export class Verifier {
             : state === 'ledger-unreachable'
               ? 'The ledger cannot be reached: the images are not verified.'
               : counts.verified > 0
-                ? `${counts['not-registered']} of ${n} image(s) are not covered by a ledger record.`
+                ? notCoveredMessage(instances, entries, n)
                 : anchor
                   ? 'The study was anchored here but the ledger has no record of it yet (queued).'
                   : 'This study has not been anchored.';
@@ -462,4 +462,22 @@ export class Verifier {
       seconds: (Date.now() - t0) / 1000,
     };
   }
+}
+
+/** Key Object Selection and Structured Report documents: instances a reader adds to a study after reading it. */
+const DOCUMENT_SOP_CLASS = /^1\.2\.840\.10008\.5\.1\.4\.1\.1\.88\./;
+
+/**
+ * "Not covered", said so a reader can act: a key-image document (KOS) or report saved after the study was anchored
+ * is not in its record until the study is anchored again — the images themselves may all be verified.
+ */
+function notCoveredMessage(instances: InstanceVerification[], entries: { instanceId: number | null; sopClass?: string | null }[], n: number): string {
+  const classOf = new Map(entries.map((e) => [e.instanceId, e.sopClass ?? null]));
+  const missing = instances.filter((v) => v.state === 'not-registered').map((v) => ({ v, sopClass: v.instanceId === null ? null : (classOf.get(v.instanceId) ?? null) }));
+  const documents = missing.filter((x) => x.sopClass && DOCUMENT_SOP_CLASS.test(x.sopClass)).length;
+  const images = missing.length - documents;
+  if (documents > 0 && images === 0) {
+    return `${documents} document(s) saved after the anchor (key images or a report) are not in the ledger record; the images are verified. Anchor the study again to include them.`;
+  }
+  return `${missing.length} of ${n} image(s) are not covered by a ledger record.`;
 }

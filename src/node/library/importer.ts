@@ -42,8 +42,12 @@ export class Importer {
     await p?.close();
   }
 
-  /** Imports paths as a task of kind "import" on `tasks`; returns the report. */
-  async import(paths: string[], task: Task): Promise<ImportReport> {
+  /**
+   * Imports paths as a task of kind "import" on `tasks`; returns the report. `source` names where the
+   * files came from (a PACS connection: 'pacs:<name>'); a file from a source other than 'local'
+   * whose SOP Instance UID is indexed with other bytes becomes a copy of that instance.
+   */
+  async import(paths: string[], task: Task, opts: { source?: string } = {}): Promise<ImportReport> {
     const t0 = Date.now();
     const rejected: RejectedFile[] = [];
     const dicomdirs: string[] = [];
@@ -173,7 +177,7 @@ export class Importer {
             rejected.push(o.rejected);
           } else if (o.kind === 'record') {
             scanned++;
-            pending.push({ path: o.path, size: o.size, mtimeMs: o.mtimeMs, sha256: o.sha256, record: o.record });
+            pending.push({ path: o.path, size: o.size, mtimeMs: o.mtimeMs, sha256: o.sha256, record: o.record, ...(opts.source ? { source: opts.source } : {}) });
           }
         }
         if (!nextStarted) inflight = take();

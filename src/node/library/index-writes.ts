@@ -13,6 +13,8 @@ export interface Pending {
   mtimeMs: number;
   sha256: string | null;
   record: IndexRecord;
+  /** Where the file came from: 'local' (default), 'pacs:<connection>', 'scp:<calling AE title>'. */
+  source?: string;
 }
 
 export class IndexWrites {
@@ -26,7 +28,10 @@ export class IndexWrites {
     const db = this.db;
     return {
       byPath: db.prepare('SELECT id, sop_uid, sha256, series_ref, file_size, file_mtime FROM instances WHERE file_path = ?'),
-      bySop: db.prepare('SELECT id, file_path, sha256, series_ref FROM instances WHERE sop_uid = ?'),
+      // the library's instance of a SOP Instance UID (one), and the copies other sources returned of it
+      bySop: db.prepare('SELECT id, file_path, sha256, series_ref, source FROM instances WHERE sop_uid = ? AND copy_of IS NULL'),
+      copies: db.prepare('SELECT id, file_path, sha256, source FROM instances WHERE copy_of = ?'),
+      dropCopy: db.prepare('DELETE FROM instances WHERE copy_of = ? AND source = ?'),
       touch: db.prepare('UPDATE instances SET file_size = ?, file_mtime = ? WHERE id = ?'),
       setHash: db.prepare('UPDATE instances SET sha256 = ? WHERE id = ?'),
       patient: db.prepare(
@@ -55,10 +60,10 @@ export class IndexWrites {
       insert: db.prepare(
         `INSERT INTO instances (series_ref, sop_uid, sop_class, number, frames, rows, columns, bits_allocated, photometric,
            image_position, image_orientation, pixel_spacing, slice_thickness, slice_location, transfer_syntax,
-           window_center, window_width, rescale_slope, rescale_intercept, has_pixels, file_path, file_size, file_mtime, sha256, indexed_at)
+           window_center, window_width, rescale_slope, rescale_intercept, has_pixels, file_path, file_size, file_mtime, sha256, indexed_at, source, copy_of)
          VALUES (@series_ref, @sop_uid, @sop_class, @number, @frames, @rows, @columns, @bits_allocated, @photometric,
            @image_position, @image_orientation, @pixel_spacing, @slice_thickness, @slice_location, @transfer_syntax,
-           @window_center, @window_width, @rescale_slope, @rescale_intercept, @has_pixels, @file_path, @file_size, @file_mtime, @sha256, @indexed_at)`,
+           @window_center, @window_width, @rescale_slope, @rescale_intercept, @has_pixels, @file_path, @file_size, @file_mtime, @sha256, @indexed_at, @source, @copy_of)`,
       ),
       update: db.prepare(
         `UPDATE instances SET series_ref=@series_ref, sop_uid=@sop_uid, sop_class=@sop_class, number=@number, frames=@frames, rows=@rows,
@@ -66,7 +71,7 @@ export class IndexWrites {
            image_orientation=@image_orientation, pixel_spacing=@pixel_spacing, slice_thickness=@slice_thickness,
            slice_location=@slice_location, transfer_syntax=@transfer_syntax, window_center=@window_center, window_width=@window_width,
            rescale_slope=@rescale_slope, rescale_intercept=@rescale_intercept, has_pixels=@has_pixels, file_size=@file_size,
-           file_mtime=@file_mtime, sha256=@sha256, indexed_at=@indexed_at
+           file_mtime=@file_mtime, sha256=@sha256, indexed_at=@indexed_at, file_path=@file_path
          WHERE id = @id`,
       ),
     };
@@ -95,20 +100,44 @@ export class IndexWrites {
           st.touch.run(p.size, p.mtimeMs, atPath.id);
           return { path: p.path, kind: 'unchanged' as const, reason: '' };
         }
-        const sameSop = st.bySop.get(rec.instance.sopUid) as { id: number; file_path: string; sha256: string | null } | undefined;
+        const source = p.source ?? 'local';
+        const sameSop = st.bySop.get(rec.instance.sopUid) as { id: number; file_path: string; sha256: string | null; series_ref: number; source: string } | undefined;
+        // A PACS copy whose bytes differ from the library's instance: indexed as a copy of it (its
+        // own row, file and verification), in the same series, one per source; never refused.
+        let copy: { of: number; seriesRef: number; replaces: number | null } | null = null;
         if (sameSop && sameSop.file_path !== p.path) {
-          // Rare: the same SOP Instance UID from another file. Compare contents now.
+          // The same SOP Instance UID from another file. Compare contents now.
           p.sha256 ??= hashFileSync(p.path);
           if (sameSop.sha256 === null) {
             sameSop.sha256 = hashFileSync(sameSop.file_path);
             if (sameSop.sha256) st.setHash.run(sameSop.sha256, sameSop.id);
           }
-          if (sameSop.sha256 === p.sha256) return { path: p.path, kind: 'unchanged' as const, reason: '', copyOf: sameSop.file_path };
-          return {
-            path: p.path,
-            kind: 'duplicate' as const,
-            reason: `Another file with the same SOP Instance UID (${rec.instance.sopUid}) but different content is already indexed: ${sameSop.file_path}.`,
-          };
+          if (sameSop.sha256 === p.sha256) {
+            // this source now returns the library's bytes: an earlier differing copy from it is gone
+            if (source !== 'local') st.dropCopy.run(sameSop.id, source);
+            return { path: p.path, kind: 'unchanged' as const, reason: '', copyOf: sameSop.file_path };
+          }
+          const copies = st.copies.all(sameSop.id) as { id: number; file_path: string; sha256: string | null; source: string }[];
+          const identical = copies.find((c) => c.sha256 !== null && c.sha256 === p.sha256);
+          if (identical && (identical.source === source || source === 'local')) return { path: p.path, kind: 'unchanged' as const, reason: '', copyOf: identical.file_path };
+          if (source === 'local') {
+            return {
+              path: p.path,
+              kind: 'duplicate' as const,
+              reason: `Another file with the same SOP Instance UID (${rec.instance.sopUid}) but different content is already indexed: ${sameSop.file_path}.`,
+            };
+          }
+          copy = { of: sameSop.id, seriesRef: sameSop.series_ref, replaces: copies.find((c) => c.source === source)?.id ?? null };
+        }
+        if (copy) {
+          const studyRef = (this.db.prepare('SELECT study_ref FROM series WHERE id = ?').get(copy.seriesRef) as { study_ref: number }).study_ref;
+          const values = instanceValues(rec, p, now, copy.seriesRef, source, copy.of);
+          if (copy.replaces !== null) {
+            st.update.run({ ...values, id: copy.replaces });
+            return { path: p.path, kind: 'updated' as const, reason: '', instanceId: copy.replaces, studyId: studyRef };
+          }
+          const r = st.insert.run(values);
+          return { path: p.path, kind: 'added' as const, reason: '', instanceId: Number(r.lastInsertRowid), studyId: studyRef };
         }
         let series = seriesCache.get(rec.series.uid);
         if (!series) {
@@ -121,34 +150,7 @@ export class IndexWrites {
           series = { id: row.id, study: row.study_ref };
           seriesCache.set(rec.series.uid, series);
         }
-        const i = rec.instance;
-        const values = {
-          series_ref: series.id,
-          sop_uid: i.sopUid,
-          sop_class: i.sopClass,
-          number: i.number,
-          frames: i.frames,
-          rows: i.rows,
-          columns: i.columns,
-          bits_allocated: i.bitsAllocated,
-          photometric: i.photometric,
-          image_position: i.imagePosition ? JSON.stringify(i.imagePosition) : null,
-          image_orientation: i.imageOrientation ? JSON.stringify(i.imageOrientation) : null,
-          pixel_spacing: i.pixelSpacing ? JSON.stringify(i.pixelSpacing) : null,
-          slice_thickness: i.sliceThickness,
-          slice_location: i.sliceLocation,
-          transfer_syntax: i.transferSyntax,
-          window_center: i.windowCenter,
-          window_width: i.windowWidth,
-          rescale_slope: i.rescaleSlope,
-          rescale_intercept: i.rescaleIntercept,
-          has_pixels: i.hasPixels ? 1 : 0,
-          file_path: p.path,
-          file_size: p.size,
-          file_mtime: p.mtimeMs,
-          sha256: p.sha256,
-          indexed_at: now,
-        };
+        const values = instanceValues(rec, p, now, series.id, source, null);
         if (atPath) {
           st.update.run({ ...values, id: atPath.id });
           return { path: p.path, kind: 'updated' as const, reason: '', instanceId: atPath.id, studyId: series.study };
@@ -218,4 +220,38 @@ function hashFileSync(path: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** The row of an instance as written (the library's instance, or a copy of one). */
+function instanceValues(rec: IndexRecord, p: Pending, now: string, seriesRef: number, source: string, copyOf: number | null) {
+  const i = rec.instance;
+  return {
+    series_ref: seriesRef,
+    sop_uid: i.sopUid,
+    sop_class: i.sopClass,
+    number: i.number,
+    frames: i.frames,
+    rows: i.rows,
+    columns: i.columns,
+    bits_allocated: i.bitsAllocated,
+    photometric: i.photometric,
+    image_position: i.imagePosition ? JSON.stringify(i.imagePosition) : null,
+    image_orientation: i.imageOrientation ? JSON.stringify(i.imageOrientation) : null,
+    pixel_spacing: i.pixelSpacing ? JSON.stringify(i.pixelSpacing) : null,
+    slice_thickness: i.sliceThickness,
+    slice_location: i.sliceLocation,
+    transfer_syntax: i.transferSyntax,
+    window_center: i.windowCenter,
+    window_width: i.windowWidth,
+    rescale_slope: i.rescaleSlope,
+    rescale_intercept: i.rescaleIntercept,
+    has_pixels: i.hasPixels ? 1 : 0,
+    file_path: p.path,
+    file_size: p.size,
+    file_mtime: p.mtimeMs,
+    sha256: p.sha256,
+    indexed_at: now,
+    source,
+    copy_of: copyOf,
+  };
 }

@@ -4,6 +4,7 @@
  * importer.ts (import pipeline and background hashing), index-writes.ts (batch writes and removal),
  * queries.ts (the browser's and the viewer's questions) and measurements.ts.
  */
+import { existsSync } from 'node:fs';
 import type { Db } from '../store/database';
 import type { Logger } from '../log';
 import type { Task } from '../tasks';
@@ -13,13 +14,25 @@ import { IndexWrites } from './index-writes';
 import { Measurements } from './measurements';
 import { LibraryQueries } from './queries';
 
+export interface LibraryOptions {
+  /**
+   * Where an instance's bytes can still be read when its indexed file is gone: split storage's
+   * rebuilt copy (src/node/split/service.ts). Null when there is none.
+   */
+  sourceOf?: (instanceId: number, file: { path: string; sha256: string | null }) => Promise<string | null>;
+}
+
 export class Library {
   private readonly queries: LibraryQueries;
   private readonly writes: IndexWrites;
   private readonly importer: Importer;
   private readonly store: Measurements;
 
-  constructor(db: Db, log?: Logger) {
+  constructor(
+    db: Db,
+    log?: Logger,
+    private readonly opts: LibraryOptions = {},
+  ) {
     this.queries = new LibraryQueries(db);
     this.writes = new IndexWrites(db, this.queries);
     this.importer = new Importer(db, this.writes, log);
@@ -32,8 +45,8 @@ export class Library {
   }
 
   // ---- import
-  import(paths: string[], task: Task): Promise<ImportReport> {
-    return this.importer.import(paths, task);
+  import(paths: string[], task: Task, opts: { source?: string } = {}): Promise<ImportReport> {
+    return this.importer.import(paths, task, opts);
   }
   hashPending(task: Task): Promise<number> {
     return this.importer.hashPending(task);
@@ -52,11 +65,21 @@ export class Library {
   readonly studyByUid: LibraryQueries['studyByUid'] = (uid) => this.queries.studyByUid(uid);
   readonly series: LibraryQueries['series'] = (studyId) => this.queries.series(studyId);
   readonly oneSeries: LibraryQueries['oneSeries'] = (id) => this.queries.oneSeries(id);
-  readonly instances: LibraryQueries['instances'] = (seriesId) => this.queries.instances(seriesId);
+  readonly instances: LibraryQueries['instances'] = (seriesId, source) => this.queries.instances(seriesId, source);
   readonly instance: LibraryQueries['instance'] = (id) => this.queries.instance(id);
   readonly instanceFile: LibraryQueries['instanceFile'] = (id) => this.queries.instanceFile(id);
   readonly instanceAtPath: LibraryQueries['instanceAtPath'] = (path) => this.queries.instanceAtPath(path);
-  readonly tags: LibraryQueries['tags'] = (id) => this.queries.tags(id);
+  readonly instanceOfSop: LibraryQueries['instanceOfSop'] = (sop, source) => this.queries.instanceOfSop(sop, source);
+  readonly tags: LibraryQueries['tags'] = async (id) => {
+    const file = this.queries.instanceFile(id);
+    return this.queries.tags(id, file ? await this.readablePath(id, file) : undefined);
+  };
+
+  /** The file to read an instance from: its indexed path, or — that file gone — a rebuilt copy (split storage). */
+  async readablePath(instanceId: number, file: { path: string; sha256: string | null }): Promise<string> {
+    if (!this.opts.sourceOf || existsSync(file.path)) return file.path;
+    return (await this.opts.sourceOf(instanceId, file)) ?? file.path;
+  }
   readonly thumbnailSource: LibraryQueries['thumbnailSource'] = (seriesId) => this.queries.thumbnailSource(seriesId);
 
   // ---- measurements

@@ -34,7 +34,7 @@ export class LibraryQueries {
         `SELECT p.id, p.patient_id, p.name, p.birth_date, p.sex,
            COUNT(DISTINCT st.id) AS studies, COUNT(DISTINCT se.id) AS series, COUNT(i.id) AS instances
          FROM patients p LEFT JOIN studies st ON st.patient_ref = p.id LEFT JOIN series se ON se.study_ref = st.id
-         LEFT JOIN instances i ON i.series_ref = se.id
+         LEFT JOIN instances i ON i.series_ref = se.id AND i.copy_of IS NULL
          ${where} GROUP BY p.id ORDER BY ${sortCol} ${order === 'desc' ? 'DESC' : 'ASC'}, p.id LIMIT @limit`,
       )
       .all({ s: likePattern(q.search ?? ''), limit: q.limit ?? 1000 }) as Row[];
@@ -58,7 +58,7 @@ export class LibraryQueries {
     return `SELECT st.*, p.id AS pid, p.patient_id AS ppid, p.name AS pname, p.birth_date AS pbirth, p.sex AS psex,
         (SELECT GROUP_CONCAT(DISTINCT se2.modality) FROM series se2 WHERE se2.study_ref = st.id) AS modalities,
         (SELECT COUNT(*) FROM series se3 WHERE se3.study_ref = st.id) AS series_count,
-        (SELECT COUNT(*) FROM instances i JOIN series se4 ON i.series_ref = se4.id WHERE se4.study_ref = st.id) AS instance_count
+        (SELECT COUNT(*) FROM instances i JOIN series se4 ON i.series_ref = se4.id WHERE se4.study_ref = st.id AND i.copy_of IS NULL) AS instance_count
       FROM studies st JOIN patients p ON p.id = st.patient_ref ${where} ${orderLimit}`;
   }
 
@@ -122,12 +122,16 @@ export class LibraryQueries {
       instanceCount: r.instance_count as number,
       frameCount: (r.frame_count as number) ?? 0,
       thumbnailUrl: `/thumbnail/${r.id as number}.png`,
+      copies: this.db.prepare('SELECT source, COUNT(*) AS n FROM instances WHERE series_ref = ? AND copy_of IS NOT NULL GROUP BY source ORDER BY source').all(r.id).map((c) => {
+        const x = c as { source: string; n: number };
+        return { source: x.source, instanceCount: x.n };
+      }),
     };
   }
 
   private seriesSelect(where: string): string {
-    return `SELECT se.*, (SELECT COUNT(*) FROM instances i WHERE i.series_ref = se.id) AS instance_count,
-        (SELECT COALESCE(SUM(frames), 0) FROM instances i WHERE i.series_ref = se.id) AS frame_count
+    return `SELECT se.*, (SELECT COUNT(*) FROM instances i WHERE i.series_ref = se.id AND i.copy_of IS NULL) AS instance_count,
+        (SELECT COALESCE(SUM(frames), 0) FROM instances i WHERE i.series_ref = se.id AND i.copy_of IS NULL) AS frame_count
       FROM series se ${where}`;
   }
 
@@ -172,13 +176,28 @@ export class LibraryQueries {
       filePath: r.file_path as string,
       fileSize: r.file_size as number,
       url: `/dicom/${r.id as number}`,
+      source: (r.source as string) ?? 'local',
+      copyOf: (r.copy_of as number | null) ?? null,
     };
   }
 
-  /** Instances of a series in viewing order: instance number, then position along the slice normal. */
-  instances(seriesId: number): { series: SeriesSummary; instances: InstanceSummary[] } {
+  /**
+   * Instances of a series in viewing order: instance number, then position along the slice normal.
+   * One per SOP Instance UID: the library's; with `source`, that source's copy where it returned
+   * other bytes (the series as that PACS has it).
+   */
+  instances(seriesId: number, source?: string): { series: SeriesSummary; instances: InstanceSummary[] } {
     const series = this.oneSeries(seriesId);
-    const rows = this.db.prepare('SELECT * FROM instances WHERE series_ref = ?').all(seriesId) as Row[];
+    const rows = (
+      source
+        ? this.db
+            .prepare(
+              `SELECT * FROM instances i WHERE i.series_ref = @se AND ((i.copy_of IS NULL AND NOT EXISTS (SELECT 1 FROM instances c WHERE c.copy_of = i.id AND c.source = @src))
+                 OR (i.copy_of IS NOT NULL AND i.source = @src))`,
+            )
+            .all({ se: seriesId, src: source })
+        : this.db.prepare('SELECT * FROM instances WHERE series_ref = ? AND copy_of IS NULL').all(seriesId)
+    ) as Row[];
     const list = rows.map((r) => this.toInstance(r));
     const along = (i: InstanceSummary): number => {
       const p = i.geometry.imagePositionPatient;
@@ -209,6 +228,20 @@ export class LibraryQueries {
     return r ? { instanceId: r.i, seriesId: r.se, studyId: r.st } : null;
   }
 
+  /**
+   * Where a SOP Instance UID is in the library as `source` has it: that source's copy when it
+   * returned other bytes, else the library's instance (null when not indexed).
+   */
+  instanceOfSop(sopInstanceUid: string, source?: string): { instanceId: number; seriesId: number; studyId: number; copy: boolean } | null {
+    const r = this.db
+      .prepare(
+        `SELECT i.id AS i, i.series_ref AS se, s.study_ref AS st, i.copy_of AS c FROM instances i JOIN series s ON s.id = i.series_ref
+         WHERE i.sop_uid = @sop AND (i.copy_of IS NULL OR i.source = @src) ORDER BY i.copy_of IS NULL LIMIT 1`,
+      )
+      .get({ sop: sopInstanceUid, src: source ?? 'local' }) as { i: number; se: number; st: number; c: number | null } | undefined;
+    return r ? { instanceId: r.i, seriesId: r.se, studyId: r.st, copy: r.c !== null } : null;
+  }
+
   /** The file behind an indexed instance (the only paths /dicom/ ever serves). */
   instanceFile(instanceId: number): { path: string; size: number; mtimeMs: number; sha256: string | null } | null {
     const r = this.db.prepare('SELECT file_path, file_size, file_mtime, sha256 FROM instances WHERE id = ?').get(instanceId) as
@@ -217,9 +250,10 @@ export class LibraryQueries {
     return r ? { path: r.file_path, size: r.file_size, mtimeMs: r.file_mtime, sha256: r.sha256 } : null;
   }
 
-  async tags(instanceId: number): Promise<{ instanceId: number; transferSyntaxUid: string; meta: TagNode[]; dataset: TagNode[] }> {
+  /** The instance's tags, read from `path` (default: its indexed file). */
+  async tags(instanceId: number, path?: string): Promise<{ instanceId: number; transferSyntaxUid: string; meta: TagNode[]; dataset: TagNode[] }> {
     const inst = this.instance(instanceId);
-    const parsed = await readDicomFile(inst.filePath, { headerOnly: inst.fileSize > 64 * 1024 * 1024 });
+    const parsed = await readDicomFile(path ?? inst.filePath, { headerOnly: inst.fileSize > 64 * 1024 * 1024 });
     return { instanceId, transferSyntaxUid: parsed.transferSyntaxUid, meta: tagTree(parsed.dataSet, 'meta'), dataset: tagTree(parsed.dataSet, 'dataset') };
   }
 

@@ -102,7 +102,7 @@ export class Thumbnails {
     if (!p) {
       p = (async () => {
         const r = await this.render({
-          path: file.path,
+          path: await this.lib.readablePath(src.id, file), // a split instance whose file is gone: its rebuilt copy
           size: THUMBNAIL_SIZE,
           windowCenter: src.windowCenter,
           windowWidth: src.windowWidth,

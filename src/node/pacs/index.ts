@@ -24,6 +24,7 @@ export { PacsError, PacsReason } from './errors';
 export type { PacsConnection, ConnectionInput } from './connections';
 export type { StudyQuery, StudyPage, PacsStudy, PacsSeries } from './search';
 export type { InstanceOutcome, RetrieveReport, RetrieveVia, LibraryImporter, InstanceVerifier, InstanceFingerprinter } from './retrieve';
+export { sourceOf } from './retrieve';
 export type { SendReport, SendResult, SendVia } from './send';
 export { StorageScpSettingsStore, DEFAULT_SCP_SETTINGS, type StorageScpSettings } from './scp-settings';
 
@@ -37,9 +38,28 @@ export interface PacsDeps {
   verifier?: InstanceVerifier | null;
   /** Fingerprints arrivals when there is no verifier (the verifier fingerprints what it checks). */
   fingerprinter?: InstanceFingerprinter | null;
+  /** C-FIND study searches read at most this many matches (no paging in C-FIND); default CFIND_CAP. */
+  cfindCap?: number;
+  /** Told of every PACS search, answered or failed (the audit log's Query event, ATNA 110112); must not throw. */
+  onQuery?: ((q: PacsQuery) => void) | null;
   /** Anchors a study that arrived at the Storage SCP (when its settings ask for it); null: no ledger. */
   anchorer?: StudyAnchorer | null;
   log?: Logger;
+}
+
+/** One PACS search as the audit log records it (who asked is the audit's to add). */
+export interface PacsQuery {
+  connection: string;
+  via: Source;
+  level: 'STUDY' | 'SERIES';
+  url: string | null;
+  aeTitle: string | null;
+  host: string | null;
+  query: Record<string, string | number>;
+  studyInstanceUid: string | null;
+  matches: number;
+  more: boolean;
+  error: string | null;
 }
 
 /** What the ledger offers the Storage SCP for "anchor what arrives". */
@@ -157,11 +177,55 @@ export class Pacs {
   }
 
   searchStudies(idOrName: number | string, q: StudyQuery, opts: { source?: Source; signal?: AbortSignal } = {}): Promise<StudyPage> {
-    return this.withClients(idOrName, ({ conn, web, dimse }) => (this.pick(conn, opts.source) === 'dicomweb' ? searchStudiesWeb(web!, q, opts.signal) : searchStudiesDimse(dimse!, q, opts.signal)));
+    return this.withClients(idOrName, async ({ conn, web, dimse }) => {
+      const via = this.pick(conn, opts.source);
+      const keys: Record<string, string | number> = {};
+      for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') keys[k] = v as string | number;
+      try {
+        const page = via === 'dicomweb' ? await searchStudiesWeb(web!, q, opts.signal) : await searchStudiesDimse(dimse!, q, opts.signal, this.deps.cfindCap);
+        this.audited(conn, via, 'STUDY', keys, q.studyInstanceUid ?? null, page.studies.length, page.more, null);
+        return page;
+      } catch (err) {
+        this.audited(conn, via, 'STUDY', keys, q.studyInstanceUid ?? null, 0, false, toPacsError(err).message);
+        throw err;
+      }
+    });
   }
 
   searchSeries(idOrName: number | string, study: string, opts: { source?: Source; signal?: AbortSignal } = {}): Promise<PacsSeries[]> {
-    return this.withClients(idOrName, ({ conn, web, dimse }) => (this.pick(conn, opts.source) === 'dicomweb' ? searchSeriesWeb(web!, study, opts.signal) : searchSeriesDimse(dimse!, study, opts.signal)));
+    return this.withClients(idOrName, async ({ conn, web, dimse }) => {
+      const via = this.pick(conn, opts.source);
+      try {
+        const series = via === 'dicomweb' ? await searchSeriesWeb(web!, study, opts.signal) : await searchSeriesDimse(dimse!, study, opts.signal);
+        this.audited(conn, via, 'SERIES', { studyInstanceUid: study }, study, series.length, false, null);
+        return series;
+      } catch (err) {
+        this.audited(conn, via, 'SERIES', { studyInstanceUid: study }, study, 0, false, toPacsError(err).message);
+        throw err;
+      }
+    });
+  }
+
+  /** Tells the audit of one search; a failure to record is logged, never the search's failure. */
+  private audited(conn: PacsConnection, via: Source, level: 'STUDY' | 'SERIES', query: Record<string, string | number>, study: string | null, matches: number, more: boolean, error: string | null): void {
+    if (!this.deps.onQuery) return;
+    try {
+      this.deps.onQuery({
+        connection: conn.name,
+        via,
+        level,
+        url: via === 'dicomweb' ? (conn.dicomweb?.url ?? null) : null,
+        aeTitle: via === 'dimse' ? (conn.dimse?.calledAet ?? null) : null,
+        host: via === 'dimse' ? (conn.dimse?.host ?? null) : conn.dicomweb ? safeHost(conn.dicomweb.url) : null,
+        query,
+        studyInstanceUid: study,
+        matches,
+        more,
+        error,
+      });
+    } catch (err) {
+      this.deps.log?.warn('PACS search: the audit entry could not be written', { error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   /** Retrieves a study or series (resumable); `onInstance` sees each instance as it is cached. */
@@ -212,7 +276,7 @@ export class Pacs {
         for (const l of this.scpListeners) l(i, c);
         onStored?.(i, c);
         // a C-MOVE retrieve imports and verifies its own arrivals in batches; lone C-STOREs here
-        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c));
+        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },
       onRejected: (r) => {
         this.lastRejected = { ...r, at: new Date().toISOString() };
@@ -229,10 +293,10 @@ export class Pacs {
   }
 
   /** Import, then fingerprint / verify one lone arrival; never throws (the state says what failed). */
-  private async settleArrival(c: CachedInstance): Promise<void> {
+  private async settleArrival(c: CachedInstance, callingAet: string): Promise<void> {
     let instanceIds: number[] = [];
     try {
-      const r = await this.deps.importer.importFiles([c.path]);
+      const r = await this.deps.importer.importFiles([c.path], { source: `scp:${callingAet}` });
       instanceIds = r.instanceIds;
       this.cache.setState(c.path, r.rejected.length ? 'import-failed' : 'imported', r.rejected[0] ? `${r.rejected[0].code}: ${r.rejected[0].reason}` : null);
     } catch (err) {
@@ -250,6 +314,7 @@ export class Pacs {
     } catch (err) {
       this.cache.setVerification(c.path, 'unchecked', `Not verified: ${err instanceof Error ? err.message : String(err)}`);
     }
+    await this.deps.importer.settleCopies?.([c.path]).catch(() => 0);
     for (const l of this.arrivalListeners) l([c.path], instanceIds);
   }
 
@@ -341,3 +406,11 @@ export function createPacs(deps: PacsDeps): Pacs {
 }
 
 export const pacsCacheDir = (cacheRoot: string): string => join(cacheRoot, 'pacs');
+
+function safeHost(url: string): string | null {
+  try {
+    return new URL(url).hostname || null;
+  } catch {
+    return null;
+  }
+}

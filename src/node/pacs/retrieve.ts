@@ -21,9 +21,15 @@ import type { StoredInstance } from './storage-scp';
 
 export type RetrieveVia = 'wado-rs' | 'c-get' | 'c-move';
 
+/** The library `source` of what a connection returned (a PACS copy is labelled with it). */
+export const sourceOf = (connectionName: string): string => `pacs:${connectionName}`;
+
 /** What the library domain offers the PACS (today: Library.import). */
 export interface LibraryImporter {
-  importFiles(paths: string[]): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
+  /** `source` names where the files came from ('pacs:<connection>', 'scp:<calling AE title>'): a file whose SOP Instance UID is indexed with other bytes becomes a copy of that instance, shown and verified on its own. */
+  importFiles(paths: string[], opts?: { source?: string }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
+  /** After fingerprinting: drops the copies among these files whose image equals the library's (only the file meta header or encoding differ). */
+  settleCopies?(paths: string[]): Promise<number>;
 }
 
 /** What the fingerprint domain offers the PACS (today: FingerprintEngine.fingerprintPaths). */
@@ -136,7 +142,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     chain = chain.then(async () => {
       const paths = b.map((c) => c.path);
       try {
-        const r = await ctx.importer.importFiles(paths);
+        const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
         const bad = new Map(r.rejected.map((x) => [x.path, x]));
         for (const c of b) {
           const rej = bad.get(c.path);
@@ -176,6 +182,12 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             if (o) o.message = `Not verified: ${err instanceof Error ? err.message : String(err)}`;
           }
         }
+      }
+      // a PACS copy is kept only where the image differs (the digests are known now)
+      try {
+        await ctx.importer.settleCopies?.(paths);
+      } catch {
+        // kept as copies: shown as the PACS's version, verified on their own
       }
     });
   };

@@ -1,7 +1,8 @@
 /**
  * Study and series search on a PACS: QIDO-RS for DICOMweb, C-FIND (Study Root) for DIMSE, both
  * answered as one normalised study summary. Paged (limit / offset): QIDO-RS pages on the server;
- * C-FIND has no paging, so the matches up to offset + limit are fetched and sliced.
+ * C-FIND has no paging, so at most `cap` matches are read (CFIND_CAP by default) and paged here; a
+ * search with more matches says so ("first N of more: narrow the search").
  */
 import { PacsError, PacsReason } from './errors';
 import type { DicomJson, DicomWebClient } from './dicomweb';
@@ -51,7 +52,15 @@ export interface StudyPage {
   limit: number;
   /** More matches exist after this page. */
   more: boolean;
+  /**
+   * C-FIND only: the PACS had more matches than are read (this many), so pages end there; null when
+   * every match can be paged to. (QIDO-RS pages on the server: always null.)
+   */
+  capped: number | null;
 }
+
+/** C-FIND has no paging: at most this many study matches are read per search. */
+export const CFIND_CAP = 500;
 
 export const MAX_PAGE = 1000;
 
@@ -146,11 +155,14 @@ export async function searchStudiesWeb(c: DicomWebClient, q: StudyQuery, signal?
     },
     signal,
   );
-  return { studies: rows.slice(0, limit).map(studyFromJson), offset, limit, more: rows.length > limit };
+  return { studies: rows.slice(0, limit).map(studyFromJson), offset, limit, more: rows.length > limit, capped: null };
 }
 
-export async function searchStudiesDimse(c: DimseClient, q: StudyQuery, signal?: AbortSignal): Promise<StudyPage> {
+export async function searchStudiesDimse(c: DimseClient, q: StudyQuery, signal?: AbortSignal, cap = CFIND_CAP): Promise<StudyPage> {
   const { limit, offset } = checkPaging(q);
+  if (offset >= cap) {
+    throw new PacsError(PacsReason.Invalid, `A C-FIND search has no pages: only its first ${cap} matches can be shown.`, 'Narrow the search (patient name, ID, date range, modality or accession), or search over DICOMweb.');
+  }
   const keys = {
     PatientName: q.patientName ?? '',
     PatientID: q.patientId ?? '',
@@ -164,8 +176,10 @@ export async function searchStudiesDimse(c: DimseClient, q: StudyQuery, signal?:
     NumberOfStudyRelatedSeries: '',
     NumberOfStudyRelatedInstances: '',
   };
-  const rows = await c.find('STUDY', keys, { max: offset + limit + 1, signal });
-  return { studies: rows.slice(offset, offset + limit).map(studyFromDataset), offset, limit, more: rows.length > offset + limit };
+  const all = await c.find('STUDY', keys, { max: cap + 1, signal });
+  const capped = all.length > cap;
+  const rows = all.slice(0, cap);
+  return { studies: rows.slice(offset, offset + limit).map(studyFromDataset), offset, limit, more: rows.length > offset + limit, capped: capped ? cap : null };
 }
 
 export async function searchSeriesWeb(c: DicomWebClient, study: string, signal?: AbortSignal): Promise<PacsSeries[]> {

@@ -58,7 +58,9 @@ export interface SplitSharing {
     recordStorageUri: string | null,
     onProgress?: (done: number) => void,
   ): Promise<{ files: { name: string; bytes: Uint8Array }[]; store: string; pixelBytesFetched: number }>;
-  pinForShare(addresses: string[], packageAddress: string): void;
+  pinForShare(addresses: string[], packageAddress: string, scope?: { recipient: string; root: string }): void;
+  sharePins(): { reason: string; packageAddress: string; recipient: string | null; root: string | null; blobs: number }[];
+  releaseSharePins(reason: string): number;
 }
 
 const nowIso = () => new Date().toISOString();
@@ -112,7 +114,7 @@ export class ShareService {
     return this.s.db
       .prepare(
         `SELECT i.file_path AS path, i.sop_uid AS sopInstanceUid, se.series_uid AS seriesUid FROM instances i JOIN series se ON i.series_ref = se.id
-         JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? ORDER BY se.number, se.id, i.number, i.id`,
+         JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY se.number, se.id, i.number, i.id`,
       )
       .all(studyInstanceUid) as StudyFile[];
   }
@@ -340,7 +342,7 @@ export class ShareService {
       if (sidecarTmp) rmSync(sidecarTmp, { force: true });
     });
     // The blobs a share in flight names are spared by garbage collection.
-    if (split) this.splitService().pinForShare(Object.values(split.blobs).map((b) => b.address), built.address);
+    if (split) this.splitService().pinForShare(Object.values(split.blobs).map((b) => b.address), built.address, { recipient: manifest.recipient, root: inner.root });
     task?.progress({ done: pkgFiles.length }, true);
     const storageUri = `${inner.record.storageUri.replace(/\/+$/, '')}/${built.address}`;
     const entry = this.trust.appendAudit({
@@ -369,9 +371,38 @@ export class ShareService {
     };
   }
 
-  /** Revokes a patient's consent (./consent.ts). */
-  revokeConsent(r: RevokeConsentRequest): Promise<RevokeConsentResult> {
-    return revokeConsent({ trust: this.trust, identity: this.identity }, r);
+  /** Revokes a patient's consent (./consent.ts); the pixel blobs that shares under it pinned are released. */
+  async revokeConsent(r: RevokeConsentRequest): Promise<RevokeConsentResult> {
+    const result = await revokeConsent({ trust: this.trust, identity: this.identity }, r);
+    await this.releaseEndedSharePins().catch((err: unknown) => this.s.log.warn('share: the pins of revoked shares were not released (the next garbage collection retries)', { error: err instanceof Error ? err.message : String(err) }));
+    return result;
+  }
+
+  /**
+   * Releases the pins of shares by metadata that have ended: the contract no longer lets the
+   * recipient access the record (its consent expired, was revoked, or is gone). A share still open,
+   * or refused only for a score or a suspension (which can change back), keeps its pins; so does one
+   * whose pins do not name recipient and record (made before they were recorded). Needs the ledger:
+   * without it nothing is released.
+   */
+  async releaseEndedSharePins(): Promise<{ released: { packageAddress: string; blobs: number; why: string }[]; kept: number }> {
+    const sp = this.deps.split?.();
+    const pins = sp?.sharePins() ?? [];
+    const out = { released: [] as { packageAddress: string; blobs: number; why: string }[], kept: 0 };
+    if (!sp || !pins.length) return out;
+    const conn = await this.trust.ledger.chain.require();
+    for (const p of pins) {
+      if (!p.recipient || !p.root) {
+        out.kept++;
+        continue;
+      }
+      const [denial] = await conn.contract.canAccess(p.root, p.recipient);
+      const d = Number(denial) as DenialCode;
+      if (d === Denial.Expired || d === Denial.Revoked || d === Denial.NoConsent) {
+        out.released.push({ packageAddress: p.packageAddress, blobs: sp.releaseSharePins(p.reason), why: DENIAL_TEXT[d] });
+      } else out.kept++;
+    }
+    return out;
   }
 
   /** The typed data a browser wallet signs for a consent or revocation (./wallet-consent.ts). */

@@ -1,11 +1,14 @@
 /**
- * The embedded pixel store: a folder in app data, `<root>/<aa>/<bb>/<address>`. Writes are
- * atomic and durable: the blob goes to `<root>/.tmp/<random>`, is fsync'ed, renamed into place and
- * its folder fsync'ed, so a crash leaves either the whole blob under its address or a stray
- * temporary file (removed by garbage collection), never a partial blob under a real address.
+ * The embedded pixel store: a folder in app data, `<root>/<aa>/<bb>/<address>`. A new blob is
+ * created under its address exclusively (O_EXCL: never over another writer's file), written whole,
+ * fsync'ed with its folder when durable, and only then reported stored — so an index row never
+ * names a blob that is not complete. A crash mid-write can leave a short file under an address no
+ * row names: the next put of that address finds it short and replaces it atomically (temporary
+ * file + rename), and garbage collection removes it if nothing does. (One create per blob instead
+ * of a create and a rename: on a busy disk each namespace operation costs about a millisecond.)
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,14 +22,14 @@ export interface FolderStoreOptions {
 export class FolderPixelStore implements PixelStore {
   readonly location: string;
   private readonly tmp: string;
-  private readonly durable: boolean;
+  readonly durable: boolean;
   private readonly made = new Set<string>();
 
   constructor(readonly root: string, opts: FolderStoreOptions = {}) {
     this.location = pathToFileURL(root).href;
     this.tmp = join(root, '.tmp');
     this.durable = opts.durable ?? true;
-    mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
+    // Folders are made by the first write (opening a store to read from it makes nothing).
   }
 
   pathOf(address: string): string {
@@ -37,7 +40,16 @@ export class FolderPixelStore implements PixelStore {
   private dirOf(address: string): string {
     const d = join(this.root, address.slice(0, 2), address.slice(2, 4));
     if (!this.made.has(d)) {
-      mkdirSync(d, { recursive: true, mode: 0o700 });
+      if (!this.made.has(this.tmp)) {
+        mkdirSync(this.tmp, { recursive: true, mode: 0o700 });
+        this.made.add(this.tmp);
+      }
+      const parent = dirname(d);
+      if (!this.made.has(parent)) {
+        makeDir(parent);
+        this.made.add(parent);
+      }
+      makeDir(d);
       this.made.add(d);
     }
     return d;
@@ -47,17 +59,35 @@ export class FolderPixelStore implements PixelStore {
     return this.putSync(blob, address);
   }
 
-  /** Synchronous put (a split runs in its own thread or process; sync I/O avoids thread-pool hops). */
-  putSync(blob: Uint8Array, address?: string): string {
-    const a = address ?? blobAddress(blob);
+  /**
+   * Synchronous put (a split runs in its own thread or process; sync I/O avoids thread-pool hops).
+   * `blob` may be the blob's pieces in order (written with one writev, never joined); then `address` is required.
+   */
+  putSync(blob: Uint8Array | Uint8Array[], address?: string): string {
+    if (Array.isArray(blob) && !address) throw new Error('a blob given in pieces needs its address');
+    const a = address ?? blobAddress(blob as Uint8Array);
     checkAddress(a);
-    writeFileAtomicSync(join(this.dirOf(a), a), blob, { tmpDir: this.tmp, durable: this.durable });
+    const path = join(this.dirOf(a), a);
+    if (writeNewFileSync(path, blob, this.durable)) return a;
+    // There already: the same address holds the same bytes, unless a crash cut that file short.
+    const size = Array.isArray(blob) ? blob.reduce((n, p) => n + p.length, 0) : blob.length;
+    try {
+      if (statSync(path).size === size) return a;
+    } catch {
+      // removed meanwhile: write it below
+    }
+    writeFileAtomicSync(path, blob, { tmpDir: this.tmp, durable: this.durable });
     return a;
   }
 
   async get(address: string): Promise<Buffer | null> {
+    return this.getSync(address);
+  }
+
+  /** One blob per call: a synchronous read avoids a thread-pool round trip. */
+  getSync(address: string): Buffer | null {
     try {
-      return readFileSync(this.pathOf(address)); // one blob per call: a synchronous read avoids a thread-pool round trip
+      return readFileSync(this.pathOf(address));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -85,7 +115,14 @@ export class FolderPixelStore implements PixelStore {
 
   async *list(): AsyncIterable<StoredBlob> {
     const hex2 = /^[0-9a-f]{2}$/;
-    for (const a of (await readdir(this.root)).filter((n) => hex2.test(n)).sort()) {
+    let top: string[];
+    try {
+      top = await readdir(this.root);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // an empty store never written to
+      throw err;
+    }
+    for (const a of top.filter((n) => hex2.test(n)).sort()) {
       for (const b of (await readdir(join(this.root, a))).filter((n) => hex2.test(n)).sort()) {
         for (const name of (await readdir(join(this.root, a, b))).sort()) {
           if (!isAddress(name)) continue;
@@ -103,7 +140,14 @@ export class FolderPixelStore implements PixelStore {
   /** Temporary files older than `olderThanMs` (left by a crash mid-write); removed by garbage collection. */
   async removeStaleTemporaries(olderThanMs: number, now = Date.now()): Promise<number> {
     let n = 0;
-    for (const name of await readdir(this.tmp)) {
+    let names: string[];
+    try {
+      names = await readdir(this.tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // nothing was ever written
+      throw err;
+    }
+    for (const name of names) {
       try {
         const st = await stat(join(this.tmp, name));
         if (now - st.mtimeMs >= olderThanMs) {
@@ -118,6 +162,61 @@ export class FolderPixelStore implements PixelStore {
   }
 }
 
+/** mkdir of a folder whose parent usually exists: one call, the recursive walk only when the parent is missing. */
+export function makeDir(d: string): void {
+  try {
+    mkdirSync(d, { mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT') throw err;
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+  }
+}
+
+/**
+ * Creates `path` exclusively and writes `bytes` (fsync'ed, and its folder, when durable). False,
+ * writing nothing, when the file exists already. A failed write removes what it created.
+ */
+export function writeNewFileSync(path: string, bytes: Uint8Array | Uint8Array[], durable: boolean, opts: { mode?: number; syncFolder?: boolean } = {}): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', opts.mode ?? 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    writeAll(fd, bytes);
+    if (durable) fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(path);
+    throw err;
+  }
+  closeSync(fd);
+  if (durable && (opts.syncFolder ?? true)) fsyncPath(dirname(path));
+  return true;
+}
+
+function writeAll(fd: number, bytes: Uint8Array | Uint8Array[]): void {
+  const pieces = Array.isArray(bytes) ? bytes : [bytes];
+  const total = pieces.reduce((n, p) => n + p.length, 0);
+  let written = pieces.length > 1 ? writevSync(fd, pieces) : 0;
+  if (written < total) {
+    const all = pieces.length > 1 ? Buffer.concat(pieces) : pieces[0]!; // a short writev: finish the rest plainly
+    while (written < total) written += writeSync(fd, all, written, total - written);
+  }
+}
+
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Writes a file all or nothing: a temporary file in `tmpDir` (same file system), fsync'ed when
@@ -128,13 +227,7 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array | Uint8Array
   const tmp = join(opts.tmpDir, `${basename(path).slice(0, 24)}.${randomBytes(6).toString('hex')}`);
   const fd = openSync(tmp, 'wx', opts.mode ?? 0o600);
   try {
-    const pieces = Array.isArray(bytes) ? bytes : [bytes];
-    const total = pieces.reduce((n, p) => n + p.length, 0);
-    let written = pieces.length > 1 ? writevSync(fd, pieces) : 0;
-    if (written < total) {
-      const all = Buffer.concat(pieces); // a short writev: finish the rest plainly
-      while (written < total) written += writeSync(fd, all, written, total - written);
-    }
+    writeAll(fd, bytes);
     if (opts.durable) fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -143,12 +236,5 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array | Uint8Array
   }
   closeSync(fd);
   renameSync(tmp, path);
-  if (opts.durable) {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  }
+  if (opts.durable) fsyncPath(dirname(path));
 }

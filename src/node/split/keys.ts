@@ -20,7 +20,7 @@
  *   seal key  = HKDF-SHA256(IKM = secret, salt = "", info = "medimgshr-split/1 metadata-seal", L = 32)
  */
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { ErrorCode } from '../../shared/errors';
 import { SplitError } from './errors';
@@ -37,16 +37,29 @@ function digestBytes(hex: string, what: string): Buffer {
   return Buffer.from(h, 'hex');
 }
 
+const INFO_PIXEL_1 = Buffer.concat([Buffer.from(INFO_PIXEL, 'utf8'), Buffer.from([1])]);
+const INFO_SEAL_1 = Buffer.concat([Buffer.from(INFO_SEAL, 'utf8'), Buffer.from([1])]);
+
+/**
+ * HKDF-SHA256 (RFC 5869) for L = 32: PRK = HMAC(salt, IKM), OKM = T(1) = HMAC(PRK, info ‖ 0x01).
+ * The same bytes as crypto.hkdfSync (the vectors in test/unit/split/keys.test.ts), at half its cost
+ * per call: hkdfSync goes through a KDF context each time, and a split derives one key per instance.
+ */
+function hkdf32(ikm: Uint8Array, salt: Uint8Array, info1: Uint8Array): Buffer {
+  const prk = createHmac('sha256', salt.length ? salt : Buffer.alloc(32)).update(ikm).digest();
+  return createHmac('sha256', prk).update(info1).digest();
+}
+
 /** The per-instance key from the institution secret and the instance's `meta` digest (hex). */
 export function deriveInstanceKey(secret: Uint8Array, meta: string): Buffer {
   if (secret.length !== SECRET_BYTES) throw new SplitError('SECRET_INVALID', ErrorCode.InvalidArgument, `The institution secret must be ${SECRET_BYTES} bytes.`);
-  return Buffer.from(hkdfSync('sha256', secret, digestBytes(meta, 'meta digest'), INFO_PIXEL, 32));
+  return hkdf32(secret, digestBytes(meta, 'meta digest'), INFO_PIXEL_1);
 }
 
 /** The key that seals metadata parts at rest. */
 export function deriveSealKey(secret: Uint8Array): Buffer {
   if (secret.length !== SECRET_BYTES) throw new SplitError('SECRET_INVALID', ErrorCode.InvalidArgument, `The institution secret must be ${SECRET_BYTES} bytes.`);
-  return Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), INFO_SEAL, 32));
+  return hkdf32(secret, Buffer.alloc(0), INFO_SEAL_1);
 }
 
 export function keyCheckValue(key: Uint8Array): Buffer {

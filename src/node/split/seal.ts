@@ -5,7 +5,7 @@
  * - the metadata part at rest, under the seal key (from the institution secret), with its clear
  *   label (format, SOP Instance UID, nonce) as associated data.
  */
-import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   BLOB_OVERHEAD,
   BLOB_VERSION,
@@ -23,21 +23,30 @@ import { ErrorCode } from '../../shared/errors';
 import { blobNonce, keyCheckValue } from './keys';
 import { SplitError } from './errors';
 
-/** Encrypts a pixel part into a blob: version ‖ key check ‖ nonce ‖ ciphertext ‖ tag. */
-export function encryptPixelPart(key: Buffer, leaf: string, fileSha256: string, plaintext: Uint8Array): Buffer {
+/**
+ * Encrypts a pixel part into the blob's pieces: header (version ‖ key check ‖ nonce), ciphertext,
+ * tag — in the order they are stored, without copying the ciphertext into one buffer (a store
+ * writes the pieces with one writev) — and the blob's content address (SHA-256 over the pieces).
+ */
+export function encryptPixelPieces(key: Buffer, leaf: string, fileSha256: string, plaintext: Uint8Array): { pieces: Buffer[]; size: number; address: string } {
   const nonce = blobNonce(key, fileSha256);
-  const blob = Buffer.allocUnsafe(plaintext.length + BLOB_OVERHEAD);
-  blob[0] = BLOB_VERSION;
-  keyCheckValue(key).copy(blob, 1);
-  nonce.copy(blob, 17);
+  const head = Buffer.allocUnsafe(29);
+  head[0] = BLOB_VERSION;
+  keyCheckValue(key).copy(head, 1);
+  nonce.copy(head, 17);
   const c = createCipheriv('aes-256-gcm', key, nonce);
   c.setAAD(blobAad(leaf));
   const body = c.update(plaintext);
-  body.copy(blob, 29);
   const fin = c.final();
-  if (fin.length) fin.copy(blob, 29 + body.length);
-  c.getAuthTag().copy(blob, blob.length - 16);
-  return blob;
+  const pieces = fin.length ? [head, body, fin, c.getAuthTag()] : [head, body, c.getAuthTag()];
+  const h = createHash('sha256');
+  for (const p of pieces) h.update(p);
+  return { pieces, size: plaintext.length + BLOB_OVERHEAD, address: h.digest('hex') };
+}
+
+/** Encrypts a pixel part into a blob: version ‖ key check ‖ nonce ‖ ciphertext ‖ tag. */
+export function encryptPixelPart(key: Buffer, leaf: string, fileSha256: string, plaintext: Uint8Array): Buffer {
+  return Buffer.concat(encryptPixelPieces(key, leaf, fileSha256, plaintext).pieces);
 }
 
 const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);

@@ -6,14 +6,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../../shared/errors';
 import type { Logger } from '../log';
 import { SplitError } from './errors';
 import type { PixelStore } from './pixel-store';
 import { createSplitStorage, type SplitRun, type SplitStorage } from './split-storage';
-import type { Db } from './split-index';
+import { SplitIndex, type Db, type SplitRow } from './split-index';
 import { pixelStoreFrom, storeUri } from './stores';
 import { rebuildSplitShare, splitShareFiles, type ChosenInstance, type ProgressSink } from './share-parts';
 
@@ -32,6 +32,15 @@ export interface SplitSettings {
   store: string | null;
   /** Other institutions' pixel stores a share by metadata may name. */
   knownStores: KnownPixelStore[];
+}
+
+/** The pins one share holds on pixel blobs. */
+export interface SharePin {
+  reason: string;
+  packageAddress: string;
+  recipient: string | null;
+  root: string | null;
+  blobs: number;
 }
 
 export interface StoreTest {
@@ -56,8 +65,18 @@ export interface SplitServiceDeps {
 export class SplitService {
   private storages = new Map<string, SplitStorage>();
   private own: SplitStorage | null = null;
+  /** The index without a storage behind it: the viewer's lookups neither open a store nor make folders. */
+  readonly index: SplitIndex;
+  private readonly cacheDirsMade = new Set<string>();
 
-  constructor(private readonly d: SplitServiceDeps) {}
+  constructor(private readonly d: SplitServiceDeps) {
+    this.index = new SplitIndex(d.db);
+  }
+
+  /** Stops the split worker threads of every storage opened (Services closes this). */
+  async close(): Promise<void> {
+    await Promise.all([...this.storages.values(), ...(this.own ? [this.own] : [])].map((s) => s.close()));
+  }
 
   settings(): SplitSettings {
     const r = this.d.db.prepare('SELECT value FROM settings WHERE key = ?').get(SETTINGS_KEY) as { value: string } | undefined;
@@ -138,9 +157,8 @@ export class SplitService {
     return this.storageAt(o.store ?? this.settings().store ?? join(resolve(this.d.home), 'blobs', 'split'), { durable: o.durable });
   }
 
-  /** The storage that holds a split instance's blob (the store its index row names). */
-  storageFor(sop: string): SplitStorage {
-    const row = this.storage.index.get(sop);
+  /** The storage that holds a split instance's blob (the store its index row names; `row` when the caller has it). */
+  storageFor(sop: string, row: SplitRow | null = this.index.get(sop)): SplitStorage {
     if (!row || row.store === this.storage.store.location) return this.storage;
     return this.storageAt(row.store);
   }
@@ -153,7 +171,7 @@ export class SplitService {
   studyFiles(studyInstanceUid: string): string[] {
     return (
       this.d.db
-        .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? ORDER BY s.number, i.number, i.file_path')
+        .prepare('SELECT i.file_path AS p FROM instances i JOIN series s ON i.series_ref = s.id JOIN studies st ON s.study_ref = st.id WHERE st.study_uid = ? AND i.copy_of IS NULL ORDER BY s.number, i.number, i.file_path')
         .all(studyInstanceUid) as { p: string }[]
     ).map((r) => r.p);
   }
@@ -173,10 +191,38 @@ export class SplitService {
    * copy is never hidden behind the original's rebuild.
    */
   async servedBytes(sop: string, file: { path: string; sha256: string | null }): Promise<Buffer | null> {
-    const row = this.storage.index.get(sop);
+    return this.servedRow(this.index.get(sop), file);
+  }
+
+  /**
+   * servedBytes for a library instance by its id: the /dicom/ hot path. One indexed lookup (the
+   * library row joined to the split row); nothing else is read for an instance kept whole.
+   */
+  async servedBytesOfInstance(instanceId: number, file: { path: string; sha256: string | null }): Promise<Buffer | null> {
+    return this.servedRow(this.index.forLibraryInstance(instanceId), file);
+  }
+
+  /**
+   * A readable file holding a split instance's original bytes (the rebuild cache, rebuilt first if
+   * needed), for readers that take a path (tag inspector, thumbnail worker); null when the library
+   * instance is not split, is another file than the one split, or cannot be cached.
+   */
+  async rebuiltPathOfInstance(instanceId: number, file: { path: string; sha256: string | null }): Promise<string | null> {
+    const row = this.index.forLibraryInstance(instanceId);
+    if (!(await this.servedRow(row, file))) return null;
+    const path = this.cachePath(row!.sopInstanceUid);
+    return existsSync(path) ? path : null;
+  }
+
+  private cachePath(sop: string): string {
+    const name = createHash('sha256').update(sop).digest('hex');
+    return join(this.d.cacheDir, name.slice(0, 2), `${name}.dcm`);
+  }
+
+  private async servedRow(row: SplitRow | null, file: { path: string; sha256: string | null }): Promise<Buffer | null> {
     if (!row) return null;
     if (row.sourcePath !== resolve(file.path) && row.fileSha256 !== file.sha256) return null;
-    return this.rebuiltFile(sop);
+    return this.rebuiltFile(row.sopInstanceUid, row);
   }
 
   // ---- share by metadata (./share-parts.ts); the share domain sees only these three ----
@@ -191,9 +237,43 @@ export class SplitService {
     return rebuildSplitShare(this, manifestSplit, files, recordStorageUri, onProgress);
   }
 
-  /** Spares the blobs a share in flight names from garbage collection. */
-  pinForShare(addresses: string[], packageAddress: string): void {
-    for (const a of addresses) this.storage.index.pin(a, `share:${packageAddress}`);
+  /**
+   * Spares the blobs a share names from garbage collection until the share ends. The pin's reason
+   * names the package, and — to tell when the share has ended — the recipient and the record's root:
+   * `share:<package>:<recipient>:<root>`.
+   */
+  pinForShare(addresses: string[], packageAddress: string, scope?: { recipient: string; root: string }): void {
+    const reason = scope ? `share:${packageAddress}:${scope.recipient}:${scope.root}` : `share:${packageAddress}`;
+    const pin = this.index;
+    this.d.db.transaction(() => {
+      for (const a of addresses) pin.pin(a, reason);
+    })();
+  }
+
+  /** The shares that pin blobs (one entry per share; recipient and root null for pins made before they were recorded). */
+  sharePins(): SharePin[] {
+    return this.index.pinReasons('share:').map(({ reason, blobs }) => {
+      const [, packageAddress, recipient, root] = reason.split(':');
+      return { reason, packageAddress: packageAddress ?? '', recipient: recipient ?? null, root: root ?? null, blobs };
+    });
+  }
+
+  /** Releases a share's pins (the share ended); garbage collection may then remove blobs nothing else names. */
+  releaseSharePins(reason: string): number {
+    const n = this.index.unpinReason(reason);
+    if (n) this.d.logger?.info('split: the pins of an ended share were released', { reason, blobs: n });
+    return n;
+  }
+
+  /**
+   * The pixel store a new anchor of this study names (its location URI, no credentials): the store
+   * its split instances are in, or — split on import being on — the configured store; null when the
+   * study is kept whole (or split across several stores, which a share by metadata refuses anyway).
+   */
+  storeForAnchor(studyInstanceUid: string): string | null {
+    const stores = (this.d.db.prepare('SELECT DISTINCT store FROM split_instances WHERE study_instance_uid = ?').all(studyInstanceUid) as { store: string }[]).map((r) => r.store);
+    if (stores.length) return stores.length === 1 ? stores[0]! : null;
+    return this.settings().onImport ? this.storage.store.location : null;
   }
 
   /** Studies with split instances and how many. */
@@ -207,7 +287,7 @@ export class SplitService {
   }
 
   isSplit(sop: string): boolean {
-    return this.storage.index.get(sop) !== null;
+    return this.index.get(sop) !== null;
   }
 
   /**
@@ -215,23 +295,35 @@ export class SplitService {
    * passes first) and cached in the app's cache folder; a cached copy is served only while its
    * SHA-256 still equals the original's.
    */
-  async rebuiltFile(sop: string): Promise<Buffer> {
-    const row = this.storage.index.get(sop);
+  async rebuiltFile(sop: string, row: SplitRow | null = this.index.get(sop)): Promise<Buffer> {
     if (!row) throw new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop);
-    const name = createHash('sha256').update(sop).digest('hex');
-    const path = join(this.d.cacheDir, name.slice(0, 2), `${name}.dcm`);
+    const path = this.cachePath(sop);
     try {
       const cached = readFileSync(path);
       if (createHash('sha256').update(cached).digest('hex') === row.fileSha256) return cached;
     } catch {
       // not cached yet
     }
-    const bytes = await this.storageFor(sop).rebuildBytes(sop);
-    try {
-      mkdirSync(join(this.d.cacheDir, name.slice(0, 2)), { recursive: true, mode: 0o700 });
+    const bytes = await this.storageFor(sop, row).rebuildBytes(sop, {}, row);
+    const dir = dirname(path);
+    const write = () => {
+      // The folder is made once per process (again only if the cache was emptied meanwhile).
+      if (!this.cacheDirsMade.has(dir)) {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        this.cacheDirsMade.add(dir);
+      }
       const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
       writeFileSync(tmp, bytes, { mode: 0o600 });
       renameSync(tmp, path);
+    };
+    try {
+      try {
+        write();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.cacheDirsMade.delete(dir);
+        write();
+      }
     } catch (err) {
       this.d.logger?.warn('a rebuilt split instance could not be cached', { sop, error: err instanceof Error ? err.message : String(err) });
     }

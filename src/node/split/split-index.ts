@@ -52,12 +52,33 @@ const COLS: [keyof SplitRow, string][] = [
   ['splitAt', 'split_at'],
 ];
 const SELECT = `SELECT ${COLS.map(([k, c]) => `${c} AS ${k}`).join(', ')} FROM split_instances`;
+const SELECT_BY_LIBRARY_ID = `SELECT ${COLS.map(([k, c]) => `s.${c} AS ${k}`).join(', ')} FROM instances i JOIN split_instances s ON s.sop_instance_uid = i.sop_uid WHERE i.id = ?`;
 
 export class SplitIndex {
+  /** Prepared once per SQL text: preparing costs more than running these one-row statements. */
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Db) {}
 
+  private st(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
   get(sop: string): SplitRow | null {
-    return (this.db.prepare(`${SELECT} WHERE sop_instance_uid = ?`).get(sop) as SplitRow | undefined) ?? null;
+    return (this.st(`${SELECT} WHERE sop_instance_uid = ?`).get(sop) as SplitRow | undefined) ?? null;
+  }
+
+  /**
+   * The index row of a library instance that is kept split, by the library's instance id: one
+   * lookup by primary key on each side (the /dicom/ path asks this for every image it serves).
+   */
+  forLibraryInstance(instanceId: number): SplitRow | null {
+    return (this.st(SELECT_BY_LIBRARY_ID).get(instanceId) as SplitRow | undefined) ?? null;
   }
 
   byStudy(studyInstanceUid: string): SplitRow[] {
@@ -75,14 +96,14 @@ export class SplitIndex {
   /** Records a batch of instances whose parts are already stored, all or none. */
   insertMany(rows: SplitRow[]): void {
     if (!rows.length) return;
-    const ins = this.db.prepare(`INSERT INTO split_instances (${COLS.map(([, c]) => c).join(', ')}) VALUES (${COLS.map(([k]) => `@${k}`).join(', ')})`);
+    const ins = this.st(`INSERT INTO split_instances (${COLS.map(([, c]) => c).join(', ')}) VALUES (${COLS.map(([k]) => `@${k}`).join(', ')})`);
     this.db.transaction(() => {
       for (const r of rows) ins.run(r);
     })();
   }
 
   remove(sop: string): boolean {
-    return this.db.prepare('DELETE FROM split_instances WHERE sop_instance_uid = ?').run(sop).changes > 0;
+    return this.st('DELETE FROM split_instances WHERE sop_instance_uid = ?').run(sop).changes > 0;
   }
 
   /** Every blob address an index row names. */
@@ -95,11 +116,21 @@ export class SplitIndex {
   }
 
   pin(address: string, reason: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO split_pins (blob_address, reason, pinned_at) VALUES (?, ?, ?)').run(address, reason, new Date().toISOString());
+    this.st('INSERT OR IGNORE INTO split_pins (blob_address, reason, pinned_at) VALUES (?, ?, ?)').run(address, reason, new Date().toISOString());
   }
 
   unpin(address: string, reason: string): void {
-    this.db.prepare('DELETE FROM split_pins WHERE blob_address = ? AND reason = ?').run(address, reason);
+    this.st('DELETE FROM split_pins WHERE blob_address = ? AND reason = ?').run(address, reason);
+  }
+
+  /** The reasons of the pins whose reason starts with `prefix`, with how many blobs each pins. */
+  pinReasons(prefix: string): { reason: string; blobs: number }[] {
+    return this.st("SELECT reason, COUNT(*) AS blobs FROM split_pins WHERE substr(reason, 1, length(?)) = ? GROUP BY reason ORDER BY reason").all(prefix, prefix) as { reason: string; blobs: number }[];
+  }
+
+  /** Removes every pin of one reason; how many. */
+  unpinReason(reason: string): number {
+    return this.st('DELETE FROM split_pins WHERE reason = ?').run(reason).changes;
   }
 
   pinnedBlobs(): Set<string> {

@@ -10,22 +10,27 @@
  * unsplit (no row) with at most unreferenced blobs/metadata files, which garbage collection
  * removes; after it, every row names parts that exist. The source files are never modified.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { encodeMetadataPart, type MetadataHeader, SPLIT_FORMAT_ID } from '../../core/split/format';
-import { AppError, ErrorCode } from '../../shared/errors';
-import { DicomFileError } from '../dicom/parse';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { MetadataHeader } from '../../core/split/format';
+import { ErrorCode } from '../../shared/errors';
 import type { Logger } from '../log';
 import { SplitError } from './errors';
 import { FolderPixelStore, writeFileAtomicSync } from './folder-store';
 import { collectGarbage, type AnchoredBlobs, type GcReport } from './gc';
-import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, keyCheckValue, type InstitutionSecretProvider } from './keys';
-import { blobAddress, type PixelStore } from './pixel-store';
+import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, type InstitutionSecretProvider } from './keys';
+import type { PixelStore } from './pixel-store';
+import { SplitPool } from './pool';
 import { rebuildFromParts, rebuildPieces, type RebuildOptions } from './rebuild';
-import { encryptPixelPart, openMetadataPart, sealMetadataPart } from './seal';
-import { cutInstance, type KnownFingerprint } from './split';
+import type { openMetadataPart } from './seal';
+import type { cutInstance, KnownFingerprint } from './split';
 import { SplitIndex, type Db, type SplitRow } from './split-index';
+import { errorOf, fromWire, headerOf, missingBlob, openSealed, metadataRel, rebuiltName, splitToParts, type RebuildTarget, type SplitFileError, type SplitParts, type WorkContext } from './work';
+
+export type { SplitFileError } from './work';
+
+/** Below this many instances a call does its work inline: starting the worker threads costs more. */
+const POOL_MIN = 16;
 
 export interface SplitStorageDeps {
   index: SplitIndex;
@@ -36,17 +41,6 @@ export interface SplitStorageDeps {
   logger?: Logger;
   /** fsync metadata parts before committing (default true). */
   durable?: boolean;
-}
-
-export interface SplitFileError {
-  path: string;
-  code: string;
-  /** The import report's reject code (NOT_DICOM, TRUNCATED, …) or the split failure. */
-  reject?: string;
-  failure?: string;
-  sopInstanceUid?: string;
-  message: string;
-  hint?: string;
 }
 
 export interface SplitResult {
@@ -84,30 +78,18 @@ export interface SplitProgress {
   total: number;
 }
 
-function errorOf(path: string, err: unknown): SplitFileError {
-  if (err instanceof SplitError) {
-    const j = err.toJSON();
-    return { path, code: j.code, failure: err.failure, ...(err.sopInstanceUid ? { sopInstanceUid: err.sopInstanceUid } : {}), message: j.message, ...(j.hint ? { hint: j.hint } : {}) };
-  }
-  if (err instanceof DicomFileError) return { path, ...err.toJSON(), reject: err.reject };
-  if (err instanceof AppError) return { path, ...err.toJSON() };
-  const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-    return { path, code: ErrorCode.Unreadable, reject: 'UNREADABLE', message: `The file cannot be read: ${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : 'permission denied'}.` };
-  }
-  return { path, code: ErrorCode.Internal, message: err instanceof Error ? err.message : String(err) };
-}
-
 export class SplitStorage {
   readonly metadataDir: string;
   private readonly metadataTmp: string;
   private sealKeyCache: Buffer | null = null;
   private readonly madeDirs = new Set<string>();
+  /** undefined: not started yet; null: no worker bundle (work is done inline). */
+  private pool: SplitPool | null | undefined = undefined;
 
   constructor(private readonly d: SplitStorageDeps) {
     this.metadataDir = join(resolve(d.home), 'split', 'metadata');
     this.metadataTmp = join(this.metadataDir, '.tmp');
-    mkdirSync(this.metadataTmp, { recursive: true, mode: 0o700 });
+    // Folders are made when a split writes (see splitFiles), never by opening the storage to read.
   }
 
   get store(): PixelStore {
@@ -127,56 +109,215 @@ export class SplitStorage {
     return deriveInstanceKey(this.d.secret.secret(), meta);
   }
 
-  private metadataRel(sop: string): string {
-    const h = createHash('sha256').update(sop).digest('hex');
-    return join('split', 'metadata', h.slice(0, 2), `${h}.msm`);
+
+  /** The work context of the calling thread (the worker threads build their own from the same secret). */
+  private workContext(): WorkContext {
+    const store = this.d.store;
+    return {
+      secret: this.d.secret.secret(),
+      sealKey: this.sealKey(),
+      durable: this.d.durable ?? true,
+      home: resolve(this.d.home),
+      metadataTmp: this.metadataTmp,
+      madeDirs: this.madeDirs,
+      putBlob: (pieces, address) => {
+        if (store instanceof FolderPixelStore) store.putSync(pieces, address);
+        else throw new Error('putBlob is synchronous: only the folder store takes it');
+      },
+      getBlob: (address) => {
+        if (store instanceof FolderPixelStore) return store.getSync(address);
+        throw new Error('getBlob is synchronous: only the folder store takes it');
+      },
+    };
+  }
+
+  /** The worker pool for `n` instances: only for the folder store (workers write into it) and enough work to pay for the threads. */
+  private poolFor(n: number): SplitPool | null {
+    const store = this.d.store;
+    if (n < POOL_MIN || !(store instanceof FolderPixelStore)) return null;
+    if (this.pool === undefined) {
+      this.pool = SplitPool.create({ secret: this.d.secret.secret(), storeRoot: store.root, storeDurable: store.durable, durable: this.d.durable ?? true, home: resolve(this.d.home), metadataTmp: this.metadataTmp });
+    }
+    return this.pool;
+  }
+
+  /** Stops the worker threads (idle ones never keep the process alive; this frees them). */
+  async close(): Promise<void> {
+    const p = this.pool;
+    this.pool = undefined;
+    await p?.close();
+  }
+
+  /** An instance already split from this very file (its fingerprint known): nothing to do. */
+  private alreadyFromKnown(path: string, known: KnownFingerprint | undefined): SplitResult | null {
+    if (!known?.sopInstanceUid) return null;
+    const e = this.d.index.get(known.sopInstanceUid);
+    if (!e || e.fileSha256 !== known.file) return null;
+    return {
+      path, sopInstanceUid: e.sopInstanceUid, studyInstanceUid: e.studyInstanceUid, transferSyntaxUid: e.transferSyntaxUid, layout: e.layout,
+      fileSha256: e.fileSha256, fileSize: e.fileSize, metadataSize: e.metadataSize, pixelSize: e.pixelSize, blobAddress: e.blobAddress, blobSize: e.blobSize, already: true,
+    };
   }
 
   /**
    * Splits files, `batchSize` instances per index transaction. A file that cannot be read is
-   * reported with the same error as the import, and the others go on.
+   * reported with the same error as the import, and the others go on. From POOL_MIN files on, the
+   * files are read, cut, encrypted and stored by worker threads (one per core, ./pool.ts); this
+   * thread checks each against the index, moves its sealed metadata part into place and records the
+   * rows. Results come back in the order of `paths`.
    */
   async splitFiles(paths: string[], opts: { batchSize?: number; known?: Map<string, KnownFingerprint>; onProgress?: (p: SplitProgress) => void } = {}): Promise<SplitRun> {
     const batchSize = Math.max(1, opts.batchSize ?? 32);
+    const durable = this.d.durable ?? true;
+    if (!this.madeDirs.has(this.metadataTmp)) {
+      mkdirSync(this.metadataTmp, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(this.metadataTmp);
+    }
     const run: SplitRun = { store: this.d.store.location, instances: [], errors: [] };
+    const slots = new Array<{ result?: SplitResult; error?: SplitFileError }>(paths.length);
     let rows: SplitRow[] = [];
-    const pending = new Map<string, string>(); // SOP Instance UID → file SHA-256, in this batch
+    const pending = new Map<string, string>(); // SOP Instance UID → file SHA-256, accepted in this run
+    const dirs = new Set<string>(); // metadata folders to fsync before the batch is recorded
     const flush = () => {
+      if (durable) for (const d of dirs) fsyncDir(d);
+      dirs.clear();
       this.d.index.insertMany(rows);
       rows = [];
-      pending.clear();
     };
-    for (let i = 0; i < paths.length; i++) {
+    let done = 0;
+    const settle = (i: number, parts: SplitParts | null, error?: SplitFileError) => {
       const path = paths[i]!;
-      try {
-        const r = await this.splitOne(path, opts.known?.get(path), pending);
-        if (r.row) {
-          rows.push(r.row);
-          pending.set(r.row.sopInstanceUid, r.row.fileSha256);
-        }
-        run.instances.push(r.result);
-      } catch (err) {
-        run.errors.push(errorOf(path, err));
+      if (!parts && !error) {
+        opts.onProgress?.({ done: ++done, total: paths.length }); // already split (known): slot filled
+        return;
       }
+      if (parts) {
+        try {
+          const r = this.accept(parts, pending, dirs);
+          if (r.row) {
+            rows.push(r.row);
+            pending.set(r.row.sopInstanceUid, r.row.fileSha256);
+          }
+          slots[i] = { result: r.result };
+        } catch (err) {
+          slots[i] = { error: errorOf(path, err) };
+        }
+      } else slots[i] = { error };
       if (rows.length >= batchSize) flush();
-      opts.onProgress?.({ done: i + 1, total: paths.length });
+      opts.onProgress?.({ done: ++done, total: paths.length });
+    };
+    const pool = this.d.store instanceof FolderPixelStore ? this.poolFor(paths.length) : null;
+    if (pool) {
+      // Workers finish out of order; results are checked against the index in the order given (as
+      // inline: of two files with one SOP Instance UID, the first listed is split, the second refused).
+      const arrived = new Array<{ parts: SplitParts | null; error?: SplitFileError } | undefined>(paths.length);
+      let next = 0;
+      const drain = () => {
+        for (; next < paths.length && arrived[next]; next++) {
+          const a = arrived[next]!;
+          arrived[next] = undefined;
+          settle(next, a.parts, a.error);
+        }
+      };
+      // At most `window` instances handed out and not yet checked (so a kill leaves at most that many
+      // plus the unrecorded batch behind, and a long run holds no promise per file).
+      const window = pool.size * 8;
+      let submitted = 0;
+      await new Promise<void>((finish, fail) => {
+        const start = async (i: number) => {
+          await null; // never nested in submit's loop
+          const path = paths[i]!;
+          try {
+            const known = opts.known?.get(path);
+            const already = this.alreadyFromKnown(path, known);
+            if (already) {
+              slots[i] = { result: already };
+              arrived[i] = { parts: null };
+            } else {
+              const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
+              arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
+            }
+          } catch (err) {
+            arrived[i] = { parts: null, error: errorOf(path, err) };
+          }
+          try {
+            drain();
+            submit();
+          } catch (err) {
+            fail(err); // the index could not record the batch: the run stops, as inline
+          }
+        };
+        const submit = () => {
+          while (submitted < paths.length && submitted < next + window) void start(submitted++);
+          if (next >= paths.length) finish();
+        };
+        submit();
+      });
+    } else {
+      const ctx = this.d.store instanceof FolderPixelStore ? this.workContext() : null;
+      for (let i = 0; i < paths.length; i++) {
+        const path = paths[i]!;
+        const known = opts.known?.get(path);
+        const already = this.alreadyFromKnown(path, known);
+        if (already) {
+          slots[i] = { result: already };
+          opts.onProgress?.({ done: ++done, total: paths.length });
+          continue;
+        }
+        try {
+          settle(i, ctx ? await splitToParts(ctx, path, known) : await this.splitToPartsAsync(path, known));
+        } catch (err) {
+          settle(i, null, errorOf(path, err));
+        }
+      }
     }
     flush();
+    for (const s of slots) {
+      if (s?.result) run.instances.push(s.result);
+      else if (s?.error) run.errors.push(s.error);
+    }
     return run;
   }
 
-  private async splitOne(path: string, known: KnownFingerprint | undefined, pending: Map<string, string>): Promise<{ result: SplitResult; row: SplitRow | null }> {
-    const bytes = readFileSync(path);
-    const cut = await cutInstance(bytes, known);
-    const sop = cut.sopInstanceUid;
+  /** The split of one file into a store that is not a folder (WebDAV: the blob goes up asynchronously). */
+  private async splitToPartsAsync(path: string, known: KnownFingerprint | undefined): Promise<SplitParts> {
+    let upload: Promise<string> | null = null;
+    const ctx: WorkContext = {
+      ...this.workContext(),
+      putBlob: (pieces, address) => {
+        upload = this.d.store.put(Buffer.concat(pieces), address);
+      },
+    };
+    const parts = await splitToParts(ctx, path, known);
+    try {
+      await upload;
+    } catch (err) {
+      rmSync(parts.metadataTmp, { force: true });
+      throw err;
+    }
+    return parts;
+  }
+
+  /**
+   * Checks a split file against the index (an instance split before from the same file is left as it
+   * was; from another file, refused), moves its sealed metadata part into place and returns the row
+   * to record. Nothing is recorded here.
+   */
+  private accept(p: SplitParts, pending: Map<string, string>, dirs: Set<string>): { result: SplitResult; row: SplitRow | null } {
+    const sop = p.sopInstanceUid;
     const existing = this.d.index.get(sop);
     const earlier = existing?.fileSha256 ?? pending.get(sop);
     if (earlier !== undefined) {
-      if (earlier !== cut.fileSha256) {
+      // Beside its place: dropped. Placed straight (no part was in its place when it was written): for
+      // the same file it stays (it repairs a missing part); for another file it goes — unless this run
+      // accepted the instance meanwhile, whose part then stands there (moved over this one).
+      if (!p.metadataPlaced) rmSync(p.metadataTmp, { force: true });
+      else if (earlier !== p.fileSha256 && !pending.has(sop)) rmSync(p.metadataTmp, { force: true });
+      if (earlier !== p.fileSha256) {
         throw new SplitError(
           'ALREADY_SPLIT_DIFFERENTLY',
           ErrorCode.Conflict,
-          `Instance ${sop} is already split from a different file (SHA-256 ${earlier.slice(0, 16)}…, this one ${cut.fileSha256.slice(0, 16)}…); it was not split again.`,
+          `Instance ${sop} is already split from a different file (SHA-256 ${earlier.slice(0, 16)}…, this one ${p.fileSha256.slice(0, 16)}…); it was not split again.`,
           sop,
           'Two files carry the same SOP Instance UID with different content: check which one is the original.',
         );
@@ -184,78 +325,82 @@ export class SplitStorage {
       const e = existing;
       return {
         result: {
-          path, sopInstanceUid: sop, studyInstanceUid: cut.studyInstanceUid, transferSyntaxUid: cut.transferSyntaxUid, layout: cut.layout,
-          fileSha256: cut.fileSha256, fileSize: cut.fileLength, metadataSize: e?.metadataSize ?? 0, pixelSize: cut.pixelPart.length,
+          path: p.path, sopInstanceUid: sop, studyInstanceUid: p.studyInstanceUid, transferSyntaxUid: p.transferSyntaxUid, layout: p.layout,
+          fileSha256: p.fileSha256, fileSize: p.fileSize, metadataSize: e?.metadataSize ?? 0, pixelSize: p.pixelSize,
           blobAddress: e?.blobAddress ?? '', blobSize: e?.blobSize ?? 0, already: true,
         },
         row: null,
       };
     }
-    const key = this.instanceKey(cut.meta);
-    const blob = encryptPixelPart(key, cut.leaf, cut.fileSha256, cut.pixelPart);
-    const address = blobAddress(blob);
-    await this.d.store.put(blob, address);
-    const header = metadataHeaderOf(cut, key, blob, address);
-    const sealed = sealMetadataPart(this.sealKey(), sop, encodeMetadataPart(header, cut.metadata));
-    const rel = this.metadataRel(sop);
+    const rel = metadataRel(sop);
     const abs = join(resolve(this.d.home), rel);
-    this.writeInFolder(abs, sealed, { tmpDir: this.metadataTmp, durable: this.d.durable ?? true, mode: 0o600 });
+    if (!p.metadataPlaced) this.moveInto(p.metadataTmp, abs);
+    dirs.add(dirname(abs));
     const row: SplitRow = {
       sopInstanceUid: sop,
-      studyInstanceUid: cut.studyInstanceUid,
-      seriesInstanceUid: cut.seriesInstanceUid,
-      transferSyntaxUid: cut.transferSyntaxUid,
-      layout: cut.layout,
-      sourcePath: resolve(path),
-      fileSha256: cut.fileSha256,
-      fileSize: cut.fileLength,
-      meta: cut.meta,
-      pixel: cut.pixel,
-      leaf: cut.leaf,
+      studyInstanceUid: p.studyInstanceUid,
+      seriesInstanceUid: p.seriesInstanceUid,
+      transferSyntaxUid: p.transferSyntaxUid,
+      layout: p.layout,
+      sourcePath: resolve(p.path),
+      fileSha256: p.fileSha256,
+      fileSize: p.fileSize,
+      meta: p.meta,
+      pixel: p.pixel,
+      leaf: p.leaf,
       metadataPath: rel,
-      metadataSize: sealed.length,
-      blobAddress: address,
-      blobSize: blob.length,
-      pixelSize: cut.pixelPart.length,
+      metadataSize: p.metadataSize,
+      blobAddress: p.blobAddress,
+      blobSize: p.blobSize,
+      pixelSize: p.pixelSize,
       store: this.d.store.location,
       state: 'split',
       splitAt: new Date().toISOString(),
     };
     return {
       result: {
-        path, sopInstanceUid: sop, studyInstanceUid: cut.studyInstanceUid, transferSyntaxUid: cut.transferSyntaxUid, layout: cut.layout,
-        fileSha256: cut.fileSha256, fileSize: cut.fileLength, metadataSize: sealed.length, pixelSize: cut.pixelPart.length,
-        blobAddress: address, blobSize: blob.length, already: false,
+        path: p.path, sopInstanceUid: sop, studyInstanceUid: p.studyInstanceUid, transferSyntaxUid: p.transferSyntaxUid, layout: p.layout,
+        fileSha256: p.fileSha256, fileSize: p.fileSize, metadataSize: p.metadataSize, pixelSize: p.pixelSize,
+        blobAddress: p.blobAddress, blobSize: p.blobSize, already: false,
       },
       row,
     };
   }
 
+  /** rename() of a written temporary file to its place; its folder is made on first use (and again if removed since). */
+  private moveInto(tmp: string, path: string): void {
+    const dir = dirname(path);
+    if (!this.madeDirs.has(dir)) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      this.madeDirs.add(dir);
+    }
+    try {
+      renameSync(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      renameSync(tmp, path);
+    }
+  }
+
   private row(sop: string): SplitRow {
     const row = this.d.index.get(sop);
-    if (!row) throw new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop, 'Split it first (medimgshr split <file>).');
+    if (!row) throw notSplit(sop);
     return row;
   }
 
-  /** The plain metadata part of a split instance (what a share by metadata would send). */
-  openMetadata(sop: string): ReturnType<typeof openMetadataPart> {
-    const row = this.row(sop);
-    let sealed: Buffer;
-    try {
-      sealed = readFileSync(join(resolve(this.d.home), row.metadataPath));
-    } catch {
-      throw new SplitError('METADATA_MISSING', ErrorCode.NotFound, `The sealed metadata part of instance ${sop} (${row.metadataPath}) is missing.`, sop, 'Restore the app-data folder (split/metadata) from a backup.');
-    }
-    const m = openMetadataPart(this.sealKey(), sealed, sop);
-    if (m.header.blobAddress !== row.blobAddress || m.header.fileSha256 !== row.fileSha256) {
-      throw new SplitError('METADATA_MISMATCH', ErrorCode.Tampered, `The index and the sealed metadata part of instance ${sop} disagree about its blob or file digest.`, sop);
-    }
-    return m;
+  private target(row: SplitRow): RebuildTarget {
+    return { sopInstanceUid: row.sopInstanceUid, metadataAbs: join(resolve(this.d.home), row.metadataPath), metadataRel: row.metadataPath, blobAddress: row.blobAddress, fileSha256: row.fileSha256 };
   }
 
-  /** The original file of a split instance, in memory; every check passes before it is returned. */
-  async rebuildBytes(sop: string, opts: RebuildOptions = {}): Promise<Buffer> {
-    const { header, metadata } = this.openMetadata(sop);
+  /** The plain metadata part of a split instance (what a share by metadata would send). */
+  openMetadata(sop: string, row: SplitRow = this.row(sop)): ReturnType<typeof openMetadataPart> {
+    return openSealed(this.sealKey(), this.target(row));
+  }
+
+  /** The original file of a split instance, in memory; every check passes before it is returned. `row`: its index row when the caller has it. */
+  async rebuildBytes(sop: string, opts: RebuildOptions = {}, row?: SplitRow): Promise<Buffer> {
+    const { header, metadata } = this.openMetadata(sop, row);
     return rebuildFromParts(header, metadata, this.instanceKey(header.meta), await this.blobOf(header), opts);
   }
 
@@ -268,9 +413,53 @@ export class SplitStorage {
     const { header, metadata } = this.openMetadata(sop);
     const blob = await this.blobOf(header);
     const pieces = rebuildPieces(header, metadata, this.instanceKey(header.meta), blob, opts);
-    const path = join(outDir, `${sop.replace(/[^0-9A-Za-z.]/g, '_')}.dcm`);
+    const path = join(outDir, rebuiltName(sop));
     this.writeInFolder(path, pieces, { tmpDir: outDir, durable: false, mode: 0o644 });
     return { sopInstanceUid: sop, path, sha256: header.fileSha256, size: header.fileLength, matchesOriginal: true };
+  }
+
+  /**
+   * Rebuilds many instances into `outDir` (as rebuildTo, each on its own: one failing writes nothing
+   * for it and the others go on). From POOL_MIN instances on, worker threads do the reading,
+   * decrypting, checking and writing. Results in the order of `sops`.
+   */
+  async rebuildManyTo(sops: string[], outDir: string, opts: RebuildOptions & { onProgress?: (p: SplitProgress) => void } = {}): Promise<{ rebuilt: RebuildResult[]; errors: { sopInstanceUid: string; error: Error }[] }> {
+    const pool = this.poolFor(sops.length);
+    const slots = new Array<{ r?: RebuildResult; e?: Error }>(sops.length);
+    let done = 0;
+    const tick = () => opts.onProgress?.({ done: ++done, total: sops.length });
+    if (pool) {
+      mkdirSync(outDir, { recursive: true, mode: 0o700 });
+      const verify = opts.verifyDigest ?? true;
+      await Promise.all(
+        sops.map(async (sop, i) => {
+          const row = this.d.index.get(sop);
+          if (!row) {
+            slots[i] = { e: notSplit(sop) };
+          } else {
+            const r = await pool.run({ kind: 'rebuild', target: this.target(row), outDir, verify });
+            if (r.ok) {
+              const v = r.value as { path: string; size: number; sha256: string };
+              slots[i] = { r: { sopInstanceUid: sop, path: v.path, sha256: v.sha256, size: v.size, matchesOriginal: true } };
+            } else slots[i] = { e: fromWire(r.error as Parameters<typeof fromWire>[0]) };
+          }
+          tick();
+        }),
+      );
+    } else {
+      for (let i = 0; i < sops.length; i++) {
+        try {
+          slots[i] = { r: await this.rebuildTo(sops[i]!, outDir, opts) };
+        } catch (err) {
+          slots[i] = { e: err as Error };
+        }
+        tick();
+      }
+    }
+    const rebuilt: RebuildResult[] = [];
+    const errors: { sopInstanceUid: string; error: Error }[] = [];
+    slots.forEach((s, i) => (s.r ? rebuilt.push(s.r) : errors.push({ sopInstanceUid: sops[i]!, error: s.e! })));
+    return { rebuilt, errors };
   }
 
   /**
@@ -296,10 +485,7 @@ export class SplitStorage {
 
   private async blobOf(header: MetadataHeader): Promise<Buffer> {
     const blob = await this.d.store.get(header.blobAddress);
-    if (!blob) {
-      const sop = header.sopInstanceUid;
-      throw new SplitError('BLOB_MISSING', ErrorCode.NotFound, `The pixel store ${this.d.store.location} has no blob ${header.blobAddress.slice(0, 16)}… for instance ${sop}: its Pixel Data cannot be restored.`, sop, 'Restore the pixel store from a backup, or check that the store the index names is reachable.');
-    }
+    if (!blob) throw missingBlob(this.d.store.location, header);
     return blob;
   }
 
@@ -309,25 +495,19 @@ export class SplitStorage {
 }
 
 /** The metadata part's header for a cut instance whose Pixel Data was sealed into `blob` at `address` (one shape for the store and the fuzz harness). */
-export function metadataHeaderOf(cut: Awaited<ReturnType<typeof cutInstance>>, key: Buffer, blob: Uint8Array, address: string): MetadataHeader {
-  return {
-    format: SPLIT_FORMAT_ID,
-    sopInstanceUid: cut.sopInstanceUid,
-    studyInstanceUid: cut.studyInstanceUid,
-    seriesInstanceUid: cut.seriesInstanceUid,
-    transferSyntaxUid: cut.transferSyntaxUid,
-    layout: cut.layout,
-    cutAt: cut.cutAt,
-    pixelLength: cut.pixelPart.length,
-    fileLength: cut.fileLength,
-    fileSha256: cut.fileSha256,
-    meta: cut.meta,
-    pixel: cut.pixel,
-    leaf: cut.leaf,
-    blobAddress: address,
-    blobSize: blob.length,
-    keyCheck: keyCheckValue(key).toString('hex'),
-  };
+export function metadataHeaderOf(cut: Awaited<ReturnType<typeof cutInstance>>, key: Buffer, blob: { length: number }, address: string): MetadataHeader {
+  return headerOf(cut, key, blob.length, address);
+}
+
+const notSplit = (sop: string) => new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop, 'Split it first (medimgshr split <file>).');
+
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface CreateSplitStorageOptions {

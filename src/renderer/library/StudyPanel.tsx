@@ -2,7 +2,7 @@ import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import type { ImportReport, SeriesSummary, SortKey, SortOrder, StudySummary } from '../../shared/api';
 import { bridge, BridgeError, call } from '../bridge';
 import { ImportPanel } from './ImportPanel';
-import { forgetSeriesViews, prefetchSeriesView } from './seriesViews';
+import { forgetSeriesViews, prefetchSeriesView, sourceName } from './seriesViews';
 import { SERIES_MIME } from '../viewer/seriesDrop';
 import { AlteredSeriesMark, BrowserStudyBadge } from '../verification/BrowserBadge';
 import { dicomDate, personName } from '../format';
@@ -14,7 +14,8 @@ import { usePacsConnections } from '../pacs/connections';
 interface Props {
   dropped: { paths: string[]; skipped: number; seq: number } | null;
   openSeriesId: number | null;
-  onOpenSeries(seriesId: number): void;
+  /** `source`: open the series as that PACS returned it ("pacs:<connection>"). */
+  onOpenSeries(seriesId: number, source?: string | null): void;
   /** Series ids removed from the index (so viewports showing them close). */
   onRemoved(seriesIds: number[] | 'all-of-study', studyId?: number): void;
 }
@@ -344,11 +345,28 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   {se.modality && <span className="badge">{se.modality}</span>} {se.number !== null ? `Se ${se.number}` : ''} {se.description ?? ''}
                                 </span>
                                 <span className="series__meta">
-                                  {plural(se.instanceCount, 'image')}
+                                  {/* a KO series holds Key Object Selection documents, not images (src/renderer/keyimages) */}
+                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : plural(se.instanceCount, 'image')}
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>
                                 <AlteredSeriesMark seriesId={se.id} studyUid={s.studyInstanceUid} />
+                                {se.copies.map((c) => (
+                                  <button
+                                    key={c.source}
+                                    type="button"
+                                    className="series__copy"
+                                    data-testid="series-pacs-copy"
+                                    data-source={c.source}
+                                    onClick={(e) => {
+                                      e.stopPropagation();
+                                      onOpenSeries(se.id, c.source);
+                                    }}
+                                    title={`${sourceName(c.source)} returned ${plural(c.instanceCount, 'image')} of this series with other bytes than the library's. Open the series as that PACS has it; each image's verification says what differs.`}
+                                  >
+                                    PACS copy · {sourceName(c.source)}: {c.instanceCount} differ{c.instanceCount === 1 ? 's' : ''}
+                                  </button>
+                                ))}
                               </span>
                               {hasPacs && (
                                 <button

@@ -62,11 +62,11 @@ function verificationText(v: Record<string, number>): string {
  * (images/s, MB/s) and cancel. The first image opens in the viewer as soon as it is in the library;
  * the whole series is opened again when the retrieve ends.
  */
-export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { connectionId: number; onOpenSeries(seriesId: number): void; onShowLocal(): void }) {
+export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { connectionId: number; onOpenSeries(seriesId: number, source?: string | null): void; onShowLocal(): void }) {
   const conn = usePacsConnections()?.find((c) => c.id === connectionId) ?? null;
   const [form, setForm] = useState<Form>({ name: '', id: '', date: 'today', from: '', to: '', modality: '', accession: '' });
   const [asked, setAsked] = useState<{ q: Omit<PacsStudyQuery, 'connectionId'>; offset: number } | null>(null);
-  const [page, setPage] = useState<{ studies: PacsStudy[]; offset: number; more: boolean } | null>(null);
+  const [page, setPage] = useState<{ studies: PacsStudy[]; offset: number; more: boolean; capped: number | null } | null>(null);
   const [pageSize, setPageSize] = useState(25);
   const [searching, setSearching] = useState(false);
   const [problem, setProblem] = useState<PacsProblem | null>(null);
@@ -101,7 +101,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
     call('pacs.search', { connectionId, ...asked.q, limit: pageSize, offset: asked.offset }).then(
       (r) => {
         if (!alive) return;
-        setPage({ studies: r.studies, offset: r.offset, more: r.more });
+        setPage({ studies: r.studies, offset: r.offset, more: r.more, capped: r.capped });
         setProblem(null);
         setSearching(false);
       },
@@ -123,7 +123,8 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
       bridge().on((e) => {
         if (e.type !== 'pacs-retrieve' || shownFirst.current) return;
         shownFirst.current = { taskId: e.taskId, seriesId: e.seriesId };
-        onOpenSeries(e.seriesId);
+        // the series as this PACS returned it: its copies where they differ from the library's images
+        onOpenSeries(e.seriesId, e.source);
       }),
     [onOpenSeries],
   );
@@ -156,7 +157,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
         setRetrieval((x) => x && { ...x, running: false, report: r, problem: r.error ? pacsProblem(r.error) : null });
         if (r.seriesId !== null && !r.cancelled) {
           forgetSeriesViews();
-          onOpenSeries(r.seriesId);
+          onOpenSeries(r.seriesId, r.source);
         }
       } catch (e) {
         setRetrieval((x) => x && { ...x, running: false, problem: pacsProblem(e) });
@@ -262,6 +263,11 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
                   Ledger check: {verificationText(r.verification)}
                 </div>
               )}
+              {r.copies > 0 && (
+                <div className="pacs-retrieval__copies" data-testid="pacs-retrieve-copies">
+                  {r.copies} image(s) came back from {r.connection} with other bytes than the library's image of the same SOP Instance UID: kept as the PACS copy next to it (the viewer shows them as on this PACS; the library's own images are unchanged).
+                </div>
+              )}
               {r.notIndexed.length > 0 && (
                 <div className="pacs-retrieval__warn" data-testid="pacs-not-indexed">
                   {r.notIndexed.length} image(s) not added to the library: {r.notIndexed[0]!.message}
@@ -284,6 +290,11 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
             <span data-testid="pacs-count">
               {page.studies.length === 0 ? 'No study matches' : page.offset === 0 && !page.more ? `${page.studies.length} ${page.studies.length === 1 ? 'study' : 'studies'}` : `Studies ${from}–${to}${page.more ? ' (more on the next page)' : ''}`}
             </span>
+            {page.capped !== null && (
+              <span className="pacs-pager__capped" data-testid="pacs-capped" title="C-FIND, the DIMSE query, has no pages: the app reads a fixed number of matches.">
+                First {page.capped} matches of more: narrow the search (patient name, ID, date range, modality).
+              </span>
+            )}
             <span className="pacs-pager__buttons">
               {offered.length > 1 && (
                 <label className="pacs-pager__via" title="How images are retrieved from this PACS (remembered for this connection)">

@@ -1,9 +1,11 @@
 /** Data hooks of the trust UI: the open study, the trust panel (kept live by pushed events). */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { HistoryFilter, TrustPanel } from '../../shared/api';
 import { bridge, call } from '../bridge';
 import { errorText } from '../errors';
 import { openStudyOfSeries, type OpenStudy } from '../library/studyOfSeries';
+import { verification } from '../verification/verification';
+import { panelAfterFailure } from './afterFailure';
 
 export type { OpenStudy };
 
@@ -101,5 +103,8 @@ export function useTrustPanel(studyInstanceUid: string | null, filter?: HistoryF
     };
   }, [load, studyInstanceUid, enabled]);
 
-  return { panel, loading, error, loadedAt, refresh: load };
+  // A failed chain read anywhere voids this panel's answers in the same render as the badges.
+  const failedAt = useSyncExternalStore(verification.subscribe, () => verification.get().failedAt);
+  const shown = useMemo(() => (panel ? panelAfterFailure(panel, loadedAt, failedAt) : null), [panel, loadedAt, failedAt]);
+  return { panel: shown, loading, error, loadedAt, refresh: load };
 }

@@ -7,7 +7,9 @@
  * Cornerstone3D works in patient (world) coordinates, mm; its image data's index (i, j) is the
  * centre of pixel (i, j), so image point (x, y) is index (x − 0.5, y − 0.5).
  */
-import { getEnabledElement, type StackViewport, type Types } from '@cornerstonejs/core';
+import { getEnabledElement, utilities as csUtils, type StackViewport, type Types } from '@cornerstonejs/core';
+
+const { imageIdToURI } = csUtils;
 import type { Point } from '../../shared/viewer/measure';
 
 export function viewportIdFor(index: number): string {
@@ -91,4 +93,29 @@ export function worldToImage(imageId: string, w: Types.Point3 | readonly number[
   if (!g) return null;
   const i = g.worldToIndex([w[0]!, w[1]!, w[2]!] as Types.Point3);
   return { x: i[0] + 0.5, y: i[1] + 0.5 };
+}
+
+/** The private fields of a StackViewport that hold its list of image ids (see growStack). */
+interface StackIds {
+  imageIds: string[];
+  imageKeyToIndexMap: Map<string, number>;
+  currentImageIdIndex: number;
+  targetImageIdIndex: number;
+}
+
+/**
+ * Replaces the viewport's image ids by a longer list of the same series (a retrieve still
+ * arriving) without setStack, which resets the window, flips, invert and camera of what the reader
+ * is looking at. `at` is the index of the image on screen in the new list.
+ */
+export function growStack(vp: StackViewport, imageIds: string[], at: number): void {
+  const v = vp as unknown as StackIds;
+  v.imageIds = imageIds;
+  v.imageKeyToIndexMap.clear();
+  imageIds.forEach((id, i) => {
+    v.imageKeyToIndexMap.set(id, i);
+    v.imageKeyToIndexMap.set(imageIdToURI(id), i);
+  });
+  v.currentImageIdIndex = at;
+  v.targetImageIdIndex = at;
 }

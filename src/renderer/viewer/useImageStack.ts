@@ -5,7 +5,7 @@ import { setShown } from './diagnostics';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
-import { rememberGeometry, stackViewportOf } from './stackViewport';
+import { growStack, rememberGeometry, stackViewportOf } from './stackViewport';
 import { stackOf, type SeriesView, type StackItem } from './types';
 import { applyDefaultWindow, setFlips } from './viewOperations';
 import type { ViewInfo } from './viewState';
@@ -110,9 +110,33 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
   // A new series: new stack, first image with the image's own default window. Its images are read
   // from their files again (unless another viewport shows them): the header and pixels on screen
   // are those of the file the library holds now, not of an earlier read of the same instance.
+  // The same series grown (a retrieve still arriving): the longer stack, the image on screen and
+  // its view kept, nothing re-read.
+  const shownSeriesRef = useRef<{ id: string; label: string } | null>(null);
   useEffect(() => {
-    cancelPrefetch();
     const stack = series ? stackOf(series, (id, f, n) => imageIdFor(id, f, n)) : [];
+    const before = shownSeriesRef.current;
+    shownSeriesRef.current = series ? { id: series.seriesId, label: series.label } : null;
+    const onScreen = stackRef.current[posRef.current]?.imageId;
+    if (series && before && before.id === series.seriesId && before.label === series.label && onScreen && imageRef.current) {
+      const at = stack.findIndex((it) => it.imageId === onScreen);
+      if (at >= 0) {
+        const vp = stackViewportOf(elRef.current);
+        stackRef.current = stack;
+        openStacks.set(index, stack);
+        // setStack would reset the reader's window, zoom and flips: the viewport's list is grown in place.
+        if (vp && stackSetRef.current) {
+          growStack(vp, stack.map((s) => s.imageId), at);
+          stackSetRef.current = stack;
+        }
+        setCount(stack.length);
+        posRef.current = at;
+        setPos(at);
+        prefetch(stack, at);
+        return;
+      }
+    }
+    cancelPrefetch();
     openStacks.set(index, stack);
     const elsewhere = new Set([...openStacks].filter(([i]) => i !== index).flatMap(([, s]) => s.map((it) => it.imageId)));
     for (const it of stack) if (!elsewhere.has(it.imageId)) forgetImage(it.imageId);

@@ -20,6 +20,7 @@ import { secondaryChannels } from './secondary';
 import { inboxChannels } from './inbox';
 import { aiChannels } from './ai';
 import { splitChannels } from './split';
+import { keyImageChannels } from './keyimages';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -40,6 +41,7 @@ export const channels = {
   ...inboxChannels,
   ...aiChannels,
   ...splitChannels,
+  ...keyImageChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -82,3 +84,4 @@ export * from './inbox';
 export * from './ai';
 export * from './split';
 export * from './primitives';
+export * from './keyimages';

@@ -112,6 +112,12 @@ export const SeriesSummary = z.object({
   frameCount: z.number().int(),
   /** `/thumbnail/<id>.png` (PNG; may be a neutral placeholder when the pixels cannot be decoded). */
   thumbnailUrl: z.string(),
+  /**
+   * Copies of its instances that a PACS returned with other bytes than the library's (one entry per
+   * source, e.g. "pacs:Orthanc"): open them with `library.instances { seriesId, source }`. Empty
+   * when every retrieved copy is byte-identical to the library's instance.
+   */
+  copies: z.array(z.object({ source: z.string(), instanceCount: z.number().int() })),
 });
 export type SeriesSummary = z.infer<typeof SeriesSummary>;
 
@@ -150,6 +156,10 @@ export const InstanceSummary = z.object({
   fileSize: z.number().int(),
   /** What the viewer loads: `/dicom/<id>` (with the wadouri: prefix for Cornerstone). */
   url: z.string(),
+  /** Where its file came from: "local", "pacs:<connection>", "scp:<calling AE title>". */
+  source: z.string(),
+  /** Null for the library's instance of this SOP Instance UID; for a PACS copy with other bytes, that instance's id. */
+  copyOf: z.number().int().nullable(),
 });
 export type InstanceSummary = z.infer<typeof InstanceSummary>;
 
@@ -237,7 +247,8 @@ export const libraryChannels = {
   },
   /** Instances of a series, in viewing order (instance number, then position along the normal). */
   'library.instances': {
-    request: z.object({ seriesId: Id }).strict(),
+    /** With `source` (e.g. "pacs:Orthanc"): the series as that source returned it (its copies in place of the library's instances). */
+    request: z.object({ seriesId: Id, source: z.string().min(1).max(200).optional() }).strict(),
     response: z.object({ series: SeriesSummary, instances: z.array(InstanceSummary) }),
   },
   /** The full tag tree of one instance (pixel data shown as a length only). */

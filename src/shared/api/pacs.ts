@@ -199,6 +199,10 @@ export const PacsRetrieveReport = z.object({
   /** The study / series in the local library after the retrieve (null when nothing was indexed). */
   studyId: z.number().int().nullable(),
   seriesId: z.number().int().nullable(),
+  /** The library source of this connection's copies ("pacs:<connection>"): open the series with it to see what the PACS returned. */
+  source: z.string(),
+  /** How many retrieved images differ from the library's instance of the same SOP Instance UID (kept as PACS copies, shown and verified on their own). */
+  copies: z.number().int(),
 });
 export type PacsRetrieveReport = z.infer<typeof PacsRetrieveReport>;
 
@@ -261,7 +265,8 @@ export const pacsChannels = {
   /** One page of studies; `more` says whether a next page exists. */
   'pacs.search': {
     request: PacsStudyQuery,
-    response: z.object({ studies: z.array(PacsStudy), offset: z.number().int(), limit: z.number().int(), more: z.boolean() }),
+    /** `capped` (C-FIND, which has no paging): only the first N matches are read; the search had more — narrow it. */
+    response: z.object({ studies: z.array(PacsStudy), offset: z.number().int(), limit: z.number().int(), more: z.boolean(), capped: z.number().int().nullable() }),
   },
   'pacs.series': {
     request: z.object({ connectionId: ConnId, studyInstanceUid: Uid, source: Source.optional() }).strict(),
@@ -304,6 +309,8 @@ export const PacsRetrieveEvent = z.object({
   seriesInstanceUid: z.string().nullable(),
   studyId: z.number().int(),
   seriesId: z.number().int(),
+  /** The library source of the retrieved copies ("pacs:<connection>"). */
+  source: z.string(),
 });
 export type PacsRetrieveEvent = z.infer<typeof PacsRetrieveEvent>;
 

@@ -18,7 +18,7 @@ export type ViewerAction =
   | { kind: 'next-viewport' }
   | { kind: 'close' }
   // Handled by a layer outside the viewer (e.g. the trust drawer); listed here so the help shows it.
-  | { kind: 'external'; name: 'trust' };
+  | { kind: 'external'; name: 'trust' | 'key-image' };
 
 export interface Shortcut {
   keys: string[];
@@ -54,6 +54,7 @@ export const SHORTCUTS: readonly Shortcut[] = [
   { keys: ['PageUp'], action: { kind: 'scroll', delta: -10 }, label: '10 images back', group: 'Stack' },
   { keys: ['Home'], action: { kind: 'scroll', delta: 'first' }, label: 'First image', group: 'Stack' },
   { keys: ['End'], action: { kind: 'scroll', delta: 'last' }, label: 'Last image', group: 'Stack' },
+  { keys: ['k'], action: { kind: 'external', name: 'key-image' }, label: 'Mark / unmark the image as a key image', group: 'Stack' },
   { keys: ['c'], action: { kind: 'cine', op: 'toggle' }, label: 'Cine play / pause', group: 'Stack' },
   { keys: ['+', '='], action: { kind: 'cine', op: 'faster' }, label: 'Cine faster', group: 'Stack' },
   { keys: ['-'], action: { kind: 'cine', op: 'slower' }, label: 'Cine slower', group: 'Stack' },

@@ -78,7 +78,7 @@ export async function screenshotsAtTwoSizes(page: Page, shot: (name: string) => 
 export async function recordRetrieve(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const w = window as unknown as Record<string, unknown>;
-    const rec = { progress: [] as string[], viewport: [] as string[], badges: [] as string[], events: [] as { type: string; seriesId?: number; t: number }[] };
+    const rec = { progress: [] as string[], viewport: [] as string[], during: [] as string[], badges: [] as string[], events: [] as { type: string; seriesId?: number; t: number }[] };
     w.__pacsRec = rec;
     const look = () => {
       const p = document.querySelector('[data-testid=pacs-retrieval] [data-testid=task-progress]') as HTMLElement | null;
@@ -86,6 +86,12 @@ export async function recordRetrieve(page: Page): Promise<void> {
       const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement | null;
       const v = vp ? `${vp.dataset.state}:${vp.dataset.count}` : '';
       if (v && rec.viewport[rec.viewport.length - 1] !== v) rec.viewport.push(v);
+      // while the retrieve runs: what the viewport showed (state:count:position)
+      const box = document.querySelector('[data-testid=pacs-retrieval]') as HTMLElement | null;
+      if (vp && box?.dataset.running === 'true') {
+        const d = `${vp.dataset.state}:${vp.dataset.count}:${vp.dataset.position}`;
+        if (rec.during[rec.during.length - 1] !== d) rec.during.push(d);
+      }
       for (const id of ['image-verification', 'viewer-study-verification', 'study-verification']) {
         for (const b of document.querySelectorAll(`[data-testid=${id}]`)) {
           const st = `${id}:${(b as HTMLElement).dataset.state ?? ''}`;
@@ -118,6 +124,8 @@ export async function recordRetrieve(page: Page): Promise<void> {
 export interface RetrieveRecord {
   progress: string[];
   viewport: string[];
+  /** "state:count:position" of viewport 0 each time it changed while the retrieve was running */
+  during: string[];
   /** every "<badge test id>:<state>" seen */
   badges: string[];
   events: { type: string; seriesId?: number; t: number }[];

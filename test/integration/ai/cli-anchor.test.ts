@@ -3,11 +3,11 @@
  * `model anchor` (findings root beside the study record), `model sidecar`, `model verify` with the
  * files → verified; an edited probability in the sidecar → not verified, exit code 1.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { component } from '../../support/components';
 import { blockImage, writeCrImage, writeModelFolder } from '../../support/ai';
 import { tempDir } from '../../support/tmp';
@@ -25,9 +25,6 @@ function cli(...args: string[]) {
 }
 
 describe.skipIf(!anvil)('medimgshr model anchor / verify (built CLI, embedded chain)', () => {
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
-  }, 300_000);
 
   it('anchors a study\'s findings beside its record and verifies the sidecar with the files; an edit is caught', () => {
     expect(cli('ledger', 'demo').status).toBe(0);

@@ -3,11 +3,11 @@
  * and the built CLI (`node bin/medimgshr.cjs model …`): no model → the honest message; add, run,
  * one pixel changed → stale; remove.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { computePixelDigest, createAi, inspectModel } from '../../../src/node/ai';
 import { findAiWorkerScript, WorkerInference } from '../../../src/node/ai/inference-runner';
 import { decodeFrames } from '../../../src/node/dicom/decode';
@@ -22,9 +22,6 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const tmp = tempDir('medimg-ai-cli-');
 afterAll(() => tmp.cleanup());
 
-beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
-}, 300_000);
 
 function cli(home: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [bin, '--home', home, '--json', ...args], { encoding: 'utf8', timeout: 120_000 });

@@ -1,11 +1,11 @@
 /** The built CLI: `medimgshr audit syslog [set|off]`, `audit list`, `audit verify` on a real app-data folder. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { tempDir } from '../../support/tmp';
 import { makeCertificates } from '../../support/rsyslog';
-import { ROOT, buildNodeBundles } from '../library/support';
+import { ROOT } from '../library/support';
 import type { CollectorStateView } from '../../../src/shared/api';
 
 function cli(args: string[], home: string) {
@@ -16,7 +16,6 @@ function cli(args: string[], home: string) {
 describe('medimgshr audit', () => {
   const tmp = tempDir('medimg-cli-audit-');
   const home = join(tmp.path, 'home');
-  beforeAll(() => buildNodeBundles());
   afterAll(() => tmp.cleanup());
 
   it('syslog: off by default; set tls with a CA file; a file that is not a certificate is refused; off again', () => {

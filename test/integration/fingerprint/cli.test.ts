@@ -2,7 +2,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../support/tmp';
 
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
@@ -12,9 +12,6 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.e
 
 describe('medimgshr fingerprint / compare (built CLI)', () => {
   const tmp = tempDir('medimg-fp-cli-');
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
-  });
   afterAll(() => tmp.cleanup());
 
   for (const other of ['MR_small_implicit.dcm', 'MR_small_bigendian.dcm']) {

@@ -19,7 +19,6 @@ import type { ProgressEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
 
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
-const root = join(__dirname, '../../..');
 
 describe('fingerprint engine (SQLite, worker threads)', () => {
   const tmp = tempDir('medimg-fp-engine-');
@@ -29,7 +28,6 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
   let slices: string[];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
     mkdirSync(data);
     const r = await writeSampleSeries({ outDir: join(data, 'ct'), slices: 6, kind: 'ct', seed: 3 });
     study = r.studyInstanceUid;

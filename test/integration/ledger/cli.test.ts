@@ -3,7 +3,7 @@
  * one byte of one file's pixel data flipped → exactly that instance "altered: pixels"; a ledger
  * that does not answer → every image "ledger-unreachable", never verified.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,6 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
 describe.skipIf(!anvil)('medimgshr anchor / verify (built CLI, embedded chain)', () => {
   let demo: DemoStatus;
   beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
     const r = run(['ledger', 'demo', '--json']);
     expect(r.status, r.stderr).toBe(0);
     demo = JSON.parse(r.stdout) as DemoStatus;

@@ -6,7 +6,7 @@
  * the embedded chain starts, every study has exactly one record on chain (one StudyAnchored event
  * per root), one local anchor and one outbox item, all confirmed.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,6 @@ describe.skipIf(!anvil)('ledger: kill -9 during anchoring (built CLI, embedded c
   const uids: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
     const demo = spawnSync(process.execPath, [bin, '--home', home, 'ledger', 'demo', '--json'], { encoding: 'utf8' });
     expect(demo.status, demo.stderr).toBe(0);
     expect((JSON.parse(demo.stdout) as { ready: boolean }).ready).toBe(true);

@@ -1,10 +1,10 @@
 /** The built CLI: `medimgshr import <pydicom test_files> --json`, `sample`, `studies`. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { ImportReport, StudySummary } from '../../../src/shared/api/library';
 import { tempDir } from '../../support/tmp';
-import { PYDICOM_TEST_FILES, ROOT, buildNodeBundles } from './support';
+import { PYDICOM_TEST_FILES, ROOT } from './support';
 
 function cli(args: string[], home: string) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin/medimgshr.cjs'), '--home', home, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -14,7 +14,6 @@ function cli(args: string[], home: string) {
 describe('medimgshr library commands', () => {
   const tmp = tempDir('medimg-cli-');
   const home = join(tmp.path, 'home');
-  beforeAll(() => buildNodeBundles());
   afterAll(() => tmp.cleanup());
 
   it('import --json lists each rejected file with a code and reason and indexes the rest', () => {

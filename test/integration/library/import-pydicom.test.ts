@@ -13,7 +13,7 @@ import { Services } from '../../../src/node/services';
 import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
 import type { ImportReport } from '../../../src/shared/api/library';
 import { tempDir } from '../../support/tmp';
-import { buildNodeBundles, PYDICOM_TEST_FILES, pyJson, pythonWithPydicom, sender, walkFiles } from './support';
+import { PYDICOM_TEST_FILES, pyJson, pythonWithPydicom, sender, walkFiles } from './support';
 
 const py = pythonWithPydicom();
 
@@ -48,7 +48,6 @@ describe.skipIf(!py)('import of pydicom test files + non-DICOM files', () => {
   const EXTRA_REJECTS: Record<string, string> = {};
 
   beforeAll(async () => {
-    buildNodeBundles(); // the import runs in dist/workers/import.worker.cjs
     mkdirSync(extra);
     writeFileSync(join(extra, 'notes.txt'), 'Patient called back on Tuesday.\n'.repeat(20));
     EXTRA_REJECTS['notes.txt'] = 'NOT_DICOM';

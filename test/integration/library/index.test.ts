@@ -13,7 +13,7 @@ import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import type { ImportReport, StudySummary, TagNode } from '../../../src/shared/api/library';
 import type { AppEvent } from '../../../src/shared/api';
 import { tempDir } from '../../support/tmp';
-import { buildNodeBundles, PYDICOM_TEST_FILES, sender } from './support';
+import { PYDICOM_TEST_FILES, sender } from './support';
 import { measure } from '../../../src/shared/viewer/measure';
 
 async function call<T>(t: HandlerTable, channel: string, req: unknown): Promise<T> {
@@ -33,7 +33,6 @@ describe('library index', () => {
   let ct: Awaited<ReturnType<typeof writeSampleSeries>>;
 
   beforeAll(async () => {
-    buildNodeBundles(); // the import runs in dist/workers/import.worker.cjs
     ct = await writeSampleSeries({ outDir: ctDir, slices: 12, kind: 'ct', seed: 11 });
     await writeSampleSeries({ outDir: mrDir, slices: 6, kind: 'mr', seed: 12 });
     s = await Services.open({ home });

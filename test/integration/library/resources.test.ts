@@ -12,7 +12,7 @@ import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/no
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import type { ImportReport } from '../../../src/shared/api/library';
 import { tempDir } from '../../support/tmp';
-import { PYDICOM_TEST_FILES, buildNodeBundles, pyJson, pythonWithPydicom, sender } from './support';
+import { PYDICOM_TEST_FILES, pyJson, pythonWithPydicom, sender } from './support';
 
 const py = pythonWithPydicom();
 
@@ -25,7 +25,6 @@ describe.skipIf(!py)('library resources', () => {
   const get = (path: string) => s.resources.resolve(new URL(`app://medimgshr${path}`));
 
   beforeAll(async () => {
-    buildNodeBundles();
     files = (await writeSampleSeries({ outDir: join(tmp.path, 'ct'), slices: 9, kind: 'ct', seed: 3 })).files;
     s = await Services.open({ home: join(tmp.path, 'home') });
     t = createHandlerTable(s);

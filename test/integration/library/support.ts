@@ -31,12 +31,5 @@ export function walkFiles(dir: string): string[] {
     });
 }
 
-let built = false;
-/** Builds the Node bundles (CLI + workers) once per test file. */
-export function buildNodeBundles(): void {
-  if (built) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--node'], { cwd: ROOT, stdio: 'inherit' });
-  built = true;
-}
 
 export const sender = { url: 'app://medimgshr/index.html', trusted: true };

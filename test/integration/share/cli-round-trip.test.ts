@@ -6,7 +6,6 @@
  * access recorded, integrity confirmed, indexed → scores changed by exactly the policy's numbers →
  * the access (and its confirmation) visible in A's synced history, CSV and PDF report.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
@@ -23,7 +22,6 @@ import { startChain, type Chain } from '../contracts/chain';
 
 const anvil = component('anvil');
 const tmp = tempDir('medimg-share-cli-');
-const root = join(__dirname, '..', '..', '..');
 const PASS = 'institution-passphrase';
 const PATIENT_PASS = 'patient-passphrase';
 const SLICES = 4;
@@ -65,8 +63,6 @@ function pdfText(bytes: Uint8Array): string {
 
 describe.skipIf(!anvil)('share: CLI round trip A → B on one chain', () => {
   beforeAll(async () => {
-    const build = await new Promise<number>((r) => execFile(process.execPath, [join(root, 'scripts', 'build.mjs'), '--node'], { cwd: root }, (err) => r(err ? 1 : 0)));
-    expect(build).toBe(0);
     chain = await startChain();
     [, instA, clinA, instB] = chain.accounts as [Wallet, Wallet, Wallet, Wallet];
     patient = Wallet.createRandom() as unknown as Wallet;

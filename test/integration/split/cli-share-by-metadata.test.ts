@@ -5,7 +5,6 @@
  * `split-store add` it rebuilds every image byte-identical from A's folder store, verifies it
  * against the chain and records the access.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +19,6 @@ import { startChain, type Chain } from '../contracts/chain';
 
 const anvil = component('anvil');
 const tmp = tempDir('medimg-split-share-cli-');
-const root = join(__dirname, '..', '..', '..');
 const PASS = 'institution-passphrase';
 const PATIENT_PASS = 'patient-passphrase';
 const SLICES = 5;
@@ -41,8 +39,6 @@ const openHome = (home: string): Promise<Services> => openRemoteHome(home, chain
 
 describe.skipIf(!anvil)('share by metadata: CLI A → B on one chain', () => {
   beforeAll(async () => {
-    const build = await new Promise<number>((r) => execFile(process.execPath, [join(root, 'scripts', 'build.mjs'), '--node'], { cwd: root }, (err) => r(err ? 1 : 0)));
-    expect(build).toBe(0);
     chain = await startChain();
     let instA: Wallet;
     [, instA, clinA, instB] = chain.accounts as [Wallet, Wallet, Wallet, Wallet];

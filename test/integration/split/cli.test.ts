@@ -4,11 +4,11 @@
  * a file the import rejects is reported with the import's error; `split --study` takes a study from
  * the library; a damaged blob makes `rebuild` fail with a specific message and write nothing.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDicomBytes } from '../../../src/node/dicom/parse';
 import { tempDir } from '../../support/tmp';
 
@@ -21,9 +21,6 @@ describe('medimgshr split / rebuild (built CLI)', () => {
   const tmp = tempDir('medimg-split-cli-');
   const home = join(tmp.path, 'home');
   const run = (args: string[]) => spawnSync(process.execPath, [bin, '--home', home, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  beforeAll(() => {
-    execFileSync(process.execPath, ['scripts/build.mjs', '--node'], { cwd: root, stdio: 'pipe' });
-  }, 300_000);
   afterAll(() => tmp.cleanup());
 
   it('split then rebuild: every rebuilt file is byte-identical; a non-DICOM file gets the import error', () => {

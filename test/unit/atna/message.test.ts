@@ -125,6 +125,23 @@ describe('ATNA audit messages (DICOM PS3.15 A.5)', () => {
     expect([ov.eventId[0], ov.eventTypes[0]![0], ov.action]).toEqual(['110113', '110127', 'E']);
   });
 
+  it('a PACS search → Query (110112): the PACS as Destination, the query on the Study Root FIND SOP Class; a failed one has outcome 4', () => {
+    const details = { pacs: { connection: 'Orthanc', aeTitle: 'ORTHANC', host: '10.0.0.5' }, via: 'dimse', level: 'STUDY', query: { patientName: 'DOE^*', modality: 'CT' }, matches: 3, more: false };
+    const m = message(entry('pacs.query', { subject: {}, details }));
+    expect([m.eventId[0], m.action, m.outcome]).toEqual(['110112', 'E', '0']);
+    expect(m.participants.map((p) => [p.userId, p.requestor, p.roles])).toEqual([
+      [ADA, 'true', ['110153']],
+      ['ORTHANC', 'false', ['110152']],
+    ]);
+    expect(m.participants[1]!.nap).toEqual(['10.0.0.5', '2']);
+    expect(m.objects).toEqual([{ id: '1.2.840.10008.5.1.4.1.2.2.1', type: '2', role: '3', idType: ['110181', 'DCM', 'SOP Class UID'], name: null }]);
+    const q = all(m.root, 'ParticipantObjectQuery')[0]!.textContent!;
+    expect(JSON.parse(Buffer.from(q, 'base64').toString('utf8'))).toEqual({ patientName: 'DOE^*', modality: 'CT' });
+    const failed = message(entry('pacs.query', { subject: {}, details: { ...details, matches: undefined, error: 'The PACS refused the connection.' } }));
+    expect(failed.outcome).toBe('4');
+    expect(all(failed.root, 'EventOutcomeDescription')[0]!.textContent).toBe('The PACS refused the connection.');
+  });
+
   it('every action in the mapping table builds a schema-valid message; unknown actions build none', () => {
     for (const action of Object.keys(ATNA_MAPPING)) expect(checkA51(parse(buildAuditMessage(atnaEventFor(entry(action), ctx)!)).root), action).toEqual([]);
     expect(atnaEventFor(entry('something.else'), ctx)).toBeNull();

@@ -1,0 +1,136 @@
+/**
+ * A pool of worker threads (one per core by default) that take jobs in batches: only small jobs and
+ * results cross threads, several per message each way, and a worker always has the next jobs in hand
+ * so it never waits for the calling thread between two. The fingerprint and split pools are this
+ * pool with their own job and result types.
+ *
+ * A worker's message protocol: it receives `{ jobs: Job[] }` and answers `{ results: Result[] }`,
+ * each result carrying its job's id. A worker that dies answers its jobs in hand with `stopped(job)`
+ * and is replaced. Idle workers never keep the process alive; busy ones do (a CLI run could
+ * otherwise exit with jobs still out).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** The bundled worker `name` (dist/workers/<name>.cjs): an override, next to the bundle, or dist/ from the sources. */
+export function findBundledWorker(name: string, override: string | undefined): string | null {
+  const candidates = [
+    override,
+    fileURLToPath(new URL(`../workers/${name}.cjs`, import.meta.url)),
+    fileURLToPath(new URL(`../../dist/workers/${name}.cjs`, import.meta.url)), // from src/node (tests run the sources)
+  ];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  return null;
+}
+
+interface Pending<J, R> {
+  job: J;
+  resolve: (r: R) => void;
+}
+
+export interface WorkerPoolOptions<J, R> {
+  threads: number;
+  workerData?: unknown;
+  /** The answer for a job whose worker stopped while holding it. */
+  stopped(job: J, why: string): R;
+  /** Jobs handed to one worker at a time, and per message. */
+  depth?: number;
+  batch?: number;
+}
+
+export class WorkerPool<J extends { id: number }, R extends { id: number }> {
+  readonly size: number;
+  private readonly workers: { w: Worker; busy: Map<number, Pending<J, R>> }[] = [];
+  private readonly queue: Pending<J, R>[] = [];
+  private closed = false;
+  private pumpQueued = false;
+  private readonly depth: number;
+  private readonly batch: number;
+
+  constructor(
+    private readonly script: string,
+    private readonly o: WorkerPoolOptions<J, R>,
+  ) {
+    this.depth = o.depth ?? 8;
+    this.batch = o.batch ?? 4;
+    this.size = Math.max(1, o.threads);
+    for (let i = 0; i < this.size; i++) this.spawn();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private spawn(): void {
+    const slot = { w: new Worker(this.script, { workerData: this.o.workerData }), busy: new Map<number, Pending<J, R>>() };
+    slot.w.unref();
+    slot.w.on('message', (m: { results: R[] }) => {
+      for (const r of m.results) {
+        const p = slot.busy.get(r.id);
+        slot.busy.delete(r.id);
+        p?.resolve(r);
+      }
+      this.pump();
+      if (slot.busy.size === 0) slot.w.unref();
+    });
+    const fail = (why: string) => {
+      for (const p of slot.busy.values()) p.resolve(this.o.stopped(p.job, why));
+      slot.busy.clear();
+      const i = this.workers.indexOf(slot);
+      if (i >= 0) this.workers.splice(i, 1);
+      if (!this.closed) {
+        this.spawn();
+        this.pump();
+      }
+    };
+    slot.w.on('error', (err) => fail(err.message));
+    slot.w.on('exit', (code) => {
+      if (!this.closed) fail(`exit code ${code}`);
+    });
+    this.workers.push(slot);
+  }
+
+  /** Runs `pump` once after the current synchronous work, so jobs asked for together go out as one batch. */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (;;) {
+      if (this.queue.length === 0) return;
+      const slot = this.workers.filter((s) => s.busy.size <= this.depth - this.batch).sort((a, b) => a.busy.size - b.busy.size)[0];
+      if (!slot) return;
+      const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size));
+      for (const p of jobs) slot.busy.set(p.job.id, p);
+      slot.w.ref();
+      slot.w.postMessage({ jobs: jobs.map((p) => p.job) });
+    }
+  }
+
+  /** Queues a job (the caller checks `isClosed` first). */
+  run(job: J): Promise<R> {
+    return new Promise((resolve) => {
+      this.queue.push({ job, resolve });
+      this.schedulePump();
+    });
+  }
+
+  /** Drops queued (not yet started) jobs, each answered by `answer`. */
+  cancelQueued(answer: (job: J) => R): number {
+    const dropped = this.queue.splice(0);
+    for (const p of dropped) p.resolve(answer(p.job));
+    return dropped.length;
+  }
+
+  async close(answer: (job: J) => R): Promise<void> {
+    this.closed = true;
+    this.cancelQueued(answer);
+    await Promise.all(this.workers.splice(0).map((s) => s.w.terminate()));
+  }
+}
