@@ -93,8 +93,8 @@ const cancelling = new Set<string>();
  * the mouse moves on. A tool switch or a new image in that window would cancel the measurement the
  * click was finishing (the third point of an angle, the end of a length), and every click would
  * land late. So the viewer tracks clicks on its elements and lets Cornerstone3D handle a click
- * still held back, right after the click and before any cancel: a mousedown with other buttons
- * makes its listener process the held click at once.
+ * still held back, right after the click and before any cancel: a small pointer move makes its
+ * listener process the held click at once.
  */
 const clicks = new WeakMap<HTMLElement, { downAt: number; upAt: number; x: number; y: number; moved: boolean }>();
 const tracked = new Set<HTMLElement>();
@@ -135,8 +135,12 @@ export function flushHeldClicks(): void {
     const c = clicks.get(el);
     if (!c || c.moved || !(c.upAt >= c.downAt) || now - c.downAt > 450) continue;
     clicks.delete(el);
-    el.dispatchEvent(new MouseEvent('mousedown', { bubbles: true, cancelable: true, buttons: 4, button: 1, clientX: c.x, clientY: c.y }));
-    document.dispatchEvent(new MouseEvent('mouseup', { bubbles: true, cancelable: true, buttons: 0, button: 1, clientX: c.x, clientY: c.y }));
+    // A move past its 3-pixel tolerance makes the listener process the held click as it was (its
+    // own mousedown, left button), then the pointer is put back where the click was. (A mousedown
+    // with other buttons also flushes it, but the tools then read that event's buttons: a probe
+    // click became a middle-button click — Pan — and no probe was added.)
+    el.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, cancelable: true, buttons: 0, clientX: c.x + 5, clientY: c.y }));
+    el.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, cancelable: true, buttons: 0, clientX: c.x, clientY: c.y }));
   }
 }
 
