@@ -1,4 +1,4 @@
-import { memo, useCallback, useRef, useState, type Ref } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type Ref } from 'react';
 import { ctPresetName } from '../../shared/viewer/presets';
 import { usePointerValue } from './usePointerValue';
 import { useSeriesDrop } from './seriesDrop';
@@ -104,21 +104,49 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
           {badges({ index, seriesId: series?.seriesId ?? null, instanceIds: instanceIdsOf(series), instanceId: item?.instanceId ?? null, ready: state.kind === 'ready' })}
         </div>
       )}
-      {count > 1 && (
-        <input
-          className="viewport__scrollbar"
-          type="range"
-          min={0}
-          max={count - 1}
-          value={pos}
-          aria-label="Image in series"
-          data-testid="stack-scrollbar"
-          onChange={(e) => void show(Number(e.target.value))}
-        />
-      )}
+      {count > 1 && <StackScrollbar pos={pos} count={count} show={show} />}
     </div>
   );
 });
+
+/**
+ * The stack scrollbar. A quick drag (or a busy page) delivers many input events before the page
+ * draws: each one shown at once made a synchronous React commit whose effects scheduled more work,
+ * and after ≈ 50 of them React aborted with error #185 ("Maximum update depth exceeded"). The
+ * slider is uncontrolled and asks for the last image once per frame instead; its thumb follows the
+ * image shown when the stack moves otherwise (keys, wheel, cine).
+ */
+function StackScrollbar({ pos, count, show }: { pos: number; count: number; show(n: number): Promise<void> }) {
+  const ref = useRef<HTMLInputElement>(null);
+  const wanted = useRef<number | null>(null);
+  const frame = useRef(0);
+  useEffect(() => {
+    if (ref.current && wanted.current === null) ref.current.value = String(pos);
+  }, [pos, count]);
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  return (
+    <input
+      ref={ref}
+      className="viewport__scrollbar"
+      type="range"
+      min={0}
+      max={count - 1}
+      defaultValue={pos}
+      aria-label="Image in series"
+      data-testid="stack-scrollbar"
+      onChange={(e) => {
+        wanted.current = Number(e.target.value);
+        if (frame.current) return;
+        frame.current = requestAnimationFrame(() => {
+          frame.current = 0;
+          const n = wanted.current;
+          wanted.current = null;
+          if (n !== null) void show(n);
+        });
+      }}
+    />
+  );
+}
 
 const idsCache = new WeakMap<SeriesView, string[]>();
 /** The instance ids of a series (same array for the same series, so effects do not re-run). */
