@@ -14,6 +14,7 @@ import { registerScp } from './scp';
 import { registerSecondary } from './secondary';
 import { registerExport } from './export';
 import { registerKeyImages } from './keyimages';
+import { registerMeasurements } from './measurements';
 import { printError } from './output';
 
 /**
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerSecondary(program);
   registerExport(program);
   registerKeyImages(program);
+  registerMeasurements(program);
   // A usage error points at the help of the command it happened in, not the whole list.
   // (And a usage error anywhere ends with exit code 2, as main() does for the top level.)
   const each = (c: Command, path: string): void => {

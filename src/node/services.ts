@@ -42,6 +42,7 @@ import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiS
 import { AppError, ErrorCode } from '../shared/errors';
 import { decodeFrames } from './dicom/decode';
 import { KeyImages } from './keyimages';
+import { MeasurementsSr } from './measurements-sr';
 
 export type { LedgerConfig } from './ledger';
 
@@ -101,6 +102,7 @@ export class Services implements AppContext {
     aiAnchors?: FindingsAnchoring;
     split?: SplitService;
     keyImages?: KeyImages;
+    measurementsSr?: MeasurementsSr;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -201,6 +203,23 @@ export class Services implements AppContext {
         if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
         return r;
       },
+      audit: (input) => void this.trust.appendAudit(input),
+      actor: () => this.trust.actor(),
+    }));
+  }
+
+  /** Saved measurements as a DICOM TID 1500 Measurement Report, and back (src/node/measurements-sr, docs/measurements-sr.md). */
+  get measurementsSr(): MeasurementsSr {
+    return (this.built.measurementsSr ??= new MeasurementsSr({
+      db: this.db,
+      dir: join(this.home.root, 'measurement-reports'),
+      importFiles: async (paths, task) => {
+        const r = await this.library.import(paths, task);
+        if (r.added + r.updated > 0) this.emit({ type: 'library-changed', reason: 'import', studyIds: r.studyIds });
+        return r;
+      },
+      measurements: (q) => this.library.measurements(q),
+      saveMeasurement: (m) => this.library.saveMeasurement(m),
       audit: (input) => void this.trust.appendAudit(input),
       actor: () => this.trust.actor(),
     }));
@@ -366,8 +385,8 @@ export class Services implements AppContext {
           },
           verifier: verify
             ? {
-                verifyFiles: async (paths) =>
-                  (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })))).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
+                verifyFiles: async (paths, o) =>
+                  (await this.ledgerService.verifier.verifyImages(paths.map((path) => ({ path, instanceId: null })), o?.onChainProofs === undefined ? {} : { onChainProofs: o.onChainProofs })).instances.map((v) => ({ path: v.path, state: v.state, message: v.message, differs: v.differs })),
               }
             : null,
           // every PACS search in the audit log (and so to the ATNA collector as a Query event)

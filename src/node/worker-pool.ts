@@ -106,7 +106,9 @@ export class WorkerPool<J extends { id: number }, R extends { id: number }> {
       if (this.queue.length === 0) return;
       const slot = this.workers.filter((s) => s.busy.size <= this.depth - this.batch).sort((a, b) => a.busy.size - b.busy.size)[0];
       if (!slot) return;
-      const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size));
+      // a short queue is shared out evenly (20 files on 2 workers: 10 each, not 16 and 4)
+      const fair = Math.ceil(this.queue.length / this.workers.length);
+      const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size, fair));
       for (const p of jobs) slot.busy.set(p.job.id, p);
       slot.w.ref();
       slot.w.postMessage({ jobs: jobs.map((p) => p.job) });

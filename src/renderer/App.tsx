@@ -5,6 +5,7 @@ import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
 import { BridgeError, bridge, call } from './bridge';
 import { HelpOverlay } from './shell/HelpOverlay';
 import { MeasurementPanel } from './viewer/MeasurementPanel';
+import { SaveAsSr } from './measurements/SaveAsSr';
 import { StatusBar } from './shell/StatusBar';
 import { StudyPanel } from './library/StudyPanel';
 import { TagInspector } from './viewer/TagInspector';
@@ -245,7 +246,7 @@ export function App() {
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
-      <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}`} data-testid="workspace">
+      <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}${openSeriesId !== null ? ' workspace--reading' : ''}`} data-testid="workspace">
         <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
@@ -260,7 +261,7 @@ export function App() {
           onStatus={onStatus}
         />}
         {panel === 'tags' && <TagInspector instanceId={cur?.instanceId ?? null} onClose={() => setPanel(null)} />}
-        {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} />}
+        {panel === 'measurements' && <MeasurementPanel items={cur?.measurements ?? []} onDelete={(uuid) => api()?.deleteMeasurement(uuid)} onClose={() => setPanel(null)} footer={<SaveAsSr seriesId={openSeriesId} />} />}
         {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}
         <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>

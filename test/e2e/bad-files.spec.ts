@@ -3,11 +3,9 @@
  * as pydicom's own decoding, or shows a clear message in its viewport (never blank or frozen).
  */
 import { test, expect } from './rig';
-import type { Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { InstanceSummary } from '../../src/shared/api';
-import { importPaths, invoke, pixelStats, PYDICOM, viewport } from './support/viewer';
+import { dropSeries, importPaths, invoke, libraryInstances, pixelStats, PYDICOM, showInstance, viewport } from './support/viewer';
 
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
@@ -41,26 +39,12 @@ const KNOWN: Record<string, string> = {
 };
 const LOSSY = new Set(['1.2.840.10008.1.2.4.50', '1.2.840.10008.1.2.4.51', '1.2.840.10008.1.2.4.91', '1.2.840.10008.1.2.4.81']);
 
-async function showInstance(page: Page, seriesId: number): Promise<void> {
-  await page.evaluate((id) => {
-    const vp = document.querySelector('[data-testid=viewport][data-index="0"]')!;
-    const dt = new DataTransfer();
-    dt.setData('application/x-medimg-series', String(id));
-    vp.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, seriesId);
-}
-
 test('every pixel-bearing file of pydicom’s test set renders like pydicom decodes it, or says why not', async ({ app }) => {
   test.setTimeout(300_000);
   const { page } = app;
   const report = await importPaths(page, [PYDICOM]);
   expect(report.added).toBeGreaterThan(30);
-  const { studies } = await invoke<{ studies: { id: number }[] }>(page, 'library.studies', { limit: 5000 });
-  const instances: InstanceSummary[] = [];
-  for (const s of studies) {
-    const { series } = await invoke<{ series: { id: number }[] }>(page, 'library.series', { studyId: s.id });
-    for (const se of series) instances.push(...(await invoke<{ instances: InstanceSummary[] }>(page, 'library.instances', { seriesId: se.id })).instances);
-  }
+  const instances = await libraryInstances(page);
   const withPixels = instances.filter((i) => i.hasPixels);
   expect(withPixels.length).toBeGreaterThan(25);
   const ref = JSON.parse(spawnSync(PYTHON, ['-c', REFERENCE, ...withPixels.map((i) => i.filePath)], { encoding: 'utf8', maxBuffer: 1 << 24 }).stdout) as Record<
@@ -75,22 +59,7 @@ test('every pixel-bearing file of pydicom’s test set renders like pydicom deco
   for (const inst of withPixels) {
     const name = inst.filePath.split('/').pop()!;
     // Each file is its own series in this set (or shares one; open the series and go to the instance).
-    await showInstance(page, inst.seriesId);
-    await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout: 30_000 });
-    const { instances: order } = await invoke<{ instances: InstanceSummary[] }>(page, 'library.instances', { seriesId: inst.seriesId });
-    let pos = 0;
-    for (const o of order) {
-      if (o.id === inst.id) break;
-      pos += Math.max(1, o.frames);
-    }
-    if (pos > 0) await vp.getByTestId('stack-scrollbar').fill(String(pos));
-    await expect(vp).toHaveAttribute('data-instance-id', String(inst.id));
-    // The attribute moves with the scrollbar at once; the pixels follow when the image has loaded. Wait until the
-    // image on screen is this instance's (or the viewport says it cannot show it) before reading anything.
-    const want = await vp.getAttribute('data-image-id');
-    await expect
-      .poll(async () => ((await vp.getAttribute('data-state')) === 'error' ? 'error' : (await pixelStats(page))?.imageId === want ? 'shown' : 'waiting'), { timeout: 30_000 })
-      .not.toBe('waiting');
+    await showInstance(page, inst);
     const state = await vp.getAttribute('data-state');
     const r = ref[inst.filePath];
     if (state === 'error') {
@@ -146,7 +115,7 @@ test('a file that cannot be decoded shows a clear message in its viewport, and t
   let sawError = false;
   for (const id of ids) {
     const { instances } = await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: id });
-    await showInstance(page, id);
+    await dropSeries(page, id);
     // this series' image, not the state the previous series left behind
     await expect(vp).toHaveAttribute('data-instance-id', new RegExp(`^(${instances.map((i) => i.id).join('|')})$`), { timeout: 30_000 });
     await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout: 30_000 });
@@ -161,7 +130,7 @@ test('a file that cannot be decoded shows a clear message in its viewport, and t
   }
   expect(sawError).toBe(true);
   // The viewport is not frozen: the other series opens right after.
-  await showInstance(page, ids[ids.length - 1]!);
+  await dropSeries(page, ids[ids.length - 1]!);
   await expect(vp).toHaveAttribute('data-state', /ready|error/);
 });
 
@@ -177,7 +146,7 @@ test('an instance whose file vanished after import says so instead of spinning',
     rmSync(join(dir, 'a.dcm'));
     const { studies } = await invoke<{ studies: { id: number }[] }>(page, 'library.studies', {});
     const { series } = await invoke<{ series: { id: number }[] }>(page, 'library.series', { studyId: studies[0]!.id });
-    await showInstance(page, series[0]!.id);
+    await dropSeries(page, series[0]!.id);
     const vp = viewport(page, 0);
     await expect(vp).toHaveAttribute('data-state', 'error', { timeout: 30_000 });
     await expect(vp.getByTestId('viewport-error')).toContainText(/could not be read|moved or deleted/);

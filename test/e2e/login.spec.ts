@@ -48,6 +48,23 @@ test('login: wrong then right passphrase, roles from chain, lock, create / expor
   expect(me.fromChain).toBe(true);
   expect(me.roles?.clinician).toBe(true);
   await app.screenshot('signed-in');
+  // Signed in, the account and its roles take room in the top bar: every tool group still fits, none is cut off.
+  for (const [w, h] of [
+    [1920, 1080],
+    [1440, 900],
+    [1280, 720],
+  ] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    const fit = await page.evaluate(() => {
+      const bar = document.querySelector('.toolbar') as HTMLElement;
+      const right = bar.getBoundingClientRect().right;
+      const cut = [...bar.querySelectorAll<HTMLElement>('.toolbar__group')].filter((g) => g.getBoundingClientRect().right > right + 0.5).map((g) => g.getAttribute('aria-label') ?? g.textContent);
+      return { cut, over: bar.scrollWidth - bar.clientWidth };
+    });
+    await app.screenshot(`signed-in-topbar-${w}x${h}`);
+    expect(fit, `top bar at ${w}×${h}`).toEqual({ cut: [], over: 0 });
+  }
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // Lock from the top bar: the login screen is back.
   await lock(page);

@@ -4,8 +4,10 @@
  * while the retrieve runs (a pacs-retrieve event before the answer); at the end the study is in
  * the local library and open in the viewer with every image.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
+import { holdPacs } from '../support/held-pacs';
 import type { OrthancServer } from '../support/orthanc';
 import { tempDir } from '../support/tmp';
 import { test, expect } from './rig';
@@ -59,6 +61,24 @@ test('retrieve a series: progress with images/s and MB/s, first image shown, the
   await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 30_000 });
   await expect(vp).toHaveAttribute('data-count', '24');
   await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-done');
+  // Once a series is open the image is the hero again: the browser narrows to what identifies a study.
+  for (const [w, h, share] of [
+    [1920, 1080, 0.65],
+    [1280, 720, 0.6],
+  ] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    await expect.poll(async () => (await vp.boundingBox())!.width / w, { message: `viewer's share of ${w}×${h}` }).toBeGreaterThan(share);
+  }
+  // and the trust drawer takes its own column beside the image, not the image's place
+  await page.keyboard.press('u');
+  await expect(page.getByTestId('trust-drawer')).toBeVisible();
+  await expect.poll(async () => (await vp.boundingBox())?.width ?? 0).toBeGreaterThan(440);
+  const drawer = (await page.getByTestId('trust-drawer').boundingBox())!;
+  expect(drawer.x).toBeGreaterThanOrEqual((await vp.boundingBox())!.x + (await vp.boundingBox())!.width - 1);
+  await app.screenshot('pacs-retrieve-trust-1280x720');
+  await page.keyboard.press('u');
+  await expect(page.getByTestId('trust-drawer')).toHaveCount(0);
+  await page.setViewportSize({ width: 1440, height: 900 });
   // while it arrived, the viewport showed the first image(s) before the whole series (when the PACS was slower than one render)
   test.info().annotations.push({ type: 'viewport states', description: rec.viewport.join(' → ') });
 
@@ -117,32 +137,48 @@ test('a large series: its first image is on screen before the retrieve completes
   const N = 200;
   const ct = await writeSampleSeries({ outDir: join(tmp.path, 'large'), slices: N, kind: 'ct', seed: 5150 });
   const o = await orthancWith(ct.files);
+  // The images come through a relay that lets them arrive only as far as this test says, so what is
+  // asserted "while the retrieve runs" does not depend on how fast this machine is at the moment.
+  const slice = statSync(ct.files[0]!).size;
+  const pacs = await holdPacs(o.dicomWebUrl, 20 * slice);
   try {
     await recordRetrieve(page);
     await app.open();
-    await addWebConnection(page, 'Orthanc', o.dicomWebUrl);
+    await addWebConnection(page, 'Orthanc', pacs.url);
     await browsePacs(page, 'Orthanc');
     const row = page.getByTestId('pacs-study');
     await expect(row).toHaveCount(1, { timeout: 30_000 });
     await row.click();
     await page.getByTestId('pacs-series').getByTestId('pacs-retrieve-series').click();
 
-    // The first image is drawn while the retrieve still runs, in a stack shorter than the series.
+    // About 20 images have come: the first is drawn in a stack shorter than the series, the retrieve still running.
     const vp = viewport(page);
-    await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
     const box = page.getByTestId('pacs-retrieval');
+    await expect(vp).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(box).toHaveAttribute('data-running', 'true');
+    const first = Number(await vp.getAttribute('data-count'));
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(N);
+    expect(await vp.getAttribute('data-position')).toBe('0');
+
+    // About 60 have come: the stack has grown, the image being read has not moved.
+    pacs.allow(60 * slice);
+    await expect.poll(async () => Number(await vp.getAttribute('data-count')), { timeout: 60_000 }).toBeGreaterThan(first);
+    await expect(box).toHaveAttribute('data-running', 'true');
+    expect(Number(await vp.getAttribute('data-count'))).toBeLessThan(N);
+    await expect(vp).toHaveAttribute('data-position', '0');
+
+    // The rest.
+    pacs.allow(Infinity);
     await expect(page.getByTestId('pacs-retrieve-report')).toBeVisible({ timeout: 240_000 });
     await expect(box).toHaveAttribute('data-running', 'false');
     const rec = await retrieveRecord(page);
-    // "ready:<count>:<position>" → [count, position]
+    // "ready:<count>:<position>" while it ran → [count, position]
     const shownWhileRunning = rec.during.filter((d) => d.startsWith('ready:')).map((d) => d.split(':').slice(1).map(Number) as [number, number]);
-    expect(shownWhileRunning.length, rec.during.join(' | ')).toBeGreaterThan(0);
-    // the stack grew while it was on screen (more than one length seen), never beyond the series
     const counts = [...new Set(shownWhileRunning.map((d) => d[0]))];
-    expect(Math.min(...counts), rec.during.join(' | ')).toBeLessThan(N);
     expect(counts.length, rec.during.join(' | ')).toBeGreaterThan(1);
     expect(Math.max(...counts)).toBeLessThanOrEqual(N);
-    // and the image being read stayed the same while images arrived (position 0: no jump, no reset)
+    // the image being read stayed the same while images arrived (position 0: no jump, no reset)
     expect(new Set(shownWhileRunning.map((d) => d[1]))).toEqual(new Set([0]));
 
     // At the end: the whole series, the image being read still on screen; scrolling reaches the last arrival.
@@ -153,6 +189,7 @@ test('a large series: its first image is on screen before the retrieve completes
     await expect(vp).toHaveAttribute('data-state', 'ready');
     await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-retrieve-large-series');
   } finally {
+    await pacs.stop();
     await o.stop();
   }
 });

@@ -140,9 +140,11 @@ action(type="omfile" file="${out}" template="raw")
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  // Only whole lines: rsyslog writes the file in chunks, so the last line may still be half written when it is read.
   const messages = (): ReceivedSyslog[] =>
     (existsSync(out) ? readFileSync(out, 'utf8') : '')
       .split('\n')
+      .slice(0, -1)
       .filter(Boolean)
       .map(parseLine)
       .filter((m): m is ReceivedSyslog => m !== null);

@@ -80,6 +80,14 @@ class Writer {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+  /** `src[from, to)`; short values byte by byte (cheaper than a view per element). */
+  range(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    this.ensure(n);
+    if (n > 32) this.buf.set(src.subarray(from, to), this.len);
+    else for (let i = 0; i < n; i++) this.buf[this.len + i] = src[from + i]!;
+    this.len += n;
+  }
 }
 
 /** The byte-swap width for a value of a big-endian data set (1 = bytes as stored). */
@@ -150,10 +158,21 @@ function unparsedSequenceItems(el: MetaElement, ds: MetaDataSet): { dataSet?: Me
   }
 }
 
+/** The tags of a data set that take part in the encoding, in ascending order. */
+function metaTags(ds: MetaDataSet, topLevel: boolean): string[] {
+  const tags: string[] = [];
+  let sorted = true;
+  for (const t in ds.elements) {
+    if (!isMetaElement(t, topLevel)) continue;
+    // a parser meets the elements in tag order, so the sort is usually a check
+    if (sorted && tags.length > 0 && tags[tags.length - 1]! > t) sorted = false;
+    tags.push(t);
+  }
+  return sorted ? tags : tags.sort();
+}
+
 function encodeDataSet(w: Writer, ds: MetaDataSet, opts: CanonicalMetaOptions, topLevel: boolean): void {
-  const tags = Object.keys(ds.elements)
-    .filter((t) => isMetaElement(t, topLevel))
-    .sort();
+  const tags = metaTags(ds, topLevel);
   w.u32(tags.length);
   for (const tag of tags) {
     const el = ds.elements[tag]!;
@@ -176,6 +195,16 @@ function encodeDataSet(w: Writer, ds: MetaDataSet, opts: CanonicalMetaOptions, t
       // A sequence without items is encoded like an empty value (an implicit-VR reader cannot tell them apart).
       w.u8(KIND_VALUE);
       w.u32(0);
+    } else if (!opts.bigEndian) {
+      // normalisedValue without the view: the value is copied straight from the data set
+      const bytes = ds.byteArray;
+      const start = el.dataOffset;
+      let end = Math.max(start, Math.min(start + el.length, bytes.length));
+      const dictVr = (group & 1) === 0 ? dictionaryVr(tag) : null;
+      if (dictVr !== null && TEXT_VRS.has(dictVr)) while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x00)) end--;
+      w.u8(KIND_VALUE);
+      w.u32(end - start);
+      w.range(bytes, start, end);
     } else {
       const v = normalisedValue(el, ds.byteArray, opts);
       w.u8(KIND_VALUE);

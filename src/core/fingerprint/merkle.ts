@@ -5,8 +5,8 @@
  * keccak256 of the sorted pair, leaves sorted by their hash (StandardMerkleTree's default), so
  * the root depends only on the set of leaves, not on the order the files were read.
  */
-import { keccak_256 } from '@noble/hashes/sha3';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
+import { keccak256Into } from './keccak';
 import { LEAF_ENCODING } from './spec';
 
 export type Bytes32 = `0x${string}`;
@@ -24,9 +24,9 @@ export function leafValue(pixel: string, meta: string, uidHash: string): LeafVal
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-function toHex(b: Uint8Array): Bytes32 {
+function toHex(b: Uint8Array, from = 0, to = b.length): Bytes32 {
   let s = '0x';
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  for (let i = from; i < to; i++) s += HEX[b[i]!];
   return s as Bytes32;
 }
 // char code → nibble (parseInt per byte pair was most of leafHash's cost outside keccak)
@@ -39,27 +39,33 @@ function fromHex(h: string, out: Uint8Array, at: number): void {
   for (let i = 0; i < 32; i++) out[at + i] = (NIBBLE[h.charCodeAt(2 + i * 2)]! << 4) | NIBBLE[h.charCodeAt(3 + i * 2)]!;
 }
 
+/** Reused by leafHash and nodeHash (both synchronous): inputs at 0, intermediate digests after. */
+const scratch = new Uint8Array(160);
+
 /**
  * The leaf hash the contract recomputes: keccak256(bytes.concat(keccak256(abi.encode(v)))).
  * abi.encode of three bytes32 is their 96-byte concatenation, so this is StandardMerkleTree's
  * leaf hash computed directly on bytes (unit tests check both agree).
  */
 export function leafHash(v: LeafValue): Bytes32 {
-  const enc = new Uint8Array(96);
+  const enc = scratch;
   fromHex(v[0], enc, 0);
   fromHex(v[1], enc, 32);
   fromHex(v[2], enc, 64);
-  return toHex(keccak_256(keccak_256(enc)));
+  keccak256Into(enc, 0, 96, enc, 96);
+  keccak256Into(enc, 96, 128, enc, 128);
+  return toHex(enc, 128, 160);
 }
 
 /** An inner node: keccak256 of the two children in ascending byte order (OpenZeppelin's commutative hash). */
 function nodeHash(a: Bytes32, b: Bytes32): Bytes32 {
-  const buf = new Uint8Array(64);
+  const buf = scratch;
   // equal-length lowercase hex compares like the bytes it encodes
-  const [x, y] = a <= b ? [a, b] : [b, a];
-  fromHex(x, buf, 0);
-  fromHex(y, buf, 32);
-  return toHex(keccak_256(buf));
+  const lower = a <= b;
+  fromHex(lower ? a : b, buf, 0);
+  fromHex(lower ? b : a, buf, 32);
+  keccak256Into(buf, 0, 64, buf, 64);
+  return toHex(buf, 64, 96);
 }
 
 export interface StudyTree {

@@ -12,7 +12,7 @@ import type { PixelDecoder } from './dicom-input';
 import type { Logger } from '../log';
 import type { Db } from '../store/database';
 import { AiError } from './errors';
-import type { Timings } from './inference';
+import type { InferenceJob, Timings } from './inference';
 import { createInferenceBackend, type InferenceBackend } from './inference-runner';
 import { ModelRegistry, type InstalledModel, type ModelInspector } from './model-registry';
 import { assessFreshness, FingerprintPixelDigests, type Freshness, type ModelLookup, type PixelDigestSource } from './provenance';
@@ -118,53 +118,61 @@ export class AiService {
     const total = paths.length * models.length;
     let done = 0;
     o.task?.progress({ done: 0, failed: 0, total, label: 'AI' }, true);
-    outer: for (const path of paths) {
-      const known = this.pixelDigests.known(path);
-      for (const m of models) {
-        if (o.task?.signal.aborted) {
-          report.cancelled = true;
-          break outer;
-        }
-        let outcome;
-        try {
-          outcome = await this.inference.run(
-            { filePath: path, model: { id: m.id, modelPath: m.modelPath, modelSha256: m.modelSha256, card: m.card }, computePixelDigest: known === null },
-            o.task?.signal,
-          );
-        } catch (err) {
-          if (err instanceof AppError && err.code === ErrorCode.Cancelled) {
-            report.cancelled = true;
-            break outer;
-          }
-          throw err;
-        }
-        done++;
-        const sop = outcome.instance?.sopInstanceUid ?? null;
-        if (outcome.kind === 'skipped') report.skipped.push({ path, sopInstanceUid: sop, model: m.id, reason: outcome.reason });
-        else if (outcome.kind === 'failed') report.failed.push({ path, sopInstanceUid: sop, model: m.id, code: outcome.code, message: outcome.message });
-        else if (!sop) report.failed.push({ path, sopInstanceUid: null, model: m.id, code: 'MALFORMED', message: 'The instance has no SOP Instance UID, so a finding cannot be bound to it.' });
-        else {
-          const heat = m.card.heatMap && outcome.heatMap ? quantiseHeatMap(heatMapOf(outcome.heatMap.values, outcome.heatMap.shape, m.card.heatMap.activation)) : null;
-          const stored = this.results.save({
-            sopInstanceUid: sop,
-            studyInstanceUid: outcome.instance.studyInstanceUid,
-            seriesInstanceUid: outcome.instance.seriesInstanceUid,
-            filePath: path,
-            model: { id: m.id, name: m.name, version: m.version, modelSha256: m.modelSha256, cardSha256: m.cardSha256 },
-            preprocessing: outcome.preprocessing,
-            window: { ...outcome.window, inverted: outcome.inverted },
-            pixelSha256: known ?? outcome.pixelSha256!,
-            pixelSource: known ? 'fingerprint' : 'computed',
-            findings: findingsOf(outcome.output, m.card),
-            output: outcome.output,
-            heatMap: heat ? { ...heat, label: m.card.heatMap!.label ?? null } : null,
-          });
-          report.results.push({ ...stored, timings: outcome.timings });
-        }
-        // Every image reported (an inference takes tens of milliseconds at least, so this is no flood): a cancel
-        // answers the image the user saw, not one a throttle hid.
-        o.task?.progress({ done, failed: report.failed.length, label: path }, true);
+    // every (file, model) pair in order, so the backend can prepare the next image while this one is inferred
+    const pairs = paths.flatMap((path) => models.map((m) => ({ path, m })));
+    const knownDigests = new Map<string, string | null>();
+    const knownOf = (path: string) => {
+      if (!knownDigests.has(path)) knownDigests.set(path, this.pixelDigests.known(path));
+      return knownDigests.get(path)!;
+    };
+    const jobOf = ({ path, m }: { path: string; m: InstalledModel }): InferenceJob => ({
+      filePath: path,
+      model: { id: m.id, modelPath: m.modelPath, modelSha256: m.modelSha256, card: m.card },
+      computePixelDigest: knownOf(path) === null,
+    });
+    for (let k = 0; k < pairs.length; k++) {
+      const { path, m } = pairs[k]!;
+      const known = knownOf(path);
+      if (o.task?.signal.aborted) {
+        report.cancelled = true;
+        break;
       }
+      let outcome;
+      try {
+        outcome = await this.inference.run(jobOf(pairs[k]!), o.task?.signal, k + 1 < pairs.length ? jobOf(pairs[k + 1]!) : undefined);
+      } catch (err) {
+        if (err instanceof AppError && err.code === ErrorCode.Cancelled) {
+          report.cancelled = true;
+          break;
+        }
+        throw err;
+      }
+      done++;
+      const sop = outcome.instance?.sopInstanceUid ?? null;
+      if (outcome.kind === 'skipped') report.skipped.push({ path, sopInstanceUid: sop, model: m.id, reason: outcome.reason });
+      else if (outcome.kind === 'failed') report.failed.push({ path, sopInstanceUid: sop, model: m.id, code: outcome.code, message: outcome.message });
+      else if (!sop) report.failed.push({ path, sopInstanceUid: null, model: m.id, code: 'MALFORMED', message: 'The instance has no SOP Instance UID, so a finding cannot be bound to it.' });
+      else {
+        const heat = m.card.heatMap && outcome.heatMap ? quantiseHeatMap(heatMapOf(outcome.heatMap.values, outcome.heatMap.shape, m.card.heatMap.activation)) : null;
+        const stored = this.results.save({
+          sopInstanceUid: sop,
+          studyInstanceUid: outcome.instance.studyInstanceUid,
+          seriesInstanceUid: outcome.instance.seriesInstanceUid,
+          filePath: path,
+          model: { id: m.id, name: m.name, version: m.version, modelSha256: m.modelSha256, cardSha256: m.cardSha256 },
+          preprocessing: outcome.preprocessing,
+          window: { ...outcome.window, inverted: outcome.inverted },
+          pixelSha256: known ?? outcome.pixelSha256!,
+          pixelSource: known ? 'fingerprint' : 'computed',
+          findings: findingsOf(outcome.output, m.card),
+          output: outcome.output,
+          heatMap: heat ? { ...heat, label: m.card.heatMap!.label ?? null } : null,
+        });
+        report.results.push({ ...stored, timings: outcome.timings });
+      }
+      // Every image reported (an inference takes tens of milliseconds at least, so this is no flood): a cancel
+      // answers the image the user saw, not one a throttle hid.
+      o.task?.progress({ done, failed: report.failed.length, label: path }, true);
     }
     o.task?.progress({ done, failed: report.failed.length }, true);
     this.log?.info('ai run', { files: paths.length, results: report.results.length, skipped: report.skipped.length, failed: report.failed.length, cancelled: report.cancelled });
@@ -281,6 +289,7 @@ export interface CreateAiOptions {
   /** 0 = run inference in the calling thread (default: one worker thread when the bundle is built). */
   threads?: number;
   intraOpThreads?: number;
+  executionMode?: 'sequential' | 'parallel';
   studyFiles?: StudyFiles;
 }
 
@@ -290,7 +299,7 @@ export function createAi(o: CreateAiOptions): AiService {
     db: o.db,
     registry: new ModelRegistry(o.db, join(o.appDataDir, 'ai-models'), o.inspect, o.log),
     results: new AiResultStore(o.db),
-    inference: createInferenceBackend(o.decode, { threads: o.threads, intraOpThreads: o.intraOpThreads }),
+    inference: createInferenceBackend(o.decode, { threads: o.threads, intraOpThreads: o.intraOpThreads, executionMode: o.executionMode }),
     pixelDigests: new FingerprintPixelDigests(o.db, o.computePixelDigest),
     studyFiles: o.studyFiles ?? new IndexedStudyFiles(o.db),
     log: o.log,

@@ -6,9 +6,11 @@
  */
 import type { DataSet } from 'dicom-parser';
 import type { ImageDescription } from '../../core/ai/card';
-import type { GreyImage, SampleArray } from '../../core/ai/preprocess';
+import type { GreyImage, SampleArray, StoredBits } from '../../core/ai/preprocess';
+import { FINGERPRINT_TRANSFER_SYNTAXES, nativeLength } from '../../core/fingerprint';
 import type { DecodedImage, DecodeOptions } from '../dicom/decode';
 import { pixelLayout } from '../dicom/decode';
+import { PIXEL_DATA_TAG } from '../dicom/parse';
 
 /** The project's pixel decoder (src/node/dicom/decode `decodeFrames`), injected for testing. */
 export type PixelDecoder = (input: DataSet, opts: DecodeOptions) => Promise<DecodedImage>;
@@ -61,19 +63,58 @@ function samplesOf(frame: Uint8Array, bitsAllocated: number, signed: boolean): S
   throw new Error(`${bitsAllocated}-bit pixels cannot be read by the AI pipeline`);
 }
 
-/** Decodes the first frame and returns it with the file's rescale and default window. */
+/**
+ * The first frame of a native little-endian greyscale image of 8 or 16 bits allocated, as a view of
+ * the stored words in the file's bytes (no decoded copy, no masking pass: the preprocessing's window
+ * table masks to Bits Stored and sign-extends, see GreyImage.storedBits). Null for anything else
+ * (compressed, big-endian, colour, 32-bit, short or unaligned pixel data): those go through the decoder.
+ */
+export function storedWordsOf(ds: DataSet, transferSyntaxUid: string): { samples: Uint8Array | Uint16Array; storedBits: StoredBits | undefined; rows: number; columns: number; photometricInterpretation: string } | null {
+  const ts = FINGERPRINT_TRANSFER_SYNTAXES[transferSyntaxUid];
+  const el = ds.elements[PIXEL_DATA_TAG];
+  if (!ts || ts.encapsulated || ts.bigEndian || !el) return null;
+  const l = pixelLayout(ds);
+  const pi = (ds.string('x00280004') ?? 'MONOCHROME2').trim();
+  if (l.samplesPerPixel !== 1 || (l.bitsAllocated !== 8 && l.bitsAllocated !== 16) || l.rows < 1 || l.columns < 1) return null;
+  if (!(l.bitsStored >= 1 && l.bitsStored <= l.bitsAllocated && l.highBit >= l.bitsStored - 1 && l.highBit < l.bitsAllocated)) return null;
+  if (el.length < nativeLength(l, pi)) return null;
+  const n = l.rows * l.columns;
+  const offset = ds.byteArray.byteOffset + el.dataOffset;
+  let samples: Uint8Array | Uint16Array;
+  if (l.bitsAllocated === 8) samples = new Uint8Array(ds.byteArray.buffer, offset, n);
+  else if (offset % 2 === 0) samples = new Uint16Array(ds.byteArray.buffer, offset, n);
+  else return null;
+  const canonical = l.bitsStored === l.bitsAllocated && l.pixelRepresentation !== 1;
+  return {
+    samples,
+    storedBits: canonical ? undefined : { bitsStored: l.bitsStored, highBit: l.highBit, signed: l.pixelRepresentation === 1 },
+    rows: l.rows,
+    columns: l.columns,
+    photometricInterpretation: pi,
+  };
+}
+
+/**
+ * The first frame with the file's rescale and default window: native greyscale pixels as a view of
+ * the file's bytes (valid as long as they are), everything else decoded.
+ */
 export async function greyImageOf(ds: DataSet, transferSyntaxUid: string, decode: PixelDecoder): Promise<GreyImage> {
-  const img = await decode(ds, { frames: [0], canonicalSamples: true, transferSyntaxUid });
-  const frame = img.frames[0]!;
   const center = firstNumber(ds, 'x00281050');
   const width = firstNumber(ds, 'x00281051');
+  const header = {
+    rescaleSlope: firstNumber(ds, 'x00281053') ?? 1,
+    rescaleIntercept: firstNumber(ds, 'x00281052') ?? 0,
+    fileWindow: center !== null && width !== null && width > 0 ? { center, width } : null,
+  };
+  const stored = storedWordsOf(ds, transferSyntaxUid);
+  if (stored) return { ...stored, ...header };
+  const img = await decode(ds, { frames: [0], canonicalSamples: true, transferSyntaxUid });
+  const frame = img.frames[0]!;
   return {
     rows: img.rows,
     columns: img.columns,
     samples: samplesOf(frame, img.bitsAllocated, img.pixelRepresentation === 1),
-    rescaleSlope: firstNumber(ds, 'x00281053') ?? 1,
-    rescaleIntercept: firstNumber(ds, 'x00281052') ?? 0,
     photometricInterpretation: img.photometricInterpretation,
-    fileWindow: center !== null && width !== null && width > 0 ? { center, width } : null,
+    ...header,
   };
 }

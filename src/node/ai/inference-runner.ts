@@ -1,8 +1,8 @@
 /**
- * Where inference runs. `WorkerInference` keeps one worker thread (ai-inference.worker.cjs) with
- * the model sessions loaded, so the main process (and the UI it serves) never waits on decoding or
- * ONNX Runtime; cancelling a running image terminates the worker (ONNX Runtime cannot be
- * interrupted mid-run) and a fresh one starts for the next job. `InlineInference` runs the same
+ * Where inference runs. `WorkerInference` keeps two worker threads (ai-inference.worker.cjs), one
+ * preparing images and one with the model sessions loaded, so the main process (and the UI it
+ * serves) never waits on decoding or ONNX Runtime; cancelling a running image terminates the
+ * worker doing it (ONNX Runtime cannot be interrupted mid-run) and a fresh one starts for the next job. `InlineInference` runs the same
  * engine in the calling thread (tests, and a missing worker bundle).
  */
 import { existsSync } from 'node:fs';
@@ -10,14 +10,21 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { PixelDecoder } from './dicom-input';
-import { InferenceEngine, type InferenceJob, type InferenceOutcome } from './inference';
+import { InferenceEngine, type InferenceJob, type InferenceOutcome, type Prepared } from './inference';
+import type { SessionOptions } from './onnx-runtime';
 
 export interface InferenceBackend {
-  /** Never rejects for a bad image (failures come back as outcomes); rejects CANCELLED on abort. */
-  run(job: InferenceJob, signal?: AbortSignal): Promise<InferenceOutcome>;
+  /**
+   * Never rejects for a bad image (failures come back as outcomes); rejects CANCELLED on abort.
+   * `next`, when given, is the job the caller will run after this one: a backend with a second
+   * thread prepares it while this image is inferred.
+   */
+  run(job: InferenceJob, signal?: AbortSignal, next?: InferenceJob): Promise<InferenceOutcome>;
   close(): Promise<void>;
   readonly where: 'worker' | 'inline';
 }
+
+export type EngineOptions = SessionOptions;
 
 export function findAiWorkerScript(): string | null {
   const candidates = [
@@ -34,7 +41,7 @@ const cancelled = () => new AppError(ErrorCode.Cancelled, 'The AI run was cancel
 export class InlineInference implements InferenceBackend {
   readonly where = 'inline' as const;
   private readonly engine: InferenceEngine;
-  constructor(decode: PixelDecoder, options: { intraOpThreads?: number } = {}) {
+  constructor(decode: PixelDecoder, options: EngineOptions = {}) {
     this.engine = new InferenceEngine(decode, options);
   }
   async run(job: InferenceJob, signal?: AbortSignal): Promise<InferenceOutcome> {
@@ -48,36 +55,47 @@ export class InlineInference implements InferenceBackend {
   }
 }
 
+type Role = 'prepare' | 'infer';
+
 interface Pending {
   worker: Worker;
-  resolve: (o: InferenceOutcome) => void;
-  reject: (e: Error) => void;
+  resolve: (o: InferenceOutcome | Prepared) => void;
 }
 
+const keyOf = (j: InferenceJob) => JSON.stringify([j.filePath, j.model.id, j.model.modelSha256, j.computePixelDigest]);
+
+/**
+ * Two worker threads: `prepare` reads, decodes and preprocesses; `infer` holds the model sessions
+ * and runs ONNX Runtime. One image is inferred at a time (memory stays bounded and ONNX Runtime has
+ * the cores), and while it is, the caller's next image is prepared, so in a study the reading,
+ * decoding and preprocessing hide behind the previous image's inference.
+ */
 export class WorkerInference implements InferenceBackend {
   readonly where = 'worker' as const;
-  private worker: Worker | null = null;
+  private readonly workers: Record<Role, Worker | null> = { prepare: null, infer: null };
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
-  /** Jobs run one at a time: one image at a time keeps memory bounded and ONNX Runtime uses every core. */
+  /** Jobs run one at a time, in the order asked. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** The next image, being prepared ahead (at most one). */
+  private ahead: { key: string; outcome: Promise<InferenceOutcome | Prepared> } | null = null;
 
   constructor(
     private readonly script: string,
-    private readonly options: { intraOpThreads?: number } = {},
+    private readonly options: EngineOptions = {},
   ) {}
 
-  private spawn(): Worker {
-    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads } });
+  private spawn(role: Role): Worker {
+    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode } });
     w.unref();
-    w.on('message', (m: { id: number; outcome?: InferenceOutcome }) => {
+    w.on('message', (m: { id: number; outcome?: InferenceOutcome | Prepared }) => {
       const p = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (p && m.outcome) p.resolve(m.outcome);
     });
     const fail = (why: string) => {
-      if (this.worker === w) this.worker = null;
+      if (this.workers[role] === w) this.workers[role] = null;
       // only this worker's jobs: a worker stopped by a cancel exits while its successor already works
       for (const [id, p] of this.pending) {
         if (p.worker !== w) continue;
@@ -87,28 +105,23 @@ export class WorkerInference implements InferenceBackend {
     };
     w.on('error', (err) => fail(err.message));
     w.on('exit', (code) => fail(`exit code ${code}`));
-    this.worker = w;
+    this.workers[role] = w;
     return w;
   }
 
-  run(job: InferenceJob, signal?: AbortSignal): Promise<InferenceOutcome> {
-    const next = this.chain.then(() => this.runNow(job, signal));
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private runNow(job: InferenceJob, signal?: AbortSignal): Promise<InferenceOutcome> {
-    if (this.closed) return Promise.reject(new AppError(ErrorCode.Cancelled, 'The AI engine was closed.'));
-    if (signal?.aborted) return Promise.reject(cancelled());
-    const w = this.worker ?? this.spawn();
+  /** Posts one message to a worker; on abort the worker is stopped (ONNX Runtime cannot be interrupted mid-run). */
+  private call(role: Role, message: Record<string, unknown>, signal?: AbortSignal, transfer: ArrayBuffer[] = []): Promise<InferenceOutcome | Prepared> {
+    const w = this.workers[role] ?? this.spawn(role);
     const id = this.nextId++;
-    return new Promise<InferenceOutcome>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.pending.delete(id);
-        if (this.worker === w) this.worker = null;
+        if (this.workers[role] === w) this.workers[role] = null;
+        if (role === 'prepare') this.ahead = null;
         void w.terminate();
         reject(cancelled());
       };
+      if (signal?.aborted) return reject(cancelled());
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         worker: w,
@@ -116,22 +129,62 @@ export class WorkerInference implements InferenceBackend {
           signal?.removeEventListener('abort', onAbort);
           resolve(o);
         },
-        reject,
       });
-      w.postMessage({ id, job });
+      w.postMessage({ id, ...message }, transfer);
     });
+  }
+
+  run(job: InferenceJob, signal?: AbortSignal, next?: InferenceJob): Promise<InferenceOutcome> {
+    const result = this.chain.then(() => this.runNow(job, signal, next));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(job: InferenceJob, signal?: AbortSignal, next?: InferenceJob): Promise<InferenceOutcome> {
+    if (this.closed) throw new AppError(ErrorCode.Cancelled, 'The AI engine was closed.');
+    if (signal?.aborted) throw cancelled();
+    const key = keyOf(job);
+    const ahead = this.ahead?.key === key ? this.ahead.outcome : null;
+    this.ahead = null;
+    const prepareNext = () => {
+      if (!next || this.closed) return;
+      const outcome = this.call('prepare', { prepare: next });
+      outcome.catch(() => undefined);
+      this.ahead = { key: keyOf(next), outcome };
+    };
+    if (!ahead) {
+      // nothing prepared: this image start to finish in the inferring thread (one hand-over, buffers
+      // reused there), and the next one prepared beside it from now on
+      const running = this.call('infer', { run: job }, signal);
+      prepareNext();
+      return (await running) as InferenceOutcome;
+    }
+    // prepared while the previous image was inferred; a cancel now still answers at once
+    const prepared = await new Promise<InferenceOutcome | Prepared>((resolve, reject) => {
+      const onAbort = () => reject(cancelled());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      void ahead.then((o) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(o);
+      });
+    });
+    prepareNext();
+    if (prepared.kind !== 'prepared') return prepared;
+    return (await this.call('infer', { infer: { job, prepared } }, signal, [prepared.tensor.buffer as ArrayBuffer])) as InferenceOutcome;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const w = this.worker;
-    this.worker = null;
-    if (w) await w.terminate();
+    this.ahead = null;
+    const all = [this.workers.prepare, this.workers.infer];
+    this.workers.prepare = this.workers.infer = null;
+    for (const w of all) if (w) await w.terminate();
   }
 }
 
 /** A worker when the bundle is built, else inline (`threads: 0` forces inline). */
-export function createInferenceBackend(decode: PixelDecoder, o: { threads?: number; intraOpThreads?: number } = {}): InferenceBackend {
+export function createInferenceBackend(decode: PixelDecoder, o: { threads?: number } & EngineOptions = {}): InferenceBackend {
   const script = o.threads === 0 ? null : findAiWorkerScript();
-  return script ? new WorkerInference(script, o) : new InlineInference(decode, o);
+  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode };
+  return script ? new WorkerInference(script, engine) : new InlineInference(decode, engine);
 }

@@ -13,7 +13,7 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import { parseDicomBytes } from '../dicom/parse';
 import { pixelDigest } from '../fingerprint/compute';
 import { describeImage, greyImageOf, identityOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
-import { loadSession, ort, type OrtSession } from './onnx-runtime';
+import { loadSession, ort, type OrtSession, type SessionOptions } from './onnx-runtime';
 
 export interface InferenceJob {
   filePath: string;
@@ -45,6 +45,27 @@ export type InferenceOutcome =
   | { kind: 'skipped'; instance: InstanceIdentity; reason: string }
   | { kind: 'failed'; instance: InstanceIdentity | null; code: string; message: string };
 
+/** An image read and preprocessed, ready for ONNX Runtime (what the preparing thread hands over). */
+export interface Prepared {
+  kind: 'prepared';
+  instance: InstanceIdentity;
+  window: AppliedWindow;
+  inverted: boolean;
+  preprocessing: string;
+  tensor: Float32Array;
+  dims: [1, number, number, number];
+  pixelSha256: string | null;
+  timings: Omit<Timings, 'inferenceMs'>;
+}
+
+export type SkippedOrFailed = Exclude<InferenceOutcome, { kind: 'result' }>;
+
+function failedOutcome(err: unknown, instance: InstanceIdentity | null): SkippedOrFailed {
+  const code = err instanceof AppError ? err.code : 'INFERENCE_FAILED';
+  const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 400) : String(err);
+  return { kind: 'failed', instance, code, message };
+}
+
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 export class InferenceEngine {
@@ -61,7 +82,7 @@ export class InferenceEngine {
 
   constructor(
     private readonly decode: PixelDecoder,
-    private readonly options: { intraOpThreads?: number } = {},
+    private readonly options: SessionOptions = {},
   ) {}
 
   /**
@@ -104,17 +125,35 @@ export class InferenceEngine {
     }
   }
 
+  /** One image start to finish in this thread: prepare, then infer. */
   async run(job: InferenceJob): Promise<InferenceOutcome> {
     const reuse = !this.busy;
     this.busy = true;
     try {
-      return await this.runOne(job, reuse);
+      const p = await this.prepareOne(job, reuse);
+      return p.kind === 'prepared' ? await this.infer(job, p) : p;
     } finally {
       if (reuse) this.busy = false;
     }
   }
 
-  private async runOne(job: InferenceJob, reuse: boolean): Promise<InferenceOutcome> {
+  /**
+   * Everything before ONNX Runtime (read, acceptance check, pixel digest, decode, preprocess), for
+   * a second thread to run while this image's predecessor is inferred. The tensor is the caller's
+   * own (not a reused buffer), so it can be transferred.
+   */
+  async prepare(job: InferenceJob): Promise<Prepared | SkippedOrFailed> {
+    const reuse = !this.busy;
+    this.busy = true;
+    try {
+      const p = await this.prepareOne(job, reuse);
+      return p.kind === 'prepared' && reuse ? { ...p, tensor: p.tensor.slice() } : p;
+    } finally {
+      if (reuse) this.busy = false;
+    }
+  }
+
+  private async prepareOne(job: InferenceJob, reuse: boolean): Promise<Prepared | SkippedOrFailed> {
     let instance: InstanceIdentity | null = null;
     try {
       const t0 = now();
@@ -127,15 +166,36 @@ export class InferenceEngine {
       if (reason) return { kind: 'skipped', instance, reason };
       const pixelSha256 = job.computePixelDigest ? (await pixelDigest(ds, parsed.transferSyntaxUid, false)).pixel : null;
       const t2 = now();
+      // native greyscale: a view of the file's bytes (in the reused buffer, so only until the next image)
       const grey = await greyImageOf(ds, parsed.transferSyntaxUid, this.decode);
       const t3 = now();
-      const card = job.model.card;
       let scratch = reuse ? this.scratch.get(job.model.id) : undefined;
       if (reuse && !scratch) this.scratch.set(job.model.id, (scratch = new PreprocessScratch()));
-      const input = preprocess(grey, card, scratch);
+      const input = preprocess(grey, job.model.card, scratch);
       const t4 = now();
+      return {
+        kind: 'prepared',
+        instance,
+        window: input.window,
+        inverted: input.inverted,
+        preprocessing: input.preprocessing,
+        tensor: input.tensor,
+        dims: input.dims,
+        pixelSha256,
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3 },
+      };
+    } catch (err) {
+      return failedOutcome(err, instance);
+    }
+  }
+
+  /** ONNX Runtime on a prepared image, and the outputs read. */
+  async infer(job: InferenceJob, p: Prepared): Promise<InferenceOutcome> {
+    try {
+      const t4 = now();
+      const card = job.model.card;
       const session = await this.session(job);
-      const feeds = { [card.input.name]: new ort.Tensor('float32', input.tensor, input.dims) };
+      const feeds = { [card.input.name]: new ort.Tensor('float32', p.tensor, p.dims) };
       const fetches = card.heatMap ? [card.output.name, card.heatMap.name] : [card.output.name];
       const out = await session.run(feeds, fetches);
       const t5 = now();
@@ -143,19 +203,17 @@ export class InferenceEngine {
       const heat = card.heatMap ? out[card.heatMap.name]! : null;
       return {
         kind: 'result',
-        instance,
-        window: input.window,
-        inverted: input.inverted,
-        preprocessing: input.preprocessing,
+        instance: p.instance,
+        window: p.window,
+        inverted: p.inverted,
+        preprocessing: p.preprocessing,
         output: Array.from(probs.data as Float32Array),
         heatMap: heat ? { shape: heat.dims.map(Number), values: Float32Array.from(heat.data as Float32Array) } : null,
-        pixelSha256,
-        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, inferenceMs: t5 - t4 },
+        pixelSha256: p.pixelSha256,
+        timings: { ...p.timings, inferenceMs: t5 - t4 },
       };
     } catch (err) {
-      const code = err instanceof AppError ? err.code : 'INFERENCE_FAILED';
-      const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 400) : String(err);
-      return { kind: 'failed', instance, code, message };
+      return failedOutcome(err, p.instance);
     }
   }
 

@@ -12,6 +12,8 @@ export { ort };
 export interface SessionOptions {
   /** Threads inside one operator (default: ONNX Runtime's choice, one per core). */
   intraOpThreads?: number;
+  /** Operators one after another (default) or independent branches at once (inter-op threads). */
+  executionMode?: 'sequential' | 'parallel';
 }
 
 export async function loadSession(model: string | Uint8Array, o: SessionOptions = {}): Promise<OrtSession> {
@@ -23,6 +25,7 @@ export async function loadSession(model: string | Uint8Array, o: SessionOptions 
     // preprocessing of the next image and from the rest of the app. Runs were not slower without it.
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     ...(o.intraOpThreads ? { intraOpNumThreads: o.intraOpThreads } : {}),
+    ...(o.executionMode ? { executionMode: o.executionMode } : {}),
   };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }

@@ -57,7 +57,25 @@ export interface AnonymiseOptions {
   uids?: UidMap;
 }
 
-export type AnonymiseSkipCode = 'BURNED_IN_ANNOTATION' | 'NOT_PART10' | 'UNREADABLE_DICOM' | 'WRITE_FAILED';
+export type AnonymiseSkipCode = 'BURNED_IN_ANNOTATION' | 'STRUCTURED_CONTENT' | 'NOT_PART10' | 'UNREADABLE_DICOM' | 'WRITE_FAILED';
+
+/** Structured documents (SR, Key Object Selection: SOP Classes 1.2.840.10008.5.1.4.1.1.88.*). */
+const STRUCTURED_DOCUMENT = /^1\.2\.840\.10008\.5\.1\.4\.1\.1\.88\./;
+
+/**
+ * A structured report or key image document is not exported anonymised: the Basic Profile removes its Content
+ * Sequence and references (what is left is no longer a valid document — dciodvfy reports the missing Type 1
+ * content), and keeping them needs the Retain Clean Structured Content option, which this version does not have.
+ */
+class StructuredContentRefusal extends AppError {
+  constructor(sopClassUid: string) {
+    super(
+      ErrorCode.Denied,
+      `Not exported as anonymised: a structured document (SOP Class ${sopClassUid}, e.g. a measurement report or key image selection) — its text, observer names and image references cannot be de-identified by the Basic Profile without emptying it.`,
+      "Export the study's images anonymised and leave the report out, or share the report as an original through a consented share.",
+    );
+  }
+}
 
 export interface AnonymisedFile {
   source: string;
@@ -257,6 +275,8 @@ export function anonymiseBytes(
     ts = ts0;
   }
   const { meta, dict } = readWithDcmjs(input, ts);
+  const sopClassUid = String(dict['00080016']?.Value?.[0] ?? '').replace(/\0/g, '').trim();
+  if (STRUCTURED_DOCUMENT.test(sopClassUid)) throw new StructuredContentRefusal(sopClassUid);
   const verdict = burnedInVerdict(dict);
   const overridden = verdict.blocks && !!ctx.override;
   if (verdict.blocks && !ctx.override) {
@@ -298,6 +318,7 @@ export function anonymiseBytes(
 }
 
 function skipCodeOf(err: unknown): AnonymiseSkipCode {
+  if (err instanceof StructuredContentRefusal) return 'STRUCTURED_CONTENT';
   if (err instanceof AppError && err.code === ErrorCode.Denied) return 'BURNED_IN_ANNOTATION';
   if (err instanceof DicomFileError && err.reject === 'NOT_DICOM' && /Part 10/.test(err.message)) return 'NOT_PART10';
   if (err instanceof DicomFileError || err instanceof AppError) return 'UNREADABLE_DICOM';

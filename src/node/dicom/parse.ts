@@ -12,7 +12,7 @@ import dicomParser, { type DataSet, type Element } from 'dicom-parser';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { RejectCode } from '../../shared/api/library';
 import { isKnownTransferSyntax } from './transfer-syntaxes';
-import { describeParserFailure } from './parser-messages';
+import { describeParserFailure } from '../../shared/parser-messages';
 
 export const PIXEL_DATA_TAG = 'x7fe00010';
 export const DICOMDIR_SOP_CLASS = '1.2.840.10008.1.3.10';
@@ -177,39 +177,39 @@ interface Bounds {
   end: number;
 }
 
-/** The element (outside Pixel Data) that reaches furthest past the end of the buffer, if any. */
-function overrun(ds: DataSet, limit: number): Bounds | null {
-  let worst: Bounds | null = null;
-  const visit = (set: DataSet) => {
-    for (const el of Object.values(set.elements)) {
-      if (el.tag === PIXEL_DATA_TAG) continue;
-      if (!el.hadUndefinedLength && el.length !== undefined) {
+/**
+ * One walk over every element (nested items too) for the two checks of a parsed data set:
+ * - `over`: the element (outside Pixel Data) that reaches furthest past `limit`, if any;
+ * - `badVr` (explicit VR only): the first element whose value representation is not a DICOM VR.
+ * (Two walks with Object.values cost as much as dicom-parser's own parse of a CT header.)
+ */
+function checkElements(ds: DataSet, limit: number, explicit: boolean): { over: Bounds | null; badVr: string | null } {
+  let over: Bounds | null = null;
+  let badVr: string | null = null;
+  const visit = (set: DataSet, bounds: boolean, vrs: boolean) => {
+    const elements = set.elements;
+    for (const key in elements) {
+      const el = elements[key]!;
+      const tag = el.tag;
+      const isPixelData = tag === PIXEL_DATA_TAG;
+      if (bounds && !isPixelData && !el.hadUndefinedLength && el.length !== undefined) {
         const end = el.dataOffset + el.length;
-        if (end > limit && (!worst || end > worst.end)) worst = { element: el, end };
+        if (end > limit && (!over || end > over.end)) over = { element: el, end };
       }
-      for (const item of el.items ?? []) if (item.dataSet) visit(item.dataSet);
+      const vrChecked = vrs && badVr === null && !(tag.startsWith('xfffe') || tag === 'x00000000');
+      if (vrChecked && el.vr !== undefined && !VRS.has(el.vr)) {
+        badVr = `element ${tagLabel(tag)} has the invalid value representation "${el.vr.replace(/[^\x20-\x7e]/g, '?')}"`;
+      }
+      const items = el.items;
+      if (items) {
+        const b = bounds && !isPixelData;
+        const v = vrChecked && badVr === null;
+        if (b || v) for (const item of items) if (item.dataSet) visit(item.dataSet, b, v);
+      }
     }
   };
-  visit(ds);
-  return worst;
-}
-
-function checkVrs(ds: DataSet, explicit: boolean): string | null {
-  if (!explicit) return null;
-  let bad: string | null = null;
-  const visit = (set: DataSet) => {
-    for (const el of Object.values(set.elements)) {
-      if (bad) return;
-      if (el.tag.startsWith('xfffe') || el.tag === 'x00000000') continue;
-      if (el.vr !== undefined && !VRS.has(el.vr)) {
-        bad = `element ${tagLabel(el.tag)} has the invalid value representation "${el.vr.replace(/[^\x20-\x7e]/g, '?')}"`;
-        return;
-      }
-      for (const item of el.items ?? []) if (item.dataSet) visit(item.dataSet);
-    }
-  };
-  visit(ds);
-  return bad;
+  visit(ds, true, explicit);
+  return { over, badVr };
 }
 
 /** Whether the failure looks like running out of bytes (read more, or the file is truncated). */
@@ -372,7 +372,7 @@ function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): P
   if (implicitFallback) dataSet.warnings = [...(dataSet.warnings ?? []), 'the data set is encoded as implicit VR although its transfer syntax says explicit VR'];
   const explicit = tsUid !== IMPLICIT_LE && !implicitFallback;
   const limitBytes = dataSet.byteArray.length;
-  const over = overrun(dataSet, limitBytes);
+  const { over, badVr } = checkElements(dataSet, limitBytes, explicit);
   if (over) {
     if (partial) throw new NeedMoreBytes();
     const el = over.element;
@@ -399,7 +399,6 @@ function parseDicomBytesUnguarded(bytes: Uint8Array, opts: ParseBytesOptions): P
       'Copy the file again from its source; the copy is incomplete.',
     );
   }
-  const badVr = checkVrs(dataSet, explicit);
   if (badVr) throw new DicomFileError('MALFORMED', ErrorCode.Malformed, `The data set is malformed: ${badVr}.`);
 
   // Pixel Data must fit in the file (checked without reading it).

@@ -2,7 +2,7 @@
  * Fingerprinting one instance (spec v1): the three SHA-256 digests, the SOP Instance UID hash and
  * the Merkle leaf. Runs in a worker thread (fingerprint.worker.ts) or inline.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { DataSet } from 'dicom-parser';
 import {
@@ -51,7 +51,8 @@ export interface FingerprintFailure {
   hint?: string;
 }
 
-const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+// one-shot (no Hash object per digest; four digests per file)
+const sha256 = (b: Uint8Array): string => hash('sha256', b, 'hex');
 
 function uid(ds: DataSet, tag: string): string | null {
   const v = ds.string(tag)?.replace(/[\0 ]+$/, '');
@@ -104,7 +105,7 @@ export async function fingerprintDataSet(ds: DataSet, tsUid: string, file: strin
   const meta = sha256(canonicalMetaBytes(ds as unknown as MetaDataSet, { bigEndian: info.bigEndian, explicitVr: info.explicitVr }));
   const { pixel, mode, frames } = await pixelDigest(ds, tsUid, mutable);
   const sop = uid(ds, 'x00080018');
-  const uidHash = sop ? sha256(new TextEncoder().encode(sop)) : null;
+  const uidHash = sop ? hash('sha256', sop, 'hex') : null; // a string is hashed as its UTF-8 bytes
   return {
     specVersion: FINGERPRINT_SPEC_VERSION,
     file,

@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue } from '../../core/fingerprint';
+import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue, type StudyTree } from '../../core/fingerprint';
 import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
 import { ErrorCode } from '../../shared/errors';
 import type { Db } from '../store/database';
@@ -68,6 +68,12 @@ function rowToInstance(r: Row, cached: boolean): InstanceFingerprint {
   };
 }
 
+/** The upsert's positional parameters, in its column order. */
+function rowParams(r: Row): unknown[] {
+  return [r.path, r.size, r.mtime_ms, r.spec_version, r.file_sha256, r.pixel_sha256, r.meta_sha256, r.pixel_mode, r.transfer_syntax_uid, r.sop_instance_uid,
+    r.sop_class_uid, r.series_instance_uid, r.study_instance_uid, r.uid_hash, r.leaf, r.frames, r.error_code, r.error_message, r.computed_at];
+}
+
 function rowToError(r: Row): FingerprintFileError {
   const [code, reject] = (r.error_code ?? ErrorCode.Internal).split('/');
   return { path: r.path, code: code!, ...(reject ? { reject } : {}), message: r.error_message ?? 'unknown error' };
@@ -122,6 +128,8 @@ export function expandPaths(paths: string[]): { files: string[]; errors: Fingerp
 export class FingerprintEngine {
   private pool: FingerprintPool | null = null;
   private readonly stmts;
+  /** The trees rebuildStudy built last (a few studies), keyed by study, with their set of leaf values. */
+  private readonly trees = new Map<string, { tree: StudyTree; keys: Set<string> }>();
 
   constructor(
     private readonly db: Db,
@@ -129,10 +137,11 @@ export class FingerprintEngine {
   ) {
     this.stmts = {
       byPath: db.prepare<[string], Row>('SELECT * FROM fingerprint_files WHERE path = ?'),
-      upsert: db.prepare(`INSERT INTO fingerprint_files (path, size, mtime_ms, spec_version, file_sha256, pixel_sha256, meta_sha256, pixel_mode,
+      // the stored rows of a whole batch in one query (a JSON array of paths) instead of one query per file
+      byPaths: db.prepare<[string], Row>('SELECT * FROM fingerprint_files WHERE path IN (SELECT value FROM json_each(?))'),
+      upsert: db.prepare<unknown[]>(`INSERT INTO fingerprint_files (path, size, mtime_ms, spec_version, file_sha256, pixel_sha256, meta_sha256, pixel_mode,
           transfer_syntax_uid, sop_instance_uid, sop_class_uid, series_instance_uid, study_instance_uid, uid_hash, leaf, frames, error_code, error_message, computed_at)
-        VALUES (@path, @size, @mtime_ms, @spec_version, @file_sha256, @pixel_sha256, @meta_sha256, @pixel_mode, @transfer_syntax_uid, @sop_instance_uid,
-          @sop_class_uid, @series_instance_uid, @study_instance_uid, @uid_hash, @leaf, @frames, @error_code, @error_message, @computed_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, spec_version = excluded.spec_version,
           file_sha256 = excluded.file_sha256, pixel_sha256 = excluded.pixel_sha256, meta_sha256 = excluded.meta_sha256, pixel_mode = excluded.pixel_mode,
           transfer_syntax_uid = excluded.transfer_syntax_uid, sop_instance_uid = excluded.sop_instance_uid, sop_class_uid = excluded.sop_class_uid,
@@ -196,38 +205,53 @@ export class FingerprintEngine {
     };
     if (task?.cancelled) onAbort();
     else task?.signal.addEventListener('abort', onAbort, { once: true });
-    const pendingWrites: (() => void)[] = [];
+    // Rows to store, written 256 at a time in one transaction each (positional parameters).
+    const pendingRows: Row[] = [];
+    const touches: [number, number, string][] = [];
     const flush = () => {
-      if (pendingWrites.length === 0) return;
-      const batch = pendingWrites.splice(0);
-      this.db.transaction(() => batch.forEach((w) => w()))();
+      if (pendingRows.length === 0 && touches.length === 0) return;
+      const rows = pendingRows.splice(0);
+      const touched = touches.splice(0);
+      this.db.transaction(() => {
+        for (const r of rows) this.stmts.upsert.run(rowParams(r));
+        for (const t of touched) this.stmts.touch.run(...t);
+      })();
     };
     const finishOne = (label: string) => {
       done++;
-      if (pendingWrites.length >= 256) flush();
+      if (pendingRows.length + touches.length >= 256) flush();
       task?.progress({ done, failed: errors.length, label });
     };
+    // The stored rows of every file at once (one query, not one per file).
+    const stored = new Map<string, Row>();
+    for (let i = 0; i < files.length; i += 10_000) {
+      for (const r of this.stmts.byPaths.all(JSON.stringify(files.slice(i, i + 10_000)))) stored.set(r.path, r);
+    }
 
     const one = async (path: string): Promise<void> => {
-      let st;
-      try {
-        st = statSync(path);
-      } catch (err) {
-        errors.push({ path, code: ErrorCode.Unreadable, reject: 'UNREADABLE', message: `The file cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).` });
-        finishOne(path);
-        return;
-      }
-      const prev = this.stmts.byPath.get(path);
+      const prev = stored.get(path);
       const sameSpec = prev?.spec_version === FINGERPRINT_SPEC_VERSION && !prev.error_code && prev.file_sha256;
-      if (prev && sameSpec && !ro.force && prev.size === st.size && prev.mtime_ms === st.mtimeMs) {
-        instances.push(rowToInstance(prev, true));
-        if (prev.study_instance_uid) studies.add(prev.study_instance_uid);
-        finishOne(path);
-        return;
+      if (prev) {
+        // Only a stored file can be unchanged; a new one goes straight to a worker, which reads
+        // (and stats) it anyway and names any read failure.
+        let st;
+        try {
+          st = statSync(path);
+        } catch (err) {
+          errors.push({ path, code: ErrorCode.Unreadable, reject: 'UNREADABLE', message: `The file cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).` });
+          finishOne(path);
+          return;
+        }
+        if (sameSpec && !ro.force && prev.size === st.size && prev.mtime_ms === st.mtimeMs) {
+          instances.push(rowToInstance(prev, true));
+          if (prev.study_instance_uid) studies.add(prev.study_instance_uid);
+          finishOne(path);
+          return;
+        }
       }
       const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined);
       if (outcome.ok && 'unchanged' in outcome) {
-        pendingWrites.push(() => this.stmts.touch.run(outcome.size, outcome.mtimeMs, path));
+        touches.push([outcome.size, outcome.mtimeMs, path]);
         instances.push(rowToInstance({ ...prev!, size: outcome.size, mtime_ms: outcome.mtimeMs }, true));
         if (prev!.study_instance_uid) studies.add(prev!.study_instance_uid);
       } else if (outcome.ok) {
@@ -253,7 +277,7 @@ export class FingerprintEngine {
           error_message: null,
           computed_at: new Date().toISOString(),
         };
-        pendingWrites.push(() => this.stmts.upsert.run(row));
+        pendingRows.push(row);
         instances.push(rowToInstance(row, false));
         if (f.studyInstanceUid) studies.add(f.studyInstanceUid);
         if (prev?.study_instance_uid && prev.study_instance_uid !== f.studyInstanceUid) studies.add(prev.study_instance_uid);
@@ -262,14 +286,12 @@ export class FingerprintEngine {
         const e: FingerprintFileError = { path, ...outcome.error };
         errors.push(e);
         // Keep the failure (a file that was fine and is now broken must not keep its old digests).
-        pendingWrites.push(() =>
-          this.stmts.upsert.run({
-            path, size: outcome.size, mtime_ms: outcome.mtimeMs, spec_version: FINGERPRINT_SPEC_VERSION, file_sha256: null, pixel_sha256: null,
-            meta_sha256: null, pixel_mode: null, transfer_syntax_uid: null, sop_instance_uid: null, sop_class_uid: null, series_instance_uid: null,
-            study_instance_uid: null, uid_hash: null, leaf: null, frames: null,
-            error_code: e.reject ? `${e.code}/${e.reject}` : e.code, error_message: e.message, computed_at: new Date().toISOString(),
-          }),
-        );
+        pendingRows.push({
+          path, size: outcome.size, mtime_ms: outcome.mtimeMs, spec_version: FINGERPRINT_SPEC_VERSION, file_sha256: null, pixel_sha256: null,
+          meta_sha256: null, pixel_mode: null, transfer_syntax_uid: null, sop_instance_uid: null, sop_class_uid: null, series_instance_uid: null,
+          study_instance_uid: null, uid_hash: null, leaf: null, frames: null,
+          error_code: e.reject ? `${e.code}/${e.reject}` : e.code, error_message: e.message, computed_at: new Date().toISOString(),
+        });
         if (prev?.study_instance_uid) studies.add(prev.study_instance_uid);
       }
       finishOne(path);
@@ -307,6 +329,7 @@ export class FingerprintEngine {
   rebuildStudy(studyInstanceUid: string): StudyFingerprint | null {
     const rows = this.stmts.studyRows.all(studyInstanceUid, FINGERPRINT_SPEC_VERSION);
     if (rows.length === 0) {
+      this.trees.delete(studyInstanceUid);
       this.db.transaction(() => {
         this.stmts.deleteProofs.run(studyInstanceUid);
         this.stmts.deleteStudy.run(studyInstanceUid);
@@ -328,6 +351,9 @@ export class FingerprintEngine {
     }
     const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
     const tree = buildStudyTree(values, known);
+    this.trees.delete(studyInstanceUid);
+    this.trees.set(studyInstanceUid, { tree, keys: new Set(known.keys()) });
+    if (this.trees.size > 4) this.trees.delete(this.trees.keys().next().value!);
     const computedAt = new Date().toISOString();
     const stored = this.stmts.studyHead.get(studyInstanceUid);
     if (stored && stored.root === tree.root && stored.leaf_count === tree.leafCount && stored.spec_version === FINGERPRINT_SPEC_VERSION && stored.conflicts === conflicts.length) {
@@ -350,6 +376,23 @@ export class FingerprintEngine {
       computedAt,
       proofs: tree.leaves.map((l) => ({ sopInstanceUid: sopOf.get(l.value.join())!, leaf: l.leaf, value: l.value, proof: l.proof })),
     };
+  }
+
+  /**
+   * The tree rebuildStudy last built for this study when it holds exactly these leaf values (in
+   * any order, repeats ignored), else null: anchoring right after fingerprinting then builds the
+   * study tree once, not twice.
+   */
+  builtTree(studyInstanceUid: string, values: LeafValue[]): StudyTree | null {
+    const hit = this.trees.get(studyInstanceUid);
+    if (!hit) return null;
+    const seen = new Set<string>();
+    for (const v of values) {
+      const k = v.join();
+      if (!hit.keys.has(k)) return null;
+      seen.add(k);
+    }
+    return seen.size === hit.keys.size ? hit.tree : null;
   }
 
   /** The stored tree of a study (with proofs when asked), or null. */

@@ -21,6 +21,7 @@ import { inboxHandlers } from './inbox';
 import { aiHandlers } from './ai';
 import { splitHandlers } from './split';
 import { keyImageHandlers } from './keyimages';
+import { measurementsSrHandlers } from './measurements-sr';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -41,6 +42,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...aiHandlers(s),
     ...splitHandlers(s),
     ...keyImageHandlers(s),
+    ...measurementsSrHandlers(s),
   };
 }
 

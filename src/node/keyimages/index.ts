@@ -4,7 +4,7 @@
  * (kos.ts) that joins the library as an instance of the study. A KOS found in a study (received from a PACS,
  * imported) marks its images when the study's key images are first listed after it arrived.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -12,6 +12,7 @@ import { KOS_SOP_CLASS_UID, type KeyImage, type KeyImageChange, type KeyImageLis
 import type { Db } from '../store/database';
 import type { AuditInput } from '../audit/audit-log';
 import { Task } from '../tasks';
+import { studyHeader } from './study-header';
 import { encodePart10, kosContent, kosDataset, readNaturalized, titleOf, type KosReference } from './kos';
 
 export * from './kos';
@@ -159,23 +160,8 @@ export class KeyImages {
   }
 
   /** Patient / study attributes as an image of the study says them (read with dcmjs, header only). */
-  private async studyAttributes(study: StudyRow): Promise<Record<string, unknown>> {
-    const r = this.db
-      .prepare(
-        `SELECT i.file_path AS path FROM instances i JOIN series se ON se.id = i.series_ref
-          WHERE se.study_ref = ? AND (i.sop_class IS NULL OR i.sop_class <> ?) ORDER BY i.has_pixels DESC, i.id LIMIT 1`,
-      )
-      .get(study.id, KOS_SOP_CLASS_UID) as { path: string } | undefined;
-    if (!r) throw new AppError(ErrorCode.NotFound, 'This study has no images in the library to take the patient and study details from.', 'Import the study images first.');
-    try {
-      return readNaturalized(await readFile(r.path), { header: true });
-    } catch (err) {
-      throw new AppError(
-        ErrorCode.Unreadable,
-        `The patient and study details could not be read from ${r.path} (${err instanceof Error ? err.message : String(err)}).`,
-        'Check that the study files are still where they were imported from, or import the study again.',
-      );
-    }
+  private studyAttributes(study: StudyRow): Promise<Record<string, unknown>> {
+    return studyHeader(this.db, study.id, [KOS_SOP_CLASS_UID]);
   }
 
   /**

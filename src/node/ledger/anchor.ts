@@ -227,10 +227,12 @@ export class Anchoring {
       throw new AppError(ErrorCode.Locked, 'Anchoring needs an unlocked clinician identity.', 'Log in as a clinician (choose your identity and enter its passphrase), then anchor again.');
     }
     // Roles, when the chain can be asked now (when not, the anchor is queued and checked when sent).
+    // Asked while the files are fingerprinted: the chain round trips no longer wait for each other.
     const conn = await this.l.chain.connection().catch(() => null);
     let institution: string | null = this.l.settings.get(`institution-of:${me.address}`);
-    if (conn) {
-      const roles = await readRoles(conn, me.address).catch(() => null);
+    const rolesAsked = conn ? readRoles(conn, me.address).catch(() => null) : Promise.resolve(null);
+    const checkRoles = async () => {
+      const roles = await rolesAsked;
       if (roles && !roles.clinician) {
         throw new AppError(
           ErrorCode.Denied,
@@ -242,13 +244,21 @@ export class Anchoring {
         institution = roles.clinicianOf;
         this.l.settings.set(`institution-of:${me.address}`, institution);
       }
-    }
+    };
 
     const { paths, patientKey } = this.studyFiles(studyInstanceUid);
     if (paths.length === 0) {
+      await checkRoles();
       throw new AppError(ErrorCode.NotFound, `No files of study ${studyInstanceUid} are known on this workstation.`, 'Import the study first (or give its files to "medimgshr anchor").');
     }
-    const run = await this.l.fingerprints.fingerprintPaths(paths, { task: o.task });
+    const fingerprinted = this.l.fingerprints.fingerprintPaths(paths, { task: o.task });
+    fingerprinted.catch(() => undefined); // observed below; never an unhandled rejection while the roles are read
+    // a refused role is named first (as before), once fingerprinting has finished with the files
+    await checkRoles().catch(async (err: unknown) => {
+      await fingerprinted.catch(() => undefined);
+      throw err;
+    });
+    const run = await fingerprinted;
     if (run.cancelled) throw new AppError(ErrorCode.Cancelled, 'Anchoring was cancelled; nothing was sent.');
     const inStudy = run.instances.filter((i) => i.studyInstanceUid === studyInstanceUid && i.uidHash && i.sopInstanceUid);
     const failed = run.errors.map((e) => ({ path: e.path, message: e.message }));
@@ -274,7 +284,8 @@ export class Anchoring {
     // The leaf hashes were computed with the fingerprints (one keccak pair each); not again here.
     const known = new Map<string, Bytes32>();
     for (const [k, i] of inStudy.entries()) if (i.leaf) known.set(values[k]!.join(), i.leaf as Bytes32);
-    const tree = buildStudyTree(values, known);
+    // Fingerprinting just built this tree when the study's stored leaves are these (the usual case).
+    const tree = this.l.fingerprints.builtTree(studyInstanceUid, values) ?? buildStudyTree(values, known);
     const sopOf = new Map(inStudy.map((i) => [leafValue(i.pixel, i.meta, i.uidHash!).join(), i.sopInstanceUid!]));
     const manifest: Manifest = {
       specVersion: inStudy[0]!.specVersion,

@@ -81,7 +81,8 @@ export interface SyncPass {
 
 export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
   private running: Promise<SyncPass> | null = null;
-  private again = false;
+  /** The pass promised to callers that asked while one was running. */
+  private again: Promise<SyncPass> | null = null;
   private head: number | null = null;
   private lastError: string | null = null;
   private readonly chunk: number;
@@ -101,17 +102,29 @@ export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
   /** Stops scheduling passes and waits for the running one, so nothing touches a closed database. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.again = false;
     await this.running?.catch(() => undefined);
   }
   private stopped = false;
 
-  /** Runs a pass now, or joins the running one (and runs one more after it). */
+  /**
+   * Runs a pass now; while one runs, the answer is the pass that starts after it (a caller asks
+   * because the chain changed: the running pass may have read the head before that change).
+   * Callers asking meanwhile share that one next pass.
+   */
   sync(): Promise<SyncPass> {
     if (this.stopped) return Promise.resolve({ status: this.statusFor(null), newEvents: 0, reset: false });
     if (this.running) {
-      this.again = true;
-      return this.running;
+      this.again ??= this.running.then(
+        (last) =>
+          new Promise<SyncPass>((resolve) => {
+            setImmediate(() => {
+              this.again = null;
+              // stopped meanwhile: the database may be closed, so no pass (and no status read) after stop
+              resolve(this.stopped ? last : this.sync());
+            });
+          }),
+      );
+      return this.again;
     }
     this.running = this.pass()
       .catch((err: unknown) => {
@@ -121,13 +134,6 @@ export class ChainSync extends EventEmitter<{ synced: [SyncPass] }> {
       })
       .finally(() => {
         this.running = null;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          // stopped meanwhile: the database may be closed, so no pass (and no status read) after stop
-          setImmediate(() => {
-            if (!this.stopped) void this.sync();
-          });
-        }
       });
     return this.running;
   }

@@ -15,7 +15,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildStudyTree, FINGERPRINT_SPEC_VERSION, leafValue, verifyLeafProof, type LeafValue } from '../../core/fingerprint';
+import { buildStudyTree, FINGERPRINT_SPEC_VERSION, leafValue, verifyLeafProof, type Bytes32, type LeafValue } from '../../core/fingerprint';
 import { decodeContractError } from './contracts';
 import type { InstanceVerification, RecordEvidence, StudyVerification, VerificationState } from '../../shared/api/ledger';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -426,14 +426,20 @@ export class Verifier {
       const conn = await this.l.chain.connection().catch(() => null);
       if (conn && (await conn.contract.hasRecord(anchor.root).catch(() => false))) record = await this.l.anchors.evidence(conn, anchor.root).catch(() => null);
     }
+    // One statement for all instances; the leaf hashes the engine stored are reused (keyed by the
+    // stored digests, so only a leaf of exactly these values is taken).
+    const stored = db.prepare('SELECT pixel_sha256, meta_sha256, uid_hash, leaf FROM fingerprint_files WHERE path = ?');
+    const known = new Map<string, Bytes32>();
     const values = instances
       .filter((i) => i.actual && i.sopInstanceUid)
       .map((i) => {
-        const uh = db.prepare('SELECT uid_hash FROM fingerprint_files WHERE path = ?').get(i.path) as { uid_hash: string | null } | undefined;
-        return uh?.uid_hash ? leafValue(i.actual!.pixel, i.actual!.meta, uh.uid_hash) : null;
+        const r = stored.get(i.path) as { pixel_sha256: string | null; meta_sha256: string | null; uid_hash: string | null; leaf: string | null } | undefined;
+        if (!r?.uid_hash) return null;
+        if (r.leaf && r.pixel_sha256 && r.meta_sha256) known.set(leafValue(r.pixel_sha256, r.meta_sha256, r.uid_hash).join(), r.leaf as Bytes32);
+        return leafValue(i.actual!.pixel, i.actual!.meta, r.uid_hash);
       })
       .filter((v): v is LeafValue => v !== null);
-    const currentRoot = values.length ? buildStudyTree(values).root : null;
+    const currentRoot = values.length ? buildStudyTree(values, known).root : null;
     const n = instances.length;
     const message =
       state === 'verified'

@@ -71,6 +71,14 @@ export class InstanceCache {
     return out;
   }
 
+  /** Whether any instance of this study (or series) was cached before (a retrieve then asks only for what is missing). */
+  hasAnyOf(studyInstanceUid: string, seriesInstanceUid: string | null): boolean {
+    const r = seriesInstanceUid
+      ? this.db.prepare('SELECT 1 FROM pacs_instances WHERE study_instance_uid = ? AND series_instance_uid = ? LIMIT 1').get(studyInstanceUid, seriesInstanceUid)
+      : this.db.prepare('SELECT 1 FROM pacs_instances WHERE study_instance_uid = ? LIMIT 1').get(studyInstanceUid);
+    return r !== undefined;
+  }
+
   ofStudy(studyInstanceUid: string): CachedInstance[] {
     return (this.db.prepare('SELECT * FROM pacs_instances WHERE study_instance_uid = ? ORDER BY series_instance_uid, sop_instance_uid').all(studyInstanceUid) as Row[]).map(toCached);
   }

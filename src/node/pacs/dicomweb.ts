@@ -4,13 +4,14 @@
  * per-connection CA, time limits, cancellation, and the precise reason of each failure (xhr2 drops
  * the socket error; we keep it, so "DNS name not found" is not reported as "request failed").
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as dicomweb from 'dicomweb-client';
 import XMLHttpRequest from 'xhr2';
 import { httpStatusError, networkError, PacsError, PacsReason } from './errors';
 import type { Credentials, DicomWebSettings } from './connections';
+import { boundaryOf, MultipartSplitter } from './multipart';
 
 /** A DICOM JSON object (PS3.18 F.2): tag → { vr, Value }. */
 export type DicomJson = Record<string, { vr: string; Value?: unknown[]; InlineBinary?: string; BulkDataURI?: string } | undefined>;
@@ -40,6 +41,7 @@ export class DicomWebClient {
   readonly url: string;
   private readonly host: string;
   private readonly port: string;
+  private readonly headers: Record<string, string>;
 
   constructor(private readonly target: DicomWebTarget) {
     this.url = target.url.replace(/\/+$/, '');
@@ -53,6 +55,7 @@ export class DicomWebClient {
     const headers: Record<string, string> = {};
     if (target.auth === 'basic') headers.Authorization = `Basic ${Buffer.from(`${target.username ?? ''}:${target.secret ?? ''}`).toString('base64')}`;
     if (target.auth === 'bearer') headers.Authorization = `Bearer ${target.secret ?? ''}`;
+    this.headers = headers;
     this.client = new dicomweb.api.DICOMwebClient({ url: this.url, headers, verbose: false, singlepart: false });
   }
 
@@ -87,8 +90,17 @@ export class DicomWebClient {
   /** Runs one dicomweb-client call and turns every failure into a precise PacsError. */
   private async call<T>(url: string, level: 'probe' | 'root' | 'object', fn: (request: XhrRequest) => Promise<T>, opts: { signal?: AbortSignal; onBytes?: (n: number) => void } = {}): Promise<T> {
     const p = this.probe(opts.signal);
+    // xhr2's abort() does not always settle dicomweb-client's promise (a request cancelled mid-flight
+    // would wait for ever): a cancel rejects on its own
+    let onCancel: (() => void) | null = null;
+    const cancelled = new Promise<never>((_, reject) => {
+      onCancel = () => reject(new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.'));
+      if (opts.signal?.aborted) onCancel();
+      else opts.signal?.addEventListener('abort', onCancel, { once: true });
+    });
+    cancelled.catch(() => {});
     try {
-      return await fn({ instance: p.xhr, ...(opts.onBytes ? { progressCallback: (e) => opts.onBytes!(e.loaded) } : {}) });
+      return await Promise.race([fn({ instance: p.xhr, ...(opts.onBytes ? { progressCallback: (e) => opts.onBytes!(e.loaded) } : {}) }), cancelled]);
     } catch (err) {
       if (opts.signal?.aborted) throw new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.');
       const where = { host: this.host, port: this.port, what: 'the DICOMweb server' };
@@ -105,6 +117,7 @@ export class DicomWebClient {
       throw new PacsError(PacsReason.NotDicom, `The reply from ${url} could not be read as DICOMweb: ${err instanceof Error ? err.message : String(err)}.`, 'Check that the URL is the DICOMweb root; show this message to the PACS administrator.');
     } finally {
       p.done();
+      if (onCancel) opts.signal?.removeEventListener('abort', onCancel);
     }
   }
 
@@ -185,6 +198,88 @@ export class DicomWebClient {
       throw new PacsError(PacsReason.NotDicom, `The PACS sent something that is not a DICOM file for instance ${sop}.`, 'The other instances go on; tell the PACS administrator about this instance.');
     }
     return bytes;
+  }
+
+  /**
+   * WADO-RS of a whole study or series in one request (`transfer-syntax=*`), each instance handed to
+   * `onInstance` as its part arrives (dicomweb-client would hand over all of them at the end only; see
+   * multipart.ts). A part that is not a Part-10 object goes to `onNotDicom`, the rest goes on.
+   * Resolves with the number of parts when the reply is complete; a reply cut off, malformed or
+   * refused rejects with a PacsError (what arrived before stays arrived).
+   */
+  retrieveStream(
+    study: string,
+    series: string | null,
+    handlers: { onInstance: (file: Uint8Array) => void; onNotDicom?: (index: number) => void },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<number> {
+    const url = `${this.url}/studies/${study}${series ? `/series/${series}` : ''}`;
+    const where = { host: this.host, port: this.port, what: 'the DICOMweb server' };
+    const u = new URL(url);
+    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<number>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: PacsError | null, n = 0) => {
+        if (settled) return;
+        settled = true;
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          req.destroy();
+          reject(err);
+        } else resolve(n);
+      };
+      const onAbort = () => settle(new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.'));
+      const req = send(u, {
+        method: 'GET',
+        agent: this.agent,
+        headers: { ...this.headers, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+      });
+      // idle limit, as for every other request: a server that stops sending is "timed out"
+      req.setTimeout(this.target.timeoutMs, () => settle(networkError(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }), where)));
+      req.on('error', (err) => settle(opts.signal?.aborted ? new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.') : networkError(err, where)));
+      req.on('response', (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          let body = '';
+          res.setEncoding('latin1');
+          res.on('data', (d: string) => (body = (body + d).slice(0, 300)));
+          res.on('end', () => settle(httpStatusError(status, url, 'object', body)));
+          return;
+        }
+        const boundary = boundaryOf(String(res.headers['content-type'] ?? ''));
+        if (!boundary) {
+          res.resume();
+          settle(new PacsError(PacsReason.NotDicom, `The reply from ${url} is not multipart (Content-Type "${res.headers['content-type'] ?? ''}").`, 'Check that the URL is the DICOMweb root; show this message to the PACS administrator.'));
+          return;
+        }
+        const splitter = new MultipartSplitter(boundary, (part) => {
+          if (settled) return;
+          if (isPart10(part.body)) handlers.onInstance(part.body);
+          else handlers.onNotDicom?.(splitter.parts - 1);
+        });
+        res.on('data', (chunk: Buffer) => {
+          if (settled) return;
+          try {
+            splitter.push(chunk);
+          } catch (err) {
+            settle(new PacsError(PacsReason.NotDicom, `The reply from ${url} could not be read as DICOMweb: ${err instanceof Error ? err.message : String(err)}.`, 'Retrieve again; show this message to the PACS administrator if it stays.'));
+          }
+        });
+        res.on('end', () => {
+          try {
+            splitter.end();
+            settle(null, splitter.parts);
+          } catch (err) {
+            settle(new PacsError(PacsReason.ConnectionLost, `The reply from ${url} was cut off: ${err instanceof Error ? err.message : String(err)}.`, 'Retrieve again; only what is missing is fetched.'));
+          }
+        });
+        res.on('error', (err) => settle(networkError(err, where)));
+        res.on('aborted', () => settle(new PacsError(PacsReason.ConnectionLost, `The connection to ${where.host}:${where.port} was lost during the reply from ${url}.`, 'Retrieve again; only what is missing is fetched.')));
+      });
+      if (opts.signal?.aborted) onAbort();
+      else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end();
+    });
   }
 
   /** STOW-RS of Part-10 files to /studies; returns the server's DICOM JSON response (or null). */

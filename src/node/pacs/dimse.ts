@@ -4,7 +4,7 @@
  * reason), aborted, or a failure status. The library's own logging (every PDU) is silenced.
  */
 import dimse from 'dcmjs-dimse';
-import { associationRejected, networkError, PacsError, PacsReason } from './errors';
+import { associationRejected, networkError, notAnswered, PacsError, PacsReason } from './errors';
 import type { DimseSettings } from './connections';
 import { readFileSync } from 'node:fs';
 import { dataSetOf, part10File } from './part10';
@@ -68,8 +68,15 @@ export class DimseClient {
   constructor(
     private readonly s: DimseSettings,
     private readonly timeoutMs = 30_000,
+    /** How long an accepted association may wait for the first answer to its operation (a response or, for C-GET, an image). */
+    private readonly answerTimeoutMs = Math.min(timeoutMs, 15_000),
   ) {
     silenceDimseLog();
+  }
+
+  /** Our AE title on this connection (the one the PACS must know). */
+  get callingAet(): string {
+    return this.s.callingAet;
   }
 
   private get where() {
@@ -80,7 +87,7 @@ export class DimseClient {
    * Sends `requests` on one association; resolves when it was released normally. Each request's
    * final response status is checked by the caller (via its 'response' events).
    */
-  private run(requests: DimseRequest[], opts: { signal?: AbortSignal; onStore?: (req: StoreRequest, done: (status: number) => void) => void } = {}): Promise<void> {
+  private run(requests: DimseRequest[], opts: { operation: string; /** bound the wait for the first answer (not for C-MOVE / C-STORE, whose first answer may follow a long transfer) */ bounded?: boolean; signal?: AbortSignal; onStore?: (req: StoreRequest, done: (status: number) => void) => void }): Promise<void> {
     return new Promise((resolve, reject) => {
       const client = new Client();
       for (const r of requests) client.addRequest(r);
@@ -88,9 +95,28 @@ export class DimseClient {
       let accepted = false;
       let released = false;
       let settled = false;
+      let answered = false;
+      let answerTimer: NodeJS.Timeout | null = null;
+      const heard = () => {
+        answered = true;
+        if (answerTimer) clearTimeout(answerTimer);
+        answerTimer = null;
+      };
+      for (const r of requests) r.on('response', heard);
+      // dcmjs-dimse ignores an A-ABORT from the peer and waits for the socket, which the peer may keep
+      // open (Orthanc does, for an AE title it does not know): close it ourselves
+      const hangUp = () => {
+        try {
+          (client as unknown as { network?: { socket?: { destroy(): void } } }).network?.socket?.destroy();
+        } catch {
+          // already closed
+        }
+        setTimeout(finish, 1000).unref();
+      };
       const finish = () => {
         if (settled) return;
         settled = true;
+        if (answerTimer) clearTimeout(answerTimer);
         opts.signal?.removeEventListener('abort', onAbort);
         if (failure) reject(failure);
         else if (released) resolve();
@@ -112,7 +138,22 @@ export class DimseClient {
         return;
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      client.on('associationAccepted', () => (accepted = true));
+      client.on('associationAccepted', () => {
+        accepted = true;
+        // a peer that accepts and then never answers: a bounded wait, not the association's long limit
+        if (opts.bounded === false) return;
+        answerTimer = setTimeout(() => {
+          if (answered || settled) return;
+          failure ??= notAnswered(opts.operation, this.s.callingAet);
+          try {
+            client.abort();
+          } catch {
+            // not connected any more
+          }
+          hangUp();
+        }, this.answerTimeoutMs);
+        answerTimer.unref();
+      });
       client.on('associationRejected', (e: { result?: number; source?: number; reason?: number }) => (failure ??= associationRejected(e, this.where)));
       client.on('associationReleased', () => (released = true));
       client.on('networkError', (e: unknown) => {
@@ -124,6 +165,7 @@ export class DimseClient {
       if (opts.onStore) {
         const onStore = opts.onStore;
         client.on('cStoreRequest', (req: StoreRequest, callback: (r: DimseResponse) => void) => {
+          heard();
           onStore(req, (status) => {
             const res = CStoreResponse.fromRequest(req);
             res.setStatus(status);
@@ -137,6 +179,12 @@ export class DimseClient {
         pduTimeout: this.timeoutMs,
         associationLingerTimeout: 0,
       });
+      (client as unknown as { network?: { on(e: 'abort', l: (a: { source?: number; reason?: number }) => void): void } }).network?.on('abort', (a) => {
+        failure ??= answered
+          ? new PacsError(PacsReason.AssociationAborted, `${this.s.calledAet} at ${this.s.host}:${this.s.port} aborted the association during the ${opts.operation} (source ${a.source ?? '?'}, reason ${a.reason ?? '?'}).`, 'Try again; what arrived is kept. If it stays, show this message to the PACS administrator.')
+          : notAnswered(opts.operation, this.s.callingAet);
+        hangUp();
+      });
     });
   }
 
@@ -145,7 +193,7 @@ export class DimseClient {
     const req = new CEchoRequest();
     let status: number | null = null;
     req.on('response', (r: DimseResponse) => (status = r.getStatus()));
-    await this.run([req], { signal });
+    await this.run([req], { operation: 'C-ECHO', signal });
     if (status !== Status.Success) throw new PacsError(PacsReason.DimseFailure, `The C-ECHO to ${this.s.calledAet} ended with status ${status === null ? 'none' : statusText(status)}.`, 'Show this message to the PACS administrator.');
   }
 
@@ -169,7 +217,7 @@ export class DimseClient {
         if (ds) out.push(ds.getElements());
       } else final = st;
     });
-    await this.run([req], { signal: opts.signal });
+    await this.run([req], { operation: 'C-FIND', signal: opts.signal });
     if (final !== null && isFailure(final) && final !== Status.Cancel) {
       throw new PacsError(PacsReason.DimseFailure, `The C-FIND on ${this.s.calledAet} ended with ${statusText(final)}.`, final === 0x0124 || final === 0xa700 ? 'Ask the PACS administrator to allow queries from this AE title.' : 'Show this message to the PACS administrator.');
     }
@@ -191,6 +239,7 @@ export class DimseClient {
     );
     const { total, finals } = tallySubOperations(reqs, opts.onProgress);
     await this.run(reqs, {
+      operation: 'C-GET',
       signal: opts.signal,
       onStore: (req, done) => {
         const ds = req.getDataset() as DimseDataset | undefined;
@@ -220,7 +269,7 @@ export class DimseClient {
           : CMoveRequest.createStudyMoveRequest(destinationAet, t.study),
     );
     const { total, finals } = tallySubOperations(reqs, opts.onProgress);
-    await this.run(reqs, { signal: opts.signal });
+    await this.run(reqs, { operation: 'C-MOVE', bounded: false, signal: opts.signal });
     const bad = finals.find((s) => isFailure(s) && s !== Status.Cancel && s !== 0xa702 && s !== 0xb000);
     if (bad === 0xa801) {
       throw new PacsError(PacsReason.DimseFailure, `The PACS does not know where to send to: move destination "${destinationAet}" is unknown to it.`, `Ask the PACS administrator to add AE title "${destinationAet}" with this workstation's address and Storage SCP port, or use C-GET / WADO-RS.`);
@@ -242,7 +291,7 @@ export class DimseClient {
       });
       return r;
     });
-    await this.run(reqs, { signal: opts.signal });
+    await this.run(reqs, { operation: 'C-STORE', bounded: false, signal: opts.signal });
     return results;
   }
 }

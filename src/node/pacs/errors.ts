@@ -36,6 +36,8 @@ export const PacsReason = {
   AssociationRejected: 'ASSOCIATION_REJECTED',
   /** The peer aborted the association. */
   AssociationAborted: 'ASSOCIATION_ABORTED',
+  /** The peer accepted the association, then aborted or ignored the operation (often: it does not know our AE title). */
+  NotAnswered: 'NOT_ANSWERED',
   /** A DIMSE operation ended with a failure status. */
   DimseFailure: 'DIMSE_FAILURE',
   /** The connection has no DICOMweb / DIMSE part for this operation. */
@@ -66,6 +68,7 @@ const codeOf: Record<PacsReason, ErrorCode> = {
   NOT_DICOM: ErrorCode.NotDicom,
   ASSOCIATION_REJECTED: ErrorCode.Denied,
   ASSOCIATION_ABORTED: ErrorCode.Unavailable,
+  NOT_ANSWERED: ErrorCode.Denied,
   DIMSE_FAILURE: ErrorCode.Unavailable,
   NOT_CONFIGURED: ErrorCode.InvalidArgument,
   INVALID: ErrorCode.InvalidArgument,
@@ -103,6 +106,7 @@ export function isFatalForServer(e: PacsError): boolean {
     e.reason === PacsReason.Forbidden ||
     e.reason.startsWith('TLS') ||
     e.reason === PacsReason.AssociationRejected ||
+    e.reason === PacsReason.NotAnswered ||
     e.reason === PacsReason.Cancelled
   );
 }
@@ -217,6 +221,18 @@ export function associationRejected(r: { result?: number; source?: number; reaso
 }
 
 /** HTTP status of a DICOMweb call as a PacsError. `level` says what was asked (root query vs a listed object). */
+/**
+ * A DIMSE operation the peer accepted the association for, then aborted (A-ABORT) or left without
+ * any answer: Orthanc does this to a calling AE title missing from its DicomModalities.
+ */
+export function notAnswered(operation: string, callingAet: string): PacsError {
+  return new PacsError(
+    PacsReason.NotAnswered,
+    `The PACS did not answer the ${operation}; it may not know this workstation's AE title ${callingAet}: ask its administrator to add it.`,
+    `The PACS administrator adds AE title ${callingAet} with this workstation's address (and our Storage SCP port for C-MOVE); meanwhile WADO-RS may work.`,
+  );
+}
+
 export function httpStatusError(status: number, url: string, level: 'probe' | 'root' | 'object', bodySnippet = ''): PacsError {
   if (status === 401) {
     return new PacsError(PacsReason.Unauthorized, `The DICOMweb server refused the credentials (401) for ${url}.`, 'Check the user name and password, or renew the token, in the connection settings.', bodySnippet);

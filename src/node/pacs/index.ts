@@ -233,7 +233,7 @@ export class Pacs {
     idOrName: number | string,
     target: { study: string; series?: string | null; via?: RetrieveVia; refetch?: boolean },
     task: Task,
-    opts: { onInstance?: (i: CachedInstance) => void; concurrency?: number } = {},
+    opts: { onInstance?: (i: CachedInstance) => void; onImported?: (i: CachedInstance[]) => void; concurrency?: number } = {},
   ): Promise<RetrieveReport> {
     return this.withClients(idOrName, async ({ conn, web, dimse }) => {
       const via = target.via ?? (web ? 'wado-rs' : 'c-get');
@@ -250,6 +250,7 @@ export class Pacs {
           fingerprinter: this.deps.fingerprinter ?? null,
           moveDestination: scp?.listening ? { aeTitle: scp.aeTitle, subscribe: (l) => (this.scpListeners.add(l), () => this.scpListeners.delete(l)) } : null,
           onInstance: opts.onInstance,
+          onImported: opts.onImported,
           concurrency: opts.concurrency,
         },
         { study: target.study, series: target.series ?? null, via, refetch: target.refetch },

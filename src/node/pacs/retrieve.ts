@@ -1,13 +1,16 @@
 /**
  * Retrieve a study or a series from a PACS into the cache and the library, verifying what arrives.
  *
- *   wado-rs  per-instance WADO-RS with transfer-syntax=* (the stored encoding is kept), 4 at a time
+ *   wado-rs  WADO-RS with transfer-syntax=* (the stored encoding is kept): nothing cached yet → one
+ *            study / series request, each part taken as it streams in (the QIDO-RS listing runs
+ *            beside it; what did not come is then asked for per instance); else per instance, 4 at a time
  *   c-get    one association; the PACS sends the instances back on it
  *   c-move   the PACS sends to our Storage SCP (which must be running, and known to the PACS)
  *
- * The instance list comes first (QIDO-RS / C-FIND at IMAGE level); SOP Instance UIDs already in the
- * cache are skipped, so a retrieve that was cancelled, killed or cut off resumes without
- * duplicates. Arrivals are imported and verified in batches while the rest is still arriving.
+ * Otherwise the instance list comes first (QIDO-RS / C-FIND at IMAGE level); SOP Instance UIDs
+ * already in the cache are skipped, so a retrieve that was cancelled, killed or cut off resumes
+ * without duplicates. Arrivals are imported and verified in batches while the rest is still arriving.
+ * A PACS that does not know our AE title is named as the likely cause (errors.ts notAnswered).
  * One instance that fails (404, not DICOM) is reported and the rest goes on; a failure no further
  * request can get past (refused, DNS, 401/403, association rejected) ends the retrieve.
  */
@@ -15,9 +18,10 @@ import type { Task } from '../tasks';
 import type { InstanceCache, ArrivalVia, CachedInstance } from './cache';
 import type { DicomWebClient } from './dicomweb';
 import type { DimseClient } from './dimse';
-import { isFatalForServer, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
+import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { listInstancesDimse, listInstancesWeb } from './search';
 import type { StoredInstance } from './storage-scp';
+import { readFileMeta } from './part10';
 
 export type RetrieveVia = 'wado-rs' | 'c-get' | 'c-move';
 
@@ -39,7 +43,8 @@ export interface InstanceFingerprinter {
 
 /** What the ledger domain offers the PACS (today: Verifier.verifyEntries; it fingerprints what it has no digests of). */
 export interface InstanceVerifier {
-  verifyFiles(paths: string[]): Promise<{ path: string; state: string; message: string; differs: string[] }[]>;
+  /** `onChainProofs: false`: the records are read from the chain, the Merkle proofs checked locally (as for a whole study). */
+  verifyFiles(paths: string[], opts?: { onChainProofs?: boolean }): Promise<{ path: string; state: string; message: string; differs: string[] }[]>;
 }
 
 export interface InstanceOutcome {
@@ -71,6 +76,8 @@ export interface RetrieveReport {
   imagesPerSecond: number;
   mbPerSecond: number;
   cancelled: boolean;
+  /** Where the time went (ms; import / verify / settle add up over batches, which run while images arrive). */
+  phases: { fetch: number; import: number; verify: number; settle: number; afterLastArrival: number; batches: number; firstImported: number | null };
   /** The failure that ended the retrieve early, if any. */
   error: PacsApiError | null;
 }
@@ -89,6 +96,8 @@ export interface RetrieveContext {
   moveDestination?: { aeTitle: string; subscribe(listener: (i: StoredInstance, cached: CachedInstance) => void): () => void } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
+  /** Called with each batch once it is in the library (before verification): the viewer can show it. */
+  onImported?: (i: CachedInstance[]) => void;
   concurrency?: number;
   batchSize?: number;
 }
@@ -108,22 +117,46 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   if (via !== 'wado-rs' && !ctx.dimse) throw new PacsError(PacsReason.NotConfigured, `Connection "${ctx.connectionName}" has no DIMSE settings, so ${via.toUpperCase()} cannot be used.`, 'Use --via wado-rs, or add host, port and AE titles.');
   if (via === 'c-move' && !ctx.moveDestination) throw new PacsError(PacsReason.NotConfigured, 'C-MOVE needs our Storage SCP running to receive the images.', 'Start the Storage SCP (Settings → PACS) or use C-GET / WADO-RS.');
 
-  // 1. What is there
+  // 1. What is there. WADO-RS with nothing of this study / series cached: one request brings all of it,
+  // each instance taken as its part streams in, and the QIDO listing runs beside it (it only tells
+  // what did not come). Otherwise the listing comes first and only what is not cached is asked for.
+  type Listed = { study: string; series: string; sop: string };
+  const stream = via === 'wado-rs' && (target.refetch === true || !ctx.cache.hasAnyOf(target.study, series));
   task.progress({ label: 'listing instances', done: 0 }, true);
-  const listed = via === 'wado-rs' ? await listInstancesWeb(ctx.web!, target.study, series, task.signal) : await listInstancesDimse(ctx.dimse!, target.study, series, task.signal);
-  if (listed.length === 0) {
-    throw new PacsError(PacsReason.NotFoundOnPacs, `The PACS has no instances of ${series ? `series ${series}` : `study ${target.study}`}.`, 'Search again; it may have been deleted or its UID mistyped.');
+  const listing: Promise<Listed[]> = via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal);
+  let listed: Listed[] = [];
+  let listingError: PacsError | null = null;
+  let total: number | null = null;
+  const seriesOf = new Map<string, string>();
+  const learn = (l: Listed[]) => {
+    listed = l;
+    total = l.length;
+    for (const x of l) seriesOf.set(x.sop, x.series);
+  };
+  const noInstances = () => new PacsError(PacsReason.NotFoundOnPacs, `The PACS has no instances of ${series ? `series ${series}` : `study ${target.study}`}.`, 'Search again; it may have been deleted or its UID mistyped.');
+  const listingDone = stream
+    ? listing.then(learn, (err: unknown) => {
+        listingError = toPacsError(err);
+      })
+    : Promise.resolve();
+  if (!stream) {
+    learn(
+      await listing.catch((err: unknown) => {
+        const e = toPacsError(err);
+        // the C-FIND before a C-GET / C-MOVE is where a PACS that does not know us stops: name what was asked for
+        throw e.reason === PacsReason.NotAnswered && via !== 'wado-rs' && ctx.dimse ? notAnswered(via.toUpperCase(), ctx.dimse.callingAet) : e;
+      }),
+    );
+    if (listed.length === 0) throw noInstances();
   }
-  const seriesOf = new Map(listed.map((l) => [l.sop, l.series]));
-  const cachedBefore = target.refetch ? new Set<string>() : ctx.cache.cachedSet(listed.map((l) => l.sop));
+  const cachedBefore = stream ? new Set<string>() : target.refetch ? new Set<string>() : ctx.cache.cachedSet(listed.map((l) => l.sop));
   for (const l of listed) {
     if (cachedBefore.has(l.sop)) {
       const c = ctx.cache.get(l.sop)!;
       outcomes.set(l.sop, { sopInstanceUid: l.sop, seriesInstanceUid: l.series, path: c.path, arrival: 'cached-before', verification: c.verification, differs: [], message: null });
     }
   }
-  const todo = listed.filter((l) => !cachedBefore.has(l.sop));
-  const total = listed.length;
+  let todo = listed.filter((l) => !cachedBefore.has(l.sop));
   const rate = () => {
     const s = Math.max((Date.now() - t0) / 1000, 1e-3);
     return `${(received / s).toFixed(1)} images/s, ${(bytes / 1e6 / s).toFixed(1)} MB/s`;
@@ -131,65 +164,110 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   const report = (force = false) => task.progress({ done: cachedBefore.size + received, failed, total, label: rate() }, force);
   report(true);
 
-  // 2. Import + verify in batches, in the background, in arrival order
+  // 2. Import, then verify, in the background, in arrival order, as two stages that overlap: while a
+  // batch is verified (fingerprints in worker threads, chain reads) the next one is indexed (this
+  // thread). Each stage takes whatever waits for it when it is free (the import at most batchSize):
+  // the first image goes alone (on screen at once), and after the last arrival only what came during
+  // the last batches is left to do.
   const batchSize = ctx.batchSize ?? 16;
-  let batch: CachedInstance[] = [];
-  let chain: Promise<void> = Promise.resolve();
-  const flush = () => {
-    if (batch.length === 0) return;
-    const b = batch;
-    batch = [];
-    chain = chain.then(async () => {
-      const paths = b.map((c) => c.path);
+  const phases: RetrieveReport['phases'] = { fetch: 0, import: 0, verify: 0, settle: 0, afterLastArrival: 0, batches: 0, firstImported: null };
+  const stage = (max: number, work: (b: CachedInstance[]) => Promise<void>) => {
+    const waiting: CachedInstance[] = [];
+    let running: Promise<void> | null = null;
+    const pump = () => {
+      if (running || waiting.length === 0) return;
+      const b = waiting.splice(0, max);
+      running = work(b).finally(() => {
+        running = null;
+        pump();
+      });
+    };
+    return {
+      add: (cs: CachedInstance[]) => {
+        waiting.push(...cs);
+        pump();
+      },
+      idle: () => running === null && waiting.length === 0,
+      current: () => running,
+    };
+  };
+  const importBatch = async (b: CachedInstance[]) => {
+    const t = Date.now();
+    const paths = b.map((c) => c.path);
+    phases.batches++;
+    let ok = b;
+    try {
+      const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
+      phases.firstImported ??= Date.now() - t0;
+      const bad = new Map(r.rejected.map((x) => [x.path, x]));
+      for (const c of b) {
+        const rej = bad.get(c.path);
+        // "unchanged" (an identical file already indexed) is fine
+        ctx.cache.setState(c.path, rej ? 'import-failed' : 'imported', rej ? `${rej.code}: ${rej.reason}` : null);
+        if (!rej) imported++;
+      }
+      ok = b.filter((c) => !bad.has(c.path));
+      ctx.onImported?.(ok);
+    } catch (err) {
+      for (const c of b) ctx.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
+    }
+    phases.import += Date.now() - t;
+    // what could not be indexed is still fingerprinted and verified (the report says what it is)
+    verifying.add(b);
+  };
+  let firstVerified = true;
+  const verifyBatch = async (b: CachedInstance[]) => {
+    let t = Date.now();
+    const paths = b.map((c) => c.path);
+    // the first image is the one on screen: its proof is checked on chain too; the rest against the records read from it
+    const onChainProofs = firstVerified ? undefined : false;
+    firstVerified = false;
+    if (!ctx.verifier && ctx.fingerprinter) {
       try {
-        const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
-        const bad = new Map(r.rejected.map((x) => [x.path, x]));
+        await ctx.fingerprinter.fingerprintFiles(paths);
+      } catch (err) {
         for (const c of b) {
-          const rej = bad.get(c.path);
-          // "unchanged" (an identical file already indexed) is fine
-          ctx.cache.setState(c.path, rej ? 'import-failed' : 'imported', rej ? `${rej.code}: ${rej.reason}` : null);
-          if (!rej) imported++;
+          const o = outcomes.get(c.sopInstanceUid);
+          if (o) o.message = `Not fingerprinted: ${err instanceof Error ? err.message : String(err)}`;
+        }
+      }
+    }
+    if (ctx.verifier) {
+      // the verifier fingerprints what it has no digests of: once per file
+      try {
+        const v = await ctx.verifier.verifyFiles(paths, onChainProofs === undefined ? undefined : { onChainProofs });
+        const byPath = new Map(v.map((x) => [x.path, x]));
+        for (const c of b) {
+          const x = byPath.get(c.path);
+          const o = outcomes.get(c.sopInstanceUid);
+          if (!x || !o) continue;
+          o.verification = x.state;
+          o.differs = x.differs;
+          o.message = x.message;
+          ctx.cache.setVerification(c.path, x.state, x.message);
         }
       } catch (err) {
-        for (const c of b) ctx.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
-      }
-      if (!ctx.verifier && ctx.fingerprinter) {
-        try {
-          await ctx.fingerprinter.fingerprintFiles(paths);
-        } catch (err) {
-          for (const c of b) {
-            const o = outcomes.get(c.sopInstanceUid);
-            if (o) o.message = `Not fingerprinted: ${err instanceof Error ? err.message : String(err)}`;
-          }
+        for (const c of b) {
+          const o = outcomes.get(c.sopInstanceUid);
+          if (o) o.message = `Not verified: ${err instanceof Error ? err.message : String(err)}`;
         }
       }
-      if (ctx.verifier) {
-        try {
-          const v = await ctx.verifier.verifyFiles(paths);
-          const byPath = new Map(v.map((x) => [x.path, x]));
-          for (const c of b) {
-            const x = byPath.get(c.path);
-            const o = outcomes.get(c.sopInstanceUid);
-            if (!x || !o) continue;
-            o.verification = x.state;
-            o.differs = x.differs;
-            o.message = x.message;
-            ctx.cache.setVerification(c.path, x.state, x.message);
-          }
-        } catch (err) {
-          for (const c of b) {
-            const o = outcomes.get(c.sopInstanceUid);
-            if (o) o.message = `Not verified: ${err instanceof Error ? err.message : String(err)}`;
-          }
-        }
-      }
-      // a PACS copy is kept only where the image differs (the digests are known now)
-      try {
-        await ctx.importer.settleCopies?.(paths);
-      } catch {
-        // kept as copies: shown as the PACS's version, verified on their own
-      }
-    });
+    }
+    phases.verify += Date.now() - t;
+    t = Date.now();
+    // a PACS copy is kept only where the image differs (the digests are known now)
+    try {
+      await ctx.importer.settleCopies?.(paths);
+    } catch {
+      // kept as copies: shown as the PACS's version, verified on their own
+    }
+    phases.settle += Date.now() - t;
+  };
+  const verifying = stage(64, verifyBatch);
+  const importing = stage(batchSize, importBatch);
+  const enqueue = (c: CachedInstance) => importing.add([c]);
+  const drained = async () => {
+    while (!importing.idle() || !verifying.idle()) await (importing.current() ?? verifying.current());
   };
 
   const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string) => {
@@ -198,8 +276,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     received++;
     outcomes.set(sop, { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: c.path, arrival: 'received', verification: null, differs: [], message: null });
     ctx.onInstance?.(c);
-    batch.push(c);
-    if (batch.length >= batchSize) flush();
+    enqueue(c);
     report();
     return c;
   };
@@ -211,8 +288,36 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // 3. Fetch what is missing
   try {
-    if (todo.length > 0) {
+    if (stream || todo.length > 0) {
       if (via === 'wado-rs') {
+        if (stream) {
+          try {
+            await ctx.web!.retrieveStream(
+              target.study,
+              series,
+              {
+                onInstance: (file) => {
+                  const sop = readFileMeta(file).get(0x0003);
+                  // a part with no SOP Instance UID, or sent twice: asked for again on its own below
+                  if (!sop || outcomes.has(sop) || task.cancelled) return;
+                  arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
+                },
+              },
+              { signal: task.signal },
+            );
+          } catch (err) {
+            const e = toPacsError(err);
+            // anything else (cut off, malformed, timed out, 404): what did not come is asked for one by one
+            if (e.reason !== PacsReason.Cancelled && isFatalForServer(e)) fatal ??= e;
+          }
+          await listingDone;
+          if (listingError && !fatal && !task.cancelled) {
+            // the listing failed: the reply alone says what the series holds (when it came whole)
+            if (received === 0) fatal = listingError;
+          }
+          if (!fatal && !task.cancelled && listed.length === 0 && received === 0) throw noInstances();
+          todo = listed.filter((l) => !outcomes.has(l.sop));
+        }
         let next = 0;
         const worker = async () => {
           while (!fatal && !task.cancelled) {
@@ -252,8 +357,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             received++;
             outcomes.set(i.sopInstanceUid, { sopInstanceUid: i.sopInstanceUid, seriesInstanceUid: seriesOf.get(i.sopInstanceUid) ?? null, path: c.path, arrival: 'received', verification: null, differs: [], message: null });
             ctx.onInstance?.(c);
-            batch.push(c);
-            if (batch.length >= batchSize) flush();
+            enqueue(c);
             report();
           });
           try {
@@ -271,8 +375,10 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     const e = toPacsError(err);
     if (e.reason !== PacsReason.Cancelled) fatal ??= e;
   }
-  flush();
-  await chain;
+  const fetched = Date.now();
+  phases.fetch = fetched - t0;
+  await drained();
+  phases.afterLastArrival = Date.now() - fetched;
   const cancelled = task.cancelled;
   // instances never reached (fatal error or cancel): reported as failed with the reason
   if (fatal || cancelled) {
@@ -299,7 +405,15 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     }
   }
   const seconds = (Date.now() - t0) / 1000;
-  const instances = listed.map((l) => outcomes.get(l.sop)!).filter(Boolean);
+  // series learnt from the listing after the instance arrived (a study streamed before its listing came)
+  for (const o of outcomes.values()) {
+    if (o.seriesInstanceUid === null && seriesOf.has(o.sopInstanceUid)) {
+      o.seriesInstanceUid = seriesOf.get(o.sopInstanceUid)!;
+      ctx.cache.setUids(o.sopInstanceUid, target.study, o.seriesInstanceUid);
+    }
+  }
+  const named = new Set(listed.map((l) => l.sop));
+  const instances = [...listed.map((l) => outcomes.get(l.sop)!).filter(Boolean), ...[...outcomes.values()].filter((o) => !named.has(o.sopInstanceUid))];
   const verification: Record<string, number> = {};
   for (const o of instances) if (o.verification) verification[o.verification] = (verification[o.verification] ?? 0) + 1;
   report(true);
@@ -308,7 +422,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     via,
     studyInstanceUid: target.study,
     seriesInstanceUid: series,
-    listed: listed.length,
+    listed: Math.max(listed.length, instances.length),
     alreadyCached: cachedBefore.size,
     received,
     failed: instances.filter((o) => o.arrival === 'failed').length,
@@ -320,6 +434,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     imagesPerSecond: seconds > 0 ? received / seconds : 0,
     mbPerSecond: seconds > 0 ? bytes / 1e6 / seconds : 0,
     cancelled,
+    phases,
     error: fatal ? fatal.toJSON() : null,
   };
 }

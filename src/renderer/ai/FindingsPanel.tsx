@@ -248,7 +248,7 @@ export function AiButton({ open, onToggle }: { open: boolean; onToggle(): void }
         title={none ? `AI findings — no model installed. ${HOW_TO_ADD}` : 'AI findings (not for diagnostic use)'}
         onClick={onToggle}
       >
-        {none ? 'AI (no model)' : 'AI'}
+        AI{none && <span className="aibar__none"> (no model)</span>}
       </button>
     </div>
   );

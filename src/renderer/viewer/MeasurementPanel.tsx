@@ -1,6 +1,7 @@
+import type { ReactNode } from 'react';
 import type { MeasurementView } from './types';
 
-export function MeasurementPanel({ items, onDelete, onClose }: { items: MeasurementView[]; onDelete(uuid: string): void; onClose(): void }) {
+export function MeasurementPanel({ items, onDelete, onClose, footer }: { items: MeasurementView[]; onDelete(uuid: string): void; onClose(): void; footer?: ReactNode }) {
   return (
     <aside className="side" aria-label="Measurements" data-testid="measurement-panel">
       <header className="side__head">
@@ -22,6 +23,7 @@ export function MeasurementPanel({ items, onDelete, onClose }: { items: Measurem
           ))}
         </ul>
       </div>
+      {footer}
     </aside>
   );
 }

@@ -13,6 +13,8 @@ import { cache, Enums as CoreEnums, imageLoader, metaData, RenderingEngine, type
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader, { wadouri } from '@cornerstonejs/dicom-image-loader';
 import { forgetMeta, rememberMeta } from './meta';
+import { describeParserFailure, isLibraryMessage } from '../../shared/parser-messages';
+import { decoderFaultSince, watchDecoderFaults } from './decoder-faults';
 
 export { core, tools, dicomImageLoader };
 
@@ -53,6 +55,8 @@ const modeListeners = new Set<() => void>();
 export function initCornerstone(): void {
   if (ready) return;
   ready = true;
+  // A damaged JPEG 2000 can decode to a 0-wide image: catch that fault so the load says so (decoder-faults.ts).
+  watchDecoderFaults();
   core.init();
   // No WebGL at all (disabled, blocklisted GPU): core already switched to CPU rendering.
   if (core.getShouldUseCPURendering()) cpuReason = 'WebGL is not available';
@@ -287,9 +291,15 @@ export class ImageLoadError extends Error {
 export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<CsImage> {
   initCornerstone();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const started = performance.now();
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ImageLoadError(`The image did not decode within ${Math.round(timeoutMs / 1000)} s.`, 'The decoder may have failed to start; try reopening the series.')),
+      () =>
+        reject(
+          decoderFaultSince(started)
+            ? new ImageLoadError('This image could not be decoded: the decoder produced an image with no width or height (the compressed data is damaged).', 'Re-export the image from its source.')
+            : new ImageLoadError(`The image did not decode within ${Math.round(timeoutMs / 1000)} s.`, 'The decoder may have failed to start; try reopening the series.'),
+        ),
       timeoutMs,
     );
   });
@@ -455,8 +465,10 @@ export function describeLoadError(e: unknown): ImageLoadError {
     return new ImageLoadError('The image codec was blocked by the security policy.', 'Restart MedImgShr; if it persists, report it (the decode worker must be served with its own policy, see docs/security.md).');
   }
   if (/buffer overread|buffer overrun|truncat|beyond|out of range|offset/i.test(text)) {
-    return new ImageLoadError(`The file is truncated or its header is damaged (${text.replace(/^dicomParser[.:]\w*:\s*/, '')}).`, 'Re-export the image from its source.');
+    return new ImageLoadError(`The file is truncated or its header is damaged (${describeParserFailure(text)}).`, 'Re-export the image from its source.');
   }
+  // the parser's or a codec's own words say nothing to a reader: the same DICOM terms as the import report
+  if (isLibraryMessage(text) || /^dicomParser/.test(text)) text = describeParserFailure(text);
   return new ImageLoadError(`This image could not be decoded${text ? `: ${text}` : '.'}`, 'The file may be damaged or not an image (e.g. a report or a plan).');
 }
 

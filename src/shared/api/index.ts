@@ -21,6 +21,7 @@ import { inboxChannels } from './inbox';
 import { aiChannels } from './ai';
 import { splitChannels } from './split';
 import { keyImageChannels } from './keyimages';
+import { measurementsSrChannels } from './measurements-sr';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -42,6 +43,7 @@ export const channels = {
   ...aiChannels,
   ...splitChannels,
   ...keyImageChannels,
+  ...measurementsSrChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -85,3 +87,4 @@ export * from './ai';
 export * from './split';
 export * from './primitives';
 export * from './keyimages';
+export * from './measurements-sr';

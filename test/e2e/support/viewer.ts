@@ -1,6 +1,6 @@
 /** Helpers for the viewer specs: real imports through the bridge, opening series through the UI. */
 import { expect, type Locator, type Page } from '@playwright/test';
-import type { ImportReport } from '../../../src/shared/api';
+import type { ImportReport, InstanceSummary } from '../../../src/shared/api';
 import { writeSampleSeries, type SampleResult } from '../../../src/node/dicom/sample';
 import { tempDir } from '../../support/tmp';
 
@@ -97,6 +97,55 @@ export async function watchAttribute(page: Page, selector: string, attr: string)
     [selector, attr, key] as const,
   );
   return () => page.evaluate((k) => [...(window as unknown as Record<string, string[]>)[k]!], key);
+}
+
+/** Drops a series on viewport `index`, as a drag from the study browser does. */
+export async function dropSeries(page: Page, seriesId: number, index = 0): Promise<void> {
+  await page.evaluate(
+    ([id, i]) => {
+      const vp = document.querySelector(`[data-testid=viewport][data-index="${i}"]`)!;
+      const dt = new DataTransfer();
+      dt.setData('application/x-medimg-series', String(id));
+      vp.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    [seriesId, index] as const,
+  );
+}
+
+/**
+ * Opens the series of `inst` in viewport `index` (as a drop from the browser does), scrolls to the instance and waits
+ * until the image on screen is that instance's, or the viewport says it cannot show it. Returns which.
+ */
+export async function showInstance(page: Page, inst: InstanceSummary, index = 0, timeout = 30_000): Promise<'shown' | 'error'> {
+  await dropSeries(page, inst.seriesId, index);
+  const vp = viewport(page, index);
+  await expect(vp).toHaveAttribute('data-state', /ready|error/, { timeout });
+  const { instances: order } = await invoke<{ instances: InstanceSummary[] }>(page, 'library.instances', { seriesId: inst.seriesId });
+  let pos = 0;
+  for (const o of order) {
+    if (o.id === inst.id) break;
+    pos += Math.max(1, o.frames);
+  }
+  if (pos > 0) await vp.getByTestId('stack-scrollbar').fill(String(pos));
+  await expect(vp).toHaveAttribute('data-instance-id', String(inst.id));
+  // The attribute moves with the scrollbar at once; the pixels follow when the image has loaded.
+  const want = await vp.getAttribute('data-image-id');
+  let seen: 'shown' | 'error' | 'waiting' = 'waiting';
+  await expect
+    .poll(async () => (seen = (await vp.getAttribute('data-state')) === 'error' ? 'error' : (await pixelStats(page, index))?.imageId === want ? 'shown' : 'waiting'), { timeout })
+    .not.toBe('waiting');
+  return seen as 'shown' | 'error';
+}
+
+/** Every instance of the library (study → series → instances through the bridge). */
+export async function libraryInstances(page: Page): Promise<InstanceSummary[]> {
+  const { studies } = await invoke<{ studies: { id: number }[] }>(page, 'library.studies', { limit: 5000 });
+  const out: InstanceSummary[] = [];
+  for (const s of studies) {
+    const { series } = await invoke<{ series: { id: number }[] }>(page, 'library.series', { studyId: s.id });
+    for (const se of series) out.push(...(await invoke<{ instances: InstanceSummary[] }>(page, 'library.instances', { seriesId: se.id })).instances);
+  }
+  return out;
 }
 
 /** Reads the pixel statistics of what viewport `index` shows (cornerstone's image.getPixelData()). */

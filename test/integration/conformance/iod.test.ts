@@ -1,7 +1,7 @@
 /**
  * Everything the app writes is valid DICOM: each kind of file goes through dicom3tools' IOD validator (dciodvfy, a
  * Debian package nobody here wrote). 0 errors; every warning is one reviewed in docs/conformance.md (listed below,
- * with why it stays). New kinds of written file (SR) join this list as they land.
+ * with why it stays). New kinds of written file join this list as they land.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { openDatabase } from '../../../src/node/store/database';
 import { dataSetOf, part10File } from '../../../src/node/pacs/part10';
 import { parseDicomBytes } from '../../../src/node/dicom/parse';
 import { encodePart10, kosDataset, readNaturalized } from '../../../src/node/keyimages';
+import { measurementReportDataset } from '../../../src/node/measurements-sr';
 
 const dciodvfy = which('dciodvfy');
 if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
@@ -145,6 +146,40 @@ describe.skipIf(!dciodvfy)('IOD validation of every kind of file the app writes 
       const v = validate(file);
       expect(v.errors, files[0]).toEqual([]);
       expect(unreviewed(v.warnings), files[0]).toEqual([]);
+    }
+  });
+
+  it('Measurement Reports (TID 1500 Enhanced SR) of a generated series and of real CT/MR files', async () => {
+    // as measurements.sr.save writes them: a length, an angle, a rectangle and an ellipse ROI on each study's first image
+    const sample = await writeSampleSeries({ outDir: join(tmp.path, 'sr-src'), slices: 2, kind: 'ct', seed: 17 });
+    const real = ['CT_small.dcm', 'MR_small.dcm'].map((f) => join(PYDICOM_TEST_FILES, f)).filter((f) => existsSync(f));
+    if (process.env.CI) expect(real).toHaveLength(2);
+    for (const [n, f] of [sample.files[0]!, ...real].entries()) {
+      const d = readNaturalized(readFileSync(f), { header: true });
+      const image = {
+        sopInstanceUid: String(d.SOPInstanceUID),
+        sopClassUid: String(d.SOPClassUID),
+        seriesInstanceUid: String(d.SeriesInstanceUID),
+        frame: 0,
+        pixelSpacing: (d.PixelSpacing as number[] | undefined) ?? null,
+        modality: String(d.Modality),
+      };
+      const { dataset, written } = measurementReportDataset({
+        study: d,
+        observer: 'conformance^',
+        measurements: [
+          { ...image, kind: 'length', data: { handles: { start: { x: 5, y: 6 }, end: { x: 40, y: 50 } } }, stats: {} },
+          { ...image, kind: 'angle', data: { handles: { start: { x: 5, y: 40 }, middle: { x: 30, y: 30 }, end: { x: 50, y: 5 } } }, stats: {} },
+          { ...image, kind: 'rectangleRoi', data: { handles: { start: { x: 10, y: 10 }, end: { x: 30, y: 20 } } }, stats: { mean: 12.5 } },
+          { ...image, kind: 'ellipticalRoi', data: { handles: { start: { x: 10, y: 10 }, end: { x: 20, y: 40 } } }, stats: { mean: -3 } },
+        ],
+      });
+      expect(written, f).toHaveLength(4);
+      const file = join(tmp.path, `sr-${n}.dcm`);
+      writeFileSync(file, encodePart10(dataset));
+      const v = validate(file);
+      expect(v.errors, f).toEqual([]);
+      expect(unreviewed(v.warnings), f).toEqual([]);
     }
   });
 });

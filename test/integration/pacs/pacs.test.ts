@@ -201,6 +201,19 @@ describe.skipIf(!haveAll)('PACS: a real Orthanc and dcmtk', () => {
       expect(libraryCount(ct.studyInstanceUid)).toBe(6);
     });
 
+    it('WADO-RS of a series with nothing cached: one streamed reply; the first image is indexed on its own, then the rest in batches; phases reported', async () => {
+      forget(ct.studyInstanceUid);
+      const batches: string[][] = [];
+      const r = await pacs.retrieve('orthanc', { study: ct.studyInstanceUid, series: ct.seriesInstanceUid, via: 'wado-rs' }, task(), { onImported: (b) => batches.push(b.map((c) => c.sopInstanceUid)) });
+      expect(r).toMatchObject({ listed: 6, received: 6, alreadyCached: 0, failed: 0, error: null });
+      expect(batches[0]).toHaveLength(1);
+      expect(batches.flat().sort()).toEqual(r.instances.map((o) => o.sopInstanceUid).sort());
+      expect(r.instances.every((o) => o.seriesInstanceUid === ct.seriesInstanceUid && o.path)).toBe(true);
+      expect(r.phases.batches).toBe(batches.length);
+      expect(r.phases.firstImported).toBeGreaterThanOrEqual(0);
+      expect(r.phases.fetch).toBeGreaterThanOrEqual(0);
+    });
+
     it('cancelled half-way, then resumed: only what is missing is fetched, no duplicates', async () => {
       forget(mr.studyInstanceUid);
       const t = task();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeCodecFailure, describeParserFailure, isLibraryMessage } from '../../../src/node/dicom/parser-messages';
+import { describeCodecFailure, describeParserFailure, isLibraryMessage } from '../../../src/shared/parser-messages';
 
 const require = createRequire(import.meta.url);
 

@@ -22,7 +22,7 @@ import { AppError, ErrorCode } from '../../../shared/errors';
 import { parseDicomBytes, PIXEL_DATA_TAG } from '../parse';
 import { decodeJpeg2000, decodeJpegBaseline, decodeJpegLossless, decodeJpegLs, type CodecOutput } from './codecs';
 import { decodeRleFrame } from './rle';
-import { describeCodecFailure, describeParserFailure } from '../parser-messages';
+import { describeCodecFailure, describeParserFailure } from '../../../shared/parser-messages';
 
 export interface DecodedImage extends PixelLayout {
   transferSyntaxUid: string;
