@@ -15,6 +15,7 @@ import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './view
 import { useLedgerStatus } from './shell/useLedgerStatus';
 import { copySourceOf, freshSeriesView, seriesView, sourceName, sourceOfView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
+import { cancelPrefetch, preloadFirstImage } from './viewer/useImageStack';
 import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
 import { ViewerBadges } from './verification/ViewerBadges';
 import { LedgerTopBar } from './shell/LedgerTopBar';
@@ -79,12 +80,16 @@ export function App() {
   /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
   const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean } = {}): Promise<void> => {
     const keyOnly = opts.keyOnly ?? false;
+    // The viewports' queued read-ahead stops now: it would go before this series' list and first image.
+    cancelPrefetch();
     try {
       const view = await seriesView(seriesId, opts.source);
       // Key images: a KOS is not an image; its series opens the key images it names.
       const keyTarget = keyOnly ? null : await keyObjectTarget(view);
       if (keyTarget !== null) return await openSeries(index, keyTarget, { keyOnly: true });
       keyOnlyRef.current(index, keyOnly);
+      // The first image is read and decoded meanwhile; it is shown only after the audit entry.
+      if (!keyOnly) preloadFirstImage(view);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));

@@ -66,15 +66,17 @@ async function openSeriesIn(page: Page, seriesId: number, firstInstanceId: numbe
         const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
         const el = vp.querySelector('.viewport__canvas') as HTMLElement;
         const t0 = performance.now();
+        // Cornerstone3D's event, or the legacy viewer's (the legacy peer: its image on the event).
         const done = (e: Event) => {
-          void e;
-          const imageId = window.medimgDiagnostics?.currentImageId(0) ?? '';
+          const imageId = window.medimgDiagnostics?.currentImageId?.(0) ?? (e as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId ?? '';
           if (imageId.endsWith(`/dicom/${first}`)) {
             el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', done);
+            el.removeEventListener('cornerstoneimagerendered', done);
             resolve(performance.now() - t0);
           }
         };
         el.addEventListener('CORNERSTONE_IMAGE_RENDERED', done);
+        el.addEventListener('cornerstoneimagerendered', done);
         setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
         const dt = new DataTransfer();
         dt.setData('application/x-medimg-series', String(id));
@@ -95,15 +97,17 @@ async function openByClick(page: Page, seriesId: number, firstInstanceId: number
     ([sel, first]) =>
       new Promise<number>((resolve, reject) => {
         const el = document.querySelector('[data-testid=viewport][data-index="0"] .viewport__canvas') as HTMLElement;
+        // Cornerstone3D's event, or the legacy viewer's (the legacy peer: its image on the event).
         const done = (e: Event) => {
-          void e;
-          const imageId = window.medimgDiagnostics?.currentImageId(0) ?? '';
+          const imageId = window.medimgDiagnostics?.currentImageId?.(0) ?? (e as CustomEvent<{ image?: { imageId?: string } }>).detail?.image?.imageId ?? '';
           if (imageId.endsWith(`/dicom/${first}`)) {
             el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', done);
+            el.removeEventListener('cornerstoneimagerendered', done);
             resolve(performance.now() - t0);
           }
         };
         el.addEventListener('CORNERSTONE_IMAGE_RENDERED', done);
+        el.addEventListener('cornerstoneimagerendered', done);
         setTimeout(() => reject(new Error('no first image within 30 s')), 30_000);
         const t0 = performance.now();
         (document.querySelector(sel as string) as HTMLElement).click();
@@ -150,10 +154,12 @@ async function scrollFps(page: Page, steps: number): Promise<number> {
           if (frames === 1) t0 = performance.now();
           if (frames === n) {
             el.removeEventListener('CORNERSTONE_IMAGE_RENDERED', onRender);
+            el.removeEventListener('cornerstoneimagerendered', onRender);
             resolve(((n - 1) * 1000) / (performance.now() - t0));
           }
         };
         el.addEventListener('CORNERSTONE_IMAGE_RENDERED', onRender);
+        el.addEventListener('cornerstoneimagerendered', onRender);
         // One key press per animation frame, as a held-down arrow key would at most.
         const tick = () => {
           window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
@@ -207,6 +213,17 @@ export const viewerBenches: Bench[] = [
         const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
         await bindBridge(page, services, server.origin);
         await page.goto(`${server.origin}/index.html`);
+        // The legacy viewer as a second peer, same services and files, measured in turn with ours:
+        // MEDIMG_BENCH_LEGACY_RENDERER = a dist/renderer built from a commit before the migration.
+        const legacyDir = process.env.MEDIMG_BENCH_LEGACY_RENDERER;
+        const legacyServer = legacyDir ? await serveRenderer(services, legacyDir) : null;
+        const lpage = legacyServer ? await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage() : null;
+        if (lpage && legacyServer) {
+          await bindBridge(lpage, services, legacyServer.origin);
+          await lpage.goto(`${legacyServer.origin}/index.html`);
+          await lpage.waitForSelector('[data-testid=viewport]');
+        }
+        const legacy = { warm: [] as number[], clicked: [] as number[], long: [] as number[], fps: NaN };
         const small = join(data.path, 'ct200');
         const big = join(data.path, 'ct1000');
         await writeSampleSeries({ outDir: small, slices: 200, kind: 'ct', seed: 501 });
@@ -227,18 +244,24 @@ export const viewerBenches: Bench[] = [
         // 1. Series → first pixels: cold (first open in the page: worker start-up included) and warm (another series, nothing cached).
         const cold = await openSeriesIn(page, s200, first200);
         const warm: number[] = [];
+        const fresh = async (p: Page) => {
+          await p.reload();
+          await p.waitForSelector('[data-testid=viewport]');
+        };
         for (let i = 0; i < 5; i++) {
-          await page.reload();
-          await page.waitForSelector('[data-testid=viewport]');
-          await openSeriesIn(page, s1000, first1000); // warms the decoder worker with another series
-          warm.push(await openSeriesIn(page, s200, first200));
+          for (const [p, out] of [[page, warm], ...(lpage ? [[lpage, legacy.warm] as const] : [])] as const) {
+            await fresh(p);
+            await openSeriesIn(p, s1000, first1000); // warms the decoder worker with another series
+            out.push(await openSeriesIn(p, s200, first200));
+          }
         }
         const clicked: number[] = [];
         for (let i = 0; i < 5; i++) {
-          await page.reload();
-          await page.waitForSelector('[data-testid=viewport]');
-          await openSeriesIn(page, s1000, first1000);
-          clicked.push(await openByClick(page, s200, first200));
+          for (const [p, out] of [[page, clicked], ...(lpage ? [[lpage, legacy.clicked] as const] : [])] as const) {
+            await fresh(p);
+            await openSeriesIn(p, s1000, first1000);
+            out.push(await openByClick(p, s200, first200));
+          }
         }
         const peer: number[] = [];
         for (let i = 0; i < 5; i++) peer.push(await peerFirstPixels(page, instances[(i * 37) % instances.length]!.id));
@@ -259,10 +282,11 @@ export const viewerBenches: Bench[] = [
         const first2000 = (await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: s2000 })).instances[0]!.id;
         const longOpen: number[] = [];
         for (let i = 0; i < 5; i++) {
-          await page.reload();
-          await page.waitForSelector('[data-testid=viewport]');
-          await openSeriesIn(page, s200, first200);
-          longOpen.push(await openSeriesIn(page, s2000, first2000));
+          for (const [p, out] of [[page, longOpen], ...(lpage ? [[lpage, legacy.long] as const] : [])] as const) {
+            await fresh(p);
+            await openSeriesIn(p, s200, first200);
+            out.push(await openSeriesIn(p, s2000, first2000));
+          }
         }
         rows.push(row({ metric: 'series of 2,000 instances (128² CT) → first pixels (median of 5, worker warm)', ours: med(longOpen), peer: warmMed, peerName: 'a 200-instance 512² series, same run', unit: 'ms', better: 'lower', goal: '≤ 300 ms', met: med(longOpen) <= 300, note: `all five: ${longOpen.map((x) => x.toFixed(0)).join(', ')} ms; load average ${loadavg()[0]!.toFixed(1)}` }));
 
@@ -270,7 +294,7 @@ export const viewerBenches: Bench[] = [
         await page.reload();
         await page.waitForSelector('[data-testid=viewport]');
         await openSeriesIn(page, s200, first200);
-        await page.evaluate(async () => {
+        const decodeAll = (p: Page) => p.evaluate(async () => {
           const bar = document.querySelector('[data-testid=stack-scrollbar]') as HTMLInputElement;
           const vp = document.querySelector('[data-testid=viewport][data-index="0"]') as HTMLElement;
           const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
@@ -287,6 +311,7 @@ export const viewerBenches: Bench[] = [
           bar.dispatchEvent(new Event('input', { bubbles: true }));
           await new Promise((r) => setTimeout(r, 200));
         });
+        await decodeAll(page);
         // What draws the WebGL frames decides the scroll rate (a software rasteriser such as SwiftShader
         // pays a readback per frame): recorded with the row.
         const webgl = await page.evaluate(() => {
@@ -298,9 +323,28 @@ export const viewerBenches: Bench[] = [
         const load = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
         const fps = await scrollFps(page, 199);
         const peerFps = await peerScrollFps(page, 199);
+        if (lpage) {
+          await fresh(lpage);
+          await openSeriesIn(lpage, s200, first200);
+          await decodeAll(lpage);
+          legacy.fps = await scrollFps(lpage, 199);
+        }
         rows.push(
           row({ metric: 'stack scroll over 200 decoded slices at 1440×900, one step per rAF', ours: fps, peer: peerFps, peerName: 'putImageData per rAF', unit: 'fps', better: 'higher', goal: '≥ 60 fps', met: fps >= 59, note: `headless Chromium paces rAF at the display rate; the peer shows the ceiling; WebGL: ${webgl}; ${load()}` }),
         );
+
+        if (lpage) {
+          const legacyRow = (metric: string, ours: number, peer: number, unit: string, better: 'lower' | 'higher') =>
+            row({ metric: `${metric} — vs the legacy viewer`, ours, peer, peerName: `legacy viewer (${legacyDir}), same run`, unit, better, goal: better === 'lower' ? '≤ 1.0× legacy' : '≥ 1.0× legacy', met: better === 'lower' ? ours <= peer : ours >= peer, note: load() });
+          rows.push(
+            legacyRow('series → first pixels, dropped (median of 5)', warmMed, med(legacy.warm), 'ms', 'lower'),
+            legacyRow('series → first pixels, click (median of 5)', med(clicked), med(legacy.clicked), 'ms', 'lower'),
+            legacyRow('2,000-instance series → first pixels (median of 5)', med(longOpen), med(legacy.long), 'ms', 'lower'),
+            legacyRow('stack scroll over 200 decoded slices', fps, legacy.fps, 'fps', 'higher'),
+          );
+          await lpage.context().close();
+          await legacyServer?.close();
+        }
 
         // 2b. Cine at 20 fps over the decoded stack: the frame rate it really keeps (the e2e spec only checks it moves).
         await page.getByLabel('Frames per second').fill('20');

@@ -1,5 +1,5 @@
 /** The renderer's side of the library channel: a series as a viewport needs it, fetched once. */
-import { call } from '../bridge';
+import { forgetInstanceList, instanceList } from './instanceList';
 import type { SeriesView } from '../viewer/types';
 
 /**
@@ -29,6 +29,7 @@ export function seriesView(seriesId: number, source?: string | null): Promise<Se
 /** The view of this series as it is in the library now (not the remembered one): a series that grows during a retrieve. */
 export function freshSeriesView(seriesId: number, source?: string | null): Promise<SeriesView> {
   views.delete(key(seriesId, source));
+  forgetInstanceList(seriesId, source);
   return seriesView(seriesId, source);
 }
 
@@ -38,6 +39,7 @@ export function prefetchSeriesView(seriesId: number): void {
 
 export function forgetSeriesViews(): void {
   views.clear();
+  forgetInstanceList();
 }
 
 /** "pacs:<connection>" when the view shows what that PACS returned, else null. */
@@ -58,7 +60,7 @@ export function sourceName(source: string): string {
 }
 
 async function fetchSeriesView(seriesId: number, source: string | null): Promise<SeriesView> {
-  const { series, instances } = await call('library.instances', { seriesId, ...(source ? { source } : {}) });
+  const { series, instances } = await instanceList(seriesId, source);
   const label = [series.number !== null ? `Se ${series.number}` : '', series.description ?? '', source ? `as on ${sourceName(source)}` : ''].filter(Boolean).join(' · ') || `Series ${series.id}`;
   for (const i of instances) if (i.copyOf !== null) copies.set(String(i.id), i.source);
   const view: SeriesView = {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Enums as CoreEnums, imageLoadPoolManager } from '@cornerstonejs/core';
 import { describeLoadError, forgetImage, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
 import { setShown } from './diagnostics';
@@ -44,7 +44,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
   const [state, setState] = useState<LoadState>({ kind: 'empty' });
   const [pos, setPos] = useState(0);
   const [count, setCount] = useState(0);
-  const [overlay, setOverlay] = useState<Overlay | null>(null);
+  const overlayRef = useRef<Overlay | null>(null);
   const [shown, setShownTick] = useState(0);
 
   const show = useCallback(
@@ -56,9 +56,13 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
       const item = stack[i]!;
       const seq = ++seqRef.current;
       posRef.current = i;
-      setPos(i);
       const cached = isCached(item.imageId);
-      if (!cached) setState((s) => (s.kind === 'ready' && !initial ? s : { kind: 'loading' }));
+      // A decoded image: the position changes with the image, in one render (scrolling); one still
+      // to load: the position moves now, the image when it arrives.
+      if (!cached) {
+        setPos(i);
+        setState((s) => (s.kind === 'ready' && !initial ? s : { kind: 'loading' }));
+      }
       try {
         const [image] = await Promise.all([loadImage(item.imageId), ensureMeasurements(item)]);
         if (seq !== seqRef.current) return;
@@ -89,6 +93,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         vp.render();
         imageRef.current = image;
         setShown(index, image);
+        setPos(i);
         setState((prev) => (prev.kind === 'ready' ? prev : { kind: 'ready' }));
         readView();
         setShownTick((t) => t + 1);
@@ -96,9 +101,10 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
       } catch (e) {
         if (seq !== seqRef.current) return;
         const err = describeLoadError(e);
+        setPos(i);
         imageRef.current = null;
         setShown(index, null);
-        setOverlay(null);
+        overlayRef.current = null;
         // Never a stale image under an error message.
         el.style.visibility = 'hidden';
         setState({ kind: 'error', message: err.message, hint: err.hint });
@@ -139,14 +145,14 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
     cancelPrefetch();
     openStacks.set(index, stack);
     const elsewhere = new Set([...openStacks].filter(([i]) => i !== index).flatMap(([, s]) => s.map((it) => it.imageId)));
-    for (const it of stack) if (!elsewhere.has(it.imageId)) forgetImage(it.imageId);
+    for (const it of stack) if (!elsewhere.has(it.imageId) && !takeWarmed(it.imageId)) forgetImage(it.imageId);
     stackRef.current = stack;
     stackSetRef.current = null;
     setCount(stack.length);
     setPos(0);
     if (stack.length === 0) {
       setState(series ? { kind: 'error', message: 'This series has no images.', hint: 'Re-import the series.' } : { kind: 'empty' });
-      setOverlay(null);
+      overlayRef.current = null;
       if (elRef.current) elRef.current.style.visibility = series ? 'hidden' : '';
       return;
     }
@@ -156,11 +162,14 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
 
   useEffect(() => () => void openStacks.delete(index), [index]);
 
-  // Orientation markers follow rotation/flip.
-  useEffect(() => {
+  // The corner texts of the image shown; orientation markers follow rotation/flip. Derived in the
+  // same render (an effect setting state made a second render per scroll step); while the next
+  // image loads, the last one's texts stay (the message says it is loading).
+  const overlay = useMemo(() => {
     const item = stackRef.current[pos];
-    if (state.kind !== 'ready' || !item) return;
-    setOverlay(overlayFor(metaOf(item.imageId), view));
+    if (state.kind === 'ready' && item) overlayRef.current = overlayFor(metaOf(item.imageId), view);
+    else if (state.kind !== 'loading') overlayRef.current = null;
+    return overlayRef.current;
   }, [view?.rotation, view?.hflip, view?.vflip, pos, state.kind, shown]);
 
   return { state, pos, count, overlay, imageRef, show };
@@ -191,6 +200,40 @@ function prefetch(stack: StackItem[], i: number): void {
       );
     }
   }
+}
+
+/**
+ * Images read from their files for a series about to open (preloadFirstImage), by id → when. The
+ * opening viewport keeps them instead of reading them again: they are already fresh.
+ */
+const warmed = new Map<string, number>();
+const WARM_MS = 10_000;
+
+function takeWarmed(imageId: string): boolean {
+  const at = warmed.get(imageId);
+  if (at === undefined) return false;
+  warmed.delete(imageId);
+  return performance.now() - at < WARM_MS;
+}
+
+/**
+ * Starts reading and decoding the first image of a series that is about to open, while the app does
+ * what must come before it is shown (the study opening is audited first): the image is then in the
+ * cache when the viewport asks for it. Read from its file now (an earlier copy is forgotten first,
+ * unless a viewport shows it), queued prefetches of other series dropped so they do not go first.
+ */
+export function preloadFirstImage(series: SeriesView): void {
+  const first = series.instances[0];
+  if (!first) return;
+  const imageId = imageIdFor(first.id, 0, Math.max(1, first.frames || 1));
+  cancelPrefetch();
+  const shown = [...openStacks.values()].some((s) => s.some((it) => it.imageId === imageId));
+  if (!shown) {
+    if (warmed.has(imageId) && isCached(imageId)) return;
+    forgetImage(imageId);
+  }
+  warmed.set(imageId, performance.now());
+  void loadImage(imageId).catch(() => warmed.delete(imageId));
 }
 
 /** Drops the queued prefetches (a new series is opening: its first image comes first). */

@@ -1,4 +1,4 @@
-import { useCallback, useState, type RefObject } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { utilities as csUtils, type StackViewport, type Types } from '@cornerstonejs/core';
 import { imageToWorld, stackViewportOf } from './stackViewport';
 
@@ -92,18 +92,28 @@ function sameView(a: ViewInfo, b: ViewInfo): boolean {
  */
 export function useViewState(elRef: RefObject<HTMLDivElement | null>) {
   const [view, setView] = useState<ViewInfo | null>(null);
+  const frameRef = useRef(0);
 
+  // Read once per animation frame, however many renders and camera / VOI events the frame had (a
+  // scroll step fires several; each read asks the CPU renderer's camera a few times, the costliest
+  // call of a step in the profile).
   const readView = useCallback(() => {
-    const vp = stackViewportOf(elRef.current);
-    if (!vp) return;
-    try {
-      const next = readViewInfo(vp);
-      if (!next) return;
-      setView((prev) => (prev && sameView(prev, next) ? prev : next));
-    } catch {
-      /* no image yet */
-    }
+    if (frameRef.current) return;
+    frameRef.current = requestAnimationFrame(() => {
+      frameRef.current = 0;
+      const vp = stackViewportOf(elRef.current);
+      if (!vp) return;
+      try {
+        const next = readViewInfo(vp);
+        if (!next) return;
+        setView((prev) => (prev && sameView(prev, next) ? prev : next));
+      } catch {
+        /* no image yet */
+      }
+    });
   }, [elRef]);
+
+  useEffect(() => () => cancelAnimationFrame(frameRef.current), []);
 
   const clearView = useCallback(() => setView(null), []);
 
