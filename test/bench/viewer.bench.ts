@@ -282,10 +282,14 @@ export const viewerBenches: Bench[] = [
         const first2000 = (await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: s2000 })).instances[0]!.id;
         const longOpen: number[] = [];
         for (let i = 0; i < 5; i++) {
-          for (const [p, out] of [[page, longOpen], ...(lpage ? [[lpage, legacy.long] as const] : [])] as const) {
-            await fresh(p);
-            await openSeriesIn(p, s200, first200);
-            out.push(await openSeriesIn(p, s2000, first2000));
+          await fresh(page);
+          await openSeriesIn(page, s200, first200);
+          longOpen.push(await openSeriesIn(page, s2000, first2000));
+          if (lpage) {
+            // The legacy viewer may never show it (seen: no image within 30 s); recorded as such, the run goes on.
+            await fresh(lpage);
+            await openSeriesIn(lpage, s200, first200);
+            legacy.long.push(await openSeriesIn(lpage, s2000, first2000).catch(() => Infinity));
           }
         }
         rows.push(row({ metric: 'series of 2,000 instances (128² CT) → first pixels (median of 5, worker warm)', ours: med(longOpen), peer: warmMed, peerName: 'a 200-instance 512² series, same run', unit: 'ms', better: 'lower', goal: '≤ 300 ms', met: med(longOpen) <= 300, note: `all five: ${longOpen.map((x) => x.toFixed(0)).join(', ')} ms; load average ${loadavg()[0]!.toFixed(1)}` }));
@@ -326,8 +330,11 @@ export const viewerBenches: Bench[] = [
         if (lpage) {
           await fresh(lpage);
           await openSeriesIn(lpage, s200, first200);
-          await decodeAll(lpage);
-          legacy.fps = await scrollFps(lpage, 199);
+          // main's scrollbar can abort with React #185 on fast input (fixed on this branch): then no legacy number.
+          legacy.fps = await decodeAll(lpage).then(
+            () => scrollFps(lpage, 199),
+            () => NaN,
+          );
         }
         rows.push(
           row({ metric: 'stack scroll over 200 decoded slices at 1440×900, one step per rAF', ours: fps, peer: peerFps, peerName: 'putImageData per rAF', unit: 'fps', better: 'higher', goal: '≥ 60 fps', met: fps >= 59, note: `headless Chromium paces rAF at the display rate; the peer shows the ceiling; WebGL: ${webgl}; ${load()}` }),
