@@ -1,0 +1,44 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { forgetInstanceList, instanceList } from '../../../src/renderer/library/instanceList';
+
+/** A fake main process answering library.instances, counting the requests per series. */
+function fakeBridge() {
+  const asked: unknown[] = [];
+  (globalThis as unknown as { window: unknown }).window = {
+    medimg: {
+      invoke: async (channel: string, request: { seriesId: number; source?: string }) => {
+        asked.push([channel, request]);
+        return { ok: true, value: { series: { id: request.seriesId }, instances: [{ id: request.seriesId * 10 }, { id: request.seriesId * 10 + 1 }] } };
+      },
+      on: () => () => undefined,
+    },
+  };
+  return asked;
+}
+
+describe('one instance list per series for the whole window', () => {
+  afterEach(() => forgetInstanceList());
+
+  it('asks once for the series however many parts of the window want it at the same time', async () => {
+    const asked = fakeBridge();
+    const [a, b, c] = await Promise.all([instanceList(7), instanceList(7), instanceList(7)]);
+    expect(asked).toEqual([['library.instances', { seriesId: 7 }]]);
+    expect(a.instances.map((i) => i.id)).toEqual([70, 71]);
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+  });
+
+  it('keeps sources apart and asks again once forgotten', async () => {
+    const asked = fakeBridge();
+    await instanceList(7);
+    await instanceList(7, 'pacs:Orthanc');
+    forgetInstanceList(7);
+    await instanceList(7);
+    await instanceList(7, 'pacs:Orthanc');
+    expect(asked).toEqual([
+      ['library.instances', { seriesId: 7 }],
+      ['library.instances', { seriesId: 7, source: 'pacs:Orthanc' }],
+      ['library.instances', { seriesId: 7 }],
+    ]);
+  });
+});
