@@ -44,6 +44,7 @@ const NODE_DOMAINS = {
   ai: ['dicom', 'fingerprint', 'ledger'], // ledger: anchoring a study's findings beside its record (findings-anchor.ts)
   atna: ['audit'],
   keyimages: ['audit', 'dicom'], // dicom: the file meta this app writes (anonymise.ts)
+  viewing: ['dicom'], // dicom: reads the Frame of Reference UID and Issuer of Patient ID from an image's header
   'measurements-sr': ['audit', 'keyimages'], // keyimages: the Part-10 writer / reader and UID helper the KOS uses
 };
 const BASE_DOMAINS = new Set(['store']);

@@ -42,6 +42,7 @@ import { computePixelDigest, createAi, FindingsAnchoring, inspectModel, type AiS
 import { AppError, ErrorCode } from '../shared/errors';
 import { decodeFrames } from './dicom/decode';
 import { KeyImages } from './keyimages';
+import { Viewing } from './viewing';
 import { MeasurementsSr } from './measurements-sr';
 
 export type { LedgerConfig } from './ledger';
@@ -103,6 +104,7 @@ export class Services implements AppContext {
     split?: SplitService;
     keyImages?: KeyImages;
     measurementsSr?: MeasurementsSr;
+    viewing?: Viewing;
   } = {};
   /** This machine's host name and OS user (who acts when no identity is signed in). */
   readonly workstation: Workstation = thisWorkstation();
@@ -223,6 +225,11 @@ export class Services implements AppContext {
       audit: (input) => void this.trust.appendAudit(input),
       actor: () => this.trust.actor(),
     }));
+  }
+
+  /** Hanging protocols, frames of reference, priors (src/node/viewing, docs/linked-viewing.md). */
+  get viewing(): Viewing {
+    return (this.built.viewing ??= new Viewing(this.db, () => this.trust.actor()));
   }
 
   /** IHE ATNA: the audit messages sent to the syslog collector (src/node/atna). */

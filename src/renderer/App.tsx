@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppInfo } from '../shared/api';
 import { presetById, relativePresetsFor } from '../shared/viewer/presets';
 import type { ToolName, ViewerAction } from '../shared/viewer/shortcuts';
@@ -29,6 +29,13 @@ import { useAiHeatmapLayer } from './ai/useAiHeatmapLayer';
 import { MprButton } from './viewer/mpr/MprButton';
 import { LazyMprView } from './viewer/mpr/LazyMprView';
 import { keyObjectTarget, useKeyImageLayer } from './keyimages/useKeyImageLayer';
+import { measurementReportTarget } from './measurements/measurementReportTarget';
+import { useLinkedViewing } from './viewer/linking/useLinkedViewing';
+import { LinkControls } from './viewer/linking/LinkControls';
+import { usePriorComparison } from './viewer/linking/usePriorComparison';
+import { useHanging } from './hanging/useHanging';
+import type { ViewportImageLayer } from './viewer/types';
+import './viewer/linking/linking.css';
 
 type Panel = 'tags' | 'measurements' | 'help' | 'ai' | null;
 
@@ -63,6 +70,13 @@ export function App() {
   const [statuses, setStatuses] = useState<(ViewportStatus | null)[]>([null, null, null, null]);
   const { dragging: fileDrag, dropped } = useFileDrop();
   const [openError, setOpenError] = useState<string | null>(null);
+  const [openNotice, setOpenNotice] = useState<string | null>(null);
+  // A notice is read once; it must not stay over the image.
+  useEffect(() => {
+    if (!openNotice) return;
+    const t = setTimeout(() => setOpenNotice(null), 12_000);
+    return () => clearTimeout(t);
+  }, [openNotice]);
   const [mprSeries, setMprSeries] = useState<number | null>(null);
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
@@ -78,15 +92,24 @@ export function App() {
 
   const keyOnlyRef = useRef<(index: number, on: boolean) => void>(() => undefined);
   /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
-  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean } = {}): Promise<void> => {
+  const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean; fresh?: boolean } = {}): Promise<void> => {
     const keyOnly = opts.keyOnly ?? false;
     // The viewports' queued read-ahead stops now: it would go before this series' list and first image.
     cancelPrefetch();
     try {
-      const view = await seriesView(seriesId, opts.source);
+      // fresh: a new view, so the viewport reads its images' saved measurements again
+      const view = await (opts.fresh ? freshSeriesView : seriesView)(seriesId, opts.source);
       // Key images: a KOS is not an image; its series opens the key images it names.
       const keyTarget = keyOnly ? null : await keyObjectTarget(view);
       if (keyTarget !== null) return await openSeries(index, keyTarget, { keyOnly: true });
+      // A Measurement Report is not an image either: its measurements are restored on their images, which open.
+      const report = keyOnly ? null : await measurementReportTarget(view);
+      if (report !== null) {
+        await openSeries(index, report.seriesId, { fresh: true });
+        setOpenNotice(report.notice);
+        return;
+      }
+      setOpenNotice(null);
       keyOnlyRef.current(index, keyOnly);
       // The first image is read and decoded meanwhile; it is shown only after the audit entry.
       if (!keyOnly) preloadFirstImage(view);
@@ -226,6 +249,19 @@ export function App() {
   // Key images (src/renderer/keyimages): controls in each viewport's badge row, "Key images only", K, Save KOS.
   const keyImages = useKeyImageLayer({ series, activeInstanceId: cur?.instanceId ?? null, badges: verificationBadges, onError: setOpenError });
   keyOnlyRef.current = keyImages.setKeyOnly;
+  // Linked viewing (src/renderer/viewer/linking, src/renderer/hanging): reference lines, linked scrolling / W/L, priors, hanging protocols.
+  const openInto = useCallback((i: number, id: number) => openSeries(i, id), [openSeries]);
+  const clearViewport = useCallback((i: number) => setSeries((prev) => prev.map((s, k) => (k === i ? null : s))), []);
+  const linked = useLinkedViewing({ series: keyImages.viewSeries, statuses, active, cells: LAYOUT_CELLS[layout], apis });
+  const prior = usePriorComparison({ series: keyImages.viewSeries, active, openInto, setLayout, setActive });
+  const hanging = useHanging({ series: keyImages.viewSeries, statuses, apis, openInto, setLayout, setActive, clear: clearViewport, onError: setOpenError });
+  const imageLayer = useMemo<ViewportImageLayer | undefined>(() => {
+    const a = aiHeat.layer;
+    const b = linked.layer;
+    return a && b ? (ctx) => <>{a(ctx)}{b(ctx)}</> : (a ?? b);
+  }, [aiHeat.layer, linked.layer]);
+  const badges = useMemo(() => prior.withLabels(keyImages.badges), [prior.withLabels, keyImages.badges]);
+  const unsyncedPrior = prior.comparison !== null && layout !== '1x1' && linked.unlinked.length > 0 && linked.manualCount === 0;
 
   return (
     <div className={`shell${fileDrag ? ' shell--dropping' : ''}`}>
@@ -247,20 +283,21 @@ export function App() {
         />
         <AiButton open={panel === 'ai'} onToggle={() => setPanel((p) => (p === 'ai' ? null : 'ai'))} />
         <MprButton seriesId={openSeriesId} open={mprSeries !== null} onToggle={() => setMprSeries((m) => (m === null ? openSeriesId : null))} />
+        <LinkControls linked={linked} onCompare={() => void prior.compare()} canCompare={openSeriesId !== null && !prior.busy} />
         <TrustButtons {...trustToolbar} />
         <LedgerTopBar openSeriesId={openSeriesId} />
       </header>
       {/* The side panel and the trust drawer take their own column (stacked when both are open): the viewports shrink and re-fit, nothing covers them. */}
       <div className={`workspace${panel === 'tags' || panel === 'measurements' || panel === 'ai' ? ' workspace--side' : ''}${trustUi.drawer ? ' workspace--trust' : ''}${openSeriesId !== null ? ' workspace--reading' : ''}`} data-testid="workspace">
-        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} />
+        <StudyPanel dropped={dropped} openSeriesId={openSeriesId} onOpenSeries={onOpenFromBrowser} onRemoved={onRemoved} onOpenStudy={(id) => void hanging.openStudy(id)} />
         {mprSeries !== null ? <LazyMprView seriesId={mprSeries} onClose={() => setMprSeries(null)} /> : <ViewportArea
           layout={layout}
           series={keyImages.viewSeries}
           active={active}
           showOverlays={overlays}
           apis={apis}
-          badges={keyImages.badges}
-          imageLayer={aiHeat.layer}
+          badges={badges}
+          imageLayer={imageLayer}
           onActivate={setActive}
           onDropSeries={onDropSeries}
           onStatus={onStatus}
@@ -270,9 +307,29 @@ export function App() {
         {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}
         <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>
+      {(prior.notice || unsyncedPrior) && (
+        <div className="cmp-notice" role="status" data-testid="prior-notice">
+          {prior.notice ?? 'The prior study has another frame of reference, so scrolling cannot be linked by position. Scroll both to the same anatomy, then press "Sync here" to link them at these slices.'}
+          {unsyncedPrior && !prior.notice && (
+            <button type="button" className="btn" onClick={linked.syncHere}>
+              Sync here
+            </button>
+          )}
+          {prior.notice && (
+            <button type="button" className="btn btn--ghost" aria-label="Dismiss" onClick={prior.clearNotice}>
+              ✕
+            </button>
+          )}
+        </div>
+      )}
       {openError && (
         <div className="toast" role="alert" onClick={() => setOpenError(null)}>
           {openError}
+        </div>
+      )}
+      {openNotice && !openError && (
+        <div className="toast toast--info" role="status" data-testid="open-notice" onClick={() => setOpenNotice(null)}>
+          {openNotice}
         </div>
       )}
       {fileDrag && (

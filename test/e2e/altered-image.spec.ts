@@ -9,6 +9,7 @@ import type { Locator, Page } from '@playwright/test';
 import { invoke, viewport } from './support/viewer';
 import { instancePath, login, openDemoStudy, setupDemo } from './support/ledger';
 import { boxes, css, intersects, RED } from './support/layout';
+import { anchorConfirmed } from './support/trust';
 
 /** The viewport shows the altered image's red frame and banner, above the image and clear of its overlay text. */
 async function expectAlteredViewport(page: Page): Promise<void> {
@@ -60,8 +61,7 @@ test('a changed pixel byte on disk: that image "altered: pixels", the study alte
   const demo = await setupDemo(app);
   const uid = demo.study!.studyInstanceUid;
   await login(page, 'clinician');
-  const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 30_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
+  await anchorConfirmed(page, uid);
 
   await openDemoStudy(page);
   const vp = viewport(page);

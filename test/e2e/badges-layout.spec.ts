@@ -10,9 +10,9 @@ import type { Page } from '@playwright/test';
 import { component } from '../support/components';
 import { test, expect } from './rig';
 import { animationFrames, expandAll, importPaths, num, openSeries, pixelStats, sampleSeries, viewport } from './support/viewer';
-import { invoke } from './support/viewer';
 import { instancePath, login, openDemoStudy, setupDemo } from './support/ledger';
 import { boxes, intersects } from './support/layout';
+import { anchorConfirmed } from './support/trust';
 
 const SIZES = [
   { width: 1920, height: 1080 },
@@ -96,8 +96,7 @@ test.describe('with the embedded ledger (verified and altered images)', () => {
     const { page } = app;
     const demo = await setupDemo(app);
     await login(page, 'clinician');
-    const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: demo.study!.studyInstanceUid, waitMs: 30_000 });
-    expect(anchored.anchor.delivery).toBe('confirmed');
+    await anchorConfirmed(page, demo.study!.studyInstanceUid);
     await openDemoStudy(page);
     const row = (await expandAll(page)).first();
 

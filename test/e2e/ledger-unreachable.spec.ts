@@ -7,6 +7,7 @@ import { component } from '../support/components';
 import { test, expect } from './rig';
 import { invoke, viewport } from './support/viewer';
 import { anchoredLogs, login, openDemoStudy, setupDemo } from './support/ledger';
+import { anchorConfirmed } from './support/trust';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' }, ledgerPollMs: 500 } });
 
@@ -82,8 +83,7 @@ test.describe('ledger killed', () => {
     const uid = demo.study!.studyInstanceUid;
     await login(page, 'clinician');
     await openDemoStudy(page);
-    const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 60_000 });
-    expect(anchored.anchor.delivery).toBe('confirmed');
+    await anchorConfirmed(page, uid);
     const vp = viewport(page);
     const imageBadge = vp.getByTestId('image-verification');
     const studyBadge = vp.getByTestId('viewer-study-verification');

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './rig';
-import { animationFrames, drag, importPaths, invoke, openSeries, sampleSeries } from './support/viewer';
-import type { Measurement } from '../../src/shared/api';
+import { animationFrames, drag, importPaths, invoke, openForMeasuring, openSeries, sampleSeries } from './support/viewer';
 import { mulberry32 } from '../../src/core/prng';
 import { readTextChunks } from '../../src/node/export/png';
 import { tempDir } from '../support/tmp';
@@ -14,15 +13,7 @@ test('length, angle, rectangle and ellipse ROI (HU statistics), probe: saved per
   const { page } = app;
   const ct = await sampleSeries(2, 'ct', 71);
   try {
-    await importPaths(page, [ct.dir]);
-    const vp = await openSeries(page);
-    await expect(vp).toHaveAttribute('data-state', 'ready');
-    const instanceId = Number(await vp.getAttribute('data-instance-id'));
-    const list = async () => (await invoke<{ measurements: Measurement[] }>(page, 'measurements.list', { instanceId })).measurements;
-
-    await page.keyboard.press('m');
-    const panel = page.getByTestId('measurement-panel');
-    await expect(panel).toBeVisible();
+    const { vp, instanceId, list, panel } = await openForMeasuring(page, ct.dir);
 
     // Rectangle ROI over the middle of the phantom.
     await page.keyboard.press('r');

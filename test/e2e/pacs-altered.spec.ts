@@ -11,6 +11,7 @@ import { test, expect } from './rig';
 import { invoke, viewport } from './support/viewer';
 import { login, setupDemo } from './support/ledger';
 import { addWebConnection, browsePacs, havePacsTools, orthancWith, recordRetrieve, retrieveRecord, screenshotsAtTwoSizes } from './support/pacs';
+import { anchorConfirmed } from './support/trust';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
@@ -27,8 +28,7 @@ test('PatientName changed on the PACS after anchoring: retrieved images are "alt
   const demo = await setupDemo(app);
   const uid = demo.study!.studyInstanceUid;
   await login(page, 'clinician');
-  const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 60_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
+  await anchorConfirmed(page, uid);
 
   // The original files go to the PACS; then the local copy leaves the library (files stay on disk),
   // so the retrieved copy is what the library indexes and the viewer shows.

@@ -14,6 +14,7 @@ import { test, expect } from './rig';
 import { expandAll, invoke, viewport } from './support/viewer';
 import { login, setupDemo } from './support/ledger';
 import { addWebConnection, browsePacs, havePacsTools, orthancWith, screenshotsAtTwoSizes } from './support/pacs';
+import { anchorConfirmed } from './support/trust';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
@@ -29,8 +30,7 @@ test('a PACS copy that differs from the local original: shown as the PACS copy, 
   const demo = await setupDemo(app);
   const uid = demo.study!.studyInstanceUid;
   await login(page, 'clinician');
-  const anchored = await invoke<{ anchor: { delivery: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 60_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
+  await anchorConfirmed(page, uid);
 
   // The originals go to the PACS and stay in the library.
   orthanc = await orthancWith([], { config: { OverwriteInstances: true } });

@@ -16,9 +16,9 @@ import { fingerprintBytes } from '../../src/node/fingerprint/compute';
 import { dataSetOf } from '../../src/node/pacs/part10';
 import { component } from '../support/components';
 import { test, expect } from './rig';
-import { invoke } from './support/viewer';
 import { login, setupDemo } from './support/ledger';
 import { havePacsTools, orthancWith, screenshotsAtTwoSizes } from './support/pacs';
+import { anchorConfirmed } from './support/trust';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
@@ -65,8 +65,7 @@ test('send an anchored study to a PACS: STOW-RS stores every file byte for byte,
   await dialog.getByRole('button', { name: 'Cancel' }).click();
   await expect(dialog).toBeHidden();
 
-  const anchored = await invoke<{ anchor: { delivery: string; storageUri: string } }>(page, 'ledger.anchor', { studyInstanceUid: uid, waitMs: 60_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
+  const anchored = await anchorConfirmed(page, uid);
   expect(anchored.anchor.storageUri).toBe(`dicomweb:${orthanc.dicomWebUrl}`);
 
   // Send by STOW-RS: the anchor's record names this PACS; a result per image.

@@ -10,6 +10,7 @@ import { test, expect } from './rig';
 import { DEMO_PASSPHRASE, lock, login, setupDemo } from './support/ledger';
 import { invoke } from './support/viewer';
 import type { Page } from '@playwright/test';
+import { anchorConfirmed } from './support/trust';
 
 test.use({ servicesOptions: { ledger: { mode: 'embedded' } } });
 
@@ -29,8 +30,7 @@ test('regulator, institution and patient consoles follow the chain roles', async
   // One record for the demo patient (anchored by the demo clinician through the real handler table).
   const clinician = demo.identities.find((i) => i.role === 'clinician')!.address;
   await invoke(page, 'identity.unlock', { address: clinician, passphrase: DEMO_PASSPHRASE });
-  const anchored = await invoke<{ anchor: { delivery: string; root: string } }>(page, 'ledger.anchor', { studyInstanceUid: demo.study!.studyInstanceUid, waitMs: 30_000 });
-  expect(anchored.anchor.delivery).toBe('confirmed');
+  await anchorConfirmed(page, demo.study!.studyInstanceUid);
   await invoke(page, 'identity.lock', {});
   await app.open();
 

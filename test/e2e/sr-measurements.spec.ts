@@ -4,22 +4,13 @@
  * that report is the same length.
  */
 import { test, expect } from './rig';
-import { drag, expandAll, importPaths, invoke, openSeries, sampleSeries } from './support/viewer';
-import type { Measurement, MeasurementReportLoadResult } from '../../src/shared/api';
+import { drag, expandAll, openForMeasuring, sampleSeries } from './support/viewer';
 
 test('draw a length, Save as SR: the report joins the study and gives the length back', async ({ app }) => {
   const { page } = app;
   const ct = await sampleSeries(3, 'ct', 181);
   try {
-    await importPaths(page, [ct.dir]);
-    const vp = await openSeries(page);
-    await expect(vp).toHaveAttribute('data-state', 'ready');
-    const instanceId = Number(await vp.getAttribute('data-instance-id'));
-    const list = async () => (await invoke<{ measurements: Measurement[] }>(page, 'measurements.list', { instanceId })).measurements;
-
-    await page.keyboard.press('m');
-    const panel = page.getByTestId('measurement-panel');
-    await expect(panel).toBeVisible();
+    const { vp, list, panel } = await openForMeasuring(page, ct.dir);
     await page.keyboard.press('l');
     await drag(page, vp, [0.3, 0.4], [0.7, 0.6]);
     await expect(panel.getByTestId('measurement-row')).toHaveCount(1);
@@ -46,13 +37,24 @@ test('draw a length, Save as SR: the report joins the study and gives the length
     await page.setViewportSize({ width: 1920, height: 1080 });
     await app.screenshot('sr-measurements-in-study-1920x1080');
 
-    // deleted, then read back from the report in the library: the same length
-    const srSeriesId = Number(await srRow.getAttribute('data-series-id'));
-    const srInstance = (await invoke<{ instances: { id: number }[] }>(page, 'library.instances', { seriesId: srSeriesId })).instances[0]!;
-    await invoke(page, 'measurements.delete', { id: length.id });
-    expect(await list()).toEqual([]);
-    const back = await invoke<MeasurementReportLoadResult>(page, 'measurements.sr.load', { instanceId: srInstance.id });
-    expect(back).toMatchObject({ found: 1, restored: 1, alreadyPresent: 0, notRestored: [] });
+    await expect(srRow).toContainText('1 structured report');
+    await expect(srRow.locator('.series__thumb--document')).toBeVisible();
+
+    // deleted, then the report opened from the study browser: its length is saved again on its image, whose series
+    // opens in the viewport with the length drawn, and a notice says what was restored
+    await panel.getByTestId('measurement-row').getByRole('button', { name: /^Delete / }).click();
+    await expect(panel.getByTestId('measurement-row')).toHaveCount(0);
+    await expect.poll(list).toEqual([]);
+    await srRow.click();
+    const notice = page.getByTestId('open-notice');
+    await expect(notice).toHaveText(/^Measurement Report: 1 measurement\(s\) on image \d+ of this series; 1 restored, 0 already saved\.$/);
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    await expect(vp).toHaveAttribute('data-instance-id', String(length.instanceId));
+    await expect(panel.getByTestId('measurement-row')).toHaveCount(1);
+    await app.screenshot('sr-measurements-reopened-1920x1080');
+    // opening it again restores nothing twice
+    await srRow.click();
+    await expect(notice).toHaveText(/; 0 restored, 1 already saved\.$/);
     const restored = await list();
     expect(restored.map((m) => [m.kind, m.stats.length, m.stats.unit])).toEqual([['length', length.stats.length, 'mm']]);
     // SCOORD Graphic Data is FL (32-bit float): the points come back to well under a thousandth of a pixel

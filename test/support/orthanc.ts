@@ -173,3 +173,15 @@ export async function wadoRsInstance(server: OrthancServer, study: string, serie
   if (parts.length !== 1) throw new Error(`WADO-RS returned ${parts.length} parts, expected 1`);
   return parts[0]!;
 }
+
+/** A call to Orthanc's REST API: JSON answers parsed, others as bytes; a non-2xx answer throws with Orthanc's words. */
+export async function orthancRest(server: OrthancServer, path: string, init?: RequestInit): Promise<unknown> {
+  const r = await fetch(`${server.url}${path}`, init);
+  if (!r.ok) throw new Error(`Orthanc ${path}: ${r.status} ${await r.text()}`);
+  return (r.headers.get('content-type') ?? '').includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
+}
+
+/** Orthanc's own id of the study, series or instance with this DICOM UID (its first hit). */
+export async function orthancId(server: OrthancServer, uid: string): Promise<string> {
+  return ((await orthancRest(server, '/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
+}

@@ -394,68 +394,66 @@ function channelAffine(spec: NormaliseSpec, channels: number): { mul: Float64Arr
   return { mul, add };
 }
 
-/**
- * One source row's windowed values summed over each output column's box (a partly covered pixel
- * on a box edge weighted, and looked up once for both boxes it touches), added with weight w1 to
- * the accumulator row at o1 and, for a source row shared by two output rows, with w2 at o2. The
- * hot loop of the area reduction: one table look-up per pixel, summed in a register.
- */
-function addBoxSumsOfRow(s: SampleArray, off: number, lut: Float32Array, base: number, h: AreaPlan, acc: Float64Array, o1: number, w1: number, o2: number, w2: number): void {
-  const { full0, full1, tailWeight, nextHeadWeight } = h;
-  const n = full0.length;
-  const last = off + h.from - 1;
-  let carry = h.headWeight[0]! * lut[s[off + h.headIndex[0]!]! - base]!;
-  for (let j = 0; j < n; j++) {
-    let sum = carry;
-    const end = off + full1[j]!;
-    for (let x = off + full0[j]!; x < end; x++) sum += lut[s[x]! - base]!;
-    // the pixel on the right edge (weight 0 on both sides when the edge falls between pixels)
-    const edge = lut[s[end < last ? end : last]! - base]!;
-    sum += tailWeight[j]! * edge;
-    carry = nextHeadWeight[j]! * edge;
-    acc[o1 + j]! += w1 * sum;
-    if (w2 > 0) acc[o2 + j]! += w2 * sum;
-  }
-}
-
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * addBoxSumsOfRow for unsigned 16-bit samples, two per 32-bit read (measured ~25 % less CPU for
- * the 2,048² case): `words` views the samples' bytes from `shift` (0 or 1) samples before the first.
+ * One source row's windowed values added, with weight 1, into the column accumulator `a`
+ * (a[x] += lut[s[off + x] − base]). Every column is its own sum, so the adds do not wait on each
+ * other (summing a box into one register chained every add on the previous one); the row is read
+ * once, front to back.
  */
-function addBoxSumsOfRowPairs(s: Uint16Array, words: Uint32Array, shift: number, off: number, lut: Float32Array, h: AreaPlan, acc: Float64Array, o1: number, w1: number, o2: number, w2: number): void {
-  const { full0, full1, tailWeight, nextHeadWeight } = h;
-  const n = full0.length;
-  const last = off + h.from - 1;
-  let carry = h.headWeight[0]! * lut[s[off + h.headIndex[0]!]!]!;
-  for (let j = 0; j < n; j++) {
-    let sum = carry;
-    const end = off + full1[j]!;
-    let x = off + full0[j]!;
-    if ((x + shift) & 1 && x < end) sum += lut[s[x++]!]!;
-    const kEnd = (end + shift) >> 1;
-    for (let k = (x + shift) >> 1; k < kEnd; k++) {
-      const w = words[k]!;
-      sum += lut[w & 0xffff]! + lut[w >>> 16]!;
-    }
-    if ((end + shift) & 1 && end - 1 >= x) sum += lut[s[end - 1]!]!;
-    const edge = lut[s[end < last ? end : last]!]!;
-    sum += tailWeight[j]! * edge;
-    carry = nextHeadWeight[j]! * edge;
-    acc[o1 + j]! += w1 * sum;
-    if (w2 > 0) acc[o2 + j]! += w2 * sum;
+function addRow(s: SampleArray, off: number, n: number, lut: Float32Array, base: number, a: Float64Array): void {
+  for (let x = 0; x < n; x++) a[x]! += lut[s[off + x]! - base]!;
+}
+
+/**
+ * addRow for unsigned 16-bit samples, two per 32-bit read: `words` views the samples' bytes from
+ * `shift` (0 or 1) samples before the first.
+ */
+function addRowPairs(s: Uint16Array, words: Uint32Array, shift: number, off: number, n: number, lut: Float32Array, a: Float64Array): void {
+  let x = 0;
+  if ((off + shift) & 1) a[x++]! += lut[s[off]!]!;
+  const kEnd = (off + n + shift) >> 1;
+  for (let k = (off + x + shift) >> 1; k < kEnd; k++, x += 2) {
+    const w = words[k]!;
+    a[x]! += lut[w & 0xffff]!;
+    a[x + 1]! += lut[w >>> 16]!;
+  }
+  if (x < n) a[x]! += lut[s[off + x]!]!;
+}
+
+/** Two source rows at once (both starting on a 32-bit word, an even number of columns): half the accumulator loads and stores of two addRowPairs. */
+function addTwoRowsPairs(words: Uint32Array, shift: number, off: number, stride: number, n: number, lut: Float32Array, a: Float64Array): void {
+  const k0 = (off + shift) >> 1;
+  const d = stride >> 1;
+  const pairs = n >> 1;
+  for (let i = 0, k = k0; i < pairs; i++, k++) {
+    const w = words[k]!;
+    const u = words[k + d]!;
+    const x = i << 1;
+    a[x]! += lut[w & 0xffff]! + lut[u & 0xffff]!;
+    a[x + 1]! += lut[w >>> 16]! + lut[u >>> 16]!;
+  }
+}
+
+/** A source row shared by two output rows (a box edge between them): weight w1 into `a`, w2 into `b`. */
+function addRowSplit(s: SampleArray, off: number, n: number, lut: Float32Array, base: number, a: Float64Array, w1: number, b: Float64Array, w2: number): void {
+  for (let x = 0; x < n; x++) {
+    const v = lut[s[off + x]! - base]!;
+    a[x]! += w1 * v;
+    b[x]! += w2 * v;
   }
 }
 
 /**
  * Steps 1–6 in one pass over the stored values, for an area reduction of 8/16-bit integer samples
  * (the common case: a 2,048² radiograph to 224²). Each source pixel is looked up once in the
- * window table and added into its output column's sum; each source row's column sums are added,
- * with the row's weight, into one or two output rows of a float64 accumulator (224² values, no
- * full-size float image); the accumulator is then scaled by the box area and normalised straight
- * into the tensor. Equal to normaliseChannels(resizePlane(windowImage(…))) up to float rounding
- * (sums in float64 here, float32 there; see test/unit/ai/preprocess-fused.test.ts).
+ * window table and added into its column of a float64 accumulator row (two accumulator rows for a
+ * source row on the edge between two output rows, with its weights); when an output row's source
+ * rows are all in, its columns are summed over each output column's box (edge columns weighted),
+ * scaled by the box area and normalised straight into the tensor. No full-size float image.
+ * Equal to normaliseChannels(resizePlane(windowImage(…))) up to float rounding (sums in float64
+ * here, float32 there; see test/unit/ai/preprocess-fused.test.ts).
  */
 export function windowAreaNormalise(
   img: GreyImage,
@@ -469,34 +467,46 @@ export function windowAreaNormalise(
   const { rows, columns } = img;
   const h = planOf(columns, width, scratch);
   const v = planOf(rows, height, scratch);
-  const acc = scratch ? scratch.doubles('area', height * width).fill(0) : new Float64Array(height * width);
+  let cur = scratch ? scratch.doubles('columnsA', columns).fill(0) : new Float64Array(columns);
+  let next = scratch ? scratch.doubles('columnsB', columns).fill(0) : new Float64Array(columns);
   const { lut, base } = table;
   const s = img.samples;
   const pairs = s instanceof Uint16Array && base === 0 && LITTLE_ENDIAN_HOST && s.byteOffset % 2 === 0 ? s : null;
   const shift = pairs ? (pairs.byteOffset % 4) / 2 : 0;
   const words = pairs ? new Uint32Array(pairs.buffer, pairs.byteOffset - 2 * shift, (pairs.length + shift) >> 1) : null;
-  const addRow = (r: number, o1: number, w1: number, o2: number, w2: number) =>
-    pairs ? addBoxSumsOfRowPairs(pairs, words!, shift, r * columns, lut, h, acc, o1, w1, o2, w2) : addBoxSumsOfRow(s, r * columns, lut, base, h, acc, o1, w1, o2, w2);
-  for (let i = 0; i < height; i++) {
-    // a partly covered first row was added (to both output rows) as the previous one's last row
-    const first = v.headWeight[i]! > 0 && !(i > 0 && v.tailWeight[i - 1]! > 0) ? v.headIndex[i]! : v.full0[i]!;
-    const o = i * width;
-    if (first < v.full0[i]!) addRow(first, o, v.headWeight[i]!, 0, 0);
-    for (let r = v.full0[i]!; r < v.full1[i]!; r++) addRow(r, o, 1, 0, 0);
-    const tw = v.tailWeight[i]!;
-    const hw = i + 1 < height ? v.headWeight[i + 1]! : 0;
-    if (tw > 0 || hw > 0) addRow(v.tailIndex[i]!, o, tw, o + width, hw);
-  }
+  // two rows per pass when every row starts on a 32-bit word
+  const twoRows = pairs !== null && shift === 0 && columns % 2 === 0;
   const n = height * width;
   const out = scratch ? scratch.floats('tensor', n * channels) : new Float32Array(n * channels);
   const { mul, add } = channelAffine(spec, channels);
+  const { full0: hFull0, full1: hFull1, headIndex: hHead, headWeight: hHeadW, tailIndex: hTail, tailWeight: hTailW, inverseLength: hInv } = h;
   for (let i = 0; i < height; i++) {
+    // a partly covered first row was added (to both output rows) as the previous one's last row
+    const first = v.headWeight[i]! > 0 && !(i > 0 && v.tailWeight[i - 1]! > 0) ? v.headIndex[i]! : v.full0[i]!;
+    if (first < v.full0[i]!) addRowSplit(s, first * columns, columns, lut, base, cur, v.headWeight[i]!, next, 0);
+    let r = v.full0[i]!;
+    const r1 = v.full1[i]!;
+    if (twoRows) for (; r + 1 < r1; r += 2) addTwoRowsPairs(words!, shift, r * columns, columns, columns, lut, cur);
+    for (; r < r1; r++) {
+      if (pairs) addRowPairs(pairs, words!, shift, r * columns, columns, lut, cur);
+      else addRow(s, r * columns, columns, lut, base, cur);
+    }
+    const tw = v.tailWeight[i]!;
+    const hw = i + 1 < height ? v.headWeight[i + 1]! : 0;
+    if (tw > 0 || hw > 0) addRowSplit(s, v.tailIndex[i]! * columns, columns, lut, base, cur, tw, next, hw);
+    // the output row: each output column's box over the accumulated columns
     const wy = v.inverseLength[i]!;
     const o = i * width;
     for (let j = 0; j < width; j++) {
-      const value = acc[o + j]! * wy * h.inverseLength[j]!;
+      let sum = hHeadW[j]! * cur[hHead[j]!]! + hTailW[j]! * cur[hTail[j]!]!;
+      const end = hFull1[j]!;
+      for (let x = hFull0[j]!; x < end; x++) sum += cur[x]!;
+      const value = sum * wy * hInv[j]!;
       for (let c = 0; c < channels; c++) out[c * n + o + j] = value * mul[c]! + add[c]!;
     }
+    const done = cur;
+    cur = next;
+    next = done.fill(0);
   }
   return out;
 }

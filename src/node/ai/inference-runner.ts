@@ -6,6 +6,7 @@
  * engine in the calling thread (tests, and a missing worker bundle).
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, ErrorCode } from '../../shared/errors';
@@ -24,7 +25,23 @@ export interface InferenceBackend {
   readonly where: 'worker' | 'inline';
 }
 
-export type EngineOptions = SessionOptions;
+export interface EngineOptions extends SessionOptions {
+  /**
+   * Whether a study's next image is prepared (read, decoded, preprocessed) in a second thread while
+   * the current one is inferred. `auto` (default): only when ONNX Runtime's intra-op threads leave a
+   * core free. When they use every core (its default: one thread per core), the preparing thread
+   * takes a core from a running inference, whose threads then wait on each other at every operator;
+   * the image is then prepared in the inferring thread just before its inference instead.
+   */
+  prepareAhead?: 'auto' | 'always' | 'never';
+}
+
+/** The `auto` rule of EngineOptions.prepareAhead. */
+export function prepareAheadPays(o: EngineOptions, cores = availableParallelism()): boolean {
+  if (o.prepareAhead === 'always') return true;
+  if (o.prepareAhead === 'never') return false;
+  return (o.intraOpThreads ?? cores) < cores;
+}
 
 export function findAiWorkerScript(): string | null {
   const candidates = [
@@ -67,8 +84,9 @@ const keyOf = (j: InferenceJob) => JSON.stringify([j.filePath, j.model.id, j.mod
 /**
  * Two worker threads: `prepare` reads, decodes and preprocesses; `infer` holds the model sessions
  * and runs ONNX Runtime. One image is inferred at a time (memory stays bounded and ONNX Runtime has
- * the cores), and while it is, the caller's next image is prepared, so in a study the reading,
- * decoding and preprocessing hide behind the previous image's inference.
+ * the cores), and — when EngineOptions.prepareAhead says it pays — while it is, the caller's next
+ * image is prepared, so in a study the reading, decoding and preprocessing hide behind the previous
+ * image's inference. Otherwise each image runs start to finish in the inferring thread.
  */
 export class WorkerInference implements InferenceBackend {
   readonly where = 'worker' as const;
@@ -80,11 +98,15 @@ export class WorkerInference implements InferenceBackend {
   private chain: Promise<unknown> = Promise.resolve();
   /** The next image, being prepared ahead (at most one). */
   private ahead: { key: string; outcome: Promise<InferenceOutcome | Prepared> } | null = null;
+  /** EngineOptions.prepareAhead, decided once. */
+  readonly preparesAhead: boolean;
 
   constructor(
     private readonly script: string,
     private readonly options: EngineOptions = {},
-  ) {}
+  ) {
+    this.preparesAhead = prepareAheadPays(options);
+  }
 
   private spawn(role: Role): Worker {
     const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode } });
@@ -147,7 +169,7 @@ export class WorkerInference implements InferenceBackend {
     const ahead = this.ahead?.key === key ? this.ahead.outcome : null;
     this.ahead = null;
     const prepareNext = () => {
-      if (!next || this.closed) return;
+      if (!next || this.closed || !this.preparesAhead) return;
       const outcome = this.call('prepare', { prepare: next });
       outcome.catch(() => undefined);
       this.ahead = { key: keyOf(next), outcome };
@@ -185,6 +207,6 @@ export class WorkerInference implements InferenceBackend {
 /** A worker when the bundle is built, else inline (`threads: 0` forces inline). */
 export function createInferenceBackend(decode: PixelDecoder, o: { threads?: number } & EngineOptions = {}): InferenceBackend {
   const script = o.threads === 0 ? null : findAiWorkerScript();
-  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode };
+  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode, prepareAhead: o.prepareAhead };
   return script ? new WorkerInference(script, engine) : new InlineInference(decode, engine);
 }

@@ -16,8 +16,12 @@ export interface SessionOptions {
   executionMode?: 'sequential' | 'parallel';
 }
 
-export async function loadSession(model: string | Uint8Array, o: SessionOptions = {}): Promise<OrtSession> {
-  const options: ort.InferenceSession.SessionOptions = {
+/**
+ * The ONNX Runtime session options the app uses (the inference engine and the benchmark's bare
+ * peer both load through here, so "bare" means the same settings, not ONNX Runtime's defaults).
+ */
+export function ortSessionOptions(o: SessionOptions = {}): ort.InferenceSession.SessionOptions {
+  return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     // ONNX Runtime's pool threads spin-wait after each run by default. Measured here (ResNet-18-like,
@@ -27,6 +31,10 @@ export async function loadSession(model: string | Uint8Array, o: SessionOptions 
     ...(o.intraOpThreads ? { intraOpNumThreads: o.intraOpThreads } : {}),
     ...(o.executionMode ? { executionMode: o.executionMode } : {}),
   };
+}
+
+export async function loadSession(model: string | Uint8Array, o: SessionOptions = {}): Promise<OrtSession> {
+  const options = ortSessionOptions(o);
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 

@@ -22,6 +22,7 @@ import { aiHandlers } from './ai';
 import { splitHandlers } from './split';
 import { keyImageHandlers } from './keyimages';
 import { measurementsSrHandlers } from './measurements-sr';
+import { viewingHandlers } from './viewing';
 
 export function createHandlerTable(s: Services): HandlerTable {
   return {
@@ -43,6 +44,7 @@ export function createHandlerTable(s: Services): HandlerTable {
     ...splitHandlers(s),
     ...keyImageHandlers(s),
     ...measurementsSrHandlers(s),
+    ...viewingHandlers(s),
   };
 }
 

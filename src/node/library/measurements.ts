@@ -4,20 +4,11 @@ import { AppError, ErrorCode } from '../../shared/errors';
 import type { Measurement, MeasurementKind } from '../../shared/api/library';
 import type { LibraryQueries } from './queries';
 import { measure, statsOf, type MeasureKind, type PixelSpacing } from '../../shared/viewer/measure';
+import { numbersColumn } from '../store/columns';
 
 /** The kinds whose value is computed from the handles and the pixel spacing (src/shared/viewer/measure.ts). */
 function measuredKind(kind: MeasurementKind): MeasureKind | null {
   return kind === 'length' || kind === 'angle' ? kind : null;
-}
-
-function spacingOf(json: unknown): PixelSpacing {
-  if (typeof json !== 'string') return null;
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as number[]) : null;
-  } catch {
-    return null;
-  }
 }
 
 type Row = Record<string, unknown>;
@@ -57,7 +48,7 @@ export class Measurements {
         ? this.db.prepare('SELECT m.*, i.id AS iid, i.pixel_spacing AS ps FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.id = ? ORDER BY m.id').all(q.instanceId)
         : this.db.prepare('SELECT m.*, i.id AS iid, i.pixel_spacing AS ps FROM measurements m JOIN instances i ON i.sop_uid = m.sop_uid WHERE i.series_ref = ? ORDER BY m.id').all(q.seriesId)
     ) as Row[];
-    return rows.map((r) => this.toMeasurement(r, r.iid as number, spacingOf(r.ps)));
+    return rows.map((r) => this.toMeasurement(r, r.iid as number, numbersColumn(r.ps)));
   }
 
   saveMeasurement(m: {

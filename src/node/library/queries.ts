@@ -5,18 +5,9 @@ import type { InstanceSummary, PatientSummary, SeriesSummary, SortKey, SortOrder
 import { readDicomFile } from '../dicom/parse';
 import { transferSyntaxName } from '../dicom/transfer-syntaxes';
 import { tagTree } from '../dicom/tags';
+import { numbersColumn } from '../store/columns';
 
 type Row = Record<string, unknown>;
-
-function parseJsonNums(v: unknown): number[] | null {
-  if (typeof v !== 'string') return null;
-  try {
-    const a = JSON.parse(v) as unknown;
-    return Array.isArray(a) && a.every((x) => typeof x === 'number') ? (a as number[]) : null;
-  } catch {
-    return null;
-  }
-}
 
 function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
@@ -160,9 +151,9 @@ export class LibraryQueries {
       bitsAllocated: (r.bits_allocated as number) ?? null,
       photometric: (r.photometric as string) ?? null,
       geometry: {
-        imagePositionPatient: parseJsonNums(r.image_position),
-        imageOrientationPatient: parseJsonNums(r.image_orientation),
-        pixelSpacing: parseJsonNums(r.pixel_spacing),
+        imagePositionPatient: numbersColumn(r.image_position),
+        imageOrientationPatient: numbersColumn(r.image_orientation),
+        pixelSpacing: numbersColumn(r.pixel_spacing),
         sliceThickness: (r.slice_thickness as number) ?? null,
         sliceLocation: (r.slice_location as number) ?? null,
       },

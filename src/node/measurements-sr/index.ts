@@ -16,6 +16,7 @@ import { Task } from '../tasks';
 import { encodePart10, readNaturalized } from '../keyimages/kos';
 import { studyHeader } from '../keyimages/study-header';
 import { measurementReportDataset, reportMeasurements, samePoints, type SourceMeasurement } from './report';
+import { numbersColumn } from '../store/columns';
 
 export * from './report';
 
@@ -69,7 +70,7 @@ export class MeasurementsSr {
       kind: r.kind as MeasurementKind,
       data: JSON.parse(r.data as string) as Record<string, unknown>,
       stats: JSON.parse(r.stats as string) as Record<string, unknown>,
-      pixelSpacing: parseSpacing(r.ps),
+      pixelSpacing: numbersColumn(r.ps),
       modality: (r.modality as string | null) ?? null,
     }));
   }
@@ -161,13 +162,15 @@ export class MeasurementsSr {
     const restoredByKind: Record<string, number> = {};
     let restored = 0;
     let alreadyPresent = 0;
-    const instanceOf = this.db.prepare('SELECT id FROM instances WHERE sop_uid = ? AND copy_of IS NULL LIMIT 1');
+    const instanceOf = this.db.prepare('SELECT id, series_ref AS seriesId, number AS instanceNumber FROM instances WHERE sop_uid = ? AND copy_of IS NULL LIMIT 1');
+    const images: MeasurementReportLoadResult['images'] = [];
     for (const m of content.measurements) {
-      const inst = instanceOf.get(m.sopInstanceUid) as { id: number } | undefined;
+      const inst = instanceOf.get(m.sopInstanceUid) as { id: number; seriesId: number; instanceNumber: number | null } | undefined;
       if (!inst) {
         notRestored.push({ sopInstanceUid: m.sopInstanceUid, kind: m.kind, reason: 'the referenced image is not in the library' });
         continue;
       }
+      if (!images.some((i) => i.instanceId === inst.id)) images.push({ instanceId: inst.id, seriesId: inst.seriesId, instanceNumber: inst.instanceNumber });
       const existing = this.deps.measurements({ instanceId: inst.id });
       if (existing.some((e) => e.kind === m.kind && e.frame === m.frame && samePoints(m.kind, e.data.handles, m.data.handles))) {
         alreadyPresent++;
@@ -197,6 +200,7 @@ export class MeasurementsSr {
       restoredByKind,
       alreadyPresent,
       notRestored,
+      images,
     };
   }
 }
@@ -207,16 +211,6 @@ export class MeasurementsSr {
  */
 function personName(actor: string): string {
   return `${actor.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'MedImgShr'}^`;
-}
-
-function parseSpacing(json: unknown): number[] | null {
-  if (typeof json !== 'string') return null;
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as number[]) : null;
-  } catch {
-    return null;
-  }
 }
 
 function describeSkipped(skipped: SrMeasurementNote[]): string {

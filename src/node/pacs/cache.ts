@@ -4,11 +4,17 @@
  * which makes a retrieve resumable: an instance whose SOP Instance UID is cached (and whose file is
  * still there) is not fetched again.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hash } from 'node:crypto';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../store/database';
 import { readFileMeta } from './part10';
+
+/** Temp-file names: unique within this process (randomBytes per arrival cost more than the write's bookkeeping). */
+let tmpSeq = 0;
+
+type Statement = ReturnType<Db['prepare']> & { run(...params: unknown[]): unknown; get(...params: unknown[]): unknown };
 
 export type ArrivalVia = 'wado-rs' | 'c-get' | 'c-move' | 'c-store';
 
@@ -58,7 +64,7 @@ export class InstanceCache {
 
   /** The cached instance of this SOP Instance UID, if its file is still there. */
   get(sopInstanceUid: string): CachedInstance | null {
-    const r = this.db.prepare('SELECT * FROM pacs_instances WHERE sop_instance_uid = ?').get(sopInstanceUid) as Row | undefined;
+    const r = this.stmt('SELECT * FROM pacs_instances WHERE sop_instance_uid = ?').get(sopInstanceUid) as Row | undefined;
     if (!r) return null;
     if (!existsSync(r.path)) return null;
     return toCached(r);
@@ -83,70 +89,94 @@ export class InstanceCache {
     return (this.db.prepare('SELECT * FROM pacs_instances WHERE study_instance_uid = ? ORDER BY series_instance_uid, sop_instance_uid').all(studyInstanceUid) as Row[]).map(toCached);
   }
 
+  /** Statements prepared once (preparing one per arrival cost more than running it). */
+  private readonly stmts = new Map<string, Statement>();
+  private stmt(sql: string): Statement {
+    let st = this.stmts.get(sql);
+    if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+  /** Sub-folders known to exist (one mkdir each, not one per file). */
+  private readonly made = new Set<string>();
+
   /**
    * Writes a Part-10 file into the cache (atomically: temp file + rename) and records it. A second
    * copy of the same SOP Instance UID replaces the first record (the PACS may have changed it).
+   * The write goes through libuv's thread pool: this thread only hashes the bytes (for the name)
+   * and records the row, so it goes back to reading the next image from the network at once.
    */
-  put(
+  async put(
     file: Uint8Array,
     m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null },
-  ): CachedInstance {
-    const sha256 = createHash('sha256').update(file).digest('hex');
+  ): Promise<CachedInstance> {
+    const sha256 = hash('sha256', file, 'hex');
     const sub = join(this.dir, sha256.slice(0, 2));
-    mkdirSync(sub, { recursive: true, mode: 0o700 });
     const path = join(sub, `${sha256}.dcm`);
-    if (!existsSync(path) || statSync(path).size !== file.byteLength) {
-      const tmp = `${path}.${randomBytes(4).toString('hex')}.part`;
-      writeFileSync(tmp, file, { mode: 0o600 });
-      try {
-        renameSync(tmp, path);
-      } catch (err) {
+    if (statSync(path, { throwIfNoEntry: false })?.size !== file.byteLength) {
+      const tmp = `${path}.${process.pid}-${++tmpSeq}.part`;
+      for (let attempt = 0; ; attempt++) {
         try {
-          unlinkSync(tmp);
-        } catch {
-          // already gone
+          if (!this.made.has(sub)) {
+            await mkdir(sub, { recursive: true, mode: 0o700 });
+            this.made.add(sub);
+          }
+          await writeFile(tmp, file, { mode: 0o600 });
+          await rename(tmp, path);
+          break;
+        } catch (err) {
+          await unlink(tmp).catch(() => undefined);
+          // the folder was removed since (the cache emptied): made again, once
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+          this.made.delete(sub);
         }
-        throw err;
       }
     }
     const meta = readFileMeta(file);
-    this.db
-      .prepare(
-        `INSERT INTO pacs_instances (sop_instance_uid, study_instance_uid, series_instance_uid, sha256, path, size, transfer_syntax_uid, connection_id, via, calling_aet, state, received_at)
+    const row: Row = {
+      sop_instance_uid: m.sopInstanceUid,
+      study_instance_uid: m.studyInstanceUid ?? null,
+      series_instance_uid: m.seriesInstanceUid ?? null,
+      sha256,
+      path,
+      size: file.byteLength,
+      state: 'cached',
+      verification: null,
+      message: null,
+    };
+    const stored = this.stmt(
+      `INSERT INTO pacs_instances (sop_instance_uid, study_instance_uid, series_instance_uid, sha256, path, size, transfer_syntax_uid, connection_id, via, calling_aet, state, received_at)
          VALUES (@sop, @study, @series, @sha, @path, @size, @ts, @conn, @via, @aet, 'cached', @now)
          ON CONFLICT (sop_instance_uid) DO UPDATE SET study_instance_uid = COALESCE(excluded.study_instance_uid, study_instance_uid),
            series_instance_uid = COALESCE(excluded.series_instance_uid, series_instance_uid), sha256 = excluded.sha256, path = excluded.path, size = excluded.size,
            transfer_syntax_uid = excluded.transfer_syntax_uid, connection_id = excluded.connection_id, via = excluded.via, calling_aet = excluded.calling_aet,
-           state = 'cached', verification = NULL, message = NULL, received_at = excluded.received_at`,
-      )
-      .run({
-        sop: m.sopInstanceUid,
-        study: m.studyInstanceUid ?? null,
-        series: m.seriesInstanceUid ?? null,
-        sha: sha256,
-        path,
-        size: file.byteLength,
-        ts: meta.get(0x0010) ?? null,
-        conn: m.connectionId,
-        via: m.via,
-        aet: m.callingAet ?? null,
-        now: new Date().toISOString(),
-      });
-    return this.get(m.sopInstanceUid)!;
+           state = 'cached', verification = NULL, message = NULL, received_at = excluded.received_at
+         RETURNING study_instance_uid, series_instance_uid`,
+    ).get({
+      sop: m.sopInstanceUid,
+      study: row.study_instance_uid,
+      series: row.series_instance_uid,
+      sha: sha256,
+      path,
+      size: file.byteLength,
+      ts: meta.get(0x0010) ?? null,
+      conn: m.connectionId,
+      via: m.via,
+      aet: m.callingAet ?? null,
+      now: new Date().toISOString(),
+    }) as { study_instance_uid: string | null; series_instance_uid: string | null };
+    return toCached({ ...row, ...stored });
   }
 
   setState(path: string, state: CachedInstance['state'], message: string | null = null): void {
-    this.db.prepare('UPDATE pacs_instances SET state = ?, message = ? WHERE path = ?').run(state, message, path);
+    this.stmt('UPDATE pacs_instances SET state = ?, message = ? WHERE path = ?').run(state, message, path);
   }
 
   setVerification(path: string, verification: string, message: string | null): void {
-    this.db.prepare('UPDATE pacs_instances SET verification = ?, message = ? WHERE path = ?').run(verification, message, path);
+    this.stmt('UPDATE pacs_instances SET verification = ?, message = ? WHERE path = ?').run(verification, message, path);
   }
 
   /** Fills in study / series UIDs learnt later (C-GET and C-STORE deliver only the SOP Instance UID). */
   setUids(sopInstanceUid: string, study: string | null, series: string | null): void {
-    this.db
-      .prepare('UPDATE pacs_instances SET study_instance_uid = COALESCE(study_instance_uid, ?), series_instance_uid = COALESCE(series_instance_uid, ?) WHERE sop_instance_uid = ?')
-      .run(study, series, sopInstanceUid);
+    this.stmt('UPDATE pacs_instances SET study_instance_uid = COALESCE(study_instance_uid, ?), series_instance_uid = COALESCE(series_instance_uid, ?) WHERE sop_instance_uid = ?').run(study, series, sopInstanceUid);
   }
 }

@@ -210,7 +210,8 @@ export class DicomWebClient {
   retrieveStream(
     study: string,
     series: string | null,
-    handlers: { onInstance: (file: Uint8Array) => void; onNotDicom?: (index: number) => void },
+    /** `onInstance` may return a promise: the reply is paused until it settles (the first image is indexed before the rest is read) */
+    handlers: { onInstance: (file: Uint8Array) => void | Promise<unknown>; onNotDicom?: (index: number) => void },
     opts: { signal?: AbortSignal } = {},
   ): Promise<number> {
     const url = `${this.url}/studies/${study}${series ? `/series/${series}` : ''}`;
@@ -254,8 +255,16 @@ export class DicomWebClient {
         }
         const splitter = new MultipartSplitter(boundary, (part) => {
           if (settled) return;
-          if (isPart10(part.body)) handlers.onInstance(part.body);
-          else handlers.onNotDicom?.(splitter.parts - 1);
+          if (isPart10(part.body)) {
+            const wait = handlers.onInstance(part.body);
+            if (wait) {
+              res.pause();
+              const go = () => {
+                if (!settled) res.resume();
+              };
+              wait.then(go, go);
+            }
+          } else handlers.onNotDicom?.(splitter.parts - 1);
         });
         res.on('data', (chunk: Buffer) => {
           if (settled) return;

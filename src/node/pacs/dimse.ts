@@ -9,6 +9,7 @@ import type { DimseSettings } from './connections';
 import { readFileSync } from 'node:fs';
 import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
+import { keepRawStores, rawBytesOf, type StoreStreamHooks } from './raw-store';
 
 const { Client, Implementation } = dimse;
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
@@ -179,6 +180,12 @@ export class DimseClient {
         pduTimeout: this.timeoutMs,
         associationLingerTimeout: 0,
       });
+      // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
+      const network = (client as unknown as { network?: StoreStreamHooks }).network;
+      if (opts.onStore) {
+        if (!network) throw new Error('dcmjs-dimse: no network after send()');
+        keepRawStores(network);
+      }
       (client as unknown as { network?: { on(e: 'abort', l: (a: { source?: number; reason?: number }) => void): void } }).network?.on('abort', (a) => {
         failure ??= answered
           ? new PacsError(PacsReason.AssociationAborted, `${this.s.calledAet} at ${this.s.host}:${this.s.port} aborted the association during the ${opts.operation} (source ${a.source ?? '?'}, reason ${a.reason ?? '?'}).`, 'Try again; what arrived is kept. If it stays, show this message to the PACS administrator.')
@@ -226,7 +233,7 @@ export class DimseClient {
 
   /**
    * C-GET: the PACS sends the instances back on the same association; each arrives in `onInstance`
-   * as a Part-10 file (re-encoded by dcmjs from the data set the library parsed). One request per
+   * as a Part-10 file around the data set bytes exactly as received (raw-store.ts). One request per
    * target (study, series or image level), all on one association.
    */
   async get(
@@ -243,9 +250,10 @@ export class DimseClient {
       signal: opts.signal,
       onStore: (req, done) => {
         const ds = req.getDataset() as DimseDataset | undefined;
-        if (!ds) return done(0xa900);
+        // the data set bytes as the PACS sent them (never a re-encoding: that would change the metadata digest)
+        const bytes = rawBytesOf(ds);
+        if (!ds || !bytes) return done(0xa900);
         const ts = ds.getTransferSyntaxUid();
-        const bytes = ds.getDenaturalizedDataset();
         const sopInstanceUid = req.getAffectedSopInstanceUid();
         const sopClassUid = req.getAffectedSopClassUid();
         onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid: ts, file: part10File(bytes, { sopClassUid, sopInstanceUid, transferSyntaxUid: ts, sourceAet: this.s.calledAet }) }).then(

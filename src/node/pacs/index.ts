@@ -108,7 +108,7 @@ export class Pacs {
   readonly cache: InstanceCache;
   readonly scpSettings: StorageScpSettingsStore;
   private scp: StorageScp | null = null;
-  private readonly scpListeners = new Set<(i: StoredInstance, c: CachedInstance) => void>();
+  private readonly scpListeners = new Set<(i: StoredInstance, c: CachedInstance) => Promise<void> | void>();
   /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), one after the other. */
   private arrivals: Promise<void> = Promise.resolve();
   private scpError: string | null = null;
@@ -272,9 +272,10 @@ export class Pacs {
     if (this.scp) await this.scp.stop();
     const scp = new StorageScp(opts, {
       onInstance: async (i) => {
-        const c = this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet });
+        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet });
         const moving = this.scpListeners.size > 0;
-        for (const l of this.scpListeners) l(i, c);
+        // a C-MOVE's first image: the response waits until it is in the library (the viewer shows it first)
+        await Promise.all([...this.scpListeners].map((l) => l(i, c)));
         onStored?.(i, c);
         // a C-MOVE retrieve imports and verifies its own arrivals in batches; lone C-STOREs here
         if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));

@@ -30,6 +30,9 @@ export class MultipartSplitter {
   private headers: Record<string, string> = {};
   /** Where the next search for the delimiter starts (bytes before it were searched already). */
   private from = 0;
+  /** Chunks of the body being read (state 'body' between pushes); `buf` is empty then. */
+  private pending: Buffer[] = [];
+  private pendingLength = 0;
   parts = 0;
 
   constructor(
@@ -45,12 +48,62 @@ export class MultipartSplitter {
 
   push(chunk: Uint8Array): void {
     if (this.state === 'done') return; // the epilogue is ignored
-    this.buf = this.buf.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.buf, chunk]);
+    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.state === 'body') {
+      // A body spans many chunks: they are kept as they come and joined once, when its delimiter is
+      // found (joining on every chunk copied a 0.5 MB image ~8 times). Only the tail of what came
+      // before is searched again, in case the delimiter straddles two chunks.
+      const keep = Math.min(this.delimiter.length - 1, this.pendingLength);
+      const tail = keep > 0 ? this.tail(keep) : null;
+      const probe = tail ? Buffer.concat([tail, c.subarray(0, this.delimiter.length - 1)]) : null;
+      const inProbe = probe ? probe.indexOf(this.delimiter) : -1;
+      // relative to c (negative: the delimiter starts in the pending bytes)
+      const at = inProbe >= 0 ? inProbe - keep : c.indexOf(this.delimiter);
+      if (inProbe < 0 && at < 0) {
+        this.pending.push(c);
+        this.pendingLength += c.length;
+        return;
+      }
+      const bodyEnd = this.pendingLength + at;
+      const all = this.pending.length === 0 ? c : Buffer.concat([...this.pending, c]);
+      this.pending = [];
+      this.pendingLength = 0;
+      this.parts++;
+      this.onPart({ headers: this.headers, body: all.subarray(0, bodyEnd) });
+      this.buf = all.subarray(bodyEnd + this.delimiter.length);
+      this.from = 0;
+      this.state = 'delimiter-line';
+    } else {
+      this.buf = this.buf.length === 0 ? c : Buffer.concat([this.buf, c]);
+    }
+    this.parse();
+  }
+
+  /** The last n bytes of the pending body chunks. */
+  private tail(n: number): Buffer {
+    const out = Buffer.alloc(n);
+    let left = n;
+    for (let i = this.pending.length - 1; i >= 0 && left > 0; i--) {
+      const p = this.pending[i]!;
+      const take = Math.min(left, p.length);
+      p.copy(out, left - take, p.length - take);
+      left -= take;
+    }
+    return out;
+  }
+
+  /** Consumes what `buf` holds; a body not yet complete moves to `pending`. */
+  private parse(): void {
     for (;;) {
       if (this.state === 'preamble' || this.state === 'body') {
         const at = this.buf.indexOf(this.delimiter, this.from);
         if (at < 0) {
-          this.from = Math.max(0, this.buf.length - this.delimiter.length + 1);
+          if (this.state === 'body') {
+            // the rest of this body comes in later chunks (push() takes it from here)
+            if (this.buf.length) this.pending.push(this.buf);
+            this.pendingLength = this.buf.length;
+            this.buf = Buffer.alloc(0);
+          } else this.from = Math.max(0, this.buf.length - this.delimiter.length + 1);
           return;
         }
         if (this.state === 'body') {

@@ -93,7 +93,7 @@ export interface RetrieveContext {
   /** Used when there is no verifier, so every arrival is still fingerprinted. */
   fingerprinter?: InstanceFingerprinter | null;
   /** For c-move: our Storage SCP's AE title and a way to hear its arrivals (returns an unsubscribe). */
-  moveDestination?: { aeTitle: string; subscribe(listener: (i: StoredInstance, cached: CachedInstance) => void): () => void } | null;
+  moveDestination?: { aeTitle: string; /** a listener's promise holds the C-STORE response back until it settles */ subscribe(listener: (i: StoredInstance, cached: CachedInstance) => Promise<void> | void): () => void } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
   /** Called with each batch once it is in the library (before verification): the viewer can show it. */
@@ -191,6 +191,10 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       current: () => running,
     };
   };
+  // The first instance is indexed (and announced to the viewer) before the rest is read: the
+  // stream pauses and the C-GET / C-MOVE C-STORE response waits until then.
+  let firstIn: () => void = () => undefined;
+  const firstImported = new Promise<void>((r) => (firstIn = r));
   const importBatch = async (b: CachedInstance[]) => {
     const t = Date.now();
     const paths = b.map((c) => c.path);
@@ -212,6 +216,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       for (const c of b) ctx.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
     }
     phases.import += Date.now() - t;
+    firstIn();
     // what could not be indexed is still fingerprinted and verified (the report says what it is)
     verifying.add(b);
   };
@@ -270,16 +275,32 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     while (!importing.idle() || !verifying.idle()) await (importing.current() ?? verifying.current());
   };
 
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string) => {
-    const c = ctx.cache.put(file, { sopInstanceUid: sop, studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet });
-    bytes += file.byteLength;
-    received++;
-    outcomes.set(sop, { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: c.path, arrival: 'received', verification: null, differs: [], message: null });
-    ctx.onInstance?.(c);
-    enqueue(c);
-    report();
-    return c;
+  // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
+  const writes = new Set<Promise<unknown>>();
+  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string): Promise<void> => {
+    // known at once, so a part sent twice is not taken twice
+    const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
+    outcomes.set(sop, o);
+    const w = ctx.cache.put(file, { sopInstanceUid: sop, studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
+      (c) => {
+        o.path = c.path;
+        bytes += file.byteLength;
+        received++;
+        ctx.onInstance?.(c);
+        enqueue(c);
+        report();
+      },
+      (err: unknown) => {
+        outcomes.delete(sop);
+        failOne(sop, new PacsError(PacsReason.Invalid, `Instance ${sop} arrived but could not be written to the cache: ${err instanceof Error ? err.message : String(err)}.`, 'Check the free space of the app-data folder, then retrieve again; only what is missing is fetched.'));
+      },
+    );
+    writes.add(w);
+    void w.finally(() => writes.delete(w));
+    // the first arrival: settled once it is in the library (or failed), so the caller can hold the rest back
+    return firstArrival-- === 1 ? w.then(() => (o.path ? firstImported : undefined)) : w;
   };
+  let firstArrival = 1;
   const failOne = (sop: string, e: PacsError) => {
     failed++;
     outcomes.set(sop, { sopInstanceUid: sop, seriesInstanceUid: seriesOf.get(sop) ?? null, path: null, arrival: 'failed', verification: null, differs: [], message: e.message, reason: e.reason });
@@ -300,7 +321,9 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
                   const sop = readFileMeta(file).get(0x0003);
                   // a part with no SOP Instance UID, or sent twice: asked for again on its own below
                   if (!sop || outcomes.has(sop) || task.cancelled) return;
-                  arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
+                  const first = received === 0 && writes.size === 0;
+                  const w = arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
+                  return first ? w : undefined;
                 },
               },
               { signal: task.signal },
@@ -325,7 +348,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             if (!l) return;
             try {
               const file = await ctx.web!.retrieveInstance(l.study, l.series, l.sop, { signal: task.signal });
-              arrived(file, l.sop, l.series, 'wado-rs');
+              await arrived(file, l.sop, l.series, 'wado-rs');
             } catch (err) {
               const e = toPacsError(err);
               if (e.reason === PacsReason.Cancelled) return;
@@ -344,14 +367,18 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             targets,
             async (i) => {
               if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get');
+              // the C-STORE response waits until the file is in the cache
+              await arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get');
             },
             { signal: task.signal },
           );
         } else {
           const dest = ctx.moveDestination!;
+          let first = true;
           const unsubscribe = dest.subscribe((i, c) => {
             if (!wanted.has(i.sopInstanceUid) || outcomes.get(i.sopInstanceUid)?.arrival === 'received') return;
+            const wait = first ? firstImported : undefined;
+            first = false;
             ctx.cache.setUids(i.sopInstanceUid, target.study, seriesOf.get(i.sopInstanceUid) ?? null);
             bytes += c.size;
             received++;
@@ -359,6 +386,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             ctx.onInstance?.(c);
             enqueue(c);
             report();
+            return wait;
           });
           try {
             await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });
@@ -375,6 +403,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     const e = toPacsError(err);
     if (e.reason !== PacsReason.Cancelled) fatal ??= e;
   }
+  while (writes.size) await Promise.all(writes);
   const fetched = Date.now();
   phases.fetch = fetched - t0;
   await drained();

@@ -7,12 +7,13 @@
  * `onInstance` (the cache + library + verification); the C-STORE response waits for that.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import { PacsError, PacsReason } from './errors';
 import { part10File } from './part10';
 import { silenceDimseLog } from './dimse';
 import { checkAeTitle } from './connections';
+import { rawBytesOf, rawDataSet, RawDataSetCollector } from './raw-store';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
@@ -66,18 +67,6 @@ const ACCEPTED_TS: string[] = [
   '1.2.840.10008.1.2.2', // big endian (retired, still sent by old modalities)
 ];
 
-/** Collects the raw data set bytes of one C-STORE. */
-class Collector extends Writable {
-  readonly chunks: Buffer[] = [];
-  constructor() {
-    super({ highWaterMark: 1 << 24 });
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.chunks.push(chunk);
-    cb();
-  }
-}
-
 export class StorageScp {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
@@ -108,7 +97,6 @@ export class StorageScp {
     if (this.server) return;
     // the Scp subclass below is constructed by us per connection and needs this instance
     const scp = this as StorageScp;
-    const raw = new WeakMap<object, Buffer>();
     const rejected = (cls: InstanceType<typeof Scp>, a: ScpAssociation, reason: number, text: string, remote: string) => {
       scp.stats.rejected++;
       scp.events.onRejected?.({ callingAet: a.getCallingAeTitle(), calledAet: a.getCalledAeTitle(), reason: text, remote });
@@ -163,13 +151,11 @@ export class StorageScp {
         callback(r);
       }
       override createStoreWritableStream(): Writable {
-        return new Collector();
+        return new RawDataSetCollector();
       }
       override createDatasetFromStoreWritableStream(w: Writable, pc: ScpPresentationContext, callback: (d: InstanceType<typeof Dataset>) => void): void {
         // keep the bytes as they came; the library would parse and re-encode them
-        const d = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
-        raw.set(d, Buffer.concat((w as Collector).chunks));
-        callback(d);
+        callback(rawDataSet(w, pc));
       }
       override cStoreRequest(request: ScpRequest, callback: (r: ScpResponse) => void): void {
         const respond = (status: number, comment?: string) => {
@@ -179,7 +165,7 @@ export class StorageScp {
           callback(r);
         };
         const ds = request.getDataset() as InstanceType<typeof Dataset> | undefined;
-        const bytes = ds ? raw.get(ds) : undefined;
+        const bytes = rawBytesOf(ds);
         if (!ds || !bytes) return respond(0xa900, 'no data set');
         const sopInstanceUid = request.getAffectedSopInstanceUid();
         const sopClassUid = request.getAffectedSopClassUid();

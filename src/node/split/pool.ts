@@ -23,12 +23,14 @@ export interface PoolSetup {
 
 export type PoolJob =
   | { id: number; kind: 'split'; path: string; known?: KnownFingerprint }
-  | { id: number; kind: 'rebuild'; target: RebuildTarget; outDir: string; verify: boolean };
+  | { id: number; kind: 'rebuild'; target: RebuildTarget; outDir: string; verify: boolean }
+  /** Answered once the worker has loaded (starting the pool ahead of the work). */
+  | { id: number; kind: 'ping' };
 
 type JobInput = PoolJob extends infer J ? (J extends PoolJob ? Omit<J, 'id'> : never) : never;
 
 export type PoolResult =
-  | { id: number; ok: true; value: SplitParts | { path: string; size: number; sha256: string } }
+  | { id: number; ok: true; value: SplitParts | { path: string; size: number; sha256: string } | null }
   | { id: number; ok: false; error: SplitFileError | WireError };
 
 export function findSplitWorkerScript(): string | null {
@@ -57,6 +59,11 @@ export class SplitPool {
         stopped: (job, why) => ({ id: job.id, ok: false, error: { code: 'INTERNAL', message: `The split worker stopped (${why}) during this instance.`, ...(job.kind === 'split' ? { path: job.path } : {}) } }),
       }),
     );
+  }
+
+  /** Resolves once every worker has loaded its code (one ping each: the pool shares a short queue out evenly). */
+  async ready(): Promise<void> {
+    await Promise.all(Array.from({ length: this.size }, () => this.run({ kind: 'ping' })));
   }
 
   run(input: JobInput): Promise<PoolResult> {

@@ -4,19 +4,21 @@
  * and collects garbage. Collaborators come in through the constructor as narrow interfaces;
  * `createSplitStorage` wires the defaults for the composition root.
  *
- * Order of a split (crash safety): for each instance of a batch, the blob is stored durably, then
- * the sealed metadata part is written atomically (temp + fsync + rename); then one SQLite
- * transaction records the whole batch. A crash before the commit leaves the batch's instances
- * unsplit (no row) with at most unreferenced blobs/metadata files, which garbage collection
- * removes; after it, every row names parts that exist. The source files are never modified.
+ * Order of a split (crash safety): for each instance of a batch, the blob and the sealed metadata
+ * part are written (each created exclusively under its name); the batch's files are then made
+ * durable together (fdatasync of each, concurrently, and one fsync per folder: PendingSync), and
+ * only then does one SQLite transaction record the whole batch. A crash before the commit leaves
+ * the batch's instances unsplit (no row) with at most unreferenced blobs/metadata files, which
+ * garbage collection removes; after it, every row names parts that exist and are complete. The
+ * source files are never modified.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { MetadataHeader } from '../../core/split/format';
 import { ErrorCode } from '../../shared/errors';
 import type { Logger } from '../log';
 import { SplitError } from './errors';
-import { FolderPixelStore, writeFileAtomicSync } from './folder-store';
+import { FolderPixelStore, PendingSync, ReadBuffer, fsyncPath, writeFileAtomicSync } from './folder-store';
 import { collectGarbage, type AnchoredBlobs, type GcReport } from './gc';
 import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, type InstitutionSecretProvider } from './keys';
 import type { PixelStore } from './pixel-store';
@@ -83,6 +85,7 @@ export class SplitStorage {
   private readonly metadataTmp: string;
   private sealKeyCache: Buffer | null = null;
   private readonly madeDirs = new Set<string>();
+  private readonly reader = new ReadBuffer();
   /** undefined: not started yet; null: no worker bundle (work is done inline). */
   private pool: SplitPool | null | undefined = undefined;
 
@@ -120,12 +123,13 @@ export class SplitStorage {
       home: resolve(this.d.home),
       metadataTmp: this.metadataTmp,
       madeDirs: this.madeDirs,
-      putBlob: (pieces, address) => {
-        if (store instanceof FolderPixelStore) store.putSync(pieces, address);
+      reader: this.reader,
+      putBlob: (pieces, address, pending) => {
+        if (store instanceof FolderPixelStore) store.putSync(pieces, address, pending);
         else throw new Error('putBlob is synchronous: only the folder store takes it');
       },
       getBlob: (address) => {
-        if (store instanceof FolderPixelStore) return store.getSync(address);
+        if (store instanceof FolderPixelStore) return store.getSync(address, this.reader);
         throw new Error('getBlob is synchronous: only the folder store takes it');
       },
     };
@@ -139,6 +143,14 @@ export class SplitStorage {
       this.pool = SplitPool.create({ secret: this.d.secret.secret(), storeRoot: store.root, storeDurable: store.durable, durable: this.d.durable ?? true, home: resolve(this.d.home), metadataTmp: this.metadataTmp });
     }
     return this.pool;
+  }
+
+  /**
+   * Starts the worker threads ahead of the work and resolves once they have loaded (the app keeps
+   * one storage, and so one pool, per store; a CLI run starts it with its first call anyway).
+   */
+  async startWorkers(): Promise<void> {
+    await this.poolFor(POOL_MIN)?.ready();
   }
 
   /** Stops the worker threads (idle ones never keep the process alive; this frees them). */
@@ -162,27 +174,41 @@ export class SplitStorage {
   /**
    * Splits files, `batchSize` instances per index transaction. A file that cannot be read is
    * reported with the same error as the import, and the others go on. From POOL_MIN files on, the
-   * files are read, cut, encrypted and stored by worker threads (one per core, ./pool.ts); this
-   * thread checks each against the index, moves its sealed metadata part into place and records the
-   * rows. Results come back in the order of `paths`.
+   * files are read, cut, encrypted and stored by worker threads (one per core, ./pool.ts), which
+   * answer once the parts are durable; this thread checks each against the index, moves its sealed
+   * metadata part into place when it could not be written there, and records the rows — a batch's
+   * folders fsync'ed once, then one transaction, while the workers go on with the next instances.
+   * Results come back in the order of `paths`.
    */
   async splitFiles(paths: string[], opts: { batchSize?: number; known?: Map<string, KnownFingerprint>; onProgress?: (p: SplitProgress) => void } = {}): Promise<SplitRun> {
     const batchSize = Math.max(1, opts.batchSize ?? 32);
     const durable = this.d.durable ?? true;
+    let pending = new PendingSync(); // the batch's parts and folders not yet durable
     if (!this.madeDirs.has(this.metadataTmp)) {
+      const fresh = !existsDir(this.metadataDir);
       mkdirSync(this.metadataTmp, { recursive: true, mode: 0o700 });
+      if (fresh && durable) {
+        fsyncPath(dirname(this.metadataDir)); // the new folder's entry
+        fsyncPath(dirname(dirname(this.metadataDir)));
+      }
       this.madeDirs.add(this.metadataTmp);
     }
     const run: SplitRun = { store: this.d.store.location, instances: [], errors: [] };
     const slots = new Array<{ result?: SplitResult; error?: SplitFileError }>(paths.length);
     let rows: SplitRow[] = [];
-    const pending = new Map<string, string>(); // SOP Instance UID → file SHA-256, accepted in this run
-    const dirs = new Set<string>(); // metadata folders to fsync before the batch is recorded
+    const accepted = new Map<string, string>(); // SOP Instance UID → file SHA-256, accepted in this run
+    // Commits run one after another, in order, while the next batch is being checked.
+    let committing: Promise<void> = Promise.resolve();
     const flush = () => {
-      if (durable) for (const d of dirs) fsyncDir(d);
-      dirs.clear();
-      this.d.index.insertMany(rows);
+      const batch = rows;
+      const sync = pending;
       rows = [];
+      pending = new PendingSync();
+      committing = committing.then(async () => {
+        if (durable && !sync.empty) await sync.flush();
+        this.d.index.insertMany(batch);
+      });
+      return committing;
     };
     let done = 0;
     const settle = (i: number, parts: SplitParts | null, error?: SplitFileError) => {
@@ -193,85 +219,94 @@ export class SplitStorage {
       }
       if (parts) {
         try {
-          const r = this.accept(parts, pending, dirs);
+          const r = this.accept(parts, accepted, pending);
           if (r.row) {
             rows.push(r.row);
-            pending.set(r.row.sopInstanceUid, r.row.fileSha256);
+            accepted.set(r.row.sopInstanceUid, r.row.fileSha256);
           }
           slots[i] = { result: r.result };
         } catch (err) {
           slots[i] = { error: errorOf(path, err) };
         }
       } else slots[i] = { error };
-      if (rows.length >= batchSize) flush();
+      if (rows.length >= batchSize) void flush().catch(() => undefined); // the failure is awaited below
       opts.onProgress?.({ done: ++done, total: paths.length });
     };
     const pool = this.d.store instanceof FolderPixelStore ? this.poolFor(paths.length) : null;
-    if (pool) {
-      // Workers finish out of order; results are checked against the index in the order given (as
-      // inline: of two files with one SOP Instance UID, the first listed is split, the second refused).
-      const arrived = new Array<{ parts: SplitParts | null; error?: SplitFileError } | undefined>(paths.length);
-      let next = 0;
-      const drain = () => {
-        for (; next < paths.length && arrived[next]; next++) {
-          const a = arrived[next]!;
-          arrived[next] = undefined;
-          settle(next, a.parts, a.error);
-        }
-      };
-      // At most `window` instances handed out and not yet checked (so a kill leaves at most that many
-      // plus the unrecorded batch behind, and a long run holds no promise per file).
-      const window = pool.size * 8;
-      let submitted = 0;
-      await new Promise<void>((finish, fail) => {
-        const start = async (i: number) => {
-          await null; // never nested in submit's loop
-          const path = paths[i]!;
-          try {
-            const known = opts.known?.get(path);
-            const already = this.alreadyFromKnown(path, known);
-            if (already) {
-              slots[i] = { result: already };
-              arrived[i] = { parts: null };
-            } else {
-              const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
-              arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
+    try {
+      if (pool) {
+        // Workers finish out of order; results are checked against the index in the order given (as
+        // inline: of two files with one SOP Instance UID, the first listed is split, the second refused).
+        const arrived = new Array<{ parts: SplitParts | null; error?: SplitFileError } | undefined>(paths.length);
+        let next = 0;
+        const drain = () => {
+          for (; next < paths.length && arrived[next]; next++) {
+            const a = arrived[next]!;
+            arrived[next] = undefined;
+            settle(next, a.parts, a.error);
+          }
+        };
+        // At most `window` instances handed out and not yet checked (so a kill leaves at most that many
+        // plus the unrecorded batch behind, and a long run holds no promise per file).
+        const window = pool.size * 8;
+        let submitted = 0;
+        await new Promise<void>((finish, fail) => {
+          committing.catch(fail);
+          const start = async (i: number) => {
+            await null; // never nested in submit's loop
+            const path = paths[i]!;
+            try {
+              const known = opts.known?.get(path);
+              const already = this.alreadyFromKnown(path, known);
+              if (already) {
+                slots[i] = { result: already };
+                arrived[i] = { parts: null };
+              } else {
+                const r = await pool.run({ kind: 'split', path, ...(known ? { known } : {}) });
+                arrived[i] = r.ok ? { parts: r.value as SplitParts } : { parts: null, error: { ...(r.error as SplitFileError), path } };
+              }
+            } catch (err) {
+              arrived[i] = { parts: null, error: errorOf(path, err) };
             }
-          } catch (err) {
-            arrived[i] = { parts: null, error: errorOf(path, err) };
+            try {
+              drain();
+              committing.catch(fail); // a failed commit stops the run, as inline
+              submit();
+            } catch (err) {
+              fail(err);
+            }
+          };
+          const submit = () => {
+            while (submitted < paths.length && submitted < next + window) void start(submitted++);
+            if (next >= paths.length) finish();
+          };
+          submit();
+        });
+      } else {
+        const ctx = this.d.store instanceof FolderPixelStore ? this.workContext() : null;
+        for (let i = 0; i < paths.length; i++) {
+          const path = paths[i]!;
+          const known = opts.known?.get(path);
+          const already = this.alreadyFromKnown(path, known);
+          if (already) {
+            slots[i] = { result: already };
+            opts.onProgress?.({ done: ++done, total: paths.length });
+            continue;
           }
           try {
-            drain();
-            submit();
+            settle(i, ctx ? await splitToParts(ctx, path, known, pending) : await this.splitToPartsAsync(path, known));
           } catch (err) {
-            fail(err); // the index could not record the batch: the run stops, as inline
+            settle(i, null, errorOf(path, err));
           }
-        };
-        const submit = () => {
-          while (submitted < paths.length && submitted < next + window) void start(submitted++);
-          if (next >= paths.length) finish();
-        };
-        submit();
-      });
-    } else {
-      const ctx = this.d.store instanceof FolderPixelStore ? this.workContext() : null;
-      for (let i = 0; i < paths.length; i++) {
-        const path = paths[i]!;
-        const known = opts.known?.get(path);
-        const already = this.alreadyFromKnown(path, known);
-        if (already) {
-          slots[i] = { result: already };
-          opts.onProgress?.({ done: ++done, total: paths.length });
-          continue;
-        }
-        try {
-          settle(i, ctx ? await splitToParts(ctx, path, known) : await this.splitToPartsAsync(path, known));
-        } catch (err) {
-          settle(i, null, errorOf(path, err));
+          await committing;
         }
       }
+      await flush();
+    } catch (err) {
+      pending.discard();
+      await committing.catch(() => undefined);
+      throw err;
     }
-    flush();
     for (const s of slots) {
       if (s?.result) run.instances.push(s.result);
       else if (s?.error) run.errors.push(s.error);
@@ -303,7 +338,7 @@ export class SplitStorage {
    * was; from another file, refused), moves its sealed metadata part into place and returns the row
    * to record. Nothing is recorded here.
    */
-  private accept(p: SplitParts, pending: Map<string, string>, dirs: Set<string>): { result: SplitResult; row: SplitRow | null } {
+  private accept(p: SplitParts, pending: Map<string, string>, sync: PendingSync): { result: SplitResult; row: SplitRow | null } {
     const sop = p.sopInstanceUid;
     const existing = this.d.index.get(sop);
     const earlier = existing?.fileSha256 ?? pending.get(sop);
@@ -335,7 +370,8 @@ export class SplitStorage {
     const rel = metadataRel(sop);
     const abs = join(resolve(this.d.home), rel);
     if (!p.metadataPlaced) this.moveInto(p.metadataTmp, abs);
-    dirs.add(dirname(abs));
+    sync.dir(dirname(abs)); // its name (created or moved there) durable with the batch
+    if (this.d.store instanceof FolderPixelStore) sync.dir(this.d.store.root); // and the blob's
     const row: SplitRow = {
       sopInstanceUid: sop,
       studyInstanceUid: p.studyInstanceUid,
@@ -501,12 +537,11 @@ export function metadataHeaderOf(cut: Awaited<ReturnType<typeof cutInstance>>, k
 
 const notSplit = (sop: string) => new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop, 'Split it first (medimgshr split <file>).');
 
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+function existsDir(dir: string): boolean {
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -2,11 +2,14 @@
  * Worker thread of the split pool (./pool.ts): splits and rebuilds the instances of a batch with
  * the same code as the calling thread (./work.ts), reading and writing the folder pixel store
  * itself, and answers the batch in one message (only paths and small results cross threads).
+ * A durable split writes a message's blobs and metadata parts without fsync, then flushes them all
+ * at once (./folder-store.ts PendingSync) before answering: an answer means the parts are durable,
+ * and the next message's instances are computed meanwhile.
  * workerData: PoolSetup (the institution secret stays in this process)
  * In: { jobs: PoolJob[] }  Out: { results: PoolResult[] }
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FolderPixelStore } from './folder-store';
+import { FolderPixelStore, PendingSync, ReadBuffer } from './folder-store';
 import { deriveSealKey } from './keys';
 import type { PoolJob, PoolResult, PoolSetup } from './pool';
 import { errorOf, rebuildToFolder, splitToParts, toWire, type WorkContext } from './work';
@@ -14,6 +17,7 @@ import { errorOf, rebuildToFolder, splitToParts, toWire, type WorkContext } from
 const setup = workerData as PoolSetup;
 const secret = Buffer.from(setup.secret);
 const store = new FolderPixelStore(setup.storeRoot, { durable: setup.storeDurable });
+const reader = new ReadBuffer();
 const ctx: WorkContext = {
   secret,
   sealKey: deriveSealKey(secret),
@@ -21,14 +25,16 @@ const ctx: WorkContext = {
   home: setup.home,
   metadataTmp: setup.metadataTmp,
   madeDirs: new Set(),
-  putBlob: (pieces, address) => void store.putSync(pieces, address),
-  getBlob: (address) => store.getSync(address),
+  reader,
+  putBlob: (pieces, address, pending) => void store.putSync(pieces, address, pending),
+  getBlob: (address) => store.getSync(address, reader),
 };
 
-async function one(job: PoolJob): Promise<PoolResult> {
+async function one(job: PoolJob, pending: PendingSync): Promise<PoolResult> {
+  if (job.kind === 'ping') return { id: job.id, ok: true, value: null };
   if (job.kind === 'split') {
     try {
-      return { id: job.id, ok: true, value: await splitToParts(ctx, job.path, job.known) };
+      return { id: job.id, ok: true, value: await splitToParts(ctx, job.path, job.known, pending) };
     } catch (err) {
       return { id: job.id, ok: false, error: errorOf(job.path, err) };
     }
@@ -40,10 +46,27 @@ async function one(job: PoolJob): Promise<PoolResult> {
   }
 }
 
+// The instances are computed one after another (they share `reader`); the flush of one message
+// overlaps the computing of the next.
+let computing: Promise<unknown> = Promise.resolve();
+
 parentPort?.on('message', (m: { jobs: PoolJob[] }) => {
-  void (async () => {
+  const pending = new PendingSync({ folders: false }); // the folders: once per batch, by the recording thread
+  const computed = computing.then(async () => {
     const results: PoolResult[] = [];
-    for (const job of m.jobs) results.push(await one(job));
+    for (const job of m.jobs) results.push(await one(job, pending));
+    return results;
+  });
+  computing = computed.catch(() => undefined);
+  void computed.then(async (results) => {
+    try {
+      await pending.flush();
+    } catch (err) {
+      // Not durable: no instance of this message may be recorded.
+      pending.discard();
+      const why = `its parts could not be made durable (${(err as Error).message})`;
+      results = results.map((r, i) => (r.ok && m.jobs[i]!.kind === 'split' ? { id: r.id, ok: false, error: errorOf((m.jobs[i] as { path: string }).path, new Error(`The split of this file was not recorded: ${why}.`)) } : r));
+    }
     parentPort!.postMessage({ results });
-  })();
+  });
 });

@@ -12,7 +12,7 @@ import { encodeMetadataPart, type MetadataHeader, SPLIT_FORMAT_ID, type SplitLay
 import { AppError, ErrorCode } from '../../shared/errors';
 import { DicomFileError } from '../dicom/parse';
 import { SplitError, type SplitFailure } from './errors';
-import { makeDir, writeFileAtomicSync, writeNewFileSync } from './folder-store';
+import { makeDir, type PendingSync, type ReadBuffer, writeFileAtomicSync, writeNewFileSync } from './folder-store';
 import { deriveInstanceKey, keyCheckValue } from './keys';
 import { rebuildPieces } from './rebuild';
 import { encryptPixelPieces, openMetadataPart, sealMetadataPart } from './seal';
@@ -93,7 +93,8 @@ export interface SplitParts {
 /** Where an instance's sealed metadata part lives, relative to the app-data folder. */
 export function metadataRel(sop: string): string {
   const h = createHash('sha256').update(sop).digest('hex');
-  return join('split', 'metadata', h.slice(0, 2), `${h}.msm`);
+  // One flat folder (parts split before stop 24 sit in split/metadata/<aa>/: their rows say so).
+  return join('split', 'metadata', `${h}.msm`);
 }
 
 /** How a thread reaches the parts: the secret, the folder store's blob writer, the temporary folder. */
@@ -107,8 +108,11 @@ export interface WorkContext {
   metadataTmp: string;
   /** Folders this thread made already. */
   madeDirs: Set<string>;
-  putBlob(pieces: Uint8Array[], address: string): void;
-  /** The blob's bytes, or null when the store does not have it. */
+  /** This thread's reusable read buffer (source files are read into it); none: a fresh buffer per file. */
+  reader?: ReadBuffer;
+  /** Stores a blob; with `pending`, its fsync is left to the caller's batch. */
+  putBlob(pieces: Uint8Array[], address: string, pending?: PendingSync): void;
+  /** The blob's bytes (perhaps a view of `reader`, valid until its next read), or null when the store does not have it. */
   getBlob(address: string): Buffer | null;
 }
 
@@ -153,14 +157,16 @@ function writeTemporary(dir: string, stem: string, bytes: Uint8Array, durable: b
 
 /**
  * One file: read once, parsed once (fingerprinted from the same parse unless known), its Pixel Data
- * encrypted and stored, its sealed metadata part written under a temporary name.
+ * encrypted and stored, its sealed metadata part written under a temporary name. With `pending`
+ * (a durable split), the blob and the part are written without fsync and handed to `pending`: the
+ * caller flushes a batch of them together before it records any.
  */
-export async function splitToParts(ctx: WorkContext, path: string, known?: KnownFingerprint): Promise<SplitParts> {
-  const bytes = readFileSync(path);
+export async function splitToParts(ctx: WorkContext, path: string, known?: KnownFingerprint, pending?: PendingSync): Promise<SplitParts> {
+  const bytes = ctx.reader ? ctx.reader.read(path) : readFileSync(path);
   const cut = await cutInstance(bytes, known);
   const key = deriveInstanceKey(ctx.secret, cut.meta);
   const blob = encryptPixelPieces(key, cut.leaf, cut.fileSha256, cut.pixelPart);
-  ctx.putBlob(blob.pieces, blob.address);
+  ctx.putBlob(blob.pieces, blob.address, pending);
   const header = headerOf(cut, key, blob.size, blob.address);
   const sealed = sealMetadataPart(ctx.sealKey, cut.sopInstanceUid, encodeMetadataPart(header, cut.metadata));
   const final = join(ctx.home, metadataRel(cut.sopInstanceUid));
@@ -171,7 +177,7 @@ export async function splitToParts(ctx: WorkContext, path: string, known?: Known
   }
   // Straight into place when no part is there (one create; the folder's fsync is the caller's, once
   // per batch); otherwise beside it, for the caller to move or drop.
-  const metadataPlaced = writeNewFileSync(final, sealed, ctx.durable, { syncFolder: false });
+  const metadataPlaced = writeNewFileSync(final, sealed, ctx.durable, { syncFolder: false, pending });
   const metadataTmp = metadataPlaced ? final : writeTemporary(ctx.metadataTmp, basename(final), sealed, ctx.durable);
   return {
     path,

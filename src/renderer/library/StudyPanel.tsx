@@ -18,6 +18,8 @@ interface Props {
   onOpenSeries(seriesId: number, source?: string | null): void;
   /** Series ids removed from the index (so viewports showing them close). */
   onRemoved(seriesIds: number[] | 'all-of-study', studyId?: number): void;
+  /** Opens the whole study by its hanging protocol (src/renderer/hanging). */
+  onOpenStudy?(studyId: number): void;
 }
 
 interface PatientGroup {
@@ -38,7 +40,7 @@ function plural(n: number, word: string): string {
 const SORT_LABEL: Record<SortKey, string> = { name: 'Name', id: 'Patient ID', date: 'Study date', modality: 'Modality' };
 
 /** Patients → studies → series, with search, sort, counts, thumbnails, removal and import. */
-export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved }: Props) {
+export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOpenSeries, onRemoved, onOpenStudy }: Props) {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<SortKey>('name');
   const [order, setOrder] = useState<SortOrder>('asc');
@@ -289,6 +291,11 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                           {s.seriesCount} se · {s.instanceCount} im
                         </span>
                       </button>
+                      {onOpenStudy && (
+                        <button type="button" className="btn btn--remove tree__open-study" data-testid="open-study" onClick={() => onOpenStudy(s.id)} aria-label={`Open study ${s.description ?? ''} ${dicomDate(s.date)} with its hanging protocol`} title="Open the study laid out by its hanging protocol">
+                          ▶
+                        </button>
+                      )}
                       <BrowserStudyBadge uid={s.studyInstanceUid} />
                       {hasPacs && (
                         <button
@@ -337,16 +344,28 @@ export const StudyPanel = memo(function StudyPanel({ dropped, openSeriesId, onOp
                                   onOpenSeries(se.id);
                                 }
                               }}
-                              title="Click to open in the active viewport, or drag into a viewport"
+                              title={
+                                se.modality === 'SR'
+                                  ? 'Click to show its measurements on the images they were made on'
+                                  : se.modality === 'KO'
+                                    ? 'Click to open its key images'
+                                    : 'Click to open in the active viewport, or drag into a viewport'
+                              }
                             >
-                              <img className="series__thumb" src={new URL(se.thumbnailUrl.replace(/^\//, ''), location.href).href} alt="" loading="lazy" draggable={false} />
+                              {se.modality === 'SR' || se.modality === 'KO' ? (
+                                <span className="series__thumb series__thumb--document" aria-hidden="true">
+                                  {se.modality === 'SR' ? '≡' : '★'}
+                                </span>
+                              ) : (
+                                <img className="series__thumb" src={new URL(se.thumbnailUrl.replace(/^\//, ''), location.href).href} alt="" loading="lazy" draggable={false} />
+                              )}
                               <span className="series__text">
                                 <span className="series__title">
                                   {se.modality && <span className="badge">{se.modality}</span>} {se.number !== null ? `Se ${se.number}` : ''} {se.description ?? ''}
                                 </span>
                                 <span className="series__meta">
-                                  {/* a KO series holds Key Object Selection documents, not images (src/renderer/keyimages) */}
-                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : plural(se.instanceCount, 'image')}
+                                  {/* KO and SR series hold documents, not images (src/renderer/keyimages, src/renderer/measurements) */}
+                                  {se.modality === 'KO' ? plural(se.instanceCount, 'key image document') : se.modality === 'SR' ? plural(se.instanceCount, 'structured report') : plural(se.instanceCount, 'image')}
                                   {se.frameCount > se.instanceCount ? ` · ${se.frameCount} frames` : ''}
                                   {se.bodyPart ? ` · ${se.bodyPart}` : ''}
                                 </span>

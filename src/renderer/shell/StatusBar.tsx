@@ -6,6 +6,7 @@ import { PacsStatusButton } from '../pacs/PacsStatusButton';
 import { StorageScpStatusButton } from '../settings/StorageScpSettings';
 import { AiModelsStatusButton } from '../ai/AiModelsSettings';
 import { SplitStorageStatusButton } from '../settings/SplitStorageSettings';
+import { HangingProtocolsStatusButton } from '../hanging/HangingProtocolsSettings';
 
 const LEDGER_TEXT: Record<LedgerStatus['state'], string> = {
   'not-configured': 'Ledger not configured',
@@ -41,6 +42,7 @@ export function StatusBar({ ledger, info }: { ledger: LedgerStatus | null; info:
       <StorageScpStatusButton />
       <AiModelsStatusButton />
       <SplitStorageStatusButton />
+      <HangingProtocolsStatusButton />
       <span className="statusbar__spacer" />
       {info && (
         <span className="statusbar__detail" title={info.appHome}>

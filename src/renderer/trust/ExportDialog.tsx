@@ -12,6 +12,7 @@ import { joinPath } from '../files';
 import { fileStamp } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
+import { TrustModal } from './TrustModal';
 import { ProgressBar, useTaskProgress } from './useTask';
 import { ErrorBox } from './ErrorBox';
 import { GateChecks } from './GateChecks';
@@ -161,181 +162,168 @@ export function ExportDialog({ open, trust, viewport, onClose, onShowAudit }: Pr
   };
 
   return (
-    <div className="tmodal" role="dialog" aria-modal="true" aria-label="Export" data-testid="export-dialog">
-      <div className="tmodal__body">
-        <div className="tmodal__trust">
-          <TrustPanelView open={open} trust={trust} embedded />
-        </div>
-        <div className="tmodal__main">
-          <header className="tmodal__head">
-            <h2>Export</h2>
-            <button type="button" className="btn btn--link" onClick={onClose} aria-label="Close export" disabled={running}>
-              ×
-            </button>
-          </header>
-          {report ? (
-            <div className="treport" data-testid="export-report" data-written={report.written.length} data-overridden={report.overridden ? 'true' : 'false'}>
-              <h3 className="treport__title treport__title--ok">Export complete</h3>
-              <p>{report.message}</p>
-              <dl className="tdl">
-                <dt>Folder</dt>
-                <dd className="mono" data-testid="export-outdir">
-                  {report.outDir}
-                </dd>
-                <dt>Written</dt>
-                <dd>
-                  {report.written.length} file(s) and export-report.json, in {report.seconds.toFixed(1)} s
-                </dd>
-                <dt>Verification</dt>
-                <dd>
-                  {report.decision.counts.verified} of {report.decision.instances} verified
-                  {report.decision.counts.altered ? `, ${report.decision.counts.altered} altered` : ''}
-                </dd>
-                {report.notForDiagnosticUse && (
-                  <>
-                    <dt>Marking</dt>
-                    <dd>NOT FOR DIAGNOSTIC USE (burned in and in the PNG text)</dd>
-                  </>
-                )}
-                <dt>Audit log</dt>
-                <dd>
-                  entr{report.auditSeqs.length === 1 ? 'y' : 'ies'} #{report.auditSeqs.join(', #')}
-                  {report.overridden ? ' — override with your reason recorded' : ''}{' '}
-                  <button type="button" className="btn btn--link" onClick={onShowAudit}>
-                    Open audit log
-                  </button>
-                </dd>
-              </dl>
-              {report.skipped.length > 0 && (
-                <>
-                  <h4>Skipped ({report.skipped.length})</h4>
-                  <ul className="tlist">
-                    {report.skipped.map((s, i) => (
-                      <li key={i}>
-                        <span className="mono">{s.source.split(/[\\/]/).pop()}</span>: {s.reason}
-                      </li>
-                    ))}
-                  </ul>
-                </>
-              )}
-              <div className="tmodal__foot">
-                <button type="button" className="btn btn--primary" onClick={onClose}>
-                  Done
-                </button>
-              </div>
-            </div>
-          ) : (
+    <TrustModal label="Export" testId="export-dialog" title="Export" trustPanel={<TrustPanelView open={open} trust={trust} embedded />} onClose={onClose} busy={running}>
+      {report ? (
+        <div className="treport" data-testid="export-report" data-written={report.written.length} data-overridden={report.overridden ? 'true' : 'false'}>
+          <h3 className="treport__title treport__title--ok">Export complete</h3>
+          <p>{report.message}</p>
+          <dl className="tdl">
+            <dt>Folder</dt>
+            <dd className="mono" data-testid="export-outdir">
+              {report.outDir}
+            </dd>
+            <dt>Written</dt>
+            <dd>
+              {report.written.length} file(s) and export-report.json, in {report.seconds.toFixed(1)} s
+            </dd>
+            <dt>Verification</dt>
+            <dd>
+              {report.decision.counts.verified} of {report.decision.instances} verified
+              {report.decision.counts.altered ? `, ${report.decision.counts.altered} altered` : ''}
+            </dd>
+            {report.notForDiagnosticUse && (
+              <>
+                <dt>Marking</dt>
+                <dd>NOT FOR DIAGNOSTIC USE (burned in and in the PNG text)</dd>
+              </>
+            )}
+            <dt>Audit log</dt>
+            <dd>
+              entr{report.auditSeqs.length === 1 ? 'y' : 'ies'} #{report.auditSeqs.join(', #')}
+              {report.overridden ? ' — override with your reason recorded' : ''}{' '}
+              <button type="button" className="btn btn--link" onClick={onShowAudit}>
+                Open audit log
+              </button>
+            </dd>
+          </dl>
+          {report.skipped.length > 0 && (
             <>
-              <fieldset className="tfield" disabled={running}>
-                <legend>What</legend>
-                <div className="tseg" role="radiogroup" aria-label="Scope">
-                  {(
-                    [
-                      ['study', `Study (${open.study.instanceCount} images)`],
-                      ['series', `Series (${open.series.instanceCount})`],
-                      ['image', 'Current image'],
-                    ] as [ScopeKind, string][]
-                  ).map(([k, label]) => (
-                    <label key={k} className={`tseg__opt${scopeKind === k ? ' tseg__opt--on' : ''}`}>
-                      <input type="radio" name="scope" value={k} checked={scopeKind === k} disabled={k === 'image' && !viewport.instanceId} onChange={() => setScopeKind(k)} />
-                      {label}
-                    </label>
-                  ))}
-                </div>
-              </fieldset>
-              <fieldset className="tfield" disabled={running}>
-                <legend>Format</legend>
-                {FORMATS.map((f) => (
-                  <label key={f.id} className={`topt${format === f.id ? ' topt--on' : ''}`}>
-                    <input type="radio" name="format" value={f.id} checked={format === f.id} onChange={() => setFormat(f.id)} />
-                    <span>
-                      <strong>{f.label}</strong>
-                      <span className="trust__sub">{f.note}</span>
-                    </span>
-                  </label>
+              <h4>Skipped ({report.skipped.length})</h4>
+              <ul className="tlist">
+                {report.skipped.map((s, i) => (
+                  <li key={i}>
+                    <span className="mono">{s.source.split(/[\\/]/).pop()}</span>: {s.reason}
+                  </li>
                 ))}
-                {format === 'png' && (
-                  <div className="tpng">
-                    <span data-testid="export-window">
-                      Window {win ? `C ${Math.round(win.center)} / W ${Math.round(win.width)} (${win.from === 'viewer' ? 'as shown in the viewer' : 'series default'})` : 'from each file (min/max when none)'}
-                    </span>
-                    <label>
-                      <input type="checkbox" checked={withOverlays} onChange={(e) => setWithOverlays(e.target.checked)} /> Burn in the viewer&apos;s overlay text (identifiable)
-                    </label>
-                  </div>
-                )}
-              </fieldset>
-              <fieldset className="tfield" disabled={running}>
-                <legend>Destination</legend>
-                <div className="tdest">
-                  <input type="text" aria-label="Destination folder" placeholder="Folder (type a path or choose)" value={folder} onChange={(e) => setFolder(e.target.value)} />
-                  <button type="button" className="btn" onClick={() => void pick()}>
-                    Choose…
-                  </button>
-                </div>
-                <div className="tdest">
-                  <label className="tdest__name">
-                    New folder <input type="text" aria-label="Export folder name" value={name} onChange={(e) => setName(e.target.value)} />
-                  </label>
-                </div>
-                <p className="trust__fine">The export is written to a hidden folder and appears under this name only when complete.</p>
-              </fieldset>
-
-              <section className={`tgate${decision ? (decision.allowed ? ' tgate--ok' : ' tgate--no') : ''}`} data-testid="export-gate" data-allowed={decision ? String(decision.allowed) : ''}>
-                <h3>
-                  {checking
-                    ? `Checking ${scopeCount} image(s) against the ledger…`
-                    : decision
-                      ? decision.allowed
-                        ? 'Allowed'
-                        : 'Blocked'
-                      : 'Not checked'}
-                </h3>
-                {checkError && <p className="trust__err">{checkError}</p>}
-                {decision && (
-                  <GateChecks checks={decision.checks} />
-                )}
-                {decision && needsOverride && decision.overridable && (
-                  <div className="toverride" data-testid="export-override">
-                    <label className="toverride__toggle">
-                      <input type="checkbox" checked={overriding} onChange={(e) => setOverriding(e.target.checked)} /> Override: export the identifiable images anyway
-                    </label>
-                    {overriding && (
-                      <>
-                        <textarea
-                          aria-label="Override reason"
-                          placeholder="Why must these images leave although they are not verified? (recorded in the audit log with your identity)"
-                          value={reason}
-                          onChange={(e) => setReason(e.target.value)}
-                          rows={3}
-                        />
-                        {!reasonOk && <span className="trust__sub">Type a reason of at least 3 characters.</span>}
-                      </>
-                    )}
-                  </div>
-                )}
-              </section>
-
-              {running && <ProgressBar progress={progress} label="Exporting" />}
-              {runError && <ErrorBox title="Export failed" error={runError} testId="export-error" />}
-              <div className="tmodal__foot">
-                {running ? (
-                  <button type="button" className="btn" onClick={cancel}>
-                    Cancel export
-                  </button>
-                ) : (
-                  <button type="button" className="btn" onClick={onClose}>
-                    Close
-                  </button>
-                )}
-                <button type="button" className={`btn ${needsOverride ? 'btn--warn' : 'btn--primary'}`} disabled={!canRun} onClick={() => void run()} data-testid="export-run">
-                  {needsOverride ? 'Export with override' : 'Export'}
-                </button>
-              </div>
+              </ul>
             </>
           )}
+          <div className="tmodal__foot">
+            <button type="button" className="btn btn--primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
         </div>
-      </div>
-    </div>
+      ) : (
+        <>
+          <fieldset className="tfield" disabled={running}>
+            <legend>What</legend>
+            <div className="tseg" role="radiogroup" aria-label="Scope">
+              {(
+                [
+                  ['study', `Study (${open.study.instanceCount} images)`],
+                  ['series', `Series (${open.series.instanceCount})`],
+                  ['image', 'Current image'],
+                ] as [ScopeKind, string][]
+              ).map(([k, label]) => (
+                <label key={k} className={`tseg__opt${scopeKind === k ? ' tseg__opt--on' : ''}`}>
+                  <input type="radio" name="scope" value={k} checked={scopeKind === k} disabled={k === 'image' && !viewport.instanceId} onChange={() => setScopeKind(k)} />
+                  {label}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <fieldset className="tfield" disabled={running}>
+            <legend>Format</legend>
+            {FORMATS.map((f) => (
+              <label key={f.id} className={`topt${format === f.id ? ' topt--on' : ''}`}>
+                <input type="radio" name="format" value={f.id} checked={format === f.id} onChange={() => setFormat(f.id)} />
+                <span>
+                  <strong>{f.label}</strong>
+                  <span className="trust__sub">{f.note}</span>
+                </span>
+              </label>
+            ))}
+            {format === 'png' && (
+              <div className="tpng">
+                <span data-testid="export-window">
+                  Window {win ? `C ${Math.round(win.center)} / W ${Math.round(win.width)} (${win.from === 'viewer' ? 'as shown in the viewer' : 'series default'})` : 'from each file (min/max when none)'}
+                </span>
+                <label>
+                  <input type="checkbox" checked={withOverlays} onChange={(e) => setWithOverlays(e.target.checked)} /> Burn in the viewer&apos;s overlay text (identifiable)
+                </label>
+              </div>
+            )}
+          </fieldset>
+          <fieldset className="tfield" disabled={running}>
+            <legend>Destination</legend>
+            <div className="tdest">
+              <input type="text" aria-label="Destination folder" placeholder="Folder (type a path or choose)" value={folder} onChange={(e) => setFolder(e.target.value)} />
+              <button type="button" className="btn" onClick={() => void pick()}>
+                Choose…
+              </button>
+            </div>
+            <div className="tdest">
+              <label className="tdest__name">
+                New folder <input type="text" aria-label="Export folder name" value={name} onChange={(e) => setName(e.target.value)} />
+              </label>
+            </div>
+            <p className="trust__fine">The export is written to a hidden folder and appears under this name only when complete.</p>
+          </fieldset>
+
+          <section className={`tgate${decision ? (decision.allowed ? ' tgate--ok' : ' tgate--no') : ''}`} data-testid="export-gate" data-allowed={decision ? String(decision.allowed) : ''}>
+            <h3>
+              {checking
+                ? `Checking ${scopeCount} image(s) against the ledger…`
+                : decision
+                  ? decision.allowed
+                    ? 'Allowed'
+                    : 'Blocked'
+                  : 'Not checked'}
+            </h3>
+            {checkError && <p className="trust__err">{checkError}</p>}
+            {decision && (
+              <GateChecks checks={decision.checks} />
+            )}
+            {decision && needsOverride && decision.overridable && (
+              <div className="toverride" data-testid="export-override">
+                <label className="toverride__toggle">
+                  <input type="checkbox" checked={overriding} onChange={(e) => setOverriding(e.target.checked)} /> Override: export the identifiable images anyway
+                </label>
+                {overriding && (
+                  <>
+                    <textarea
+                      aria-label="Override reason"
+                      placeholder="Why must these images leave although they are not verified? (recorded in the audit log with your identity)"
+                      value={reason}
+                      onChange={(e) => setReason(e.target.value)}
+                      rows={3}
+                    />
+                    {!reasonOk && <span className="trust__sub">Type a reason of at least 3 characters.</span>}
+                  </>
+                )}
+              </div>
+            )}
+          </section>
+
+          {running && <ProgressBar progress={progress} label="Exporting" />}
+          {runError && <ErrorBox title="Export failed" error={runError} testId="export-error" />}
+          <div className="tmodal__foot">
+            {running ? (
+              <button type="button" className="btn" onClick={cancel}>
+                Cancel export
+              </button>
+            ) : (
+              <button type="button" className="btn" onClick={onClose}>
+                Close
+              </button>
+            )}
+            <button type="button" className={`btn ${needsOverride ? 'btn--warn' : 'btn--primary'}`} disabled={!canRun} onClick={() => void run()} data-testid="export-run">
+              {needsOverride ? 'Export with override' : 'Export'}
+            </button>
+          </div>
+        </>
+      )}
+    </TrustModal>
   );
 }

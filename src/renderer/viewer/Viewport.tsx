@@ -15,6 +15,7 @@ import { useWheelScroll } from './useWheelScroll';
 import { useRenderMode } from './useRenderMode';
 import { ViewportMessage } from './ViewportMessage';
 import { ViewportOverlay } from './ViewportOverlay';
+import { useReportWindow } from './linking/viewportReports';
 
 interface Props {
   index: number;
@@ -61,6 +62,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     ? null
     : (ctPresetName(overlay?.modality || modality, view.wc, view.ww) ??
       (applied && Math.abs(applied.center - view.wc) < 0.5 && Math.abs(applied.width - view.ww) < 0.5 ? applied.label : null));
+  useReportWindow(index, view?.wc, view?.ww); // linked viewing's hook (linking/viewportReports.ts)
   useStatusReport({ index, item, image: imageRef.current, state, pos, count, modality, cine, measureTick: measurements.tick }, onStatus);
 
   return (

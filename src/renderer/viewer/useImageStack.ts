@@ -139,6 +139,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         posRef.current = at;
         setPos(at);
         prefetch(stack, at);
+        // its saved measurements may have changed (a Measurement Report opened): read them again
+        void ensureMeasurements(stack[at]!);
         return;
       }
     }

@@ -22,6 +22,7 @@ import { aiChannels } from './ai';
 import { splitChannels } from './split';
 import { keyImageChannels } from './keyimages';
 import { measurementsSrChannels } from './measurements-sr';
+import { viewingChannels } from './viewing';
 import type { AppEvent } from './events';
 import type { Result } from '../errors';
 
@@ -44,6 +45,7 @@ export const channels = {
   ...splitChannels,
   ...keyImageChannels,
   ...measurementsSrChannels,
+  ...viewingChannels,
 } as const;
 
 export type Channels = typeof channels;
@@ -88,3 +90,4 @@ export * from './split';
 export * from './primitives';
 export * from './keyimages';
 export * from './measurements-sr';
+export * from './viewing';

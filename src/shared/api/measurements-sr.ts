@@ -46,6 +46,8 @@ export const MeasurementReportLoadResult = z.object({
   /** Already saved on their image (same kind, frame and points): left as they are. */
   alreadyPresent: z.number().int(),
   notRestored: z.array(SrMeasurementNote),
+  /** The library images the report's measurements are on, in the report's order (the viewer opens the first). */
+  images: z.array(z.object({ instanceId: z.number().int(), seriesId: z.number().int(), instanceNumber: z.number().int().nullable() })),
 });
 export type MeasurementReportLoadResult = z.infer<typeof MeasurementReportLoadResult>;
 

@@ -1,6 +1,6 @@
 /** Helpers for the viewer specs: real imports through the bridge, opening series through the UI. */
 import { expect, type Locator, type Page } from '@playwright/test';
-import type { ImportReport, InstanceSummary } from '../../../src/shared/api';
+import type { ImportReport, InstanceSummary, Measurement } from '../../../src/shared/api';
 import { writeSampleSeries, type SampleResult } from '../../../src/node/dicom/sample';
 import { tempDir } from '../../support/tmp';
 
@@ -37,6 +37,22 @@ export async function expandAll(page: Page): Promise<Locator> {
 
 export function viewport(page: Page, index = 0): Locator {
   return page.locator(`[data-testid=viewport][data-index="${index}"]`);
+}
+
+/**
+ * Imports a series, opens it and the measurements panel: what every measurement spec starts from. `list` reads the
+ * shown instance's saved measurements through the bridge (what was stored, not what is drawn).
+ */
+export async function openForMeasuring(page: Page, dir: string) {
+  await importPaths(page, [dir]);
+  const vp = await openSeries(page);
+  await expect(vp).toHaveAttribute('data-state', 'ready');
+  const instanceId = Number(await vp.getAttribute('data-instance-id'));
+  const list = async () => (await invoke<{ measurements: Measurement[] }>(page, 'measurements.list', { instanceId })).measurements;
+  await page.keyboard.press('m');
+  const panel = page.getByTestId('measurement-panel');
+  await expect(panel).toBeVisible();
+  return { vp, instanceId, list, panel };
 }
 
 /** Opens the n-th series row into the active viewport and waits for the first image. */

@@ -6,12 +6,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
+import { createHandlerTable, type HandlerTable } from '../../../src/node/handlers';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
-import type { AppEvent, Channel, ProgressEvent, RequestOf, ResponseOf } from '../../../src/shared/api';
+import type { AppEvent, Channel, ProgressEvent, RequestOf } from '../../../src/shared/api';
 import { blockImage, probeCard, writeCrImage, writeModelFolder } from '../../support/ai';
 import { tempDir } from '../../support/tmp';
+import { callHandler } from '../../support/handlers';
 
 const tmp = tempDir('medimg-ai-api-');
 let s: Services;
@@ -19,11 +20,7 @@ let table: HandlerTable;
 const N = 6;
 const files: string[] = [];
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const r = await dispatch(table, channel, request, { url: 'app://test', trusted: true }, s.log);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-  return r.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) => callHandler(table, s.log, channel, request);
 
 beforeAll(async () => {
   s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' } });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateModelCard } from '../../../src/core/ai/card';
 import type { InferenceJob, InferenceOutcome } from '../../../src/node/ai/inference';
-import { findAiWorkerScript, InlineInference, WorkerInference } from '../../../src/node/ai/inference-runner';
+import { findAiWorkerScript, InlineInference, prepareAheadPays, WorkerInference } from '../../../src/node/ai/inference-runner';
 import { decodeFrames } from '../../../src/node/dicom/decode';
 import { blockImage, probeCard, writeCrImage, writeModelFolder } from '../../support/ai';
 import { tempDir } from '../../support/tmp';
@@ -51,7 +51,9 @@ describe('AI worker pipeline (next image prepared during inference)', () => {
     // the regions really differ: four different first outputs
     expect(new Set(expected.map((e) => e.output[0])).size).toBe(4);
 
-    const backend = new WorkerInference(script);
+    // prepared ahead in the second thread (what `auto` chooses when ONNX Runtime leaves a core free)
+    const backend = new WorkerInference(script, { prepareAhead: 'always' });
+    expect(backend.preparesAhead).toBe(true);
     try {
       const got: InferenceOutcome[] = [];
       for (let i = 0; i < files.length; i++) got.push(await backend.run(job(files[i]!), undefined, i + 1 < files.length ? job(files[i + 1]!) : undefined));
@@ -68,6 +70,42 @@ describe('AI worker pipeline (next image prepared during inference)', () => {
       ac.abort();
       await expect(backend.run(job(files[1]!), ac.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
       expect(outputOf(await backend.run(job(files[3]!)))).toEqual(outputOf(alone[3]!));
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('with prepareAhead never (or auto when ONNX Runtime uses every core) gives the same numbers, each image in the inferring thread', async () => {
+    const script = findAiWorkerScript();
+    if (!script) throw new Error('dist/workers/ai-inference.worker.cjs is missing: run node scripts/build.mjs --node first');
+    const folder = writeModelFolder(join(tmp.path, 'probe-serial'));
+    const modelPath = join(folder, 'model.onnx');
+    const v = validateModelCard(probeCard());
+    if (!v.ok) throw new Error(v.problems.join('; '));
+    const model = { id: 'probe', modelPath, modelSha256: createHash('sha256').update(readFileSync(modelPath)).digest('hex'), card: v.card };
+    const files = [700, 2900].map((region, i) => {
+      const f = join(tmp.path, `serial${i}.dcm`);
+      writeCrImage(f, { rows: 256, columns: 256, pixels: blockImage(1024, region), instance: `s${i}` });
+      return f;
+    });
+    const job = (f: string): InferenceJob => ({ filePath: f, model, computePixelDigest: true });
+    const inline = new InlineInference(decodeFrames);
+    const expected = [];
+    for (const f of files) expected.push(outputOf(await inline.run(job(f))));
+    await inline.close();
+    expect(expected[0]!.output[0]).not.toBe(expected[1]!.output[0]);
+    // the auto rule: a core left free by ONNX Runtime's intra-op threads, or not
+    expect(prepareAheadPays({}, 4)).toBe(false);
+    expect(prepareAheadPays({ intraOpThreads: 2 }, 4)).toBe(true);
+    expect(prepareAheadPays({ intraOpThreads: 4 }, 4)).toBe(false);
+    expect(prepareAheadPays({ prepareAhead: 'always' }, 2)).toBe(true);
+    expect(prepareAheadPays({ intraOpThreads: 1, prepareAhead: 'never' }, 4)).toBe(false);
+    const backend = new WorkerInference(script, { prepareAhead: 'never' });
+    expect(backend.preparesAhead).toBe(false);
+    try {
+      const got = [];
+      for (let i = 0; i < files.length; i++) got.push(outputOf(await backend.run(job(files[i]!), undefined, i + 1 < files.length ? job(files[i + 1]!) : undefined)));
+      expect(got).toEqual(expected);
     } finally {
       await backend.close();
     }

@@ -3,13 +3,11 @@
  * Debian package nobody here wrote). 0 errors; every warning is one reviewed in docs/conformance.md (listed below,
  * with why it stays). New kinds of written file join this list as they land.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { anonymiseExport } from '../../../src/node/dicom/anonymise';
-import { which } from '../../../src/node/which';
 import { PYDICOM_TEST_FILES } from '../../../src/node/components';
 import { tempDir } from '../../support/tmp';
 import { createSplitStorage } from '../../../src/node/split/split-storage';
@@ -18,9 +16,8 @@ import { dataSetOf, part10File } from '../../../src/node/pacs/part10';
 import { parseDicomBytes } from '../../../src/node/dicom/parse';
 import { encodePart10, kosDataset, readNaturalized } from '../../../src/node/keyimages';
 import { measurementReportDataset } from '../../../src/node/measurements-sr';
+import { dciodvfy, validate } from '../../support/dciodvfy';
 
-const dciodvfy = which('dciodvfy');
-if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
 
 /** Warnings reviewed in docs/conformance.md ("Reviewed validator warnings"): each a regex over dciodvfy's line. */
 const REVIEWED_WARNINGS: [RegExp, string][] = [
@@ -29,11 +26,6 @@ const REVIEWED_WARNINGS: [RegExp, string][] = [
   [/\(0x0008,0x1070\) PN Operators' Name .*<ANONYMOUS> - Retired Person Name form$/, 'anonymised: the dummy Person Name is one component, which is valid PN; dciodvfy guesses the retired form'],
 ];
 
-function validate(file: string): { errors: string[]; warnings: string[] } {
-  const r = spawnSync(dciodvfy!, [file], { encoding: 'utf8' });
-  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim());
-  return { errors: lines.filter((l) => l.startsWith('Error')), warnings: lines.filter((l) => l.startsWith('Warning')) };
-}
 function unreviewed(warnings: string[]): string[] {
   return warnings.filter((w) => !REVIEWED_WARNINGS.some(([re]) => re.test(w)));
 }

@@ -21,13 +21,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DcmDict, DcmElement } from '../../../src/core/deid/deidentify';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { readTextChunks } from '../../../src/node/export/png';
-import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
+import { createHandlerTable, type HandlerTable } from '../../../src/node/handlers';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
-import type { Channel, RequestOf, ResponseOf } from '../../../src/shared/api';
+import type { Channel, RequestOf } from '../../../src/shared/api';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
 import { startChain, type Chain } from '../contracts/chain';
+import { callHandler } from '../../support/handlers';
 
 const anvil = component('anvil');
 const tmp = tempDir('medimg-export-');
@@ -43,11 +44,7 @@ let files: string[];
 const identifying = ['SYNTHETIC^PHANTOM', 'SYNTH-07002', '19700101', 'SYN007002', 'Doe^Referrer', '1 Privacy Lane, Leakville', 'PRIVATE-NAME^LEAK', 'OTHER-ID-4711', 'Leak Hospital'];
 const originalUids: string[] = [];
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const r = await dispatch(table, channel, request, { url: 'app://test', trusted: true }, s.log);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-  return r.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) => callHandler(table, s.log, channel, request);
 
 /** Every string value of every element, recursively (sequences, private tags, person names). */
 function walk(dict: DcmDict, out: { tag: string; value: string }[] = []): { tag: string; value: string }[] {

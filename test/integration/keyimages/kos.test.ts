@@ -5,22 +5,20 @@
  * the referenced SOP Instance UIDs are exactly the marked ones. The KOS joins the library as a non-image instance of
  * the study, and a fresh workstation that imports the study with its KOS shows the referenced images as key images.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
+import { createHandlerTable, type HandlerTable } from '../../../src/node/handlers';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { kosContent, readNaturalized } from '../../../src/node/keyimages';
-import { which } from '../../../src/node/which';
-import { KOS_SOP_CLASS_UID, type Channel, type RequestOf, type ResponseOf } from '../../../src/shared/api';
+import { KOS_SOP_CLASS_UID, type Channel, type RequestOf } from '../../../src/shared/api';
 import { PYDICOM_TEST_FILES, pyJson, pythonWithPydicom } from '../library/support';
 import { tempDir } from '../../support/tmp';
+import { callHandler } from '../../support/handlers';
+import { dciodvfy, validate } from '../../support/dciodvfy';
 
-const dciodvfy = which('dciodvfy');
-if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
 const py = pythonWithPydicom();
 const CT_SMALL = join(PYDICOM_TEST_FILES, 'CT_small.dcm');
 if (process.env.CI && !existsSync(CT_SMALL)) throw new Error(`${CT_SMALL} is required under CI: apt-get install python3-pydicom`);
@@ -28,11 +26,6 @@ if (process.env.CI && !existsSync(CT_SMALL)) throw new Error(`${CT_SMALL} is req
 /** Warnings of dciodvfy on a KOS reviewed in docs/conformance.md (each a regex over its line). */
 export const KOS_REVIEWED_WARNINGS: RegExp[] = [];
 
-function validate(file: string): { errors: string[]; warnings: string[] } {
-  const r = spawnSync(dciodvfy!, [file], { encoding: 'utf8' });
-  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim());
-  return { errors: lines.filter((l) => l.startsWith('Error')), warnings: lines.filter((l) => l.startsWith('Warning')) };
-}
 
 /** pydicom's reading of a KOS: the IMAGE items' and the evidence's referenced SOP Instance UIDs, and the header. */
 const PY_READ = `
@@ -53,11 +46,7 @@ let sampleStudyId: number;
 let sampleInstances: { id: number; sopInstanceUid: string }[];
 let sampleSeriesUid: string;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const r = await dispatch(table, channel, request, { url: 'app://test', trusted: true }, s.log);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-  return r.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) => callHandler(table, s.log, channel, request);
 
 beforeAll(async () => {
   s = await Services.open({ home: join(tmp.path, 'home'), ledger: { mode: 'none' } });

@@ -6,24 +6,22 @@
  * report: the same kinds, points and values (lengths in mm to 0.01, angles in degrees), and reading it again adds
  * nothing. A workstation without the images says which measurements it could not restore.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
+import { createHandlerTable, type HandlerTable } from '../../../src/node/handlers';
 import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { anonymiseExport } from '../../../src/node/dicom/anonymise';
 import { readNaturalized } from '../../../src/node/keyimages';
 import { readFileSync, readdirSync } from 'node:fs';
-import { which } from '../../../src/node/which';
-import { ENHANCED_SR_SOP_CLASS_UID, type Channel, type Measurement, type RequestOf, type ResponseOf } from '../../../src/shared/api';
+import { ENHANCED_SR_SOP_CLASS_UID, type Channel, type Measurement, type RequestOf } from '../../../src/shared/api';
 import { PYDICOM_TEST_FILES, pyJson, pythonWithPydicom } from '../library/support';
 import { tempDir } from '../../support/tmp';
+import { callHandler } from '../../support/handlers';
+import { dciodvfy, validate } from '../../support/dciodvfy';
 
-const dciodvfy = which('dciodvfy');
-if (!dciodvfy && process.env.CI) throw new Error('dciodvfy is required under CI: apt-get install dicom3tools');
 const py = pythonWithPydicom();
 const CT_SMALL = join(PYDICOM_TEST_FILES, 'CT_small.dcm');
 if (process.env.CI && !existsSync(CT_SMALL)) throw new Error(`${CT_SMALL} is required under CI: apt-get install python3-pydicom`);
@@ -31,11 +29,6 @@ if (process.env.CI && !existsSync(CT_SMALL)) throw new Error(`${CT_SMALL} is req
 /** Warnings of dciodvfy on a Measurement Report reviewed in docs/conformance.md (each a regex over its line). */
 export const SR_REVIEWED_WARNINGS: RegExp[] = [];
 
-function validate(file: string): { errors: string[]; warnings: string[] } {
-  const r = spawnSync(dciodvfy!, [file], { encoding: 'utf8' });
-  const lines = `${r.stdout}${r.stderr}`.split('\n').map((l) => l.trim());
-  return { errors: lines.filter((l) => l.startsWith('Error')), warnings: lines.filter((l) => l.startsWith('Warning')) };
-}
 
 /** pydicom's reading of the report: every NUM with its concept, value, unit and the image its SCOORD is on. */
 const PY_READ = `
@@ -80,11 +73,7 @@ let studyId: number;
 let ctA: { id: number; sop: string; seriesUid: string }[];
 let ctB: { id: number; sop: string; seriesUid: string }[];
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const r = await dispatch(table, channel, request, { url: 'app://test', trusted: true }, s.log);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-  return r.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) => callHandler(table, s.log, channel, request);
 
 const L1 = { start: { x: 10.25, y: 20.5 }, end: { x: 90.75, y: 60 } };
 const A1 = { start: { x: 10, y: 10 }, middle: { x: 40, y: 40 }, end: { x: 80, y: 20 } };

@@ -14,7 +14,7 @@ import { Task } from '../../../src/node/tasks';
 import type { Pacs, RetrieveReport } from '../../../src/node/pacs';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRest, orthancId } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveAll = Boolean(component('anvil')) && Boolean(component('orthanc')) && Boolean(dcmtk());
@@ -26,13 +26,8 @@ let orthanc: OrthancServer;
 let studyUid: string;
 
 const task = () => new Task('pacs-retrieve', null, () => {});
-const api = async (path: string, init?: RequestInit): Promise<unknown> => {
-  const r = await fetch(`${orthanc.url}${path}`, init);
-  if (!r.ok) throw new Error(`Orthanc ${path}: ${r.status} ${await r.text()}`);
-  const type = r.headers.get('content-type') ?? '';
-  return type.includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
-};
-const lookup = async (uid: string) => ((await api('/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
+const api = (path: string, init?: RequestInit) => orthancRest(orthanc, path, init);
+const lookup = (uid: string) => orthancId(orthanc, uid);
 const states = (r: RetrieveReport) => r.verification;
 
 describe.skipIf(!haveAll)('PACS retrieve verified against the chain', () => {

@@ -220,13 +220,18 @@ describe.skipIf(!haveAll)('PACS: a real Orthanc and dcmtk', () => {
       let n = 0;
       const first = await pacs.retrieve('orthanc', { study: mr.studyInstanceUid, via: 'wado-rs' }, t, { concurrency: 1, onInstance: () => ++n === 3 && t.cancel() });
       expect(first.cancelled).toBe(true);
-      expect(first.received).toBe(3);
+      // parts already read off the wire when the cancel came are written (off this thread) and kept
+      const kept = first.instances.filter((o) => o.arrival === 'received').map((o) => o.sopInstanceUid);
+      expect(kept.length).toBe(first.received);
+      expect(first.received).toBeGreaterThanOrEqual(3);
+      // and two of them lost, as by a crash before their records were written: resume fetches just those and the rest
+      for (const sop of kept.slice(-2)) s.db.prepare('DELETE FROM pacs_instances WHERE sop_instance_uid = ?').run(sop);
       const second = await pacs.retrieve('orthanc', { study: mr.studyInstanceUid, via: 'wado-rs' }, task());
-      expect(second).toMatchObject({ listed: 8, alreadyCached: 3, received: 5, failed: 0 });
+      expect(second).toMatchObject({ listed: 8, alreadyCached: kept.length - 2, received: 8 - kept.length + 2, failed: 0 });
       expect((s.db.prepare('SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = ?').get(mr.studyInstanceUid) as { n: number }).n).toBe(8);
       expect(libraryCount(mr.studyInstanceUid)).toBe(8);
-      // dcmjs re-encodes C-GET arrivals (docs/pacs.md); where that changed a metadata value, the copy is
-      // kept next to the WADO-RS one as this PACS's copy — never in place of it
+      // where this PACS's bytes differ from the library's in a metadata value, the copy is kept next to
+      // the library's instance as this PACS's copy — never in place of it
       const copies = s.db
         .prepare(
           `SELECT fc.pixel_sha256 = fo.pixel_sha256 AS samePixels, fc.meta_sha256 = fo.meta_sha256 AS sameMeta FROM instances c JOIN instances o ON o.id = c.copy_of

@@ -17,7 +17,7 @@ import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRest } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveDcmtk = Boolean(dcmtk());
@@ -31,11 +31,7 @@ let studyUid: string;
 let root: string;
 
 const task = () => new Task('open-record', null, () => {});
-const api = async (path: string, init?: RequestInit): Promise<unknown> => {
-  const r = await fetch(`${orthanc.url}${path}`, init);
-  if (!r.ok) throw new Error(`Orthanc ${path}: ${r.status} ${await r.text()}`);
-  return (r.headers.get('content-type') ?? '').includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
-};
+const api = (path: string, init?: RequestInit) => orthancRest(orthanc, path, init);
 const libraryCount = (s: Services, study: string) =>
   (s.db.prepare('SELECT COUNT(*) AS n FROM instances i JOIN series se ON i.series_ref = se.id JOIN studies st ON se.study_ref = st.id WHERE st.study_uid = ?').get(study) as { n: number }).n;
 

@@ -9,12 +9,13 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CREDIT_POLICY } from '../../../src/core/credit-policy';
-import { createHandlerTable, dispatch, type HandlerTable } from '../../../src/node/handlers';
+import { createHandlerTable, type HandlerTable } from '../../../src/node/handlers';
 import { DEMO_PASSPHRASE } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
-import type { Channel, RequestOf, ResponseOf } from '../../../src/shared/api';
+import type { Channel, RequestOf } from '../../../src/shared/api';
 import { component } from '../../support/components';
 import { tempDir } from '../../support/tmp';
+import { callHandler } from '../../support/handlers';
 
 const anvil = component('anvil');
 const tmp = tempDir('medimg-share-app-');
@@ -23,11 +24,7 @@ let table: HandlerTable;
 let studyUid: string;
 let partner: string;
 
-async function call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<ResponseOf<C>> {
-  const r = await dispatch(table, channel, request, { url: 'app://test', trusted: true }, s.log);
-  if (!r.ok) throw Object.assign(new Error(r.error.message), r.error);
-  return r.value as ResponseOf<C>;
-}
+const call = <C extends Channel>(channel: C, request: RequestOf<C>) => callHandler(table, s.log, channel, request);
 
 describe.skipIf(!anvil)('share in the app (embedded chain, demo)', () => {
   beforeAll(async () => {

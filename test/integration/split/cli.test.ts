@@ -63,7 +63,7 @@ describe('medimgshr split / rebuild (built CLI)', () => {
   it('a damaged blob: rebuild exits 1, names the instance and what failed, writes nothing for it', () => {
     const s = run(['split', join(PYDICOM, 'CT_small.dcm')]);
     const i = (JSON.parse(s.stdout) as { instances: { sopInstanceUid: string; blobAddress: string }[] }).instances[0]!;
-    const blob = join(home, 'blobs', 'split', i.blobAddress.slice(0, 2), i.blobAddress.slice(2, 4), i.blobAddress);
+    const blob = join(home, 'blobs', 'split', i.blobAddress); // the folder store's layout: <root>/<address>
     const b = readFileSync(blob);
     b[1000] = b[1000]! ^ 4;
     writeFileSync(blob, b);

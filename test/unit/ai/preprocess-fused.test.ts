@@ -121,6 +121,28 @@ describe('stored words (native pixels without a decoded copy)', () => {
       expect(maxDiff(fromShifted.tensor, ref)).toBeLessThanOrEqual(TOLERANCE);
     }
   });
+  it('unsigned 12-bit words: odd and even widths, both 32-bit word parities, windows that clamp and that do not', () => {
+    const rnd = seededRandom(11);
+    for (const [rows, columns] of [[301, 259], [300, 260], [97, 1000]] as const) {
+      const n = rows * columns;
+      const words = new Uint16Array(n + 1);
+      const canonical = new Uint16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = Math.floor(rnd() * 4096);
+        canonical[i] = v;
+        words[i + 1] = v | (Math.floor(rnd() * 16) << 12); // junk above High Bit
+      }
+      const base = { rows, columns, rescaleSlope: 1, rescaleIntercept: 0, photometricInterpretation: 'MONOCHROME2', fileWindow: null };
+      for (const window of [{ mode: 'minmax' }, { mode: 'fixed', center: 2047.5, width: 4095 }, { mode: 'fixed', center: 1000.25, width: 700.5 }]) {
+        const c = cardFor(37, window);
+        const ref = reference({ ...base, samples: canonical }, c);
+        for (const view of [words.subarray(1), new Uint16Array(words.subarray(1))]) {
+          const fast = preprocess({ ...base, samples: view, storedBits: { bitsStored: 12, highBit: 11, signed: false } }, c, new PreprocessScratch());
+          expect(maxDiff(fast.tensor, ref)).toBeLessThanOrEqual(TOLERANCE);
+        }
+      }
+    }
+  });
 });
 
 describe('one pass = the definition', () => {

@@ -33,6 +33,22 @@ describe('multipart/related split as it streams', () => {
     });
   }
 
+  it('images of many chunks, the delimiter split across chunks at every offset: each part whole', () => {
+    // a body is kept as its chunks and joined once; the delimiter may start in an earlier chunk
+    const big = [Buffer.alloc(70_001, 1), Buffer.alloc(65_536, 2), Buffer.alloc(3, 3)];
+    big[0]![500] = 0x0d; // CR LF - - inside the image, not a delimiter
+    big[0]![501] = 0x0a;
+    big[0]![502] = 0x2d;
+    big[0]![503] = 0x2d;
+    const m = body('xyz123', big.map((x) => ({ body: x })));
+    for (const size of [4096, 4097, 65_536, 65_539, 9, 10, 11]) {
+      const { parts, s } = split('xyz123', m, size);
+      expect(parts.map((p) => p.body.length), `chunks of ${size}`).toEqual([70_001, 65_536, 3]);
+      expect(parts.every((p, i) => p.body.equals(big[i]!)), `chunks of ${size}`).toBe(true);
+      expect(s.done).toBe(true);
+    }
+  });
+
   it('a preamble before the first boundary and an empty part', () => {
     const m = body('b', [{ body: Buffer.alloc(0) }, { body: Buffer.from('x') }], 'preamble text');
     const { parts } = split('b', m, 4);

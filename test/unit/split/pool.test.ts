@@ -96,7 +96,7 @@ describe('split worker pool', () => {
     const run = await s.splitFiles(files);
     restore();
     const victim = run.instances[3]!;
-    const path = join(tmp.path, 'tamper', 'blobs', 'split', victim.blobAddress.slice(0, 2), victim.blobAddress.slice(2, 4), victim.blobAddress);
+    const path = join(tmp.path, 'tamper', 'blobs', 'split', victim.blobAddress); // the folder store's layout: <root>/<address>
     const blob = readFileSync(path);
     blob[blob.length - 100]! ^= 1;
     writeFileSync(path, blob);
