@@ -139,8 +139,12 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         posRef.current = at;
         setPos(at);
         prefetch(stack, at);
-        // its saved measurements may have changed (a Measurement Report opened): read them again
-        void ensureMeasurements(stack[at]!);
+        // its saved measurements may have changed (a Measurement Report opened): read them again and,
+        // the image being on screen already (no show() to put them on it), draw them now
+        const item = stack[at]!;
+        void ensureMeasurements(item).then(() => {
+          if (stackRef.current[posRef.current]?.imageId === item.imageId) onDisplayed(item.imageId);
+        });
         return;
       }
     }
