@@ -8,6 +8,7 @@ import { MeasurementPanel } from './viewer/MeasurementPanel';
 import { SaveAsSr } from './measurements/SaveAsSr';
 import { StatusBar } from './shell/StatusBar';
 import { StudyPanel } from './library/StudyPanel';
+import { firstImageDone, firstImagePending } from './library/instanceList';
 import { TagInspector } from './viewer/TagInspector';
 import { Toolbar } from './shell/Toolbar';
 import { TrustButtons } from './trust/TrustButtons';
@@ -113,12 +114,15 @@ export function App() {
       keyOnlyRef.current(index, keyOnly);
       // The first image is read and decoded meanwhile; it is shown only after the audit entry.
       if (!keyOnly) preloadFirstImage(view);
+      // Until it is drawn, the full instance lists others ask for (badges, MPR, reference lines) wait.
+      if (view.instances.length && seriesRef.current[index] !== view) firstImagePending(index);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
       setActive(index);
       setOpenError(null);
     } catch (e) {
+      firstImageDone(index);
       setOpenError(e instanceof BridgeError ? e.error.message : String(e));
     }
   }, []);

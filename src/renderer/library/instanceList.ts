@@ -24,7 +24,9 @@ export function instanceList(seriesId: number, source?: string | null): Promise<
   const k = key(seriesId, source);
   let p = lists.get(k);
   if (!p) {
-    p = call('library.instances', { seriesId, ...(source ? { source } : {}) });
+    // Asked after the first image of a series being opened is on screen: the viewport's stack comes
+    // from the lean list (library.stack); this answer would stand before the first image's file.
+    p = firstImagesShown().then(() => call('library.instances', { seriesId, ...(source ? { source } : {}) }));
     lists.set(k, p);
     const mine = p;
     const drop = () => {
@@ -39,4 +41,33 @@ export function instanceList(seriesId: number, source?: string | null): Promise<
 export function forgetInstanceList(seriesId?: number, source?: string | null): void {
   if (seriesId === undefined) lists.clear();
   else lists.delete(key(seriesId, source));
+}
+
+// ------------------------------------------------------------ first images go first
+
+/** Viewports whose newly opened series has no image on screen yet. */
+const opening = new Set<number>();
+let waiting: (() => void)[] = [];
+/** Longest a full list waits for a first image (one that fails or never comes does not hold it up). */
+const WAIT_MS = 3_000;
+
+/** Viewport `index` is opening a series (its first image is loading): full lists wait until it is drawn. */
+export function firstImagePending(index: number): void {
+  opening.add(index);
+}
+
+/** Viewport `index` has drawn its series' first image (or said why it cannot). */
+export function firstImageDone(index: number): void {
+  if (!opening.delete(index) || opening.size) return;
+  const w = waiting;
+  waiting = [];
+  for (const r of w) r();
+}
+
+function firstImagesShown(): Promise<void> {
+  if (!opening.size) return Promise.resolve();
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    setTimeout(resolve, WAIT_MS);
+  });
 }

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } fro
 import { Enums as CoreEnums, imageLoadPoolManager } from '@cornerstonejs/core';
 import { describeLoadError, forgetImage, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
 import { setShown } from './diagnostics';
+import { firstImageDone } from '../library/instanceList';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
@@ -95,6 +96,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         setShown(index, image);
         setPos(i);
         setState((prev) => (prev.kind === 'ready' ? prev : { kind: 'ready' }));
+        firstImageDone(index);
         readView();
         setShownTick((t) => t + 1);
         prefetch(stack, i);
@@ -108,6 +110,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         // Never a stale image under an error message.
         el.style.visibility = 'hidden';
         setState({ kind: 'error', message: err.message, hint: err.hint });
+        firstImageDone(index);
       }
     },
     [elRef, stackRef, posRef, ensureMeasurements, onDisplayed, readView, index],
@@ -157,6 +160,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
     setCount(stack.length);
     setPos(0);
     if (stack.length === 0) {
+      firstImageDone(index);
       setState(series ? { kind: 'error', message: 'This series has no images.', hint: 'Re-import the series.' } : { kind: 'empty' });
       overlayRef.current = null;
       if (elRef.current) elRef.current.style.visibility = series ? 'hidden' : '';
@@ -166,7 +170,13 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
     void show(0, true);
   }, [series]);
 
-  useEffect(() => () => void openStacks.delete(index), [index]);
+  useEffect(
+    () => () => {
+      openStacks.delete(index);
+      firstImageDone(index);
+    },
+    [index],
+  );
 
   // The corner texts of the image shown; orientation markers follow rotation/flip. Derived in the
   // same render (an effect setting state made a second render per scroll step); while the next

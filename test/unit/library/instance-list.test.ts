@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { forgetInstanceList, instanceList } from '../../../src/renderer/library/instanceList';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { firstImageDone, firstImagePending, forgetInstanceList, instanceList } from '../../../src/renderer/library/instanceList';
 
 /** A fake main process answering library.instances, counting the requests per series. */
 function fakeBridge() {
@@ -40,5 +40,37 @@ describe('one instance list per series for the whole window', () => {
       ['library.instances', { seriesId: 7, source: 'pacs:Orthanc' }],
       ['library.instances', { seriesId: 7 }],
     ]);
+  });
+
+  it('waits while a viewport opens a series: its first image goes before the full list', async () => {
+    const asked = fakeBridge();
+    firstImagePending(0);
+    firstImagePending(1);
+    const p = instanceList(8);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toEqual([]);
+    firstImageDone(0);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(asked).toEqual([]); // viewport 1 still opening
+    firstImageDone(1);
+    expect((await p).instances.map((i) => i.id)).toEqual([80, 81]);
+    expect(asked).toEqual([['library.instances', { seriesId: 8 }]]);
+  });
+
+  it('a first image that never comes holds the list up 3 s at most', async () => {
+    vi.useFakeTimers();
+    try {
+      const asked = fakeBridge();
+      firstImagePending(2);
+      const p = instanceList(9);
+      await vi.advanceTimersByTimeAsync(2_900);
+      expect(asked).toEqual([]);
+      await vi.advanceTimersByTimeAsync(200);
+      expect((await p).series.id).toBe(9);
+      expect(asked).toEqual([['library.instances', { seriesId: 9 }]]);
+    } finally {
+      firstImageDone(2);
+      vi.useRealTimers();
+    }
   });
 });
