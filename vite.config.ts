@@ -1,7 +1,5 @@
 import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { RENDERER_CSP } from './src/shared/csp.ts';
 
 // The CSP is also written into index.html, so the policy holds wherever the bundle is served
@@ -14,36 +12,36 @@ function cspMeta(): Plugin {
   };
 }
 
-// The image loader's decode worker (its dynamic-import build: worker entry, chunks, wasm codecs) is
-// copied next to our bundle, where the loader looks for it (its public path is our script's folder).
-function codecWorker(): Plugin {
-  const from = fileURLToPath(new URL('./node_modules/cornerstone-wado-image-loader/dist/dynamic-import/', import.meta.url));
-  return {
-    name: 'medimg-codec-worker',
-    apply: 'build',
-    writeBundle(options) {
-      const assets = join(options.dir ?? '', 'assets');
-      mkdirSync(assets, { recursive: true });
-      for (const f of readdirSync(from)) {
-        if (f.endsWith('.worker.js') || f.endsWith('.wasm')) copyFileSync(join(from, f), join(assets, f));
-      }
-    },
-  };
-}
-
 // The renderer bundle. Served from app://medimgshr/ in Electron and from a loopback server
 // in the e2e rig, so the base is relative.
 export default defineConfig({
   root: fileURLToPath(new URL('./src/renderer', import.meta.url)),
   base: './',
-  plugins: [cspMeta(), codecWorker()],
-  // vtk.js (Cornerstone3D) pulls in xmlbuilder2, which extends Node's EventEmitter at load time.
-  resolve: { alias: { events: fileURLToPath(new URL('./src/renderer/viewer/mpr/eventsShim.ts', import.meta.url)) } },
+  plugins: [cspMeta()],
+  resolve: {
+    // vtk.js → xmlbuilder2 extends Node's EventEmitter (see the shim for why).
+    alias: { events: fileURLToPath(new URL('./src/renderer/shims/events.ts', import.meta.url)) },
+  },
+  // Cornerstone3D's image loader starts its decode worker as a module worker
+  // (`new Worker(new URL('./decodeImageFrameWorker.js', import.meta.url), { type: 'module' })`) and the
+  // worker fetches its WebAssembly codecs with `new URL(…, import.meta.url)`: the bundler emits the
+  // worker, its chunks and the .wasm files next to our bundle. Every worker file ends in
+  // `.worker.js`, so the server can send the worker its own CSP (src/shared/csp.ts).
+  worker: {
+    format: 'es',
+    rollupOptions: {
+      output: {
+        entryFileNames: 'assets/[name]-[hash].worker.js',
+        chunkFileNames: 'assets/[name]-[hash].worker.js',
+      },
+    },
+  },
   build: {
     outDir: fileURLToPath(new URL('./dist/renderer', import.meta.url)),
     emptyOutDir: true,
     sourcemap: true,
     target: 'chrome120',
-    chunkSizeWarningLimit: 4096,
+    // Cornerstone3D (core + tools + vtk.js) is most of the bundle; it is loaded from disk, not a network.
+    chunkSizeWarningLimit: 6144,
   },
 });

@@ -8,6 +8,7 @@ import { MeasurementPanel } from './viewer/MeasurementPanel';
 import { SaveAsSr } from './measurements/SaveAsSr';
 import { StatusBar } from './shell/StatusBar';
 import { StudyPanel } from './library/StudyPanel';
+import { firstImageDone, firstImagePending } from './library/instanceList';
 import { TagInspector } from './viewer/TagInspector';
 import { Toolbar } from './shell/Toolbar';
 import { TrustButtons } from './trust/TrustButtons';
@@ -15,6 +16,7 @@ import { LAYOUT_CELLS, useViewportApis, ViewportArea, type Layout } from './view
 import { useLedgerStatus } from './shell/useLedgerStatus';
 import { copySourceOf, freshSeriesView, seriesView, sourceName, sourceOfView } from './library/seriesViews';
 import { setPrimaryTool } from './viewer/tools';
+import { cancelPrefetch, preloadFirstImage } from './viewer/useImageStack';
 import type { SeriesView, ViewportBadges, ViewportStatus } from './viewer/types';
 import { ViewerBadges } from './verification/ViewerBadges';
 import { LedgerTopBar } from './shell/LedgerTopBar';
@@ -93,6 +95,8 @@ export function App() {
   /** `source`: the series as a PACS returned it (its copies); `keyOnly`: open filtered to the key images. */
   const openSeries = useCallback(async (index: number, seriesId: number, opts: { source?: string | null; keyOnly?: boolean; fresh?: boolean } = {}): Promise<void> => {
     const keyOnly = opts.keyOnly ?? false;
+    // The viewports' queued read-ahead stops now: it would go before this series' list and first image.
+    cancelPrefetch();
     try {
       // fresh: a new view, so the viewport reads its images' saved measurements again
       const view = await (opts.fresh ? freshSeriesView : seriesView)(seriesId, opts.source);
@@ -108,12 +112,17 @@ export function App() {
       }
       setOpenNotice(null);
       keyOnlyRef.current(index, keyOnly);
+      // The first image is read and decoded meanwhile; it is shown only after the audit entry.
+      if (!keyOnly) preloadFirstImage(view);
+      // Until it is drawn, the full instance lists others ask for (badges, MPR, reference lines) wait.
+      if (view.instances.length && seriesRef.current[index] !== view) firstImagePending(index);
       // The main process records who opened which patient's study (one audit entry per study opening).
       await call('audit.studyOpened', { seriesId });
       setSeries((prev) => prev.map((s, i) => (i === index ? view : s)));
       setActive(index);
       setOpenError(null);
     } catch (e) {
+      firstImageDone(index);
       setOpenError(e instanceof BridgeError ? e.error.message : String(e));
     }
   }, []);

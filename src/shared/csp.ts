@@ -6,9 +6,10 @@ export const RENDERER_CSP = [
   "default-src 'self'",
   // 'wasm-unsafe-eval' lets the image codecs compile WebAssembly; no eval of JavaScript.
   "script-src 'self' 'wasm-unsafe-eval'",
-  // the image loader starts its decode workers from blob: URLs
+  // the image loader's decode workers are module workers served from our origin (vite.config.ts);
+  // blob: stays for Cornerstone3D's own helper workers
   "worker-src 'self' blob:",
-  // the codecs are embedded as data: URIs and fetched by the workers
+  // the decode worker fetches its .wasm codecs from our origin
   "connect-src 'self' data:",
   "img-src 'self' data: blob:",
   "style-src 'self' 'unsafe-inline'",
@@ -20,10 +21,11 @@ export const RENDERER_CSP = [
 ].join('; ');
 
 /**
- * The image decode worker's own policy. A dedicated worker loaded from a URL runs under the CSP of
- * its own response, not the page's. The codec glue of JPEG-LS and JPEG 2000 (emscripten embind)
- * calls `new Function`, so this worker — no DOM, no bridge, only pixel data in and out — is the one
- * place 'unsafe-eval' is allowed.
+ * The image decode worker's own policy. A dedicated (module) worker loaded from a URL runs under
+ * the CSP of its own response, not the page's, and the chunks it imports inherit it. The codec
+ * glue of JPEG-LS, JPEG 2000 and libjpeg-turbo (emscripten embind) calls `new Function`, so this
+ * worker — no DOM, no bridge, only pixel data in and out — is the one place 'unsafe-eval' is
+ * allowed; 'wasm-unsafe-eval' lets it compile the codecs' WebAssembly.
  */
 export const CODEC_WORKER_CSP = [
   "default-src 'none'",
@@ -31,8 +33,8 @@ export const CODEC_WORKER_CSP = [
   "connect-src 'self' data:",
 ].join('; ');
 
-/** The decode worker's scripts: the loader's worker entry and its chunks, copied next to our bundle. */
-export const CODEC_WORKER_PATH = /^\/assets\/[0-9a-z.]+\.worker\.js$/;
+/** The decode worker's scripts: the worker entry and its chunks the bundler emits (vite.config.ts names them `*.worker.js`). */
+export const CODEC_WORKER_PATH = /^\/assets\/[0-9A-Za-z._-]+\.worker\.js$/;
 
 /** The policy to send with a response for `pathname` under the app's origin. */
 export function cspFor(pathname: string): string {

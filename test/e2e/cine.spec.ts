@@ -1,5 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { test, expect } from './rig';
-import { animationFrames, importPaths, num, openSeries, PYDICOM, sampleSeries, watchAttribute } from './support/viewer';
+import { animationFrames, importPaths, num, openSeries, pixelStats, PYDICOM, sampleSeries, watchAttribute } from './support/viewer';
+
+/** Stored min / max of each frame of a multi-frame file, read by pydicom (independently of the viewer). */
+function frameRanges(path: string): [number, number][] {
+  const out = execFileSync('/usr/bin/python3', ['-c', 'import pydicom,sys,json\na=pydicom.dcmread(sys.argv[1]).pixel_array\nprint(json.dumps([[int(f.min()),int(f.max())] for f in a]))', path]);
+  return JSON.parse(String(out)) as [number, number][];
+}
 
 test('cine plays through the stack at the chosen frame rate and stops', async ({ app }) => {
   const { page } = app;
@@ -57,8 +64,12 @@ test('a multi-frame instance scrolls and plays frame by frame', async ({ app }) 
   const vp = page.locator('[data-testid=viewport][data-index="0"]');
   await expect(vp).toHaveAttribute('data-count', '15');
   await expect(vp).toHaveAttribute('data-state', 'ready');
+  // The first and the last frame on screen are the file's own frames (pixel values, not just the counter).
+  const ranges = frameRanges(`${PYDICOM}/rtdose.dcm`);
+  await expect.poll(async () => ((s) => (s ? [s.min, s.max] : null))(await pixelStats(page))).toEqual(ranges[0]);
   await page.keyboard.press('End');
   await expect(vp).toHaveAttribute('data-position', '14');
+  await expect.poll(async () => ((s) => (s ? [s.min, s.max] : null))(await pixelStats(page))).toEqual(ranges[14]);
   await expect(vp.getByTestId('overlay-slice')).toContainText('Im 15/15');
   await expect(vp.getByTestId('overlay-slice')).toContainText('fr 15');
   await page.keyboard.press('c');

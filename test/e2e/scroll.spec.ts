@@ -74,6 +74,31 @@ test('stack scroll by wheel, keys and the scrollbar, with slice n/N and position
     await page.keyboard.press('w');
     await expect(page.getByRole('button', { name: 'Window/level', exact: true })).toHaveAttribute('aria-pressed', 'true');
     await expect(bar).toHaveValue('0');
+
+    // Fast input on the scrollbar (a quick drag on a busy machine: many input events before the
+    // page draws) lands on the last image asked for, with no React error #185 ("Maximum update
+    // depth exceeded": it once aborted the scroll after ≈ 50 such events).
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const asked = await page.evaluate(() => {
+      const input = document.querySelector('[data-testid=viewport][data-index="0"] [data-testid=stack-scrollbar]') as HTMLInputElement;
+      const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+      const seq: number[] = [];
+      for (let k = 0; k < 150; k++) {
+        const v = (k * 7) % 30;
+        seq.push(v);
+        set.call(input, String(v));
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+      }
+      return seq;
+    });
+    const last = asked[asked.length - 1]!;
+    await expect(vp).toHaveAttribute('data-position', String(last));
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    await expect(vp.getByTestId('overlay-slice')).toContainText(`Im ${last + 1}/30`);
+    await expect(bar).toHaveValue(String(last));
+    expect(errors.filter((m) => /Maximum update depth|#185/.test(m))).toEqual([]);
+    expect(errors).toEqual([]);
   } finally {
     ct.cleanup();
   }

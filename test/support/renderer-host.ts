@@ -26,10 +26,10 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 
-/** Serves dist/renderer on 127.0.0.1 exactly as the app:// protocol does (serveRendererPath). */
-export async function serveRenderer(services: Services): Promise<{ origin: string; close(): Promise<void> }> {
+/** Serves dist/renderer (or another build of it, e.g. a legacy peer's) on 127.0.0.1 exactly as the app:// protocol does (serveRendererPath). */
+export async function serveRenderer(services: Services, dir = rendererDir): Promise<{ origin: string; close(): Promise<void> }> {
   const server: Server = createServer(async (req, res) => {
-    const r = await serveRendererPath(rendererDir, services.resources, new URL(req.url ?? '/', 'http://127.0.0.1'));
+    const r = await serveRendererPath(dir, services.resources, new URL(req.url ?? '/', 'http://127.0.0.1'));
     res.writeHead(r.status, r.headers);
     res.end(r.body);
   });

@@ -29,6 +29,7 @@ export function libraryHandlers(s: Services): Pick<HandlerTable, keyof typeof li
     'library.studies': (q) => lib().studies(q),
     'library.series': ({ studyId }) => lib().series(studyId),
     'library.instances': ({ seriesId, source }) => lib().instances(seriesId, source),
+    'library.stack': ({ seriesId, source }) => lib().stack(seriesId, source),
     'library.tags': ({ instanceId }) => lib().tags(instanceId),
     'library.remove': (target) => {
       const r = lib().remove(target);

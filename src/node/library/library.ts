@@ -66,6 +66,7 @@ export class Library {
   readonly series: LibraryQueries['series'] = (studyId) => this.queries.series(studyId);
   readonly oneSeries: LibraryQueries['oneSeries'] = (id) => this.queries.oneSeries(id);
   readonly instances: LibraryQueries['instances'] = (seriesId, source) => this.queries.instances(seriesId, source);
+  readonly stack: LibraryQueries['stack'] = (seriesId, source) => this.queries.stack(seriesId, source);
   readonly instance: LibraryQueries['instance'] = (id) => this.queries.instance(id);
   readonly instanceFile: LibraryQueries['instanceFile'] = (id) => this.queries.instanceFile(id);
   readonly instanceAtPath: LibraryQueries['instanceAtPath'] = (path) => this.queries.instanceAtPath(path);

@@ -1,5 +1,6 @@
 /** The renderer's side of the library channel: a series as a viewport needs it, fetched once. */
 import { call } from '../bridge';
+import { forgetInstanceList } from './instanceList';
 import type { SeriesView } from '../viewer/types';
 
 /**
@@ -29,6 +30,7 @@ export function seriesView(seriesId: number, source?: string | null): Promise<Se
 /** The view of this series as it is in the library now (not the remembered one): a series that grows during a retrieve. */
 export function freshSeriesView(seriesId: number, source?: string | null): Promise<SeriesView> {
   views.delete(key(seriesId, source));
+  forgetInstanceList(seriesId, source);
   return seriesView(seriesId, source);
 }
 
@@ -38,6 +40,7 @@ export function prefetchSeriesView(seriesId: number): void {
 
 export function forgetSeriesViews(): void {
   views.clear();
+  forgetInstanceList();
 }
 
 /** "pacs:<connection>" when the view shows what that PACS returned, else null. */
@@ -58,14 +61,16 @@ export function sourceName(source: string): string {
 }
 
 async function fetchSeriesView(seriesId: number, source: string | null): Promise<SeriesView> {
-  const { series, instances } = await call('library.instances', { seriesId, ...(source ? { source } : {}) });
+  // The lean list (ids and image counts): what the stack and its first image need, a few bytes an
+  // instance; the full list (geometry, files) is asked by those who need it after the first image.
+  const { series, ids, frames, copies: copied } = await call('library.stack', { seriesId, ...(source ? { source } : {}) });
   const label = [series.number !== null ? `Se ${series.number}` : '', series.description ?? '', source ? `as on ${sourceName(source)}` : ''].filter(Boolean).join(' · ') || `Series ${series.id}`;
-  for (const i of instances) if (i.copyOf !== null) copies.set(String(i.id), i.source);
+  for (const c of copied) copies.set(String(c.id), c.source);
   const view: SeriesView = {
     seriesId: String(series.id),
     label,
     modality: series.modality ?? '',
-    instances: instances.map((i) => ({ id: String(i.id), frames: i.hasPixels ? Math.max(1, i.frames) : 1 })),
+    instances: ids.map((id, k) => ({ id: String(id), frames: frames[k] ?? 1 })),
   };
   if (source) sources.set(view, source);
   return view;

@@ -5,6 +5,7 @@
  */
 import type { InstanceSummary, SeriesSummary, StudySummary } from '../../shared/api';
 import { call } from '../bridge';
+import { instanceList } from './instanceList';
 
 export interface OpenStudy {
   study: StudySummary;
@@ -14,7 +15,7 @@ export interface OpenStudy {
 
 /** The study, series and images of a series. */
 export async function openStudyOfSeries(seriesId: number): Promise<OpenStudy> {
-  const { series, instances } = await call('library.instances', { seriesId });
+  const { series, instances } = await instanceList(seriesId);
   const { study } = await call('library.series', { studyId: series.studyId });
   return { study, series, instances };
 }

@@ -40,6 +40,8 @@ interface Props {
   presetName?: string | null;
   /** The pixel under the mouse. */
   pointer?: PointerValue | null;
+  /** A note on how the image is rendered (the CPU fallback), with its explanation. */
+  note?: { text: string; title: string } | null;
 }
 
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
@@ -51,7 +53,7 @@ export function pointerText(p: PointerValue, modality: string, unit: string): st
 }
 
 /** The four corners over the image: patient and study, modality and series, slice, window and zoom; and the orientation markers. */
-export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine, presetName = null, pointer = null }: Props) {
+export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine, presetName = null, pointer = null, note = null }: Props) {
   const markers = overlay?.markers;
   return (
     <div className="overlay" data-testid="overlay" aria-hidden={!ready}>
@@ -70,6 +72,11 @@ export function ViewportOverlay({ overlay, ready, item, pos, count, view, cine, 
             <div className="overlay__strong">{overlay.modality}</div>
             <div>{overlay.series}</div>
             {overlay.exposure && <div data-testid="overlay-exposure">{overlay.exposure}</div>}
+            {note && (
+              <div className="overlay__note" data-testid="cpu-rendering-note" role="status" title={note.title}>
+                {note.text}
+              </div>
+            )}
           </div>
         </>
       )}

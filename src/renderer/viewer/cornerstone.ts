@@ -1,25 +1,24 @@
 /**
- * Cornerstone in one place: the libraries are initialised once (tools before any element is
- * enabled, or they ignore the mouse), images load with the wadouri scheme from the renderer's
- * own origin, and every load has a timeout, because a decode worker that cannot start makes
- * loadAndCacheImage wait forever.
+ * Cornerstone3D in one place, for the stack viewer and the MPR viewer alike:
+ *  - core, tools and the DICOM image loader are initialised once (`initCornerstone()`, idempotent);
+ *  - one RenderingEngine for the whole reading area (`getRenderingEngine()`), so WebGL contexts are
+ *    shared instead of one per viewport;
+ *  - images load with the wadouri scheme from the renderer's own origin (`dicom/<instance id>`);
+ *  - every load has a timeout, because a decode worker that cannot start makes a load wait for ever;
+ *  - without WebGL (or after the context is lost) stacks render on the CPU (`renderMode()` says
+ *    which), and volumes cannot (`volumeRenderingAvailable()`).
  */
-import cornerstone from 'cornerstone-core';
-import cornerstoneTools from 'cornerstone-tools';
-import cornerstoneMath from 'cornerstone-math';
-// The loader's dynamic-import build starts its decode worker from a URL (served from the app's own
-// origin next to our bundle; see vite.config.ts), not from a blob, so the worker gets its own CSP:
-// the JPEG-LS / JPEG 2000 glue needs 'unsafe-eval', and only that worker gets it (src/shared/csp.ts).
-import cornerstoneWADOImageLoader from 'cornerstone-wado-image-loader/dist/dynamic-import/cornerstoneWADOImageLoader.min.js';
-import dicomParser from 'dicom-parser';
-import Hammer from 'hammerjs';
-import { rememberMeta } from './meta';
+import * as core from '@cornerstonejs/core';
+import { cache, Enums as CoreEnums, imageLoader, metaData, RenderingEngine, type StackViewport, type Types as CoreTypes } from '@cornerstonejs/core';
+import * as tools from '@cornerstonejs/tools';
+import dicomImageLoader, { wadouri } from '@cornerstonejs/dicom-image-loader';
+import { forgetMeta, rememberMeta } from './meta';
 import { describeParserFailure, isLibraryMessage } from '../../shared/parser-messages';
 import { decoderFaultSince, watchDecoderFaults } from './decoder-faults';
 
-export { cornerstone, cornerstoneTools, cornerstoneWADOImageLoader, dicomParser };
+export { core, tools, dicomImageLoader };
 
-/** What cornerstone's image objects carry that we read. */
+/** What Cornerstone3D's image objects carry that we read. */
 export interface CsImage {
   imageId: string;
   rows: number;
@@ -36,64 +35,246 @@ export interface CsImage {
   columnPixelSpacing?: number;
   rowPixelSpacing?: number;
   sizeInBytes: number;
+  /** Set when the loader already applied the rescale (the pixel data are modality values). */
+  preScale?: { scaled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number } };
   getPixelData(): ArrayLike<number>;
 }
 
-export interface CsViewport {
-  scale: number;
-  translation: { x: number; y: number };
-  voi: { windowWidth: number; windowCenter: number };
-  invert: boolean;
-  rotation: number;
-  hflip: boolean;
-  vflip: boolean;
-}
+/** The id of the one rendering engine every viewer viewport lives in. */
+export const RENDERING_ENGINE_ID = 'medimg-reading';
 
 let ready = false;
+let engine: RenderingEngine | null = null;
+let cpuReason: string | null = null;
+const modeListeners = new Set<() => void>();
 
+/**
+ * Initialises core, tools and the image loader once. Safe to call from every viewport (and from
+ * the MPR viewer); later calls do nothing.
+ */
 export function initCornerstone(): void {
   if (ready) return;
   ready = true;
+  // A damaged JPEG 2000 can decode to a 0-wide image: catch that fault so the load says so (decoder-faults.ts).
   watchDecoderFaults();
-  cornerstoneTools.external.cornerstone = cornerstone;
-  cornerstoneTools.external.cornerstoneMath = cornerstoneMath;
-  cornerstoneTools.external.Hammer = Hammer;
-  cornerstoneWADOImageLoader.external.cornerstone = cornerstone;
-  cornerstoneWADOImageLoader.external.dicomParser = dicomParser;
-  const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
-  try {
-    cornerstoneWADOImageLoader.webWorkerManager.initialize({
-      maxWebWorkers: workers,
-      // On demand: starting the worker with the app measured 2–4× slower first pixels (bench, 2 cores).
-      startWebWorkersOnDemand: true,
-      taskConfiguration: { decodeTask: { initializeCodecsOnStartup: false, strict: false } },
-    });
-  } catch (e) {
-    console.warn('decode workers did not start', e);
+  core.init();
+  // No WebGL at all (disabled, blocklisted GPU): core already switched to CPU rendering.
+  if (core.getShouldUseCPURendering()) cpuReason = 'WebGL is not available';
+  tools.init();
+  for (const T of [
+    tools.WindowLevelTool,
+    tools.PanTool,
+    tools.ZoomTool,
+    tools.StackScrollTool,
+    tools.LengthTool,
+    tools.AngleTool,
+    tools.RectangleROITool,
+    tools.EllipticalROITool,
+    tools.ProbeTool,
+    tools.ReferenceLinesTool,
+    tools.CrosshairsTool,
+  ]) {
+    try {
+      tools.addTool(T);
+    } catch {
+      /* already added */
+    }
   }
-  // The loader's metadata provider throws on files without a Modality (it calls .includes on it),
-  // which leaves the image load pending for ever. Ask it first, inside a try, and answer with an
-  // empty module when it throws, so the image still builds (without geometry).
-  const wado = cornerstoneWADOImageLoader.wadouri.metaData.metaDataProvider as (type: string, imageId: string) => unknown;
-  cornerstone.metaData.addProvider((type: string, imageId: string) => {
+  // The reading room's annotation colours (as before the migration): amber, cyan while selected.
+  const style = tools.annotation.config.style;
+  style.setDefaultToolStyles({
+    global: {
+      ...style.getDefaultToolStyles().global,
+      color: '#f2c14e',
+      colorHighlighted: '#7fe3ff',
+      colorSelected: '#7fe3ff',
+      lineWidth: '1.5',
+      textBoxColor: '#f2c14e',
+      textBoxColorHighlighted: '#7fe3ff',
+      textBoxColorSelected: '#7fe3ff',
+      textBoxFontFamily: '"DejaVu Sans", Arial, sans-serif',
+      textBoxFontSize: '13px',
+    },
+  } as Parameters<typeof style.setDefaultToolStyles>[0]);
+  // The decode workers are module workers the bundler emits next to our bundle (vite.config.ts),
+  // started on the first load. One fewer than the cores (at least one, at most four): the main
+  // thread renders.
+  const workers = Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1));
+  // Prefetches (useImageStack) a few at a time: enough to keep reading and decoding ahead of a
+  // reader scrolling at the display rate (one at a time could not: the files' fetch and parse
+  // then idle the decoder), few enough that a new series' first image waits behind at most three
+  // (the decode workers take tasks first come, first served).
+  core.imageLoadPoolManager.setMaxSimultaneousRequests(CoreEnums.RequestType.Prefetch, 3);
+  dicomImageLoader.init({
+    maxWebWorkers: workers,
+    // The per-instance metadata provider reading the parsed file (dicom-parser's data set, kept by
+    // the loader's dataSetCacheManager): the overlays, the tag names and the measurement units come
+    // from the displayed file's own header, as before the migration.
+    useLegacyMetadataProvider: true,
+  } as Parameters<typeof dicomImageLoader.init>[0]);
+  // The loader's metadata provider throws on some files without a Modality, which leaves the image
+  // load pending for ever. Ask it first, inside a try, and answer with an empty module when it
+  // throws, so the image still builds (without geometry).
+  const wado = wadouri.metaData.metaDataProvider as (type: string, imageId: string) => unknown;
+  metaData.addProvider((type: string, imageId: string) => {
     if (!imageId?.startsWith('wadouri:')) return undefined;
+    const kept = keptModules.get(imageId);
+    if (kept && type in kept) return kept[type];
     try {
       return wado(type, imageId);
     } catch {
       return type === 'imagePlaneModule' || type === 'generalSeriesModule' || type === 'imagePixelModule' ? {} : undefined;
     }
   }, 10_000);
-  cornerstoneTools.init({ showSVGCursors: false, globalToolSyncEnabled: true });
-  cornerstoneTools.toolStyle.setToolWidth(1.5);
-  cornerstoneTools.toolColors.setToolColor('#f2c14e');
-  cornerstoneTools.toolColors.setActiveColor('#7fe3ff');
-  cornerstoneTools.textStyle.setFont('13px "DejaVu Sans", Arial, sans-serif');
+}
+
+/**
+ * The metadata modules of released single-frame images: taken from the parsed file when the image
+ * loads, so the file's bytes can be dropped and the memory held per slice is its pixels (the
+ * viewports ask for these modules whenever an image is shown again).
+ */
+const keptModules = new Map<string, Record<string, unknown>>();
+const KEPT_MODULE_TYPES = [
+  'imagePlaneModule',
+  'imagePixelModule',
+  'voiLutModule',
+  'modalityLutModule',
+  'generalSeriesModule',
+  'generalImageModule',
+  'generalStudyModule',
+  'patientModule',
+  'patientStudyModule',
+  'sopCommonModule',
+  'calibrationModule',
+  'multiframeModule',
+  'petIsotopeModule',
+  'petSeriesModule',
+  'overlayPlaneModule',
+  'transferSyntax',
+  'cineModule',
+  'ultrasoundEnhancedRegionModule',
+  'instance',
+];
+
+/** The shared rendering engine (created on first use). */
+export function getRenderingEngine(): RenderingEngine {
+  initCornerstone();
+  if (!engine) {
+    engine = new RenderingEngine(RENDERING_ENGINE_ID);
+  }
+  return engine;
+}
+
+/**
+ * How stacks render: 'gpu' with WebGL, 'cpu' on Cornerstone3D's CPU renderer — either because
+ * there is no WebGL (`fallback`: the viewports say so) or because the WebGL is a software
+ * rasteriser (SwiftShader, llvmpipe), where the CPU renderer is the faster one (ADR 0008:
+ * every WebGL frame is read back from the software rasteriser, ≈ 90 ms a frame here).
+ */
+export interface StackRenderMode {
+  mode: 'gpu' | 'cpu';
+  reason: string | null;
+  /** True when the CPU renderer stands in for a missing or lost WebGL (not chosen for speed). */
+  fallback: boolean;
+}
+
+/** Set in the console or by a test to compare the two renderers: 'gpu' | 'cpu' (read at start). */
+export const STACK_RENDERER_OVERRIDE_KEY = 'medimg.stackRenderer';
+
+let softwareGl: string | null | undefined;
+/** The WebGL renderer's name when it is a software rasteriser (WEBGL_debug_renderer_info), else null. */
+function softwareWebGl(): string | null {
+  if (softwareGl === undefined) {
+    const caps = core.getRenderingCapabilities() as { webgl?: boolean; softwareRasterizer?: boolean; renderer?: string };
+    softwareGl = caps.webgl && caps.softwareRasterizer ? caps.renderer || 'software WebGL' : null;
+  }
+  return softwareGl;
+}
+
+function stackRendererOverride(): 'gpu' | 'cpu' | null {
+  try {
+    const v = globalThis.localStorage?.getItem(STACK_RENDERER_OVERRIDE_KEY);
+    return v === 'gpu' || v === 'cpu' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function renderMode(): StackRenderMode {
+  initCornerstone();
+  if (core.getShouldUseCPURendering()) return { mode: 'cpu', reason: cpuReason ?? 'WebGL is not available', fallback: true };
+  const override = stackRendererOverride();
+  if (override === 'gpu') return { mode: 'gpu', reason: null, fallback: false };
+  if (override === 'cpu') return { mode: 'cpu', reason: `${STACK_RENDERER_OVERRIDE_KEY} = cpu`, fallback: false };
+  const sw = softwareWebGl();
+  return sw ? { mode: 'cpu', reason: `WebGL is a software rasteriser (${sw})`, fallback: false } : { mode: 'gpu', reason: null, fallback: false };
+}
+
+/**
+ * Puts a stack viewport on the CPU renderer while the rest of the engine (MPR's volumes) keeps
+ * WebGL. Cornerstone3D chooses the pipeline per viewport class from the global setting, so the
+ * viewport is told per instance: its render, resize and camera calls then take the CPU path.
+ */
+export function putStackOnCpu(vp: StackViewport): void {
+  const v = vp as StackViewport & { getUseCustomRenderingPipeline(): boolean };
+  v.getUseCustomRenderingPipeline = () => true;
+  vp.setUseCPURendering(true);
+}
+
+/** Volumes (MPR, MIP) need WebGL; the stack viewer does not. */
+export function volumeRenderingAvailable(): { ok: true } | { ok: false; message: string } {
+  initCornerstone();
+  const m: { mode: 'gpu' | 'cpu'; reason: string | null } = core.getShouldUseCPURendering() ? { mode: 'cpu', reason: cpuReason } : { mode: 'gpu', reason: null };
+  return m.mode === 'gpu'
+    ? { ok: true }
+    : {
+        ok: false,
+        message: `Multiplanar reformats need WebGL, and ${m.reason === 'WebGL context lost' ? 'the graphics context was lost' : 'this computer offers none'}. Stacks still show on the CPU renderer; restart MedImgShr or enable hardware acceleration for MPR.`,
+      };
+}
+
+/** Called whenever the render mode changes (e.g. a lost WebGL context switched stacks to the CPU). */
+export function onRenderModeChange(fn: () => void): () => void {
+  modeListeners.add(fn);
+  return () => modeListeners.delete(fn);
+}
+
+/**
+ * The WebGL context was lost (GPU reset, driver crash): switch every stack to the CPU renderer,
+ * so the image stays on screen, and tell the viewports to say so.
+ */
+export function fallBackToCpu(reason = 'WebGL context lost'): void {
+  if (core.getShouldUseCPURendering()) return;
+  cpuReason = reason;
+  core.setUseCPURendering(true, true);
+  for (const fn of modeListeners) fn();
+}
+
+/**
+ * Cornerstone3D's cache rejects a second, internal promise with a failed load's error, which
+ * nobody awaits: an "uncaught" rejection for every unreadable image, although loadImage() has
+ * handled that very error (said why on screen). Those, and only those, are marked handled.
+ */
+const handledLoadErrors = new Set<unknown>();
+function noteHandled(e: unknown): void {
+  if (e === null || e === undefined) return;
+  handledLoadErrors.add(e);
+  setTimeout(() => handledLoadErrors.delete(e), 10_000);
+}
+
+if (typeof window !== 'undefined') {
+  core.eventTarget.addEventListener(CoreEnums.Events.WEBGL_CONTEXT_LOST, () => fallBackToCpu('WebGL context lost'));
+  window.addEventListener('unhandledrejection', (ev) => {
+    if (handledLoadErrors.has(ev.reason)) ev.preventDefault();
+  });
 }
 
 /** The wadouri image id of one frame of an instance served at `dicom/<id>` on our origin. */
 export function imageIdFor(instanceId: string | number, frame?: number, frames = 1): string {
   const url = new URL(`dicom/${encodeURIComponent(String(instanceId))}`, location.href).href;
-  return frames > 1 ? `wadouri:${url}?frame=${frame ?? 0}` : `wadouri:${url}`;
+  // Cornerstone3D's wadouri frames are 1-based (the legacy loader's were 0-based): `frame=0` read
+  // the bytes before the Pixel Data as a frame, and the last frame was never shown.
+  return frames > 1 ? `wadouri:${url}?frame=${(frame ?? 0) + 1}` : `wadouri:${url}`;
 }
 
 export class ImageLoadError extends Error {
@@ -108,6 +289,7 @@ export class ImageLoadError extends Error {
 
 /** Loads (and caches) an image, failing with a readable message instead of hanging. */
 export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<CsImage> {
+  initCornerstone();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const started = performance.now();
   const timeout = new Promise<never>((_, reject) => {
@@ -122,13 +304,14 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
     );
   });
   try {
-    const image = (await Promise.race([cornerstone.loadAndCacheImage(imageId), timeout])) as CsImage;
+    const image = (await Promise.race([imageLoader.loadAndCacheImage(imageId), timeout])) as unknown as CsImage;
     keepMetaAndRelease(imageId, image);
+    if (renderMode().mode === 'cpu') storedValuesForCpu(image);
     // A damaged codestream can "decode" to nothing (the JPEG 2000 codec returns a 0×0 image):
     // never hand an empty image to the renderer.
     const expected = image.rows * image.columns;
     if (!(image.width > 0 && image.height > 0 && expected > 0) || image.getPixelData().length < expected) {
-      cornerstone.imageCache.removeImageLoadObject(imageId);
+      cache.removeImageLoadObject(imageId);
       throw new ImageLoadError(
         'This image could not be decoded: the decoder produced no pixels (the compressed data is damaged).',
         'Re-export the image from its source.',
@@ -136,11 +319,117 @@ export async function loadImage(imageId: string, timeoutMs = 20_000): Promise<Cs
     }
     return image;
   } catch (e) {
+    noteHandled(e);
     if (!(e instanceof ImageLoadError)) console.warn('image load failed', imageId, e instanceof Error ? e.message : safeJson(e));
     throw describeLoadError(e);
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Makes a grey image drawable by Cornerstone3D's CPU renderer without changing any value the
+ * viewer reads. That renderer windows through a lookup table indexed by the stored value, so
+ *  - it cannot take the loader's float pixels (a rescale with a fractional slope, e.g. PET): it
+ *    would re-quantise them to 16 bits in place, on the cached image, and every value read from it
+ *    afterwards (pointer, presets, statistics) would be off. The file's own stored integers are
+ *    put back instead, exactly, the rescale kept as the image's slope and intercept;
+ *  - a 32-bit image (an RT dose grid) can span billions of stored values: a table that long
+ *    hangs the page. The renderer then gets a 16-bit copy for display (same window, same look),
+ *    while `getPixelData()` keeps the exact values and `pixelRescale` their rescale.
+ */
+function storedValuesForCpu(image: CsImage): void {
+  const img = image as CsImage & { voxelManager?: { getScalarData(): ArrayLike<number> }; dataType?: string; medimgCpuReady?: boolean };
+  if (img.medimgCpuReady || image.color) return;
+  img.medimgCpuReady = true;
+  const px = image.getPixelData();
+  // 8- and 16-bit integers always fit the renderer's table.
+  if (px instanceof Int16Array || px instanceof Uint16Array || px instanceof Uint8Array || px instanceof Int8Array) return;
+  const p = image.preScale;
+  let stored: ArrayLike<number> = px;
+  let slope = image.slope ?? 1;
+  let intercept = image.intercept ?? 0;
+  let min = Infinity;
+  let max = -Infinity;
+  if (px instanceof Float32Array && p?.scaled) {
+    slope = p.scalingParameters?.rescaleSlope ?? 1;
+    intercept = p.scalingParameters?.rescaleIntercept ?? 0;
+    if (!slope) return;
+    const ints = new Float64Array(px.length);
+    for (let i = 0; i < px.length; i++) {
+      const v = Math.round((px[i]! - intercept) / slope);
+      ints[i] = v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    const Arr = min >= 0 && max <= 0xffff ? Uint16Array : min >= -0x8000 && max <= 0x7fff ? Int16Array : Int32Array;
+    stored = Arr.from(ints);
+    img.dataType = Arr.name;
+    image.preScale = { ...p, scaled: false };
+  } else {
+    for (let i = 0; i < px.length; i++) {
+      const v = px[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  if (!(max >= min)) return;
+  const exact = stored;
+  img.getPixelData = () => exact;
+  if (max - min <= 0xffff) {
+    if (img.voxelManager) img.voxelManager.getScalarData = () => exact;
+    image.minPixelValue = min;
+    image.maxPixelValue = max;
+    image.slope = slope;
+    image.intercept = intercept;
+    return;
+  }
+  // Too wide for the renderer's table: a 16-bit display copy, its own rescale onto the same values.
+  const step = (max - min) / 0xffff;
+  const display = new Uint16Array(stored.length);
+  for (let i = 0; i < stored.length; i++) display[i] = Math.round((stored[i]! - min) / step);
+  if (img.voxelManager) img.voxelManager.getScalarData = () => display;
+  pixelRescales.set(image, { slope, intercept });
+  image.minPixelValue = 0;
+  image.maxPixelValue = 0xffff;
+  image.slope = step * slope;
+  image.intercept = min * slope + intercept;
+}
+
+/** The exact rescale of images whose renderer copy was re-quantised (storedValuesForCpu). */
+const pixelRescales = new WeakMap<object, { slope: number; intercept: number }>();
+
+/** The rescale (modality = stored × slope + intercept) of `getPixelData()`'s values, when it differs from the image's slope / intercept. */
+export function pixelRescale(image: CsImage): { slope: number; intercept: number } | undefined {
+  return pixelRescales.get(image);
+}
+
+/** True when the image is in the cache (loaded or loading). */
+export function isCached(imageId: string): boolean {
+  try {
+    return !!cache.getImageLoadObject(imageId);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Forgets a cached image (pixels, kept metadata, overlay header), so its next load reads the file
+ * the instance points to now.
+ */
+export function forgetImage(imageId: string): void {
+  keptModules.delete(imageId);
+  forgetMeta(imageId);
+  try {
+    if (cache.getImageLoadObject(imageId)) cache.removeImageLoadObject(imageId);
+  } catch {
+    /* not cached */
+  }
+}
+
+/** The cached image of an id, if any. */
+export function cachedImage(imageId: string): CsImage | undefined {
+  return cache.getImage(imageId) as unknown as CsImage | undefined;
 }
 
 function safeJson(v: unknown): string {
@@ -184,21 +473,30 @@ export function describeLoadError(e: unknown): ImageLoadError {
 }
 
 /**
- * Takes what the viewer shows from the header, then lets the loader forget its parsed copy of a
- * single-frame file (the decoded pixels stay in cornerstone's image cache). Multi-frame files keep
- * their data set: the other frames are decoded from it.
+ * Takes what the viewer shows from the header, keeps the metadata modules the viewports ask for,
+ * then lets the loader forget its parsed copy of a single-frame file (the decoded pixels stay in
+ * the image cache). Multi-frame files keep their data set: the other frames are decoded from it.
  */
 function keepMetaAndRelease(imageId: string, image: CsImage): void {
   const ds = dataSetOf(imageId);
   rememberMeta(imageId, ds);
   if (ds && !/[?&]frame=\d+$/.test(imageId)) {
+    const wado = wadouri.metaData.metaDataProvider as (type: string, imageId: string) => unknown;
+    const modules: Record<string, unknown> = {};
+    for (const t of KEPT_MODULE_TYPES) {
+      try {
+        modules[t] = wado(t, imageId);
+      } catch {
+        modules[t] = t === 'imagePlaneModule' || t === 'generalSeriesModule' || t === 'imagePixelModule' ? {} : undefined;
+      }
+    }
+    keptModules.set(imageId, modules);
     try {
-      cornerstoneWADOImageLoader.wadouri.dataSetCacheManager.unload(urlOf(imageId));
+      wadouri.dataSetCacheManager.unload(urlOf(imageId));
     } catch {
       /* not cached */
     }
-    // The loader also hangs the parsed data set (and so the whole file's bytes) on the image
-    // itself; the cache would then hold every file twice (file bytes + decoded pixels).
+    // The loader also hangs the parsed data set (and so the whole file's bytes) on the image.
     (image as CsImage & { data?: unknown }).data = undefined;
   }
 }
@@ -210,11 +508,14 @@ function urlOf(imageId: string): string {
 /** The parsed DICOM data set of a loaded wadouri image (kept by the loader's cache). */
 export function dataSetOf(imageId: string): DicomDataSet | undefined {
   try {
-    return cornerstoneWADOImageLoader.wadouri.dataSetCacheManager.get(urlOf(imageId)) as DicomDataSet | undefined;
+    return wadouri.dataSetCacheManager.get(urlOf(imageId)) as unknown as DicomDataSet | undefined;
   } catch {
     return undefined;
   }
 }
+
+/** A point in patient (world) coordinates, mm. */
+export type WorldPoint = CoreTypes.Point3;
 
 export interface DicomElement {
   tag: string;

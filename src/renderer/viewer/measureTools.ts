@@ -1,32 +1,19 @@
 /**
- * The Length and Angle tools as the viewer uses them: cornerstone-tools' own tools for the mouse
- * work (create, drag, select), but what they draw next to the line is `measure()` of the handles
- * and the image's Pixel Spacing (src/shared/viewer/measure.ts), computed on every render — the
- * same function the measurement list, the stored record and the export use. cornerstone-tools'
- * own numbers (data.length, data.rAngle) were cached, throttled, rounded their own way (2
- * decimals for lengths, 2 for angles, the list 1) and, while an unfinished measurement of another
- * tool was still following the mouse, recomputed by the wrong tool.
+ * The Length and Angle tools as the viewer uses them: Cornerstone3D's own tools for the mouse work
+ * (create, drag, select), but what they draw next to the line is `measure()` of the handles in
+ * image coordinates and the image's Pixel Spacing (src/shared/viewer/measure.ts) — the same function
+ * the measurement list, the stored record and the export use — never the tool's own number.
  *
- * Every annotation gets a uuid when it is created and is a draft (`__draft`) until
- * cornerstone-tools reports it completed; drafts and incomplete measurements are never listed
- * or saved (see measurements.ts).
+ * Every annotation the tools create is a draft until Cornerstone3D reports it completed; drafts and
+ * incomplete measurements are never listed or saved (see measurements.ts).
  */
+import { annotation as csAnnotation, cancelActiveManipulations, Enums as ToolEnums, type Types as ToolTypes } from '@cornerstonejs/tools';
+import { eventTarget, getEnabledElements } from '@cornerstonejs/core';
 import { measure, type MeasureKind } from '../../shared/viewer/measure';
-import { cornerstone, cornerstoneTools } from './cornerstone';
 import { metaOf } from './meta';
+import { worldToImage } from './stackViewport';
 
-type Handles = Record<string, { x: number; y: number; moving?: boolean } & Record<string, unknown>>;
-interface Annotation {
-  uuid?: string;
-  visible?: boolean;
-  active?: boolean;
-  invalidated?: boolean;
-  __draft?: boolean;
-  length?: number;
-  rAngle?: number;
-  unit?: string;
-  handles: Handles & { textBox?: { x?: number; y?: number; hasMoved?: boolean; boundingBox?: unknown } };
-}
+type Annotation = ToolTypes.Annotation;
 
 const KIND: Record<string, MeasureKind> = { Length: 'length', Angle: 'angle' };
 
@@ -38,127 +25,153 @@ export function spacingOf(imageId: string | undefined): number[] | null {
   return (imageId && metaOf(imageId)?.pixelSpacing) || null;
 }
 
-/** The measurement of an annotation by its tool name, or null (not a length/angle, or incomplete). */
+/** The measurement of legacy-format handles by our tool name, or null (not a length/angle, or incomplete). */
 export function measureAnnotation(toolName: string, data: { handles?: unknown }, imageId: string | undefined) {
   const kind = KIND[toolName];
   return kind ? measure(kind, data.handles, spacingOf(imageId)) : null;
 }
 
-type ToolCtor = new (props?: Record<string, unknown>) => {
-  name: string;
-  configuration: Record<string, unknown>;
-  createNewMeasurement(eventData: unknown): Annotation | undefined;
-};
+/** The image id behind a stack viewport's annotation target id ("imageId:<id>"). */
+export function imageIdOfTarget(targetId: string | undefined): string | undefined {
+  return targetId?.startsWith('imageId:') ? targetId.slice('imageId:'.length) : undefined;
+}
 
-/** A tool that gives every new annotation a uuid and marks it a draft until it is completed. */
-export function withDrafts(Base: ToolCtor): ToolCtor {
-  return class extends Base {
-    override createNewMeasurement(eventData: unknown): Annotation | undefined {
-      const data = super.createNewMeasurement(eventData);
-      if (data) {
-        data.uuid = crypto.randomUUID();
-        data.__draft = true;
+/** World points → legacy handles (image coordinates) of a length ({start, end}) or angle ({start, middle, end}). */
+export function lineHandles(kind: MeasureKind, points: readonly (readonly number[])[] | undefined, imageId: string | undefined) {
+  if (!points || !imageId) return null;
+  const names = kind === 'length' ? ['start', 'end'] : ['start', 'middle', 'end'];
+  if (points.length < names.length) return null;
+  const out: Record<string, { x: number; y: number }> = {};
+  for (let i = 0; i < names.length; i++) {
+    const p = worldToImage(imageId, points[i]!);
+    if (!p) return null;
+    out[names[i]!] = p;
+  }
+  return out;
+}
+
+/** The Length / Angle tools' configuration: their label is measure() of the handles. */
+export function measuringConfiguration(tool: 'Length' | 'Angle'): Record<string, unknown> {
+  const kind = KIND[tool]!;
+  return {
+    getTextLines: (data: { handles?: { points?: number[][] }; uuid?: string }, targetId: string) => {
+      const imageId = imageIdOfTarget(targetId);
+      const handles = lineHandles(kind, data.handles?.points, imageId);
+      const r = handles ? measure(kind, handles, spacingOf(imageId)) : null;
+      if (!r) {
+        if (data.uuid) drawnLabels.delete(data.uuid);
+        return [];
       }
-      return data;
-    }
+      if (data.uuid) drawnLabels.set(data.uuid, r.text);
+      return [r.text];
+    },
   };
 }
 
-function internal<T>(name: string): T {
-  return cornerstoneTools.importInternal(name) as T;
+/** Marks the annotations the tools create as drafts (restored ones carry their uuid already). */
+function watchDrafts(): void {
+  eventTarget.addEventListener(ToolEnums.Events.ANNOTATION_ADDED, (ev: Event) => {
+    const a = (ev as CustomEvent<{ annotation?: Annotation }>).detail?.annotation;
+    if (!a) return;
+    const data = a.data as { uuid?: string; __draft?: boolean };
+    if (!data.uuid) {
+      data.uuid = a.annotationUID;
+      data.__draft = true;
+    }
+  });
+  eventTarget.addEventListener(ToolEnums.Events.ANNOTATION_COMPLETED, (ev: Event) => {
+    const a = (ev as CustomEvent<{ annotation?: Annotation }>).detail?.annotation;
+    if (a && !cancelling.has(a.annotationUID ?? '')) delete (a.data as { __draft?: boolean }).__draft;
+  });
+}
+if (typeof window !== 'undefined') watchDrafts();
+
+const cancelling = new Set<string>();
+
+/**
+ * Cornerstone3D holds a click back for 400 ms (is it the first half of a double click?) unless
+ * the mouse moves on. A tool switch or a new image in that window would cancel the measurement the
+ * click was finishing (the third point of an angle, the end of a length), and every click would
+ * land late. So the viewer tracks clicks on its elements and lets Cornerstone3D handle a click
+ * still held back, right after the click and before any cancel: a small pointer move makes its
+ * listener process the held click at once.
+ */
+const clicks = new WeakMap<HTMLElement, { downAt: number; upAt: number; x: number; y: number; moved: boolean }>();
+const tracked = new Set<HTMLElement>();
+
+export function trackClicks(el: HTMLElement): () => void {
+  const down = (e: MouseEvent) => {
+    if (!e.isTrusted) return;
+    clicks.set(el, { downAt: performance.now(), upAt: 0, x: e.clientX, y: e.clientY, moved: false });
+  };
+  const up = (e: MouseEvent) => {
+    const c = clicks.get(el);
+    if (!c || !e.isTrusted) return;
+    c.upAt = performance.now();
+    // None of the viewer's tools uses a double click: hand the click over now (after
+    // Cornerstone3D's own mouseup listener has seen it), so a click that finishes a length or an
+    // angle lands at once instead of 400 ms later.
+    if (!c.moved) setTimeout(flushHeldClicks, 0);
+  };
+  const move = (e: MouseEvent) => {
+    const c = clicks.get(el);
+    if (c && Math.abs(e.clientX - c.x) + Math.abs(e.clientY - c.y) > 3) c.moved = true;
+  };
+  el.addEventListener('mousedown', down, true);
+  document.addEventListener('mouseup', up, true);
+  el.addEventListener('mousemove', move, true);
+  tracked.add(el);
+  return () => {
+    el.removeEventListener('mousedown', down, true);
+    document.removeEventListener('mouseup', up, true);
+    el.removeEventListener('mousemove', move, true);
+    tracked.delete(el);
+  };
 }
 
-/** Length and Angle with our label; everything else of the tool is cornerstone-tools'. */
-export function measuringTool(Base: ToolCtor): ToolCtor {
-  const Drafted = withDrafts(Base);
-  return class extends Drafted {
-    /** Called by cornerstone-tools while a handle moves, also (a bug of theirs) for another tool's annotation. */
-    updateCachedStats(image: { imageId?: string }, _element: unknown, data: Annotation): void {
-      const r = data?.handles ? measureAnnotation(this.name, data, image?.imageId) : null;
-      if (this.name === 'Length') data.length = r?.value;
-      else data.rAngle = r?.value;
-      if (r) data.unit = r.unit;
-      data.invalidated = false;
-    }
-
-    renderToolData(evt: { currentTarget: HTMLElement; detail: { canvasContext: { canvas: HTMLCanvasElement }; image: { imageId: string }; element: HTMLElement } }): void {
-      const toolData = cornerstoneTools.getToolState(evt.currentTarget, this.name) as { data: Annotation[] } | undefined;
-      if (!toolData?.data?.length) return;
-      const { image, element } = evt.detail;
-      const getNewContext = internal<(c: HTMLCanvasElement) => CanvasRenderingContext2D>('drawing/getNewContext');
-      const draw = internal<(c: CanvasRenderingContext2D, fn: (c: CanvasRenderingContext2D) => void) => void>('drawing/draw');
-      const setShadow = internal<(c: CanvasRenderingContext2D, cfg: unknown) => void>('drawing/setShadow');
-      const drawJoinedLines = internal<(...a: unknown[]) => void>('drawing/drawJoinedLines');
-      const drawHandles = internal<(...a: unknown[]) => void>('drawing/drawHandles');
-      const drawLinkedTextBox = internal<(...a: unknown[]) => void>('drawing/drawLinkedTextBox');
-      const colors = cornerstoneTools.toolColors as { getColorIfActive(d: unknown): string };
-      const lineWidth = (cornerstoneTools.toolStyle as { getToolWidth(): number }).getToolWidth();
-      const context = getNewContext(evt.detail.canvasContext.canvas);
-      const names = this.name === 'Length' ? ['start', 'end'] : ['start', 'middle', 'end'];
-      for (const data of toolData.data) {
-        if (data.visible === false || !data.handles) continue;
-        const pts = names.map((n) => data.handles[n]);
-        if (!pts.every((p) => p && Number.isFinite(p.x) && Number.isFinite(p.y))) continue;
-        const r = measureAnnotation(this.name, data, image.imageId);
-        // The tools' own fields follow the one value, for anything of theirs that reads them.
-        if (this.name === 'Length') data.length = r?.value;
-        else data.rAngle = r?.value;
-        data.invalidated = false;
-        draw(context, (ctx) => {
-          setShadow(ctx, this.configuration);
-          const color = colors.getColorIfActive(data);
-          drawJoinedLines(ctx, element, pts[0], pts.slice(1), { color });
-          drawHandles(ctx, evt.detail, data.handles, { color, handleRadius: this.configuration.handleRadius, drawHandlesIfActive: false, hideHandlesIfMoving: false });
-          if (!r) {
-            if (data.uuid) drawnLabels.delete(data.uuid);
-            return;
-          }
-          const tb = data.handles.textBox ?? (data.handles.textBox = {});
-          if (!tb.hasMoved) {
-            // Beside the right-most end (a length) or the vertex (an angle), in image coordinates.
-            const anchor = this.name === 'Length' ? (pts[0]!.x >= pts[1]!.x ? pts[0]! : pts[1]!) : pts[1]!;
-            tb.x = anchor.x;
-            tb.y = anchor.y;
-          }
-          drawLinkedTextBox(ctx, element, tb, r.text, data.handles, () => pts, color, lineWidth, 10, true);
-          if (data.uuid) drawnLabels.set(data.uuid, r.text);
-        });
-      }
-    }
-  };
+export function flushHeldClicks(): void {
+  const now = performance.now();
+  for (const el of tracked) {
+    const c = clicks.get(el);
+    if (!c || c.moved || !(c.upAt >= c.downAt) || now - c.downAt > 450) continue;
+    clicks.delete(el);
+    // A move past its 3-pixel tolerance makes the listener process the held click as it was (its
+    // own mousedown, left button), then the pointer is put back where the click was. (A mousedown
+    // with other buttons also flushes it, but the tools then read that event's buttons: a probe
+    // click became a middle-button click — Pan — and no probe was added.)
+    el.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, cancelable: true, buttons: 0, clientX: c.x + 5, clientY: c.y }));
+    el.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, cancelable: true, buttons: 0, clientX: c.x, clientY: c.y }));
+  }
 }
 
 /**
- * Stops the annotation being drawn on `element` (or on every element): cornerstone-tools' cancel
- * removes the half-drawn annotation and unlocks the tools; a draft left behind (cornerstone-tools
- * forgets the manipulator of a draft when a new image is shown, without cancelling it) is removed
- * too, so no half-drawn arm follows the mouse and none is listed or saved.
+ * Stops the annotation being drawn on `element` (or on every element): the draft is removed, so no
+ * half-drawn arm follows the mouse and none is listed or saved. (Cornerstone3D's cancel would keep
+ * it and report it completed.)
  */
 export function cancelDrawing(element?: HTMLElement): void {
+  flushHeldClicks();
+  const drafts = (csAnnotation.state.getAllAnnotations() as Annotation[]).filter((a) => (a.data as { __draft?: boolean }).__draft);
+  for (const a of drafts) cancelling.add(a.annotationUID!);
   try {
-    const mod = cornerstoneTools.getModule('manipulatorState') as { setters: { cancelActiveManipulators(): void; cancelActiveManipulatorsForElement(el: HTMLElement): void } };
-    if (element) mod.setters.cancelActiveManipulatorsForElement(element);
-    else mod.setters.cancelActiveManipulators();
-  } catch {
-    /* element not enabled (yet) */
-  }
-  const enabled = cornerstone.getEnabledElements() as { element: HTMLElement; image?: unknown }[];
-  for (const el of enabled) {
-    if (!el.image || (element && el.element !== element)) continue;
-    let removed = false;
-    for (const tool of ['Length', 'Angle', 'RectangleRoi', 'EllipticalRoi', 'Probe']) {
-      const state = cornerstoneTools.getToolState(el.element, tool) as { data: Annotation[] } | undefined;
-      for (const d of [...(state?.data ?? [])]) {
-        if (!d.__draft) continue;
-        cornerstoneTools.removeToolState(el.element, tool, d);
-        removed = true;
+    for (const e of getEnabledElements()) {
+      if (element && e.viewport.element !== element) continue;
+      try {
+        cancelActiveManipulations(e.viewport.element);
+      } catch {
+        /* nothing to cancel */
       }
     }
-    if (removed) {
+    for (const a of drafts) csAnnotation.state.removeAnnotation(a.annotationUID!);
+  } finally {
+    for (const a of drafts) cancelling.delete(a.annotationUID!);
+  }
+  if (drafts.length) {
+    for (const e of getEnabledElements()) {
       try {
-        cornerstone.updateImage(el.element);
+        e.viewport.render();
       } catch {
-        /* element gone */
+        /* gone */
       }
     }
   }

@@ -112,8 +112,17 @@ export function metaFromDataSet(ds: DicomDataSet): ImageMeta {
 
 const metas = new Map<string, ImageMeta>();
 
+/**
+ * Called with the data set of every file the loader has just parsed: what the overlay shows is the
+ * header of the file on screen, replaced whenever the file behind an instance is read again (e.g.
+ * a PACS copy that replaced the local one, with its own PatientName), never an earlier read.
+ */
 export function rememberMeta(imageId: string, ds: DicomDataSet | undefined): void {
-  if (ds && !metas.has(imageId)) metas.set(imageId, metaFromDataSet(ds));
+  if (ds) metas.set(imageId, metaFromDataSet(ds));
+}
+
+export function forgetMeta(imageId: string): void {
+  metas.delete(imageId);
 }
 
 export function metaOf(imageId: string): ImageMeta | undefined {

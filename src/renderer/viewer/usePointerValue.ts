@@ -1,5 +1,8 @@
 import { useEffect, useState, type RefObject } from 'react';
-import { cornerstone, type CsImage } from './cornerstone';
+import { Enums as CoreEnums, type Types } from '@cornerstonejs/core';
+import type { CsImage } from './cornerstone';
+import { rescaleOf, valuesAt } from './pixels';
+import { stackViewportOf, worldToImage } from './stackViewport';
 
 /** The pixel under the mouse: its image coordinates, stored value and modality value (rescale slope/intercept applied). */
 export interface PointerValue {
@@ -17,11 +20,12 @@ export function pixelValue(image: CsImage, x: number, y: number): PointerValue |
   const col = Math.floor(x);
   const row = Math.floor(y);
   if (col < 0 || row < 0 || col >= image.columns || row >= image.rows) return null;
-  const stored = image.getPixelData()[row * image.columns + col];
-  if (stored === undefined) return null;
-  const slope = image.slope ?? 1;
-  const intercept = image.intercept ?? 0;
-  return { x: col, y: row, stored, value: stored * slope + intercept, rescaled: slope !== 1 || intercept !== 0 };
+  const px = image.getPixelData();
+  const i = row * image.columns + col;
+  if (px[i] === undefined) return null;
+  const r = rescaleOf(image);
+  const { stored, value } = valuesAt(image, px, i, r);
+  return { x: col, y: row, stored, value, rescaled: r.slope !== 1 || r.intercept !== 0 };
 }
 
 /** Follows the mouse over a viewport's element (once per animation frame) and reads the pixel under it. */
@@ -31,21 +35,24 @@ export function usePointerValue(elRef: RefObject<HTMLDivElement | null>, imageRe
     const el = elRef.current;
     if (!el) return;
     let frame = 0;
-    let last: { pageX: number; pageY: number } | null = null;
+    let last: { clientX: number; clientY: number } | null = null;
     const read = () => {
       frame = 0;
       const image = imageRef.current;
-      if (!last || !image) return setValue(null);
+      const vp = stackViewportOf(el);
+      if (!last || !image || !vp) return setValue(null);
       try {
-        const p = cornerstone.pageToPixel(el, last.pageX, last.pageY) as { x: number; y: number };
-        const v = pixelValue(image, p.x, p.y);
+        const box = el.getBoundingClientRect();
+        const world = vp.canvasToWorld([last.clientX - box.left, last.clientY - box.top] as Types.Point2);
+        const p = worldToImage(image.imageId, world);
+        const v = p ? pixelValue(image, p.x, p.y) : null;
         setValue((old) => (old && v && old.x === v.x && old.y === v.y && old.value === v.value ? old : v));
       } catch {
         setValue(null); // no image displayed on the element yet
       }
     };
     const onMove = (e: MouseEvent) => {
-      last = { pageX: e.pageX, pageY: e.pageY };
+      last = { clientX: e.clientX, clientY: e.clientY };
       if (!frame) frame = requestAnimationFrame(read);
     };
     const onLeave = () => {
@@ -60,11 +67,11 @@ export function usePointerValue(elRef: RefObject<HTMLDivElement | null>, imageRe
     };
     el.addEventListener('mousemove', onMove);
     el.addEventListener('mouseleave', onLeave);
-    el.addEventListener('cornerstonenewimage', onNewImage);
+    el.addEventListener(CoreEnums.Events.STACK_NEW_IMAGE, onNewImage);
     return () => {
       el.removeEventListener('mousemove', onMove);
       el.removeEventListener('mouseleave', onLeave);
-      el.removeEventListener('cornerstonenewimage', onNewImage);
+      el.removeEventListener(CoreEnums.Events.STACK_NEW_IMAGE, onNewImage);
       if (frame) cancelAnimationFrame(frame);
     };
   }, [elRef, imageRef]);

@@ -27,11 +27,17 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
   const imageRef = useRef(image);
   imageRef.current = image;
 
+  // Sent once per animation frame, outside the event that moved the stack: each report re-renders
+  // the app (toolbar, panels), and a key held down or a scrolling wheel makes several in one frame.
+  const frameRef = useRef(0);
+  const pendingRef = useRef<ViewportStatus | null>(null);
+  useEffect(() => () => cancelAnimationFrame(frameRef.current), []);
+
   useEffect(() => {
     const item = itemRef.current;
     const meta = item ? metaOf(item.imageId) : undefined;
     const hasSpacing = !!(imageRef.current?.columnPixelSpacing && imageRef.current?.rowPixelSpacing);
-    statusRef.current({
+    pendingRef.current = {
       index,
       imageId: state.kind === 'ready' && item ? item.imageId : null,
       instanceId: item?.instanceId ?? null,
@@ -42,6 +48,13 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
       cinePlaying: cine.playing,
       fps: cine.fps,
       measurements: item && state.kind === 'ready' ? views(item.imageId, item.instanceId, item.frame, meta?.unit ?? (modality === 'CT' ? 'HU' : ''), hasSpacing) : [],
+    };
+    if (frameRef.current) return;
+    frameRef.current = requestAnimationFrame(() => {
+      frameRef.current = 0;
+      const s = pendingRef.current;
+      pendingRef.current = null;
+      if (s) statusRef.current(s);
     });
   }, [index, pos, count, state, cine, measureTick, modality]);
 }

@@ -1,5 +1,8 @@
 import { useImperativeHandle, type Ref, type RefObject } from 'react';
+import type { StackViewport } from '@cornerstonejs/core';
 import type { CsImage } from './cornerstone';
+import { rescaleOf } from './pixels';
+import { stackViewportOf } from './stackViewport';
 import type { StackItem, ViewportApi } from './types';
 import { applyViewOp, setWindow } from './viewOperations';
 import { relativeWindow } from '../../shared/viewer/presets';
@@ -24,24 +27,26 @@ export function useViewportCommands(apiRef: Ref<ViewportApi | null>, { elRef, im
     apiRef,
     (): ViewportApi => {
       // View changes need an image on screen; the overlay reads the new view back at once.
-      const onImage = (change: (el: HTMLDivElement, image: CsImage) => void) => {
-        const el = elRef.current;
+      const onImage = (change: (vp: StackViewport, image: CsImage) => void) => {
+        const vp = stackViewportOf(elRef.current);
         const image = imageRef.current;
-        if (!el || !image) return;
-        change(el, image);
+        if (!vp || !image) return;
+        change(vp, image);
         readView();
       };
       return {
-        preset: (center, width) => onImage((el) => setWindow(el, center, width)),
+        preset: (center, width) => onImage((vp) => setWindow(vp, center, width)),
         relativePreset: (p) =>
-          onImage((el, image) => {
+          onImage((vp, image) => {
             if (image.color) return;
-            const w = relativeWindow(image.getPixelData(), image.slope ?? 1, image.intercept ?? 0, p);
+            // The loader may have applied the rescale already: the window is then computed on modality values.
+            const r = rescaleOf(image);
+            const w = r.scaled ? relativeWindow(image.getPixelData(), 1, 0, p) : relativeWindow(image.getPixelData(), r.slope, r.intercept, p);
             if (!w) return;
-            setWindow(el, w.center, w.width);
+            setWindow(vp, w.center, w.width);
             onPreset({ label: p.label, center: w.center, width: w.width });
           }),
-        view: (op) => onImage((el, image) => applyViewOp(el, image, op)),
+        view: (op) => onImage((vp, image) => applyViewOp(vp, image, op)),
         scroll: (delta) => {
           const n = stackRef.current.length;
           if (!n) return;

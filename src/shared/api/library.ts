@@ -251,6 +251,20 @@ export const libraryChannels = {
     request: z.object({ seriesId: Id, source: z.string().min(1).max(200).optional() }).strict(),
     response: z.object({ series: SeriesSummary, instances: z.array(InstanceSummary) }),
   },
+  /**
+   * What a viewport's stack needs of a series, in the order of `library.instances`: instance ids, images per
+   * instance (frames; 1 for an instance without Pixel Data) and which are a source's copies. The first image
+   * of a long series waits for this, not for the full list (≈ 720 bytes an instance).
+   */
+  'library.stack': {
+    request: z.object({ seriesId: Id, source: z.string().min(1).max(200).optional() }).strict(),
+    response: z.object({
+      series: SeriesSummary,
+      ids: z.array(z.number().int()),
+      frames: z.array(z.number().int()),
+      copies: z.array(z.object({ id: z.number().int(), source: z.string() })),
+    }),
+  },
   /** The full tag tree of one instance (pixel data shown as a length only). */
   'library.tags': {
     request: z.object({ instanceId: Id }).strict(),

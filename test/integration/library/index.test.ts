@@ -180,6 +180,12 @@ describe('library index', () => {
     for (let k = 1; k < z.length; k++) expect(z[k]! - z[k - 1]!).toBeCloseTo(1.25, 3);
     expect(instances[0]!.geometry.pixelSpacing).toEqual([0.703125, 0.703125]);
     expect(instances[0]!.url).toBe(`/dicom/${instances[0]!.id}`);
+    // The viewport's lean list: the same instances in the same order, one image each, no copies.
+    const stack = await call<{ series: { id: number }; ids: number[]; frames: number[]; copies: unknown[] }>(t, 'library.stack', { seriesId: series[0]!.id });
+    expect(stack.series.id).toBe(series[0]!.id);
+    expect(stack.ids).toEqual(instances.map((i) => i.id));
+    expect(stack.frames).toEqual(instances.map(() => 1));
+    expect(stack.copies).toEqual([]);
   });
 
   it('returns the tag tree with names, VRs, values and nested sequence items', async () => {

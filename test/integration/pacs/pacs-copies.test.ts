@@ -132,6 +132,10 @@ describe.skipIf(!haveAll)('A PACS copy that differs from the local original', ()
       expect(c.copyOf).toBe(local.find((i) => i.sopInstanceUid === c.sopInstanceUid)!.id);
       expect(c.filePath).not.toBe(local.find((i) => i.sopInstanceUid === c.sopInstanceUid)!.filePath);
     }
+    // The viewport's lean list of the same: the same ids in the same order, the copies named with their source.
+    const lean = s.library.stack(seriesId, SOURCE);
+    expect(lean.ids).toEqual(onPacs.map((i) => i.id));
+    expect(lean.copies).toEqual(copies.map((c) => ({ id: c.id, source: SOURCE })));
     const v = await l.verifier.verifyInstances({ instanceIds: onPacs.map((i) => i.id) });
     const byId = new Map(v.instances.map((x) => [x.instanceId, x]));
     expect(v.instances.filter((x) => x.state === 'verified')).toHaveLength(38);

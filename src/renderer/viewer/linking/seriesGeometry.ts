@@ -1,10 +1,12 @@
 /**
  * The image planes of a series as linked viewing needs them: per instance its Image Position / Orientation
  * (Patient), Pixel Spacing and size from the library index, and the series' Frame of Reference UID (from
- * its header, via the main process). Fetched once per series (and source).
+ * its header, via the main process). Fetched once per series (and source); the instance list is the window's
+ * one request for the series (library/instanceList.ts), not a second 1.4 MB answer before a large series' first image.
  */
 import type { ImagePlane, SlicePosition, Vec3 } from '../../../shared/viewer/geometry';
 import { call } from '../../bridge';
+import { instanceList } from '../../library/instanceList';
 import { sourceOfView } from '../../library/seriesViews';
 import type { SeriesView } from '../types';
 
@@ -29,7 +31,7 @@ export function seriesGeometry(view: SeriesView): Promise<SeriesGeometry> {
 }
 
 async function load(seriesId: number, source: string | null): Promise<SeriesGeometry> {
-  const [{ instances }, { frameOfReferenceUid }] = await Promise.all([call('library.instances', { seriesId, ...(source ? { source } : {}) }), call('viewing.frameOfReference', { seriesId })]);
+  const [{ instances }, { frameOfReferenceUid }] = await Promise.all([instanceList(seriesId, source), call('viewing.frameOfReference', { seriesId })]);
   const planes = new Map<string, ImagePlane>();
   for (const i of instances) {
     const g = i.geometry;

@@ -1,13 +1,9 @@
 /**
- * Cornerstone3D for the volume viewer, started once. The stack viewer's migration owns the shared
- * initCornerstone(); until the two are folded together this guard makes either order safe: each
- * library's own "already initialised" state is asked first, so nothing is registered twice.
+ * Cornerstone3D for the volume viewer: the one initCornerstone() of the stack viewer (core, tools
+ * including crosshairs, the image loader with its metadata providers), and what volumes need of it.
  */
-import { getRenderingCapabilities, init as coreInit, isCornerstoneInitialized } from '@cornerstonejs/core';
-import { addTool, CrosshairsTool, init as toolsInit, PanTool, StackScrollTool, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools';
-import { init as dicomImageLoaderInit } from '@cornerstonejs/dicom-image-loader';
-
-let started = false;
+import { getRenderingCapabilities } from '@cornerstonejs/core';
+import { initCornerstone } from '../cornerstone';
 
 /** WebGL 2 is what volume (3D texture) rendering needs; the stack view has a CPU path, MPR has none. */
 export function hasWebGL2(): boolean {
@@ -23,21 +19,7 @@ export function hasWebGL2(): boolean {
 }
 
 export function initVolume(): void {
-  if (started) return;
-  started = true;
-  if (!isCornerstoneInitialized()) {
-    coreInit();
-    // One decode worker per spare core: on this 2-core kind of machine the page needs the other.
-    dicomImageLoaderInit({ maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)) });
-  }
-  toolsInit();
-  for (const tool of [CrosshairsTool, WindowLevelTool, PanTool, ZoomTool, StackScrollTool]) {
-    try {
-      addTool(tool);
-    } catch {
-      /* already added by the stack viewer */
-    }
-  }
+  initCornerstone();
 }
 
 export function renderingCapabilities(): { webgl: boolean } {

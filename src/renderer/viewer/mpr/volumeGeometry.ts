@@ -5,7 +5,7 @@
  */
 import type { InstanceSummary } from '../../../shared/api';
 import { decideVolume, type PlaneInfo, type VolumeDecision, type VolumeGeometry } from '../../../shared/viewer/volume';
-import { call } from '../../bridge';
+import { instanceList } from '../../library/instanceList';
 
 export function volumeImageId(instanceId: string | number): string {
   return `wadouri:${new URL(`dicom/${encodeURIComponent(String(instanceId))}`, location.href).href}`;
@@ -41,7 +41,7 @@ const cache = new Map<number, Promise<SeriesVolume>>();
 export function seriesVolume(seriesId: number): Promise<SeriesVolume> {
   let p = cache.get(seriesId);
   if (!p) {
-    p = call('library.instances', { seriesId }).then(({ series, instances }) => {
+    p = instanceList(seriesId).then(({ series, instances }) => {
       const decision = decideVolume(planesOf(instances));
       const label = [series.number !== null ? `Se ${series.number}` : '', series.description ?? ''].filter(Boolean).join(' · ') || `Series ${series.id}`;
       return {
