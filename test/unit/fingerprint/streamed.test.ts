@@ -5,7 +5,7 @@
  * it takes — samples split across chunk borders, bits outside Bits Stored, odd lengths — and a
  * file it does not take must still get the reference digests (the whole-file read).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -70,8 +70,7 @@ describe('streamed fingerprint read', () => {
   for (const chunkBytes of [200, 1001, 4096, 65536]) {
     it(`${chunkBytes}-byte chunks: every layout gets the reference digests, and the usual ones stream`, async () => {
       for (const { c, path } of files) {
-        const { readFileSync } = await import('node:fs');
-        const ref = await fingerprintBytes(new Uint8Array(readFileSync(path)));
+            const ref = await fingerprintBytes(new Uint8Array(readFileSync(path)));
         const before = readCounts.streamed;
         const o = await fingerprintFile(path, undefined, { chunkBytes });
         expect(o.ok && 'fingerprint' in o, c.name).toBe(true);
@@ -87,11 +86,10 @@ describe('streamed fingerprint read', () => {
   }
 
   it('a changed pixel changes pixel and file but not meta, on the streamed path', async () => {
-    const { readFileSync } = await import('node:fs');
     const { path } = files[1]!;
     const bytes = new Uint8Array(readFileSync(path));
     const a = await fingerprintFile(path, undefined, { chunkBytes: 1001 });
-    bytes[bytes.length - 3] ^= 0x01; // a stored bit of the last sample (low byte)
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0x01; // a stored bit of the last sample (low byte)
     const edited = join(dir, 'edited.dcm');
     writeFileSync(edited, bytes);
     const b = await fingerprintFile(edited, undefined, { chunkBytes: 1001 });
@@ -104,7 +102,6 @@ describe('streamed fingerprint read', () => {
   });
 
   it('a file cut short inside its pixel data is TRUNCATED, as on the whole-file path', async () => {
-    const { readFileSync } = await import('node:fs');
     const bytes = readFileSync(files[0]!.path);
     const cut = join(dir, 'cut.dcm');
     writeFileSync(cut, bytes.subarray(0, bytes.length - 100));
