@@ -359,7 +359,8 @@ export class Anchoring {
     let record: RecordEvidence | null = null;
     const conn2 = await this.l.chain.connection().catch(() => null);
     if (cur.status === 'confirmed' && conn2) {
-      record = await this.evidence(conn2, tree.root).catch(() => null);
+      const mined = cur.txHash && cur.blockHash && cur.blockNumber !== null ? { block: cur.blockNumber, txHash: cur.txHash } : undefined;
+      record = await this.evidence(conn2, tree.root, undefined, mined).catch(() => null);
       if (record) {
         s.db
           .prepare('UPDATE ledger_anchors SET chain_id = ?, contract = ?, tx_hash = COALESCE(?, tx_hash), block_number = COALESCE(?, block_number), anchored_at = ?, updated_at = ? WHERE root = ?')
@@ -382,7 +383,13 @@ export class Anchoring {
   }
 
   /** The evidence of a record as the chain has it now (block/tx from the synced events, the local anchor, or a log query). */
-  async evidence(conn: ChainConnection, root: string, view?: Awaited<ReturnType<ChainConnection['contract']['getRecord']>>): Promise<RecordEvidence> {
+  async evidence(
+    conn: ChainConnection,
+    root: string,
+    view?: Awaited<ReturnType<ChainConnection['contract']['getRecord']>>,
+    /** The receipt the outbox confirmed the anchor with a moment ago (no second receipt round trip). */
+    justMined?: { block: number; txHash: string },
+  ): Promise<RecordEvidence> {
     const rv = view ?? (await conn.contract.getRecord(root));
     const db = this.l.ctx.db;
     let block: number | null = null;
@@ -404,7 +411,10 @@ export class Anchoring {
     }
     if (block === null) {
       const item = this.l.outbox.get(ANCHOR_KIND, root);
-      if (item?.status === 'confirmed' && item.txHash) {
+      if (justMined) {
+        block = justMined.block;
+        txHash = justMined.txHash;
+      } else if (item?.status === 'confirmed' && item.txHash) {
         const rc = await conn.provider.getTransactionReceipt(item.txHash).catch(() => null);
         if (rc && rc.status === 1) {
           block = rc.blockNumber;

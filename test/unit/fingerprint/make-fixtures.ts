@@ -22,7 +22,8 @@ export interface Fixture {
   bytes: Uint8Array;
 }
 
-function write(name: string, sop: string, ds: Record<string, unknown>, pixels: Uint8Array, privateTags = true): Fixture {
+/** One fixture: a Part-10 file of `ds` with these pixels (Explicit VR Little Endian). */
+export function write(name: string, sop: string, ds: Record<string, unknown>, pixels: Uint8Array, privateTags = true): Fixture {
   const meta = DicomMetaDictionary.denaturalizeDataset({
     FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
     MediaStorageSOPClassUID: '1.2.840.10008.5.1.4.1.1.7',
