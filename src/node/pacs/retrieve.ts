@@ -124,11 +124,15 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // 1. What is there. WADO-RS with nothing of this study / series cached: one request brings all of it,
   // each instance taken as its part streams in, and the QIDO listing runs beside it (it only tells
-  // what did not come). Otherwise the listing comes first and only what is not cached is asked for.
+  // what did not come), asked once the first part is here: the PACS answers the image request first
+  // (asked together, the two shared its time and the first image came later). Otherwise the listing
+  // comes first and only what is not cached is asked for.
   type Listed = { study: string; series: string; sop: string };
   const stream = via === 'wado-rs' && (target.refetch === true || !ctx.cache.hasAnyOf(target.study, series));
   task.progress({ label: 'listing instances', done: 0 }, true);
-  const listing: Promise<Listed[]> = via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal);
+  const list = (): Promise<Listed[]> => (via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal));
+  let startListing: () => void = () => undefined;
+  const listing: Promise<Listed[]> = stream ? new Promise<void>((r) => (startListing = r)).then(list) : list();
   let listed: Listed[] = [];
   let listingError: PacsError | null = null;
   let total: number | null = null;
@@ -358,6 +362,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
               series,
               {
                 onInstance: (file) => {
+                  startListing();
                   const sop = readFileMeta(file).get(0x0003);
                   // a part with no SOP Instance UID, or sent twice: asked for again on its own below
                   if (!sop || outcomes.has(sop) || task.cancelled) return;
@@ -372,6 +377,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             // anything else (cut off, malformed, timed out, 404): what did not come is asked for one by one
             if (e.reason !== PacsReason.Cancelled && isFatalForServer(e)) fatal ??= e;
           }
+          startListing();
           await listingDone;
           if (listingError && !fatal && !task.cancelled) {
             // the listing failed: the reply alone says what the series holds (when it came whole)
