@@ -4,7 +4,7 @@
  * through the UI, the retrieve report says "altered" for every image and the viewer's badges show
  * "altered" — never "verified", at any moment.
  */
-import type { OrthancServer } from '../support/orthanc';
+import { orthancId, orthancRest, type OrthancServer } from '../support/orthanc';
 import { component } from '../support/components';
 import { storescu } from '../support/dcmtk';
 import { test, expect } from './rig';
@@ -42,13 +42,8 @@ test('PatientName changed on the PACS after anchoring: retrieved images are "alt
   await invoke(page, 'library.remove', { studyId: local.studies.find((s) => s.studyInstanceUid === uid)!.id });
 
   // PatientName changed on Orthanc for the whole study, UIDs kept.
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${orthanc!.url}${path}`, init);
-    expect(r.ok, `${path}: ${r.status}`).toBe(true);
-    return r.json() as Promise<unknown>;
-  };
-  const id = ((await api('/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
-  await api(`/studies/${id}/modify`, {
+  const id = await orthancId(orthanc, uid, 'Study');
+  await orthancRest(orthanc, `/studies/${id}/modify`, {
     method: 'POST',
     body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], KeepSource: true, Force: true, Synchronous: true }),
   });

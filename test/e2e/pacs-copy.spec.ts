@@ -7,7 +7,7 @@
  * "verified". The study browser lists the copy under the series; the series itself opens the
  * library's original, verified, with no PACS mark.
  */
-import type { OrthancServer } from '../support/orthanc';
+import { orthancId, orthancRest, type OrthancServer } from '../support/orthanc';
 import { component } from '../support/components';
 import { storescu } from '../support/dcmtk';
 import { test, expect } from './rig';
@@ -47,22 +47,13 @@ test('a PACS copy that differs from the local original: shown as the PACS copy, 
   const victim = before.instances[at]!.sopInstanceUid;
 
   // On Orthanc: that one instance's PatientName changed, its UIDs kept (stored in place of the original).
-  const api = async (path: string, init?: RequestInit): Promise<Response> => {
-    const r = await fetch(`${orthanc!.url}${path}`, init);
-    expect(r.ok, `${path}: ${r.status}`).toBe(true);
-    return r;
-  };
-  const id = ((await (await api('/tools/lookup', { method: 'POST', body: victim })).json()) as { ID: string }[])[0]!.ID;
-  const modified = new Uint8Array(
-    await (
-      await api(`/instances/${id}/modify`, {
-        method: 'POST',
-        body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-      })
-    ).arrayBuffer(),
-  );
-  await api(`/instances/${id}`, { method: 'DELETE' });
-  await api('/instances', { method: 'POST', body: modified });
+  const id = await orthancId(orthanc, victim, 'Instance');
+  const modified = (await orthancRest(orthanc, `/instances/${id}/modify`, {
+    method: 'POST',
+    body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
+  })) as Buffer;
+  await orthancRest(orthanc, `/instances/${id}`, { method: 'DELETE' });
+  await orthancRest(orthanc, '/instances', { method: 'POST', body: new Uint8Array(modified) });
 
   // Retrieved through the UI: one image kept as the PACS copy, "1 altered".
   await addWebConnection(page, 'Orthanc', orthanc.dicomWebUrl);

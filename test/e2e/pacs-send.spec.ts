@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { OrthancServer } from '../support/orthanc';
+import { orthancId, orthancRest, type OrthancServer } from '../support/orthanc';
 import { fingerprintBytes } from '../../src/node/fingerprint/compute';
 import { dataSetOf } from '../../src/node/pacs/part10';
 import { component } from '../support/components';
@@ -91,16 +91,8 @@ test('send an anchored study to a PACS: STOW-RS stores every file byte for byte,
   await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-send-done');
 
   // Orthanc holds every instance, byte for byte.
-  const api = async (o: OrthancServer, path: string, init?: RequestInit) => {
-    const r = await fetch(`${o.url}${path}`, init);
-    expect(r.ok, `${path}: ${r.status}`).toBe(true);
-    return r;
-  };
   for (const l of local) {
-    const hits = (await (await api(orthanc, '/tools/lookup', { method: 'POST', body: l.sop })).json()) as { ID: string; Type: string }[];
-    const inst = hits.find((h) => h.Type === 'Instance');
-    expect(inst, `SOP Instance UID ${l.sop} on Orthanc`).toBeDefined();
-    const onPacs = new Uint8Array(await (await api(orthanc, `/instances/${inst!.ID}/file`)).arrayBuffer());
+    const onPacs = new Uint8Array((await orthancRest(orthanc, `/instances/${await orthancId(orthanc, l.sop, 'Instance')}/file`)) as Buffer);
     expect(sha256(onPacs), `bytes of ${l.sop}`).toBe(sha256(readFileSync(l.path)));
   }
   await dialog.locator('.modal__actions').getByRole('button', { name: 'Close' }).click();
@@ -119,10 +111,7 @@ test('send an anchored study to a PACS: STOW-RS stores every file byte for byte,
   await expect(dialog.locator('[data-testid=pacs-send-result][data-ok=true]')).toHaveCount(40);
   await screenshotsAtTwoSizes(page, app.screenshot, 'pacs-send-cstore');
   for (const l of local) {
-    const hits = (await (await api(archive, '/tools/lookup', { method: 'POST', body: l.sop })).json()) as { ID: string; Type: string }[];
-    const inst = hits.find((h) => h.Type === 'Instance');
-    expect(inst, `SOP Instance UID ${l.sop} on Archive 2`).toBeDefined();
-    const raw = new Uint8Array(await (await api(archive, `/instances/${inst!.ID}/file`)).arrayBuffer());
+    const raw = new Uint8Array((await orthancRest(archive, `/instances/${await orthancId(archive, l.sop, 'Instance')}/file`)) as Buffer);
     const onPacs = await fingerprintBytes(raw);
     const mine = await fingerprintBytes(new Uint8Array(readFileSync(l.path)));
     // what the anchor's leaf commits to: the same pixels, the same metadata (the receiver re-encodes

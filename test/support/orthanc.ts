@@ -181,7 +181,10 @@ export async function orthancRest(server: OrthancServer, path: string, init?: Re
   return (r.headers.get('content-type') ?? '').includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
 }
 
-/** Orthanc's own id of the study, series or instance with this DICOM UID (its first hit). */
-export async function orthancId(server: OrthancServer, uid: string): Promise<string> {
-  return ((await orthancRest(server, '/tools/lookup', { method: 'POST', body: uid })) as { ID: string }[])[0]!.ID;
+/** Orthanc's own id of the study, series or instance with this DICOM UID (its first hit, or of `type`); throws when Orthanc has none. */
+export async function orthancId(server: OrthancServer, uid: string, type?: 'Study' | 'Series' | 'Instance'): Promise<string> {
+  const hits = (await orthancRest(server, '/tools/lookup', { method: 'POST', body: uid })) as { ID: string; Type: string }[];
+  const hit = type ? hits.find((h) => h.Type === type) : hits[0];
+  if (!hit) throw new Error(`Orthanc at ${server.url} holds no ${type ?? 'object'} with UID ${uid}`);
+  return hit.ID;
 }

@@ -5,8 +5,8 @@
  * still there) is not fetched again.
  */
 import { hash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from '../store/database';
 import { readFileMeta } from './part10';
@@ -53,6 +53,16 @@ const toCached = (r: Row): CachedInstance => ({
   verification: r.verification,
   message: r.message,
 });
+
+/** Flushes a folder's entries (the rename of a new file) to the disk. */
+async function syncFolder(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
 
 export class InstanceCache {
   constructor(
@@ -104,15 +114,20 @@ export class InstanceCache {
    * copy of the same SOP Instance UID replaces the first record (the PACS may have changed it).
    * The write goes through libuv's thread pool: this thread only hashes the bytes (for the name)
    * and records the row, so it goes back to reading the next image from the network at once.
+   * `durable`: the file and its folder entry are flushed to the disk (fsync) before the row is
+   * written, for an instance nobody else will send again (a push to our Storage SCP); a retrieve's
+   * arrivals need not be (a retrieve resumed after a crash fetches what has no cached file).
    */
   async put(
     file: Uint8Array,
-    m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null },
+    m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
   ): Promise<CachedInstance> {
     const sha256 = hash('sha256', file, 'hex');
     const sub = join(this.dir, sha256.slice(0, 2));
     const path = join(sub, `${sha256}.dcm`);
-    if (statSync(path, { throwIfNoEntry: false })?.size !== file.byteLength) {
+    // no check whether the file is there already (a stat on this thread per arrival): the same name
+    // holds the same bytes, and the rename replaces it atomically
+    {
       const tmp = `${path}.${process.pid}-${++tmpSeq}.part`;
       for (let attempt = 0; ; attempt++) {
         try {
@@ -120,8 +135,20 @@ export class InstanceCache {
             await mkdir(sub, { recursive: true, mode: 0o700 });
             this.made.add(sub);
           }
-          await writeFile(tmp, file, { mode: 0o600 });
-          await rename(tmp, path);
+          if (m.durable) {
+            const fh = await open(tmp, 'w', 0o600);
+            try {
+              await fh.writeFile(file);
+              await fh.datasync();
+            } finally {
+              await fh.close();
+            }
+            await rename(tmp, path);
+            await syncFolder(sub);
+          } else {
+            await writeFile(tmp, file, { mode: 0o600 });
+            await rename(tmp, path);
+          }
           break;
         } catch (err) {
           await unlink(tmp).catch(() => undefined);

@@ -252,7 +252,7 @@ export class DimseClient {
         const ds = req.getDataset() as DimseDataset | undefined;
         // the data set bytes as the PACS sent them (never a re-encoding: that would change the metadata digest)
         const bytes = rawBytesOf(ds);
-        if (!ds || !bytes) return done(0xa900);
+        if (!ds || !bytes?.length) return done(0xa900);
         const ts = ds.getTransferSyntaxUid();
         const sopInstanceUid = req.getAffectedSopInstanceUid();
         const sopClassUid = req.getAffectedSopClassUid();

@@ -108,7 +108,8 @@ export class Pacs {
   readonly cache: InstanceCache;
   readonly scpSettings: StorageScpSettingsStore;
   private scp: StorageScp | null = null;
-  private readonly scpListeners = new Set<(i: StoredInstance, c: CachedInstance) => Promise<void> | void>();
+  /** Retrieves by C-MOVE under way: each takes the arrivals that are its sub-operations (returns null for the others). */
+  private readonly scpListeners = new Set<(i: StoredInstance) => Promise<void> | null>();
   /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), one after the other. */
   private arrivals: Promise<void> = Promise.resolve();
   private scpError: string | null = null;
@@ -266,19 +267,21 @@ export class Pacs {
   /**
    * Starts our Storage SCP (off until this is called). What arrives is cached, imported,
    * fingerprinted and verified (when there is a ledger); with `anchorArrivals`, each study an
-   * association brought is anchored when the association ends. `onStored` hears about each instance.
+   * association brought is anchored when the association ends. `onStored` hears about each instance the SCP stores itself (not the arrivals a C-MOVE retrieve takes).
    */
   async startStorageScp(opts: StorageScpOptions & { anchorArrivals?: boolean }, onStored?: (i: StoredInstance, c: CachedInstance) => void): Promise<StorageScp> {
     if (this.scp) await this.scp.stop();
     const scp = new StorageScp(opts, {
       onInstance: async (i) => {
-        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet });
-        const moving = this.scpListeners.size > 0;
-        // a C-MOVE's first image: the response waits until it is in the library (the viewer shows it first)
-        await Promise.all([...this.scpListeners].map((l) => l(i, c)));
+        // a sub-operation of one of our C-MOVEs: that retrieve caches, imports and verifies it (and says what the answer waits for)
+        for (const l of this.scpListeners) {
+          const taken = l(i);
+          if (taken) return taken;
+        }
+        // a push from another AE (or a C-MOVE someone else asked for): on disk (fsync) before the C-STORE is answered
+        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
         onStored?.(i, c);
-        // a C-MOVE retrieve imports and verifies its own arrivals in batches; lone C-STOREs here
-        if (!moving) this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
+        this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },
       onRejected: (r) => {
         this.lastRejected = { ...r, at: new Date().toISOString() };

@@ -19,8 +19,8 @@ function element(group: number, el: number, vr: string, value: Buffer): Buffer {
 const ui = (s: string) => Buffer.from(s.length % 2 ? s + '\0' : s, 'latin1');
 const sh = (s: string) => Buffer.from(s.length % 2 ? s + ' ' : s, 'latin1');
 
-/** A Part-10 file around `dataset` (its bytes as negotiated, in `transferSyntaxUid`). */
-export function part10File(dataset: Uint8Array, m: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; sourceAet?: string }): Buffer {
+/** A Part-10 file around `dataset` (its bytes as negotiated, in `transferSyntaxUid`; or its fragments in order, joined here in the one copy). */
+export function part10File(dataset: Uint8Array | readonly Uint8Array[], m: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; sourceAet?: string }): Buffer {
   const body = Buffer.concat([
     element(0x0002, 0x0001, 'OB', Buffer.from([0, 1])),
     element(0x0002, 0x0002, 'UI', ui(m.sopClassUid)),
@@ -32,7 +32,8 @@ export function part10File(dataset: Uint8Array, m: { sopClassUid: string; sopIns
   ]);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(body.length, 0);
-  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0002, 0x0000, 'UL', len), body, Buffer.from(dataset.buffer, dataset.byteOffset, dataset.byteLength)]);
+  const parts = dataset instanceof Uint8Array ? [dataset] : dataset;
+  return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0002, 0x0000, 'UL', len), body, ...parts]);
 }
 
 /** Reads string values of the file meta group (group 0002, always explicit VR little endian). */

@@ -25,7 +25,7 @@ export class RawDataSetCollector extends Writable {
   }
 }
 
-const raw = new WeakMap<object, Buffer>();
+const raw = new WeakMap<object, readonly Buffer[]>();
 
 /**
  * An empty Dataset standing for the collected bytes (no parse: nothing is read from the data set
@@ -33,13 +33,13 @@ const raw = new WeakMap<object, Buffer>();
  */
 export function rawDataSet(w: Writable, pc: PresentationContext): DimseDataset {
   const d = new Dataset({}, pc.getAcceptedTransferSyntaxUid());
-  const chunks = w instanceof RawDataSetCollector ? w.chunks : [];
-  raw.set(d, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  // kept as fragments: part10File joins them into the file in its one copy (an image is 30-odd P-DATA fragments)
+  raw.set(d, w instanceof RawDataSetCollector ? w.chunks : []);
   return d;
 }
 
-/** The bytes a Dataset from rawDataSet stands for; undefined for any other Dataset. */
-export function rawBytesOf(d: object | undefined): Buffer | undefined {
+/** The data set fragments, in order, a Dataset from rawDataSet stands for; undefined for any other Dataset. */
+export function rawBytesOf(d: object | undefined): readonly Buffer[] | undefined {
   return d ? raw.get(d) : undefined;
 }
 

@@ -92,8 +92,13 @@ export interface RetrieveContext {
   verifier: InstanceVerifier | null;
   /** Used when there is no verifier, so every arrival is still fingerprinted. */
   fingerprinter?: InstanceFingerprinter | null;
-  /** For c-move: our Storage SCP's AE title and a way to hear its arrivals (returns an unsubscribe). */
-  moveDestination?: { aeTitle: string; /** a listener's promise holds the C-STORE response back until it settles */ subscribe(listener: (i: StoredInstance, cached: CachedInstance) => Promise<void> | void): () => void } | null;
+  /**
+   * For c-move: our Storage SCP's AE title and a way to hear its arrivals (returns an unsubscribe).
+   * The listener takes an arrival that is a sub-operation of this retrieve's C-MOVE (it writes it
+   * into the cache itself) and returns what the C-STORE response waits for; null: not ours (the SCP
+   * stores it as a lone arrival, durably before answering).
+   */
+  moveDestination?: { aeTitle: string; subscribe(listener: (i: StoredInstance) => Promise<void> | null): () => void } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
   /** Called with each batch once it is in the library (before verification): the viewer can show it. */
@@ -119,11 +124,15 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // 1. What is there. WADO-RS with nothing of this study / series cached: one request brings all of it,
   // each instance taken as its part streams in, and the QIDO listing runs beside it (it only tells
-  // what did not come). Otherwise the listing comes first and only what is not cached is asked for.
+  // what did not come), asked once the first part is here: the PACS answers the image request first
+  // (asked together, the two shared its time and the first image came later). Otherwise the listing
+  // comes first and only what is not cached is asked for.
   type Listed = { study: string; series: string; sop: string };
   const stream = via === 'wado-rs' && (target.refetch === true || !ctx.cache.hasAnyOf(target.study, series));
   task.progress({ label: 'listing instances', done: 0 }, true);
-  const listing: Promise<Listed[]> = via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal);
+  const list = (): Promise<Listed[]> => (via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal));
+  let startListing: () => void = () => undefined;
+  const listing: Promise<Listed[]> = stream ? new Promise<void>((r) => (startListing = r)).then(list) : list();
   let listed: Listed[] = [];
   let listingError: PacsError | null = null;
   let total: number | null = null;
@@ -166,16 +175,33 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // 2. Import, then verify, in the background, in arrival order, as two stages that overlap: while a
   // batch is verified (fingerprints in worker threads, chain reads) the next one is indexed (this
-  // thread). Each stage takes whatever waits for it when it is free (the import at most batchSize):
-  // the first image goes alone (on screen at once), and after the last arrival only what came during
-  // the last batches is left to do.
+  // thread). Each stage takes what waits for it when it is free (the import at most batchSize, see
+  // below for the least): the first image goes alone (on screen at once), and after the last arrival
+  // only what came during the last batches is left to do.
   const batchSize = ctx.batchSize ?? 16;
   const phases: RetrieveReport['phases'] = { fetch: 0, import: 0, verify: 0, settle: 0, afterLastArrival: 0, batches: 0, firstImported: null };
-  const stage = (max: number, work: (b: CachedInstance[]) => Promise<void>) => {
+  // While images are still arriving, a stage waits for `min` of them (or `holdMs` after the oldest
+  // came): each batch has fixed costs on this thread (an index transaction, the study's Merkle tree
+  // rebuilt, chain reads), and batches of one (C-GET / C-MOVE deliver one image per round trip) took
+  // the thread from the network for most of the retrieve. The first image still goes alone, at once.
+  let arriving = true;
+  const stage = (max: number, min: number, holdMs: number, work: (b: CachedInstance[]) => Promise<void>) => {
     const waiting: CachedInstance[] = [];
     let running: Promise<void> | null = null;
-    const pump = () => {
+    let hold: NodeJS.Timeout | null = null;
+    let started = false;
+    const pump = (force = false) => {
       if (running || waiting.length === 0) return;
+      if (started && arriving && !force && waiting.length < min) {
+        hold ??= setTimeout(() => {
+          hold = null;
+          pump(true);
+        }, holdMs);
+        return;
+      }
+      if (hold) clearTimeout(hold);
+      hold = null;
+      started = true;
       const b = waiting.splice(0, max);
       running = work(b).finally(() => {
         running = null;
@@ -187,6 +213,8 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         waiting.push(...cs);
         pump();
       },
+      /** Nothing more is arriving: take what waits now. */
+      flush: () => pump(true),
       idle: () => running === null && waiting.length === 0,
       current: () => running,
     };
@@ -268,16 +296,19 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     }
     phases.settle += Date.now() - t;
   };
-  const verifying = stage(64, verifyBatch);
-  const importing = stage(batchSize, importBatch);
+  const verifying = stage(64, 32, 400, verifyBatch);
+  const importing = stage(batchSize, batchSize, 250, importBatch);
   const enqueue = (c: CachedInstance) => importing.add([c]);
   const drained = async () => {
+    arriving = false;
+    importing.flush();
+    verifying.flush();
     while (!importing.idle() || !verifying.idle()) await (importing.current() ?? verifying.current());
   };
 
   // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
   const writes = new Set<Promise<unknown>>();
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string): Promise<void> => {
+  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string): { first: boolean; done: Promise<void> } => {
     // known at once, so a part sent twice is not taken twice
     const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
     outcomes.set(sop, o);
@@ -298,8 +329,21 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     writes.add(w);
     void w.finally(() => writes.delete(w));
     // the first arrival: settled once it is in the library (or failed), so the caller can hold the rest back
-    return firstArrival-- === 1 ? w.then(() => (o.path ? firstImported : undefined)) : w;
+    const first = firstArrival-- === 1;
+    return { first, done: first ? w.then(() => (o.path ? firstImported : undefined)) : w };
   };
+  /**
+   * What the C-STORE response of a C-GET / C-MOVE sub-operation waits for. The PACS sends the next
+   * image only after it (one operation at a time: Orthanc, like most, negotiates no asynchronous
+   * window), so it is not held back for the disk: the file goes to the cache in the background.
+   * Safe because this retrieve asked for it: an instance is "cached" only once its file is renamed
+   * into place and its row written, and a retrieve killed before that lists the instances again and
+   * fetches what has no cached file (the test "killed during a C-GET" shows it). The first waits until
+   * it is in the library (on screen before the rest comes); more than 32 writes under way hold the
+   * answer back until one ends (bounded memory).
+   */
+  const answerAfter = (a: { first: boolean; done: Promise<void> }): Promise<void> =>
+    a.first ? a.done : writes.size > 32 ? Promise.race(writes).then(() => undefined) : Promise.resolve();
   let firstArrival = 1;
   const failOne = (sop: string, e: PacsError) => {
     failed++;
@@ -318,12 +362,12 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
               series,
               {
                 onInstance: (file) => {
+                  startListing();
                   const sop = readFileMeta(file).get(0x0003);
                   // a part with no SOP Instance UID, or sent twice: asked for again on its own below
                   if (!sop || outcomes.has(sop) || task.cancelled) return;
-                  const first = received === 0 && writes.size === 0;
-                  const w = arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
-                  return first ? w : undefined;
+                  const a = arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
+                  return a.first ? a.done : undefined;
                 },
               },
               { signal: task.signal },
@@ -333,6 +377,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             // anything else (cut off, malformed, timed out, 404): what did not come is asked for one by one
             if (e.reason !== PacsReason.Cancelled && isFatalForServer(e)) fatal ??= e;
           }
+          startListing();
           await listingDone;
           if (listingError && !fatal && !task.cancelled) {
             // the listing failed: the reply alone says what the series holds (when it came whole)
@@ -348,7 +393,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             if (!l) return;
             try {
               const file = await ctx.web!.retrieveInstance(l.study, l.series, l.sop, { signal: task.signal });
-              await arrived(file, l.sop, l.series, 'wado-rs');
+              await arrived(file, l.sop, l.series, 'wado-rs').done;
             } catch (err) {
               const e = toPacsError(err);
               if (e.reason === PacsReason.Cancelled) return;
@@ -367,26 +412,18 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             targets,
             async (i) => {
               if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              // the C-STORE response waits until the file is in the cache
-              await arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get');
+              await answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get'));
             },
             { signal: task.signal },
           );
         } else {
           const dest = ctx.moveDestination!;
-          let first = true;
-          const unsubscribe = dest.subscribe((i, c) => {
-            if (!wanted.has(i.sopInstanceUid) || outcomes.get(i.sopInstanceUid)?.arrival === 'received') return;
-            const wait = first ? firstImported : undefined;
-            first = false;
-            ctx.cache.setUids(i.sopInstanceUid, target.study, seriesOf.get(i.sopInstanceUid) ?? null);
-            bytes += c.size;
-            received++;
-            outcomes.set(i.sopInstanceUid, { sopInstanceUid: i.sopInstanceUid, seriesInstanceUid: seriesOf.get(i.sopInstanceUid) ?? null, path: c.path, arrival: 'received', verification: null, differs: [], message: null });
-            ctx.onInstance?.(c);
-            enqueue(c);
-            report();
-            return wait;
+          const us = ctx.dimse!.callingAet;
+          const unsubscribe = dest.subscribe((i) => {
+            // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image)
+            if ((i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid)) return null;
+            if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
+            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet));
           });
           try {
             await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });

@@ -4,7 +4,8 @@
  * calling AE titles on the allow-list (others: association rejected, "calling AE title not
  * recognised"), and only when called by its own AE title ("called AE title not recognised").
  * Each received data set is written, byte for byte as negotiated, into a Part-10 file and handed to
- * `onInstance` (the cache + library + verification); the C-STORE response waits for that.
+ * `onInstance` (the cache + library + verification); the C-STORE response waits for that (for a
+ * push, until the file is durably on disk; for a sub-operation of our own C-MOVE, the retrieve decides).
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -38,6 +39,8 @@ export interface StoredInstance {
   sopClassUid: string;
   transferSyntaxUid: string;
   callingAet: string;
+  /** (0000,1030) of the C-STORE: the AE title whose C-MOVE this is a sub-operation of; null for a plain push. */
+  moveOriginatorAet: string | null;
   file: Uint8Array;
 }
 
@@ -166,13 +169,15 @@ export class StorageScp {
         };
         const ds = request.getDataset() as InstanceType<typeof Dataset> | undefined;
         const bytes = rawBytesOf(ds);
-        if (!ds || !bytes) return respond(0xa900, 'no data set');
+        if (!ds || !bytes?.length) return respond(0xa900, 'no data set');
         const sopInstanceUid = request.getAffectedSopInstanceUid();
         const sopClassUid = request.getAffectedSopClassUid();
         const transferSyntaxUid = ds.getTransferSyntaxUid();
         const callingAet = this.assoc?.getCallingAeTitle().trim() ?? '';
         const file = part10File(bytes, { sopClassUid, sopInstanceUid, transferSyntaxUid, sourceAet: callingAet });
-        scp.events.onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid, callingAet, file }).then(
+        const command = request.getCommandDataset() as { getElement(name: string): unknown } | undefined;
+        const moveOriginatorAet = String(command?.getElement('MoveOriginatorApplicationEntityTitle') ?? '').trim() || null;
+        scp.events.onInstance({ sopInstanceUid, sopClassUid, transferSyntaxUid, callingAet, moveOriginatorAet, file }).then(
           () => {
             scp.stats.stored++;
             this.stored.push(sopInstanceUid);

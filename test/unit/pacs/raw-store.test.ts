@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import dimse from 'dcmjs-dimse';
 import { keepRawStores, rawBytesOf, type StoreStreamHooks } from '../../../src/node/pacs/raw-store';
+import { dataSetOf, part10File } from '../../../src/node/pacs/part10';
 
 const { PresentationContext } = dimse.association;
 
@@ -15,7 +16,10 @@ describe('a received C-STORE keeps its data set bytes as sent', () => {
     for (const f of fragments) w.write(f);
     await new Promise<void>((r) => w.end(r));
     const ds = await new Promise<object>((r) => hooks.createDatasetFromStoreWritableStream(w, pc, r as never));
-    expect(rawBytesOf(ds)?.equals(Buffer.concat(fragments))).toBe(true);
+    expect(Buffer.concat(rawBytesOf(ds) ?? []).equals(Buffer.concat(fragments))).toBe(true);
+    // and the Part-10 file around them holds them joined, after its file meta group
+    const file = part10File(rawBytesOf(ds)!, { sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3.4', transferSyntaxUid: '1.2.840.10008.1.2.1' });
+    expect(dataSetOf(file)?.bytes.toString('latin1')).toBe(Buffer.concat(fragments).toString('latin1'));
     expect((ds as { getTransferSyntaxUid(): string }).getTransferSyntaxUid()).toBe('1.2.840.10008.1.2.1');
   });
 
