@@ -100,6 +100,7 @@ async function start(): Promise<void> {
     ),
   );
   await createWindow(services);
+  services.warmUp();
 }
 
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));

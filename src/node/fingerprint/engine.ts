@@ -174,7 +174,12 @@ export class FingerprintEngine {
     };
   }
 
-  /** Worker threads in use (0 = in the calling thread). */
+  /** Whether the worker threads have been started (by a first job, or by warmUp). */
+  get started(): boolean {
+    return this.pool !== null;
+  }
+
+  /** Worker threads in use (0 = in the calling thread). Starts them if they are not yet. */
   get threads(): number {
     return this.getPool().size;
   }

@@ -41,6 +41,18 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     tmp.cleanup();
   });
 
+  it('warmUp starts the worker threads before the first job (the app calls it once its window is up); the first job uses them', async () => {
+    // Nothing has run yet in this file: the engine exists only when asked for, and its threads only when started.
+    expect(s.fingerprints.started).toBe(false);
+    s.warmUp();
+    expect(s.fingerprints.started).toBe(true);
+    expect(s.fingerprints.threads).toBe(2);
+    const r = await s.fingerprints.fingerprintPaths([slices[0]!]);
+    expect(r.errors).toEqual([]);
+    expect(r.instances.map((i) => i.path)).toEqual([slices[0]]);
+    expect(r.instances[0]!.pixel).toMatch(/^[0-9a-f]{64}$/);
+  });
+
   it('uses the bundled worker, one thread per core by default', () => {
     expect(findWorkerScript()).toMatch(/dist\/workers\/fingerprint\.worker\.cjs$/);
     const e = s.fingerprints;
