@@ -616,18 +616,50 @@ export function windowAreaNormalise(
   return out;
 }
 
-/** The whole pipeline for one greyscale image and one model card. */
-export function preprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, scratch?: PreprocessScratch): PreprocessedInput {
+/** Steps 1–3's choices for an image and a card, and whether steps 1–6 run in one pass (windowAreaNormalise). */
+export interface PreprocessPlan {
+  window: AppliedWindow;
+  inverted: boolean;
+  /** The one-pass path applies: area reduction of 8/16-bit integer samples; then the output rows can be split (preprocessRows). */
+  onePass: boolean;
+}
+
+export function planPreprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>): PreprocessPlan {
   if (img.samples.length < img.rows * img.columns) {
     throw new Error(`the image has ${img.samples.length} samples but ${img.columns}×${img.rows} pixels`);
   }
   const p = card.preprocessing;
-  const window = chooseWindow(p.window, img);
-  const inverted = p.invertMonochrome1 && img.photometricInterpretation.trim().toUpperCase() === 'MONOCHROME1';
+  const s = img.samples;
+  const integer = s instanceof Uint8Array || s instanceof Int8Array || s instanceof Uint16Array || s instanceof Int16Array;
+  return {
+    window: chooseWindow(p.window, img),
+    inverted: p.invertMonochrome1 && img.photometricInterpretation.trim().toUpperCase() === 'MONOCHROME1',
+    onePass: p.resize === 'area' && img.rows >= card.input.height && img.columns >= card.input.width && integer,
+  };
+}
+
+/**
+ * Output rows [rows.from, rows.to) of a one-pass plan written into `target` (the whole 1×C×H×W
+ * tensor; other rows untouched). Two threads that each write part of the rows get the tensor
+ * `preprocess` would have given: every output row is computed from its own source rows only.
+ */
+export function preprocessRows(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, plan: PreprocessPlan, rows: OutputRows, target: Float32Array, scratch?: PreprocessScratch): void {
+  if (!plan.onePass) throw new Error('only the one-pass preprocessing can be split by output rows');
   const { height, width, channels } = card.input;
-  const table = p.resize === 'area' && img.rows >= height && img.columns >= width ? windowLut(img, window, inverted, scratch) : null;
+  if (target.length !== height * width * channels) throw new Error(`the tensor has ${target.length} values, the card's input ${channels}×${height}×${width}`);
+  const table = windowLut(img, plan.window, plan.inverted, scratch)!;
+  windowAreaNormalise(img, table, height, width, channels, card.preprocessing.normalise, scratch, rows, target);
+}
+
+/** The whole pipeline for one greyscale image and one model card. */
+export function preprocess(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, scratch?: PreprocessScratch): PreprocessedInput {
+  const plan = planPreprocess(img, card);
+  const { window, inverted } = plan;
+  const { height, width, channels } = card.input;
+  const p = card.preprocessing;
+  const table = plan.onePass ? windowLut(img, window, inverted, scratch) : null;
   const tensor = table
     ? windowAreaNormalise(img, table, height, width, channels, p.normalise, scratch)
     : normaliseChannels(windowAndResize(img, window, inverted, height, width, p.resize, scratch), channels, p.normalise, scratch);
-  return { tensor, dims: [1, card.input.channels, card.input.height, card.input.width], window, inverted, preprocessing: PREPROCESSING_ID };
+  return { tensor, dims: [1, channels, height, width], window, inverted, preprocessing: PREPROCESSING_ID };
 }
