@@ -108,8 +108,8 @@ export class WorkerInference implements InferenceBackend {
   }
 
   private spawn(role: Role): Worker {
+    // the preparing thread works during another image's inference: no row helper there (it would take ONNX Runtime's core)
     const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode, splitRows: role === 'prepare' ? false : this.options.splitRows } });
-    // (the preparing thread works during another image's inference: no row helper there)
     w.unref();
     w.on('message', (m: { id: number; outcome?: InferenceOutcome | Prepared }) => {
       const p = this.pending.get(m.id);
