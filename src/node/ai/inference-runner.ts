@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError, ErrorCode } from '../../shared/errors';
 import type { PixelDecoder } from './dicom-input';
-import { InferenceEngine, type InferenceJob, type InferenceOutcome, type Prepared } from './inference';
-import type { SessionOptions } from './onnx-runtime';
+import { InferenceEngine, type EngineSessionOptions, type InferenceJob, type InferenceOutcome, type Prepared } from './inference';
 
 export interface InferenceBackend {
   /**
@@ -25,7 +24,7 @@ export interface InferenceBackend {
   readonly where: 'worker' | 'inline';
 }
 
-export interface EngineOptions extends SessionOptions {
+export interface EngineOptions extends EngineSessionOptions {
   /**
    * Whether a study's next image is prepared (read, decoded, preprocessed) in a second thread while
    * the current one is inferred. `auto` (default): only when ONNX Runtime's intra-op threads leave a
@@ -109,7 +108,8 @@ export class WorkerInference implements InferenceBackend {
   }
 
   private spawn(role: Role): Worker {
-    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode } });
+    // the preparing thread works during another image's inference: no row helper there (it would take ONNX Runtime's core)
+    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode, splitRows: role === 'prepare' ? false : this.options.splitRows } });
     w.unref();
     w.on('message', (m: { id: number; outcome?: InferenceOutcome | Prepared }) => {
       const p = this.pending.get(m.id);
@@ -207,6 +207,6 @@ export class WorkerInference implements InferenceBackend {
 /** A worker when the bundle is built, else inline (`threads: 0` forces inline). */
 export function createInferenceBackend(decode: PixelDecoder, o: { threads?: number } & EngineOptions = {}): InferenceBackend {
   const script = o.threads === 0 ? null : findAiWorkerScript();
-  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode, prepareAhead: o.prepareAhead };
+  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode, prepareAhead: o.prepareAhead, splitRows: o.splitRows };
   return script ? new WorkerInference(script, engine) : new InlineInference(decode, engine);
 }

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { ModelCard } from '../../core/ai/card';
 import { whyNotAccepted } from '../../core/ai/card';
-import { preprocess, PreprocessScratch, type AppliedWindow } from '../../core/ai/preprocess';
+import { planPreprocess, preprocess, PREPROCESSING_ID, PreprocessScratch, type AppliedWindow, type PreprocessedInput } from '../../core/ai/preprocess';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { parseDicomBytes } from '../dicom/parse';
 import { pixelDigest } from '../fingerprint/compute';
 import { describeImage, greyImageOf, identityOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
 import { loadSession, ort, type OrtSession, type SessionOptions } from './onnx-runtime';
+import { RowSplitter } from './row-split';
 
 export interface InferenceJob {
   filePath: string;
@@ -27,6 +28,17 @@ export interface Timings {
   decodeMs: number;
   preprocessMs: number;
   inferenceMs: number;
+  /** Chunks of output rows the helper thread preprocessed, of how many (absent: not split). */
+  splitRows?: { chunks: number; byHelper: number };
+}
+
+export interface EngineSessionOptions extends SessionOptions {
+  /**
+   * Preprocess an image that is inferred right after (not one prepared ahead during another's
+   * inference) on two threads, this one and a helper (row-split.ts). Default: on when there are
+   * at least two cores and the helper's bundle is built.
+   */
+  splitRows?: boolean;
 }
 
 export type InferenceOutcome =
@@ -79,11 +91,15 @@ export class InferenceEngine {
   private fileBuffer: Buffer = Buffer.alloc(0);
   private readonly scratch = new Map<string, PreprocessScratch>();
   private busy = false;
+  /** The helper thread for splitting an image's preprocessing (null: one thread). */
+  private readonly splitter: RowSplitter | null;
 
   constructor(
     private readonly decode: PixelDecoder,
-    private readonly options: SessionOptions = {},
-  ) {}
+    private readonly options: EngineSessionOptions = {},
+  ) {
+    this.splitter = options.splitRows === false ? null : RowSplitter.create();
+  }
 
   /**
    * The session for a model, loaded from the very bytes whose SHA-256 was checked against the
@@ -112,7 +128,11 @@ export class InferenceEngine {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      if (this.fileBuffer.length < size) this.fileBuffer = Buffer.allocUnsafe(Math.ceil(size * 1.1));
+      // shared memory when a helper thread preprocesses part of the rows straight from the file's bytes
+      if (this.fileBuffer.length < size) {
+        const n = Math.ceil(size * 1.1);
+        this.fileBuffer = this.splitter ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafe(n);
+      }
       let off = 0;
       while (off < size) {
         const n = readSync(fd, this.fileBuffer, off, size - off, off);
@@ -130,7 +150,8 @@ export class InferenceEngine {
     const reuse = !this.busy;
     this.busy = true;
     try {
-      const p = await this.prepareOne(job, reuse);
+      // inferred right after: the cores are idle now, so the preprocessing may use two threads
+      const p = await this.prepareOne(job, reuse, true);
       return p.kind === 'prepared' ? await this.infer(job, p) : p;
     } finally {
       if (reuse) this.busy = false;
@@ -146,14 +167,14 @@ export class InferenceEngine {
     const reuse = !this.busy;
     this.busy = true;
     try {
-      const p = await this.prepareOne(job, reuse);
+      const p = await this.prepareOne(job, reuse, false);
       return p.kind === 'prepared' && reuse ? { ...p, tensor: p.tensor.slice() } : p;
     } finally {
       if (reuse) this.busy = false;
     }
   }
 
-  private async prepareOne(job: InferenceJob, reuse: boolean): Promise<Prepared | SkippedOrFailed> {
+  private async prepareOne(job: InferenceJob, reuse: boolean, split: boolean): Promise<Prepared | SkippedOrFailed> {
     let instance: InstanceIdentity | null = null;
     try {
       const t0 = now();
@@ -171,7 +192,15 @@ export class InferenceEngine {
       const t3 = now();
       let scratch = reuse ? this.scratch.get(job.model.id) : undefined;
       if (reuse && !scratch) this.scratch.set(job.model.id, (scratch = new PreprocessScratch()));
-      const input = preprocess(grey, job.model.card, scratch);
+      let input: PreprocessedInput;
+      let splitRows: Timings['splitRows'];
+      const plan = split && reuse && this.splitter ? planPreprocess(grey, job.model.card) : null;
+      if (plan && this.splitter!.canSplit(grey, plan)) {
+        const { height, width, channels } = job.model.card.input;
+        const tensor = scratch!.floats('tensor', channels * height * width);
+        splitRows = this.splitter!.run(grey, job.model.card, plan, tensor, scratch);
+        input = { tensor, dims: [1, channels, height, width], window: plan.window, inverted: plan.inverted, preprocessing: PREPROCESSING_ID };
+      } else input = preprocess(grey, job.model.card, scratch);
       const t4 = now();
       return {
         kind: 'prepared',
@@ -182,7 +211,7 @@ export class InferenceEngine {
         tensor: input.tensor,
         dims: input.dims,
         pixelSha256,
-        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3 },
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}) },
       };
     } catch (err) {
       return failedOutcome(err, instance);
@@ -218,6 +247,7 @@ export class InferenceEngine {
   }
 
   async close(): Promise<void> {
+    await this.splitter?.close();
     const all = [...this.sessions.values()];
     this.sessions.clear();
     for (const s of all) await s.then((x) => x.release()).catch(() => undefined);

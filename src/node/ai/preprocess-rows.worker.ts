@@ -1,0 +1,19 @@
+/**
+ * Worker thread that preprocesses part of an image's output rows (built to
+ * dist/workers/preprocess-rows.worker.cjs). The inference engine starts one beside itself; for an
+ * image prepared just before its inference (both cores idle then) the two threads take chunks of
+ * output rows from a shared counter until none are left (row-split.ts). It reads the file's pixels
+ * from the engine's shared buffer and writes its rows into a shared tensor; no pixels are copied.
+ * In:  RowsJob   Out: nothing (each chunk is signalled through the shared flags)
+ */
+import { parentPort } from 'node:worker_threads';
+import { preprocessRows, PreprocessScratch } from '../../core/ai/preprocess';
+import { runRowChunks, imageOfRowsJob, type RowsJob } from './row-split';
+
+const scratch = new PreprocessScratch();
+
+parentPort?.on('message', (job: RowsJob) => {
+  const img = imageOfRowsJob(job);
+  const target = new Float32Array(job.out, 0, job.card.input.height * job.card.input.width * job.card.input.channels);
+  runRowChunks(job.state, job.chunkRows, job.card.input.height, 2, (rows) => preprocessRows(img, job.card, job.plan, rows, target, scratch));
+});

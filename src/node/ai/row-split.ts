@@ -1,0 +1,185 @@
+/**
+ * One image's preprocessing on two threads. Preprocessing a 2,048² radiograph is a pass over 8 MB
+ * that one thread does at memory speed; it runs just before that image's inference, when ONNX
+ * Runtime is not running and both cores are idle. The calling thread and a helper
+ * (preprocess-rows.worker.ts) take chunks of output rows from a shared counter until none are
+ * left; the helper reads the pixels from the engine's shared file buffer (no copy) and writes its
+ * rows into a shared tensor, which the caller copies into its own (a few hundred kB). A helper that
+ * is late (still starting, or not scheduled on a loaded machine) simply gets no chunks: the
+ * caller never waits for it to start, and for a chunk it took only about as long as a chunk takes
+ * (then does it itself), so a loaded machine costs at most one chunk twice. Not used while an
+ * inference runs (a study's image prepared ahead): the helper would take a core from ONNX Runtime.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ModelCard } from '../../core/ai/card';
+import { preprocessRows, type GreyImage, type OutputRows, type PreprocessPlan, type PreprocessScratch } from '../../core/ai/preprocess';
+
+/** Output rows per chunk: small enough that the two threads end together, large enough that the extra edge row each chunk reads (1 in ~70 source rows at 2,048 → 224) costs little. */
+export const CHUNK_ROWS = 8;
+/** Images with fewer pixels are not worth a hand-over to the helper. */
+export const MIN_SPLIT_PIXELS = 512 * 512;
+
+const PENDING = 0;
+const DONE_HERE = 1;
+const DONE_BY_HELPER = 2;
+const HELPER_FAILED = 3;
+
+export interface RowsJob {
+  /** Int32: [0] the next chunk to take, [1 + c] chunk c's state (PENDING, DONE_HERE, DONE_BY_HELPER, HELPER_FAILED). */
+  state: SharedArrayBuffer;
+  chunkRows: number;
+  /** The helper's tensor (1×C×H×W float32). */
+  out: SharedArrayBuffer;
+  card: Pick<ModelCard, 'input' | 'preprocessing'>;
+  plan: PreprocessPlan;
+  image: Omit<GreyImage, 'samples'> & { samples: { buffer: SharedArrayBuffer; byteOffset: number; length: number; bytes: 1 | 2 } };
+}
+
+export function imageOfRowsJob(job: RowsJob): GreyImage {
+  const s = job.image.samples;
+  const samples = s.bytes === 1 ? new Uint8Array(s.buffer, s.byteOffset, s.length) : new Uint16Array(s.buffer, s.byteOffset, s.length);
+  return { ...job.image, samples };
+}
+
+/**
+ * Takes chunks of output rows from the shared counter until none are left; each chunk done is
+ * marked `mark` (and waiters woken), a chunk whose work threw is marked HELPER_FAILED for the
+ * caller to redo. Returns the number of chunks this thread did.
+ */
+export function runRowChunks(state: SharedArrayBuffer, chunkRows: number, height: number, mark: number, work: (rows: OutputRows) => void): number {
+  const st = new Int32Array(state);
+  const chunks = Math.ceil(height / chunkRows);
+  let done = 0;
+  for (;;) {
+    const c = Atomics.add(st, 0, 1);
+    if (c >= chunks) return done;
+    let m = mark;
+    try {
+      work({ from: c * chunkRows, to: Math.min(height, (c + 1) * chunkRows) });
+      done++;
+    } catch (err) {
+      if (mark === DONE_HERE) throw err;
+      m = HELPER_FAILED;
+    }
+    Atomics.store(st, 1 + c, m);
+    Atomics.notify(st, 1 + c);
+  }
+}
+
+export function findRowsWorkerScript(): string | null {
+  const candidates = [
+    process.env.MEDIMG_AI_ROWS_WORKER,
+    fileURLToPath(new URL('./preprocess-rows.worker.cjs', import.meta.url)),
+    fileURLToPath(new URL('../workers/preprocess-rows.worker.cjs', import.meta.url)),
+    fileURLToPath(new URL('../../../dist/workers/preprocess-rows.worker.cjs', import.meta.url)),
+  ];
+  for (const c of candidates) if (c && existsSync(c)) return c;
+  return null;
+}
+
+export interface SplitStats {
+  chunks: number;
+  byHelper: number;
+}
+
+export class RowSplitter {
+  private worker: Worker | null = null;
+  private out: SharedArrayBuffer | null = null;
+
+  private constructor(private readonly script: string) {
+    this.spawn();
+  }
+
+  /** A splitter when there are at least two cores and the helper's bundle is built, else null (preprocess in one thread). */
+  static create(cores = availableParallelism()): RowSplitter | null {
+    if (cores < 2) return null;
+    const script = findRowsWorkerScript();
+    return script ? new RowSplitter(script) : null;
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(this.script);
+    w.unref();
+    const gone = () => {
+      if (this.worker === w) this.worker = null;
+    };
+    w.on('error', gone);
+    w.on('exit', gone);
+    this.worker = w;
+    return w;
+  }
+
+  /** Whether this image can be split: one-pass plan, 8/16-bit samples in shared memory, large enough. */
+  canSplit(img: GreyImage, plan: PreprocessPlan): boolean {
+    const s = img.samples;
+    return plan.onePass && (s instanceof Uint8Array || s instanceof Uint16Array) && s.buffer instanceof SharedArrayBuffer && img.rows * img.columns >= MIN_SPLIT_PIXELS;
+  }
+
+  /**
+   * Writes the whole tensor (as preprocessRows over all rows would), the helper doing the chunks
+   * it takes. Blocks the calling thread until the last chunk is in (it is itself busy until then).
+   */
+  run(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, plan: PreprocessPlan, tensor: Float32Array, scratch?: PreprocessScratch): SplitStats {
+    const { height, width, channels } = card.input;
+    const n = height * width * channels;
+    const w = this.worker ?? this.spawn();
+    if (!this.out || this.out.byteLength < n * 4) this.out = new SharedArrayBuffer(n * 4);
+    const chunks = Math.ceil(height / CHUNK_ROWS);
+    // a fresh counter per image: a helper that gets this message late finds every chunk taken
+    const state = new SharedArrayBuffer(4 * (1 + chunks));
+    const s = img.samples as Uint8Array | Uint16Array;
+    const job: RowsJob = {
+      state,
+      chunkRows: CHUNK_ROWS,
+      out: this.out,
+      card: { input: card.input, preprocessing: card.preprocessing },
+      plan,
+      image: {
+        rows: img.rows,
+        columns: img.columns,
+        rescaleSlope: img.rescaleSlope,
+        rescaleIntercept: img.rescaleIntercept,
+        photometricInterpretation: img.photometricInterpretation,
+        fileWindow: img.fileWindow,
+        ...(img.storedBits ? { storedBits: img.storedBits } : {}),
+        samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: s instanceof Uint8Array ? 1 : 2 },
+      },
+    };
+    w.postMessage(job);
+    const t0 = performance.now();
+    const mine = runRowChunks(state, CHUNK_ROWS, height, DONE_HERE, (rows) => preprocessRows(img, card, plan, rows, tensor, scratch));
+    // a chunk the helper took and has not finished: wait about as long as a chunk takes here, then
+    // do it here (on a loaded machine the helper may be off its core for a whole time slice)
+    const patienceMs = mine > 0 ? (performance.now() - t0) / mine : 1;
+    const st = new Int32Array(state);
+    const shared = new Float32Array(this.out, 0, n);
+    const plane = height * width;
+    let byHelper = 0;
+    for (let c = 0; c < chunks; c++) {
+      if (Atomics.load(st, 1 + c) === PENDING) Atomics.wait(st, 1 + c, PENDING, patienceMs);
+      const rows = { from: c * CHUNK_ROWS, to: Math.min(height, (c + 1) * CHUNK_ROWS) };
+      const f = Atomics.load(st, 1 + c);
+      if (f === DONE_BY_HELPER) {
+        byHelper++;
+        for (let ch = 0; ch < channels; ch++) {
+          const a = ch * plane + rows.from * width;
+          const b = ch * plane + rows.to * width;
+          tensor.set(shared.subarray(a, b), a);
+        }
+      } else if (f !== DONE_HERE) {
+        // still running there (its late write lands in `out` before the helper reads its next job) or failed
+        preprocessRows(img, card, plan, rows, tensor, scratch);
+      }
+    }
+    return { chunks, byHelper };
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+  }
+}
