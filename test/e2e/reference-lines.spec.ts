@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { test, expect } from './rig';
-import { importPaths, sampleSeries, viewport, dropSeries } from './support/viewer';
+import { drag, importPaths, sampleSeries, viewport, dropSeries } from './support/viewer';
 import { lineOf, ordered, ready, screenshotsAtBothSizes, seriesOfFile } from './support/linked';
 import { writeLinkedStudy } from '../support/linked-series';
 import { tempDir } from '../support/tmp';
@@ -78,6 +78,41 @@ test('the active slice is drawn on the other viewport of the same frame of refer
     await screenshotsAtBothSizes(page, app.screenshot, 'reference-lines', async () => {
       await expect(line1).toHaveCount(1);
     });
+
+    // The sagittal zoomed, panned, rotated and flipped by the reader: the line stays on the same image pixels. The
+    // pointer readout (screen → image through the viewport's own inverse) names the pixel under points along the line.
+    const vp1 = viewport(page, 1);
+    await drag(page, vp1, [0.5, 0.3], [0.5, 0.42], 'right');
+    await drag(page, vp1, [0.5, 0.5], [0.46, 0.53], 'middle');
+    await page.keyboard.press(']');
+    await page.keyboard.press('h');
+    await expect(vp1).toHaveAttribute('data-rotation', '90');
+    await expect(vp1).toHaveAttribute('data-hflip', 'true');
+    await viewport(page, 0).click({ position: { x: 20, y: 60 } });
+    await expect(line1).toHaveCount(1);
+    const row20 = Math.round((sagPlane.imagePositionPatient[2] - z20) / rowSpacing);
+    const t = ordered(await lineOf(line1));
+    expect(t.from[1]).toBeCloseTo(row20, 2);
+    // rotated a quarter turn: the image's rows run across the screen, so the line is vertical now
+    expect(Math.abs(t.p1[0] - t.p2[0])).toBeLessThan(0.6);
+    const area1 = (await vp1.locator('.viewport__canvas').boundingBox())!;
+    let probed = 0;
+    for (const k of [20, 60, 100, 140, 180, 220].filter((c) => c < sagPlane.columns)) {
+      const f = (k - t.from[0]) / (t.to[0] - t.from[0]);
+      const sx = t.p1[0] + f * (t.p2[0] - t.p1[0]);
+      const sy = t.p1[1] + f * (t.p2[1] - t.p1[1]);
+      if (sx < 4 || sy < 4 || sx > area1.width - 4 || sy > area1.height - 4) continue; // zoomed off screen
+      await page.mouse.move(area1.x + sx, area1.y + sy);
+      await expect(vp1.getByTestId('overlay-pointer')).toContainText(`(${k}, ${row20})`);
+      probed++;
+    }
+    expect(probed).toBeGreaterThanOrEqual(2);
+    await screenshotsAtBothSizes(page, app.screenshot, 'reference-lines-rotated-flipped', async () => {
+      await expect(line1).toHaveCount(1);
+    });
+    await viewport(page, 1).click({ position: { x: 20, y: 60 } });
+    await page.keyboard.press('x');
+    await expect(vp1).toHaveAttribute('data-rotation', '0');
 
     // The sagittal active: its plane (x of sagittal 3) is a vertical line on the axial, at column (x − x0) / Δc.
     await viewport(page, 1).click({ position: { x: 20, y: 60 } });

@@ -95,6 +95,28 @@ export function worldToImage(imageId: string, w: Types.Point3 | readonly number[
   return { x: i[0] + 0.5, y: i[1] + 0.5 };
 }
 
+/**
+ * CSS pixels in the viewport's canvas box → image point (legacy pixel coordinates), the inverse of the
+ * overlays' image → screen mapping. The CPU renderer draws image pixels through its own 2D transform,
+ * so there the pixel under the pointer is read through that transform's inverse: its canvasToWorld
+ * treats the corner-based pixel position as a centre-based index, which named the neighbouring pixel
+ * (by one) on a rotated and flipped image.
+ */
+export function screenToImage(vp: StackViewport, imageId: string, x: number, y: number): Point | null {
+  const cpu = vp as unknown as { useCPURendering?: boolean; _cpuFallbackEnabledElement?: { transform?: { getMatrix(): number[] } } };
+  const m = cpu.useCPURendering ? cpu._cpuFallbackEnabledElement?.transform?.getMatrix() : undefined;
+  if (m) {
+    const dpr = window.devicePixelRatio || 1;
+    const [a, b, c, d, e, f] = m as [number, number, number, number, number, number];
+    const det = a * d - b * c;
+    if (det === 0) return null;
+    const cx = x * dpr - e;
+    const cy = y * dpr - f;
+    return { x: (d * cx - c * cy) / det, y: (a * cy - b * cx) / det };
+  }
+  return worldToImage(imageId, vp.canvasToWorld([x, y] as Types.Point2));
+}
+
 /** The private fields of a StackViewport that hold its list of image ids (see growStack). */
 interface StackIds {
   imageIds: string[];

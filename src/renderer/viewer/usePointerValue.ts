@@ -1,8 +1,8 @@
 import { useEffect, useState, type RefObject } from 'react';
-import { Enums as CoreEnums, type Types } from '@cornerstonejs/core';
+import { Enums as CoreEnums } from '@cornerstonejs/core';
 import type { CsImage } from './cornerstone';
 import { rescaleOf, valuesAt } from './pixels';
-import { stackViewportOf, worldToImage } from './stackViewport';
+import { screenToImage, stackViewportOf } from './stackViewport';
 
 /** The pixel under the mouse: its image coordinates, stored value and modality value (rescale slope/intercept applied). */
 export interface PointerValue {
@@ -43,8 +43,7 @@ export function usePointerValue(elRef: RefObject<HTMLDivElement | null>, imageRe
       if (!last || !image || !vp) return setValue(null);
       try {
         const box = el.getBoundingClientRect();
-        const world = vp.canvasToWorld([last.clientX - box.left, last.clientY - box.top] as Types.Point2);
-        const p = worldToImage(image.imageId, world);
+        const p = screenToImage(vp, image.imageId, last.clientX - box.left, last.clientY - box.top);
         const v = p ? pixelValue(image, p.x, p.y) : null;
         setValue((old) => (old && v && old.x === v.x && old.y === v.y && old.value === v.value ? old : v));
       } catch {
