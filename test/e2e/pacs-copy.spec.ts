@@ -7,7 +7,7 @@
  * "verified". The study browser lists the copy under the series; the series itself opens the
  * library's original, verified, with no PACS mark.
  */
-import { orthancId, orthancRest, type OrthancServer } from '../support/orthanc';
+import { orthancId, orthancRenamePatient, orthancRest, type OrthancServer } from '../support/orthanc';
 import { component } from '../support/components';
 import { storescu } from '../support/dcmtk';
 import { test, expect } from './rig';
@@ -47,13 +47,7 @@ test('a PACS copy that differs from the local original: shown as the PACS copy, 
   const victim = before.instances[at]!.sopInstanceUid;
 
   // On Orthanc: that one instance's PatientName changed, its UIDs kept (stored in place of the original).
-  const id = await orthancId(orthanc, victim, 'Instance');
-  const modified = (await orthancRest(orthanc, `/instances/${id}/modify`, {
-    method: 'POST',
-    body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-  })) as Buffer;
-  await orthancRest(orthanc, `/instances/${id}`, { method: 'DELETE' });
-  await orthancRest(orthanc, '/instances', { method: 'POST', body: new Uint8Array(modified) });
+  await orthancRenamePatient(orthanc, victim, 'TAMPERED^ON^PACS');
 
   // Retrieved through the UI: one image kept as the PACS copy, "1 altered".
   await addWebConnection(page, 'Orthanc', orthanc.dicomWebUrl);

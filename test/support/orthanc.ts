@@ -181,6 +181,22 @@ export async function orthancRest(server: OrthancServer, path: string, init?: Re
   return (r.headers.get('content-type') ?? '').includes('json') ? r.json() : Buffer.from(await r.arrayBuffer());
 }
 
+/**
+ * Tampering on the PACS side: the instance with this SOP Instance UID gets another PatientName, its UIDs kept
+ * (Orthanc's /modify), and is stored in place of the original. Returns the modified file's bytes.
+ */
+export async function orthancRenamePatient(server: OrthancServer, sopInstanceUid: string, patientName: string): Promise<Buffer> {
+  const id = await orthancId(server, sopInstanceUid, 'Instance');
+  const modified = (await orthancRest(server, `/instances/${id}/modify`, {
+    method: 'POST',
+    body: JSON.stringify({ Replace: { PatientName: patientName }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
+  })) as Buffer;
+  await orthancRest(server, `/instances/${id}`, { method: 'DELETE' });
+  const stored = (await orthancRest(server, '/instances', { method: 'POST', body: new Uint8Array(modified) })) as { Status: string };
+  if (stored.Status !== 'Success') throw new Error(`Orthanc did not store the modified instance ${sopInstanceUid}: ${stored.Status}`);
+  return modified;
+}
+
 /** Orthanc's own id of the study, series or instance with this DICOM UID (its first hit, or of `type`); throws when Orthanc has none. */
 export async function orthancId(server: OrthancServer, uid: string, type?: 'Study' | 'Series' | 'Instance'): Promise<string> {
   const hits = (await orthancRest(server, '/tools/lookup', { method: 'POST', body: uid })) as { ID: string; Type: string }[];

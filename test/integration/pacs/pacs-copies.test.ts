@@ -17,7 +17,7 @@ import { Task } from '../../../src/node/tasks';
 import type { Pacs } from '../../../src/node/pacs';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer, orthancRest, orthancId } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRenamePatient, orthancRest, orthancId } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveAll = Boolean(component('anvil')) && Boolean(component('orthanc')) && Boolean(dcmtk());
@@ -89,11 +89,7 @@ describe.skipIf(!haveAll)('A PACS copy that differs from the local original', ()
 
   it('PatientName changed and pixels replaced on Orthanc: both indexed as PACS copies, "altered" with the evidence; the originals stay verified', async () => {
     // metadata: PatientName of one instance, UIDs kept (Orthanc's /modify, then stored in its place)
-    const modified = (await api(`/instances/${await lookup(metaVictim)}/modify`, {
-      method: 'POST',
-      body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-    })) as Buffer;
-    await replaceOnOrthanc(metaVictim, new Uint8Array(modified));
+    await orthancRenamePatient(orthanc, metaVictim, 'TAMPERED^ON^PACS');
     // pixels: the original file with 16 pixel values changed (Pixel Data is its last element)
     const bytes = new Uint8Array(readFileSync(localFile(pixelVictim)));
     const at = bytes.length - 4096;
@@ -158,11 +154,7 @@ describe.skipIf(!haveAll)('A PACS copy that differs from the local original', ()
   });
 
   it('the same PACS altered again: its copy is replaced, not doubled', async () => {
-    const modified = (await api(`/instances/${await lookup(metaVictim)}/modify`, {
-      method: 'POST',
-      body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^AGAIN' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-    })) as Buffer;
-    await replaceOnOrthanc(metaVictim, new Uint8Array(modified));
+    await orthancRenamePatient(orthanc, metaVictim, 'TAMPERED^AGAIN');
     const r = await pacs.retrieve('orthanc', { study: studyUid, series: s.library.oneSeries(seriesId).seriesInstanceUid, refetch: true }, task());
     expect(r.verification).toEqual({ verified: 38, altered: 2 });
     expect(rowCounts()).toEqual({ n: 42, primaries: 40, local: 40 });

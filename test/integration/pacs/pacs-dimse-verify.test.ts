@@ -18,7 +18,7 @@ import type { Pacs, RetrieveReport, RetrieveVia } from '../../../src/node/pacs';
 import { dataSetOf } from '../../../src/node/pacs/part10';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer, orthancRest, orthancId } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRenamePatient, orthancRest, orthancId } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveAll = Boolean(component('anvil')) && Boolean(component('orthanc')) && Boolean(dcmtk());
@@ -84,13 +84,7 @@ describe.skipIf(!haveAll)('PACS retrieve over C-GET, C-MOVE and WADO-RS, verifie
     const sops = [...originals.keys()].sort();
     const victims = [sops[3]!, sops[28]!];
     for (const victim of victims) {
-      const id = await lookup(victim);
-      const modified = (await api(`/instances/${id}/modify`, {
-        method: 'POST',
-        body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-      })) as Buffer;
-      await api(`/instances/${id}`, { method: 'DELETE' });
-      await api('/instances', { method: 'POST', body: new Uint8Array(modified) });
+      await orthancRenamePatient(orthanc, victim, 'TAMPERED^ON^PACS');
     }
     for (const via of VIAS) {
       const r = await retrieveVia(via);

@@ -14,7 +14,7 @@ import { Task } from '../../../src/node/tasks';
 import type { Pacs, RetrieveReport } from '../../../src/node/pacs';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
-import { startOrthanc, type OrthancServer, orthancRest, orthancId } from '../../support/orthanc';
+import { startOrthanc, type OrthancServer, orthancRenamePatient, orthancRest, orthancId } from '../../support/orthanc';
 import { tempDir } from '../../support/tmp';
 
 const haveAll = Boolean(component('anvil')) && Boolean(component('orthanc')) && Boolean(dcmtk());
@@ -68,13 +68,7 @@ describe.skipIf(!haveAll)('PACS retrieve verified against the chain', () => {
   it('PatientName of one instance changed on Orthanc (UIDs kept): exactly that one "altered: metadata"', async () => {
     const listed = (await pacs.retrieve('orthanc', { study: studyUid }, task())).instances;
     const victim = listed[7]!.sopInstanceUid;
-    const id = await lookup(victim);
-    const modified = (await api(`/instances/${id}/modify`, {
-      method: 'POST',
-      body: JSON.stringify({ Replace: { PatientName: 'TAMPERED^ON^PACS' }, Keep: ['StudyInstanceUID', 'SeriesInstanceUID', 'SOPInstanceUID'], Force: true }),
-    })) as Buffer;
-    await api(`/instances/${id}`, { method: 'DELETE' });
-    await api('/instances', { method: 'POST', body: new Uint8Array(modified) });
+    await orthancRenamePatient(orthanc, victim, 'TAMPERED^ON^PACS');
     const r = await pacs.retrieve('orthanc', { study: studyUid, refetch: true }, task());
     expect(r).toMatchObject({ listed: 40, received: 40, failed: 0 });
     expect(states(r)).toEqual({ verified: 39, altered: 1 });
