@@ -7,7 +7,7 @@
  * "verified". The study browser lists the copy under the series; the series itself opens the
  * library's original, verified, with no PACS mark.
  */
-import { orthancId, orthancRenamePatient, orthancRest, type OrthancServer } from '../support/orthanc';
+import { orthancRenamePatient, type OrthancServer } from '../support/orthanc';
 import { component } from '../support/components';
 import { storescu } from '../support/dcmtk';
 import { test, expect } from './rig';

@@ -31,9 +31,9 @@ test('CT window presets apply the standard centre/width (brain and bone not swap
     }
     // …and from the toolbar menu.
     await page.getByLabel('Window preset').selectOption('brain');
-    expect([await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([40, 80]);
+    await expect.poll(async () => [await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([40, 80]);
     await page.getByLabel('Window preset').selectOption('bone');
-    expect([await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([400, 1800]);
+    await expect.poll(async () => [await num(vp, 'data-wc'), await num(vp, 'data-ww')]).toEqual([400, 1800]);
 
     // The window works in HU: the image has a rescale, and the rendered grey of a pixel follows
     // (HU - (C - W/2)) / W under the brain window.

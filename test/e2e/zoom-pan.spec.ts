@@ -25,20 +25,20 @@ test('zoom, pan, fit, 1:1, rotate, flip and reset, with orientation markers that
     await page.keyboard.press('p');
     await expect(page.getByRole('button', { name: 'Pan', exact: true })).toHaveAttribute('aria-pressed', 'true');
     await drag(page, vp, [0.5, 0.5], [0.6, 0.55]);
-    expect(Math.abs(await num(vp, 'data-tx'))).toBeGreaterThan(5);
+    await expect.poll(async () => Math.abs(await num(vp, 'data-tx'))).toBeGreaterThan(5);
     await app.screenshot('zoom-pan-zoomed-panned');
 
     // Middle button pans whatever the tool.
     await page.keyboard.press('w');
     const tx = await num(vp, 'data-tx');
     await drag(page, vp, [0.5, 0.5], [0.4, 0.5], 'middle');
-    expect(await num(vp, 'data-tx')).not.toBe(tx);
+    await expect.poll(() => num(vp, 'data-tx')).not.toBe(tx);
 
     // 1:1 and fit.
     await page.keyboard.press('0');
     await expect(vp).toHaveAttribute('data-scale', '1.0000');
     await page.keyboard.press('f');
-    expect(await num(vp, 'data-scale')).toBeCloseTo(fit, 3);
+    await expect.poll(() => num(vp, 'data-scale')).toBeCloseTo(fit, 3);
 
     // Rotate 90° clockwise: anterior moves to the right edge.
     await page.keyboard.press(']');
@@ -67,8 +67,8 @@ test('zoom, pan, fit, 1:1, rotate, flip and reset, with orientation markers that
     await expect(vp).toHaveAttribute('data-rotation', '0');
     await expect(vp).toHaveAttribute('data-hflip', 'false');
     await expect(vp).toHaveAttribute('data-vflip', 'false');
-    expect(await num(vp, 'data-scale')).toBeCloseTo(fit, 3);
-    expect(await num(vp, 'data-tx')).toBe(0);
+    await expect.poll(() => num(vp, 'data-scale')).toBeCloseTo(fit, 3);
+    await expect.poll(() => num(vp, 'data-tx')).toBe(0);
     await expect(vp.getByTestId('marker-left')).toHaveText('R');
   } finally {
     ct.cleanup();
