@@ -34,6 +34,7 @@ import { measurementReportTarget } from './measurements/measurementReportTarget'
 import { useLinkedViewing } from './viewer/linking/useLinkedViewing';
 import { LinkControls } from './viewer/linking/LinkControls';
 import { usePriorComparison } from './viewer/linking/usePriorComparison';
+import { PriorNotice } from './viewer/linking/PriorNotice';
 import { useHanging } from './hanging/useHanging';
 import type { ViewportImageLayer } from './viewer/types';
 import './viewer/linking/linking.css';
@@ -311,21 +312,7 @@ export function App() {
         {panel === 'ai' && <FindingsPanel instanceId={cur?.instanceId ?? null} heatmapResultId={aiHeat.resultId} onHeatmap={aiHeat.show} onClose={() => setPanel(null)} />}
         <TrustLayer ui={trustUi} seriesId={openSeriesId} viewport={{ index: active, instanceId: cur?.instanceId ?? null }} />
       </div>
-      {(prior.notice || unsyncedPrior) && (
-        <div className="cmp-notice" role="status" data-testid="prior-notice">
-          {prior.notice ?? 'The prior study has another frame of reference, so scrolling cannot be linked by position. Scroll both to the same anatomy, then press "Sync here" to link them at these slices.'}
-          {unsyncedPrior && !prior.notice && (
-            <button type="button" className="btn" onClick={linked.syncHere}>
-              Sync here
-            </button>
-          )}
-          {prior.notice && (
-            <button type="button" className="btn btn--ghost" aria-label="Dismiss" onClick={prior.clearNotice}>
-              ✕
-            </button>
-          )}
-        </div>
-      )}
+      <PriorNotice prior={prior} unsynced={unsyncedPrior} onSyncHere={linked.syncHere} />
       {openError && (
         <div className="toast" role="alert" onClick={() => setOpenError(null)}>
           {openError}

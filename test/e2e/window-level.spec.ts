@@ -17,16 +17,17 @@ test('window/level by dragging, invert, and reset to the image default', async (
 
     // Left drag with the W/L tool: right = wider, down = higher centre (cornerstone's convention).
     await drag(page, vp, [0.5, 0.5], [0.7, 0.65]);
+    // The viewport's attributes follow the drag's last render: wait for them, do not read once.
+    await expect.poll(() => num(vp, 'data-ww')).toBeGreaterThan(ww0);
+    await expect.poll(() => num(vp, 'data-wc')).not.toBe(wc0);
     const wc1 = await num(vp, 'data-wc');
     const ww1 = await num(vp, 'data-ww');
-    expect(ww1).toBeGreaterThan(ww0);
-    expect(wc1).not.toBe(wc0);
     await expect(vp.getByTestId('overlay-wl')).toContainText(`W ${Math.round(ww1)} L ${Math.round(wc1)}`);
     await app.screenshot('window-level-dragged');
 
     // Narrow the window again by dragging left.
     await drag(page, vp, [0.7, 0.5], [0.3, 0.5]);
-    expect(await num(vp, 'data-ww')).toBeLessThan(ww1);
+    await expect.poll(() => num(vp, 'data-ww')).toBeLessThan(ww1);
 
     // Invert (I) and reset (X).
     await page.keyboard.press('i');

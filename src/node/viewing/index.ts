@@ -132,11 +132,20 @@ export class Viewing {
   async priors(seriesId: number): Promise<PriorSearch> {
     const open = this.seriesRow(seriesId);
     const study = this.db
-      .prepare('SELECT st.id, st.study_date AS date, st.study_time AS time, p.patient_id AS patientId FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = ?')
-      .get(open.studyId) as { id: number; date: string | null; time: string | null; patientId: string };
+      .prepare('SELECT st.id, st.study_uid AS uid, st.study_date AS date, st.study_time AS time, p.patient_id AS patientId FROM studies st JOIN patients p ON p.id = st.patient_ref WHERE st.id = ?')
+      .get(open.studyId) as { id: number; uid: string; date: string | null; time: string | null; patientId: string };
     const modality = (open.modality ?? '').trim();
     const issuer = await this.issuerOfStudy(open.studyId);
-    const current = { studyId: study.id, date: study.date, modality, patientId: study.patientId, issuer };
+    const current = {
+      studyId: study.id,
+      studyInstanceUid: study.uid,
+      date: study.date,
+      time: study.time,
+      modality,
+      patientId: study.patientId,
+      issuer,
+      series: { number: open.number === null ? null : Number(open.number), description: open.description },
+    };
     const none = (message: string): PriorSearch => ({ current, priors: [], message });
     if (!study.patientId.trim()) return none('This study has no Patient ID, so its earlier studies cannot be found: compare by dragging a series of the other study into a viewport.');
     if (!modality) return none('The open series has no modality, so a prior of the same modality cannot be chosen.');

@@ -74,6 +74,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
   const [retrieval, setRetrieval] = useState<Retrieval | null>(null);
   const { progress, cancel } = useTaskProgress('pacs-retrieve', retrieval?.running ?? false);
   const shownFirst = useRef<{ taskId: string | null; seriesId: number } | null>(null);
+  const retrievingHere = useRef(false);
   // WADO-RS where the connection has DICOMweb, C-GET / C-MOVE where it has DIMSE
   const offered: PacsVia[] = conn ? [...(conn.dicomweb ? (['wado-rs'] as const) : []), ...(conn.dimse ? (['c-get', 'c-move'] as const) : [])] : [];
   const [chosenVia, setChosenVia] = useState<PacsVia | null>(() => localStorage.getItem(viaKey(connectionId)) as PacsVia | null);
@@ -121,7 +122,8 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
   useEffect(
     () =>
       bridge().on((e) => {
-        if (e.type !== 'pacs-retrieve' || shownFirst.current) return;
+        // only this browser's own retrieve (a prior fetched for comparison is opened by the viewer itself)
+        if (e.type !== 'pacs-retrieve' || !retrievingHere.current || shownFirst.current) return;
         shownFirst.current = { taskId: e.taskId, seriesId: e.seriesId };
         // the series as this PACS returned it: its copies where they differ from the library's images
         onOpenSeries(e.seriesId, e.source);
@@ -151,6 +153,7 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
     async (study: string, series: string | null, label: string) => {
       if (retrieval?.running) return;
       shownFirst.current = null;
+      retrievingHere.current = true;
       setRetrieval({ key: series ?? study, study, series, label, running: true, report: null, problem: null });
       try {
         const r = await call('pacs.retrieve', { connectionId, studyInstanceUid: study, ...(series ? { seriesInstanceUid: series } : {}), ...(via ? { via } : {}) });
@@ -161,6 +164,8 @@ export function PacsBrowser({ connectionId, onOpenSeries, onShowLocal }: { conne
         }
       } catch (e) {
         setRetrieval((x) => x && { ...x, running: false, problem: pacsProblem(e) });
+      } finally {
+        retrievingHere.current = false;
       }
     },
     [connectionId, onOpenSeries, retrieval?.running, via],

@@ -47,7 +47,17 @@ export const PriorStudy = z.object({
 export type PriorStudy = z.infer<typeof PriorStudy>;
 
 export const PriorSearch = z.object({
-  current: z.object({ studyId: z.number().int(), date: z.string().nullable(), modality: z.string(), patientId: z.string(), issuer: z.string() }),
+  current: z.object({
+    studyId: z.number().int(),
+    studyInstanceUid: z.string(),
+    date: z.string().nullable(),
+    time: z.string().nullable(),
+    modality: z.string(),
+    patientId: z.string(),
+    issuer: z.string(),
+    /** The open series (to pick the prior's most similar series, e.g. on a PACS). */
+    series: z.object({ number: z.number().nullable(), description: z.string().nullable() }),
+  }),
   /** Earlier studies, most recent first. */
   priors: z.array(PriorStudy),
   /** When there is none: why, in one sentence (e.g. "No earlier CT study of patient … in the local library."). */

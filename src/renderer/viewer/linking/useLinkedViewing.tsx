@@ -85,20 +85,33 @@ export function useLinkedViewing({ series, statuses, active, cells, apis }: Opti
 
   // ---- linked scrolling by position
   const scrolled = useRef<{ active: number; seriesId: string; position: number } | null>(null);
+  /** A scroll came before the geometry it needs (a series just opened): the others follow once it arrives. */
+  const pendingAlign = useRef(false);
   const activeStatus = statuses[active];
   useEffect(() => {
     const view = series[active];
     const cur = view && activeStatus ? { active, seriesId: keyOf(view), position: activeStatus.position } : null;
     const before = scrolled.current;
     scrolled.current = cur;
+    // Another active viewport or series: an earlier scroll no longer asks to be followed.
+    if (!cur || (before && (before.active !== cur.active || before.seriesId !== cur.seriesId))) pendingAlign.current = false;
     // Only a scroll of the same series in the same active viewport moves the others (not opening a series, not activating).
-    if (!toggles.scroll || !cur || !before || before.active !== cur.active || before.seriesId !== cur.seriesId || before.position === cur.position) return;
+    const scrolledNow = !!cur && !!before && before.active === cur.active && before.seriesId === cur.seriesId && before.position !== cur.position;
+    if (!toggles.scroll || !cur || (!scrolledNow && !pendingAlign.current)) return;
     const src = planeOf(active);
-    if (!src) return;
+    if (!src) {
+      pendingAlign.current = true;
+      return;
+    }
+    let missing = false;
     const centre = centreOf(src);
     for (let j = 0; j < cells; j++) {
       const target = series[j];
       if (j === active || !target) continue;
+      if (!geoOf(j)) {
+        missing = true;
+        continue;
+      }
       const slices = slicesOf(j);
       const any = slices.find((s): s is SlicePosition => s !== null);
       if (!any || !sameOrientation(src, any)) continue;
@@ -110,8 +123,9 @@ export function useLinkedViewing({ series, statuses, active, cells, apis }: Opti
       const k = candidates[best.index]!.k;
       if (statuses[j]?.position !== k) apis[j]?.current?.scrollTo(k);
     }
-    // deliberately driven by the active viewport's position only
-  }, [activeStatus?.position, activeStatus?.instanceId, active, series[active]]);
+    pendingAlign.current = missing;
+    // deliberately driven by the active viewport's position only (and the geometry a pending scroll waits for)
+  }, [activeStatus?.position, activeStatus?.instanceId, active, series[active], geo]);
 
   // ---- linked W/L
   const windows = useSyncExternalStore(viewportWindows.subscribe, viewportWindows.get);
