@@ -84,6 +84,9 @@ describe('frame of reference and priors', () => {
     const axialId = seriesIdOf(study.axial.files[0]!);
     const r = await s.viewing.priors(axialId);
     expect(r.current).toMatchObject({ modality: 'CT', patientId: study.patientId, issuer: '' });
+    // what a PACS search for priors needs: the current study's UID (not offered as its own prior) and the open series
+    expect(r.current.studyInstanceUid).toBe(study.studyInstanceUid);
+    expect(r.current.series).toEqual({ number: expect.any(Number), description: expect.any(String) });
     // 2024 has another issuer, 2999 is later, SOMEONE-ELSE is another patient: only 2025.
     expect(r.priors.map((p) => p.date)).toEqual(['20250310']);
     expect(r.message).toBeNull();
