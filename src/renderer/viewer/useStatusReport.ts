@@ -6,6 +6,7 @@ import { views } from './measurements';
 import { metaOf } from './meta';
 import type { LoadState } from './useImageStack';
 import type { StackItem, ViewportStatus } from './types';
+import { reportTiming, SCROLL_REPORT_MS } from './statusTiming';
 
 interface Inputs {
   index: number;
@@ -26,20 +27,6 @@ interface Inputs {
   everyFrame: boolean;
 }
 
-/**
- * How often a lone viewport tells the app its position while the reader scrolls. Each report
- * re-renders the whole app (toolbar, browser, panels, badges): per frame it was ≈ a tenth of a
- * scroll step's main-thread time in the profile, for panels that only need the image the scroll
- * stops on.
- */
-export const SCROLL_REPORT_MS = 120;
-
-/** True when two reports differ only in which image of the same stack is shown (a scroll step). */
-function onlyPositionMoved(a: ViewportStatus, b: ViewportStatus): boolean {
-  return a.index === b.index && a.count === b.count && a.modality === b.modality && a.cinePlaying === b.cinePlaying && a.fps === b.fps && (a.imageId === null) === (b.imageId === null) && a.position !== b.position;
-}
-
-/** Tells the app what this viewport shows (image, position, cine, measurements) whenever any of it changes, for the toolbar and side panels. */
 export function useStatusReport({ index, item, image, state, pos, count, modality, cine, measureTick, everyFrame }: Inputs, onStatus: (status: ViewportStatus) => void): void {
   const statusRef = useRef(onStatus);
   statusRef.current = onStatus;
@@ -105,7 +92,7 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
     sendRef.current = send;
     const last = sentRef.current;
     const sinceLast = last ? performance.now() - last.at : Infinity;
-    if (!everyFrame && last && onlyPositionMoved(last.status, next) && sinceLast < SCROLL_REPORT_MS) {
+    if (reportTiming(last?.status ?? null, next, sinceLast, everyFrame) === 'later') {
       // A scroll step soon after the last report: reported with the step the reader stops on (or
       // the next one due), not in this frame.
       if (frameRef.current || timerRef.current !== undefined) return;
