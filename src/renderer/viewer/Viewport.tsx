@@ -22,6 +22,8 @@ interface Props {
   series: SeriesView | null;
   active: boolean;
   showOverlays: boolean;
+  /** Other viewports are on screen (they follow this one's every step: linked scrolling, reference lines). */
+  shared?: boolean;
   apiRef: Ref<ViewportApi | null>;
   /** Badges the app draws over the image (the viewer only says which image is on screen). */
   badges?: ViewportBadges;
@@ -33,7 +35,7 @@ interface Props {
 }
 
 /** One Cornerstone3D reading viewport: a stack, its tools, overlays and a clear message when an image fails. */
-export const Viewport = memo(function Viewport({ index, series, active, showOverlays, apiRef, badges, imageLayer, onActivate, onDropSeries, onStatus }: Props) {
+export const Viewport = memo(function Viewport({ index, series, active, showOverlays, shared = true, apiRef, badges, imageLayer, onActivate, onDropSeries, onStatus }: Props) {
   const elRef = useRef<HTMLDivElement>(null);
   const stackRef = useRef<StackItem[]>([]);
   const posRef = useRef(0);
@@ -63,7 +65,7 @@ export const Viewport = memo(function Viewport({ index, series, active, showOver
     : (ctPresetName(overlay?.modality || modality, view.wc, view.ww) ??
       (applied && Math.abs(applied.center - view.wc) < 0.5 && Math.abs(applied.width - view.ww) < 0.5 ? applied.label : null));
   useReportWindow(index, view?.wc, view?.ww); // linked viewing's hook (linking/viewportReports.ts)
-  useStatusReport({ index, item, image: imageRef.current, state, pos, count, modality, cine, measureTick: measurements.tick }, onStatus);
+  useStatusReport({ index, item, image: imageRef.current, state, pos, count, modality, cine, measureTick: measurements.tick, everyFrame: shared }, onStatus);
 
   return (
     <div

@@ -34,6 +34,7 @@ export function ViewportArea({ layout, series, active, showOverlays, apis, badge
           series={series[i] ?? null}
           active={cells > 1 && i === active}
           showOverlays={showOverlays}
+          shared={cells > 1}
           apiRef={apis[i]!}
           badges={badges}
           imageLayer={imageLayer}

@@ -1,9 +1,12 @@
 import { useEffect, useRef } from 'react';
+import { flushSync } from 'react-dom';
+import { actionForKey, keyOf } from '../../shared/viewer/shortcuts';
 import type { CsImage } from './cornerstone';
 import { views } from './measurements';
 import { metaOf } from './meta';
 import type { LoadState } from './useImageStack';
 import type { StackItem, ViewportStatus } from './types';
+import { reportTiming, SCROLL_REPORT_MS } from './statusTiming';
 
 interface Inputs {
   index: number;
@@ -16,10 +19,15 @@ interface Inputs {
   cine: { playing: boolean; fps: number };
   /** Changes whenever the measurements on screen may have changed. */
   measureTick: number;
+  /**
+   * Other viewports follow this one (a layout of more than one cell: linked scrolling, reference
+   * lines): every step is reported in the frame it is shown. Alone, a scroll is reported at most
+   * every SCROLL_REPORT_MS (its last step always).
+   */
+  everyFrame: boolean;
 }
 
-/** Tells the app what this viewport shows (image, position, cine, measurements) whenever any of it changes, for the toolbar and side panels. */
-export function useStatusReport({ index, item, image, state, pos, count, modality, cine, measureTick }: Inputs, onStatus: (status: ViewportStatus) => void): void {
+export function useStatusReport({ index, item, image, state, pos, count, modality, cine, measureTick, everyFrame }: Inputs, onStatus: (status: ViewportStatus) => void): void {
   const statusRef = useRef(onStatus);
   statusRef.current = onStatus;
   const itemRef = useRef(item);
@@ -30,14 +38,36 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
   // Sent once per animation frame, outside the event that moved the stack: each report re-renders
   // the app (toolbar, panels), and a key held down or a scrolling wheel makes several in one frame.
   const frameRef = useRef(0);
+  const timerRef = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const pendingRef = useRef<ViewportStatus | null>(null);
-  useEffect(() => () => cancelAnimationFrame(frameRef.current), []);
+  const sentRef = useRef<{ status: ViewportStatus; at: number } | null>(null);
+  const sendRef = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    // Anything but another scroll step (a key such as K "key image", a click on a panel or tool)
+    // acts on the image on screen: a report held back by the scroll is sent first, synchronously,
+    // so the app's handler already sees that image.
+    const flush = (e: Event) => {
+      if (timerRef.current === undefined || !sendRef.current) return;
+      if (e instanceof KeyboardEvent && actionForKey(keyOf(e) ?? '')?.kind === 'scroll') return;
+      clearTimeout(timerRef.current);
+      const send = sendRef.current;
+      flushSync(send);
+    };
+    window.addEventListener('keydown', flush, true);
+    window.addEventListener('pointerdown', flush, true);
+    return () => {
+      window.removeEventListener('keydown', flush, true);
+      window.removeEventListener('pointerdown', flush, true);
+      cancelAnimationFrame(frameRef.current);
+      clearTimeout(timerRef.current);
+    };
+  }, []);
 
   useEffect(() => {
     const item = itemRef.current;
     const meta = item ? metaOf(item.imageId) : undefined;
     const hasSpacing = !!(imageRef.current?.columnPixelSpacing && imageRef.current?.rowPixelSpacing);
-    pendingRef.current = {
+    const next: ViewportStatus = {
       index,
       imageId: state.kind === 'ready' && item ? item.imageId : null,
       instanceId: item?.instanceId ?? null,
@@ -49,12 +79,31 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
       fps: cine.fps,
       measurements: item && state.kind === 'ready' ? views(item.imageId, item.instanceId, item.frame, meta?.unit ?? (modality === 'CT' ? 'HU' : ''), hasSpacing) : [],
     };
-    if (frameRef.current) return;
-    frameRef.current = requestAnimationFrame(() => {
+    pendingRef.current = next;
+    const send = () => {
       frameRef.current = 0;
+      timerRef.current = undefined;
       const s = pendingRef.current;
       pendingRef.current = null;
-      if (s) statusRef.current(s);
-    });
-  }, [index, pos, count, state, cine, measureTick, modality]);
+      if (!s) return;
+      sentRef.current = { status: s, at: performance.now() };
+      statusRef.current(s);
+    };
+    sendRef.current = send;
+    const last = sentRef.current;
+    const sinceLast = last ? performance.now() - last.at : Infinity;
+    if (reportTiming(last?.status ?? null, next, sinceLast, everyFrame) === 'later') {
+      // A scroll step soon after the last report: reported with the step the reader stops on (or
+      // the next one due), not in this frame.
+      if (frameRef.current || timerRef.current !== undefined) return;
+      timerRef.current = setTimeout(send, SCROLL_REPORT_MS - sinceLast);
+      return;
+    }
+    if (frameRef.current) return;
+    if (timerRef.current !== undefined) {
+      clearTimeout(timerRef.current);
+      timerRef.current = undefined;
+    }
+    frameRef.current = requestAnimationFrame(send);
+  }, [index, pos, count, state, cine, measureTick, modality, everyFrame]);
 }
