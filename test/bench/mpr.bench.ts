@@ -94,8 +94,9 @@ async function settledMemory(page: Page): Promise<{ rss: number; pss: number }> 
   return chromiumMemoryKb();
 }
 
-/** Drops the decoded images and parsed files, so the next volume is built from the files again. */
+/** Drops the decoded images and parsed files, so the next volume is built from the files again (the MPR's chunk is loaded by then). */
 async function purge(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.medimgMprBench !== undefined);
   await page.evaluate(() => window.medimgMprBench!.purge());
 }
 
@@ -117,7 +118,7 @@ async function traced<T>(page: Page, label: string, fn: () => Promise<T>): Promi
 }
 
 /** Clicks MPR and returns [first reformatted frame, complete] in ms from the click (the page's clock). */
-async function openMprTimed(page: Page): Promise<{ first: number; complete: number; slicesAtFirst: number }> {
+async function openMprTimed(page: Page): Promise<{ first: number; complete: number; slicesAtFirst: number; coarse: number | null }> {
   const t0 = await page.evaluate(() => {
     const t = performance.now();
     (document.querySelector('[data-testid=mpr-button]') as HTMLButtonElement).click();
@@ -125,7 +126,7 @@ async function openMprTimed(page: Page): Promise<{ first: number; complete: numb
   });
   await page.waitForFunction(() => window.medimgMpr?.timing().completeMs != null && window.medimgMpr.timing().firstFrameMs != null, undefined, { timeout: 300_000, polling: 100 });
   const t = await page.evaluate(() => window.medimgMpr!.timing());
-  return { first: t.startedAt + t.firstFrameMs! - t0, complete: t.startedAt + t.completeMs! - t0, slicesAtFirst: t.firstFrameSlices! };
+  return { first: t.startedAt + t.firstFrameMs! - t0, complete: t.startedAt + t.completeMs! - t0, slicesAtFirst: t.firstFrameSlices!, coarse: t.coarseFrameMs === null ? null : t.startedAt + t.coarseFrameMs - t0 };
 }
 
 async function backToStack(page: Page): Promise<void> {
@@ -192,19 +193,22 @@ export const mprBenches: Bench[] = [
         const MiB = (kb: number) => (kb / 1024).toFixed(0);
 
         // 1. Cold: the first MPR after start (the volume code's chunk, Cornerstone3D's start and its
-        //    decode workers included), every slice from its file (the stack's decoded images dropped first).
-        await purge(page);
-        const memBefore = await settledMemory(page);
+        //    decode workers included; slices the stack view already decoded are taken from its cache).
         const cold = await traced(page, 'open', () => openMprTimed(page));
-        const memAfter = await settledMemory(page);
         const fps = await traced(page, 'drag', () => crosshairDragFps(page, 90));
+        const pane = (await page.locator('[data-testid=mpr-sagittal] .mpr__viewport').boundingBox())!;
         const imageIds = await page.evaluate(() => (window.medimgMpr!.session as unknown as { series: { imageIds: string[] } }).series.imageIds);
         await backToStack(page);
-        // 2. Twice more, each again from the files (decoded images and parsed files dropped before).
-        const runs: { first: number; complete: number; slicesAtFirst: number }[] = [];
+        // 2. Twice more, each from the files (decoded images and parsed files dropped before); the
+        //    memory the first of them adds, after garbage collection.
+        const runs: { first: number; complete: number; slicesAtFirst: number; coarse: number | null }[] = [];
+        let memBefore = { rss: 0, pss: 0 };
+        let memAfter = { rss: 0, pss: 0 };
         for (let i = 0; i < 2; i++) {
           await purge(page);
+          if (i === 0) memBefore = await settledMemory(page);
           runs.push(await openMprTimed(page));
+          if (i === 0) memAfter = await settledMemory(page);
           await backToStack(page);
         }
         // 3. Peer: a bare Cornerstone3D build of the same volume (same files, three planes), from the files.
@@ -222,6 +226,8 @@ export const mprBenches: Bench[] = [
             await page.evaluate(() => window.medimgMprBench!.bareRelease());
           }
         }
+        // 4. The floor under any WebGL MPR here: two planes of the pane's size drawn from a texture and copied on screen per frame.
+        const floorFps = await page.evaluate(([w, h]) => window.medimgMprBench!.rawWebGlFps(w, h, 2, 60), [Math.round(pane.width), Math.round(pane.height)] as const);
         const oFirst = med(runs.map((w) => w.first));
         const oComplete = med(runs.map((w) => w.complete));
         const pFirst = med(peer.map((p) => p.first));
@@ -230,10 +236,11 @@ export const mprBenches: Bench[] = [
         const memPss = ((memAfter.pss - memBefore.pss) * 1024) / pixelBytes;
         const peerRatio = (peerMem.rss * 1024) / pixelBytes;
         rows.push(
-          row({ metric: '300-slice 512² CT from local files → first MPR frame (median of 2)', ours: oFirst, peer: pFirst, peerName: 'bare Cornerstone3D volume', unit: 'ms', better: 'lower', goal: '≤ 1 s', met: oFirst <= 1000, note: `${runs.map((w) => `${w.first.toFixed(0)} ms with ${w.slicesAtFirst} of 300 slices in`).join('; ')}; ${load()}` }),
+          row({ metric: '300-slice 512² CT from local files → first MPR frame (median of 2)', ours: oFirst, peer: pFirst, peerName: 'bare Cornerstone3D volume', unit: 'ms', better: 'lower', goal: '≤ 1 s', met: oFirst <= 1000, note: `${runs.map((w) => `${w.first.toFixed(0)} ms with ${w.slicesAtFirst} of 300 slices in, every 8th slice in and drawn at ${w.coarse?.toFixed(0) ?? '-'} ms`).join('; ')}; ${load()}` }),
           row({ metric: '300-slice 512² CT from local files → MPR complete (median of 2)', ours: oComplete, peer: pComplete, peerName: 'bare Cornerstone3D volume', unit: 'ms', better: 'lower', goal: '≤ 3 s', met: oComplete <= 3000, note: `runs ${runs.map((w) => w.complete.toFixed(0)).join(', ')} ms; peer ${peer.map((p) => p.complete.toFixed(0)).join(', ')} ms` }),
-          row({ metric: '300-slice 512² CT → first MPR frame, first open after start (cold)', ours: cold.first, unit: 'ms', better: 'lower', goal: '≤ 1 s', met: cold.first <= 1000, note: `complete at ${cold.complete.toFixed(0)} ms; ${cold.slicesAtFirst} slices in at the first frame; ${loadBefore} before` }),
+          row({ metric: '300-slice 512² CT → first MPR frame, first open after start (cold)', ours: cold.first, unit: 'ms', better: 'lower', goal: '≤ 1 s', met: cold.first <= 1000, note: `complete at ${cold.complete.toFixed(0)} ms; ${cold.slicesAtFirst} slices in at the first frame; slices the stack view had decoded come from its cache; ${loadBefore} before` }),
           row({ metric: 'crosshair drag in MPR, 1920×1080, software GL (SwiftShader)', ours: fps, peer: peerFps, peerName: 'bare page: sagittal + coronal moved and drawn each frame', unit: 'fps', better: 'higher', goal: '≥ 30 fps', met: fps >= 30, note: `${load()} after` }),
+          row({ metric: `floor: raw WebGL2, 2 planes of ${Math.round(pane.width)}×${Math.round(pane.height)} drawn from a 512×300 texture + copied to screen`, ours: floorFps, unit: 'fps', better: 'higher', note: 'what any WebGL MPR drag can reach here (SwiftShader)' }),
           row({ metric: 'resident memory added by loading the volume ÷ its pixel bytes (Chromium processes, RSS)', ours: memRatio, peer: peerRatio, peerName: 'bare Cornerstone3D volume', unit: '×', better: 'lower', goal: '≤ 1.2×', met: memRatio <= 1.2, note: `pixel bytes ${MiB(pixelBytes / 1024)} MiB; RSS +${MiB(memAfter.rss - memBefore.rss)} MiB (peer +${MiB(peerMem.rss)}); PSS +${MiB(memAfter.pss - memBefore.pss)} MiB = ${memPss.toFixed(2)}× (peer +${MiB(peerMem.pss)} MiB)` }),
         );
       } finally {

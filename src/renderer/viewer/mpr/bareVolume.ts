@@ -4,9 +4,10 @@
  * same page, so the cost of the MPR view itself shows as a ratio. Started only by
  * test/bench/mpr.bench.ts, through window.medimgMprBench.
  */
-import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, volumeLoader, type Types } from '@cornerstonejs/core';
+import { cache, Enums, eventTarget, setVolumesForViewports, volumeLoader, type RenderingEngine, type Types } from '@cornerstonejs/core';
 import { wadouri } from '@cornerstonejs/dicom-image-loader';
 import { initVolume } from './initVolume';
+import { mprRenderingEngine } from './mprSession';
 
 let n = 0;
 let held: { engine: RenderingEngine; volumeId: string; els: HTMLDivElement[] } | null = null;
@@ -39,11 +40,12 @@ export async function bareVolume(imageIds: string[], opts: { hold?: boolean } = 
     document.body.appendChild(el);
     return el;
   });
-  const engine = new RenderingEngine(`medimg-bare-${id}`);
+  // The MPR's engine (its WebGL context), with the peer's own three viewports.
+  const engine = mprRenderingEngine();
   const volumeId = `cornerstoneStreamingImageVolume:medimg-bare-${id}`;
   let keep = false;
   try {
-    engine.setViewports(PLANES.map(([p, orientation], i) => ({ viewportId: `bare-${p}`, type: Enums.ViewportType.ORTHOGRAPHIC, element: els[i]!, defaultOptions: { orientation } })));
+    PLANES.forEach(([p, orientation], i) => engine.enableElement({ viewportId: `bare-${p}`, type: Enums.ViewportType.ORTHOGRAPHIC, element: els[i]!, defaultOptions: { orientation } }));
     const volume = await volumeLoader.createAndCacheVolume(volumeId, { imageIds });
     let processed = 0;
     let first: number | null = null;
@@ -61,7 +63,7 @@ export async function bareVolume(imageIds: string[], opts: { hold?: boolean } = 
     els[1]!.addEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
     (volume as Types.IImageVolume & { load(): void }).load();
     await setVolumesForViewports(engine, [{ volumeId }], PLANES.map(([p]) => `bare-${p}`));
-    engine.render();
+    engine.renderViewports(PLANES.map(([p]) => `bare-${p}`));
     while (complete === null || first === null) await new Promise((r) => setTimeout(r, 20));
     eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
     els[1]!.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
@@ -110,8 +112,76 @@ export async function bareDragFps(frames: number): Promise<number> {
   return ((times.length - 1) * 1000) / (times[times.length - 1]! - times[0]!);
 }
 
+/**
+ * The floor under any WebGL MPR on this machine: `planes` canvases of w × h, each frame one
+ * 512 × 300 single-channel float texture (a reformatted plane's worth of voxels) drawn over the
+ * whole canvas by a one-line shader, and copied to its on-screen 2D canvas (what Cornerstone3D
+ * does with every frame it renders). Frames per second for `frames` animation frames.
+ */
+export async function rawWebGlFps(w: number, h: number, planes: number, frames: number): Promise<number> {
+  const gl = document.createElement('canvas');
+  gl.width = w;
+  gl.height = h;
+  const ctx = gl.getContext('webgl2', { preserveDrawingBuffer: true, antialias: false })!;
+  const shader = (type: number, src: string) => {
+    const s = ctx.createShader(type)!;
+    ctx.shaderSource(s, src);
+    ctx.compileShader(s);
+    return s;
+  };
+  const prog = ctx.createProgram()!;
+  ctx.attachShader(prog, shader(ctx.VERTEX_SHADER, '#version 300 es\nin vec2 p; out vec2 uv; void main(){ uv = p * 0.5 + 0.5; gl_Position = vec4(p, 0.0, 1.0); }'));
+  ctx.attachShader(prog, shader(ctx.FRAGMENT_SHADER, '#version 300 es\nprecision highp float; uniform sampler2D t; uniform float o; in vec2 uv; out vec4 c; void main(){ float v = texture(t, uv).r / 400.0 + o; c = vec4(v, v, v, 1.0); }'));
+  ctx.linkProgram(prog);
+  ctx.useProgram(prog);
+  const buf = ctx.createBuffer();
+  ctx.bindBuffer(ctx.ARRAY_BUFFER, buf);
+  ctx.bufferData(ctx.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), ctx.STATIC_DRAW);
+  const loc = ctx.getAttribLocation(prog, 'p');
+  ctx.enableVertexAttribArray(loc);
+  ctx.vertexAttribPointer(loc, 2, ctx.FLOAT, false, 0, 0);
+  const tex = ctx.createTexture();
+  ctx.bindTexture(ctx.TEXTURE_2D, tex);
+  const data = new Float32Array(512 * 300).map((_, i) => (i % 512) - 256);
+  ctx.texImage2D(ctx.TEXTURE_2D, 0, ctx.R32F, 512, 300, 0, ctx.RED, ctx.FLOAT, data);
+  ctx.texParameteri(ctx.TEXTURE_2D, ctx.TEXTURE_MIN_FILTER, ctx.NEAREST);
+  ctx.texParameteri(ctx.TEXTURE_2D, ctx.TEXTURE_MAG_FILTER, ctx.NEAREST);
+  const offset = ctx.getUniformLocation(prog, 'o');
+  const screens = Array.from({ length: planes }, (_, i) => {
+    const c = document.createElement('canvas');
+    c.width = w;
+    c.height = h;
+    c.style.cssText = `position:fixed;top:0;left:${i * w}px;z-index:1000`;
+    document.body.appendChild(c);
+    return c;
+  });
+  const t: number[] = [];
+  try {
+    for (let f = 0; f < frames; f++) {
+      await new Promise((r) => requestAnimationFrame(r));
+      for (const screen of screens) {
+        ctx.viewport(0, 0, w, h);
+        ctx.uniform1f(offset, (f % 10) / 100);
+        ctx.drawArrays(ctx.TRIANGLE_STRIP, 0, 4);
+        screen.getContext('2d')!.drawImage(gl, 0, 0);
+      }
+      t.push(performance.now());
+    }
+  } finally {
+    for (const c of screens) c.remove();
+    ctx.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+  return ((t.length - 1) * 1000) / (t[t.length - 1]! - t[0]!);
+}
+
 function release(h: { engine: RenderingEngine; volumeId: string; els: HTMLDivElement[] }): void {
-  h.engine.destroy();
+  for (const [p] of PLANES) {
+    try {
+      h.engine.disableElement(`bare-${p}`);
+    } catch {
+      /* never enabled */
+    }
+  }
   try {
     cache.removeVolumeLoadObject(h.volumeId);
   } catch {
@@ -130,6 +200,7 @@ export interface MprBench {
   bareDragFps: typeof bareDragFps;
   bareRelease: typeof bareRelease;
   purge: typeof purgeImageCaches;
+  rawWebGlFps: typeof rawWebGlFps;
 }
 
 declare global {
@@ -138,4 +209,4 @@ declare global {
   }
 }
 
-window.medimgMprBench = { bare: bareVolume, bareDragFps, bareRelease, purge: purgeImageCaches };
+window.medimgMprBench = { bare: bareVolume, bareDragFps, bareRelease, purge: purgeImageCaches, rawWebGlFps };

@@ -66,11 +66,26 @@ const DEFAULT_NORMAL: Record<Plane, Vec3> = { axial: [0, 0, 1], sagittal: [1, 0,
 
 let sequence = 0;
 
+let sharedEngine: RenderingEngine | null = null;
+/**
+ * The one rendering engine of every MPR (and of the benchmark's peer): each engine holds its own
+ * pool of WebGL contexts (seven by default) and a page gets sixteen, so an engine per session ran
+ * out after a few MPR opens — a lost context switches the whole viewer to the CPU renderer.
+ * Sessions add and remove their viewports.
+ */
+export function mprRenderingEngine(): RenderingEngine {
+  if (!sharedEngine || (sharedEngine as RenderingEngine & { hasBeenDestroyed?: boolean }).hasBeenDestroyed) sharedEngine = new RenderingEngine('medimg-mpr');
+  return sharedEngine;
+}
+
 /**
  * The order slices are read into the volume: every 8th first (each shown also in the 7 empty
  * slots after it until their own slice comes, Cornerstone3D's "nearby frames"), then the 4th, 2nd
  * and the rest between them. Priorities: lower first.
  */
+/** While streaming, the planes are drawn again at most this often (each draw is costly under software GL). */
+const STREAM_REDRAW_MS = 1000;
+
 const STREAM_STAGES = [
   { id: 'mpr-every-8th', decimate: 8, offset: 0, priority: 1, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3, 4, 5, 6, 7].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.FAR_REPLICATE })) },
   { id: 'mpr-every-4th', decimate: 8, offset: 4, priority: 2, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE })) },
@@ -84,7 +99,6 @@ const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
 export class MprSession {
   readonly timing: MprTiming = { startedAt: 0, headersReadMs: null, firstFrameMs: null, firstFrameSlices: null, coarseFrameMs: null, completeMs: null, renders: 0, stages: [] };
   private readonly id = ++sequence;
-  private readonly engineId = `medimg-mpr-${this.id}`;
   private readonly volumeId: string;
   private readonly viewportIds: Record<Plane, string>;
   private engine: RenderingEngine | null = null;
@@ -93,6 +107,8 @@ export class MprSession {
   private cancelled = false;
   private framesProcessed = 0;
   private coarseIn = false;
+  private readonly pendingReports = new Set<Plane>();
+  private reportFrame = 0;
   private slab: { mode: SlabMode | null; thickness: number } = { mode: null, thickness: 10 };
   private primary: PrimaryTool = 'crosshairs';
   private readonly off: (() => void)[] = [];
@@ -123,16 +139,16 @@ export class MprSession {
     if (this.cancelled) return;
     // The three headers the volume is laid out from (Cornerstone3D's loader reads them in createAndCacheVolume).
     this.cb.onProgress({ stage: 'reading', done: 0, total });
-    const engine = new RenderingEngine(this.engineId);
+    const engine = mprRenderingEngine();
     this.engine = engine;
-    engine.setViewports(
-      PLANES.map((p) => ({
+    for (const p of PLANES) {
+      engine.enableElement({
         viewportId: this.viewportIds[p],
         type: Enums.ViewportType.ORTHOGRAPHIC,
         element: this.elements[p],
         defaultOptions: { orientation: ORIENTATION[p], background: [0, 0, 0] as Types.Point3 },
-      })),
-    );
+      });
+    }
     exposeTestHook(this);
 
     // A slice's file is parsed to decode it; once its pixels are in the volume only its header's
@@ -150,8 +166,16 @@ export class MprSession {
     if (this.cancelled) return;
     this.volume = volume;
     this.timing.headersReadMs = performance.now() - t0;
+    // Cornerstone3D draws every viewport of a streaming volume again after each 2 % of its slices:
+    // under a software rasteriser each draw of a plane costs a readback of its canvas (≈ 0.1–0.3 s
+    // here), so the load spent most of its time drawing ~50 intermediate frames × 3 planes. The
+    // planes are drawn here instead: at once with the first slice, when every 8th slice is in (the
+    // whole length, coarsely), then at most every STREAM_REDRAW_MS, and when the volume is complete.
+    (volume as unknown as { autoRenderOnLoad: boolean }).autoRenderOnLoad = false;
     const onStage = (e: Event) => {
-      if ((e as CustomEvent<{ stageId: string }>).detail.stageId === STREAM_STAGES[0]!.id) this.coarseIn = true;
+      if ((e as CustomEvent<{ stageId: string }>).detail.stageId !== STREAM_STAGES[0]!.id) return;
+      this.coarseIn = true;
+      this.drawStreaming(true);
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_RETRIEVAL_STAGE, onStage);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_RETRIEVAL_STAGE, onStage));
@@ -162,7 +186,11 @@ export class MprSession {
       if (d.framesProcessed >= total) {
         this.timing.completeMs ??= performance.now() - t0;
         this.cb.onProgress({ stage: 'complete', total });
-      } else if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
+        this.drawStreaming(true);
+      } else {
+        if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
+        this.drawStreaming(this.timing.firstFrameMs === null);
+      }
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified));
@@ -172,11 +200,30 @@ export class MprSession {
     (volume as Types.IImageVolume & { load(cb?: () => void): void }).load();
     await setVolumesForViewports(engine, [{ volumeId: this.volumeId }], Object.values(this.viewportIds));
     if (this.cancelled) return;
-    this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: this.engineId, viewportIds: this.viewportIds });
+    this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: engine.id, viewportIds: this.viewportIds });
     this.tools.setPrimary(this.primary);
     if (this.series.modality === 'CT') this.setWindow(40, 400, false);
     this.applySlab();
     engine.renderViewports(Object.values(this.viewportIds));
+  }
+
+  private lastStreamDraw = 0;
+  private streamDrawTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Draws the three planes while the volume streams in: now, or once the redraw interval has passed. */
+  private drawStreaming(now: boolean): void {
+    const draw = () => {
+      this.streamDrawTimer = null;
+      this.lastStreamDraw = performance.now();
+      this.engine?.renderViewports(Object.values(this.viewportIds));
+    };
+    if (now) {
+      if (this.streamDrawTimer) clearTimeout(this.streamDrawTimer);
+      draw();
+      return;
+    }
+    if (this.streamDrawTimer) return;
+    this.streamDrawTimer = setTimeout(draw, Math.max(0, this.lastStreamDraw + STREAM_REDRAW_MS - performance.now()));
   }
 
   private viewport(p: Plane): Types.IVolumeViewport | null {
@@ -185,7 +232,7 @@ export class MprSession {
 
   private listen(p: Plane): void {
     const el = this.elements[p];
-    const update = () => this.report(p);
+    const update = () => this.reportNextFrame(p);
     const onRendered = () => {
       this.timing.renders++;
       if (this.timing.firstFrameMs === null && this.framesProcessed > 0) {
@@ -201,6 +248,21 @@ export class MprSession {
       el.removeEventListener(Enums.Events.CAMERA_MODIFIED, update);
       el.removeEventListener(Enums.Events.VOI_MODIFIED, update);
       el.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+    });
+  }
+
+  /**
+   * A drag changes the cameras on every mouse move: the overlays (position, markers, window) are
+   * worked out and handed to React once per animation frame, not per event and plane.
+   */
+  private reportNextFrame(p: Plane): void {
+    this.pendingReports.add(p);
+    if (this.reportFrame) return;
+    this.reportFrame = requestAnimationFrame(() => {
+      this.reportFrame = 0;
+      const planes = [...this.pendingReports];
+      this.pendingReports.clear();
+      for (const q of planes) this.report(q);
     });
   }
 
@@ -271,6 +333,8 @@ export class MprSession {
 
   destroy(): void {
     this.cancelled = true;
+    if (this.reportFrame) cancelAnimationFrame(this.reportFrame);
+    if (this.streamDrawTimer) clearTimeout(this.streamDrawTimer);
     for (const f of this.off.splice(0)) f();
     try {
       (this.volume as { cancelLoading?: () => void } | null)?.cancelLoading?.();
@@ -278,7 +342,13 @@ export class MprSession {
       /* not loading */
     }
     this.tools?.destroy();
-    this.engine?.destroy();
+    for (const id of Object.values(this.viewportIds)) {
+      try {
+        this.engine?.disableElement(id);
+      } catch {
+        /* never enabled */
+      }
+    }
     this.engine = null;
     try {
       cache.removeVolumeLoadObject(this.volumeId);
