@@ -501,6 +501,11 @@ function keepMetaAndRelease(imageId: string, image: CsImage): void {
   }
 }
 
+/** The same release for a slice the MPR's volume loader decoded (its pixels are then in the volume). */
+export function releaseParsedFile(imageId: string, image: object): void {
+  keepMetaAndRelease(imageId, image as CsImage);
+}
+
 function urlOf(imageId: string): string {
   return imageId.replace(/^wadouri:/, '').replace(/[?&]frame=\d+$/, '');
 }

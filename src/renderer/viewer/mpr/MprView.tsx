@@ -10,7 +10,7 @@ import { hasWebGL2, initVolume } from './initVolume';
 import { seriesVolume, type SeriesVolume } from './volumeGeometry';
 import { MprSession, PLANES, type MprPaneInfo, type Plane, type PrimaryTool } from './mprSession';
 import './mpr.css';
-// The benchmark's peer (window.medimgMprBare) lives with the volume code it is compared with.
+// The benchmark's peer (window.medimgMprBench.bare) lives with the volume code it is compared with.
 import './bareVolume';
 
 export type MprLayout = '1x3' | '2x2';
@@ -176,7 +176,7 @@ export function MprView({ seriesId, onClose }: Props) {
         {progress && (
           <div className="mpr__progress" role="progressbar" aria-label="Volume loading" aria-valuemin={0} aria-valuemax={progress.total} aria-valuenow={progress.done} data-testid="mpr-progress">
             <span>
-              {progress.kind === 'reading' ? 'Reading slices' : 'Building volume'} {progress.done} / {progress.total}
+              {progress.kind === 'reading' ? 'Reading the series' : `Building volume ${progress.done} / ${progress.total}`}
             </span>
             <span className="mpr__bar">
               <span style={{ width: `${Math.round((100 * progress.done) / Math.max(1, progress.total))}%` }} />

@@ -1,11 +1,14 @@
 /**
- * One MPR session: the files' headers read first (the volume is laid out from every slice's image
- * plane data, so the loader's metadata must exist before the volume is created), then one
- * streaming image volume whose slices are decoded into the shared texture as they come, while the
- * three viewports already draw it (the first reformatted frame appears before the last slice).
+ * One MPR session: one streaming image volume whose slices are decoded into the shared texture as
+ * they come, while the three viewports already draw it (the first reformatted frame appears
+ * before the last slice). The volume is laid out from three files' headers (first, middle, last:
+ * what Cornerstone3D's wadouri volume loader reads; the library's index already proved the series
+ * evenly spaced, see volumeGeometry), not from every file read twice. The slices come in
+ * interleaved: every 8th across the whole length first, so the sagittal and coronal planes show
+ * the whole scan coarsely at once and fill in, instead of a growing band.
  */
-import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, volumeLoader, type Types } from '@cornerstonejs/core';
-import { prefetchPart10Instance } from '@cornerstonejs/dicom-image-loader';
+import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
+import { releaseParsedFile } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import type { SeriesVolume } from './volumeGeometry';
@@ -40,6 +43,8 @@ export interface MprTiming {
   firstFrameMs: number | null;
   /** Slices in the volume when the first reformatted frame was drawn. */
   firstFrameSlices: number | null;
+  /** The first frame drawn after every 8th slice was in (the whole scan length shown, coarsely). */
+  coarseFrameMs: number | null;
   completeMs: number | null;
   renders: number;
   /** The progress stages shown, in order (reading, streaming, complete). */
@@ -61,30 +66,39 @@ const DEFAULT_NORMAL: Record<Plane, Vec3> = { axial: [0, 0, 1], sagittal: [1, 0,
 
 let sequence = 0;
 
+let sharedEngine: RenderingEngine | null = null;
+/**
+ * The one rendering engine of every MPR (and of the benchmark's peer): each engine holds its own
+ * pool of WebGL contexts (seven by default) and a page gets sixteen, so an engine per session ran
+ * out after a few MPR opens — a lost context switches the whole viewer to the CPU renderer.
+ * Sessions add and remove their viewports.
+ */
+export function mprRenderingEngine(): RenderingEngine {
+  if (!sharedEngine || (sharedEngine as RenderingEngine & { hasBeenDestroyed?: boolean }).hasBeenDestroyed) sharedEngine = new RenderingEngine('medimg-mpr');
+  return sharedEngine;
+}
+
+/**
+ * The order slices are read into the volume: every 8th first (each shown also in the 7 empty
+ * slots after it until their own slice comes, Cornerstone3D's "nearby frames"), then the 4th, 2nd
+ * and the rest between them. Priorities: lower first.
+ */
+/** While streaming, the planes are drawn again at most this often (each draw is costly under software GL). */
+const STREAM_REDRAW_MS = 1000;
+
+const STREAM_STAGES = [
+  { id: 'mpr-every-8th', decimate: 8, offset: 0, priority: 1, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3, 4, 5, 6, 7].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.FAR_REPLICATE })) },
+  { id: 'mpr-every-4th', decimate: 8, offset: 4, priority: 2, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE })) },
+  { id: 'mpr-every-2nd', decimate: 4, offset: 2, priority: 3, requestType: Enums.RequestType.Interaction, nearbyFrames: [{ offset: 1, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE }] },
+  { id: 'mpr-rest', decimate: 2, offset: 1, priority: 4, requestType: Enums.RequestType.Interaction },
+];
+
 const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
 const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
 
-/** Reads every slice's file once (a few at a time) and hands it to the loader's metadata cache. */
-export async function prefetch(imageIds: string[], onDone: (n: number) => void, isCancelled: () => boolean): Promise<void> {
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < imageIds.length && !isCancelled()) {
-      const i = next++;
-      const imageId = imageIds[i]!;
-      const res = await fetch(imageId.replace(/^wadouri:/, ''));
-      if (!res.ok) throw new Error(`slice ${i + 1} could not be read (HTTP ${res.status}); it may have been moved or deleted after import`);
-      await prefetchPart10Instance(imageId, await res.arrayBuffer());
-      onDone(++done);
-    }
-  };
-  await Promise.all(Array.from({ length: 6 }, worker));
-}
-
 export class MprSession {
-  readonly timing: MprTiming = { startedAt: 0, headersReadMs: null, firstFrameMs: null, firstFrameSlices: null, completeMs: null, renders: 0, stages: [] };
+  readonly timing: MprTiming = { startedAt: 0, headersReadMs: null, firstFrameMs: null, firstFrameSlices: null, coarseFrameMs: null, completeMs: null, renders: 0, stages: [] };
   private readonly id = ++sequence;
-  private readonly engineId = `medimg-mpr-${this.id}`;
   private readonly volumeId: string;
   private readonly viewportIds: Record<Plane, string>;
   private engine: RenderingEngine | null = null;
@@ -92,6 +106,9 @@ export class MprSession {
   private volume: Types.IImageVolume | null = null;
   private cancelled = false;
   private framesProcessed = 0;
+  private coarseIn = false;
+  private readonly pendingReports = new Set<Plane>();
+  private reportFrame = 0;
   private slab: { mode: SlabMode | null; thickness: number } = { mode: null, thickness: 10 };
   private primary: PrimaryTool = 'crosshairs';
   private readonly off: (() => void)[] = [];
@@ -119,37 +136,49 @@ export class MprSession {
     this.timing.startedAt = t0;
     const { imageIds } = this.series;
     const total = imageIds.length;
-    this.cb.onProgress({ stage: 'reading', done: 0, total });
-    let lastShown = 0;
-    await prefetch(
-      imageIds,
-      (n) => {
-        // A progress update per few percent is enough; every file would re-render React 300 times.
-        if (n === total || n - lastShown >= Math.max(1, Math.floor(total / 50))) {
-          lastShown = n;
-          this.cb.onProgress({ stage: 'reading', done: n, total });
-        }
-      },
-      () => this.cancelled,
-    );
     if (this.cancelled) return;
-    this.timing.headersReadMs = performance.now() - t0;
-
-    const engine = new RenderingEngine(this.engineId);
+    // The three headers the volume is laid out from (Cornerstone3D's loader reads them in createAndCacheVolume).
+    this.cb.onProgress({ stage: 'reading', done: 0, total });
+    const engine = mprRenderingEngine();
     this.engine = engine;
-    engine.setViewports(
-      PLANES.map((p) => ({
+    for (const p of PLANES) {
+      engine.enableElement({
         viewportId: this.viewportIds[p],
         type: Enums.ViewportType.ORTHOGRAPHIC,
         element: this.elements[p],
         defaultOptions: { orientation: ORIENTATION[p], background: [0, 0, 0] as Types.Point3 },
-      })),
-    );
+      });
+    }
     exposeTestHook(this);
 
+    // A slice's file is parsed to decode it; once its pixels are in the volume only its header's
+    // modules are kept (the file's bytes would otherwise stay with the loader: a second copy of the volume).
+    const ids = new Set(imageIds);
+    const onLoaded = (e: Event) => {
+      const image = (e as CustomEvent<{ image: { imageId: string } }>).detail.image;
+      if (ids.has(image.imageId)) releaseParsedFile(image.imageId, image);
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_LOADED, onLoaded);
+    this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOADED, onLoaded));
+    utilities.imageRetrieveMetadataProvider.add(this.volumeId, { stages: STREAM_STAGES });
+    this.off.push(() => utilities.imageRetrieveMetadataProvider.add(this.volumeId, undefined));
     const volume = await volumeLoader.createAndCacheVolume(this.volumeId, { imageIds });
     if (this.cancelled) return;
     this.volume = volume;
+    this.timing.headersReadMs = performance.now() - t0;
+    // Cornerstone3D draws every viewport of a streaming volume again after each 2 % of its slices:
+    // under a software rasteriser each draw of a plane costs a readback of its canvas (≈ 0.1–0.3 s
+    // here), so the load spent most of its time drawing ~50 intermediate frames × 3 planes. The
+    // planes are drawn here instead: at once with the first slice, when every 8th slice is in (the
+    // whole length, coarsely), then at most every STREAM_REDRAW_MS, and when the volume is complete.
+    (volume as unknown as { autoRenderOnLoad: boolean }).autoRenderOnLoad = false;
+    const onStage = (e: Event) => {
+      if ((e as CustomEvent<{ stageId: string }>).detail.stageId !== STREAM_STAGES[0]!.id) return;
+      this.coarseIn = true;
+      this.drawStreaming(true);
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_RETRIEVAL_STAGE, onStage);
+    this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_RETRIEVAL_STAGE, onStage));
     const onModified = (e: Event) => {
       const d = (e as CustomEvent<{ volumeId: string; framesProcessed: number }>).detail;
       if (d.volumeId !== this.volumeId) return;
@@ -157,7 +186,11 @@ export class MprSession {
       if (d.framesProcessed >= total) {
         this.timing.completeMs ??= performance.now() - t0;
         this.cb.onProgress({ stage: 'complete', total });
-      } else if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
+        this.drawStreaming(true);
+      } else {
+        if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
+        this.drawStreaming(this.timing.firstFrameMs === null);
+      }
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified));
@@ -167,11 +200,30 @@ export class MprSession {
     (volume as Types.IImageVolume & { load(cb?: () => void): void }).load();
     await setVolumesForViewports(engine, [{ volumeId: this.volumeId }], Object.values(this.viewportIds));
     if (this.cancelled) return;
-    this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: this.engineId, viewportIds: this.viewportIds });
+    this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: engine.id, viewportIds: this.viewportIds });
     this.tools.setPrimary(this.primary);
     if (this.series.modality === 'CT') this.setWindow(40, 400, false);
     this.applySlab();
     engine.renderViewports(Object.values(this.viewportIds));
+  }
+
+  private lastStreamDraw = 0;
+  private streamDrawTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Draws the three planes while the volume streams in: now, or once the redraw interval has passed. */
+  private drawStreaming(now: boolean): void {
+    const draw = () => {
+      this.streamDrawTimer = null;
+      this.lastStreamDraw = performance.now();
+      this.engine?.renderViewports(Object.values(this.viewportIds));
+    };
+    if (now) {
+      if (this.streamDrawTimer) clearTimeout(this.streamDrawTimer);
+      draw();
+      return;
+    }
+    if (this.streamDrawTimer) return;
+    this.streamDrawTimer = setTimeout(draw, Math.max(0, this.lastStreamDraw + STREAM_REDRAW_MS - performance.now()));
   }
 
   private viewport(p: Plane): Types.IVolumeViewport | null {
@@ -180,13 +232,14 @@ export class MprSession {
 
   private listen(p: Plane): void {
     const el = this.elements[p];
-    const update = () => this.report(p);
+    const update = () => this.reportNextFrame(p);
     const onRendered = () => {
       this.timing.renders++;
       if (this.timing.firstFrameMs === null && this.framesProcessed > 0) {
         this.timing.firstFrameMs = performance.now() - this.timing.startedAt;
         this.timing.firstFrameSlices = this.framesProcessed;
       }
+      if (this.timing.coarseFrameMs === null && this.coarseIn) this.timing.coarseFrameMs = performance.now() - this.timing.startedAt;
     };
     el.addEventListener(Enums.Events.CAMERA_MODIFIED, update);
     el.addEventListener(Enums.Events.VOI_MODIFIED, update);
@@ -195,6 +248,21 @@ export class MprSession {
       el.removeEventListener(Enums.Events.CAMERA_MODIFIED, update);
       el.removeEventListener(Enums.Events.VOI_MODIFIED, update);
       el.removeEventListener(Enums.Events.IMAGE_RENDERED, onRendered);
+    });
+  }
+
+  /**
+   * A drag changes the cameras on every mouse move: the overlays (position, markers, window) are
+   * worked out and handed to React once per animation frame, not per event and plane.
+   */
+  private reportNextFrame(p: Plane): void {
+    this.pendingReports.add(p);
+    if (this.reportFrame) return;
+    this.reportFrame = requestAnimationFrame(() => {
+      this.reportFrame = 0;
+      const planes = [...this.pendingReports];
+      this.pendingReports.clear();
+      for (const q of planes) this.report(q);
     });
   }
 
@@ -265,6 +333,8 @@ export class MprSession {
 
   destroy(): void {
     this.cancelled = true;
+    if (this.reportFrame) cancelAnimationFrame(this.reportFrame);
+    if (this.streamDrawTimer) clearTimeout(this.streamDrawTimer);
     for (const f of this.off.splice(0)) f();
     try {
       (this.volume as { cancelLoading?: () => void } | null)?.cancelLoading?.();
@@ -272,7 +342,13 @@ export class MprSession {
       /* not loading */
     }
     this.tools?.destroy();
-    this.engine?.destroy();
+    for (const id of Object.values(this.viewportIds)) {
+      try {
+        this.engine?.disableElement(id);
+      } catch {
+        /* never enabled */
+      }
+    }
     this.engine = null;
     try {
       cache.removeVolumeLoadObject(this.volumeId);
