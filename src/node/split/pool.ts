@@ -14,11 +14,10 @@ import type { RebuildTarget, SplitFileError, SplitParts, WireError } from './wor
 export interface PoolSetup {
   secret: Uint8Array;
   storeRoot: string;
-  /** fsync blobs (the folder store's setting) and sealed metadata parts (the split's). */
+  /** fsync blobs (the folder store's setting; the split's `durable` too). */
   storeDurable: boolean;
   durable: boolean;
   home: string;
-  metadataTmp: string;
 }
 
 export type PoolJob =

@@ -19,7 +19,10 @@ export interface SplitRow {
   meta: string;
   pixel: string;
   leaf: string;
-  /** Relative to the app-data folder. */
+  /**
+   * The sealed metadata part's file, relative to the app-data folder; '' when the part is kept in
+   * the row itself (splits since stop 26: `metadataSealed`, read with `sealedMetadata`).
+   */
   metadataPath: string;
   metadataSize: number;
   blobAddress: string;
@@ -28,7 +31,12 @@ export interface SplitRow {
   store: string;
   state: 'split';
   splitAt: string;
+  /** Only when recording: the sealed metadata part, stored in the row (metadataPath ''). Never read back by get/all: see sealedMetadata. */
+  metadataSealed?: Uint8Array | null;
 }
+
+/** metadataPath of a row whose sealed metadata part is in the index, not in a file. */
+export const IN_INDEX = '';
 
 const COLS: [keyof SplitRow, string][] = [
   ['sopInstanceUid', 'sop_instance_uid'],
@@ -93,12 +101,23 @@ export class SplitIndex {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM split_instances').get() as { n: number }).n;
   }
 
-  /** Records a batch of instances whose parts are already stored, all or none. */
+  /** The sealed metadata part kept in an instance's row (null: none there — its part is a file, or no row). */
+  sealedMetadata(sop: string): Buffer | null {
+    return (this.st('SELECT metadata_sealed AS m FROM split_instances WHERE sop_instance_uid = ?').get(sop) as { m: Buffer | null } | undefined)?.m ?? null;
+  }
+
+  /**
+   * Records a batch of instances whose pixel blobs are already durably stored, all or none — with
+   * their sealed metadata parts, in the same transaction.
+   */
   insertMany(rows: SplitRow[]): void {
     if (!rows.length) return;
-    const ins = this.st(`INSERT INTO split_instances (${COLS.map(([, c]) => c).join(', ')}) VALUES (${COLS.map(([k]) => `@${k}`).join(', ')})`);
+    const ins = this.st(`INSERT INTO split_instances (${COLS.map(([, c]) => c).join(', ')}, metadata_sealed) VALUES (${COLS.map(([k]) => `@${k}`).join(', ')}, @metadataSealed)`);
     this.db.transaction(() => {
-      for (const r of rows) ins.run(r);
+      for (const r of rows) {
+        const m = r.metadataSealed;
+        ins.run({ ...r, metadataSealed: m ? Buffer.from(m.buffer, m.byteOffset, m.byteLength) : null });
+      }
     })();
   }
 
@@ -112,7 +131,7 @@ export class SplitIndex {
   }
 
   referencedMetadataPaths(): Set<string> {
-    return new Set((this.db.prepare('SELECT metadata_path AS p FROM split_instances').all() as { p: string }[]).map((r) => r.p));
+    return new Set((this.db.prepare('SELECT metadata_path AS p FROM split_instances WHERE metadata_path <> \'\'').all() as { p: string }[]).map((r) => r.p));
   }
 
   pin(address: string, reason: string): void {

@@ -4,21 +4,22 @@
  * and collects garbage. Collaborators come in through the constructor as narrow interfaces;
  * `createSplitStorage` wires the defaults for the composition root.
  *
- * Order of a split (crash safety): for each instance of a batch, the blob and the sealed metadata
- * part are written (each created exclusively under its name); the batch's files are then made
- * durable together (fdatasync of each, concurrently, and one fsync per folder: PendingSync), and
- * only then does one SQLite transaction record the whole batch. A crash before the commit leaves
- * the batch's instances unsplit (no row) with at most unreferenced blobs/metadata files, which
- * garbage collection removes; after it, every row names parts that exist and are complete. The
- * source files are never modified.
+ * Order of a split (crash safety): for each instance of a batch, the blob is written (created
+ * exclusively under its address) and the metadata part sealed in memory; the batch's blobs are then
+ * made durable together (fdatasync of each, concurrently, and one fsync of the store's folder:
+ * PendingSync), and only then does one SQLite transaction record the whole batch — each row with
+ * its sealed metadata part (since stop 26; before, each part was a file of its own, fdatasync'ed
+ * too). A crash before the commit leaves the batch's instances unsplit (no row) with at most
+ * unreferenced blobs, which garbage collection removes; after it, every row names a blob that exists
+ * and is complete, and holds its metadata part. The source files are never modified.
  */
-import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { MetadataHeader } from '../../core/split/format';
 import { ErrorCode } from '../../shared/errors';
 import type { Logger } from '../log';
 import { SplitError } from './errors';
-import { FolderPixelStore, PendingSync, ReadBuffer, fsyncPath, writeFileAtomicSync } from './folder-store';
+import { FolderPixelStore, PendingSync, ReadBuffer, writeFileAtomicSync } from './folder-store';
 import { collectGarbage, type AnchoredBlobs, type GcReport } from './gc';
 import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, type InstitutionSecretProvider } from './keys';
 import type { PixelStore } from './pixel-store';
@@ -26,8 +27,8 @@ import { SplitPool } from './pool';
 import { rebuildFromParts, rebuildPieces, type RebuildOptions } from './rebuild';
 import type { openMetadataPart } from './seal';
 import type { cutInstance, KnownFingerprint } from './split';
-import { SplitIndex, type Db, type SplitRow } from './split-index';
-import { errorOf, fromWire, headerOf, missingBlob, openSealed, metadataRel, rebuiltName, splitToParts, type RebuildTarget, type SplitFileError, type SplitParts, type WorkContext } from './work';
+import { IN_INDEX, SplitIndex, type Db, type SplitRow } from './split-index';
+import { errorOf, fromWire, headerOf, missingBlob, openSealed, rebuiltName, splitToParts, type RebuildTarget, type SplitFileError, type SplitParts, type WorkContext } from './work';
 
 export type { SplitFileError } from './work';
 
@@ -83,8 +84,8 @@ export interface SplitProgress {
 }
 
 export class SplitStorage {
+  /** Sealed metadata parts of instances split before stop 26 (one file each; later ones are in the index). */
   readonly metadataDir: string;
-  private readonly metadataTmp: string;
   private sealKeyCache: Buffer | null = null;
   private readonly madeDirs = new Set<string>();
   private readonly reader = new ReadBuffer();
@@ -93,8 +94,7 @@ export class SplitStorage {
 
   constructor(private readonly d: SplitStorageDeps) {
     this.metadataDir = join(resolve(d.home), 'split', 'metadata');
-    this.metadataTmp = join(this.metadataDir, '.tmp');
-    // Folders are made when a split writes (see splitFiles), never by opening the storage to read.
+    // Folders are made when a split writes, never by opening the storage to read.
   }
 
   get store(): PixelStore {
@@ -123,7 +123,6 @@ export class SplitStorage {
       sealKey: this.sealKey(),
       durable: this.d.durable ?? true,
       home: resolve(this.d.home),
-      metadataTmp: this.metadataTmp,
       madeDirs: this.madeDirs,
       reader: this.reader,
       putBlob: (pieces, address, pending) => {
@@ -142,7 +141,7 @@ export class SplitStorage {
     const store = this.d.store;
     if (n < POOL_MIN || !(store instanceof FolderPixelStore)) return null;
     if (this.pool === undefined) {
-      this.pool = SplitPool.create({ secret: this.d.secret.secret(), storeRoot: store.root, storeDurable: store.durable, durable: this.d.durable ?? true, home: resolve(this.d.home), metadataTmp: this.metadataTmp });
+      this.pool = SplitPool.create({ secret: this.d.secret.secret(), storeRoot: store.root, storeDurable: store.durable, durable: this.d.durable ?? true, home: resolve(this.d.home) });
     }
     return this.pool;
   }
@@ -190,16 +189,7 @@ export class SplitStorage {
   async splitFiles(paths: string[], opts: { batchSize?: number; known?: Map<string, KnownFingerprint>; onProgress?: (p: SplitProgress) => void } = {}): Promise<SplitRun> {
     const batchSize = Math.max(1, opts.batchSize ?? 32);
     const durable = this.d.durable ?? true;
-    let pending = new PendingSync(); // the batch's parts and folders not yet durable
-    if (!this.madeDirs.has(this.metadataTmp)) {
-      const fresh = !existsDir(this.metadataDir);
-      mkdirSync(this.metadataTmp, { recursive: true, mode: 0o700 });
-      if (fresh && durable) {
-        fsyncPath(dirname(this.metadataDir)); // the new folder's entry
-        fsyncPath(dirname(dirname(this.metadataDir)));
-      }
-      this.madeDirs.add(this.metadataTmp);
-    }
+    let pending = new PendingSync(); // the batch's blobs and the store's folder not yet durable
     const run: SplitRun = { store: this.d.store.location, instances: [], errors: [], threads: 0 };
     const threads = new Set<number>();
     const slots = new Array<{ result?: SplitResult; error?: SplitFileError }>(paths.length);
@@ -334,30 +324,21 @@ export class SplitStorage {
       },
     };
     const parts = await splitToParts(ctx, path, known);
-    try {
-      await upload;
-    } catch (err) {
-      rmSync(parts.metadataTmp, { force: true });
-      throw err;
-    }
+    await upload;
     return parts;
   }
 
   /**
    * Checks a split file against the index (an instance split before from the same file is left as it
-   * was; from another file, refused), moves its sealed metadata part into place and returns the row
-   * to record. Nothing is recorded here.
+   * was; from another file, refused) and returns the row to record, with its sealed metadata part.
+   * Nothing is recorded here.
    */
   private accept(p: SplitParts, pending: Map<string, string>, sync: PendingSync): { result: SplitResult; row: SplitRow | null } {
     const sop = p.sopInstanceUid;
     const existing = this.d.index.get(sop);
     const earlier = existing?.fileSha256 ?? pending.get(sop);
     if (earlier !== undefined) {
-      // Beside its place: dropped. Placed straight (no part was in its place when it was written): for
-      // the same file it stays (it repairs a missing part); for another file it goes — unless this run
-      // accepted the instance meanwhile, whose part then stands there (moved over this one).
-      if (!p.metadataPlaced) rmSync(p.metadataTmp, { force: true });
-      else if (earlier !== p.fileSha256 && !pending.has(sop)) rmSync(p.metadataTmp, { force: true });
+      // Its sealed metadata part is dropped with it (it was never written anywhere).
       if (earlier !== p.fileSha256) {
         throw new SplitError(
           'ALREADY_SPLIT_DIFFERENTLY',
@@ -377,11 +358,8 @@ export class SplitStorage {
         row: null,
       };
     }
-    const rel = metadataRel(sop);
-    const abs = join(resolve(this.d.home), rel);
-    if (!p.metadataPlaced) this.moveInto(p.metadataTmp, abs);
-    sync.dir(dirname(abs)); // its name (created or moved there) durable with the batch
-    if (this.d.store instanceof FolderPixelStore) sync.dir(this.d.store.root); // and the blob's
+    if (this.d.store instanceof FolderPixelStore) sync.dir(this.d.store.root); // the blob's name durable with the batch
+    const sealed = p.sealed;
     const row: SplitRow = {
       sopInstanceUid: sop,
       studyInstanceUid: p.studyInstanceUid,
@@ -394,7 +372,8 @@ export class SplitStorage {
       meta: p.meta,
       pixel: p.pixel,
       leaf: p.leaf,
-      metadataPath: rel,
+      metadataPath: IN_INDEX,
+      metadataSealed: sealed,
       metadataSize: p.metadataSize,
       blobAddress: p.blobAddress,
       blobSize: p.blobSize,
@@ -413,22 +392,6 @@ export class SplitStorage {
     };
   }
 
-  /** rename() of a written temporary file to its place; its folder is made on first use (and again if removed since). */
-  private moveInto(tmp: string, path: string): void {
-    const dir = dirname(path);
-    if (!this.madeDirs.has(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      this.madeDirs.add(dir);
-    }
-    try {
-      renameSync(tmp, path);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      renameSync(tmp, path);
-    }
-  }
-
   private row(sop: string): SplitRow {
     const row = this.d.index.get(sop);
     if (!row) throw notSplit(sop);
@@ -436,7 +399,15 @@ export class SplitStorage {
   }
 
   private target(row: SplitRow): RebuildTarget {
-    return { sopInstanceUid: row.sopInstanceUid, metadataAbs: join(resolve(this.d.home), row.metadataPath), metadataRel: row.metadataPath, blobAddress: row.blobAddress, fileSha256: row.fileSha256 };
+    const inIndex = row.metadataPath === IN_INDEX;
+    return {
+      sopInstanceUid: row.sopInstanceUid,
+      metadataAbs: inIndex ? '' : join(resolve(this.d.home), row.metadataPath),
+      metadataRel: row.metadataPath,
+      ...(inIndex ? { sealed: this.d.index.sealedMetadata(row.sopInstanceUid) } : {}),
+      blobAddress: row.blobAddress,
+      fileSha256: row.fileSha256,
+    };
   }
 
   /** The plain metadata part of a split instance (what a share by metadata would send). */
@@ -546,14 +517,6 @@ export function metadataHeaderOf(cut: Awaited<ReturnType<typeof cutInstance>>, k
 }
 
 const notSplit = (sop: string) => new SplitError('NOT_SPLIT', ErrorCode.NotFound, `Instance ${sop} is not in the split index.`, sop, 'Split it first (medimgshr split <file>).');
-
-function existsDir(dir: string): boolean {
-  try {
-    return statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 export interface CreateSplitStorageOptions {
   db: Db;

@@ -2,9 +2,10 @@
  * Worker thread of the split pool (./pool.ts): splits and rebuilds the instances of a batch with
  * the same code as the calling thread (./work.ts), reading and writing the folder pixel store
  * itself, and answers the batch in one message (only paths and small results cross threads).
- * A durable split writes a message's blobs and metadata parts without fsync, then flushes them all
- * at once (./folder-store.ts PendingSync) before answering: an answer means the parts are durable,
- * and the next message's instances are computed meanwhile.
+ * A durable split writes a message's blobs without fsync, then flushes them all at once
+ * (./folder-store.ts PendingSync) before answering: an answer means the blobs are durable (the
+ * sealed metadata parts travel in the answer, to be recorded with the rows), and the next message's
+ * instances are computed meanwhile.
  * workerData: PoolSetup (the institution secret stays in this process)
  * In: { jobs: PoolJob[] }  Out: { results: PoolResult[] }
  */
@@ -23,7 +24,6 @@ const ctx: WorkContext = {
   sealKey: deriveSealKey(secret),
   durable: setup.durable,
   home: setup.home,
-  metadataTmp: setup.metadataTmp,
   madeDirs: new Set(),
   reader,
   putBlob: (pieces, address, pending) => void store.putSync(pieces, address, pending),

@@ -1,18 +1,17 @@
 /**
  * The per-instance work of a split and of a rebuild, as plain functions of their inputs: the same
  * code runs in the calling thread and in the split worker threads (./pool.ts, ./split.worker.ts).
- * Nothing here touches the index: a split's parts are written (blob under its address, the sealed
- * metadata part under a temporary name), and the caller decides — after checking the index — to
- * move the metadata part into place and record the row, or to drop it.
+ * Nothing here touches the index: a split writes the blob under its address and returns the sealed
+ * metadata part, and the caller decides — after checking the index — to record the row with it, or
+ * to drop it.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { encodeMetadataPart, type MetadataHeader, SPLIT_FORMAT_ID, type SplitLayout } from '../../core/split/format';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { DicomFileError } from '../dicom/parse';
 import { SplitError, type SplitFailure } from './errors';
-import { makeDir, type PendingSync, type ReadBuffer, writeFileAtomicSync, writeNewFileSync } from './folder-store';
+import { type PendingSync, type ReadBuffer, writeFileAtomicSync } from './folder-store';
 import { deriveInstanceKey, keyCheckValue } from './keys';
 import { rebuildPieces } from './rebuild';
 import { encryptPixelPieces, openMetadataPart, sealMetadataPart } from './seal';
@@ -81,33 +80,19 @@ export interface SplitParts {
   blobAddress: string;
   blobSize: number;
   metadataSize: number;
-  /**
-   * Where the sealed metadata part was written (fsync'ed when durable): its place (`metadataPlaced`,
-   * created there exclusively: no part was there), or a temporary name when a part was already in its
-   * place (the caller decides, with the index, whether it replaces that one).
-   */
-  metadataTmp: string;
-  metadataPlaced: boolean;
+  /** The sealed metadata part: recorded in the index row, in the transaction that records the instance (no file of its own). */
+  sealed: Uint8Array;
   /** The worker thread that did the work (worker_threads threadId; absent: the calling thread). */
   thread?: number;
 }
 
-/** Where an instance's sealed metadata part lives, relative to the app-data folder. */
-export function metadataRel(sop: string): string {
-  const h = createHash('sha256').update(sop).digest('hex');
-  // One flat folder (parts split before stop 24 sit in split/metadata/<aa>/: their rows say so).
-  return join('split', 'metadata', `${h}.msm`);
-}
-
-/** How a thread reaches the parts: the secret, the folder store's blob writer, the temporary folder. */
+/** How a thread reaches the parts: the secret, the folder store's blob writer and reader. */
 export interface WorkContext {
   secret: Buffer;
   sealKey: Buffer;
   durable: boolean;
   /** The app-data folder (metadata paths are relative to it). */
   home: string;
-  /** Absolute folder for sealed metadata parts that cannot go straight into place. */
-  metadataTmp: string;
   /** Folders this thread made already. */
   madeDirs: Set<string>;
   /** This thread's reusable read buffer (source files are read into it); none: a fresh buffer per file. */
@@ -140,28 +125,11 @@ export function headerOf(cut: CutInstance, key: Buffer, blobSize: number, addres
   };
 }
 
-/** A small file written whole under a fresh name in `dir` (fsync'ed when durable); its path. */
-function writeTemporary(dir: string, stem: string, bytes: Uint8Array, durable: boolean): string {
-  const tmp = join(dir, `${stem.slice(0, 24)}.${randomBytes(6).toString('hex')}`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    let n = 0;
-    while (n < bytes.length) n += writeSync(fd, bytes, n, bytes.length - n);
-    if (durable) fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  return tmp;
-}
-
 /**
  * One file: read once, parsed once (fingerprinted from the same parse unless known), its Pixel Data
- * encrypted and stored, its sealed metadata part written under a temporary name. With `pending`
- * (a durable split), the blob and the part are written without fsync and handed to `pending`: the
- * caller flushes a batch of them together before it records any.
+ * encrypted and stored, its metadata part sealed and returned (the caller records it in the index
+ * row). With `pending` (a durable split), the blob is written without fsync and handed to
+ * `pending`: the caller flushes a batch of them together before it records any.
  */
 export async function splitToParts(ctx: WorkContext, path: string, known?: KnownFingerprint, pending?: PendingSync): Promise<SplitParts> {
   const bytes = ctx.reader ? ctx.reader.read(path) : readFileSync(path);
@@ -171,16 +139,6 @@ export async function splitToParts(ctx: WorkContext, path: string, known?: Known
   ctx.putBlob(blob.pieces, blob.address, pending);
   const header = headerOf(cut, key, blob.size, blob.address);
   const sealed = sealMetadataPart(ctx.sealKey, cut.sopInstanceUid, encodeMetadataPart(header, cut.metadata));
-  const final = join(ctx.home, metadataRel(cut.sopInstanceUid));
-  const dir = dirname(final);
-  if (!ctx.madeDirs.has(dir)) {
-    makeDir(dir);
-    ctx.madeDirs.add(dir);
-  }
-  // Straight into place when no part is there (one create; the folder's fsync is the caller's, once
-  // per batch); otherwise beside it, for the caller to move or drop.
-  const metadataPlaced = writeNewFileSync(final, sealed, ctx.durable, { syncFolder: false, pending });
-  const metadataTmp = metadataPlaced ? final : writeTemporary(ctx.metadataTmp, basename(final), sealed, ctx.durable);
   return {
     path,
     sopInstanceUid: cut.sopInstanceUid,
@@ -197,16 +155,17 @@ export async function splitToParts(ctx: WorkContext, path: string, known?: Known
     blobAddress: blob.address,
     blobSize: blob.size,
     metadataSize: sealed.length,
-    metadataTmp,
-    metadataPlaced,
+    sealed,
   };
 }
 
 /** What the index says about an instance to rebuild (the row's fields a rebuild checks against). */
 export interface RebuildTarget {
   sopInstanceUid: string;
-  /** Absolute path of the sealed metadata part. */
+  /** Absolute path of the sealed metadata part (rows written before stop 26). */
   metadataAbs: string;
+  /** The sealed metadata part from the index row (rows since stop 26); when given, no file is read. */
+  sealed?: Uint8Array | null;
   /** Its path as the index records it (for messages). */
   metadataRel: string;
   blobAddress: string;
@@ -216,11 +175,16 @@ export interface RebuildTarget {
 /** Opens an instance's sealed metadata part and checks it against its index row. */
 export function openSealed(sealKey: Buffer, t: RebuildTarget): ReturnType<typeof openMetadataPart> {
   const sop = t.sopInstanceUid;
-  let sealed: Buffer;
-  try {
-    sealed = readFileSync(t.metadataAbs);
-  } catch {
-    throw new SplitError('METADATA_MISSING', ErrorCode.NotFound, `The sealed metadata part of instance ${sop} (${t.metadataRel}) is missing.`, sop, 'Restore the app-data folder (split/metadata) from a backup.');
+  let sealed: Uint8Array;
+  if (t.sealed) sealed = t.sealed;
+  else if (!t.metadataRel) {
+    throw new SplitError('METADATA_MISSING', ErrorCode.NotFound, `The sealed metadata part of instance ${sop} is missing from the split index.`, sop, 'Restore the app-data folder (the database) from a backup.');
+  } else {
+    try {
+      sealed = readFileSync(t.metadataAbs);
+    } catch {
+      throw new SplitError('METADATA_MISSING', ErrorCode.NotFound, `The sealed metadata part of instance ${sop} (${t.metadataRel}) is missing.`, sop, 'Restore the app-data folder (split/metadata) from a backup.');
+    }
   }
   const m = openMetadataPart(sealKey, sealed, sop);
   if (m.header.blobAddress !== t.blobAddress || m.header.fileSha256 !== t.fileSha256) {

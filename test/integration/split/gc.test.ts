@@ -25,10 +25,17 @@ describe('split garbage collection', () => {
     expect(run.errors).toEqual([]);
     const old = new Date(Date.now() - 3 * 3600_000);
     const age = (p: string) => utimesSync(p, old, old);
-    for (const r of split.index.all()) {
-      age(store.pathOf(r.blobAddress));
-      age(join(tmp.path, r.metadataPath));
-    }
+    for (const r of split.index.all()) age(store.pathOf(r.blobAddress));
+    // A row written before stop 26 keeps its sealed metadata part in a file: made so for MR_small
+    // (the part moved out of the row into split/metadata/), it is kept, aged, and still rebuilds.
+    const [legacy, inRow] = split.index.all();
+    expect([legacy!.metadataPath, inRow!.metadataPath]).toEqual(['', '']);
+    const legacyRel = join('split', 'metadata', 'legacy-part.msm');
+    mkdirSync(split.metadataDir, { recursive: true });
+    writeFileSync(join(tmp.path, legacyRel), split.index.sealedMetadata(legacy!.sopInstanceUid)!);
+    db.prepare('UPDATE split_instances SET metadata_path = ?, metadata_sealed = NULL WHERE sop_instance_uid = ?').run(legacyRel, legacy!.sopInstanceUid);
+    expect(split.index.sealedMetadata(legacy!.sopInstanceUid)).toBeNull();
+    age(join(tmp.path, legacyRel));
     const orphan = await store.put(new Uint8Array([1]));
     const pinned = await store.put(new Uint8Array([2]));
     const anchored = await store.put(new Uint8Array([3]));
@@ -55,6 +62,7 @@ describe('split garbage collection', () => {
     expect(r.temporariesRemoved).toBe(1);
     for (const a of [pinned, anchored, young, ...split.index.all().map((x) => x.blobAddress)]) expect(await store.has(a)).toBe(true);
     expect(existsSync(strayMeta)).toBe(false);
+    expect(existsSync(join(tmp.path, legacyRel))).toBe(true); // named by its row
     expect(existsSync(strayTmp)).toBe(false);
     for (const row of split.index.all()) expect((await split.rebuildTo(row.sopInstanceUid, join(tmp.path, 'out'))).matchesOriginal).toBe(true);
 

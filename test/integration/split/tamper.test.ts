@@ -57,7 +57,9 @@ describe('split storage detects and names damage', () => {
   });
 
   const blobPath = (sop: string) => (split.store as FolderPixelStore).pathOf(split.index.get(sop)!.blobAddress);
-  const metaPath = (sop: string) => join(tmp.path, split.index.get(sop)!.metadataPath);
+  // A sealed metadata part is kept in its index row (since stop 26): read and altered there.
+  const readMeta = (sop: string) => split.index.sealedMetadata(sop)!;
+  const writeMeta = (sop: string, sealed: Uint8Array) => expect(db.prepare('UPDATE split_instances SET metadata_sealed = ? WHERE sop_instance_uid = ?').run(Buffer.from(sealed), sop).changes).toBe(1);
   const secret = () => readFileSync(join(tmp.path, 'split', 'institution.key'));
 
   it('a 1-bit flip anywhere in a pixel blob (every byte position) fails, naming the instance', async () => {
@@ -81,7 +83,7 @@ describe('split storage detects and names damage', () => {
   });
 
   it('a 1-bit flip anywhere in a sealed metadata part (every byte position) fails, naming the instance', () => {
-    const sealed = readFileSync(metaPath(ct));
+    const sealed = readMeta(ct);
     const sealKey = deriveSealKey(secret());
     expect(openMetadataPart(sealKey, sealed, ct).header.sopInstanceUid).toBe(ct);
     const seen = new Set<string>();
@@ -120,12 +122,12 @@ describe('split storage detects and names damage', () => {
     expect(e.message).toContain(`instance ${mr}`);
   });
 
-  it('through the storage: swapped, truncated, flipped and missing blobs and an edited metadata file fail and write nothing', async () => {
+  it('through the storage: swapped, truncated, flipped and missing blobs and an edited or swapped metadata part fail and write nothing', async () => {
     const expectNothingWritten = () => expect(existsSync(out) ? readdirSync(out).filter((n) => !n.startsWith('.')) : []).toEqual([]);
     const mrBlob = blobPath(mr);
     const ctBlob = blobPath(ct);
     const keepMr = readFileSync(mrBlob);
-    const keepMeta = readFileSync(metaPath(mr));
+    const keepMeta = readMeta(mr);
 
     copyFileSync(ctBlob, mrBlob); // another instance's blob under this address
     let e = await failureOfAsync(() => split.rebuildTo(mr, out));
@@ -155,18 +157,18 @@ describe('split storage detects and names damage', () => {
 
     const m = Buffer.from(keepMeta);
     m[m.length - 40] = m[m.length - 40]! ^ 1;
-    writeFileSync(metaPath(mr), m);
+    writeMeta(mr, m);
     e = await failureOfAsync(() => split.rebuildTo(mr, out));
     expect(e.failure).toBe('METADATA_TAMPERED');
     expect(e.message).toContain(mr);
     expectNothingWritten();
 
-    copyFileSync(metaPath(ct), metaPath(mr)); // another instance's metadata part under this one's name
+    writeMeta(mr, readMeta(ct)); // another instance's metadata part in this one's row
     e = await failureOfAsync(() => split.rebuildTo(mr, out));
     expect(e.failure).toBe('METADATA_MISMATCH');
     expectNothingWritten();
 
-    writeFileSync(metaPath(mr), keepMeta);
+    writeMeta(mr, keepMeta);
     const ok = await split.rebuildTo(mr, out);
     expect(ok.matchesOriginal).toBe(true);
   });

@@ -71,10 +71,13 @@ describe('split worker pool', () => {
     expect(b.instances.map((i) => [i.sopInstanceUid, i.blobAddress, i.blobSize, i.metadataSize, i.already])).toEqual(a.instances.map((i) => [i.sopInstanceUid, i.blobAddress, i.blobSize, i.metadataSize, false]));
     const strip = (r: SplitRow) => ({ ...r, splitAt: null, store: null });
     expect(pooled.s.index.all().map(strip)).toEqual(inline.s.index.all().map(strip));
-    // One sealed part per instance in place, nothing left in the temporary folder.
-    const parts = readdirSync(pooled.s.metadataDir, { recursive: true }).filter((f) => String(f).endsWith('.msm'));
-    expect(parts).toHaveLength(N);
-    expect(readdirSync(join(pooled.s.metadataDir, '.tmp'))).toEqual([]);
+    // One sealed part per instance, in its row (from the worker's answer), none as a file.
+    for (const i of b.instances) {
+      expect(pooled.s.index.get(i.sopInstanceUid)!.metadataPath).toBe('');
+      expect(pooled.s.index.sealedMetadata(i.sopInstanceUid)!.length).toBe(i.metadataSize);
+      expect(pooled.s.openMetadata(i.sopInstanceUid).header).toMatchObject({ sopInstanceUid: i.sopInstanceUid, blobAddress: i.blobAddress });
+    }
+    expect(existsSync(pooled.s.metadataDir)).toBe(false);
 
     const out = join(tmp.path, 'out');
     const sops = b.instances.map((i) => i.sopInstanceUid);
@@ -90,7 +93,7 @@ describe('split worker pool', () => {
     pooled.restore();
     expect(again.errors).toEqual([]);
     expect(again.instances.every((i) => i.already)).toBe(true);
-    expect(readdirSync(join(pooled.s.metadataDir, '.tmp'))).toEqual([]);
+    expect(existsSync(pooled.s.metadataDir)).toBe(false);
   });
 
   it('a tampered blob is named by the worker as by the calling thread, and nothing is written for it', async () => {
