@@ -54,6 +54,9 @@ async function run(): Promise<BenchRow[]> {
   if (!findAnvilBinary()) throw new Error('anvil not found (npm ci installs @foundry-rs/anvil)');
   const tmp = tempDir('medimg-bench-ledger-');
   const s = await Services.open({ home: tmp.path, ledger: { mode: 'embedded' } });
+  // What the app does once its window is up (electron/main.ts): the fingerprint workers start then,
+  // not inside the first anchor.
+  s.warmUp();
   try {
     const l = s.ledgerService;
     await l.demo.ensure();

@@ -163,13 +163,19 @@ export class FingerprintEngine {
       ),
       deleteProofs: db.prepare('DELETE FROM fingerprint_proofs WHERE study_instance_uid = ?'),
       insertProof: db.prepare(
-        'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      // one proof per (root, leaf), shared with the anchors of that root (migration 022)
+      insertMerkleProof: db.prepare('INSERT OR IGNORE INTO merkle_proofs (root, leaf, proof_json) VALUES (?, ?, ?)'),
+      // a replaced tree's proofs go, unless an anchor of that root still refers to them
+      dropMerkleProofs: db.prepare<[string, string]>('DELETE FROM merkle_proofs WHERE root = ? AND NOT EXISTS (SELECT 1 FROM ledger_anchors WHERE root = ?)'),
       study: db.prepare<[string], { study_instance_uid: string; spec_version: number; root: string; leaf_count: number; conflicts: number; tree_json: string; computed_at: string }>(
         'SELECT * FROM fingerprint_studies WHERE study_instance_uid = ?',
       ),
       proofs: db.prepare<[string], { sop_instance_uid: string; leaf: string; pixel_sha256: string; meta_sha256: string; uid_hash: string; proof_json: string }>(
-        'SELECT * FROM fingerprint_proofs WHERE study_instance_uid = ? ORDER BY uid_hash, leaf',
+        `SELECT p.sop_instance_uid, p.leaf, p.pixel_sha256, p.meta_sha256, p.uid_hash, m.proof_json FROM fingerprint_proofs p
+         JOIN fingerprint_studies s ON s.study_instance_uid = p.study_instance_uid JOIN merkle_proofs m ON m.root = s.root AND m.leaf = p.leaf
+         WHERE p.study_instance_uid = ? ORDER BY p.uid_hash, p.leaf`,
       ),
     };
   }
@@ -335,9 +341,11 @@ export class FingerprintEngine {
     const rows = this.stmts.studyRows.all(studyInstanceUid, FINGERPRINT_SPEC_VERSION);
     if (rows.length === 0) {
       this.trees.delete(studyInstanceUid);
+      const old = this.stmts.studyHead.get(studyInstanceUid);
       this.db.transaction(() => {
         this.stmts.deleteProofs.run(studyInstanceUid);
         this.stmts.deleteStudy.run(studyInstanceUid);
+        if (old) this.stmts.dropMerkleProofs.run(old.root, old.root);
       })();
       return null;
     }
@@ -368,8 +376,10 @@ export class FingerprintEngine {
     } else this.db.transaction(() => {
       this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);
       this.stmts.deleteProofs.run(studyInstanceUid);
+      if (stored && stored.root !== tree.root) this.stmts.dropMerkleProofs.run(stored.root, stored.root);
       for (const l of tree.leaves) {
-        this.stmts.insertProof.run(studyInstanceUid, l.leaf, sopOf.get(l.value.join())!, l.value[0].slice(2), l.value[1].slice(2), l.value[2].slice(2), JSON.stringify(l.proof));
+        this.stmts.insertProof.run(studyInstanceUid, l.leaf, sopOf.get(l.value.join())!, l.value[0].slice(2), l.value[1].slice(2), l.value[2].slice(2));
+        this.stmts.insertMerkleProof.run(tree.root, l.leaf, JSON.stringify(l.proof));
       }
     })();
     return {
