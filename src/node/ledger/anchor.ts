@@ -240,7 +240,6 @@ export class Anchoring {
    */
   async anchorStudy(studyInstanceUid: string, o: { patient?: string; waitMs?: number; task?: Task } = {}): Promise<AnchorResult> {
     const t0 = Date.now();
-    let __t = performance.now(); const __tr = (n: string) => { if (process.env.MEDIMG_TRACE_ANCHOR) { const x = performance.now(); console.log('TRACE', n, (x - __t).toFixed(1)); __t = x; } };
     const s = this.l.ctx;
     const ids = this.l.identity;
     const me = ids.actingIdentity();
@@ -268,7 +267,6 @@ export class Anchoring {
     };
 
     const { paths, patientKey } = this.studyFiles(studyInstanceUid);
-    __tr('studyFiles');
     if (paths.length === 0) {
       await checkRoles();
       throw new AppError(ErrorCode.NotFound, `No files of study ${studyInstanceUid} are known on this workstation.`, 'Import the study first (or give its files to "medimgshr anchor").');
@@ -281,7 +279,6 @@ export class Anchoring {
       throw err;
     });
     const run = await fingerprinted;
-    __tr('fingerprinted');
     if (run.cancelled) throw new AppError(ErrorCode.Cancelled, 'Anchoring was cancelled; nothing was sent.');
     const inStudy = run.instances.filter((i) => i.studyInstanceUid === studyInstanceUid && i.uidHash && i.sopInstanceUid);
     const failed = run.errors.map((e) => ({ path: e.path, message: e.message }));
@@ -309,7 +306,6 @@ export class Anchoring {
     for (const [k, i] of inStudy.entries()) if (i.leaf) known.set(values[k]!.join(), i.leaf as Bytes32);
     // Fingerprinting just built this tree when the study's stored leaves are these (the usual case).
     const tree = this.l.fingerprints.builtTree(studyInstanceUid, values) ?? buildStudyTree(values, known);
-    __tr('tree');
     const sopOf = new Map<string, string>();
     for (const [k, i] of inStudy.entries()) sopOf.set(values[k]!.join(), i.sopInstanceUid!);
     // The manifest's head; its instances are the ledger_anchor_instances rows and their proofs the
@@ -326,7 +322,6 @@ export class Anchoring {
       if (rec && rec.next === ZeroHash && getAddress(rec.patient) === patient) previous = earlier.root;
     }
 
-    __tr('previous');
     const payload: AnchorPayload = { root: tree.root, leafCount: tree.leafCount, patient, storageUri, previous, studyInstanceUid };
     let existing = false;
     s.db.transaction(() => {
@@ -352,7 +347,6 @@ export class Anchoring {
       s.db.prepare('UPDATE ledger_anchors SET outbox_id = ? WHERE root = ?').run(q.item.id, tree.root);
     })();
     const item = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
-    __tr('dbwrite');
     // Anchored and confirmed before this call: nothing new is written (unless the chain lost it, below).
     let already = existing && item.status === 'confirmed';
     if (item.status === 'failed') this.l.outbox.retry(item.id);
@@ -366,7 +360,6 @@ export class Anchoring {
     o.task?.progress({ label: 'sending the anchor transaction' }, true);
 
     const waitMs = o.waitMs ?? this.opts.waitMs ?? 30_000;
-    __tr('pre-wait');
     const deadline = Date.now() + waitMs;
     let cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
     // The embedded chain mines a transaction as it arrives: look for the receipt soon, then less often.
@@ -381,7 +374,6 @@ export class Anchoring {
       cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
     }
     let record: RecordEvidence | null = null;
-    __tr('waited');
     const conn2 = await this.l.chain.connection().catch(() => null);
     if (cur.status === 'confirmed' && conn2) {
       const mined = cur.txHash && cur.blockHash && cur.blockNumber !== null ? { block: cur.blockNumber, txHash: cur.txHash } : undefined;
@@ -393,7 +385,6 @@ export class Anchoring {
       }
     }
     const anchor = this.local(tree.root)!;
-    __tr('evidence');
     s.emit({ type: 'ledger-anchor', anchor });
     const message =
       anchor.delivery === 'confirmed' && already
