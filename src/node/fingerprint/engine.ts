@@ -11,7 +11,7 @@ import { ErrorCode } from '../../shared/errors';
 import type { Db } from '../store/database';
 import type { Task } from '../tasks';
 import { FingerprintPool } from './pool';
-import type { FileOutcome } from './compute';
+import type { FileOutcome, RecordedFileDigest } from './compute';
 
 interface Row {
   path: string;
@@ -149,6 +149,13 @@ export class FingerprintEngine {
           leaf = excluded.leaf, frames = excluded.frames, error_code = excluded.error_code, error_message = excluded.error_message,
           computed_at = excluded.computed_at`),
       touch: db.prepare('UPDATE fingerprint_files SET size = ?, mtime_ms = ? WHERE path = ?'),
+      // The library's whole-file SHA-256 (instances.sha256) is the fingerprint's \`file\` digest: every
+      // byte of the file, hex, at a size and modification time. Each side takes it from the other
+      // instead of reading and hashing the file a second time.
+      recordedByPaths: db.prepare<[string], RecordedFileDigest & { path: string }>(
+        'SELECT file_path AS path, sha256, file_size AS size, file_mtime AS mtimeMs FROM instances WHERE sha256 IS NOT NULL AND file_path IN (SELECT value FROM json_each(?))',
+      ),
+      recordInstanceHash: db.prepare('UPDATE instances SET sha256 = ? WHERE file_path = ? AND sha256 IS NULL AND file_size = ? AND file_mtime = ?'),
       studyRows: db.prepare<[string, number], Row>(
         'SELECT * FROM fingerprint_files WHERE study_instance_uid = ? AND error_code IS NULL AND leaf IS NOT NULL AND spec_version = ? ORDER BY path',
       ),
@@ -224,7 +231,10 @@ export class FingerprintEngine {
       const rows = pendingRows.splice(0);
       const touched = touches.splice(0);
       this.db.transaction(() => {
-        for (const r of rows) this.stmts.upsert.run(rowParams(r));
+        for (const r of rows) {
+          this.stmts.upsert.run(rowParams(r));
+          if (r.file_sha256) this.stmts.recordInstanceHash.run(r.file_sha256, r.path, r.size, r.mtime_ms);
+        }
         for (const t of touched) this.stmts.touch.run(...t);
       })();
     };
@@ -237,6 +247,13 @@ export class FingerprintEngine {
     const stored = new Map<string, Row>();
     for (let i = 0; i < files.length; i += 10_000) {
       for (const r of this.stmts.byPaths.all(JSON.stringify(files.slice(i, i + 10_000)))) stored.set(r.path, r);
+    }
+    // File digests the library recorded (not when asked to recompute everything).
+    const recorded = new Map<string, RecordedFileDigest>();
+    if (!ro.force) {
+      for (let i = 0; i < files.length; i += 10_000) {
+        for (const r of this.stmts.recordedByPaths.all(JSON.stringify(files.slice(i, i + 10_000)))) recorded.set(r.path, { sha256: r.sha256, size: r.size, mtimeMs: r.mtimeMs });
+      }
     }
 
     const one = async (path: string): Promise<void> => {
@@ -260,7 +277,7 @@ export class FingerprintEngine {
           return;
         }
       }
-      const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined);
+      const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined, recorded.get(path));
       if (outcome.ok && 'unchanged' in outcome) {
         touches.push([outcome.size, outcome.mtimeMs, path]);
         instances.push(rowToInstance({ ...prev!, size: outcome.size, mtime_ms: outcome.mtimeMs }, true));
