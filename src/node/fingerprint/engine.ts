@@ -380,7 +380,8 @@ export class FingerprintEngine {
       bySop.set(r.sop_instance_uid!, set);
     }
     const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
-    const tree = buildStudyTree(values, known);
+    // The same leaves as the tree built last for this study (a re-check, a forced run): the same tree.
+    const tree = this.builtTree(studyInstanceUid, values) ?? buildStudyTree(values, known);
     this.trees.delete(studyInstanceUid);
     this.trees.set(studyInstanceUid, { tree, keys: new Set(known.keys()) });
     if (this.trees.size > 4) this.trees.delete(this.trees.keys().next().value!);
