@@ -333,7 +333,7 @@ class NativePixelStream {
  * deflated, 1-bit or planar pixels, elements after Pixel Data, a header larger than a chunk, any
  * error): the whole-file path then fingerprints it, or names what is wrong with it.
  */
-function fingerprintStreamed(fd: number, size: number, chunkBytes: number): InstanceFingerprint | null {
+function fingerprintStreamed(fd: number, size: number, chunkBytes: number, knownDigest: string | null): InstanceFingerprint | null {
   const buf = chunkBuffer(chunkBytes);
   // The header: one chunk, or (a large header) a prefix read again, four times longer each time.
   let head: Uint8Array = buf;
@@ -365,12 +365,13 @@ function fingerprintStreamed(fd: number, size: number, chunkBytes: number): Inst
   const id = identityOf(ds);
   const px0 = el.dataOffset;
   const px1 = px0 + total;
-  const file = createHash('sha256');
+  // The file digest is taken here unless it is known for exactly this file (size and time): then one SHA-256 pass, not two.
+  const file = knownDigest ? null : createHash('sha256');
   const pixel = new NativePixelStream(l);
   let pos = 0;
   let chunk: Uint8Array = head;
   for (;;) {
-    file.update(chunk); // before the pixel part is canonicalised in place
+    file?.update(chunk); // before the pixel part is canonicalised in place
     const a = Math.max(px0, pos);
     const b = Math.min(px1, pos + chunk.length);
     if (a < b) pixel.update(chunk.subarray(a - pos, b - pos));
@@ -380,15 +381,28 @@ function fingerprintStreamed(fd: number, size: number, chunkBytes: number): Inst
     if (n === 0) return null; // the file shrank while being read
     chunk = buf.subarray(0, n);
   }
-  return assemble(id, { tsUid, file: file.digest('hex'), pixel: pixel.digest(), meta, mode: 'native', frames: l.numberOfFrames, size });
+  return assemble(id, { tsUid, file: file ? file.digest('hex') : knownDigest!, pixel: pixel.digest(), meta, mode: 'native', frames: l.numberOfFrames, size });
+}
+
+/**
+ * The SHA-256 of a whole file recorded elsewhere (the library's instances.sha256) with the size
+ * and modification time it was taken at: the same digest as `file` (every byte of the file, hex).
+ */
+export interface RecordedFileDigest {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
 }
 
 /**
  * Reads and fingerprints one file. With `knownFile` (the stored file digest of an earlier run),
- * an unchanged file is reported as such without decoding its pixels again. Never throws.
+ * an unchanged file is reported as such without decoding its pixels again. With `recorded` (the
+ * library hashed this file already) the file digest is taken from it when the file still has that
+ * size and modification time — the rule the engine trusts its own stored fingerprints by — and the
+ * bytes are hashed once (pixels), not twice. Never throws.
  * `chunkBytes` (tests) sets the streamed path's chunk size.
  */
-export async function fingerprintFile(path: string, knownFile?: string, o: { chunkBytes?: number } = {}): Promise<FileOutcome> {
+export async function fingerprintFile(path: string, knownFile?: string, o: { chunkBytes?: number; recorded?: RecordedFileDigest } = {}): Promise<FileOutcome> {
   let size: number | null = null;
   let mtimeMs: number | null = null;
   let whole: Uint8Array | null = null;
@@ -399,11 +413,12 @@ export async function fingerprintFile(path: string, knownFile?: string, o: { chu
     size = f.size;
     mtimeMs = f.mtimeMs;
     const chunkBytes = o.chunkBytes ?? STREAM_CHUNK_BYTES;
+    const rec = o.recorded && o.recorded.size === size && o.recorded.mtimeMs === mtimeMs && /^[0-9a-f]{64}$/.test(o.recorded.sha256) ? o.recorded.sha256 : null;
     // A changed modification time with a known digest: the file digest alone decides (whole path).
     if (!knownFile && size > chunkBytes) {
       let fp: InstanceFingerprint | null;
       try {
-        fp = fingerprintStreamed(fd, size, chunkBytes);
+        fp = fingerprintStreamed(fd, size, chunkBytes, rec);
       } catch (err) {
         throw ioFailure(path, err);
       }
@@ -418,8 +433,8 @@ export async function fingerprintFile(path: string, knownFile?: string, o: { chu
     let file: string;
     whole = readWhole(path, fd, size);
     if (whole) {
+      file = rec && whole.length === size ? rec : sha256(whole);
       size = whole.length;
-      file = sha256(whole);
       if (knownFile && knownFile === file) return { ok: true, unchanged: true, file, size, mtimeMs };
       const parsed = parseDicomBytes(whole);
       ds = parsed.dataSet;

@@ -11,7 +11,7 @@ import { ErrorCode } from '../../shared/errors';
 import type { Db } from '../store/database';
 import type { Task } from '../tasks';
 import { FingerprintPool } from './pool';
-import type { FileOutcome } from './compute';
+import type { FileOutcome, RecordedFileDigest } from './compute';
 
 interface Row {
   path: string;
@@ -149,6 +149,13 @@ export class FingerprintEngine {
           leaf = excluded.leaf, frames = excluded.frames, error_code = excluded.error_code, error_message = excluded.error_message,
           computed_at = excluded.computed_at`),
       touch: db.prepare('UPDATE fingerprint_files SET size = ?, mtime_ms = ? WHERE path = ?'),
+      // The library's whole-file SHA-256 (instances.sha256) is the fingerprint's \`file\` digest: every
+      // byte of the file, hex, at a size and modification time. Each side takes it from the other
+      // instead of reading and hashing the file a second time.
+      recordedByPaths: db.prepare<[string], RecordedFileDigest & { path: string }>(
+        'SELECT file_path AS path, sha256, file_size AS size, file_mtime AS mtimeMs FROM instances WHERE sha256 IS NOT NULL AND file_path IN (SELECT value FROM json_each(?))',
+      ),
+      recordInstanceHash: db.prepare('UPDATE instances SET sha256 = ? WHERE file_path = ? AND sha256 IS NULL AND file_size = ? AND file_mtime = ?'),
       studyRows: db.prepare<[string, number], Row>(
         'SELECT * FROM fingerprint_files WHERE study_instance_uid = ? AND error_code IS NULL AND leaf IS NOT NULL AND spec_version = ? ORDER BY path',
       ),
@@ -163,13 +170,19 @@ export class FingerprintEngine {
       ),
       deleteProofs: db.prepare('DELETE FROM fingerprint_proofs WHERE study_instance_uid = ?'),
       insertProof: db.prepare(
-        'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO fingerprint_proofs (study_instance_uid, leaf, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      // one proof per (root, leaf), shared with the anchors of that root (migration 022)
+      insertMerkleProof: db.prepare('INSERT OR IGNORE INTO merkle_proofs (root, leaf, proof_json) VALUES (?, ?, ?)'),
+      // a replaced tree's proofs go, unless an anchor of that root still refers to them
+      dropMerkleProofs: db.prepare<[string, string]>('DELETE FROM merkle_proofs WHERE root = ? AND NOT EXISTS (SELECT 1 FROM ledger_anchors WHERE root = ?)'),
       study: db.prepare<[string], { study_instance_uid: string; spec_version: number; root: string; leaf_count: number; conflicts: number; tree_json: string; computed_at: string }>(
         'SELECT * FROM fingerprint_studies WHERE study_instance_uid = ?',
       ),
       proofs: db.prepare<[string], { sop_instance_uid: string; leaf: string; pixel_sha256: string; meta_sha256: string; uid_hash: string; proof_json: string }>(
-        'SELECT * FROM fingerprint_proofs WHERE study_instance_uid = ? ORDER BY uid_hash, leaf',
+        `SELECT p.sop_instance_uid, p.leaf, p.pixel_sha256, p.meta_sha256, p.uid_hash, m.proof_json FROM fingerprint_proofs p
+         JOIN fingerprint_studies s ON s.study_instance_uid = p.study_instance_uid JOIN merkle_proofs m ON m.root = s.root AND m.leaf = p.leaf
+         WHERE p.study_instance_uid = ? ORDER BY p.uid_hash, p.leaf`,
       ),
     };
   }
@@ -218,7 +231,10 @@ export class FingerprintEngine {
       const rows = pendingRows.splice(0);
       const touched = touches.splice(0);
       this.db.transaction(() => {
-        for (const r of rows) this.stmts.upsert.run(rowParams(r));
+        for (const r of rows) {
+          this.stmts.upsert.run(rowParams(r));
+          if (r.file_sha256) this.stmts.recordInstanceHash.run(r.file_sha256, r.path, r.size, r.mtime_ms);
+        }
         for (const t of touched) this.stmts.touch.run(...t);
       })();
     };
@@ -231,6 +247,13 @@ export class FingerprintEngine {
     const stored = new Map<string, Row>();
     for (let i = 0; i < files.length; i += 10_000) {
       for (const r of this.stmts.byPaths.all(JSON.stringify(files.slice(i, i + 10_000)))) stored.set(r.path, r);
+    }
+    // File digests the library recorded (not when asked to recompute everything).
+    const recorded = new Map<string, RecordedFileDigest>();
+    if (!ro.force) {
+      for (let i = 0; i < files.length; i += 10_000) {
+        for (const r of this.stmts.recordedByPaths.all(JSON.stringify(files.slice(i, i + 10_000)))) recorded.set(r.path, { sha256: r.sha256, size: r.size, mtimeMs: r.mtimeMs });
+      }
     }
 
     const one = async (path: string): Promise<void> => {
@@ -254,7 +277,7 @@ export class FingerprintEngine {
           return;
         }
       }
-      const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined);
+      const outcome: FileOutcome = await pool.run(path, sameSpec && !ro.force ? prev.file_sha256! : undefined, recorded.get(path));
       if (outcome.ok && 'unchanged' in outcome) {
         touches.push([outcome.size, outcome.mtimeMs, path]);
         instances.push(rowToInstance({ ...prev!, size: outcome.size, mtime_ms: outcome.mtimeMs }, true));
@@ -335,9 +358,11 @@ export class FingerprintEngine {
     const rows = this.stmts.studyRows.all(studyInstanceUid, FINGERPRINT_SPEC_VERSION);
     if (rows.length === 0) {
       this.trees.delete(studyInstanceUid);
+      const old = this.stmts.studyHead.get(studyInstanceUid);
       this.db.transaction(() => {
         this.stmts.deleteProofs.run(studyInstanceUid);
         this.stmts.deleteStudy.run(studyInstanceUid);
+        if (old) this.stmts.dropMerkleProofs.run(old.root, old.root);
       })();
       return null;
     }
@@ -355,7 +380,8 @@ export class FingerprintEngine {
       bySop.set(r.sop_instance_uid!, set);
     }
     const conflicts = [...bySop.entries()].filter(([, s]) => s.size > 1).map(([k]) => k).sort();
-    const tree = buildStudyTree(values, known);
+    // The same leaves as the tree built last for this study (a re-check, a forced run): the same tree.
+    const tree = this.builtTree(studyInstanceUid, values) ?? buildStudyTree(values, known);
     this.trees.delete(studyInstanceUid);
     this.trees.set(studyInstanceUid, { tree, keys: new Set(known.keys()) });
     if (this.trees.size > 4) this.trees.delete(this.trees.keys().next().value!);
@@ -368,8 +394,10 @@ export class FingerprintEngine {
     } else this.db.transaction(() => {
       this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);
       this.stmts.deleteProofs.run(studyInstanceUid);
+      if (stored && stored.root !== tree.root) this.stmts.dropMerkleProofs.run(stored.root, stored.root);
       for (const l of tree.leaves) {
-        this.stmts.insertProof.run(studyInstanceUid, l.leaf, sopOf.get(l.value.join())!, l.value[0].slice(2), l.value[1].slice(2), l.value[2].slice(2), JSON.stringify(l.proof));
+        this.stmts.insertProof.run(studyInstanceUid, l.leaf, sopOf.get(l.value.join())!, l.value[0].slice(2), l.value[1].slice(2), l.value[2].slice(2));
+        this.stmts.insertMerkleProof.run(tree.root, l.leaf, JSON.stringify(l.proof));
       }
     })();
     return {

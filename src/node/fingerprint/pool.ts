@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { findBundledWorker, WorkerPool } from '../worker-pool';
-import { fingerprintFile, type FileOutcome } from './compute';
+import { fingerprintFile, type FileOutcome, type RecordedFileDigest } from './compute';
 
 /** Where the bundled worker is: next to the bundle (dist/workers), or dist/workers from the sources. */
 export function findWorkerScript(): string | null {
@@ -16,6 +16,7 @@ interface Job {
   id: number;
   path: string;
   knownFile?: string;
+  recorded?: RecordedFileDigest;
 }
 type Answer = { id: number; outcome: FileOutcome };
 
@@ -42,10 +43,10 @@ export class FingerprintPool {
   }
 
   /** Fingerprints one file (never rejects: failures come back as `{ ok: false }`). */
-  async run(path: string, knownFile?: string): Promise<FileOutcome> {
+  async run(path: string, knownFile?: string, recorded?: RecordedFileDigest): Promise<FileOutcome> {
     if (this.closed) return failed('CANCELLED', 'The fingerprint engine was closed.');
-    if (!this.pool) return fingerprintFile(path, knownFile);
-    return (await this.pool.run({ id: this.nextId++, path, knownFile })).outcome;
+    if (!this.pool) return fingerprintFile(path, knownFile, recorded ? { recorded } : {});
+    return (await this.pool.run({ id: this.nextId++, path, knownFile, ...(recorded ? { recorded } : {}) })).outcome;
   }
 
   /** Drops queued (not yet started) files; they resolve as cancelled. */

@@ -163,9 +163,29 @@ export class Anchoring {
     return rows.map((r) => this.toLocal(r));
   }
 
+  /**
+   * The manifest of a local anchor. Its instances (digests, leaf, proof) are the anchor's instance
+   * rows with their proofs (merkle_proofs), in the tree's leaf order; a manifest written before
+   * migration 022 may still carry them in its JSON.
+   */
   manifest(root: string): Manifest | null {
     const r = this.row(root);
-    return r ? (JSON.parse(r.manifest_json) as Manifest) : null;
+    if (!r) return null;
+    const m = JSON.parse(r.manifest_json) as Omit<Manifest, 'instances'> & { instances?: ManifestInstance[] };
+    if (m.instances) return m as Manifest;
+    const rows = this.l.ctx.db
+      .prepare(
+        `SELECT ai.sop_instance_uid, ai.pixel_sha256, ai.meta_sha256, ai.uid_hash, ai.leaf, mp.proof_json FROM ledger_anchor_instances ai
+         JOIN merkle_proofs mp ON mp.root = ai.root AND mp.leaf = ai.leaf WHERE ai.root = ? ORDER BY ai.rowid`,
+      )
+      .all(root) as { sop_instance_uid: string; pixel_sha256: string; meta_sha256: string; uid_hash: string; leaf: string; proof_json: string }[];
+    return {
+      specVersion: m.specVersion,
+      studyInstanceUid: m.studyInstanceUid,
+      root: m.root,
+      leafCount: m.leafCount,
+      instances: rows.map((x) => ({ sopInstanceUid: x.sop_instance_uid, pixel: x.pixel_sha256, meta: x.meta_sha256, uidHash: x.uid_hash, leaf: x.leaf, proof: JSON.parse(x.proof_json) as string[] })),
+    };
   }
 
   // ---- patient accounts ----
@@ -286,21 +306,11 @@ export class Anchoring {
     for (const [k, i] of inStudy.entries()) if (i.leaf) known.set(values[k]!.join(), i.leaf as Bytes32);
     // Fingerprinting just built this tree when the study's stored leaves are these (the usual case).
     const tree = this.l.fingerprints.builtTree(studyInstanceUid, values) ?? buildStudyTree(values, known);
-    const sopOf = new Map(inStudy.map((i) => [leafValue(i.pixel, i.meta, i.uidHash!).join(), i.sopInstanceUid!]));
-    const manifest: Manifest = {
-      specVersion: inStudy[0]!.specVersion,
-      studyInstanceUid,
-      root: tree.root,
-      leafCount: tree.leafCount,
-      instances: tree.leaves.map((lf) => ({
-        sopInstanceUid: sopOf.get(lf.value.join())!,
-        pixel: lf.value[0].slice(2),
-        meta: lf.value[1].slice(2),
-        uidHash: lf.value[2].slice(2),
-        leaf: lf.leaf,
-        proof: lf.proof,
-      })),
-    };
+    const sopOf = new Map<string, string>();
+    for (const [k, i] of inStudy.entries()) sopOf.set(values[k]!.join(), i.sopInstanceUid!);
+    // The manifest's head; its instances are the ledger_anchor_instances rows and their proofs the
+    // merkle_proofs rows of this root (each proof stored once, migration 022; see manifest()).
+    const manifestHead: Omit<Manifest, 'instances'> = { specVersion: inStudy[0]!.specVersion, studyInstanceUid, root: tree.root, leafCount: tree.leafCount };
     const patient = o.patient ? getAddress(o.patient) : this.patientAccount(patientKey ?? `study:${studyInstanceUid}`);
     // Where the images are kept: the configured store, else the pixel store when split storage holds them.
     const storageUri = this.opts.storageUri ?? this.l.settings.get('storage-uri') ?? this.l.pixelStoreUri(studyInstanceUid) ?? `medimg-blob://${(institution ?? me.address).toLowerCase()}`;
@@ -321,13 +331,17 @@ export class Anchoring {
           `INSERT OR IGNORE INTO ledger_anchors (root, study_instance_uid, leaf_count, storage_uri, patient, clinician, previous, manifest_json, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(tree.root, studyInstanceUid, tree.leafCount, storageUri, patient, me.address, previous, JSON.stringify(manifest), t, t);
+        .run(tree.root, studyInstanceUid, tree.leafCount, storageUri, patient, me.address, previous, JSON.stringify(manifestHead), t, t);
       existing = info.changes === 0;
       if (!existing) {
-        const ins = s.db.prepare(
-          'INSERT OR IGNORE INTO ledger_anchor_instances (root, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, leaf, proof_json) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        );
-        for (const m of manifest.instances) ins.run(tree.root, m.sopInstanceUid, m.pixel, m.meta, m.uidHash, m.leaf, JSON.stringify(m.proof));
+        const ins = s.db.prepare('INSERT OR IGNORE INTO ledger_anchor_instances (root, sop_instance_uid, pixel_sha256, meta_sha256, uid_hash, leaf) VALUES (?, ?, ?, ?, ?, ?)');
+        for (const lf of tree.leaves) ins.run(tree.root, sopOf.get(lf.value.join())!, lf.value[0].slice(2), lf.value[1].slice(2), lf.value[2].slice(2), lf.leaf);
+        // Fingerprinting stored this tree's proofs already (the usual case); written here only when it did not.
+        const have = (s.db.prepare('SELECT COUNT(*) AS n FROM merkle_proofs WHERE root = ?').get(tree.root) as { n: number }).n;
+        if (have < tree.leaves.length) {
+          const proof = s.db.prepare('INSERT OR IGNORE INTO merkle_proofs (root, leaf, proof_json) VALUES (?, ?, ?)');
+          for (const lf of tree.leaves) proof.run(tree.root, lf.leaf, JSON.stringify(lf.proof));
+        }
       }
       const q = this.l.outbox.enqueue<AnchorPayload>(ANCHOR_KIND, tree.root, existing ? (this.l.outbox.get<AnchorPayload>(ANCHOR_KIND, tree.root)?.payload ?? payload) : payload, { signer: me.address });
       s.db.prepare('UPDATE ledger_anchors SET outbox_id = ? WHERE root = ?').run(q.item.id, tree.root);
@@ -348,12 +362,15 @@ export class Anchoring {
     const waitMs = o.waitMs ?? this.opts.waitMs ?? 30_000;
     const deadline = Date.now() + waitMs;
     let cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
+    // The embedded chain mines a transaction as it arrives: look for the receipt soon, then less often.
+    let pollMs = 5;
     while (waitMs > 0 && cur.status !== 'confirmed' && cur.status !== 'failed' && Date.now() < deadline && this.l.connection.monitor.current().state === 'connected') {
       await this.l.outbox.runOnce();
       cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
       if (cur.status === 'confirmed' || cur.status === 'failed') break;
       if (cur.lastError?.startsWith('waiting for')) break; // signer locked: stays queued
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, pollMs));
+      pollMs = Math.min(50, pollMs * 2);
       cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
     }
     let record: RecordEvidence | null = null;

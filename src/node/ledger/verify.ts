@@ -231,8 +231,9 @@ export class Verifier {
     const map = new Map<string, Candidate[]>();
     if (sops.length === 0) return map;
     const q = this.l.ctx.db.prepare(
-      `SELECT ai.root, ai.sop_instance_uid, ai.pixel_sha256, ai.meta_sha256, ai.uid_hash, ai.leaf, ai.proof_json, a.created_at
-       FROM ledger_anchor_instances ai JOIN ledger_anchors a ON a.root = ai.root WHERE ai.sop_instance_uid = ? ORDER BY a.created_at DESC, a.rowid DESC`,
+      `SELECT ai.root, ai.sop_instance_uid, ai.pixel_sha256, ai.meta_sha256, ai.uid_hash, ai.leaf, mp.proof_json, a.created_at
+       FROM ledger_anchor_instances ai JOIN ledger_anchors a ON a.root = ai.root JOIN merkle_proofs mp ON mp.root = ai.root AND mp.leaf = ai.leaf
+       WHERE ai.sop_instance_uid = ? ORDER BY a.created_at DESC, a.rowid DESC`,
     );
     for (const sop of new Set(sops)) {
       const rows = q.all(sop) as { root: string; pixel_sha256: string; meta_sha256: string; uid_hash: string; leaf: string; proof_json: string; created_at: string }[];

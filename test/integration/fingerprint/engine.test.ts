@@ -3,6 +3,7 @@
  * storage, recompute only on change, per-study trees with proofs, progress events, cancellation.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
@@ -135,6 +136,31 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     const got = await fingerprintHandlers(s)['fingerprint.get']({ path: slices[2]!, proofs: true }, { sender: { url: 'test', trusted: true } });
     expect(got.instance!.meta).toBe(now.meta);
     expect(got.study!.proofs!.some((p) => p.leaf === now.leaf)).toBe(true);
+  });
+
+  it('one whole-file hash per file: the library\'s instances.sha256 and the fingerprint\'s file digest are taken from each other', async () => {
+    // Imported, not hashed yet: fingerprinting records its file digest for the library.
+    const a = await writeSampleSeries({ outDir: join(tmp.path, 'lib-a'), slices: 3, kind: 'ct', seed: 11 });
+    await s.tasks.run('import', null, (task) => s.library.import([join(tmp.path, 'lib-a')], task));
+    const hashOf = (p: string) => (s.db.prepare('SELECT sha256 FROM instances WHERE file_path = ?').get(p) as { sha256: string | null }).sha256;
+    expect(a.files.map(hashOf)).toEqual([null, null, null]);
+    const ra = await s.fingerprints.fingerprintPaths(a.files);
+    const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    expect(a.files.map(hashOf)).toEqual(a.files.map(sha));
+    expect(ra.instances.map((i) => i.file)).toEqual(a.files.map(sha));
+    // Hashed by the library first (its background task): fingerprinting takes that digest while
+    // the file has the size and time it was hashed at. A recorded value that is not the file's own
+    // shows it was taken, not recomputed (set here only to tell the two apart).
+    const b = await writeSampleSeries({ outDir: join(tmp.path, 'lib-b'), slices: 3, kind: 'ct', seed: 12 });
+    await s.tasks.run('import', null, (task) => s.library.import([join(tmp.path, 'lib-b')], task));
+    await s.tasks.run('hash', null, (task) => s.library.hashPending(task));
+    expect(b.files.map(hashOf)).toEqual(b.files.map(sha));
+    s.db.prepare('UPDATE instances SET sha256 = ? WHERE file_path = ?').run('cd'.repeat(32), b.files[0]);
+    const rb = await s.fingerprints.fingerprintPaths(b.files);
+    expect(rb.instances.map((i) => i.file)).toEqual(['cd'.repeat(32), sha(b.files[1]!), sha(b.files[2]!)]);
+    // forced: nothing recorded is trusted
+    const forced = await s.fingerprints.fingerprintPaths([b.files[0]!], { force: true });
+    expect(forced.instances[0]!.file).toBe(sha(b.files[0]!));
   });
 
   it('cancels: the task stops reading new files, keeps what was done, and says so', async () => {

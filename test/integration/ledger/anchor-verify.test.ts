@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import dcmjs from 'dcmjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leafValue, verifyLeafProof } from '../../../src/core/fingerprint';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { ANCHOR_KIND, DEMO_PASSPHRASE, type LedgerService } from '../../../src/node/ledger';
 import { Services } from '../../../src/node/services';
@@ -97,6 +98,15 @@ describe.skipIf(!anvil)('ledger: anchor and verify on the embedded chain', () =>
     expect(r.record!.txHash).toMatch(/^0x[0-9a-f]{64}$/);
     // The storage address carries no identity.
     expect(r.anchor.storageUri).toBe(`medimg-blob://${a.institution!.toLowerCase()}`);
+    // Each proof is stored once (migration 022): the anchor's instances and the study's fingerprint
+    // proofs refer to the same merkle_proofs rows; the manifest is assembled from them and proves every leaf.
+    expect((s.db.prepare('SELECT COUNT(*) AS n FROM merkle_proofs WHERE root = ?').get(r.anchor.root) as { n: number }).n).toBe(40);
+    expect(JSON.parse((s.db.prepare('SELECT manifest_json FROM ledger_anchors WHERE root = ?').get(r.anchor.root) as { manifest_json: string }).manifest_json)).not.toHaveProperty('instances');
+    const manifest = l.anchors.manifest(r.anchor.root)!;
+    expect(manifest.instances).toHaveLength(40);
+    expect(manifest.instances.every((i) => verifyLeafProof(r.anchor.root, leafValue(i.pixel, i.meta, i.uidHash), i.proof))).toBe(true);
+    const studyProofs = s.fingerprints.getStudy(studyUid)!.proofs!;
+    expect(new Map(studyProofs.map((p) => [p.leaf, p.proof]))).toEqual(new Map(manifest.instances.map((i) => [i.leaf, i.proof])));
     const again = await l.anchors.anchorStudy(studyUid);
     expect(again.existing).toBe(true);
     expect(again.anchor.root).toBe(r.anchor.root);

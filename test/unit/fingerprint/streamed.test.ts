@@ -5,7 +5,7 @@
  * it takes — samples split across chunk borders, bits outside Bits Stored, odd lengths — and a
  * file it does not take must still get the reference digests (the whole-file read).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,28 @@ describe('streamed fingerprint read', () => {
     expect(fb.pixel).not.toBe(fa.pixel);
     expect(fb.file).not.toBe(fa.file);
     expect(fb.pixel).toBe((await fingerprintBytes(bytes)).pixel);
+  });
+
+  it('the library\'s recorded file digest is the file digest when size and modification time still match (one SHA-256 pass), else ignored', async () => {
+    for (const { c, path } of files) {
+      const ref = await fingerprintBytes(new Uint8Array(readFileSync(path)));
+      const st = statSync(path);
+      for (const chunkBytes of [1001, 65536]) {
+        // the real digest recorded: every digest as without it, on both read paths
+        const same = await fingerprintFile(path, undefined, { chunkBytes, recorded: { sha256: ref.file, size: st.size, mtimeMs: st.mtimeMs } });
+        const f = (same as { fingerprint: typeof ref }).fingerprint;
+        expect({ file: f.file, pixel: f.pixel, meta: f.meta, leaf: f.leaf }, c.name).toEqual({ file: ref.file, pixel: ref.pixel, meta: ref.meta, leaf: ref.leaf });
+        // taken, not recomputed: a recorded value for this size and time is what `file` says
+        const taken = await fingerprintFile(path, undefined, { chunkBytes, recorded: { sha256: 'ab'.repeat(32), size: st.size, mtimeMs: st.mtimeMs } });
+        expect((taken as { fingerprint: typeof ref }).fingerprint.file, c.name).toBe('ab'.repeat(32));
+        expect((taken as { fingerprint: typeof ref }).fingerprint.pixel, c.name).toBe(ref.pixel);
+        // recorded at another modification time or size: the file is hashed
+        for (const stale of [{ size: st.size, mtimeMs: st.mtimeMs - 1000 }, { size: st.size + 1, mtimeMs: st.mtimeMs }]) {
+          const o = await fingerprintFile(path, undefined, { chunkBytes, recorded: { sha256: 'ab'.repeat(32), ...stale } });
+          expect((o as { fingerprint: typeof ref }).fingerprint.file, c.name).toBe(ref.file);
+        }
+      }
+    }
   });
 
   it('a file cut short inside its pixel data is TRUNCATED, as on the whole-file path', async () => {
