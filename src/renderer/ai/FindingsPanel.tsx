@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { AI_NOT_FOR_DIAGNOSTIC_USE, type AiResult, type AiRunReport } from '../../shared/api';
 import { call } from '../bridge';
 import { errText, errorText, type UserError } from '../errors';
-import { ProgressBar, useTaskProgress } from '../trust/useTask';
+import { ProgressBar, useTaskProgress } from '../shell/useTask';
 import { HOW_TO_ADD, openAiModelsSettings, useAiModels } from './useAiModels';
 import './ai.css';
 

@@ -3,7 +3,7 @@ import type { PacsRetrieveReport, PacsSeries, PacsStudy, PacsStudyQuery, PacsVia
 import { bridge, call } from '../bridge';
 import { personName } from '../format';
 import { forgetSeriesViews } from '../library/seriesViews';
-import { ProgressBar, useTaskProgress } from '../trust/useTask';
+import { ProgressBar, useTaskProgress } from '../shell/useTask';
 import { usePacsConnections } from './connections';
 import { pacsProblem, ProblemBox, type PacsProblem } from './problems';
 import './pacs.css';

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { PacsSendEvent, PacsSendPlan, PacsSendReport } from '../../shared/api';
 import { bridge, call } from '../bridge';
-import { ProgressBar, useTaskProgress } from '../trust/useTask';
+import { ProgressBar, useTaskProgress } from '../shell/useTask';
 import { pacsSettingsOpen, usePacsConnections } from './connections';
 import { pacsProblem, ProblemBox, type PacsProblem } from './problems';
 import './pacs.css';

@@ -13,7 +13,7 @@ import { fileStamp } from '../format';
 import type { OpenStudy, TrustState } from './hooks';
 import { TrustPanelView } from './TrustPanel';
 import { TrustModal } from './TrustModal';
-import { ProgressBar, useTaskProgress } from './useTask';
+import { ProgressBar, useTaskProgress } from '../shell/useTask';
 import { ErrorBox } from './ErrorBox';
 import { GateChecks } from './GateChecks';
 

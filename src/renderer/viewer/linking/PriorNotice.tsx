@@ -4,7 +4,7 @@
  * prior in another frame of reference.
  */
 import { dicomDate } from '../../format';
-import { ProgressBar, useTaskProgress } from '../../trust/useTask';
+import { ProgressBar, useTaskProgress } from '../../shell/useTask';
 import type { usePriorComparison } from './usePriorComparison';
 
 type Prior = ReturnType<typeof usePriorComparison>;

@@ -1,4 +1,4 @@
-/** Progress of the one task of a kind this dialog started (progress events pushed by the main process). */
+/** Progress of the one task of a kind a dialog or notice started (progress events pushed by the main process); shared by trust, PACS, AI and the viewer's prior notice. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ProgressEvent } from '../../shared/api';
 import { bridge, call } from '../bridge';
