@@ -185,6 +185,7 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
+      if (network) freshCommandStreams(network);
       if (opts.onStore) {
         if (!network) throw new Error('dcmjs-dimse: no network after send()');
         keepRawStores(network);
@@ -409,6 +410,25 @@ function sendOriginalBytes(req: InstanceType<typeof CStoreRequest>, path: string
       const own = dataSetOf(readFileSync(path));
       return own && own.transferSyntaxUid === ds.getTransferSyntaxUid() ? own.bytes : encode(...a);
     };
+  };
+}
+
+/**
+ * dcmjs-dimse 0.3.3 keeps writing the next command into the stream of the last one when that one
+ * had no data set (it resets the stream only after a data set): each C-MOVE pending response (or
+ * C-STORE response of a send) then parses every command before it again, which took most of this
+ * thread during a 200-image C-MOVE. A fresh stream after each handled message fixes that.
+ */
+export function freshCommandStreams(network: object): void {
+  const n = network as { _performDimse?: (...a: unknown[]) => unknown; dimseStream?: unknown };
+  const perform = n._performDimse;
+  if (typeof perform !== 'function') return;
+  n._performDimse = function (this: typeof n, ...a: unknown[]) {
+    try {
+      return perform.apply(this, a);
+    } finally {
+      this.dimseStream = undefined;
+    }
   };
 }
 

@@ -12,7 +12,7 @@ import type { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import { PacsError, PacsReason } from './errors';
 import { part10File } from './part10';
-import { silenceDimseLog } from './dimse';
+import { freshCommandStreams, silenceDimseLog } from './dimse';
 import { checkAeTitle } from './connections';
 import { rawBytesOf, rawDataSet, RawDataSetCollector } from './raw-store';
 import { Worker } from 'node:worker_threads';
@@ -119,6 +119,7 @@ export class StorageScp {
       private readonly stored: string[] = [];
       constructor(socket: Socket, o: Record<string, unknown>) {
         super(socket, o);
+        freshCommandStreams(this); // C-ECHOs (no data set) would otherwise pile up in one command stream
         this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
         socket.on('close', () => this.end());
       }
