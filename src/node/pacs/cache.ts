@@ -4,9 +4,7 @@
  * which makes a retrieve resumable: an instance whose SOP Instance UID is cached (and whose file is
  * still there) is not fetched again.
  */
-import { webcrypto } from 'node:crypto';
-
-const { subtle } = webcrypto;
+import { hash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -122,16 +120,15 @@ export class InstanceCache {
    */
   async put(
     file: Uint8Array,
-    m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
+    m: { sopInstanceUid: string; /** the file's SHA-256 (hex) when known already */ sha256?: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
   ): Promise<CachedInstance> {
-    // the name is the file's SHA-256, computed in libuv's thread pool (WebCrypto's digest is
-    // asynchronous) while the bytes go to a temp file: neither holds this thread
+    // the name is the file's SHA-256: computed by the DIMSE threads as the image arrives, else here
+    // (WebCrypto's "asynchronous" digest held this thread longer than the hash itself: it copies the bytes first)
+    const sha256 = m.sha256 ?? hash('sha256', file, 'hex');
     const tmp = join(this.dir, `.${process.pid}-${++tmpSeq}.part`);
-    let sha256 = '';
     let path = '';
     for (let attempt = 0; ; attempt++) {
       try {
-        const digest = subtle.digest('SHA-256', file).then((d) => (sha256 = Buffer.from(d).toString('hex')));
         if (m.durable) {
           const fh = await open(tmp, 'w', 0o600);
           try {
@@ -143,7 +140,6 @@ export class InstanceCache {
         } else {
           await writeFile(tmp, file, { mode: 0o600 });
         }
-        await digest;
         const sub = join(this.dir, sha256.slice(0, 2));
         path = join(sub, `${sha256}.dcm`);
         if (!this.made.has(sub)) {

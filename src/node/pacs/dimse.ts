@@ -47,6 +47,8 @@ export interface ReceivedInstance {
   sopClassUid: string;
   transferSyntaxUid: string;
   file: Uint8Array;
+  /** The file's SHA-256 (hex), when the thread that received it computed it already. */
+  sha256?: string;
 }
 
 const isFailure = (s: number) => s !== Status.Success && s !== Status.Pending && s !== 0xff01 && (s & 0xf000) !== 0xb000;

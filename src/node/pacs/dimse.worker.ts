@@ -11,6 +11,7 @@
  * the main thread wrote an answered instance lists the series again and fetches what has no cached
  * file (test pacs-retrieve-kill).
  */
+import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { DimseClient, type ReceivedInstance } from './dimse';
 import type { DimseSettings } from './connections';
@@ -67,7 +68,9 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         const buf = i.file.buffer as ArrayBuffer;
         // moved when the file owns its whole buffer (part10File's concat does); copied otherwise
         const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-        send({ type: 'instance', job: m.job, seq: s, instance: i }, own ? [buf] : undefined);
+        // the cache's name for it, hashed here rather than on the busy main thread
+        const sha256 = hash('sha256', i.file, 'hex');
+        send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
         if (acked) return acked.then((ok) => (ok ? undefined : Promise.reject(new Error('not stored'))));
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();

@@ -287,7 +287,7 @@ export class Pacs {
           if (taken) return taken;
         }
         // a push from another AE (or a C-MOVE someone else asked for): on disk (fsync) before the C-STORE is answered
-        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
+        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, ...(i.sha256 ? { sha256: i.sha256 } : {}), connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
         onStored?.(i, c);
         this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },

@@ -314,11 +314,11 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
   const writes = new Set<Promise<unknown>>();
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string): { first: boolean; done: Promise<void> } => {
+  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
     // known at once, so a part sent twice is not taken twice
     const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
     outcomes.set(sop, o);
-    const w = ctx.cache.put(file, { sopInstanceUid: sop, studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
+    const w = ctx.cache.put(file, { sopInstanceUid: sop, ...(sha256 ? { sha256 } : {}), studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
       (c) => {
         o.path = c.path;
         bytes += file.byteLength;
@@ -420,7 +420,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             targets,
             async (i) => {
               if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              const a = arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get');
+              const a = arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
               await (a.first ? a.done : a.done.catch(() => undefined));
             },
             { signal: task.signal, window: 32 },
@@ -432,7 +432,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image)
             if ((i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid)) return null;
             if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
-            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet));
+            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
           });
           const unexpect = dest.expect?.(us, [...wanted]);
           try {

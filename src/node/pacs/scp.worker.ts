@@ -11,6 +11,7 @@
  * for) is answered at once, like the C-GET thread's: the first image's response waits for the main
  * thread (on screen before the rest comes), and at most `window` go unacked.
  */
+import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
 import { toPacsError } from './errors';
@@ -63,7 +64,9 @@ function forward(i: StoredInstance): Promise<void> {
   }
   const buf = i.file.buffer as ArrayBuffer;
   const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-  send({ type: 'instance', seq: s, instance: i, answered }, own ? [buf] : undefined);
+  // the cache's name for it, hashed here rather than on the busy main thread
+  const sha256 = hash('sha256', i.file, 'hex');
+  send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
   if (answered) return e.unacked.size > e.window ? new Promise<void>((r) => e.slots.push(r)) : Promise.resolve();
   return acked.then((a) => (a.ok ? undefined : Promise.reject(new Error(a.message ?? 'store failed'))));
 }

@@ -45,6 +45,8 @@ export interface StoredInstance {
   /** (0000,1030) of the C-STORE: the AE title whose C-MOVE this is a sub-operation of; null for a plain push. */
   moveOriginatorAet: string | null;
   file: Uint8Array;
+  /** The file's SHA-256 (hex), when the SCP's thread computed it already. */
+  sha256?: string;
 }
 
 export interface ScpEvents {
