@@ -339,7 +339,9 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     return { first, done: first ? w.then(() => (o.path ? firstImported : undefined)) : w };
   };
   /**
-   * What the C-STORE response of a C-GET / C-MOVE sub-operation waits for. The PACS sends the next
+   * What the C-STORE response of a C-MOVE sub-operation waits for when our SCP runs on this thread
+   * (the C-GET thread and the threaded SCP answer by themselves: only the first image's response,
+   * and any beyond 32 unsettled, wait for this thread; dimse.worker.ts, scp.worker.ts). The PACS sends the next
    * image only after it (one operation at a time: Orthanc, like most, negotiates no asynchronous
    * window), so it is not held back for the disk: the file goes to the cache in the background.
    * Safe because this retrieve asked for it: an instance is "cached" only once its file is renamed
