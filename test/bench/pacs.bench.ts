@@ -132,6 +132,8 @@ export const pacsBenches: Bench[] = [
             ),
           );
           const r: RetrieveReport = t.value;
+          // MEDIMG_BENCH_PACS_MARKS=1: monotonic µs of each run (the clock of node --cpu-prof), to read a profile per method
+          if (process.env.MEDIMG_BENCH_PACS_MARKS) process.stderr.write(`mark ${via} ${t0 / 1000n} ${process.hrtime.bigint() / 1000n} ${t.ms.toFixed(0)}ms\n`);
           if (r.received !== slices || r.failed) throw new Error(`${via}: ${r.received} received, ${r.failed} failed ${JSON.stringify(r.error)}`);
           const fp = (s.db.prepare('SELECT COUNT(*) AS n FROM fingerprint_files WHERE error_code IS NULL AND path LIKE ?').get(`${cacheDir}%`) as { n: number }).n;
           if (fp !== slices) throw new Error(`${via}: ${fp} fingerprinted`);
@@ -236,7 +238,7 @@ export const pacsBenches: Bench[] = [
             better: 'higher',
             goal: '≥ 0.9× the plain client',
             met: getBest <= dimsePeerBest / 0.9,
-            note: `verification ${JSON.stringify(getStates)} (data sets stored as received, not re-encoded)`,
+            note: `verification ${JSON.stringify(getStates)} (data sets stored as received, not re-encoded); best of ${get.length}, medians: ours ${median(get).toFixed(0)} ms, plain ${median(dimsePlain).toFixed(0)} ms, getscu ${median(getPeer).toFixed(0)} ms; the association in its own thread; ${load}`,
           }),
           row({ metric: 'throughput, C-GET vs dcmtk getscu → disk', ours: ips(getBest), peer: ips(Math.min(...getPeer)), peerName: 'getscu', unit: 'images/s', better: 'higher' }),
           row({
@@ -248,7 +250,7 @@ export const pacsBenches: Bench[] = [
             better: 'higher',
             goal: '≥ 0.9× the plain client',
             met: moveBest <= dimsePeerBest / 0.9,
-            note: `verification ${JSON.stringify(moveStates)}`,
+            note: `verification ${JSON.stringify(moveStates)}; best of ${move.length}, medians: ours ${median(move).toFixed(0)} ms, plain ${median(dimsePlain).toFixed(0)} ms, movescu ${median(movePeer).toFixed(0)} ms; our Storage SCP in its own thread; ${load}`,
           }),
           row({ metric: 'throughput, C-MOVE vs dcmtk movescu (own SCP) → disk', ours: ips(moveBest), peer: ips(Math.min(...movePeer)), peerName: 'movescu', unit: 'images/s', better: 'higher' })]),
         ];

@@ -120,42 +120,42 @@ export class InstanceCache {
    */
   async put(
     file: Uint8Array,
-    m: { sopInstanceUid: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
+    m: { sopInstanceUid: string; /** the file's SHA-256 (hex) when known already */ sha256?: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
   ): Promise<CachedInstance> {
-    const sha256 = hash('sha256', file, 'hex');
-    const sub = join(this.dir, sha256.slice(0, 2));
-    const path = join(sub, `${sha256}.dcm`);
-    // no check whether the file is there already (a stat on this thread per arrival): the same name
-    // holds the same bytes, and the rename replaces it atomically
-    {
-      const tmp = `${path}.${process.pid}-${++tmpSeq}.part`;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          if (!this.made.has(sub)) {
-            await mkdir(sub, { recursive: true, mode: 0o700 });
-            this.made.add(sub);
+    // the name is the file's SHA-256: computed by the DIMSE threads as the image arrives, else here
+    // (WebCrypto's "asynchronous" digest held this thread longer than the hash itself: it copies the bytes first)
+    const sha256 = m.sha256 ?? hash('sha256', file, 'hex');
+    const tmp = join(this.dir, `.${process.pid}-${++tmpSeq}.part`);
+    let path = '';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (m.durable) {
+          const fh = await open(tmp, 'w', 0o600);
+          try {
+            await fh.writeFile(file);
+            await fh.datasync();
+          } finally {
+            await fh.close();
           }
-          if (m.durable) {
-            const fh = await open(tmp, 'w', 0o600);
-            try {
-              await fh.writeFile(file);
-              await fh.datasync();
-            } finally {
-              await fh.close();
-            }
-            await rename(tmp, path);
-            await syncFolder(sub);
-          } else {
-            await writeFile(tmp, file, { mode: 0o600 });
-            await rename(tmp, path);
-          }
-          break;
-        } catch (err) {
-          await unlink(tmp).catch(() => undefined);
-          // the folder was removed since (the cache emptied): made again, once
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
-          this.made.delete(sub);
+        } else {
+          await writeFile(tmp, file, { mode: 0o600 });
         }
+        const sub = join(this.dir, sha256.slice(0, 2));
+        path = join(sub, `${sha256}.dcm`);
+        if (!this.made.has(sub)) {
+          await mkdir(sub, { recursive: true, mode: 0o700 });
+          this.made.add(sub);
+        }
+        // no check whether the file is there already: the same name holds the same bytes, and the rename replaces it atomically
+        await rename(tmp, path);
+        if (m.durable) await syncFolder(sub);
+        break;
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        // the folder was removed since (the cache emptied): made again, once
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+        this.made.clear();
+        await mkdir(this.dir, { recursive: true, mode: 0o700 });
       }
     }
     const meta = readFileMeta(file);

@@ -10,6 +10,9 @@ import { readFileSync } from 'node:fs';
 import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
 import { keepRawStores, rawBytesOf, type StoreStreamHooks } from './raw-store';
+import { Worker } from 'node:worker_threads';
+import { findBundledWorker } from '../worker-pool';
+import type { FromDimseThread, ToDimseThread } from './dimse.worker';
 
 const { Client, Implementation } = dimse;
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
@@ -44,6 +47,8 @@ export interface ReceivedInstance {
   sopClassUid: string;
   transferSyntaxUid: string;
   file: Uint8Array;
+  /** The file's SHA-256 (hex), when the thread that received it computed it already. */
+  sha256?: string;
 }
 
 const isFailure = (s: number) => s !== Status.Success && s !== Status.Pending && s !== 0xff01 && (s & 0xf000) !== 0xb000;
@@ -182,6 +187,7 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
+      if (network) freshCommandStreams(network);
       if (opts.onStore) {
         if (!network) throw new Error('dcmjs-dimse: no network after send()');
         keepRawStores(network);
@@ -267,6 +273,56 @@ export class DimseClient {
     return { ...total, remaining: 0 };
   }
 
+  /**
+   * C-GET with the association in a worker thread (dimse.worker.ts): the PDU parsing and the C-STORE
+   * responses no longer wait for this thread's indexing and verification. `onInstance` gets each
+   * image on this thread; only the first image's response waits for it (the rest are answered at
+   * once, at most `window` ahead of `onInstance`'s settling). Without the worker bundle (sources not
+   * built) it is `get` on this thread.
+   */
+  async getThreaded(
+    targets: { study: string; series?: string; sop?: string }[],
+    onInstance: (i: ReceivedInstance) => Promise<void>,
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number } = {},
+  ): Promise<SubOperations> {
+    const w = dimseThread();
+    if (!w) return this.get(targets, onInstance, opts);
+    if (opts.signal?.aborted) throw new PacsError(PacsReason.Cancelled, 'The DICOM operation was cancelled.');
+    const job = ++jobSeq;
+    const post = (m: ToDimseThread) => w.postMessage(m);
+    return new Promise<SubOperations>((resolve, reject) => {
+      const onAbort = () => post({ type: 'cancel', job });
+      const end = () => {
+        threadJobs.delete(job);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (threadJobs.size === 0) w.unref();
+      };
+      threadJobs.set(job, (m) => {
+        if (m.type === 'instance') {
+          const i = m.instance;
+          const file = new Uint8Array(i.file.buffer, i.file.byteOffset, i.file.byteLength);
+          onInstance({ ...i, file }).then(
+            () => post({ type: 'ack', job, seq: m.seq, ok: true }),
+            () => post({ type: 'ack', job, seq: m.seq, ok: false }),
+          );
+        } else if (m.type === 'progress') opts.onProgress?.(m.p);
+        else if (m.type === 'done') {
+          end();
+          resolve(m.result);
+        } else if (m.type === 'error') {
+          end();
+          reject(new PacsError(m.error.reason as PacsReason, m.error.message, m.error.hint, m.error.detail));
+        } else if (m.type === 'exit') {
+          end();
+          reject(new PacsError(PacsReason.AssociationAborted, `The C-GET from ${this.s.calledAet} stopped: its thread ended (${m.why}).`, 'Try again; what arrived is kept.'));
+        }
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      w.ref();
+      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32 });
+    });
+  }
+
   /** C-MOVE to `destinationAet` (our Storage SCP); the PACS opens its own association to it. */
   async move(destinationAet: string, targets: { study: string; series?: string; sop?: string }[], opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void } = {}): Promise<SubOperations> {
     const reqs = targets.map((t) =>
@@ -304,6 +360,31 @@ export class DimseClient {
   }
 }
 
+/** The DIMSE thread: started once, on first use, and kept (its start costs more than a C-GET of a few images). */
+let thread: Worker | null | undefined;
+let jobSeq = 0;
+const threadJobs = new Map<number, (m: FromDimseThread | { type: 'exit'; why: string }) => void>();
+function dimseThread(): Worker | null {
+  if (thread !== undefined) return thread;
+  const file = process.env.MEDIMG_DIMSE_THREAD === '0' ? null : findBundledWorker('dimse.worker', process.env.MEDIMG_DIMSE_WORKER);
+  if (!file) return (thread = null);
+  const w = new Worker(file);
+  w.unref();
+  w.on('message', (m: FromDimseThread) => threadJobs.get(m.job)?.(m));
+  const gone = (why: string) => {
+    if (thread === w) thread = undefined; // the next C-GET starts a new one
+    for (const f of [...threadJobs.values()]) f({ type: 'exit', why });
+  };
+  w.on('error', (err) => gone(err.message));
+  w.on('exit', (code) => gone(`exit code ${code}`));
+  return (thread = w);
+}
+
+/** Starts the DIMSE thread ahead of a C-GET (its start overlaps the C-FIND listing). */
+export function warmDimseThread(): void {
+  dimseThread();
+}
+
 /**
  * dcmjs-dimse re-encodes a C-STORE's data set from its parsed elements, which rewrites values (DS
  * "-48.750" goes as "-48.75", sequences get explicit lengths): the PACS would then hold other
@@ -331,6 +412,25 @@ function sendOriginalBytes(req: InstanceType<typeof CStoreRequest>, path: string
       const own = dataSetOf(readFileSync(path));
       return own && own.transferSyntaxUid === ds.getTransferSyntaxUid() ? own.bytes : encode(...a);
     };
+  };
+}
+
+/**
+ * dcmjs-dimse 0.3.3 keeps writing the next command into the stream of the last one when that one
+ * had no data set (it resets the stream only after a data set): each C-MOVE pending response (or
+ * C-STORE response of a send) then parses every command before it again, which took most of this
+ * thread during a 200-image C-MOVE. A fresh stream after each handled message fixes that.
+ */
+export function freshCommandStreams(network: object): void {
+  const n = network as { _performDimse?: (...a: unknown[]) => unknown; dimseStream?: unknown };
+  const perform = n._performDimse;
+  if (typeof perform !== 'function') return;
+  n._performDimse = function (this: typeof n, ...a: unknown[]) {
+    try {
+      return perform.apply(this, a);
+    } finally {
+      this.dimseStream = undefined;
+    }
   };
 }
 

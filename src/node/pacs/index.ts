@@ -16,7 +16,7 @@ import { retrieve, type InstanceFingerprinter, type InstanceVerifier, type Libra
 import { searchSeriesDimse, searchSeriesWeb, searchStudiesDimse, searchStudiesWeb, type PacsSeries, type StudyPage, type StudyQuery } from './search';
 import { send, type SendReport, type SendResult, type SendVia } from './send';
 import type { SecretBox } from './secret-box';
-import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
+import { StorageScp, ThreadedStorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
 import { StorageScpSettingsStore, type StorageScpSettings } from './scp-settings';
 
 export { KeyFileSecretBox, type SecretBox } from './secret-box';
@@ -107,7 +107,7 @@ export class Pacs {
   readonly connections: ConnectionStore;
   readonly cache: InstanceCache;
   readonly scpSettings: StorageScpSettingsStore;
-  private scp: StorageScp | null = null;
+  private scp: StorageScp | ThreadedStorageScp | null = null;
   /** Retrieves by C-MOVE under way: each takes the arrivals that are its sub-operations (returns null for the others). */
   private readonly scpListeners = new Set<(i: StoredInstance) => Promise<void> | null>();
   /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), one after the other. */
@@ -249,7 +249,13 @@ export class Pacs {
           importer: this.deps.importer,
           verifier: this.deps.verifier ?? null,
           fingerprinter: this.deps.fingerprinter ?? null,
-          moveDestination: scp?.listening ? { aeTitle: scp.aeTitle, subscribe: (l) => (this.scpListeners.add(l), () => this.scpListeners.delete(l)) } : null,
+          moveDestination: scp?.listening
+            ? {
+                aeTitle: scp.aeTitle,
+                subscribe: (l) => (this.scpListeners.add(l), () => this.scpListeners.delete(l)),
+                ...(scp instanceof ThreadedStorageScp ? { expect: (originatorAet: string, sops: string[]) => scp.expectMove(originatorAet, sops) } : {}),
+              }
+            : null,
           onInstance: opts.onInstance,
           onImported: opts.onImported,
           concurrency: opts.concurrency,
@@ -269,9 +275,11 @@ export class Pacs {
    * fingerprinted and verified (when there is a ledger); with `anchorArrivals`, each study an
    * association brought is anchored when the association ends. `onStored` hears about each instance the SCP stores itself (not the arrivals a C-MOVE retrieve takes).
    */
-  async startStorageScp(opts: StorageScpOptions & { anchorArrivals?: boolean }, onStored?: (i: StoredInstance, c: CachedInstance) => void): Promise<StorageScp> {
+  async startStorageScp(opts: StorageScpOptions & { anchorArrivals?: boolean }, onStored?: (i: StoredInstance, c: CachedInstance) => void): Promise<StorageScp | ThreadedStorageScp> {
     if (this.scp) await this.scp.stop();
-    const scp = new StorageScp(opts, {
+    // the associations in their own thread when the bundle is there (see scp.worker.ts)
+    const bundle = ThreadedStorageScp.bundle();
+    const events: ConstructorParameters<typeof StorageScp>[1] = {
       onInstance: async (i) => {
         // a sub-operation of one of our C-MOVEs: that retrieve caches, imports and verifies it (and says what the answer waits for)
         for (const l of this.scpListeners) {
@@ -279,7 +287,7 @@ export class Pacs {
           if (taken) return taken;
         }
         // a push from another AE (or a C-MOVE someone else asked for): on disk (fsync) before the C-STORE is answered
-        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
+        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, ...(i.sha256 ? { sha256: i.sha256 } : {}), connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
         onStored?.(i, c);
         this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },
@@ -291,7 +299,8 @@ export class Pacs {
         if (!opts.anchorArrivals || !this.deps.anchorer || a.sopInstanceUids.length === 0) return;
         this.arrivals = this.arrivals.then(() => this.anchorArrivals(a.sopInstanceUids));
       },
-    });
+    };
+    const scp = bundle ? new ThreadedStorageScp(opts, events, bundle) : new StorageScp(opts, events);
     await scp.start();
     this.scp = scp;
     return scp;

@@ -17,7 +17,7 @@
 import type { Task } from '../tasks';
 import type { InstanceCache, ArrivalVia, CachedInstance } from './cache';
 import type { DicomWebClient } from './dicomweb';
-import type { DimseClient } from './dimse';
+import { warmDimseThread, type DimseClient } from './dimse';
 import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { listInstancesDimse, listInstancesWeb } from './search';
 import type { StoredInstance } from './storage-scp';
@@ -98,7 +98,12 @@ export interface RetrieveContext {
    * into the cache itself) and returns what the C-STORE response waits for; null: not ours (the SCP
    * stores it as a lone arrival, durably before answering).
    */
-  moveDestination?: { aeTitle: string; subscribe(listener: (i: StoredInstance) => Promise<void> | null): () => void } | null;
+  moveDestination?: {
+    aeTitle: string;
+    subscribe(listener: (i: StoredInstance) => Promise<void> | null): () => void;
+    /** A threaded SCP: these arrivals (our AE title as move originator) are answered without waiting for this thread, except the first; returns the end of it. */
+    expect?(originatorAet: string, sops: string[]): () => void;
+  } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
   /** Called with each batch once it is in the library (before verification): the viewer can show it. */
@@ -128,6 +133,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   // (asked together, the two shared its time and the first image came later). Otherwise the listing
   // comes first and only what is not cached is asked for.
   type Listed = { study: string; series: string; sop: string };
+  if (via === 'c-get') warmDimseThread(); // its start overlaps the C-FIND listing
   const stream = via === 'wado-rs' && (target.refetch === true || !ctx.cache.hasAnyOf(target.study, series));
   task.progress({ label: 'listing instances', done: 0 }, true);
   const list = (): Promise<Listed[]> => (via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal));
@@ -308,11 +314,11 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
   const writes = new Set<Promise<unknown>>();
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string): { first: boolean; done: Promise<void> } => {
+  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
     // known at once, so a part sent twice is not taken twice
     const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
     outcomes.set(sop, o);
-    const w = ctx.cache.put(file, { sopInstanceUid: sop, studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
+    const w = ctx.cache.put(file, { sopInstanceUid: sop, ...(sha256 ? { sha256 } : {}), studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
       (c) => {
         o.path = c.path;
         bytes += file.byteLength;
@@ -333,7 +339,9 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     return { first, done: first ? w.then(() => (o.path ? firstImported : undefined)) : w };
   };
   /**
-   * What the C-STORE response of a C-GET / C-MOVE sub-operation waits for. The PACS sends the next
+   * What the C-STORE response of a C-MOVE sub-operation waits for when our SCP runs on this thread
+   * (the C-GET thread and the threaded SCP answer by themselves: only the first image's response,
+   * and any beyond 32 unsettled, wait for this thread; dimse.worker.ts, scp.worker.ts). The PACS sends the next
    * image only after it (one operation at a time: Orthanc, like most, negotiates no asynchronous
    * window), so it is not held back for the disk: the file goes to the cache in the background.
    * Safe because this retrieve asked for it: an instance is "cached" only once its file is renamed
@@ -408,13 +416,16 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         const targets = cachedBefore.size === 0 ? [{ study: target.study, ...(series ? { series } : {}) }] : todo.map((l) => ({ study: l.study, series: l.series, sop: l.sop }));
         const wanted = new Set(todo.map((l) => l.sop));
         if (via === 'c-get') {
-          await ctx.dimse!.get(
+          // the association runs in its own thread, which answers each C-STORE without waiting for
+          // this one (except the first image's, and when 32 writes are under way: the promise below)
+          await ctx.dimse!.getThreaded(
             targets,
             async (i) => {
               if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              await answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get'));
+              const a = arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
+              await (a.first ? a.done : a.done.catch(() => undefined));
             },
-            { signal: task.signal },
+            { signal: task.signal, window: 32 },
           );
         } else {
           const dest = ctx.moveDestination!;
@@ -423,11 +434,13 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image)
             if ((i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid)) return null;
             if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
-            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet));
+            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
           });
+          const unexpect = dest.expect?.(us, [...wanted]);
           try {
             await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });
           } finally {
+            unexpect?.();
             unsubscribe();
           }
         }

@@ -12,9 +12,12 @@ import type { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import { PacsError, PacsReason } from './errors';
 import { part10File } from './part10';
-import { silenceDimseLog } from './dimse';
+import { freshCommandStreams, silenceDimseLog } from './dimse';
 import { checkAeTitle } from './connections';
 import { rawBytesOf, rawDataSet, RawDataSetCollector } from './raw-store';
+import { Worker } from 'node:worker_threads';
+import { findBundledWorker } from '../worker-pool';
+import type { FromScpThread, ToScpThread } from './scp.worker';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
@@ -42,11 +45,15 @@ export interface StoredInstance {
   /** (0000,1030) of the C-STORE: the AE title whose C-MOVE this is a sub-operation of; null for a plain push. */
   moveOriginatorAet: string | null;
   file: Uint8Array;
+  /** The file's SHA-256 (hex), when the SCP's thread computed it already. */
+  sha256?: string;
 }
 
 export interface ScpEvents {
   /** Stores one instance; throw to answer the C-STORE with a failure status. */
   onInstance(i: StoredInstance): Promise<void>;
+  /** An association was requested (counted in the stats). */
+  onAssociation?(): void;
   /** An association was rejected (for the log and the UI). */
   onRejected?(r: { callingAet: string; calledAet: string; reason: string; remote: string }): void;
   /** An accepted association ended (released, aborted or cut) after storing these instances. */
@@ -114,6 +121,7 @@ export class StorageScp {
       private readonly stored: string[] = [];
       constructor(socket: Socket, o: Record<string, unknown>) {
         super(socket, o);
+        freshCommandStreams(this); // C-ECHOs (no data set) would otherwise pile up in one command stream
         this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
         socket.on('close', () => this.end());
       }
@@ -125,6 +133,7 @@ export class StorageScp {
       }
       override associationRequested(a: ScpAssociation): void {
         scp.stats.associations++;
+        scp.events.onAssociation?.();
         this.assoc = a;
         if (a.getCalledAeTitle().trim() !== scp.aeTitle) return rejected(this, a, RejectReason.CalledAeNotRecognized, 'called AE title not recognised', this.remote);
         if (!scp.allowed.has(a.getCallingAeTitle().trim())) return rejected(this, a, RejectReason.CallingAeNotRecognized, 'calling AE title not on the allow-list', this.remote);
@@ -219,5 +228,123 @@ export class StorageScp {
     if (!s) return;
     for (const sock of this.sockets) sock.destroy();
     await new Promise<void>((r) => s.close(() => r()));
+  }
+}
+
+/**
+ * The Storage SCP with its associations in a worker thread (scp.worker.ts): same settings, events
+ * and stats as StorageScp, which runs inside that thread. `expectMove` says which arrivals are
+ * sub-operations of our own C-MOVE: those are answered by the thread without waiting for this one.
+ */
+export class ThreadedStorageScp {
+  private worker: Worker | null = null;
+  private portNo: number;
+  private isListening = false;
+  private stopped: (() => void) | null = null;
+  private expectSeq = 0;
+  readonly aeTitle: string;
+  readonly stats = { associations: 0, rejected: 0, stored: 0, failed: 0 };
+
+  /** The worker bundle, or null (sources not built; MEDIMG_DIMSE_THREAD=0): then use StorageScp. */
+  static bundle(): string | null {
+    return process.env.MEDIMG_DIMSE_THREAD === '0' ? null : findBundledWorker('scp.worker', process.env.MEDIMG_SCP_WORKER);
+  }
+
+  constructor(
+    private readonly opts: StorageScpOptions,
+    private readonly events: ScpEvents,
+    private readonly file: string,
+  ) {
+    // the same checks as StorageScp's, here, so a bad setting fails before any thread starts
+    this.aeTitle = checkAeTitle(opts.aeTitle, 'The Storage SCP AE title');
+    opts.allowedCallingAets.forEach((a) => checkAeTitle(a, 'An allowed calling AE title'));
+    this.portNo = opts.port;
+  }
+
+  get listening(): boolean {
+    return this.isListening;
+  }
+
+  get port(): number {
+    return this.portNo;
+  }
+
+  private post(m: ToScpThread): void {
+    this.worker?.postMessage(m);
+  }
+
+  async start(): Promise<void> {
+    if (this.worker) return;
+    const w = new Worker(this.file);
+    this.worker = w;
+    await new Promise<void>((resolve, reject) => {
+      w.on('message', (m: FromScpThread) => {
+        switch (m.type) {
+          case 'listening':
+            this.portNo = m.port;
+            this.isListening = true;
+            return resolve();
+          case 'start-failed':
+            this.worker = null;
+            void w.terminate();
+            return reject(new PacsError(m.error.reason as PacsReason, m.error.message, m.error.hint));
+          case 'stopped':
+            return this.stopped?.();
+          case 'association':
+            this.stats.associations++;
+            return;
+          case 'rejected':
+            this.stats.rejected++;
+            return this.events.onRejected?.(m.r);
+          case 'association-end':
+            return this.events.onAssociationEnd?.(m.a);
+          case 'instance': {
+            const i = m.instance;
+            const file = new Uint8Array(i.file.buffer, i.file.byteOffset, i.file.byteLength);
+            this.events.onInstance({ ...i, file }).then(
+              () => {
+                this.stats.stored++;
+                this.post({ type: 'ack', seq: m.seq, ok: true });
+              },
+              (err: unknown) => {
+                this.stats.failed++;
+                this.post({ type: 'ack', seq: m.seq, ok: false, message: err instanceof Error ? err.message : 'store failed' });
+              },
+            );
+            return;
+          }
+        }
+      });
+      w.on('error', (err) => {
+        this.isListening = false;
+        reject(err);
+      });
+      w.on('exit', () => {
+        this.isListening = false;
+        if (this.worker === w) this.worker = null;
+        this.stopped?.();
+      });
+      w.postMessage({ type: 'start', opts: this.opts } satisfies ToScpThread);
+    });
+  }
+
+  /** Arrivals from `originatorAet`'s C-MOVE of these SOP Instance UIDs are answered at once (at most `window` ahead); returns the end of it. */
+  expectMove(originatorAet: string, sops: string[], window = 32): () => void {
+    const id = ++this.expectSeq;
+    this.post({ type: 'expect', id, originatorAet, sops, window });
+    return () => this.post({ type: 'unexpect', id });
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    if (!w) return;
+    this.isListening = false;
+    await new Promise<void>((r) => {
+      this.stopped = r;
+      w.postMessage({ type: 'stop' } satisfies ToScpThread);
+    });
+    this.stopped = null;
+    this.worker = null;
+    await w.terminate();
   }
 }
