@@ -10,30 +10,23 @@ import { cpus } from 'node:os';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outFile = join(root, 'dist', 'bench', 'bench.mjs');
-await build({
-  entryPoints: [join(root, 'test/bench/index.ts')],
-  outfile: outFile,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+/** A bench program as one ESM bundle (node_modules left external). */
+const bundle = (entry, outfile) =>
+  build({
+    entryPoints: [join(root, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+await bundle('test/bench/index.ts', outFile);
 // The series generator as its own program, so a bench can run it in a child process (scale keeps
 // the generator's memory out of the resident-memory row it measures).
-await build({
-  entryPoints: [join(root, 'test/bench/child/generate-series.ts')],
-  outfile: join(root, 'dist', 'bench', 'generate-series.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-});
+await bundle('test/bench/child/generate-series.ts', join(root, 'dist', 'bench', 'generate-series.mjs'));
 const { benches } = await import(pathToFileURL(outFile).href);
 // Names only: `--flag value` pairs are for the benchmarks themselves (e.g. scale's --instances 100000).
 const wanted = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
