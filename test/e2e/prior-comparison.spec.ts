@@ -95,6 +95,8 @@ test('the earlier study of the same patient and modality beside the current one,
     // ---- no prior: said plainly.
     await dropSeries(page, mrs.series.id, 0);
     await ready(viewport(page, 0));
+    // B's prior is still on screen, but not labelled PRIOR beside another study.
+    await expect(page.getByTestId('comparison-label')).toHaveCount(0);
     await page.getByTestId('link-menu').click();
     await page.getByTestId('compare-prior').click();
     await expect(page.getByTestId('prior-notice')).toContainText(`No earlier MR study of patient ${mrs.study.patient.patientId} in the local library. Import or retrieve the prior study first.`);

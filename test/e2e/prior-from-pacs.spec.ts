@@ -93,6 +93,8 @@ test('an earlier study found on the PACS is retrieved and opened as the prior; n
   // ---- B: nothing earlier on the PACS either.
   await dropSeries(page, curB.series.id, 0);
   await ready(viewport(page, 0));
+  // A's prior stays in the other viewport, but no longer labelled as a prior: it is not B's.
+  await expect(page.getByTestId('comparison-label')).toHaveCount(0);
   await page.getByTestId('link-menu').click();
   await page.getByTestId('compare-prior').click();
   await expect(notice).toContainText(`No earlier CT study of patient ${b.patientId} in the local library. Import or retrieve the prior study first. None on “Orthanc” either.`, { timeout: 30_000 });

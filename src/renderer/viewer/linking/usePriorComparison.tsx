@@ -6,7 +6,7 @@
  * most recent earlier study found is offered: "Retrieve and compare" fetches its most similar series
  * (with progress and cancel), then the local search opens it, checking the issuer on the files.
  */
-import { useCallback, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { PacsConnectionInfo, PacsStudy, PriorSearch } from '../../../shared/api';
 import { call, BridgeError } from '../../bridge';
 import { dicomDate } from '../../format';
@@ -68,6 +68,13 @@ export function usePriorComparison({ series, active, openInto, setLayout, setAct
   const [busy, setBusy] = useState(false);
 
   const [offer, setOffer] = useState<PacsPriorOffer | null>(null);
+  // The comparison ends when its current or its prior leaves the screen: a PRIOR label must never stay on
+  // a study beside another patient's series dropped into the other viewport.
+  useEffect(() => {
+    if (!cmp) return;
+    const shown = (id: string) => series.some((v) => v?.seriesId === id);
+    if (!shown(cmp.current.seriesId) || !shown(cmp.prior.seriesId)) setCmp(null);
+  }, [series, cmp]);
   const [retrieving, setRetrieving] = useState(false);
 
   /** The local prior beside the current series (1×2, labelled). */
