@@ -46,10 +46,13 @@ export function useStatusReport({ index, item, image, state, pos, count, modalit
     // Anything but another scroll step (a key such as K "key image", a click on a panel or tool)
     // acts on the image on screen: a report held back by the scroll is sent first, synchronously,
     // so the app's handler already sees that image.
+    // The same for a report waiting for the next frame: a key pressed before that frame (K right after
+    // the image changed) must not act on the image shown before.
     const flush = (e: Event) => {
-      if (timerRef.current === undefined || !sendRef.current) return;
+      if ((timerRef.current === undefined && !frameRef.current) || !sendRef.current) return;
       if (e instanceof KeyboardEvent && actionForKey(keyOf(e) ?? '')?.kind === 'scroll') return;
       clearTimeout(timerRef.current);
+      cancelAnimationFrame(frameRef.current);
       const send = sendRef.current;
       flushSync(send);
     };
