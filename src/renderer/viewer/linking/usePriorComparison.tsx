@@ -8,7 +8,8 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import type { PacsConnectionInfo, PacsStudy, PriorSearch } from '../../../shared/api';
-import { call, BridgeError } from '../../bridge';
+import { call } from '../../bridge';
+import { errText } from '../../errors';
 import { dicomDate } from '../../format';
 import { pacsProblem } from '../../pacs/problems';
 import type { SeriesView, ViewportBadges } from '../types';
@@ -40,8 +41,6 @@ export interface PacsPriorOffer {
   current: PriorSearch['current'];
 }
 
-const errorText = (e: unknown) => (e instanceof BridgeError ? `${e.error.message}${e.error.hint ? ` ${e.error.hint}` : ''}` : String(e));
-
 /** Every configured PACS asked for the patient's earlier studies of the modality; the most recent found, and who could not be asked. */
 async function searchPacs(connections: PacsConnectionInfo[], current: PriorSearch['current'], seriesId: number): Promise<{ offer: PacsPriorOffer | null; searched: string[]; failed: string[] }> {
   const dateTo = priorQueryDateTo(current);
@@ -68,6 +67,7 @@ export function usePriorComparison({ series, active, openInto, setLayout, setAct
   const [busy, setBusy] = useState(false);
 
   const [offer, setOffer] = useState<PacsPriorOffer | null>(null);
+  const [retrieving, setRetrieving] = useState(false);
   // The comparison ends when its current or its prior leaves the screen: a PRIOR label must never stay on
   // a study beside another patient's series dropped into the other viewport.
   useEffect(() => {
@@ -75,7 +75,6 @@ export function usePriorComparison({ series, active, openInto, setLayout, setAct
     const shown = (id: string) => series.some((v) => v?.seriesId === id);
     if (!shown(cmp.current.seriesId) || !shown(cmp.prior.seriesId)) setCmp(null);
   }, [series, cmp]);
-  const [retrieving, setRetrieving] = useState(false);
 
   /** The local prior beside the current series (1×2, labelled). */
   const openComparison = useCallback(
@@ -116,7 +115,7 @@ export function usePriorComparison({ series, active, openInto, setLayout, setAct
       const nowhere = pacs.searched.length > 0 ? ` None on ${pacs.searched.map((n) => `“${n}”`).join(', ')} either.` : '';
       setNotice(`${local}${nowhere}${pacs.failed.length ? ` ${pacs.failed.join(' ')}` : ''}`);
     } catch (e) {
-      setNotice(errorText(e));
+      setNotice(errText(e));
     } finally {
       setBusy(false);
     }
@@ -150,7 +149,7 @@ export function usePriorComparison({ series, active, openInto, setLayout, setAct
       );
     } catch (e) {
       setOffer(null);
-      setNotice(errorText(e));
+      setNotice(errText(e));
     } finally {
       setRetrieving(false);
     }
