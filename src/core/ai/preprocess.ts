@@ -377,7 +377,7 @@ function planOf(from: number, to: number, scratch?: PreprocessScratch): AreaPlan
 }
 
 /** Steps 5–6 as one multiply-add per channel. */
-function channelAffine(spec: NormaliseSpec, channels: number): { mul: Float64Array; add: Float64Array } {
+export function channelAffine(spec: NormaliseSpec, channels: number): { mul: Float64Array; add: Float64Array } {
   const mul = new Float64Array(channels);
   const add = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import type { ModelCard } from '../../core/ai/card';
 import { whyNotAccepted } from '../../core/ai/card';
+import { SimdAreaReducer, whyNotSimd } from '../../core/ai/area-simd';
 import { planPreprocess, preprocess, PREPROCESSING_ID, PreprocessScratch, type AppliedWindow, type PreprocessedInput } from '../../core/ai/preprocess';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { parseDicomBytes } from '../dicom/parse';
@@ -30,6 +31,8 @@ export interface Timings {
   inferenceMs: number;
   /** Chunks of output rows the helper thread preprocessed, of how many (absent: not split). */
   splitRows?: { chunks: number; byHelper: number };
+  /** Preprocessed by the WebAssembly SIMD kernel (area-simd.ts). */
+  simd?: boolean;
 }
 
 export interface EngineSessionOptions extends SessionOptions {
@@ -39,6 +42,8 @@ export interface EngineSessionOptions extends SessionOptions {
    * at least two cores and the helper's bundle is built.
    */
   splitRows?: boolean;
+  /** Preprocess 16-bit area reductions with the WebAssembly SIMD kernel where it applies (area-simd.ts). Default: on where WebAssembly SIMD is available. */
+  simd?: boolean;
 }
 
 export type InferenceOutcome =
@@ -93,12 +98,15 @@ export class InferenceEngine {
   private busy = false;
   /** The helper thread for splitting an image's preprocessing (null: one thread). */
   private readonly splitter: RowSplitter | null;
+  /** The SIMD preprocessing; files are read into its memory so it needs no copy (null: unavailable or off). */
+  private readonly simd: SimdAreaReducer | null;
 
   constructor(
     private readonly decode: PixelDecoder,
     private readonly options: EngineSessionOptions = {},
   ) {
-    this.splitter = options.splitRows === false ? null : RowSplitter.create();
+    this.simd = options.simd === false ? null : SimdAreaReducer.create();
+    this.splitter = options.splitRows === false ? null : RowSplitter.create(undefined, this.simd);
   }
 
   /**
@@ -128,8 +136,13 @@ export class InferenceEngine {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
+      // in the SIMD kernel's memory (shared, so the row helper can read it too)
+      if (this.simd) {
+        const b = this.simd.fileBytes(size);
+        this.fileBuffer = Buffer.from(b.buffer, b.byteOffset, size);
+      }
       // shared memory when a helper thread preprocesses part of the rows straight from the file's bytes
-      if (this.fileBuffer.length < size) {
+      else if (this.fileBuffer.length < size) {
         const n = Math.ceil(size * 1.1);
         this.fileBuffer = this.splitter ? Buffer.from(new SharedArrayBuffer(n)) : Buffer.allocUnsafe(n);
       }
@@ -194,8 +207,18 @@ export class InferenceEngine {
       if (reuse && !scratch) this.scratch.set(job.model.id, (scratch = new PreprocessScratch()));
       let input: PreprocessedInput;
       let splitRows: Timings['splitRows'];
-      const plan = split && reuse && this.splitter ? planPreprocess(grey, job.model.card) : null;
-      if (plan && this.splitter!.canSplit(grey, plan)) {
+      let simd = false;
+      const plan = (split && reuse && this.splitter) || this.simd ? planPreprocess(grey, job.model.card) : null;
+      if (plan && this.simd && whyNotSimd(grey, job.model.card, plan) === null) {
+        const { height, width, channels } = job.model.card.input;
+        const tensor = scratch ? scratch.floats('tensor', channels * height * width) : new Float32Array(channels * height * width);
+        const src = this.simd.samplesAt(grey);
+        // inferred right after (both cores idle): the row helper takes part of the rows
+        if (split && reuse && this.splitter?.canSplit(grey, plan)) splitRows = this.splitter.run(grey, job.model.card, plan, tensor, scratch, { reducer: this.simd, src });
+        else this.simd.runAt(src, grey, job.model.card, plan, { from: 0, to: height }, tensor);
+        input = { tensor, dims: [1, channels, height, width], window: plan.window, inverted: plan.inverted, preprocessing: PREPROCESSING_ID };
+        simd = true;
+      } else if (plan && split && reuse && this.splitter?.canSplit(grey, plan)) {
         const { height, width, channels } = job.model.card.input;
         const tensor = scratch!.floats('tensor', channels * height * width);
         splitRows = this.splitter!.run(grey, job.model.card, plan, tensor, scratch);
@@ -211,7 +234,7 @@ export class InferenceEngine {
         tensor: input.tensor,
         dims: input.dims,
         pixelSha256,
-        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}) },
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}), ...(simd ? { simd } : {}) },
       };
     } catch (err) {
       return failedOutcome(err, instance);

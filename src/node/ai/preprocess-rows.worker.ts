@@ -6,14 +6,27 @@
  * from the engine's shared buffer and writes its rows into a shared tensor; no pixels are copied.
  * In:  RowsJob   Out: nothing (each chunk is signalled through the shared flags)
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { SimdAreaReducer } from '../../core/ai/area-simd';
 import { preprocessRows, PreprocessScratch } from '../../core/ai/preprocess';
 import { runRowChunks, imageOfRowsJob, type RowsJob } from './row-split';
 
 const scratch = new PreprocessScratch();
+// the engine's SIMD kernel memory (shared), when it has one: the file's bytes are there
+const memory = (workerData as { simdMemory?: WebAssembly.Memory | null } | undefined)?.simdMemory;
+const simd = memory ? SimdAreaReducer.attach(memory) : null;
 
 parentPort?.on('message', (job: RowsJob) => {
   const img = imageOfRowsJob(job);
   const target = new Float32Array(job.out, 0, job.card.input.height * job.card.input.width * job.card.input.channels);
-  runRowChunks(job.state, job.chunkRows, job.card.input.height, 2, (rows) => preprocessRows(img, job.card, job.plan, rows, target, scratch));
+  const src = job.simdSource;
+  // without the kernel here, throwing marks each chunk for the caller to do itself
+  const work =
+    src === undefined
+      ? (rows: { from: number; to: number }) => preprocessRows(img, job.card, job.plan, rows, target, scratch)
+      : (rows: { from: number; to: number }) => {
+          if (!simd) throw new Error('no SIMD kernel in the row helper');
+          simd.runAt(src, img, job.card, job.plan, rows, target);
+        };
+  runRowChunks(job.state, job.chunkRows, job.card.input.height, 2, work);
 });

@@ -14,6 +14,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { SimdAreaReducer } from '../../core/ai/area-simd';
 import type { ModelCard } from '../../core/ai/card';
 import { preprocessRows, type GreyImage, type OutputRows, type PreprocessPlan, type PreprocessScratch } from '../../core/ai/preprocess';
 
@@ -36,6 +37,8 @@ export interface RowsJob {
   card: Pick<ModelCard, 'input' | 'preprocessing'>;
   plan: PreprocessPlan;
   image: Omit<GreyImage, 'samples'> & { samples: { buffer: SharedArrayBuffer; byteOffset: number; length: number; bytes: 1 | 2 } };
+  /** Set: both threads run the SIMD kernel on the samples at this byte offset of the kernel's memory (the helper has it from its start). */
+  simdSource?: number;
 }
 
 export function imageOfRowsJob(job: RowsJob): GreyImage {
@@ -89,19 +92,26 @@ export class RowSplitter {
   private worker: Worker | null = null;
   private out: SharedArrayBuffer | null = null;
 
-  private constructor(private readonly script: string) {
+  private constructor(
+    private readonly script: string,
+    private readonly simd: SimdAreaReducer | null,
+  ) {
     this.spawn();
   }
 
-  /** A splitter when there are at least two cores and the helper's bundle is built, else null (preprocess in one thread). */
-  static create(cores = availableParallelism()): RowSplitter | null {
+  /**
+   * A splitter when there are at least two cores and the helper's bundle is built, else null
+   * (preprocess in one thread). With `simd`, the helper attaches to that kernel's memory and can
+   * run the kernel on its rows too.
+   */
+  static create(cores = availableParallelism(), simd: SimdAreaReducer | null = null): RowSplitter | null {
     if (cores < 2) return null;
     const script = findRowsWorkerScript();
-    return script ? new RowSplitter(script) : null;
+    return script ? new RowSplitter(script, simd) : null;
   }
 
   private spawn(): Worker {
-    const w = new Worker(this.script);
+    const w = new Worker(this.script, { workerData: { simdMemory: this.simd?.memory ?? null } });
     w.unref();
     const gone = () => {
       if (this.worker === w) this.worker = null;
@@ -122,7 +132,7 @@ export class RowSplitter {
    * Writes the whole tensor (as preprocessRows over all rows would), the helper doing the chunks
    * it takes. Blocks the calling thread until the last chunk is in (it is itself busy until then).
    */
-  run(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, plan: PreprocessPlan, tensor: Float32Array, scratch?: PreprocessScratch): SplitStats {
+  run(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, plan: PreprocessPlan, tensor: Float32Array, scratch?: PreprocessScratch, simd?: { reducer: SimdAreaReducer; src: number }): SplitStats {
     const { height, width, channels } = card.input;
     const n = height * width * channels;
     const w = this.worker ?? this.spawn();
@@ -147,10 +157,12 @@ export class RowSplitter {
         ...(img.storedBits ? { storedBits: img.storedBits } : {}),
         samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: s instanceof Uint8Array ? 1 : 2 },
       },
+      ...(simd ? { simdSource: simd.src } : {}),
     };
+    const work = simd ? (rows: OutputRows) => simd.reducer.runAt(simd.src, img, card, plan, rows, tensor) : (rows: OutputRows) => preprocessRows(img, card, plan, rows, tensor, scratch);
     w.postMessage(job);
     const t0 = performance.now();
-    const mine = runRowChunks(state, CHUNK_ROWS, height, DONE_HERE, (rows) => preprocessRows(img, card, plan, rows, tensor, scratch));
+    const mine = runRowChunks(state, CHUNK_ROWS, height, DONE_HERE, work);
     // a chunk the helper took and has not finished: wait about as long as a chunk takes here, then
     // do it here (on a loaded machine the helper may be off its core for a whole time slice)
     const patienceMs = mine > 0 ? (performance.now() - t0) / mine : 1;
@@ -171,7 +183,7 @@ export class RowSplitter {
         }
       } else if (f !== DONE_HERE) {
         // still running there (its late write lands in `out` before the helper reads its next job) or failed
-        preprocessRows(img, card, plan, rows, tensor, scratch);
+        work(rows);
       }
     }
     return { chunks, byHelper };

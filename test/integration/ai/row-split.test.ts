@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SimdAreaReducer, whyNotSimd } from '../../../src/core/ai/area-simd';
 import { validateModelCard, type ModelCard } from '../../../src/core/ai/card';
 import { planPreprocess, preprocess, PreprocessScratch, type GreyImage } from '../../../src/core/ai/preprocess';
 import { InferenceEngine, type InferenceOutcome } from '../../../src/node/ai/inference';
@@ -87,6 +88,52 @@ describe('preprocessing split between two threads', () => {
     }
   });
 
+  it('the helper thread alone runs the SIMD kernel on every chunk, from the memory it attached to, as this thread does', async () => {
+    const script = findRowsWorkerScript();
+    if (!script) throw new Error('dist/workers/preprocess-rows.worker.cjs is missing: run node scripts/build.mjs --node first');
+    const reducer = SimdAreaReducer.create()!;
+    // a 12-bit image with junk above High Bit, a window on whole stored values (the kernel's case)
+    const base = sharedImage();
+    const img: GreyImage = { ...base, rescaleSlope: 1, rescaleIntercept: 0, fileWindow: { center: 1800, width: 3000 } };
+    const bytes = reducer.fileBytes(img.samples.byteLength);
+    const samples = new Uint16Array(bytes.buffer, bytes.byteOffset, img.samples.length);
+    samples.set(img.samples as Uint16Array);
+    const inMemory: GreyImage = { ...img, samples };
+    const card = card224();
+    const plan = planPreprocess(inMemory, card);
+    expect(whyNotSimd(inMemory, card, plan)).toBeNull();
+    const src = reducer.samplesAt(inMemory);
+    expect(src).toBe(samples.byteOffset);
+    const whole = new Float32Array(3 * 224 * 224);
+    reducer.runAt(src, inMemory, card, plan, { from: 0, to: 224 }, whole);
+    expect(maxDiff(whole, preprocess(img, card).tensor)).toBeLessThan(1e-5);
+    const chunks = Math.ceil(224 / CHUNK_ROWS);
+    const state = new SharedArrayBuffer(4 * (1 + chunks));
+    const out = new SharedArrayBuffer(whole.length * 4);
+    const job: RowsJob = {
+      state,
+      chunkRows: CHUNK_ROWS,
+      out,
+      card,
+      plan,
+      image: { ...inMemory, samples: { buffer: samples.buffer as SharedArrayBuffer, byteOffset: samples.byteOffset, length: samples.length, bytes: 2 } },
+      simdSource: src,
+    };
+    const w = new Worker(script, { workerData: { simdMemory: reducer.memory } });
+    try {
+      w.postMessage(job);
+      const st = new Int32Array(state);
+      const deadline = Date.now() + 60_000;
+      for (let c = 0; c < chunks; c++) {
+        while (Atomics.load(st, 1 + c) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        expect(Atomics.load(st, 1 + c)).toBe(2);
+      }
+      expect(maxDiff(new Float32Array(out), whole)).toBe(0);
+    } finally {
+      await w.terminate();
+    }
+  });
+
   it('a split run gives the one-thread tensor, image after image (helper starting late included)', async () => {
     const splitter = RowSplitter.create(2);
     if (!splitter) throw new Error('dist/workers/preprocess-rows.worker.cjs is missing: run node scripts/build.mjs --node first');
@@ -127,8 +174,9 @@ describe('preprocessing split between two threads', () => {
       writeCrImage(f, { rows: size, columns: size, pixels: px, instance: `big${k}`, photometric: k === 1 ? 'MONOCHROME1' : 'MONOCHROME2' });
       return f;
     });
-    const split = new InferenceEngine(decodeFrames);
-    const single = new InferenceEngine(decodeFrames, { splitRows: false });
+    // the JavaScript preprocessing (these 16-bit images with a whole-number window would take the SIMD kernel: below)
+    const split = new InferenceEngine(decodeFrames, { simd: false });
+    const single = new InferenceEngine(decodeFrames, { splitRows: false, simd: false });
     const result = (o: InferenceOutcome) => {
       if (o.kind !== 'result') throw new Error(`expected a result, got ${o.kind}: ${o.kind === 'failed' ? o.message : o.reason}`);
       return o;
@@ -150,6 +198,36 @@ describe('preprocessing split between two threads', () => {
       const o0 = result(await split.run({ filePath: files[0]!, model, computePixelDigest: false })).output;
       const o1 = result(await split.run({ filePath: files[1]!, model, computePixelDigest: false })).output;
       expect(o0[0]).not.toBeCloseTo(o1[0]!, 3);
+      // the SIMD kernel (the default for these images) gives the same outputs up to float rounding,
+      // split between the two threads exactly those of one thread
+      const simd = new InferenceEngine(decodeFrames);
+      const simdOneThread = new InferenceEngine(decodeFrames, { splitRows: false });
+      try {
+        for (const f of files) {
+          const job = { filePath: f, model, computePixelDigest: true };
+          const a = result(await simd.run(job));
+          const b = result(await single.run(job));
+          const c = result(await simdOneThread.run(job));
+          expect(a.timings.simd).toBe(true);
+          expect(a.timings.splitRows).toEqual({ chunks: 4, byHelper: expect.any(Number) });
+          expect(c.timings.simd).toBe(true);
+          expect(c.timings.splitRows).toBeUndefined();
+          expect(c.output).toEqual(a.output);
+          expect(Array.from(c.heatMap!.values)).toEqual(Array.from(a.heatMap!.values));
+          expect(b.timings.simd).toBeUndefined();
+          expect(a.output.length).toBe(b.output.length);
+          a.output.forEach((x, i) => expect(x).toBeCloseTo(b.output[i]!, 5));
+          const ha = a.heatMap!.values;
+          const hb = b.heatMap!.values;
+          expect(ha.length).toBe(hb.length);
+          ha.forEach((x, i) => expect(x).toBeCloseTo(hb[i]!, 5));
+          expect(a.pixelSha256).toBe(b.pixelSha256);
+          expect(a.window).toEqual(b.window);
+        }
+      } finally {
+        await simd.close();
+        await simdOneThread.close();
+      }
     } finally {
       await split.close();
       await single.close();
