@@ -52,6 +52,22 @@ const maxDiff = (a: Float32Array, b: Float32Array) => {
   return m;
 };
 
+/** The helper given a job that this thread takes no chunk of: each chunk must be marked done by the helper (2), the tensor `whole`. */
+async function helperAlone(w: Worker, job: RowsJob, chunks: number, whole: Float32Array): Promise<void> {
+  try {
+    w.postMessage(job);
+    const st = new Int32Array(job.state);
+    const deadline = Date.now() + 60_000;
+    for (let c = 0; c < chunks; c++) {
+      while (Atomics.load(st, 1 + c) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(Atomics.load(st, 1 + c)).toBe(2);
+    }
+    expect(maxDiff(new Float32Array(job.out), whole)).toBe(0);
+  } finally {
+    await w.terminate();
+  }
+}
+
 describe('preprocessing split between two threads', () => {
   it('the helper thread alone computes every chunk exactly as this thread does', async () => {
     const script = findRowsWorkerScript();
@@ -72,20 +88,7 @@ describe('preprocessing split between two threads', () => {
       plan,
       image: { ...img, samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: 2 } },
     };
-    const w = new Worker(script);
-    try {
-      w.postMessage(job);
-      // this thread takes no chunk: wait for each to be marked done by the helper (2)
-      const st = new Int32Array(state);
-      const deadline = Date.now() + 60_000;
-      for (let c = 0; c < chunks; c++) {
-        while (Atomics.load(st, 1 + c) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        expect(Atomics.load(st, 1 + c)).toBe(2);
-      }
-      expect(maxDiff(new Float32Array(out), whole)).toBe(0);
-    } finally {
-      await w.terminate();
-    }
+    await helperAlone(new Worker(script), job, chunks, whole);
   });
 
   it('the helper thread alone runs the SIMD kernel on every chunk, from the memory it attached to, as this thread does', async () => {
@@ -119,19 +122,7 @@ describe('preprocessing split between two threads', () => {
       image: { ...inMemory, samples: { buffer: samples.buffer as SharedArrayBuffer, byteOffset: samples.byteOffset, length: samples.length, bytes: 2 } },
       simdSource: src,
     };
-    const w = new Worker(script, { workerData: { simdMemory: reducer.memory } });
-    try {
-      w.postMessage(job);
-      const st = new Int32Array(state);
-      const deadline = Date.now() + 60_000;
-      for (let c = 0; c < chunks; c++) {
-        while (Atomics.load(st, 1 + c) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-        expect(Atomics.load(st, 1 + c)).toBe(2);
-      }
-      expect(maxDiff(new Float32Array(out), whole)).toBe(0);
-    } finally {
-      await w.terminate();
-    }
+    await helperAlone(new Worker(script, { workerData: { simdMemory: reducer.memory } }), job, chunks, whole);
   });
 
   it('a split run gives the one-thread tensor, image after image (helper starting late included)', async () => {
