@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue, type StudyTree } from '../../core/fingerprint';
+import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, warmUpStudyTree, type Bytes32, type LeafValue, type StudyTree } from '../../core/fingerprint';
 import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
 import { ErrorCode } from '../../shared/errors';
 import type { Db } from '../store/database';
@@ -202,6 +202,15 @@ export class FingerprintEngine {
   /** Whether the worker threads have been started (by a first job, or by warmUp). */
   get started(): boolean {
     return this.pool !== null;
+  }
+
+  /**
+   * Starts the worker threads (each compiles its code on a synthetic slice, warmup.ts) and, on
+   * this thread once the current work is done, the study tree code on a synthetic tree.
+   */
+  warmUp(): void {
+    void this.threads;
+    setTimeout(() => warmUpStudyTree(), 0).unref();
   }
 
   /** Worker threads in use (0 = in the calling thread). Starts them if they are not yet. */
