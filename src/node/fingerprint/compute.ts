@@ -325,6 +325,9 @@ class NativePixelStream {
   }
 }
 
+/** Reads up to `length` bytes at `position` into the start of `into`; the count read (0 at the end). */
+type ReadAt = (into: Uint8Array, length: number, position: number) => number;
+
 /**
  * The streamed path for the usual file: native pixel data that ends the file. The header is
  * parsed from the first chunk; the rest streams through one cache-sized buffer, each chunk hashed
@@ -333,9 +336,6 @@ class NativePixelStream {
  * deflated, 1-bit or planar pixels, elements after Pixel Data, a header larger than a chunk, any
  * error): the whole-file path then fingerprints it, or names what is wrong with it.
  */
-/** Reads up to `length` bytes at `position` into the start of `into`; the count read (0 at the end). */
-type ReadAt = (into: Uint8Array, length: number, position: number) => number;
-
 function fingerprintStreamed(readAt: ReadAt, size: number, chunkBytes: number, knownDigest: string | null): InstanceFingerprint | null {
   const buf = chunkBuffer(chunkBytes);
   // The header: one chunk, or (a large header) a prefix read again, four times longer each time.

@@ -25,4 +25,11 @@ parentPort?.on('message', (m: { jobs: Job[] }) => {
 
 // Before the first batch is taken (messages wait in the port meanwhile): the streamed path compiled
 // on a synthetic slice, not on the caller's first few hundred files (see warmup.ts).
-if ((workerData as { warmUp?: number } | undefined)?.warmUp !== 0) warmUpStreamedPath((workerData as { warmUp?: number } | undefined)?.warmUp);
+const warmUp = (workerData as { warmUp?: number } | undefined)?.warmUp;
+if (warmUp !== 0) {
+  try {
+    warmUpStreamedPath(warmUp);
+  } catch {
+    // only a warm-up: the files are fingerprinted all the same
+  }
+}
