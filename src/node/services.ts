@@ -153,10 +153,11 @@ export class Services implements AppContext {
   /**
    * Start, while the user looks at the first screen, what the first import or anchor would otherwise
    * wait for: the fingerprint worker threads (loading their bundle took 1.9–2.8 s on a loaded 2-core
-   * machine, against milliseconds for a warm pool). The app calls it once its window is up.
+   * machine, against milliseconds for a warm pool), each compiling its code on a synthetic slice, and
+   * the study tree code on this thread. The app calls it once its window is up.
    */
   warmUp(): void {
-    void this.fingerprints.threads;
+    this.fingerprints.warmUp();
   }
 
   get library(): Library {

@@ -325,6 +325,9 @@ class NativePixelStream {
   }
 }
 
+/** Reads up to `length` bytes at `position` into the start of `into`; the count read (0 at the end). */
+type ReadAt = (into: Uint8Array, length: number, position: number) => number;
+
 /**
  * The streamed path for the usual file: native pixel data that ends the file. The header is
  * parsed from the first chunk; the rest streams through one cache-sized buffer, each chunk hashed
@@ -333,14 +336,14 @@ class NativePixelStream {
  * deflated, 1-bit or planar pixels, elements after Pixel Data, a header larger than a chunk, any
  * error): the whole-file path then fingerprints it, or names what is wrong with it.
  */
-function fingerprintStreamed(fd: number, size: number, chunkBytes: number, knownDigest: string | null): InstanceFingerprint | null {
+function fingerprintStreamed(readAt: ReadAt, size: number, chunkBytes: number, knownDigest: string | null): InstanceFingerprint | null {
   const buf = chunkBuffer(chunkBytes);
   // The header: one chunk, or (a large header) a prefix read again, four times longer each time.
   let head: Uint8Array = buf;
   let parsed;
   for (let n = chunkBytes; ; n = Math.min(size, n * 4)) {
     const into = n === chunkBytes ? buf : headBuffer(n);
-    if (readFully(fd, into, n, 0) !== n) return null; // the file shrank
+    if (readAt(into, n, 0) !== n) return null; // the file shrank
     head = into.subarray(0, n);
     try {
       parsed = parseDicomBytes(head, { headerOnly: true, fileSize: size });
@@ -377,11 +380,24 @@ function fingerprintStreamed(fd: number, size: number, chunkBytes: number, known
     if (a < b) pixel.update(chunk.subarray(a - pos, b - pos));
     pos += chunk.length;
     if (pos >= size) break;
-    const n = readFully(fd, buf, Math.min(chunkBytes, size - pos), pos);
+    const n = readAt(buf, Math.min(chunkBytes, size - pos), pos);
     if (n === 0) return null; // the file shrank while being read
     chunk = buf.subarray(0, n);
   }
   return assemble(id, { tsUid, file: file ? file.digest('hex') : knownDigest!, pixel: pixel.digest(), meta, mode: 'native', frames: l.numberOfFrames, size });
+}
+
+/**
+ * Runs the streamed path over the bytes of a file held in memory (the worker's warm-up: the same
+ * code, so V8 compiles it before the first real file). Null when those bytes would not be streamed.
+ */
+export function fingerprintStreamedBytes(bytes: Uint8Array, chunkBytes = STREAM_CHUNK_BYTES): InstanceFingerprint | null {
+  const readAt: ReadAt = (into, length, position) => {
+    const part = bytes.subarray(position, Math.min(bytes.length, position + length));
+    into.set(part);
+    return part.length;
+  };
+  return fingerprintStreamed(readAt, bytes.length, chunkBytes, null);
 }
 
 /**
@@ -418,7 +434,8 @@ export async function fingerprintFile(path: string, knownFile?: string, o: { chu
     if (!knownFile && size > chunkBytes) {
       let fp: InstanceFingerprint | null;
       try {
-        fp = fingerprintStreamed(fd, size, chunkBytes, rec);
+        const from = fd;
+        fp = fingerprintStreamed((into, length, position) => readFully(from, into, length, position), size, chunkBytes, rec);
       } catch (err) {
         throw ioFailure(path, err);
       }

@@ -5,7 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, type Bytes32, type LeafValue, type StudyTree } from '../../core/fingerprint';
+import { buildStudyTree, compareFingerprints, FINGERPRINT_SPEC_VERSION, leafValue, warmUpStudyTree, type Bytes32, type LeafValue, type StudyTree } from '../../core/fingerprint';
 import type { FingerprintComparison, FingerprintFileError, FingerprintRun, InstanceFingerprint, StudyFingerprint } from '../../shared/api/fingerprint';
 import { ErrorCode } from '../../shared/errors';
 import type { Db } from '../store/database';
@@ -125,6 +125,16 @@ export function expandPaths(paths: string[]): { files: string[]; errors: Fingerp
   return { files, errors };
 }
 
+/**
+ * What fingerprint_studies.tree_json keeps: the tree's format and root, not the whole tree. The
+ * whole StandardMerkleTree dump (every node and leaf value, ~330 kB of JSON for 1,000 slices) was
+ * written on every rebuild and read by nothing; the leaves are the study's fingerprint_proofs rows
+ * and every proof is a merkle_proofs row, from which the tree is rebuilt when needed.
+ */
+function treeHead(tree: StudyTree): string {
+  return JSON.stringify({ format: tree.dump.format, leafEncoding: tree.dump.leafEncoding, root: tree.root, leafCount: tree.leafCount, leaves: 'fingerprint_proofs', proofs: 'merkle_proofs' });
+}
+
 export class FingerprintEngine {
   private pool: FingerprintPool | null = null;
   private readonly stmts;
@@ -156,8 +166,10 @@ export class FingerprintEngine {
         'SELECT file_path AS path, sha256, file_size AS size, file_mtime AS mtimeMs FROM instances WHERE sha256 IS NOT NULL AND file_path IN (SELECT value FROM json_each(?))',
       ),
       recordInstanceHash: db.prepare('UPDATE instances SET sha256 = ? WHERE file_path = ? AND sha256 IS NULL AND file_size = ? AND file_mtime = ?'),
-      studyRows: db.prepare<[string, number], Row>(
-        'SELECT * FROM fingerprint_files WHERE study_instance_uid = ? AND error_code IS NULL AND leaf IS NOT NULL AND spec_version = ? ORDER BY path',
+      // the five columns the tree needs (SELECT * converted 19 columns of every row to JS values)
+      studyRows: db.prepare<[string, number], Pick<Row, 'pixel_sha256' | 'meta_sha256' | 'uid_hash' | 'leaf' | 'sop_instance_uid'>>(
+        `SELECT pixel_sha256, meta_sha256, uid_hash, leaf, sop_instance_uid FROM fingerprint_files
+         WHERE study_instance_uid = ? AND error_code IS NULL AND leaf IS NOT NULL AND spec_version = ? ORDER BY path`,
       ),
       studyFiles: db.prepare<[string], Row>('SELECT * FROM fingerprint_files WHERE study_instance_uid = ? ORDER BY path'),
       upsertStudy: db.prepare(`INSERT INTO fingerprint_studies (study_instance_uid, spec_version, root, leaf_count, conflicts, tree_json, computed_at)
@@ -190,6 +202,15 @@ export class FingerprintEngine {
   /** Whether the worker threads have been started (by a first job, or by warmUp). */
   get started(): boolean {
     return this.pool !== null;
+  }
+
+  /**
+   * Starts the worker threads (each compiles its code on a synthetic slice, warmup.ts) and, on
+   * this thread once the current work is done, the study tree code on a synthetic tree.
+   */
+  warmUp(): void {
+    void this.threads;
+    setTimeout(() => warmUpStudyTree(), 0).unref();
   }
 
   /** Worker threads in use (0 = in the calling thread). Starts them if they are not yet. */
@@ -392,7 +413,7 @@ export class FingerprintEngine {
       // these (the layout depends only on the set). Rewriting 1,000 proofs cost more than the tree.
       this.stmts.touchStudy.run(computedAt, studyInstanceUid);
     } else this.db.transaction(() => {
-      this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, JSON.stringify(tree.dump), computedAt);
+      this.stmts.upsertStudy.run(studyInstanceUid, FINGERPRINT_SPEC_VERSION, tree.root, tree.leafCount, conflicts.length, treeHead(tree), computedAt);
       this.stmts.deleteProofs.run(studyInstanceUid);
       if (stored && stored.root !== tree.root) this.stmts.dropMerkleProofs.run(stored.root, stored.root);
       for (const l of tree.leaves) {

@@ -4,8 +4,9 @@
  * the worker's time on 512² CT slices: structured clone plus waking the main thread).
  * In: { jobs: { id, path, knownFile?, recorded? }[] }  Out: { results: { id, outcome: FileOutcome }[] }
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { fingerprintFile, type FileOutcome, type RecordedFileDigest } from './compute';
+import { warmUpStreamedPath } from './warmup';
 
 interface Job {
   id: number;
@@ -21,3 +22,14 @@ parentPort?.on('message', (m: { jobs: Job[] }) => {
     parentPort!.postMessage({ results });
   })();
 });
+
+// Before the first batch is taken (messages wait in the port meanwhile): the streamed path compiled
+// on a synthetic slice, not on the caller's first few hundred files (see warmup.ts).
+const warmUp = (workerData as { warmUp?: number } | undefined)?.warmUp;
+if (warmUp !== 0) {
+  try {
+    warmUpStreamedPath(warmUp);
+  } catch {
+    // only a warm-up: the files are fingerprinted all the same
+  }
+}

@@ -246,12 +246,23 @@ export class Importer {
     const pool = rows.length >= 64 ? (this.pool ??= new ScanPool()) : null;
     pool?.ref();
     const set = this.db.prepare('UPDATE instances SET sha256 = ? WHERE id = ? AND sha256 IS NULL AND file_size = ? AND file_mtime = ?');
+    // Asked again before each chunk: the fingerprint engine records the same digest (its `file`
+    // digest) for the files it reads meanwhile (an anchor right after an import), and those are
+    // not read and hashed a second time here.
+    const stillPending = this.db.prepare<[string], { id: number }>('SELECT id FROM instances WHERE sha256 IS NULL AND id IN (SELECT value FROM json_each(?))');
     let done = 0;
     let failed = 0;
     try {
       for (let i = 0; i < rows.length; i += 128) {
         if (task.cancelled || this.closed) break;
-        const chunk = rows.slice(i, i + 128);
+        const next = rows.slice(i, i + 128);
+        const pending = new Set(stillPending.all(JSON.stringify(next.map((r) => r.id))).map((r) => r.id));
+        const chunk = next.filter((r) => pending.has(r.id));
+        if (chunk.length === 0) {
+          done += next.length;
+          task.progress({ done, failed });
+          continue;
+        }
         const jobs = chunk.map((r) => ({ path: r.file_path, known: null, mode: 'hash' as const }));
         const out = pool && this.pool === pool ? await pool.scan(jobs).catch(() => scanMany(jobs)) : await scanMany(jobs);
         if (this.closed || !this.db.open) break;
@@ -262,7 +273,7 @@ export class Importer {
             else failed++; // changed or unreadable since indexing: the next import re-indexes it
           });
         })();
-        done += chunk.length;
+        done += next.length;
         task.progress({ done, failed });
       }
     } finally {

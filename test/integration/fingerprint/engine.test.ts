@@ -77,6 +77,9 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
     const ct = run.studies.find((x) => x.studyInstanceUid === study)!;
     expect(ct.leafCount).toBe(6);
     for (const p of ct.proofs!) expect(StandardMerkleTree.verify(ct.root, [...LEAF_ENCODING], p.value, p.proof)).toBe(true);
+    // tree_json keeps the tree's head (format, root, count), not every node: the leaves and proofs have their own rows
+    const head = JSON.parse((s.db.prepare('SELECT tree_json FROM fingerprint_studies WHERE study_instance_uid = ?').get(study) as { tree_json: string }).tree_json);
+    expect(head).toEqual({ format: 'standard-v1', leafEncoding: [...LEAF_ENCODING], root: ct.root, leafCount: 6, leaves: 'fingerprint_proofs', proofs: 'merkle_proofs' });
     // MR_small in three encodings: one instance, one leaf, no conflict
     const mr = run.studies.find((x) => x.studyInstanceUid !== study)!;
     expect(mr.leafCount).toBe(1);
@@ -166,15 +169,27 @@ describe('fingerprint engine (SQLite, worker threads)', () => {
   it('cancels: the task stops reading new files, keeps what was done, and says so', async () => {
     const many = join(tmp.path, 'many');
     await writeSampleSeries({ outDir: many, slices: 150, kind: 'mr', seed: 5 });
+    // Cancelled once the first files are in the workers' hands (not at the first progress event
+    // after its 100 ms throttle: warm workers can finish all 150 files before that).
+    let taskId: string | null = null;
     let cancelledTask: string | null = null;
-    const listener = (e: { type: string; taskId?: string; kind?: string; done?: number }) => {
-      if (e.type === 'progress' && e.kind === 'fingerprint' && !cancelledTask && (e.done ?? 0) > 0) {
-        cancelledTask = e.taskId!;
-        s.tasks.cancel(e.taskId!);
-      }
+    const listener = (e: { type: string; taskId?: string; kind?: string }) => {
+      if (e.type === 'progress' && e.kind === 'fingerprint' && !taskId) taskId = e.taskId!;
     };
     s.events.on('event', listener);
-    const run = await fingerprintHandlers(s)['fingerprint.files']({ paths: [many] }, { sender: { url: 'test', trusted: true } });
+    const pool = (s.fingerprints as unknown as { getPool(): { run(...a: unknown[]): Promise<unknown> } }).getPool();
+    const run0 = pool.run;
+    pool.run = function (...a: unknown[]) {
+      if (!cancelledTask && taskId) {
+        cancelledTask = taskId;
+        const id = taskId;
+        setTimeout(() => s.tasks.cancel(id), 0); // after the first batches were handed to the workers
+      }
+      return run0.apply(this, a);
+    };
+    const run = await Promise.resolve(fingerprintHandlers(s)['fingerprint.files']({ paths: [many] }, { sender: { url: 'test', trusted: true } })).finally(() => {
+      pool.run = run0;
+    });
     s.events.off('event', listener);
     expect(cancelledTask).not.toBeNull();
     expect(run.cancelled).toBe(true);

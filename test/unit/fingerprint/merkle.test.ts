@@ -3,12 +3,19 @@ import { StandardMerkleTree } from '@openzeppelin/merkle-tree';
 import { AbiCoder, concat, keccak256 } from 'ethers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildStudyTree, LEAF_ENCODING, leafHash, leafValue, toBytes32, verifyLeafProof, type LeafValue } from '../../../src/core/fingerprint';
+import { buildStudyTree, LEAF_ENCODING, leafHash, leafValue, toBytes32, verifyLeafProof, warmUpStudyTree, type LeafValue } from '../../../src/core/fingerprint';
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex');
 const inst = (i: number): LeafValue => leafValue(h(`pixel${i}`), h(`meta${i}`), h(`1.2.3.${i}`));
 
 describe('per-study Merkle tree (spec §5)', () => {
+  it('the warm-up tree (engine.warmUp) is a real tree: deterministic root, one per leaf count', () => {
+    const r = warmUpStudyTree(64);
+    expect(r).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(warmUpStudyTree(64)).toBe(r);
+    expect(warmUpStudyTree(65)).not.toBe(r);
+  });
+
   it('the leaf is keccak256(bytes.concat(keccak256(abi.encode(pixel, meta, uidHash)))) — what verifyInstance recomputes on chain', () => {
     const v = inst(1);
     const inner = keccak256(AbiCoder.defaultAbiCoder().encode([...LEAF_ENCODING], v));

@@ -1,0 +1,28 @@
+/**
+ * The fingerprint worker's warm-up slice (src/node/fingerprint/warmup.ts) must take the streamed
+ * path (the code it is there to compile) and get exactly the reference digests on it.
+ */
+import { describe, expect, it } from 'vitest';
+import { fingerprintBytes, fingerprintStreamedBytes, STREAM_CHUNK_BYTES } from '../../../src/node/fingerprint/compute';
+import { syntheticSlice, warmUpStreamedPath } from '../../../src/node/fingerprint/warmup';
+
+describe('fingerprint worker warm-up', () => {
+  it('is a native slice of more than one chunk that the streamed path takes, with the reference digests', async () => {
+    const bytes = syntheticSlice();
+    expect(bytes.length).toBeGreaterThan(STREAM_CHUNK_BYTES);
+    const streamed = fingerprintStreamedBytes(bytes);
+    expect(streamed).not.toBeNull();
+    const reference = await fingerprintBytes(new Uint8Array(bytes));
+    expect(streamed).toEqual(reference);
+    expect(streamed!.pixelMode).toBe('native');
+    expect(streamed!.sopInstanceUid).toMatch(/^2\.25\.\d+\.3\.1$/);
+    expect(streamed!.leaf).toMatch(/^0x[0-9a-f]{64}$/);
+  });
+
+  it('streams in any chunk size (smaller than the file) to the same digests, and the warm-up returns them', async () => {
+    const bytes = syntheticSlice(192, 7);
+    const reference = await fingerprintBytes(new Uint8Array(bytes));
+    for (const chunk of [4096, 65_537, 70_001]) expect(fingerprintStreamedBytes(bytes, chunk)).toEqual(reference);
+    expect(warmUpStreamedPath(2)).toEqual(await fingerprintBytes(syntheticSlice()));
+  });
+});
