@@ -172,8 +172,9 @@ interface EngineLoop {
   _animationFrameSet?: boolean;
 }
 
-let lastDrawNow = -Infinity;
-/** Two draws asked for closer than this (a wheel burst, several keys in one frame) wait for the next frame. */
+/** When each viewport last asked for drawNow. */
+const lastDrawNow = new Map<string, number>();
+/** Two draws asked for by one viewport closer than this (a wheel burst, several keys in one frame) wait for the next frame. */
 const DRAW_NOW_SPACING_MS = 10;
 
 /**
@@ -181,15 +182,16 @@ const DRAW_NOW_SPACING_MS = 10;
  * Cornerstone3D renders in a requestAnimationFrame callback; a scroll step asked for during a frame's
  * callbacks (a held key delivered there, cine's timer) was then drawn only in the frame after, and a
  * step asked for in that frame replaced it before it was drawn: every other image was never drawn
- * (30 fps at most on a 60 Hz display). At most one such draw per frame interval; anything more goes
- * to the engine's frame as before.
+ * (30 fps at most on a 60 Hz display). At most one such draw per viewport and frame interval (linked
+ * viewports following a step each draw theirs at once too); anything more goes to the engine's
+ * frame as before.
  */
-export function drawNow(): void {
+export function drawNow(viewportId: string): void {
   const now = performance.now();
-  if (now - lastDrawNow < DRAW_NOW_SPACING_MS || !engine) return;
+  if (now - (lastDrawNow.get(viewportId) ?? -Infinity) < DRAW_NOW_SPACING_MS || !engine) return;
   const loop = (engine as unknown as { _implementation?: EngineLoop })._implementation;
   if (typeof loop?._renderFlaggedViewports !== 'function') return;
-  lastDrawNow = now;
+  lastDrawNow.set(viewportId, now);
   if (loop._animationFrameHandle) cancelAnimationFrame(loop._animationFrameHandle);
   loop._animationFrameHandle = null;
   loop._animationFrameSet = false;

@@ -6,7 +6,7 @@ import { firstImageDone } from '../library/instanceList';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
-import { growStack, rememberGeometry, stackViewportOf } from './stackViewport';
+import { growStack, rememberGeometry, stackViewportOf, viewportIdFor } from './stackViewport';
 import { stackOf, type SeriesView, type StackItem } from './types';
 import { applyDefaultWindow, setFlips } from './viewOperations';
 import type { ViewInfo } from './viewState';
@@ -101,7 +101,7 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         setShownTick((t) => t + 1);
         prefetch(stack, i);
         // Drawn in this frame, not the next (cornerstone.ts drawNow: else every other scroll step is never drawn).
-        drawNow();
+        drawNow(viewportIdFor(index));
       } catch (e) {
         if (seq !== seqRef.current) return;
         const err = describeLoadError(e);
