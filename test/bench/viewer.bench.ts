@@ -41,7 +41,9 @@ function descendantsRssKb(): number {
     try {
       const status = readFileSync(`/proc/${d}/status`, 'utf8');
       const ppid = Number(/PPid:\s+(\d+)/.exec(status)?.[1]);
-      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      // The tracing service Chromium starts for the memory-infra dumps (bufferPartitionBytes) is the harness's, not the viewer's.
+      const tracing = readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('tracing.mojom.TracingService');
+      const kb = tracing ? 0 : Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
       rss.set(Number(d), kb);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
     } catch {
