@@ -180,7 +180,7 @@ test('the trust drawer narrows the viewport instead of covering it, and the imag
       expect(v.x + v.width).toBeLessThanOrEqual(d.x + 0.5);
       expect(d.x + d.width).toBeLessThanOrEqual(size.width + 0.5);
       // The image re-fitted to the narrower canvas (cornerstone resize): the whole image is in view.
-      const canvas = page.locator('[data-testid=viewport][data-index="0"] .viewport__canvas canvas');
+      const canvas = page.locator('[data-testid=viewport][data-index="0"] .viewport__canvas canvas.cornerstone-canvas');
       const fitError = async () => {
         const [cw, ch] = [Number(await canvas.getAttribute('width')), Number(await canvas.getAttribute('height'))];
         const fit = Math.min(cw / stats.columns, ch / stats.rows);

@@ -127,7 +127,7 @@ test('one value drawn, listed, stored and exported: random handles, tool switche
      * `cell` of 3×3, so measurements mostly do not start on one another (when one does, the
      * tools move the one under the mouse instead: still a change the property must hold for).
      */
-    const canvasBox = async () => (await vp.locator('canvas').boundingBox())!;
+    const canvasBox = async () => (await vp.locator('canvas.cornerstone-canvas').boundingBox())!;
     let cell = 0;
     const randomPoint = async (): Promise<Pt> => {
       const b = await canvasBox();

@@ -14,7 +14,7 @@ import { tempDir } from '../support/tmp';
 
 /** Moves the mouse to a fraction of the canvas and returns the image pixel under it as the overlay reports it. */
 async function pointAt(page: Page, vp: Locator, fx: number, fy: number): Promise<{ text: string; x: number; y: number }> {
-  const b = (await vp.locator('canvas').boundingBox())!;
+  const b = (await vp.locator('canvas.cornerstone-canvas').boundingBox())!;
   await page.mouse.move(b.x + b.width * fx - 3, b.y + b.height * fy - 3);
   await page.mouse.move(b.x + b.width * fx, b.y + b.height * fy);
   await animationFrames(page);
@@ -157,13 +157,13 @@ test('screenshots: measurements and overlays at 1920×1080 and 1280×720', async
     for (const size of [{ width: 1920, height: 1080 }, { width: 1280, height: 720 }]) {
       await page.setViewportSize(size);
       await animationFrames(page, 4);
-      const c = (await vp.locator('canvas').boundingBox())!;
+      const c = (await vp.locator('canvas.cornerstone-canvas').boundingBox())!;
       await page.mouse.move(c.x + c.width * 0.48, c.y + c.height * 0.52);
       await expect(vp.getByTestId('overlay-pointer')).toBeVisible();
       await app.screenshot(`overlays-measurements-${size.width}x${size.height}`);
     }
     // The mouse stays still while the next image comes: the value under it is read again.
-    const c = (await vp.locator('canvas').boundingBox())!;
+    const c = (await vp.locator('canvas.cornerstone-canvas').boundingBox())!;
     const at = await pointAt(page, vp, 0.48, 0.52);
     expect(at.text).toBe(`HU ${fmtValue(await valueAt(page, at.x, at.y))} · (${at.x}, ${at.y})`);
     expect(c.width).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { test, expect } from './rig';
-import { animationFrames, importPaths, num, openSeries, pixelStats, sampleSeries } from './support/viewer';
+import { animationFrames, drawnGreys, importPaths, num, openSeries, pixelStats, sampleSeries } from './support/viewer';
 import { CT_PRESETS } from '../../src/shared/viewer/presets';
 
 test('CT window presets apply the standard centre/width (brain and bone not swapped)', async ({ app }) => {
@@ -42,23 +42,11 @@ test('CT window presets apply the standard centre/width (brain and bone not swap
     expect(stats?.intercept).toBe(-1024);
     await page.keyboard.press('1');
     await animationFrames(page); // cornerstone draws on the next animation frame
-    const grey = await page.evaluate(() => {
-      const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
-      const ctx = canvas.getContext('2d')!;
-      const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let i = 0; i < d.length; i += 4) sum += d[i]!;
-      return sum / (d.length / 4);
-    });
+    // the image as drawn (composited onto black when it is the CPU renderer's image layer)
+    const grey = (await drawnGreys(page)).mean;
     await page.keyboard.press('8');
     await animationFrames(page);
-    const greyBone = await page.evaluate(() => {
-      const canvas = document.querySelector('[data-index="0"] canvas') as HTMLCanvasElement;
-      const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-      let sum = 0;
-      for (let i = 0; i < d.length; i += 4) sum += d[i]!;
-      return sum / (d.length / 4);
-    });
+    const greyBone = (await drawnGreys(page)).mean;
     // Soft tissue (~40 HU) is mid-grey or brighter under the brain window and dark under the bone window.
     expect(grey).toBeGreaterThan(greyBone);
   } finally {

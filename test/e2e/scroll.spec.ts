@@ -59,6 +59,8 @@ test('stack scroll by wheel, keys and the scrollbar, with slice n/N and position
     const bb = (await bar.boundingBox())!;
     await page.mouse.click(bb.x + bb.width * 0.3, bb.y + bb.height / 2);
     await expect(bar).toBeFocused();
+    // the click's image shown first (the bar asks for it in the next frame): else `at` is the image before
+    await expect.poll(async () => String(await num(vp, 'data-position')) === (await bar.inputValue())).toBe(true);
     const at = await num(vp, 'data-position');
     await page.keyboard.press('l');
     await expect(page.getByRole('button', { name: 'Length', exact: true })).toHaveAttribute('aria-pressed', 'true');

@@ -9,7 +9,7 @@ import { chromium, type Browser } from '@playwright/test';
 import dicomParser from 'dicom-parser';
 import { findChromium } from '../../src/node/components';
 import { CHROMIUM_ARGS, expect, test as rigTest } from './rig';
-import { animationFrames, importPaths, openSeries, sampleSeries } from './support/viewer';
+import { animationFrames, drawnGreys, importPaths, openSeries, sampleSeries } from './support/viewer';
 
 const test = rigTest.extend<object, { browser: Browser }>({
   browser: [
@@ -54,23 +54,15 @@ test('without WebGL a CT stack renders on the CPU, says so, and shows the fileâ€
 
     // Pixels on the canvas: the phantom in grey levels, not a black (or blank) canvas.
     await animationFrames(page, 4);
-    const canvasStats = await vp.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-      const levels = new Set<number>();
-      let lit = 0;
-      for (let i = 0; i < d.length; i += 4) {
-        levels.add(d[i]!);
-        if (d[i]! > 20) lit++;
-      }
-      return { levels: levels.size, litFraction: lit / (d.length / 4) };
-    });
+    const canvasStats = await drawnGreys(page);
+    expect(canvasStats.layer).toBe(true); // the CPU renderer's image layer (cpuImageLayer.ts)
     expect(canvasStats.levels).toBeGreaterThan(20);
     expect(canvasStats.litFraction).toBeGreaterThan(0.1);
 
     // The value under the pointer at a few places equals the file's own pixel there.
     const instanceId = Number(await vp.getAttribute('data-instance-id'));
     const file = app.services.library.instanceFile(instanceId)!.path;
-    const box = (await vp.locator('canvas').first().boundingBox())!;
+    const box = (await vp.locator('canvas.cornerstone-canvas').boundingBox())!;
     const pointer = vp.getByTestId('overlay-pointer');
     for (const [fx, fy] of [
       [0.5, 0.5],

@@ -165,6 +165,44 @@ export function getRenderingEngine(): RenderingEngine {
   return engine;
 }
 
+/** The rendering engine's private render loop (Cornerstone3D 5.x: RenderingEngine → its implementation). */
+interface EngineLoop {
+  _renderFlaggedViewports?: () => void;
+  _animationFrameHandle?: number | null;
+  _animationFrameSet?: boolean;
+}
+
+/** When each viewport last asked for drawNow. */
+const lastDrawNow = new Map<string, number>();
+/** Two draws asked for by one viewport closer than this (a wheel burst, several keys in one frame) wait for the next frame. */
+const DRAW_NOW_SPACING_MS = 10;
+
+/**
+ * Draws what the engine has been asked to render now instead of in its next animation frame.
+ * Cornerstone3D renders in a requestAnimationFrame callback; a scroll step asked for during a frame's
+ * callbacks (a held key delivered there, cine's timer) was then drawn only in the frame after, and a
+ * step asked for in that frame replaced it before it was drawn: every other image was never drawn
+ * (30 fps at most on a 60 Hz display). At most one such draw per viewport and frame interval (linked
+ * viewports following a step each draw theirs at once too); anything more goes to the engine's
+ * frame as before.
+ */
+export function drawNow(viewportId: string): void {
+  const now = performance.now();
+  if (now - (lastDrawNow.get(viewportId) ?? -Infinity) < DRAW_NOW_SPACING_MS || !engine) return;
+  const loop = (engine as unknown as { _implementation?: EngineLoop })._implementation;
+  if (typeof loop?._renderFlaggedViewports !== 'function') return;
+  lastDrawNow.set(viewportId, now);
+  if (loop._animationFrameHandle) cancelAnimationFrame(loop._animationFrameHandle);
+  loop._animationFrameHandle = null;
+  loop._animationFrameSet = false;
+  try {
+    loop._renderFlaggedViewports();
+  } catch (e) {
+    // as a failed render in the engine's own frame would be: logged, the image state unchanged
+    console.warn('render failed', e instanceof Error ? e.message : e);
+  }
+}
+
 /**
  * How stacks render: 'gpu' with WebGL, 'cpu' on Cornerstone3D's CPU renderer — either because
  * there is no WebGL (`fallback`: the viewports say so) or because the WebGL is a software

@@ -5,6 +5,7 @@ import { viewportIdFor } from './stackViewport';
 import { isCpuStack } from './viewState';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
+import { showCpuImageAsLayer } from './cpuImageLayer';
 
 /**
  * Resizes the engine's canvases. A stack keeps its zoom and pan relative to the fit (a fitted
@@ -43,7 +44,10 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
     engine.enableElement({ viewportId, type: CoreEnums.ViewportType.STACK, element: el, defaultOptions: { background: [0, 0, 0] } });
     // Software WebGL: this stack draws on the CPU renderer (faster there); volumes keep WebGL.
     const mode = renderMode();
-    if (mode.mode === 'cpu' && !mode.fallback) putStackOnCpu(engine.getViewport(viewportId) as StackViewport);
+    const stackVp = engine.getViewport(viewportId) as StackViewport;
+    if (mode.mode === 'cpu' && !mode.fallback) putStackOnCpu(stackVp);
+    // On the CPU renderer the image is shown at its own size under a CSS transform (cpuImageLayer.ts).
+    const unlayer = showCpuImageAsLayer(stackVp);
     addViewportToTools(viewportId);
     const untrack = trackClicks(el);
     const rendered = () => renderedRef.current();
@@ -68,6 +72,7 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
       if (frame) cancelAnimationFrame(frame);
       for (const e of events) el.removeEventListener(e, rendered);
       removeViewportFromTools(viewportId);
+      unlayer();
       try {
         engine.disableElement(viewportId);
       } catch {

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type RefObject } from 'react';
 import { Enums as CoreEnums, imageLoadPoolManager } from '@cornerstonejs/core';
-import { describeLoadError, forgetImage, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
+import { describeLoadError, drawNow, forgetImage, imageIdFor, isCached, loadImage, type CsImage } from './cornerstone';
 import { setShown } from './diagnostics';
 import { firstImageDone } from '../library/instanceList';
 import { cancelDrawing } from './measureTools';
 import { metaOf } from './meta';
 import { overlayFor, type Overlay } from './ViewportOverlay';
-import { growStack, rememberGeometry, stackViewportOf } from './stackViewport';
+import { growStack, rememberGeometry, stackViewportOf, viewportIdFor } from './stackViewport';
 import { stackOf, type SeriesView, type StackItem } from './types';
 import { applyDefaultWindow, setFlips } from './viewOperations';
 import type { ViewInfo } from './viewState';
@@ -100,6 +100,8 @@ export function useImageStack({ elRef, index, series, stackRef, posRef, view, re
         readView();
         setShownTick((t) => t + 1);
         prefetch(stack, i);
+        // Drawn in this frame, not the next (cornerstone.ts drawNow: else every other scroll step is never drawn).
+        drawNow(viewportIdFor(index));
       } catch (e) {
         if (seq !== seqRef.current) return;
         const err = describeLoadError(e);

@@ -168,3 +168,35 @@ export async function libraryInstances(page: Page): Promise<InstanceSummary[]> {
 export async function pixelStats(page: Page, index = 0) {
   return page.evaluate((i) => window.medimgDiagnostics?.pixelStats(i) ?? null, index);
 }
+
+/**
+ * The grey levels drawn for viewport `index`, as a reader sees them: on the CPU renderer the image
+ * is its own canvas over the viewport's black one (src/renderer/viewer/cpuImageLayer.ts; the renderer
+ * writes the grey into the alpha of a white canvas), so it is composited onto black first; without
+ * that layer, the viewport's canvas itself. Returns the red channel's distinct levels, the fraction
+ * of pixels brighter than 20 and the mean.
+ */
+export async function drawnGreys(page: Page, index = 0): Promise<{ levels: number; litFraction: number; mean: number; layer: boolean }> {
+  return page.evaluate((i) => {
+    const layer = document.querySelector(`[data-testid=viewport][data-index="${i}"] canvas.viewport__image`) as HTMLCanvasElement | null;
+    const src = layer ?? (document.querySelector(`[data-testid=viewport][data-index="${i}"] canvas`) as HTMLCanvasElement);
+    const c = document.createElement('canvas');
+    c.width = src.width;
+    c.height = src.height;
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = 'black';
+    ctx.fillRect(0, 0, c.width, c.height);
+    ctx.drawImage(src, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const levels = new Set<number>();
+    let lit = 0;
+    let sum = 0;
+    for (let k = 0; k < d.length; k += 4) {
+      levels.add(d[k]!);
+      if (d[k]! > 20) lit++;
+      sum += d[k]!;
+    }
+    const n = d.length / 4;
+    return { levels: levels.size, litFraction: lit / n, mean: sum / n, layer: !!layer };
+  }, index);
+}
