@@ -31,6 +31,10 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     expect(timing.firstFrameSlices).toBeGreaterThan(0);
     expect(timing.firstFrameSlices).toBeLessThan(300);
 
+    // The 16-bit CT is drawn from a half-float texture (half the memory of Cornerstone3D's R32F);
+    // half floats hold every integer HU in −2048…2048 exactly, so the comparison below is still
+    // with the files' own values.
+    expect(await page.evaluate(() => window.medimgMpr!.textureFormat())).toBe('R16F');
     const vol = readPhantom(ct.files);
     const ps = await planes(page);
     // Three orthogonal planes through the centre of the volume.

@@ -93,6 +93,40 @@ const STREAM_STAGES = [
   { id: 'mpr-rest', decimate: 2, offset: 1, priority: 4, requestType: Enums.RequestType.Interaction },
 ];
 
+/**
+ * Puts a signed 16-bit CT volume into a 16-bit float texture (R16F) instead of Cornerstone3D's
+ * 32-bit one (R32F): half the texture memory, which under a software rasteriser is ordinary
+ * memory of the GPU process (−150 MiB for a 300-slice 512² CT). Cornerstone3D's own options do
+ * not reach this here: `preferSizeOverAccuracy` only applies to textures built in one piece, its
+ * streaming mappers switch half floats off for every volume, and the 16-bit normalised textures it
+ * would use instead (EXT_texture_norm16) are not offered by SwiftShader.
+ * A half float holds every integer in −2048…2048 exactly, so HU from air (−1024) to dense bone
+ * are drawn from the very values of the files; above 2048 HU (metal) it rounds to 2 HU, which no
+ * window wider than 2 HU per grey level shows. The values the tools read (probe, statistics) come
+ * from the decoded slices, not from the texture. Other volumes (unsigned MR, float PET) keep R32F.
+ */
+function halfFloatTexture(volume: Types.IImageVolume): boolean {
+  if ((volume as { dataType?: string }).dataType !== 'Int16Array') return false;
+  const tex = (volume as unknown as { vtkOpenGLTexture?: VtkTexture }).vtkOpenGLTexture;
+  if (!tex || typeof tex.get !== 'function' || typeof tex.useHalfFloat !== 'function') return false;
+  // vtk.js uses half floats when the texture allows them (its model's enableUseHalfFloat) and the
+  // data fit (canUseHalfFloat, which only its one-piece upload works out). The streaming mapper
+  // calls enableUseHalfFloat(false) before every texture build, and vtk.js freezes the texture's
+  // methods, so the model's flag is made to stay on instead.
+  const model = tex.get();
+  if (!model || typeof model !== 'object' || Object.isFrozen(model)) return false;
+  model.canUseHalfFloat = true;
+  Object.defineProperty(model, 'enableUseHalfFloat', { configurable: true, enumerable: true, get: () => true, set: () => undefined });
+  return true;
+}
+
+interface VtkTexture {
+  /** True when the texture is (to be) built with half floats. */
+  useHalfFloat(): boolean;
+  /** The model itself without names; else the named fields. */
+  get(...names: string[]): Record<string, unknown>;
+}
+
 const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
 const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
 
@@ -165,6 +199,7 @@ export class MprSession {
     const volume = await volumeLoader.createAndCacheVolume(this.volumeId, { imageIds });
     if (this.cancelled) return;
     this.volume = volume;
+    if (this.series.modality === 'CT') halfFloatTexture(volume);
     this.timing.headersReadMs = performance.now() - t0;
     // Cornerstone3D draws every viewport of a streaming volume again after each 2 % of its slices:
     // under a software rasteriser each draw of a plane costs a readback of its canvas (≈ 0.1–0.3 s
@@ -416,6 +451,15 @@ export class MprSession {
     return out;
   }
 
+  /** The volume texture's internal format as GL names it (e.g. 'R16F', 'R32F'), once it is built. */
+  textureFormat(): string | null {
+    const tex = (this.volume as unknown as { vtkOpenGLTexture?: VtkTexture } | null)?.vtkOpenGLTexture;
+    const format = tex?.get('internalFormat').internalFormat as number | undefined;
+    if (!format) return null;
+    const names: Record<number, string> = { 0x822d: 'R16F', 0x822e: 'R32F', 0x8f98: 'R16_SNORM', 0x822a: 'R16', 0x8229: 'R8' };
+    return names[format] ?? `0x${format.toString(16)}`;
+  }
+
   get progress(): { framesProcessed: number; total: number } {
     return { framesProcessed: this.framesProcessed, total: this.series.imageIds.length };
   }
@@ -431,6 +475,8 @@ export interface MprTestHook {
   worldToCanvas(p: Plane, world: [number, number, number]): number[];
   settle(): Promise<void>;
   sample(p: Plane, n: number): ReturnType<MprSession['sample']>;
+  /** The volume texture's internal format ('R16F' for a 16-bit CT, else 'R32F'). */
+  textureFormat(): string | null;
 }
 
 declare global {
@@ -449,5 +495,6 @@ function exposeTestHook(s: MprSession): void {
     worldToCanvas: (p, w) => s.worldToCanvas(p, w),
     settle: () => s.settle(),
     sample: (p, n) => s.sample(p, n),
+    textureFormat: () => s.textureFormat(),
   };
 }
