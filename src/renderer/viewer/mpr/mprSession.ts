@@ -8,7 +8,7 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { releaseParsedFile } from '../cornerstone';
+import { engineDestroyed, releaseParsedFile } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import type { SeriesVolume } from './volumeGeometry';
@@ -74,7 +74,7 @@ let sharedEngine: RenderingEngine | null = null;
  * Sessions add and remove their viewports.
  */
 export function mprRenderingEngine(): RenderingEngine {
-  if (!sharedEngine || (sharedEngine as RenderingEngine & { hasBeenDestroyed?: boolean }).hasBeenDestroyed) sharedEngine = new RenderingEngine('medimg-mpr');
+  if (!sharedEngine || engineDestroyed(sharedEngine)) sharedEngine = new RenderingEngine('medimg-mpr');
   return sharedEngine;
 }
 
