@@ -245,6 +245,41 @@ export class MprSession {
   private lastStreamDraw = 0;
   private streamDrawTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** Slices whose decoded copy was dropped once their pixels were in the texture. */
+  private readonly releasedSlices = new Set<number>();
+
+  /**
+   * Once a slice's pixels are in the volume's texture, its decoded copy in the image cache is
+   * dropped: the volume is then held once (in the texture; under software GL that is the GPU
+   * process's memory), not twice. A slice is released only when it is in at full quality and its
+   * frame was uploaded (the texture marks it done, and re-marks every frame on a full update, so a
+   * frame waiting for upload is never released). The MPR reads no voxel values on the CPU beyond
+   * the two slices kept (its tools are crosshairs, window, pan, zoom, scroll); the stack view
+   * decodes a released slice again from its file when it shows it.
+   */
+  private releaseUploadedSlices(): void {
+    const volume = this.volume as (Types.IImageVolume & { cachedFrames?: number[] }) | null;
+    const tex = (volume as unknown as { vtkOpenGLTexture?: { getUpdatedFrames?(): (boolean | null | undefined)[] } } | null)?.vtkOpenGLTexture;
+    const uploaded = tex?.getUpdatedFrames?.();
+    if (!volume || !uploaded || !volume.cachedFrames) return;
+    const ids = volume.imageIds;
+    // Kept: the first slice (Cornerstone3D's volume voxel manager takes its array type from it)
+    // and the middle one (the window/level drag scales its speed by that slice's range).
+    const keep = new Set([0, Math.floor(ids.length / 2)]);
+    for (let i = 0; i < ids.length; i++) {
+      if (keep.has(i) || this.releasedSlices.has(i) || uploaded[i] !== null || volume.cachedFrames[i] !== Enums.ImageQualityStatus.FULL_RESOLUTION) continue;
+      const id = ids[i]!;
+      const image = cache.getImage(id) as { imageQualityStatus?: number } | undefined;
+      if (!image || (image.imageQualityStatus ?? Enums.ImageQualityStatus.FULL_RESOLUTION) < Enums.ImageQualityStatus.FULL_RESOLUTION) continue;
+      try {
+        cache.removeImageLoadObject(id, { force: true });
+        this.releasedSlices.add(i);
+      } catch {
+        /* not cached */
+      }
+    }
+  }
+
   /** Draws the three planes while the volume streams in: now, or once the redraw interval has passed. */
   private drawStreaming(now: boolean): void {
     const draw = () => {
@@ -270,6 +305,7 @@ export class MprSession {
     const update = () => this.reportNextFrame(p);
     const onRendered = () => {
       this.timing.renders++;
+      this.releaseUploadedSlices();
       if (this.timing.firstFrameMs === null && this.framesProcessed > 0) {
         this.timing.firstFrameMs = performance.now() - this.timing.startedAt;
         this.timing.firstFrameSlices = this.framesProcessed;
@@ -451,6 +487,11 @@ export class MprSession {
     return out;
   }
 
+  /** How many of the volume's slices still have a decoded copy in the image cache (see releaseUploadedSlices). */
+  decodedSlicesHeld(): number {
+    return this.series.imageIds.filter((id) => cache.getImage(id) !== undefined).length;
+  }
+
   /** The volume texture's internal format as GL names it (e.g. 'R16F', 'R32F'), once it is built. */
   textureFormat(): string | null {
     const tex = (this.volume as unknown as { vtkOpenGLTexture?: VtkTexture } | null)?.vtkOpenGLTexture;
@@ -477,6 +518,8 @@ export interface MprTestHook {
   sample(p: Plane, n: number): ReturnType<MprSession['sample']>;
   /** The volume texture's internal format ('R16F' for a 16-bit CT, else 'R32F'). */
   textureFormat(): string | null;
+  /** Slices of the volume whose decoded copy is still in the image cache. */
+  decodedSlicesHeld(): number;
 }
 
 declare global {
@@ -496,5 +539,6 @@ function exposeTestHook(s: MprSession): void {
     settle: () => s.settle(),
     sample: (p, n) => s.sample(p, n),
     textureFormat: () => s.textureFormat(),
+    decodedSlicesHeld: () => s.decodedSlicesHeld(),
   };
 }
