@@ -31,6 +31,13 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     expect(timing.firstFrameSlices).toBeGreaterThan(0);
     expect(timing.firstFrameSlices).toBeLessThan(300);
 
+    // The 16-bit CT is drawn from a half-float texture (half the memory of Cornerstone3D's R32F);
+    // half floats hold every integer HU in −2048…2048 exactly, so the comparison below is still
+    // with the files' own values.
+    expect(await page.evaluate(() => window.medimgMpr!.textureFormat())).toBe('R16F');
+    // The volume is held once: each slice's decoded copy is dropped once it is in the texture (two
+    // kept: the first and the middle). Everything below is drawn from the texture alone.
+    expect(await page.evaluate(() => window.medimgMpr!.decodedSlicesHeld())).toBeLessThanOrEqual(2);
     const vol = readPhantom(ct.files);
     const ps = await planes(page);
     // Three orthogonal planes through the centre of the volume.
@@ -90,6 +97,21 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     expect(axialBox.height).toBeGreaterThan(1.8 * sagBox.height);
     await expect(mpr).toHaveAttribute('data-phase', 'complete');
     await mprScreens(page, app.screenshot, 'mpr-2x2');
+
+    // Window/level dragged on the sagittal (its speed comes from the kept middle slice): the
+    // window changes on all three planes.
+    await page.getByRole('button', { name: '◐ W/L' }).click();
+    const sagPane = (await page.locator('[data-testid=mpr-sagittal] .mpr__viewport').boundingBox())!;
+    await page.mouse.move(sagPane.x + sagPane.width / 2, sagPane.y + sagPane.height / 2);
+    await page.mouse.down();
+    for (let i = 1; i <= 5; i++) await page.mouse.move(sagPane.x + sagPane.width / 2 + 20 * i, sagPane.y + sagPane.height / 2 + 10 * i);
+    await page.mouse.up();
+    await settle(page);
+    const dragged = await planes(page);
+    for (const p of Object.values(dragged)) {
+      expect(p.voi).not.toEqual({ lower: -160, upper: 240 });
+      expect(p.voi).toEqual(dragged.sagittal.voi);
+    }
 
     // Escape returns to the stack.
     await page.keyboard.press('Escape');

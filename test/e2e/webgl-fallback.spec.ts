@@ -90,3 +90,99 @@ test('without WebGL a CT stack renders on the CPU, says so, and shows the fileâ€
     ct.cleanup();
   }
 });
+
+/**
+ * A lost WebGL context switches the viewer to the CPU renderer only when the viewer was drawing
+ * with it. Every WebGL context the page creates is recorded here; after the MPR opens, exactly one
+ * of Cornerstone3D's pooled contexts draws (the three planes share the MPR engine's first context,
+ * sized to the panes), the others are idle (the stack engine's, as stacks draw on the CPU under
+ * SwiftShader, and the MPR engine's spare ones). Losing idle ones changes nothing; losing the one
+ * in use falls back, says so on the stack, and the stack still shows its image.
+ */
+rigTest('only the loss of a WebGL context in use switches the viewer to the CPU renderer', async ({ app }) => {
+  rigTest.setTimeout(180_000);
+  const { page } = app;
+  await page.addInitScript(() => {
+    const w = window as unknown as { __gl: WebGLRenderingContext[] };
+    w.__gl = [];
+    const get = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
+      const ctx = (get as (...a: unknown[]) => RenderingContext | null).call(this, type, ...rest);
+      if (ctx && /webgl/i.test(type) && !w.__gl.includes(ctx as WebGLRenderingContext)) w.__gl.push(ctx as WebGLRenderingContext);
+      return ctx;
+    } as typeof HTMLCanvasElement.prototype.getContext;
+  });
+  await app.open();
+  const ct = await sampleSeries(24, 'ct', 144);
+  try {
+    await importPaths(page, [ct.dir]);
+    const vp = await openSeries(page);
+    await expect(vp).toHaveAttribute('data-state', 'ready');
+    const before = await page.evaluate(() => window.medimgDiagnostics!.renderMode());
+    expect(before.mode).toBe('cpu');
+    expect(before.reason).toMatch(/software rasteriser/);
+    const stackSize = await vp.locator('canvas').first().evaluate((c: HTMLCanvasElement) => ({ w: c.width, h: c.height }));
+    await page.getByTestId('mpr-button').click();
+    const mpr = page.getByTestId('mpr');
+    await expect(mpr).toHaveAttribute('data-phase', 'complete', { timeout: 120_000 });
+
+    /** The recorded contexts in creation order: lost yet, and the size of their canvas. */
+    const contexts = () =>
+      page.evaluate(() =>
+        (window as unknown as { __gl: WebGLRenderingContext[] }).__gl.map((gl) => ({ lost: gl.isContextLost(), w: (gl.canvas as HTMLCanvasElement).width, h: (gl.canvas as HTMLCanvasElement).height })),
+      );
+    const lose = (i: number) =>
+      page.evaluate((k) => (window as unknown as { __gl: WebGLRenderingContext[] }).__gl[k]!.getExtension('WEBGL_lose_context')!.loseContext(), i);
+    const settleLoss = async (i: number) => {
+      await expect.poll(async () => (await contexts())[i]!.lost).toBe(true);
+      await animationFrames(page, 4);
+      await page.waitForTimeout(200);
+    };
+    // A pooled context is sized to the viewports assigned to it: the MPR engine's first context to
+    // a pane (the three planes draw through it), the stack engine's first to the stack viewport
+    // (assigned, but stacks draw on the CPU here), the spare ones keep their first size.
+    const pane = await page.locator('[data-testid=mpr-sagittal] .mpr__viewport canvas').first().evaluate((c: HTMLCanvasElement) => ({ w: c.width, h: c.height }));
+    const all = await contexts();
+    const sized = (size: { w: number; h: number }) => all.flatMap((c, i) => (!c.lost && c.w === size.w && c.h === size.h ? [i] : []));
+    const inUse = sized(pane);
+    const stackFirst = sized(stackSize);
+    expect(inUse, JSON.stringify(all)).toHaveLength(1);
+    expect(stackFirst, JSON.stringify(all)).toHaveLength(1);
+    expect(stackFirst[0]!).toBeLessThan(inUse[0]!);
+    const spare = all.findIndex((c, i) => i > inUse[0]! && !c.lost && c.w === 300 && c.h === 300);
+    expect(spare).toBeGreaterThan(inUse[0]!);
+
+    // The stack engine's first context (idle: stacks on the CPU) and a spare one of the MPR engine are lost.
+    for (const i of [stackFirst[0]!, spare]) {
+      await lose(i);
+      await settleLoss(i);
+    }
+    expect(await page.evaluate(() => window.medimgDiagnostics!.renderMode())).toEqual(before);
+    await expect(mpr).toHaveAttribute('data-phase', 'complete');
+    // The MPR still draws: the sagittal plane redrawn shows the phantom (many grey levels).
+    await page.evaluate(() => window.medimgMpr!.settle());
+    const levels = await page.evaluate(() => new Set(window.medimgMpr!.sample('sagittal', 32).map((s) => s.grey)).size);
+    expect(levels).toBeGreaterThan(10);
+
+    // The context the three planes draw with is lost: the viewer falls back to the CPU renderer.
+    await lose(inUse[0]!);
+    await settleLoss(inUse[0]!);
+    await expect.poll(() => page.evaluate(() => window.medimgDiagnostics!.renderMode())).toEqual({ mode: 'cpu', reason: 'WebGL context lost' });
+    await page.keyboard.press('Escape');
+    await expect(mpr).toBeHidden();
+    const stack = page.locator('[data-testid=viewport][data-index="0"]');
+    await expect(stack).toHaveAttribute('data-state', 'ready');
+    await expect(stack.getByTestId('cpu-rendering-note')).toHaveText('CPU rendering');
+    await animationFrames(page, 4);
+    const lit = await stack.locator('canvas').first().evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i]! > 20) n++;
+      return n / (d.length / 4);
+    });
+    expect(lit).toBeGreaterThan(0.1);
+    await app.screenshot('webgl-context-lost-in-use');
+  } finally {
+    ct.cleanup();
+  }
+});

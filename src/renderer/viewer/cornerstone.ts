@@ -159,7 +159,7 @@ const KEPT_MODULE_TYPES = [
 /** The shared rendering engine (created on first use). */
 export function getRenderingEngine(): RenderingEngine {
   initCornerstone();
-  if (!engine) {
+  if (!engine || engineDestroyed(engine)) {
     engine = new RenderingEngine(RENDERING_ENGINE_ID);
   }
   return engine;
@@ -278,7 +278,7 @@ export function onRenderModeChange(fn: () => void): () => void {
 }
 
 /**
- * The WebGL context was lost (GPU reset, driver crash): switch every stack to the CPU renderer,
+ * A WebGL context in use was lost (GPU reset, driver crash; see onContextLost): switch every stack to the CPU renderer,
  * so the image stays on screen, and tell the viewports to say so.
  */
 export function fallBackToCpu(reason = 'WebGL context lost'): void {
@@ -286,6 +286,57 @@ export function fallBackToCpu(reason = 'WebGL context lost'): void {
   cpuReason = reason;
   core.setUseCPURendering(true, true);
   for (const fn of modeListeners) fn();
+}
+
+/** What Cornerstone3D says about a lost context: its engine and the index in that engine's pool. */
+export interface LostContext {
+  renderingEngineId?: string;
+  contextIndex?: number;
+}
+
+let unloading = false;
+
+interface EngineInternals {
+  hasBeenDestroyed?: boolean;
+  _implementation?: { hasBeenDestroyed?: boolean; contextPool?: { getContextIndexForViewport?(id: string): number | undefined } };
+}
+
+/** True once an engine was destroyed (RenderingEngine keeps the flag on its implementation). */
+export function engineDestroyed(e: RenderingEngine): boolean {
+  const x = e as unknown as EngineInternals;
+  return Boolean(x.hasBeenDestroyed || x._implementation?.hasBeenDestroyed);
+}
+
+/**
+ * Whether a lost context is one the viewer was drawing with: it belongs to a rendering engine
+ * that is still alive (not destroyed: an engine being torn down on purpose loses its contexts
+ * with it) and a viewport of that engine draws through it with WebGL (stacks on the CPU renderer
+ * draw through none; the volume viewports share the pool's first context).
+ */
+export function contextInUse(lost: LostContext): boolean {
+  if (unloading || !lost.renderingEngineId) return false;
+  const engine = core.getRenderingEngine(lost.renderingEngineId) as RenderingEngine | undefined;
+  if (!engine || engineDestroyed(engine)) return false;
+  const index = lost.contextIndex ?? 0;
+  const pool = (engine as unknown as EngineInternals)._implementation?.contextPool;
+  return engine.getViewports().some((vp: CoreTypes.IViewport) => {
+    const custom = (vp as { getUseCustomRenderingPipeline?(): boolean }).getUseCustomRenderingPipeline?.() ?? false;
+    return !custom && (pool?.getContextIndexForViewport?.(vp.id) ?? 0) === index;
+  });
+}
+
+/**
+ * A context was lost. Only the real loss of a live context switches the viewer to the CPU
+ * renderer (a GPU reset, a driver crash, the browser taking a context back): a context of an
+ * engine that is being destroyed, of the page being closed, or one no viewport draws with (an
+ * idle context of the pool) leaves the renderer as it is. The check waits for the current task to
+ * end, so that an engine destroyed right after its contexts were released counts as torn down.
+ */
+function onContextLost(lost: LostContext): void {
+  setTimeout(() => {
+    if (contextInUse(lost)) fallBackToCpu('WebGL context lost');
+    else console.info('WebGL context released, not lost in use: renderer unchanged', lost.renderingEngineId, lost.contextIndex);
+  }, 0);
 }
 
 /**
@@ -301,7 +352,11 @@ function noteHandled(e: unknown): void {
 }
 
 if (typeof window !== 'undefined') {
-  core.eventTarget.addEventListener(CoreEnums.Events.WEBGL_CONTEXT_LOST, () => fallBackToCpu('WebGL context lost'));
+  core.eventTarget.addEventListener(CoreEnums.Events.WEBGL_CONTEXT_LOST, (e: Event) => onContextLost((e as CustomEvent<LostContext>).detail));
+  // A page being closed or reloaded tears its contexts down: no reason to switch anything.
+  window.addEventListener('pagehide', () => {
+    unloading = true;
+  });
   window.addEventListener('unhandledrejection', (ev) => {
     if (handledLoadErrors.has(ev.reason)) ev.preventDefault();
   });

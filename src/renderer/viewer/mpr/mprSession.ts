@@ -8,7 +8,7 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { releaseParsedFile } from '../cornerstone';
+import { engineDestroyed, releaseParsedFile } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import type { SeriesVolume } from './volumeGeometry';
@@ -74,7 +74,7 @@ let sharedEngine: RenderingEngine | null = null;
  * Sessions add and remove their viewports.
  */
 export function mprRenderingEngine(): RenderingEngine {
-  if (!sharedEngine || (sharedEngine as RenderingEngine & { hasBeenDestroyed?: boolean }).hasBeenDestroyed) sharedEngine = new RenderingEngine('medimg-mpr');
+  if (!sharedEngine || engineDestroyed(sharedEngine)) sharedEngine = new RenderingEngine('medimg-mpr');
   return sharedEngine;
 }
 
@@ -92,6 +92,40 @@ const STREAM_STAGES = [
   { id: 'mpr-every-2nd', decimate: 4, offset: 2, priority: 3, requestType: Enums.RequestType.Interaction, nearbyFrames: [{ offset: 1, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE }] },
   { id: 'mpr-rest', decimate: 2, offset: 1, priority: 4, requestType: Enums.RequestType.Interaction },
 ];
+
+/**
+ * Puts a signed 16-bit CT volume into a 16-bit float texture (R16F) instead of Cornerstone3D's
+ * 32-bit one (R32F): half the texture memory, which under a software rasteriser is ordinary
+ * memory of the GPU process (−150 MiB for a 300-slice 512² CT). Cornerstone3D's own options do
+ * not reach this here: `preferSizeOverAccuracy` only applies to textures built in one piece, its
+ * streaming mappers switch half floats off for every volume, and the 16-bit normalised textures it
+ * would use instead (EXT_texture_norm16) are not offered by SwiftShader.
+ * A half float holds every integer in −2048…2048 exactly, so HU from air (−1024) to dense bone
+ * are drawn from the very values of the files; above 2048 HU (metal) it rounds to 2 HU, which no
+ * window wider than 2 HU per grey level shows. The values the tools read (probe, statistics) come
+ * from the decoded slices, not from the texture. Other volumes (unsigned MR, float PET) keep R32F.
+ */
+function halfFloatTexture(volume: Types.IImageVolume): boolean {
+  if ((volume as { dataType?: string }).dataType !== 'Int16Array') return false;
+  const tex = (volume as unknown as { vtkOpenGLTexture?: VtkTexture }).vtkOpenGLTexture;
+  if (!tex || typeof tex.get !== 'function' || typeof tex.useHalfFloat !== 'function') return false;
+  // vtk.js uses half floats when the texture allows them (its model's enableUseHalfFloat) and the
+  // data fit (canUseHalfFloat, which only its one-piece upload works out). The streaming mapper
+  // calls enableUseHalfFloat(false) before every texture build, and vtk.js freezes the texture's
+  // methods, so the model's flag is made to stay on instead.
+  const model = tex.get();
+  if (!model || typeof model !== 'object' || Object.isFrozen(model)) return false;
+  model.canUseHalfFloat = true;
+  Object.defineProperty(model, 'enableUseHalfFloat', { configurable: true, enumerable: true, get: () => true, set: () => undefined });
+  return true;
+}
+
+interface VtkTexture {
+  /** True when the texture is (to be) built with half floats. */
+  useHalfFloat(): boolean;
+  /** The model itself without names; else the named fields. */
+  get(...names: string[]): Record<string, unknown>;
+}
 
 const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
 const neg = (a: readonly number[]): Vec3 => [-a[0]!, -a[1]!, -a[2]!];
@@ -165,6 +199,7 @@ export class MprSession {
     const volume = await volumeLoader.createAndCacheVolume(this.volumeId, { imageIds });
     if (this.cancelled) return;
     this.volume = volume;
+    if (this.series.modality === 'CT') halfFloatTexture(volume);
     this.timing.headersReadMs = performance.now() - t0;
     // Cornerstone3D draws every viewport of a streaming volume again after each 2 % of its slices:
     // under a software rasteriser each draw of a plane costs a readback of its canvas (≈ 0.1–0.3 s
@@ -210,6 +245,41 @@ export class MprSession {
   private lastStreamDraw = 0;
   private streamDrawTimer: ReturnType<typeof setTimeout> | null = null;
 
+  /** Slices whose decoded copy was dropped once their pixels were in the texture. */
+  private readonly releasedSlices = new Set<number>();
+
+  /**
+   * Once a slice's pixels are in the volume's texture, its decoded copy in the image cache is
+   * dropped: the volume is then held once (in the texture; under software GL that is the GPU
+   * process's memory), not twice. A slice is released only when it is in at full quality and its
+   * frame was uploaded (the texture marks it done, and re-marks every frame on a full update, so a
+   * frame waiting for upload is never released). The MPR reads no voxel values on the CPU beyond
+   * the two slices kept (its tools are crosshairs, window, pan, zoom, scroll); the stack view
+   * decodes a released slice again from its file when it shows it.
+   */
+  private releaseUploadedSlices(): void {
+    const volume = this.volume as (Types.IImageVolume & { cachedFrames?: number[] }) | null;
+    const tex = (volume as unknown as { vtkOpenGLTexture?: { getUpdatedFrames?(): (boolean | null | undefined)[] } } | null)?.vtkOpenGLTexture;
+    const uploaded = tex?.getUpdatedFrames?.();
+    if (!volume || !uploaded || !volume.cachedFrames) return;
+    const ids = volume.imageIds;
+    // Kept: the first slice (Cornerstone3D's volume voxel manager takes its array type from it)
+    // and the middle one (the window/level drag scales its speed by that slice's range).
+    const keep = new Set([0, Math.floor(ids.length / 2)]);
+    for (let i = 0; i < ids.length; i++) {
+      if (keep.has(i) || this.releasedSlices.has(i) || uploaded[i] !== null || volume.cachedFrames[i] !== Enums.ImageQualityStatus.FULL_RESOLUTION) continue;
+      const id = ids[i]!;
+      const image = cache.getImage(id) as { imageQualityStatus?: number } | undefined;
+      if (!image || (image.imageQualityStatus ?? Enums.ImageQualityStatus.FULL_RESOLUTION) < Enums.ImageQualityStatus.FULL_RESOLUTION) continue;
+      try {
+        cache.removeImageLoadObject(id, { force: true });
+        this.releasedSlices.add(i);
+      } catch {
+        /* not cached */
+      }
+    }
+  }
+
   /** Draws the three planes while the volume streams in: now, or once the redraw interval has passed. */
   private drawStreaming(now: boolean): void {
     const draw = () => {
@@ -235,6 +305,7 @@ export class MprSession {
     const update = () => this.reportNextFrame(p);
     const onRendered = () => {
       this.timing.renders++;
+      this.releaseUploadedSlices();
       if (this.timing.firstFrameMs === null && this.framesProcessed > 0) {
         this.timing.firstFrameMs = performance.now() - this.timing.startedAt;
         this.timing.firstFrameSlices = this.framesProcessed;
@@ -416,6 +487,20 @@ export class MprSession {
     return out;
   }
 
+  /** How many of the volume's slices still have a decoded copy in the image cache (see releaseUploadedSlices). */
+  decodedSlicesHeld(): number {
+    return this.series.imageIds.filter((id) => cache.getImage(id) !== undefined).length;
+  }
+
+  /** The volume texture's internal format as GL names it (e.g. 'R16F', 'R32F'), once it is built. */
+  textureFormat(): string | null {
+    const tex = (this.volume as unknown as { vtkOpenGLTexture?: VtkTexture } | null)?.vtkOpenGLTexture;
+    const format = tex?.get('internalFormat').internalFormat as number | undefined;
+    if (!format) return null;
+    const names: Record<number, string> = { 0x822d: 'R16F', 0x822e: 'R32F', 0x8f98: 'R16_SNORM', 0x822a: 'R16', 0x8229: 'R8' };
+    return names[format] ?? `0x${format.toString(16)}`;
+  }
+
   get progress(): { framesProcessed: number; total: number } {
     return { framesProcessed: this.framesProcessed, total: this.series.imageIds.length };
   }
@@ -431,6 +516,10 @@ export interface MprTestHook {
   worldToCanvas(p: Plane, world: [number, number, number]): number[];
   settle(): Promise<void>;
   sample(p: Plane, n: number): ReturnType<MprSession['sample']>;
+  /** The volume texture's internal format ('R16F' for a 16-bit CT, else 'R32F'). */
+  textureFormat(): string | null;
+  /** Slices of the volume whose decoded copy is still in the image cache. */
+  decodedSlicesHeld(): number;
 }
 
 declare global {
@@ -449,5 +538,7 @@ function exposeTestHook(s: MprSession): void {
     worldToCanvas: (p, w) => s.worldToCanvas(p, w),
     settle: () => s.settle(),
     sample: (p, n) => s.sample(p, n),
+    textureFormat: () => s.textureFormat(),
+    decodedSlicesHeld: () => s.decodedSlicesHeld(),
   };
 }
