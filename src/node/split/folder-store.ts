@@ -247,10 +247,10 @@ export class FolderPixelStore implements PixelStore {
   /**
    * Removes blobs: loose files are unlinked; a pack holding any of them is rewritten without them
    * (the new pack fdatasync'ed and its name made durable before the old pack is removed, so a crash
-   * leaves the old pack or both, never neither), or removed when nothing else is in it. Returns the
-   * addresses that were there.
+   * leaves the old pack or both, never neither), or removed when nothing else is in it.
+   * `modifiedBefore`: packs modified at or after it are not touched. Returns the addresses removed.
    */
-  async deleteMany(addresses: Iterable<string>): Promise<Set<string>> {
+  async deleteMany(addresses: Iterable<string>, opts: { modifiedBefore?: number } = {}): Promise<Set<string>> {
     const doomed = new Set([...addresses].map(checkAddress));
     const gone = new Set<string>();
     for (const a of doomed) {
@@ -267,6 +267,9 @@ export class FolderPixelStore implements PixelStore {
     let changed = false;
     for (const [name, p] of [...this.packs]) {
       if (!p.entries.some((e) => doomed.has(e.address))) continue;
+      // A pack newer than the caller's cut-off (garbage collection's grace) is left whole: a split in
+      // another process may have just packed a blob of the same address again, for a row it is recording.
+      if (opts.modifiedBefore !== undefined && p.mtimeMs >= opts.modifiedBefore) continue;
       const keep = p.entries.filter((e) => !doomed.has(e.address));
       const old = join(this.packDir, name);
       if (keep.length) {
@@ -289,6 +292,7 @@ export class FolderPixelStore implements PixelStore {
       changed = true;
     }
     if (changed && this.durable) fsyncPath(this.packDir);
+    for (const a of gone) if (this.packed.has(a)) gone.delete(a); // still in a pack left whole
     return gone;
   }
 

@@ -151,6 +151,9 @@ describe('folder pixel store', () => {
       else expect(back!.equals(b)).toBe(true);
     }
     expect(await store.delete(blobAddress(bs[1]!))).toBe(false);
+    // A pack newer than the cut-off (garbage collection's grace) is left whole.
+    expect((await store.deleteMany([blobAddress(bs[0]!)], { modifiedBefore: Date.now() - 60_000 })).size).toBe(0);
+    expect((await store.get(blobAddress(bs[0]!)))!.equals(bs[0]!)).toBe(true);
     // The last blobs of a pack: the pack goes.
     expect((await store.deleteMany([0, 2, 4, 5].map((i) => blobAddress(bs[i]!)))).size).toBe(4);
     expect(readdirSync(join(root, 'packs'))).toEqual([]);
