@@ -50,6 +50,9 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
   if (o.anchors) for (const a of await o.anchors.anchoredBlobAddresses()) keep.add(a);
   const keepMeta = o.index.referencedMetadataPaths();
   const r: GcReport = { blobsKept: 0, blobsDeleted: [], bytesFreed: 0, youngSpared: 0, metadataRemoved: 0, temporariesRemoved: 0 };
+  // A store that deletes many blobs at once (the folder store: a pack is rewritten once, not once per blob).
+  const many = (o.store as { deleteMany?: (a: Iterable<string>, opts: { modifiedBefore?: number }) => Promise<Set<string>> }).deleteMany;
+  const doomed = new Map<string, number>(); // address → size
   for await (const b of o.store.list()) {
     if (keep.has(b.address)) {
       r.blobsKept++;
@@ -59,10 +62,20 @@ export async function collectGarbage(o: GcOptions): Promise<GcReport> {
       r.youngSpared++;
       continue;
     }
-    if (!o.dryRun && (await o.store.delete(b.address))) {
+    if (o.dryRun) r.blobsDeleted.push(b.address);
+    else if (many) doomed.set(b.address, b.size);
+    else if (await o.store.delete(b.address)) {
       r.blobsDeleted.push(b.address);
       r.bytesFreed += b.size;
-    } else if (o.dryRun) r.blobsDeleted.push(b.address);
+    }
+  }
+  if (many && doomed.size) {
+    const gone = await many.call(o.store, doomed.keys(), { modifiedBefore: now - grace });
+    for (const [a, size] of doomed) {
+      if (!gone.has(a)) continue;
+      r.blobsDeleted.push(a);
+      r.bytesFreed += size;
+    }
   }
   const sweep = (o.store as { removeStaleTemporaries?: (ms: number, now: number) => Promise<number> }).removeStaleTemporaries;
   if (sweep && !o.dryRun) r.temporariesRemoved += await sweep.call(o.store, grace, now);

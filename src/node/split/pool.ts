@@ -32,6 +32,9 @@ export type PoolResult =
   | { id: number; ok: true; value: SplitParts | { path: string; size: number; sha256: string } | null }
   | { id: number; ok: false; error: SplitFileError | WireError };
 
+/** Instances per worker message: the blobs of one pack. */
+export const SPLIT_BATCH = 8;
+
 export function findSplitWorkerScript(): string | null {
   return findBundledWorker('split.worker', process.env.MEDIMG_SPLIT_WORKER);
 }
@@ -55,6 +58,10 @@ export class SplitPool {
       new WorkerPool<PoolJob, PoolResult>(script, {
         threads,
         workerData: setup,
+        // A message's split blobs become one pack file (one flush): 8 instances a message, two
+        // messages per worker (one being computed while the other is flushed).
+        batch: SPLIT_BATCH,
+        depth: 2 * SPLIT_BATCH,
         stopped: (job, why) => ({ id: job.id, ok: false, error: { code: 'INTERNAL', message: `The split worker stopped (${why}) during this instance.`, ...(job.kind === 'split' ? { path: job.path } : {}) } }),
       }),
     );

@@ -23,7 +23,7 @@ import { FolderPixelStore, PendingSync, ReadBuffer, writeFileAtomicSync } from '
 import { collectGarbage, type AnchoredBlobs, type GcReport } from './gc';
 import { deriveInstanceKey, deriveSealKey, FileInstitutionSecret, type InstitutionSecretProvider } from './keys';
 import type { PixelStore } from './pixel-store';
-import { SplitPool } from './pool';
+import { SPLIT_BATCH, SplitPool } from './pool';
 import { rebuildFromParts, rebuildPieces, type RebuildOptions } from './rebuild';
 import type { openMetadataPart } from './seal';
 import type { cutInstance, KnownFingerprint } from './split';
@@ -247,7 +247,7 @@ export class SplitStorage {
         };
         // At most `window` instances handed out and not yet checked (so a kill leaves at most that many
         // plus the unrecorded batch behind, and a long run holds no promise per file).
-        const window = pool.size * 8;
+        const window = pool.size * 2 * SPLIT_BATCH;
         let submitted = 0;
         await new Promise<void>((finish, fail) => {
           committing.catch(fail);
@@ -358,7 +358,11 @@ export class SplitStorage {
         row: null,
       };
     }
-    if (this.d.store instanceof FolderPixelStore) sync.dir(this.d.store.root); // the blob's name durable with the batch
+    if (this.d.store instanceof FolderPixelStore) {
+      // The blob's name (its own file, or its pack's) durable with the batch.
+      sync.dir(this.d.store.root);
+      sync.dir(this.d.store.packDir);
+    }
     const sealed = p.sealed;
     const row: SplitRow = {
       sopInstanceUid: sop,

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
-import { FolderPixelStore } from '../../../src/node/split/folder-store';
+import { FolderPixelStore, readPackFooter } from '../../../src/node/split/folder-store';
+import { SPLIT_BATCH } from '../../../src/node/split/pool';
 import { createSplitStorage } from '../../../src/node/split/split-storage';
 import { openDatabase } from '../../../src/node/store/database';
 import { tempDir } from '../../support/tmp';
@@ -111,6 +112,14 @@ describe('kill -9 during medimgshr split of 500 instances', () => {
         const left: string[] = [];
         for await (const b of store.list()) left.push(b.address);
         expect(left.sort()).toEqual([...new Set(rows.map((r) => r.blobAddress))].sort());
+        // No pack cut short by the kill is left (collected), and every pack left holds only named blobs.
+        const packDir = join(home, 'blobs', 'split', 'packs');
+        const named = new Set(rows.map((r) => r.blobAddress));
+        for (const name of existsSync(packDir) ? readdirSync(packDir) : []) {
+          const p = readPackFooter(join(packDir, name));
+          expect(p, `trial ${t}: pack ${name} is complete`).not.toBeNull();
+          for (const e of p!.entries) expect(named.has(e.address), `trial ${t}: packed ${e.address} is named`).toBe(true);
+        }
         const metaFiles: string[] = [];
         const walk = (d: string) => {
           if (!existsSync(d)) return;
@@ -122,9 +131,9 @@ describe('kill -9 during medimgshr split of 500 instances', () => {
         walk(split.metadataDir);
         expect(metaFiles).toEqual([]); // no metadata part is a file of its own any more
         // At most what was in flight: the batch being made durable and recorded (16), the next one
-        // being collected meanwhile (16), and the instances the split worker threads held (8 per
-        // thread, one thread per core: src/node/split/pool.ts).
-        expect(gc.blobsDeleted.length).toBeLessThanOrEqual(2 * 16 + 8 * availableParallelism() + 1);
+        // being collected meanwhile (16), and the instances the split worker threads held (two
+        // messages of SPLIT_BATCH per thread — a pack each —, one thread per core: src/node/split/pool.ts).
+        expect(gc.blobsDeleted.length).toBeLessThanOrEqual(2 * 16 + 2 * SPLIT_BATCH * availableParallelism() + 1);
       } finally {
         db.close();
       }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { Library } from '../../../src/node/library/library';
+import type { FolderPixelStore } from '../../../src/node/split/folder-store';
 import { findSplitWorkerScript } from '../../../src/node/split/pool';
 import { SplitService } from '../../../src/node/split/service';
 import type { SplitRow } from '../../../src/node/split/split-index';
@@ -101,10 +102,13 @@ describe('split worker pool', () => {
     const run = await s.splitFiles(files);
     restore();
     const victim = run.instances[3]!;
-    const path = join(tmp.path, 'tamper', 'blobs', 'split', victim.blobAddress); // the folder store's layout: <root>/<address>
-    const blob = readFileSync(path);
-    blob[blob.length - 100]! ^= 1;
-    writeFileSync(path, blob);
+    // The worker wrote it into a pack (one file per message of blobs): flip a byte of its range there.
+    const at = (s.store as FolderPixelStore).locate(victim.blobAddress)!;
+    expect(at.path).toMatch(/\/packs\/[0-9a-f]{24}\.pack$/);
+    expect(at.length).toBe(victim.blobSize);
+    const pack = readFileSync(at.path);
+    pack[at.offset + at.length - 100]! ^= 1;
+    writeFileSync(at.path, pack);
     const out = join(tmp.path, 'out-tamper');
     const rb = await s.rebuildManyTo(run.instances.map((i) => i.sopInstanceUid), out);
     expect(rb.rebuilt).toHaveLength(N - 1);
