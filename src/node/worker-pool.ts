@@ -6,7 +6,9 @@
  *
  * A worker's message protocol: it receives `{ jobs: Job[] }` and answers `{ results: Result[] }`,
  * each result carrying its job's id. A worker that dies answers its jobs in hand with `stopped(job)`
- * and is replaced. Idle workers never keep the process alive; busy ones do (a CLI run could
+ * and is replaced — unless workers keep dying before any result comes back (a script that throws
+ * when it loads): after MAX_START_FAILURES such deaths in a row the pool stops replacing them and
+ * answers every job, queued or new, with `stopped(job)` naming the reason. Idle workers never keep the process alive; busy ones do (a CLI run could
  * otherwise exit with jobs still out).
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +25,9 @@ export function findBundledWorker(name: string, override: string | undefined): s
   for (const c of candidates) if (c && existsSync(c)) return c;
   return null;
 }
+
+/** Workers in a row that may die before any worker has answered, before the pool gives up. */
+export const MAX_START_FAILURES = 3;
 
 interface Pending<J, R> {
   job: J;
@@ -41,7 +46,11 @@ export interface WorkerPoolOptions<J, R> {
 
 export class WorkerPool<J extends { id: number }, R extends { id: number }> {
   readonly size: number;
-  private readonly workers: { w: Worker; busy: Map<number, Pending<J, R>> }[] = [];
+  private readonly workers: { w: Worker; busy: Map<number, Pending<J, R>>; dead: boolean }[] = [];
+  /** Deaths since a worker last answered. */
+  private startFailures = 0;
+  /** Why the pool stopped replacing workers (null: it has not). */
+  private brokenBy: string | null = null;
   private readonly queue: Pending<J, R>[] = [];
   private closed = false;
   private pumpQueued = false;
@@ -62,10 +71,16 @@ export class WorkerPool<J extends { id: number }, R extends { id: number }> {
     return this.closed;
   }
 
+  /** Why the pool gave up on its workers (they kept dying before answering), or null. */
+  get broken(): string | null {
+    return this.brokenBy;
+  }
+
   private spawn(): void {
-    const slot = { w: new Worker(this.script, { workerData: this.o.workerData }), busy: new Map<number, Pending<J, R>>() };
+    const slot = { w: new Worker(this.script, { workerData: this.o.workerData }), busy: new Map<number, Pending<J, R>>(), dead: false };
     slot.w.unref();
     slot.w.on('message', (m: { results: R[] }) => {
+      this.startFailures = 0;
       for (const r of m.results) {
         const p = slot.busy.get(r.id);
         slot.busy.delete(r.id);
@@ -75,14 +90,21 @@ export class WorkerPool<J extends { id: number }, R extends { id: number }> {
       if (slot.busy.size === 0) slot.w.unref();
     });
     const fail = (why: string) => {
+      // 'error' is followed by 'exit': one replacement per worker
+      if (slot.dead) return;
+      slot.dead = true;
       for (const p of slot.busy.values()) p.resolve(this.o.stopped(p.job, why));
       slot.busy.clear();
       const i = this.workers.indexOf(slot);
       if (i >= 0) this.workers.splice(i, 1);
-      if (!this.closed) {
-        this.spawn();
-        this.pump();
+      if (this.closed || this.brokenBy) return;
+      if (++this.startFailures >= MAX_START_FAILURES) {
+        this.brokenBy = `${why}; ${this.startFailures} workers in a row stopped before answering, so no more are started`;
+        this.cancelQueued((job) => this.o.stopped(job, this.brokenBy!));
+        return;
       }
+      this.spawn();
+      this.pump();
     };
     slot.w.on('error', (err) => fail(err.message));
     slot.w.on('exit', (code) => {
@@ -117,6 +139,7 @@ export class WorkerPool<J extends { id: number }, R extends { id: number }> {
 
   /** Queues a job (the caller checks `isClosed` first). */
   run(job: J): Promise<R> {
+    if (this.brokenBy) return Promise.resolve(this.o.stopped(job, this.brokenBy));
     return new Promise((resolve) => {
       this.queue.push({ job, resolve });
       this.schedulePump();
