@@ -57,7 +57,11 @@ export function initCornerstone(): void {
   ready = true;
   // A damaged JPEG 2000 can decode to a 0-wide image: catch that fault so the load says so (decoder-faults.ts).
   watchDecoderFaults();
-  core.init();
+  // Two WebGL contexts per rendering engine, not Cornerstone3D's seven: stacks draw on the CPU and
+  // the three MPR planes share one context, so the other five per engine only held memory (about
+  // 50 MB in the renderer plus the GPU process's share) and, with the MPR engine's seven, took 14
+  // of Chromium's 16 contexts, past which it drops the oldest.
+  core.init({ rendering: { webGlContextCount: 2 } } as Parameters<typeof core.init>[0]);
   // No WebGL at all (disabled, blocklisted GPU): core already switched to CPU rendering.
   if (core.getShouldUseCPURendering()) cpuReason = 'WebGL is not available';
   tools.init();
