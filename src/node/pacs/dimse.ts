@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
 import { keepRawStores, rawBytesOf, type StoreStreamHooks } from './raw-store';
+import { fastCommandSets, framePdus } from './dimse-wire';
 import { Worker } from 'node:worker_threads';
 import { findBundledWorker } from '../worker-pool';
 import type { FromDimseThread, ToDimseThread } from './dimse.worker';
@@ -25,6 +26,7 @@ export function silenceDimseLog(): void {
   if (quiet) return;
   quiet = true;
   dimse.log.setLevel('silent');
+  fastCommandSets();
   Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
   Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
 }
@@ -187,7 +189,10 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
-      if (network) freshCommandStreams(network);
+      if (network) {
+        freshCommandStreams(network);
+        framePdus(network);
+      }
       if (opts.onStore) {
         if (!network) throw new Error('dcmjs-dimse: no network after send()');
         keepRawStores(network);

@@ -13,6 +13,7 @@ import dimse from 'dcmjs-dimse';
 import { PacsError, PacsReason } from './errors';
 import { part10File } from './part10';
 import { freshCommandStreams, silenceDimseLog } from './dimse';
+import { framePdus } from './dimse-wire';
 import { checkAeTitle } from './connections';
 import { rawBytesOf, rawDataSet, RawDataSetCollector } from './raw-store';
 import { Worker } from 'node:worker_threads';
@@ -122,6 +123,7 @@ export class StorageScp {
       constructor(socket: Socket, o: Record<string, unknown>) {
         super(socket, o);
         freshCommandStreams(this); // C-ECHOs (no data set) would otherwise pile up in one command stream
+        framePdus(this); // whole PDUs to the library's accumulator (dimse-wire.ts)
         this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
         socket.on('close', () => this.end());
       }
