@@ -52,6 +52,14 @@ port.on('message', (m: ToDimseThread) => {
   if (j.unacked <= 0 || j.slots.length) j.slots.shift()?.();
 });
 
+const passing: (() => void)[] = [];
+function inOrder(f: () => void): void {
+  if (passing.push(f) > 1) return;
+  setImmediate(() => {
+    for (let g = passing.shift(); g; g = passing.shift()) g();
+  });
+}
+
 function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
   const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [] };
   jobs.set(m.job, j);
@@ -65,12 +73,17 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         j.unacked++;
         const first = s === 0;
         const acked = first ? new Promise<boolean>((r) => j.acks.set(s, r)) : null;
-        const buf = i.file.buffer as ArrayBuffer;
-        // moved when the file owns its whole buffer (part10File's concat does); copied otherwise
-        const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-        // the cache's name for it, hashed here rather than on the busy main thread
-        const sha256 = hash('sha256', i.file, 'hex');
-        send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
+        const pass = () => {
+          const buf = i.file.buffer as ArrayBuffer;
+          // moved when the file owns its whole buffer (part10File's concat does); copied otherwise
+          const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
+          // the cache's name for it, hashed here rather than on the busy main thread
+          const sha256 = hash('sha256', i.file, 'hex');
+          send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
+        };
+        // after the C-STORE response (the PACS waits for it to send the next image): setImmediate runs
+        // after the microtask that sends it, and keeps the arrival order
+        inOrder(pass);
         if (acked) return acked.then((ok) => (ok ? undefined : Promise.reject(new Error('not stored'))));
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
@@ -78,10 +91,11 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
       { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }) },
     )
     .then(
-      (result) => send({ type: 'done', job: m.job, result }),
+      // after every instance passed on (inOrder)
+      (result) => inOrder(() => send({ type: 'done', job: m.job, result })),
       (err: unknown) => {
         const e = toPacsError(err);
-        send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } });
+        inOrder(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } }));
       },
     )
     .finally(() => {

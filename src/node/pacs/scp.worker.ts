@@ -49,6 +49,15 @@ interface Expectation {
 }
 const expectations = new Map<number, Expectation>();
 
+/** Hashing and passing on, in arrival order, after the C-STORE responses already due are written (setImmediate runs after the microtasks that send them). */
+const passing: (() => void)[] = [];
+function inOrder(f: () => void): void {
+  if (passing.push(f) > 1) return;
+  setImmediate(() => {
+    for (let g = passing.shift(); g; g = passing.shift()) g();
+  });
+}
+
 function forward(i: StoredInstance): Promise<void> {
   const s = seq++;
   const e = [...expectations.values()].find((x) => i.moveOriginatorAet === x.originatorAet && x.sops.has(i.sopInstanceUid));
@@ -62,12 +71,19 @@ function forward(i: StoredInstance): Promise<void> {
       e.slots.shift()?.();
     });
   }
-  const buf = i.file.buffer as ArrayBuffer;
-  const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-  // the cache's name for it, hashed here rather than on the busy main thread
-  const sha256 = hash('sha256', i.file, 'hex');
-  send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
-  if (answered) return e.unacked.size > e.window ? new Promise<void>((r) => e.slots.push(r)) : Promise.resolve();
+  const pass = () => {
+    const buf = i.file.buffer as ArrayBuffer;
+    const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
+    // the cache's name for it, hashed here rather than on the busy main thread
+    const sha256 = hash('sha256', i.file, 'hex');
+    send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
+  };
+  if (answered) {
+    // answered first (the PACS waits for the response to send the next image), hashed and passed on after it
+    inOrder(pass);
+    return e.unacked.size > e.window ? new Promise<void>((r) => e.slots.push(r)) : Promise.resolve();
+  }
+  inOrder(pass);
   return acked.then((a) => (a.ok ? undefined : Promise.reject(new Error(a.message ?? 'store failed'))));
 }
 
