@@ -15,7 +15,7 @@
  * request can get past (refused, DNS, 401/403, association rejected) ends the retrieve.
  */
 import type { Task } from '../tasks';
-import type { InstanceCache, ArrivalVia, CachedInstance } from './cache';
+import type { InstanceCache, ArrivalVia, CachedInstance, WrittenFile } from './cache';
 import type { DicomWebClient } from './dicomweb';
 import { warmDimseThread, type DimseClient } from './dimse';
 import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
@@ -102,7 +102,7 @@ export interface RetrieveContext {
     aeTitle: string;
     subscribe(listener: (i: StoredInstance) => Promise<void> | null): () => void;
     /** A threaded SCP: these arrivals (our AE title as move originator) are answered without waiting for this thread, except the first; returns the end of it. */
-    expect?(originatorAet: string, sops: string[]): () => void;
+    expect?(originatorAet: string, sops: string[], /** the thread writes these arrivals into this cache folder */ cacheDir?: string): () => Promise<void> | void;
   } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
@@ -314,14 +314,14 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
   const writes = new Set<Promise<unknown>>();
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
+  const arrived = (file: Uint8Array | WrittenFile, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
     // known at once, so a part sent twice is not taken twice
     const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
     outcomes.set(sop, o);
     const w = ctx.cache.put(file, { sopInstanceUid: sop, ...(sha256 ? { sha256 } : {}), studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
       (c) => {
         o.path = c.path;
-        bytes += file.byteLength;
+        bytes += file instanceof Uint8Array ? file.byteLength : file.size;
         received++;
         ctx.onInstance?.(c);
         enqueue(c);
@@ -422,10 +422,11 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             targets,
             async (i) => {
               if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              const a = arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
+              const a = arrived(i.written ?? i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
               await (a.first ? a.done : a.done.catch(() => undefined));
             },
-            { signal: task.signal, window: 32 },
+            // the thread writes each image into the cache too: this thread only records it
+            { signal: task.signal, window: 32, cacheDir: ctx.cache.dir },
           );
         } else {
           const dest = ctx.moveDestination!;
@@ -434,13 +435,14 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
             // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image)
             if ((i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid)) return null;
             if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
-            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
+            return answerAfter(arrived(i.written ?? i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
           });
-          const unexpect = dest.expect?.(us, [...wanted]);
+          const unexpect = dest.expect?.(us, [...wanted], ctx.cache.dir);
           try {
             await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });
           } finally {
-            unexpect?.();
+            // the thread's arrivals still being written come through before the listener goes
+            await unexpect?.();
             unsubscribe();
           }
         }
