@@ -253,7 +253,7 @@ export class Pacs {
             ? {
                 aeTitle: scp.aeTitle,
                 subscribe: (l) => (this.scpListeners.add(l), () => this.scpListeners.delete(l)),
-                ...(scp instanceof ThreadedStorageScp ? { expect: (originatorAet: string, sops: string[], cacheDir?: string) => scp.expectMove(originatorAet, sops, 32, cacheDir) } : {}),
+                ...(scp instanceof ThreadedStorageScp ? { expect: (originatorAet: string, sops: string[] | null, cacheDir?: string) => scp.expectMove(originatorAet, sops, 32, cacheDir) } : {}),
               }
             : null,
           onInstance: opts.onInstance,

@@ -21,7 +21,7 @@ export type ToScpThread =
   | { type: 'start'; opts: StorageScpOptions }
   | { type: 'stop' }
   | { type: 'ack'; seq: number; ok: boolean; message?: string }
-  | { type: 'expect'; id: number; originatorAet: string; sops: string[]; window: number; /** its arrivals are written into this cache folder here (writeCacheFile) */ cacheDir?: string }
+  | { type: 'expect'; id: number; originatorAet: string; /** null: any */ sops: string[] | null; window: number; /** its arrivals are written into this cache folder here (writeCacheFile) */ cacheDir?: string }
   | { type: 'unexpect'; id: number };
 
 export type FromScpThread =
@@ -44,7 +44,8 @@ let seq = 0;
 const acks = new Map<number, (a: { ok: boolean; message?: string }) => void>();
 interface Expectation {
   originatorAet: string;
-  sops: Set<string>;
+  /** null: any SOP Instance UID (a whole study / series asked for before its listing came) */
+  sops: Set<string> | null;
   window: number;
   taken: number;
   unacked: Set<number>;
@@ -66,7 +67,7 @@ function inOrder(f: () => void): void {
 
 function forward(i: StoredInstance): Promise<void> {
   const s = seq++;
-  const e = [...expectations.values()].find((x) => i.moveOriginatorAet === x.originatorAet && x.sops.has(i.sopInstanceUid));
+  const e = [...expectations.values()].find((x) => i.moveOriginatorAet === x.originatorAet && (x.sops === null || x.sops.has(i.sopInstanceUid)));
   const first = e ? e.taken++ === 0 : false;
   const answered = !!e && !first;
   const acked = new Promise<{ ok: boolean; message?: string }>((r) => acks.set(s, r));
@@ -139,7 +140,7 @@ port.on('message', (m: ToScpThread) => {
       return;
     }
     case 'expect':
-      expectations.set(m.id, { originatorAet: m.originatorAet, sops: new Set(m.sops), window: m.window, taken: 0, unacked: new Set(), slots: [], writes: new Set(), ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}) });
+      expectations.set(m.id, { originatorAet: m.originatorAet, sops: m.sops ? new Set(m.sops) : null, window: m.window, taken: 0, unacked: new Set(), slots: [], writes: new Set(), ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}) });
       return;
     case 'unexpect': {
       const e = expectations.get(m.id);

@@ -345,7 +345,7 @@ export class ThreadedStorageScp {
    * `window` ahead) and, given `cacheDir`, written into that cache by the thread; returns the end of
    * it, which settles once every arrival of it was passed to `onInstance` (the thread's writes under way included).
    */
-  expectMove(originatorAet: string, sops: string[], window = 32, cacheDir?: string): () => Promise<void> {
+  expectMove(originatorAet: string, /** null: any SOP Instance UID */ sops: string[] | null, window = 32, cacheDir?: string): () => Promise<void> {
     const id = ++this.expectSeq;
     this.post({ type: 'expect', id, originatorAet, sops, window, ...(cacheDir ? { cacheDir } : {}) });
     return () =>
