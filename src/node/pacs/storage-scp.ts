@@ -21,7 +21,7 @@ import { findBundledWorker } from '../worker-pool';
 import type { FromScpThread, ToScpThread } from './scp.worker';
 import type { WrittenFile } from './cache';
 
-const { Scp, Dataset } = dimse;
+const { Scp, Dataset, Implementation } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
 const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = dimse.constants;
 
@@ -156,6 +156,9 @@ export class StorageScp {
           else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
         }
         this.accepted = true;
+        // the accept names our own maximum PDU length (the library would name the smaller of the two:
+        // Orthanc proposes 16 KiB, so every image came in 30-odd PDUs); what we send is a few small responses
+        a.setMaxPduLength(Implementation.getMaxPduLength());
         this.sendAssociationAccept();
       }
       override associationReleaseRequested(): void {

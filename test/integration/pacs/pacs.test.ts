@@ -15,7 +15,7 @@ import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import type { Pacs } from '../../../src/node/pacs';
 import { dataSetOf, readFileMeta } from '../../../src/node/pacs/part10';
-import { PacsError, PacsReason } from '../../../src/node/pacs/errors';
+import { type PacsError, PacsReason } from '../../../src/node/pacs/errors';
 import { fingerprintBytes } from '../../../src/node/fingerprint/compute';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
