@@ -112,6 +112,7 @@ export const pacsBenches: Bench[] = [
         const ours = async (via: RetrieveVia) => {
           forget();
           const t0 = process.hrtime.bigint();
+          const cpu0 = process.cpuUsage();
           let firstImported: Promise<number> | null = null;
           const t = await timeItAsync(() =>
             pacs.retrieve(
@@ -132,8 +133,9 @@ export const pacsBenches: Bench[] = [
             ),
           );
           const r: RetrieveReport = t.value;
+          const cpu = process.cpuUsage(cpu0);
           // MEDIMG_BENCH_PACS_MARKS=1: monotonic µs of each run (the clock of node --cpu-prof), to read a profile per method
-          if (process.env.MEDIMG_BENCH_PACS_MARKS) process.stderr.write(`mark ${via} ${t0 / 1000n} ${process.hrtime.bigint() / 1000n} ${t.ms.toFixed(0)}ms\n`);
+          if (process.env.MEDIMG_BENCH_PACS_MARKS) process.stderr.write(`mark ${via} ${t0 / 1000n} ${process.hrtime.bigint() / 1000n} ${t.ms.toFixed(0)}ms, this process's CPU (all threads) ${((cpu.user + cpu.system) / 1000).toFixed(0)}ms, load ${loadavg()[0]!.toFixed(1)} ${JSON.stringify(r.phases)}\n`);
           if (r.received !== slices || r.failed) throw new Error(`${via}: ${r.received} received, ${r.failed} failed ${JSON.stringify(r.error)}`);
           const fp = (s.db.prepare('SELECT COUNT(*) AS n FROM fingerprint_files WHERE error_code IS NULL AND path LIKE ?').get(`${cacheDir}%`) as { n: number }).n;
           if (fp !== slices) throw new Error(`${via}: ${fp} fingerprinted`);

@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import type { Db } from '../store/database';
 import { readFileMeta } from './part10';
 
@@ -64,6 +65,57 @@ async function syncFolder(dir: string): Promise<void> {
   }
 }
 
+/** A file a DIMSE thread wrote into the cache already (writeCacheFile), for InstanceCache.put to record. */
+export interface WrittenFile {
+  path: string;
+  sha256: string;
+  size: number;
+  transferSyntaxUid: string | null;
+}
+
+/** Sub-folders known to exist, per thread (one mkdir each, not one per file). */
+const made = new Set<string>();
+
+/**
+ * Writes a file into a cache folder under its content name (`<dir>/ab/abcdef….dcm`, atomically:
+ * temp file + rename); returns its path. No database: the DIMSE threads write their arrivals
+ * with it (off the main thread), which then records them (InstanceCache.put).
+ */
+export async function writeCacheFile(dir: string, file: Uint8Array, sha256: string, durable = false): Promise<string> {
+  const tmp = join(dir, `.${process.pid}-${threadId}-${++tmpSeq}.part`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (durable) {
+        const fh = await open(tmp, 'w', 0o600);
+        try {
+          await fh.writeFile(file);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+      } else {
+        await writeFile(tmp, file, { mode: 0o600 });
+      }
+      const sub = join(dir, sha256.slice(0, 2));
+      const path = join(sub, `${sha256}.dcm`);
+      if (!made.has(sub)) {
+        await mkdir(sub, { recursive: true, mode: 0o700 });
+        made.add(sub);
+      }
+      // no check whether the file is there already: the same name holds the same bytes, and the rename replaces it atomically
+      await rename(tmp, path);
+      if (durable) await syncFolder(sub);
+      return path;
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      // the folder was removed since (the cache emptied): made again, once
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+      made.clear();
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+  }
+}
+
 export class InstanceCache {
   constructor(
     private readonly db: Db,
@@ -106,9 +158,6 @@ export class InstanceCache {
     if (!st) this.stmts.set(sql, (st = this.db.prepare(sql)));
     return st;
   }
-  /** Sub-folders known to exist (one mkdir each, not one per file). */
-  private readonly made = new Set<string>();
-
   /**
    * Writes a Part-10 file into the cache (atomically: temp file + rename) and records it. A second
    * copy of the same SOP Instance UID replaces the first record (the PACS may have changed it).
@@ -117,55 +166,34 @@ export class InstanceCache {
    * `durable`: the file and its folder entry are flushed to the disk (fsync) before the row is
    * written, for an instance nobody else will send again (a push to our Storage SCP); a retrieve's
    * arrivals need not be (a retrieve resumed after a crash fetches what has no cached file).
+   * `file` may also be one a DIMSE thread wrote into this cache already (writeCacheFile): then only its row is written.
    */
   async put(
-    file: Uint8Array,
+    file: Uint8Array | WrittenFile,
     m: { sopInstanceUid: string; /** the file's SHA-256 (hex) when known already */ sha256?: string; studyInstanceUid?: string | null; seriesInstanceUid?: string | null; connectionId: number | null; via: ArrivalVia; callingAet?: string | null; durable?: boolean },
   ): Promise<CachedInstance> {
-    // the name is the file's SHA-256: computed by the DIMSE threads as the image arrives, else here
-    // (WebCrypto's "asynchronous" digest held this thread longer than the hash itself: it copies the bytes first)
-    const sha256 = m.sha256 ?? hash('sha256', file, 'hex');
-    const tmp = join(this.dir, `.${process.pid}-${++tmpSeq}.part`);
-    let path = '';
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (m.durable) {
-          const fh = await open(tmp, 'w', 0o600);
-          try {
-            await fh.writeFile(file);
-            await fh.datasync();
-          } finally {
-            await fh.close();
-          }
-        } else {
-          await writeFile(tmp, file, { mode: 0o600 });
-        }
-        const sub = join(this.dir, sha256.slice(0, 2));
-        path = join(sub, `${sha256}.dcm`);
-        if (!this.made.has(sub)) {
-          await mkdir(sub, { recursive: true, mode: 0o700 });
-          this.made.add(sub);
-        }
-        // no check whether the file is there already: the same name holds the same bytes, and the rename replaces it atomically
-        await rename(tmp, path);
-        if (m.durable) await syncFolder(sub);
-        break;
-      } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        // the folder was removed since (the cache emptied): made again, once
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
-        this.made.clear();
-        await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      }
+    let sha256: string;
+    let path: string;
+    let size: number;
+    let ts: string | null;
+    if (file instanceof Uint8Array) {
+      // the name is the file's SHA-256: computed by the DIMSE threads as the image arrives, else here
+      // (WebCrypto's "asynchronous" digest held this thread longer than the hash itself: it copies the bytes first)
+      sha256 = m.sha256 ?? hash('sha256', file, 'hex');
+      path = await writeCacheFile(this.dir, file, sha256, m.durable);
+      size = file.byteLength;
+      ts = readFileMeta(file).get(0x0010) ?? null;
+    } else {
+      ({ sha256, path, size } = file);
+      ts = file.transferSyntaxUid;
     }
-    const meta = readFileMeta(file);
     const row: Row = {
       sop_instance_uid: m.sopInstanceUid,
       study_instance_uid: m.studyInstanceUid ?? null,
       series_instance_uid: m.seriesInstanceUid ?? null,
       sha256,
       path,
-      size: file.byteLength,
+      size,
       state: 'cached',
       verification: null,
       message: null,
@@ -184,8 +212,8 @@ export class InstanceCache {
       series: row.series_instance_uid,
       sha: sha256,
       path,
-      size: file.byteLength,
-      ts: meta.get(0x0010) ?? null,
+      size,
+      ts,
       conn: m.connectionId,
       via: m.via,
       aet: m.callingAet ?? null,

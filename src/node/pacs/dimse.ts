@@ -10,9 +10,11 @@ import { readFileSync } from 'node:fs';
 import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
 import { keepRawStores, rawBytesOf, type StoreStreamHooks } from './raw-store';
+import { fastCommandSets, framePdus } from './dimse-wire';
 import { Worker } from 'node:worker_threads';
 import { findBundledWorker } from '../worker-pool';
 import type { FromDimseThread, ToDimseThread } from './dimse.worker';
+import type { WrittenFile } from './cache';
 
 const { Client, Implementation } = dimse;
 const { CEchoRequest, CFindRequest, CGetRequest, CMoveRequest, CStoreRequest } = dimse.requests;
@@ -25,6 +27,7 @@ export function silenceDimseLog(): void {
   if (quiet) return;
   quiet = true;
   dimse.log.setLevel('silent');
+  fastCommandSets();
   Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID);
   Implementation.setImplementationVersion(IMPLEMENTATION_VERSION_NAME);
 }
@@ -49,6 +52,8 @@ export interface ReceivedInstance {
   file: Uint8Array;
   /** The file's SHA-256 (hex), when the thread that received it computed it already. */
   sha256?: string;
+  /** The C-GET thread wrote the file into the cache already: `file` is then empty. */
+  written?: WrittenFile;
 }
 
 const isFailure = (s: number) => s !== Status.Success && s !== Status.Pending && s !== 0xff01 && (s & 0xf000) !== 0xb000;
@@ -187,7 +192,10 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
-      if (network) freshCommandStreams(network);
+      if (network) {
+        freshCommandStreams(network);
+        framePdus(network);
+      }
       if (opts.onStore) {
         if (!network) throw new Error('dcmjs-dimse: no network after send()');
         keepRawStores(network);
@@ -283,7 +291,7 @@ export class DimseClient {
   async getThreaded(
     targets: { study: string; series?: string; sop?: string }[],
     onInstance: (i: ReceivedInstance) => Promise<void>,
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeCacheFile) */ cacheDir?: string } = {},
   ): Promise<SubOperations> {
     const w = dimseThread();
     if (!w) return this.get(targets, onInstance, opts);
@@ -319,7 +327,7 @@ export class DimseClient {
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       w.ref();
-      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32 });
+      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
     });
   }
 

@@ -16,9 +16,10 @@ import { parentPort } from 'node:worker_threads';
 import { DimseClient, type ReceivedInstance } from './dimse';
 import type { DimseSettings } from './connections';
 import { toPacsError } from './errors';
+import { writeCacheFile } from './cache';
 
 export type ToDimseThread =
-  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: { study: string; series?: string; sop?: string }[]; window: number }
+  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: { study: string; series?: string; sop?: string }[]; window: number; /** each image is written into this cache folder here (writeCacheFile) */ cacheDir?: string }
   | { type: 'ack'; job: number; seq: number; ok: boolean }
   | { type: 'cancel'; job: number };
 
@@ -33,6 +34,8 @@ interface Job {
   unacked: number;
   acks: Map<number, (ok: boolean) => void>;
   slots: (() => void)[];
+  /** Cache writes under way (each instance is passed on once its file is written). */
+  writes: Set<Promise<void>>;
 }
 
 const port = parentPort;
@@ -52,8 +55,16 @@ port.on('message', (m: ToDimseThread) => {
   if (j.unacked <= 0 || j.slots.length) j.slots.shift()?.();
 });
 
+const passing: (() => void)[] = [];
+function inOrder(f: () => void): void {
+  if (passing.push(f) > 1) return;
+  setImmediate(() => {
+    for (let g = passing.shift(); g; g = passing.shift()) g();
+  });
+}
+
 function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
-  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [] };
+  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [], writes: new Set() };
   jobs.set(m.job, j);
   let seq = 0;
   const client = new DimseClient(m.settings, m.timeoutMs, m.answerTimeoutMs);
@@ -65,12 +76,27 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         j.unacked++;
         const first = s === 0;
         const acked = first ? new Promise<boolean>((r) => j.acks.set(s, r)) : null;
-        const buf = i.file.buffer as ArrayBuffer;
-        // moved when the file owns its whole buffer (part10File's concat does); copied otherwise
-        const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-        // the cache's name for it, hashed here rather than on the busy main thread
-        const sha256 = hash('sha256', i.file, 'hex');
-        send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
+        const pass = () => {
+          // the cache's name for it, hashed here rather than on the busy main thread
+          const sha256 = hash('sha256', i.file, 'hex');
+          const bytes = () => {
+            const buf = i.file.buffer as ArrayBuffer;
+            // moved when the file owns its whole buffer (part10File's concat does); copied otherwise
+            const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
+            send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
+          };
+          if (!m.cacheDir) return bytes();
+          // written here too: the main thread then only records it (no file I/O, no half-megabyte buffer per image on its heap)
+          const w = writeCacheFile(m.cacheDir, i.file, sha256).then(
+            (path) => send({ type: 'instance', job: m.job, seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } } }),
+            bytes, // the main thread writes it (and reports what fails)
+          );
+          j.writes.add(w);
+          void w.finally(() => j.writes.delete(w));
+        };
+        // after the C-STORE response (the PACS waits for it to send the next image): setImmediate runs
+        // after the microtask that sends it, and keeps the arrival order
+        inOrder(pass);
         if (acked) return acked.then((ok) => (ok ? undefined : Promise.reject(new Error('not stored'))));
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
@@ -78,10 +104,11 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
       { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }) },
     )
     .then(
-      (result) => send({ type: 'done', job: m.job, result }),
+      // after every instance passed on (inOrder)
+      (result) => inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'done', job: m.job, result }))),
       (err: unknown) => {
         const e = toPacsError(err);
-        send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } });
+        inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } })));
       },
     )
     .finally(() => {

@@ -253,7 +253,7 @@ export class Pacs {
             ? {
                 aeTitle: scp.aeTitle,
                 subscribe: (l) => (this.scpListeners.add(l), () => this.scpListeners.delete(l)),
-                ...(scp instanceof ThreadedStorageScp ? { expect: (originatorAet: string, sops: string[]) => scp.expectMove(originatorAet, sops) } : {}),
+                ...(scp instanceof ThreadedStorageScp ? { expect: (originatorAet: string, sops: string[] | null, cacheDir?: string) => scp.expectMove(originatorAet, sops, 32, cacheDir) } : {}),
               }
             : null,
           onInstance: opts.onInstance,
@@ -287,7 +287,8 @@ export class Pacs {
           if (taken) return taken;
         }
         // a push from another AE (or a C-MOVE someone else asked for): on disk (fsync) before the C-STORE is answered
-        const c = await this.cache.put(i.file, { sopInstanceUid: i.sopInstanceUid, ...(i.sha256 ? { sha256: i.sha256 } : {}), connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
+        // (written by the SCP's thread only when a retrieve expected it, and then taken by that retrieve)
+        const c = await this.cache.put(i.written ?? i.file, { sopInstanceUid: i.sopInstanceUid, ...(i.sha256 ? { sha256: i.sha256 } : {}), connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
         onStored?.(i, c);
         this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
       },

@@ -6,6 +6,8 @@
  *            beside it; what did not come is then asked for per instance); else per instance, 4 at a time
  *   c-get    one association; the PACS sends the instances back on it
  *   c-move   the PACS sends to our Storage SCP (which must be running, and known to the PACS)
+ *   Nothing of it cached: one study / series request, the C-FIND listing beside it once the first
+ *   image is here; what the listing names and did not come is then asked for image by image.
  *
  * Otherwise the instance list comes first (QIDO-RS / C-FIND at IMAGE level); SOP Instance UIDs
  * already in the cache are skipped, so a retrieve that was cancelled, killed or cut off resumes
@@ -15,7 +17,7 @@
  * request can get past (refused, DNS, 401/403, association rejected) ends the retrieve.
  */
 import type { Task } from '../tasks';
-import type { InstanceCache, ArrivalVia, CachedInstance } from './cache';
+import type { InstanceCache, ArrivalVia, CachedInstance, WrittenFile } from './cache';
 import type { DicomWebClient } from './dicomweb';
 import { warmDimseThread, type DimseClient } from './dimse';
 import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
@@ -102,7 +104,7 @@ export interface RetrieveContext {
     aeTitle: string;
     subscribe(listener: (i: StoredInstance) => Promise<void> | null): () => void;
     /** A threaded SCP: these arrivals (our AE title as move originator) are answered without waiting for this thread, except the first; returns the end of it. */
-    expect?(originatorAet: string, sops: string[]): () => void;
+    expect?(originatorAet: string, /** null: any (the listing is not in yet) */ sops: string[] | null, /** the thread writes these arrivals into this cache folder */ cacheDir?: string): () => Promise<void> | void;
   } | null;
   /** Called for each instance once it is cached (before import / verification). */
   onInstance?: (i: CachedInstance) => void;
@@ -134,7 +136,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   // comes first and only what is not cached is asked for.
   type Listed = { study: string; series: string; sop: string };
   if (via === 'c-get') warmDimseThread(); // its start overlaps the C-FIND listing
-  const stream = via === 'wado-rs' && (target.refetch === true || !ctx.cache.hasAnyOf(target.study, series));
+  const stream = target.refetch === true || !ctx.cache.hasAnyOf(target.study, series);
   task.progress({ label: 'listing instances', done: 0 }, true);
   const list = (): Promise<Listed[]> => (via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal));
   let startListing: () => void = () => undefined;
@@ -314,14 +316,15 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
 
   // Cache writes under way (the file goes to disk off this thread; the retrieve ends after the last one).
   const writes = new Set<Promise<unknown>>();
-  const arrived = (file: Uint8Array, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
+  const arrived = (file: Uint8Array | WrittenFile, sop: string, seriesUid: string | null, arrival: ArrivalVia, callingAet?: string, sha256?: string): { first: boolean; done: Promise<void> } => {
     // known at once, so a part sent twice is not taken twice
     const o: InstanceOutcome = { sopInstanceUid: sop, seriesInstanceUid: seriesUid, path: null, arrival: 'received', verification: null, differs: [], message: null };
     outcomes.set(sop, o);
+    startListing(); // the first image is here: the listing (when it waits) goes now
     const w = ctx.cache.put(file, { sopInstanceUid: sop, ...(sha256 ? { sha256 } : {}), studyInstanceUid: target.study, seriesInstanceUid: seriesUid, connectionId: ctx.connectionId, via: arrival, callingAet }).then(
       (c) => {
         o.path = c.path;
-        bytes += file.byteLength;
+        bytes += file instanceof Uint8Array ? file.byteLength : file.size;
         received++;
         ctx.onInstance?.(c);
         enqueue(c);
@@ -360,6 +363,8 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   };
 
   // 3. Fetch what is missing
+  /** Ends the retrieve with this error (thrown, not reported): nothing came at all. */
+  let stopWith: PacsError | null = null;
   try {
     if (stream || todo.length > 0) {
       if (via === 'wado-rs') {
@@ -412,37 +417,71 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
         };
         await Promise.all(Array.from({ length: Math.min(ctx.concurrency ?? 4, todo.length) }, worker));
       } else {
-        // A whole study / series in one request when nothing is cached; else only the missing images.
-        const targets = cachedBefore.size === 0 ? [{ study: target.study, ...(series ? { series } : {}) }] : todo.map((l) => ({ study: l.study, series: l.series, sop: l.sop }));
-        const wanted = new Set(todo.map((l) => l.sop));
-        if (via === 'c-get') {
-          // the association runs in its own thread, which answers each C-STORE without waiting for
-          // this one (except the first image's, and when 32 writes are under way: the promise below)
-          await ctx.dimse!.getThreaded(
-            targets,
-            async (i) => {
-              if (!wanted.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more)
-              const a = arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
-              await (a.first ? a.done : a.done.catch(() => undefined));
-            },
-            { signal: task.signal, window: 32 },
-          );
-        } else {
-          const dest = ctx.moveDestination!;
-          const us = ctx.dimse!.callingAet;
-          const unsubscribe = dest.subscribe((i) => {
-            // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image)
-            if ((i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid)) return null;
-            if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
-            return answerAfter(arrived(i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
-          });
-          const unexpect = dest.expect?.(us, [...wanted]);
-          try {
-            await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });
-          } finally {
-            unexpect?.();
-            unsubscribe();
+        // `wanted` null: the whole study / series, with nothing cached and the listing not in yet (any
+        // image on our C-GET association, any sub-operation of our C-MOVE naming us as its originator)
+        const fetchDimse = async (targets: { study: string; series?: string; sop?: string }[], wanted: Set<string> | null) => {
+          if (via === 'c-get') {
+            // the association runs in its own thread, which answers each C-STORE without waiting for
+            // this one (except the first image's, and when 32 writes are under way: the promise below)
+            await ctx.dimse!.getThreaded(
+              targets,
+              async (i) => {
+                if (wanted ? !wanted.has(i.sopInstanceUid) : outcomes.has(i.sopInstanceUid)) return; // not asked for (the PACS sent more), or sent twice
+                const a = arrived(i.written ?? i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-get', undefined, i.sha256);
+                await (a.first ? a.done : a.done.catch(() => undefined));
+              },
+              // the thread writes each image into the cache too: this thread only records it
+              { signal: task.signal, window: 32, cacheDir: ctx.cache.dir },
+            );
+          } else {
+            const dest = ctx.moveDestination!;
+            const us = ctx.dimse!.callingAet;
+            const unsubscribe = dest.subscribe((i) => {
+              // a sub-operation of our C-MOVE names us as its move originator (a PACS that leaves it out: any wanted image;
+              // before the listing, only what names us: the rest is asked for again once the listing says what is missing)
+              if (wanted ? (i.moveOriginatorAet && i.moveOriginatorAet !== us) || !wanted.has(i.sopInstanceUid) : i.moveOriginatorAet !== us) return null;
+              if (outcomes.get(i.sopInstanceUid)?.arrival === 'received') return Promise.resolve(); // sent twice: taken once
+              return answerAfter(arrived(i.written ?? i.file, i.sopInstanceUid, seriesOf.get(i.sopInstanceUid) ?? null, 'c-move', i.callingAet, i.sha256));
+            });
+            const unexpect = dest.expect?.(us, wanted ? [...wanted] : null, ctx.cache.dir);
+            try {
+              await ctx.dimse!.move(dest.aeTitle, targets, { signal: task.signal });
+            } finally {
+              // the thread's arrivals still being written come through before the listener goes
+              await unexpect?.();
+              unsubscribe();
+            }
           }
+        };
+        const images = (ls: Listed[]) => ls.map((l) => ({ study: l.study, series: l.series, sop: l.sop }));
+        if (stream) {
+          // Nothing cached: the whole study / series at once, the C-FIND listing beside it (asked once the
+          // first image is here, on its own association): before, the listing came first and the PACS
+          // sent nothing while it ran. What the listing names and did not come is asked for image by image.
+          let failure: PacsError | null = null;
+          try {
+            await fetchDimse([{ study: target.study, ...(series ? { series } : {}) }], null);
+          } catch (err) {
+            failure = toPacsError(err);
+          }
+          // nothing came: the retrieve ends with what stopped it (a PACS that does not know us stops here)
+          if (failure && received === 0 && outcomes.size === 0 && failure.reason !== PacsReason.Cancelled) {
+            if (failure.reason === PacsReason.NotAnswered) throw (stopWith = failure);
+            // as when the listing came first: its failure, or "no instances", else the request's
+            startListing();
+            await listingDone;
+            throw (stopWith = listingError ?? (listed.length === 0 ? noInstances() : failure));
+          }
+          if (failure && failure.reason !== PacsReason.Cancelled) fatal ??= failure;
+          startListing();
+          await listingDone;
+          if (listingError && !fatal && !task.cancelled && received === 0) fatal = listingError;
+          if (!fatal && !task.cancelled && listed.length === 0 && received === 0) throw (stopWith = noInstances());
+          todo = listed.filter((l) => !outcomes.has(l.sop));
+          if (todo.length > 0 && !fatal && !task.cancelled) await fetchDimse(images(todo), new Set(todo.map((l) => l.sop)));
+        } else {
+          // only the missing images (or, to fetch again, the whole study / series)
+          await fetchDimse(cachedBefore.size === 0 ? [{ study: target.study, ...(series ? { series } : {}) }] : images(todo), new Set(todo.map((l) => l.sop)));
         }
         for (const l of todo) {
           if (!outcomes.has(l.sop)) failOne(l.sop, new PacsError(PacsReason.DimseFailure, `The PACS did not send instance ${l.sop}.`, 'Retrieve again; only what is missing will be asked for.'));
@@ -450,6 +489,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       }
     }
   } catch (err) {
+    if (stopWith) throw stopWith;
     const e = toPacsError(err);
     if (e.reason !== PacsReason.Cancelled) fatal ??= e;
   }

@@ -15,12 +15,13 @@ import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
 import { toPacsError } from './errors';
+import { writeCacheFile } from './cache';
 
 export type ToScpThread =
   | { type: 'start'; opts: StorageScpOptions }
   | { type: 'stop' }
   | { type: 'ack'; seq: number; ok: boolean; message?: string }
-  | { type: 'expect'; id: number; originatorAet: string; sops: string[]; window: number }
+  | { type: 'expect'; id: number; originatorAet: string; /** null: any */ sops: string[] | null; window: number; /** its arrivals are written into this cache folder here (writeCacheFile) */ cacheDir?: string }
   | { type: 'unexpect'; id: number };
 
 export type FromScpThread =
@@ -30,7 +31,9 @@ export type FromScpThread =
   | { type: 'instance'; seq: number; instance: StoredInstance; answered: boolean }
   | { type: 'association' }
   | { type: 'rejected'; r: { callingAet: string; calledAet: string; reason: string; remote: string } }
-  | { type: 'association-end'; a: { callingAet: string; sopInstanceUids: string[] } };
+  | { type: 'association-end'; a: { callingAet: string; sopInstanceUids: string[] } }
+  /** After 'unexpect': every arrival of that C-MOVE was passed on (its 'instance' messages came before this one). */
+  | { type: 'unexpected'; id: number };
 
 const port = parentPort;
 if (!port) throw new Error('scp.worker runs as a worker thread');
@@ -41,17 +44,30 @@ let seq = 0;
 const acks = new Map<number, (a: { ok: boolean; message?: string }) => void>();
 interface Expectation {
   originatorAet: string;
-  sops: Set<string>;
+  /** null: any SOP Instance UID (a whole study / series asked for before its listing came) */
+  sops: Set<string> | null;
   window: number;
   taken: number;
   unacked: Set<number>;
   slots: (() => void)[];
+  cacheDir?: string;
+  /** Cache writes under way (each arrival is passed on once its file is written). */
+  writes: Set<Promise<void>>;
 }
 const expectations = new Map<number, Expectation>();
 
+/** Hashing and passing on, in arrival order, after the C-STORE responses already due are written (setImmediate runs after the microtasks that send them). */
+const passing: (() => void)[] = [];
+function inOrder(f: () => void): void {
+  if (passing.push(f) > 1) return;
+  setImmediate(() => {
+    for (let g = passing.shift(); g; g = passing.shift()) g();
+  });
+}
+
 function forward(i: StoredInstance): Promise<void> {
   const s = seq++;
-  const e = [...expectations.values()].find((x) => i.moveOriginatorAet === x.originatorAet && x.sops.has(i.sopInstanceUid));
+  const e = [...expectations.values()].find((x) => i.moveOriginatorAet === x.originatorAet && (x.sops === null || x.sops.has(i.sopInstanceUid)));
   const first = e ? e.taken++ === 0 : false;
   const answered = !!e && !first;
   const acked = new Promise<{ ok: boolean; message?: string }>((r) => acks.set(s, r));
@@ -62,12 +78,29 @@ function forward(i: StoredInstance): Promise<void> {
       e.slots.shift()?.();
     });
   }
-  const buf = i.file.buffer as ArrayBuffer;
-  const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
-  // the cache's name for it, hashed here rather than on the busy main thread
-  const sha256 = hash('sha256', i.file, 'hex');
-  send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
-  if (answered) return e.unacked.size > e.window ? new Promise<void>((r) => e.slots.push(r)) : Promise.resolve();
+  const pass = () => {
+    // the cache's name for it, hashed here rather than on the busy main thread
+    const sha256 = hash('sha256', i.file, 'hex');
+    const bytes = () => {
+      const buf = i.file.buffer as ArrayBuffer;
+      const own = i.file.byteOffset === 0 && i.file.byteLength === buf.byteLength;
+      send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
+    };
+    if (!e?.cacheDir) return bytes();
+    // an arrival of our own C-MOVE: written here too, the main thread only records it (no file I/O, no half-megabyte buffer per image on its heap)
+    const w = writeCacheFile(e.cacheDir, i.file, sha256).then(
+      (path) => send({ type: 'instance', seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } }, answered }),
+      bytes, // the main thread writes it (and reports what fails)
+    );
+    e.writes.add(w);
+    void w.finally(() => e.writes.delete(w));
+  };
+  if (answered) {
+    // answered first (the PACS waits for the response to send the next image), hashed and passed on after it
+    inOrder(pass);
+    return e.unacked.size > e.window ? new Promise<void>((r) => e.slots.push(r)) : Promise.resolve();
+  }
+  inOrder(pass);
   return acked.then((a) => (a.ok ? undefined : Promise.reject(new Error(a.message ?? 'store failed'))));
 }
 
@@ -107,12 +140,14 @@ port.on('message', (m: ToScpThread) => {
       return;
     }
     case 'expect':
-      expectations.set(m.id, { originatorAet: m.originatorAet, sops: new Set(m.sops), window: m.window, taken: 0, unacked: new Set(), slots: [] });
+      expectations.set(m.id, { originatorAet: m.originatorAet, sops: m.sops ? new Set(m.sops) : null, window: m.window, taken: 0, unacked: new Set(), slots: [], writes: new Set(), ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}) });
       return;
     case 'unexpect': {
       const e = expectations.get(m.id);
       expectations.delete(m.id);
       for (const r of e?.slots.splice(0) ?? []) r();
+      // after what was passed on already and what is being written (inOrder: after the passes still due)
+      inOrder(() => void Promise.all(e?.writes ?? []).then(() => send({ type: 'unexpected', id: m.id })));
       return;
     }
   }

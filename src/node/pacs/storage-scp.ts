@@ -13,13 +13,15 @@ import dimse from 'dcmjs-dimse';
 import { PacsError, PacsReason } from './errors';
 import { part10File } from './part10';
 import { freshCommandStreams, silenceDimseLog } from './dimse';
+import { framePdus } from './dimse-wire';
 import { checkAeTitle } from './connections';
 import { rawBytesOf, rawDataSet, RawDataSetCollector } from './raw-store';
 import { Worker } from 'node:worker_threads';
 import { findBundledWorker } from '../worker-pool';
 import type { FromScpThread, ToScpThread } from './scp.worker';
+import type { WrittenFile } from './cache';
 
-const { Scp, Dataset } = dimse;
+const { Scp, Dataset, Implementation } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
 const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass, TransferSyntax } = dimse.constants;
 
@@ -47,6 +49,8 @@ export interface StoredInstance {
   file: Uint8Array;
   /** The file's SHA-256 (hex), when the SCP's thread computed it already. */
   sha256?: string;
+  /** The SCP's thread wrote the file into the cache already (an arrival of our own C-MOVE): `file` is then empty. */
+  written?: WrittenFile;
 }
 
 export interface ScpEvents {
@@ -122,6 +126,7 @@ export class StorageScp {
       constructor(socket: Socket, o: Record<string, unknown>) {
         super(socket, o);
         freshCommandStreams(this); // C-ECHOs (no data set) would otherwise pile up in one command stream
+        framePdus(this); // whole PDUs to the library's accumulator (dimse-wire.ts)
         this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
         socket.on('close', () => this.end());
       }
@@ -151,6 +156,9 @@ export class StorageScp {
           else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
         }
         this.accepted = true;
+        // the accept names our own maximum PDU length (the library would name the smaller of the two:
+        // Orthanc proposes 16 KiB, so every image came in 30-odd PDUs); what we send is a few small responses
+        a.setMaxPduLength(Implementation.getMaxPduLength());
         this.sendAssociationAccept();
       }
       override associationReleaseRequested(): void {
@@ -242,6 +250,7 @@ export class ThreadedStorageScp {
   private isListening = false;
   private stopped: (() => void) | null = null;
   private expectSeq = 0;
+  private readonly unexpected = new Map<number, () => void>();
   readonly aeTitle: string;
   readonly stats = { associations: 0, rejected: 0, stored: 0, failed: 0 };
 
@@ -290,6 +299,10 @@ export class ThreadedStorageScp {
             return reject(new PacsError(m.error.reason as PacsReason, m.error.message, m.error.hint));
           case 'stopped':
             return this.stopped?.();
+          case 'unexpected':
+            this.unexpected.get(m.id)?.();
+            this.unexpected.delete(m.id);
+            return;
           case 'association':
             this.stats.associations++;
             return;
@@ -320,6 +333,8 @@ export class ThreadedStorageScp {
         reject(err);
       });
       w.on('exit', () => {
+        for (const r of this.unexpected.values()) r();
+        this.unexpected.clear();
         this.isListening = false;
         if (this.worker === w) this.worker = null;
         this.stopped?.();
@@ -328,11 +343,20 @@ export class ThreadedStorageScp {
     });
   }
 
-  /** Arrivals from `originatorAet`'s C-MOVE of these SOP Instance UIDs are answered at once (at most `window` ahead); returns the end of it. */
-  expectMove(originatorAet: string, sops: string[], window = 32): () => void {
+  /**
+   * Arrivals from `originatorAet`'s C-MOVE of these SOP Instance UIDs are answered at once (at most
+   * `window` ahead) and, given `cacheDir`, written into that cache by the thread; returns the end of
+   * it, which settles once every arrival of it was passed to `onInstance` (the thread's writes under way included).
+   */
+  expectMove(originatorAet: string, /** null: any SOP Instance UID */ sops: string[] | null, window = 32, cacheDir?: string): () => Promise<void> {
     const id = ++this.expectSeq;
-    this.post({ type: 'expect', id, originatorAet, sops, window });
-    return () => this.post({ type: 'unexpect', id });
+    this.post({ type: 'expect', id, originatorAet, sops, window, ...(cacheDir ? { cacheDir } : {}) });
+    return () =>
+      new Promise<void>((resolve) => {
+        if (!this.worker) return resolve();
+        this.unexpected.set(id, resolve);
+        this.post({ type: 'unexpect', id });
+      });
   }
 
   async stop(): Promise<void> {

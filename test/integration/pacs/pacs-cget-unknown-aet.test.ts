@@ -61,7 +61,7 @@ describe.skipIf(!haveAll)('C-GET from a PACS that does not know our AE title', (
     expect(orthanc.log()).toMatch(/Rejected Get request from remote DICOM modality with AET "MEDIMGSHR"/);
   });
 
-  it('a retrieve by C-GET (its C-FIND listing is where Orthanc stops): the same message, the retrieve ends', async () => {
+  it('a retrieve by C-GET (its C-GET, asked before the listing when nothing is cached, is where Orthanc stops): the same message, the retrieve ends', async () => {
     const err = await pacs.retrieve('stranger', { study: study.studyInstanceUid, via: 'c-get' }, new Task('pacs-test', null, () => {})).then(
       () => null,
       (e: unknown) => e as PacsError,

@@ -15,6 +15,7 @@ import { Services } from '../../../src/node/services';
 import { Task } from '../../../src/node/tasks';
 import type { Pacs } from '../../../src/node/pacs';
 import { dataSetOf, readFileMeta } from '../../../src/node/pacs/part10';
+import { type PacsError, PacsReason } from '../../../src/node/pacs/errors';
 import { fingerprintBytes } from '../../../src/node/fingerprint/compute';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
@@ -276,6 +277,23 @@ describe.skipIf(!haveAll)('PACS: a real Orthanc and dcmtk', () => {
       expect(r).toMatchObject({ listed: 8, received: 8, failed: 0, error: null });
       expect(r.instances.every((o) => o.path && readFileSync(o.path).subarray(128, 132).toString() === 'DICM')).toBe(true);
       expect(libraryCount(mr.studyInstanceUid)).toBe(8);
+    });
+
+    it('C-GET / C-MOVE of a study the PACS does not have (asked before the listing): "no instances", nothing cached', async () => {
+      await pacs.startStorageScp({ aeTitle: OUR_AET, port: scpPort, allowedCallingAets: [orthanc.aet] });
+      try {
+        for (const via of ['c-get', 'c-move'] as const) {
+          const err = await pacs.retrieve('orthanc', { study: '1.2.826.0.1.3680043.8.498.404', via }, task()).then(
+            () => null,
+            (e: unknown) => e as PacsError,
+          );
+          expect(err?.reason, via).toBe(PacsReason.NotFoundOnPacs);
+          expect(err?.message, via).toBe('The PACS has no instances of study 1.2.826.0.1.3680043.8.498.404.');
+        }
+        expect((s.db.prepare("SELECT COUNT(*) AS n FROM pacs_instances WHERE study_instance_uid = '1.2.826.0.1.3680043.8.498.404'").get() as { n: number }).n).toBe(0);
+      } finally {
+        await pacs.stopStorageScp();
+      }
     });
 
     it('C-MOVE: the PACS sends to our Storage SCP; resumes with image-level moves', async () => {
