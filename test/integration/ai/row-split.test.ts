@@ -52,8 +52,22 @@ const maxDiff = (a: Float32Array, b: Float32Array) => {
   return m;
 };
 
-/** The helper given a job that this thread takes no chunk of: each chunk must be marked done by the helper (2), the tensor `whole`. */
-async function helperAlone(w: Worker, job: RowsJob, chunks: number, whole: Float32Array): Promise<void> {
+/**
+ * The helper given the whole image, this thread taking no chunk: each chunk must be marked done by
+ * the helper (2), the tensor `whole`. `simdSource`: the samples' offset in the kernel's memory.
+ */
+async function helperAlone(w: Worker, img: GreyImage, card: ModelCard, plan: ReturnType<typeof planPreprocess>, whole: Float32Array, simdSource?: number): Promise<void> {
+  const chunks = Math.ceil(card.input.height / CHUNK_ROWS);
+  const s = img.samples as Uint16Array;
+  const job: RowsJob = {
+    state: new SharedArrayBuffer(4 * (1 + chunks)),
+    chunkRows: CHUNK_ROWS,
+    out: new SharedArrayBuffer(whole.length * 4),
+    card,
+    plan,
+    image: { ...img, samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: 2 } },
+    ...(simdSource === undefined ? {} : { simdSource }),
+  };
   try {
     w.postMessage(job);
     const st = new Int32Array(job.state);
@@ -75,20 +89,7 @@ describe('preprocessing split between two threads', () => {
     const img = sharedImage();
     const card = card224();
     const plan = planPreprocess(img, card);
-    const whole = preprocess(img, card).tensor;
-    const chunks = Math.ceil(224 / CHUNK_ROWS);
-    const state = new SharedArrayBuffer(4 * (1 + chunks));
-    const out = new SharedArrayBuffer(whole.length * 4);
-    const s = img.samples as Uint16Array;
-    const job: RowsJob = {
-      state,
-      chunkRows: CHUNK_ROWS,
-      out,
-      card,
-      plan,
-      image: { ...img, samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: 2 } },
-    };
-    await helperAlone(new Worker(script), job, chunks, whole);
+    await helperAlone(new Worker(script), img, card, plan, preprocess(img, card).tensor);
   });
 
   it('the helper thread alone runs the SIMD kernel on every chunk, from the memory it attached to, as this thread does', async () => {
@@ -110,19 +111,7 @@ describe('preprocessing split between two threads', () => {
     const whole = new Float32Array(3 * 224 * 224);
     reducer.runAt(src, inMemory, card, plan, { from: 0, to: 224 }, whole);
     expect(maxDiff(whole, preprocess(img, card).tensor)).toBeLessThan(1e-5);
-    const chunks = Math.ceil(224 / CHUNK_ROWS);
-    const state = new SharedArrayBuffer(4 * (1 + chunks));
-    const out = new SharedArrayBuffer(whole.length * 4);
-    const job: RowsJob = {
-      state,
-      chunkRows: CHUNK_ROWS,
-      out,
-      card,
-      plan,
-      image: { ...inMemory, samples: { buffer: samples.buffer as SharedArrayBuffer, byteOffset: samples.byteOffset, length: samples.length, bytes: 2 } },
-      simdSource: src,
-    };
-    await helperAlone(new Worker(script, { workerData: { simdMemory: reducer.memory } }), job, chunks, whole);
+    await helperAlone(new Worker(script, { workerData: { simdMemory: reducer.memory } }), inMemory, card, plan, whole, src);
   });
 
   it('a split run gives the one-thread tensor, image after image (helper starting late included)', async () => {
