@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { JsonRpcProvider, Wallet, getAddress, type Signer } from 'ethers';
+import { JsonRpcProvider, Network, Wallet, getAddress, type Signer } from 'ethers';
 import type { Logger } from '../log';
 import { jsonRpc } from '../net';
 import { startAnvil, type AnvilNode } from './anvil';
@@ -458,9 +458,13 @@ export class EmbeddedNode {
     } catch {
       // none yet
     }
-    const provider = new JsonRpcProvider(this.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    // The chain id asked here, not by ethers: when its own first request fails (a node slow to
+    // answer on a loaded machine) ethers prints a retry notice with console.log, on stdout, where
+    // the CLI's --json answer goes.
+    const chainId = Number(BigInt(await jsonRpc<string>(this.rpcUrl, 'eth_chainId', [], 15_000)));
+    const network = Network.from(chainId);
+    const provider = new JsonRpcProvider(this.rpcUrl, network, { staticNetwork: network, cacheTimeout: -1 });
     try {
-      const chainId = Number((await provider.getNetwork()).chainId);
       const rec = book[name];
       if (rec && rec.chainId === chainId && (await provider.getCode(rec.address)) !== '0x') {
         return { address: rec.address, deployed: false, block: rec.block };
