@@ -438,6 +438,19 @@ export class EmbeddedNode {
     return waitForDumpAt(this.rpcUrl, this.statePath, maxMs);
   }
 
+  /** The node's chain id, asked again every 200 ms for up to `withinMs` (a node that has just started may refuse at first). */
+  private async askChainId(withinMs: number): Promise<number> {
+    const until = Date.now() + withinMs;
+    for (;;) {
+      try {
+        return Number(BigInt(await jsonRpc<string>(this.rpcUrl, 'eth_chainId', [], Math.max(1000, until - Date.now()))));
+      } catch (err) {
+        if (Date.now() >= until) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
   /**
    * Deploys a contract once per chain and records it in `contracts.json` next to the state file
    * ({ name: { address, chainId, block, deployedAt } }). On every start call it again: if
@@ -461,7 +474,7 @@ export class EmbeddedNode {
     // The chain id asked here, not by ethers: when its own first request fails (a node slow to
     // answer on a loaded machine) ethers prints a retry notice with console.log, on stdout, where
     // the CLI's --json answer goes.
-    const chainId = Number(BigInt(await jsonRpc<string>(this.rpcUrl, 'eth_chainId', [], 15_000)));
+    const chainId = await this.askChainId(15_000);
     const network = Network.from(chainId);
     const provider = new JsonRpcProvider(this.rpcUrl, network, { staticNetwork: network, cacheTimeout: -1 });
     try {
