@@ -8,8 +8,8 @@
  * each result carrying its job's id. A worker that dies answers its jobs in hand with `stopped(job)`
  * and is replaced — unless workers keep dying before any result comes back (a script that throws
  * when it loads): after MAX_START_FAILURES such deaths in a row the pool stops replacing them and
- * answers every job, queued or new, with `stopped(job)` naming the reason. Idle workers never keep the process alive; busy ones do (a CLI run could
- * otherwise exit with jobs still out).
+ * answers every job, queued or new, with `stopped(job)` naming the reason. Idle workers never keep
+ * the process alive; busy ones do (a CLI run could otherwise exit with jobs still out).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

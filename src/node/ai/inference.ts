@@ -207,21 +207,16 @@ export class InferenceEngine {
       if (reuse && !scratch) this.scratch.set(job.model.id, (scratch = new PreprocessScratch()));
       let input: PreprocessedInput;
       let splitRows: Timings['splitRows'];
-      let simd = false;
       const plan = (split && reuse && this.splitter) || this.simd ? planPreprocess(grey, job.model.card) : null;
-      if (plan && this.simd && whyNotSimd(grey, job.model.card, plan) === null) {
+      const simd = plan && this.simd && whyNotSimd(grey, job.model.card, plan) === null ? this.simd : null;
+      // inferred right after (both cores idle): the row helper takes part of the rows
+      const splitHere = plan && split && reuse && this.splitter?.canSplit(grey, plan) ? this.splitter : null;
+      if (plan && (simd || splitHere)) {
         const { height, width, channels } = job.model.card.input;
         const tensor = scratch ? scratch.floats('tensor', channels * height * width) : new Float32Array(channels * height * width);
-        const src = this.simd.samplesAt(grey);
-        // inferred right after (both cores idle): the row helper takes part of the rows
-        if (split && reuse && this.splitter?.canSplit(grey, plan)) splitRows = this.splitter.run(grey, job.model.card, plan, tensor, scratch, { reducer: this.simd, src });
-        else this.simd.runAt(src, grey, job.model.card, plan, { from: 0, to: height }, tensor);
-        input = { tensor, dims: [1, channels, height, width], window: plan.window, inverted: plan.inverted, preprocessing: PREPROCESSING_ID };
-        simd = true;
-      } else if (plan && split && reuse && this.splitter?.canSplit(grey, plan)) {
-        const { height, width, channels } = job.model.card.input;
-        const tensor = scratch!.floats('tensor', channels * height * width);
-        splitRows = this.splitter!.run(grey, job.model.card, plan, tensor, scratch);
+        const kernel = simd ? { reducer: simd, src: simd.samplesAt(grey) } : undefined;
+        if (splitHere) splitRows = splitHere.run(grey, job.model.card, plan, tensor, scratch, kernel);
+        else if (kernel) kernel.reducer.runAt(kernel.src, grey, job.model.card, plan, { from: 0, to: height }, tensor);
         input = { tensor, dims: [1, channels, height, width], window: plan.window, inverted: plan.inverted, preprocessing: PREPROCESSING_ID };
       } else input = preprocess(grey, job.model.card, scratch);
       const t4 = now();
@@ -234,7 +229,7 @@ export class InferenceEngine {
         tensor: input.tensor,
         dims: input.dims,
         pixelSha256,
-        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}), ...(simd ? { simd } : {}) },
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}), ...(simd ? { simd: true } : {}) },
       };
     } catch (err) {
       return failedOutcome(err, instance);
