@@ -26,6 +26,8 @@ export default defineConfig({
           // Two cores: run integration files one or two at a time so external servers are not starved.
           pool: 'forks',
           maxWorkers: 2,
+          // Under CI one more run for a failed test; npm test names any that passed only on it as flaky.
+          retry: process.env.CI ? 1 : 0,
         },
       },
     ],
