@@ -81,6 +81,41 @@ interface Pending {
   resolve: (o: InferenceOutcome | Prepared) => void;
 }
 
+/** An image started ahead of its run(): `stop` stops the thread working on it now (preparing, then inferring). */
+interface Ahead {
+  key: string;
+  outcome: Promise<InferenceOutcome | Prepared>;
+  stop: () => void;
+  /** Given up (a different image was asked for, or a cancel stopped its thread): not queued for inference. */
+  dropped: boolean;
+}
+
+/** `p`, or CANCELLED as soon as `signal` aborts (then `stop` is called). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined, stop: () => void): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) {
+    stop();
+    return Promise.reject(cancelled());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      stop();
+      reject(cancelled());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
 const keyOf = (j: InferenceJob) => JSON.stringify([j.filePath, j.model.id, j.model.modelSha256, j.computePixelDigest]);
 
 /**
@@ -98,8 +133,8 @@ export class WorkerInference implements InferenceBackend {
   private closed = false;
   /** Jobs run one at a time, in the order asked. */
   private chain: Promise<unknown> = Promise.resolve();
-  /** The next image, being prepared ahead (at most one). */
-  private ahead: { key: string; outcome: Promise<InferenceOutcome | Prepared> } | null = null;
+  /** The next image, being prepared (then inferred) ahead (at most one). */
+  private ahead: Ahead | null = null;
   /** EngineOptions.prepareAhead, decided once. */
   readonly preparesAhead: boolean;
 
@@ -134,29 +169,37 @@ export class WorkerInference implements InferenceBackend {
     return w;
   }
 
-  /** Posts one message to a worker; on abort the worker is stopped (ONNX Runtime cannot be interrupted mid-run). */
-  private call(role: Role, message: Record<string, unknown>, signal?: AbortSignal, transfer: ArrayBuffer[] = []): Promise<InferenceOutcome | Prepared> {
+  /**
+   * Posts one message to a worker. `stop` gives up on it: the worker is stopped (ONNX Runtime cannot
+   * be interrupted mid-run) and a fresh one starts for the next job.
+   */
+  private post(role: Role, message: Record<string, unknown>, transfer: ArrayBuffer[] = []): { outcome: Promise<InferenceOutcome | Prepared>; stop: () => void } {
     const w = this.workers[role] ?? this.spawn(role);
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.pending.delete(id);
-        if (this.workers[role] === w) this.workers[role] = null;
-        if (role === 'prepare') this.ahead = null;
-        void w.terminate();
-        reject(cancelled());
-      };
-      if (signal?.aborted) return reject(cancelled());
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        worker: w,
-        resolve: (o) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(o);
-        },
-      });
+    const outcome = new Promise<InferenceOutcome | Prepared>((resolve) => {
+      this.pending.set(id, { worker: w, resolve });
       w.postMessage({ id, ...message }, transfer);
     });
+    const stop = () => {
+      this.pending.delete(id);
+      if (this.workers[role] === w) this.workers[role] = null;
+      // whatever was prepared or queued behind it on that worker goes with it: the next run starts afresh
+      this.dropAhead();
+      void w.terminate();
+    };
+    return { outcome, stop };
+  }
+
+  /** post(), given up on abort. */
+  private call(role: Role, message: Record<string, unknown>, signal?: AbortSignal, transfer: ArrayBuffer[] = []): Promise<InferenceOutcome | Prepared> {
+    if (signal?.aborted) return Promise.reject(cancelled());
+    const { outcome, stop } = this.post(role, message, transfer);
+    return untilAborted(outcome, signal, stop);
+  }
+
+  private dropAhead(): void {
+    if (this.ahead) this.ahead.dropped = true;
+    this.ahead = null;
   }
 
   run(job: InferenceJob, signal?: AbortSignal, next?: InferenceJob): Promise<InferenceOutcome> {
@@ -165,42 +208,52 @@ export class WorkerInference implements InferenceBackend {
     return result;
   }
 
+  /**
+   * Starts `next` ahead: prepared in the preparing thread, and as soon as it is, queued in the
+   * inferring thread behind the current image, so that thread goes from one image straight to the
+   * next (no round trip through this thread between them).
+   */
+  private startAhead(next: InferenceJob): void {
+    const prep = this.post('prepare', { prepare: next });
+    const entry: Ahead = { key: keyOf(next), outcome: prep.outcome, stop: prep.stop, dropped: false };
+    entry.outcome = prep.outcome.then((p) => {
+      if (p.kind !== 'prepared' || entry.dropped || this.closed) return p;
+      const inf = this.post('infer', { infer: { job: next, prepared: p } }, [p.tensor.buffer as ArrayBuffer]);
+      entry.stop = inf.stop;
+      return inf.outcome;
+    });
+    entry.outcome.catch(() => undefined);
+    this.ahead = entry;
+  }
+
   private async runNow(job: InferenceJob, signal?: AbortSignal, next?: InferenceJob): Promise<InferenceOutcome> {
     if (this.closed) throw new AppError(ErrorCode.Cancelled, 'The AI engine was closed.');
     if (signal?.aborted) throw cancelled();
-    const key = keyOf(job);
-    const ahead = this.ahead?.key === key ? this.ahead.outcome : null;
-    this.ahead = null;
-    const prepareNext = () => {
-      if (!next || this.closed || !this.preparesAhead) return;
-      const outcome = this.call('prepare', { prepare: next });
-      outcome.catch(() => undefined);
-      this.ahead = { key: keyOf(next), outcome };
+    const ahead = this.ahead?.key === keyOf(job) ? this.ahead : null;
+    if (ahead) this.ahead = null;
+    else this.dropAhead();
+    const aheadNext = () => {
+      if (next && !this.closed && this.preparesAhead) this.startAhead(next);
     };
     if (!ahead) {
       // nothing prepared: this image start to finish in the inferring thread (one hand-over, buffers
       // reused there), and the next one prepared beside it from now on
       const running = this.call('infer', { run: job }, signal);
-      prepareNext();
+      aheadNext();
       return (await running) as InferenceOutcome;
     }
-    // prepared while the previous image was inferred; a cancel now still answers at once
-    const prepared = await new Promise<InferenceOutcome | Prepared>((resolve, reject) => {
-      const onAbort = () => reject(cancelled());
-      signal?.addEventListener('abort', onAbort, { once: true });
-      void ahead.then((o) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(o);
-      });
-    });
-    prepareNext();
-    if (prepared.kind !== 'prepared') return prepared;
-    return (await this.call('infer', { infer: { job, prepared } }, signal, [prepared.tensor.buffer as ArrayBuffer])) as InferenceOutcome;
+    // prepared (and likely queued for inference) while the previous image was inferred; the next
+    // one is prepared from now on, beside this one's inference; a cancel still answers at once
+    aheadNext();
+    const outcome = await untilAborted(ahead.outcome, signal, () => ahead.stop());
+    if (outcome.kind !== 'prepared') return outcome;
+    // prepared, but not queued (the engine was closing): infer it here
+    return (await this.call('infer', { infer: { job, prepared: outcome } }, signal, [outcome.tensor.buffer as ArrayBuffer])) as InferenceOutcome;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.ahead = null;
+    this.dropAhead();
     const all = [this.workers.prepare, this.workers.infer];
     this.workers.prepare = this.workers.infer = null;
     for (const w of all) if (w) await w.terminate();

@@ -70,6 +70,28 @@ describe('AI worker pipeline (next image prepared during inference)', () => {
       ac.abort();
       await expect(backend.run(job(files[1]!), ac.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
       expect(outputOf(await backend.run(job(files[3]!)))).toEqual(outputOf(alone[3]!));
+
+      // cancel once the announced image is already queued for (or in) inference behind the previous
+      // one: CANCELLED, the thread doing it is stopped, and the images after it still get their own numbers
+      // a 2,048² radiograph takes longer to prepare than the small image before it to infer
+      const big = join(tmp.path, 'big.dcm');
+      writeCrImage(big, { rows: 2048, columns: 2048, pixels: blockImage(1024, 3000, 2048), instance: 'big', photometric: 'MONOCHROME2', modality: 'CR' });
+      const bigAlone = await new InlineInference(decodeFrames).run(job(big));
+      let cancels = 0;
+      for (const wait of [0, 1, 3]) {
+        const ac2 = new AbortController();
+        await backend.run(job(files[0]!), undefined, job(big));
+        const cancelledRun = backend.run(job(big), ac2.signal, job(files[3]!));
+        setTimeout(() => ac2.abort(), wait);
+        // a run already finished when the cancel comes gives its own numbers
+        const settled = await cancelledRun.then((o) => ({ o }), (e: unknown) => ({ e }));
+        if ('e' in settled) expect(settled.e).toMatchObject({ code: 'CANCELLED' });
+        else expect(outputOf(settled.o)).toEqual(outputOf(bigAlone));
+        cancels += 'e' in settled ? 1 : 0;
+        expect(outputOf(await backend.run(job(files[3]!), undefined, job(files[4]!)))).toEqual(outputOf(alone[3]!));
+        expect(outputOf(await backend.run(job(files[4]!)))).toEqual(outputOf(alone[4]!));
+      }
+      expect(cancels, 'the immediate cancel at least').toBeGreaterThanOrEqual(1);
     } finally {
       await backend.close();
     }
