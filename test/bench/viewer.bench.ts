@@ -362,11 +362,21 @@ export const viewerBenches: Bench[] = [
         }
         const peer: number[] = [];
         for (let i = 0; i < 5; i++) peer.push(await peerFirstPixels(page, instances[(i * 37) % instances.length]!.id));
+        // The issue's peer: a bare Cornerstone3D page (bareStack.ts) showing the same file, after the
+        // same warm-up (a reload, then another series' first image through the same decode workers).
+        const bare: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          await fresh(page);
+          await page.evaluate((id) => window.medimgStackBench!.bareFirstPixels(id), first1000);
+          bare.push(await page.evaluate((id) => window.medimgStackBench!.bareFirstPixels(id), first200));
+        }
         const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
         const warmMed = med(warm);
+        const bareMed = med(bare);
         rows.push(
           row({ metric: 'series → first pixels, 512² CT (median of 5, worker warm)', ours: warmMed, peer: med(peer), peerName: 'fetch + putImageData', unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: warmMed <= 150 }),
           row({ metric: 'series → first pixels, click after pointing at the row (list prefetched; median of 5)', ours: med(clicked), peer: med(peer), peerName: 'fetch + putImageData', unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: med(clicked) <= 150 }),
+          row({ metric: 'series → first pixels vs a bare Cornerstone3D page (median of 5, worker warm)', ours: warmMed, peer: bareMed, peerName: 'bare Cornerstone3D: one StackViewport, same loader and file', unit: 'ms', better: 'lower', goal: '≤ 1.2× the bare page', met: warmMed <= 1.2 * bareMed, note: `ours ${warm.map((x) => x.toFixed(0)).join(', ')}; bare ${bare.map((x) => x.toFixed(0)).join(', ')} ms; load average ${loadavg()[0]!.toFixed(1)}` }),
           row({ metric: 'series → first pixels, first open after start (worker start-up)', ours: cold, unit: 'ms', better: 'lower', goal: '≤ 150 ms', met: cold <= 150, note: `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores` }),
         );
 

@@ -16,6 +16,8 @@ import { useRenderMode } from './useRenderMode';
 import { ViewportMessage } from './ViewportMessage';
 import { ViewportOverlay } from './ViewportOverlay';
 import { useReportWindow } from './linking/viewportReports';
+// The viewer benchmark's peer (window.medimgStackBench) lives beside the stack code it is compared with.
+import './bareStack';
 
 interface Props {
   index: number;

@@ -1,0 +1,54 @@
+/**
+ * The viewer benchmark's peer for "series → first pixels": one image shown with bare Cornerstone3D
+ * calls — a rendering engine of its own with one StackViewport over the window, Cornerstone3D's
+ * default rendering, the same wadouri loader, decode workers and files; no React, no overlays, no
+ * tools, no prefetch — in the same page, so what the reading viewer adds shows as a ratio. Started
+ * only by test/bench/viewer.bench.ts, through window.medimgStackBench.
+ */
+import { cache, Enums, RenderingEngine, type Types } from '@cornerstonejs/core';
+import { wadouri } from '@cornerstonejs/dicom-image-loader';
+import { imageIdFor, initCornerstone } from './cornerstone';
+
+let n = 0;
+
+/**
+ * Milliseconds from asking a ready, empty stack viewport for the image of instance `instanceId`
+ * (nothing of it cached) to that image rendered. The engine and its viewport are made before the
+ * clock starts, as the reading viewer's viewport exists before a series is dropped on it.
+ */
+export async function bareFirstPixels(instanceId: number): Promise<number> {
+  initCornerstone();
+  cache.purgeCache();
+  (wadouri.dataSetCacheManager as unknown as { purge(): void }).purge();
+  const el = document.createElement('div');
+  el.style.cssText = 'position:fixed;inset:0;z-index:1000;background:#000';
+  document.body.appendChild(el);
+  const engine = new RenderingEngine(`medimg-bare-stack-${++n}`);
+  try {
+    engine.enableElement({ viewportId: 'bare-stack', type: Enums.ViewportType.STACK, element: el });
+    const viewport = engine.getViewport('bare-stack') as Types.IStackViewport;
+    const imageId = imageIdFor(instanceId);
+    const t0 = performance.now();
+    const rendered = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bare page showed no image within 30 s')), 30_000);
+      el.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+        clearTimeout(timer);
+        resolve(performance.now() - t0);
+      });
+    });
+    await viewport.setStack([imageId], 0);
+    viewport.render();
+    return await rendered;
+  } finally {
+    engine.destroy();
+    el.remove();
+  }
+}
+
+declare global {
+  interface Window {
+    medimgStackBench?: { bareFirstPixels: typeof bareFirstPixels };
+  }
+}
+
+window.medimgStackBench = { bareFirstPixels };
