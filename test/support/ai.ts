@@ -64,6 +64,8 @@ export interface CrImageOptions {
   /** Seeds the UIDs; the same key gives the same study/series and SOP Instance UID. */
   study?: string;
   instance?: string;
+  /** More elements (dcmjs natural names), e.g. a large ICC Profile ahead of the pixel data. */
+  extra?: Record<string, unknown>;
 }
 
 /** A synthetic CR instance (Explicit VR Little Endian, 16-bit unsigned, marked SYNTHETIC). */
@@ -106,6 +108,7 @@ export function crImageBytes(o: CrImageOptions): { bytes: Uint8Array; sopInstanc
     PixelRepresentation: 0,
     ...(o.window === null ? {} : { WindowCenter: String((o.window ?? { center: 2048 }).center), WindowWidth: String((o.window ?? { width: 4096 }).width) }),
     ...(o.rescale ? { RescaleSlope: String(o.rescale.slope), RescaleIntercept: String(o.rescale.intercept) } : {}),
+    ...o.extra,
     PixelData: [o.pixels.buffer.slice(o.pixels.byteOffset, o.pixels.byteOffset + o.pixels.byteLength)],
     _vrMap: { PixelData: 'OW' },
   };

@@ -94,17 +94,22 @@ export function storedWordsOf(ds: DataSet, transferSyntaxUid: string): { samples
   };
 }
 
+/** The file's default window (the first of Window Center / Width), or null when it has none usable. */
+export function fileWindowOf(ds: DataSet): { center: number; width: number } | null {
+  const center = firstNumber(ds, 'x00281050');
+  const width = firstNumber(ds, 'x00281051');
+  return center !== null && width !== null && width > 0 ? { center, width } : null;
+}
+
 /**
  * The first frame with the file's rescale and default window: native greyscale pixels as a view of
  * the file's bytes (valid as long as they are), everything else decoded.
  */
 export async function greyImageOf(ds: DataSet, transferSyntaxUid: string, decode: PixelDecoder): Promise<GreyImage> {
-  const center = firstNumber(ds, 'x00281050');
-  const width = firstNumber(ds, 'x00281051');
   const header = {
     rescaleSlope: firstNumber(ds, 'x00281053') ?? 1,
     rescaleIntercept: firstNumber(ds, 'x00281052') ?? 0,
-    fileWindow: center !== null && width !== null && width > 0 ? { center, width } : null,
+    fileWindow: fileWindowOf(ds),
   };
   const stored = storedWordsOf(ds, transferSyntaxUid);
   if (stored) return { ...stored, ...header };

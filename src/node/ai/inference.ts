@@ -11,11 +11,11 @@ import { whyNotAccepted } from '../../core/ai/card';
 import { SimdAreaReducer, whyNotSimd } from '../../core/ai/area-simd';
 import { planPreprocess, preprocess, PREPROCESSING_ID, PreprocessScratch, type AppliedWindow, type PreprocessedInput } from '../../core/ai/preprocess';
 import { AppError, ErrorCode } from '../../shared/errors';
-import { parseDicomBytes } from '../dicom/parse';
+import { parseDicomBytes, type ParsedDicom } from '../dicom/parse';
 import { pixelDigest } from '../fingerprint/compute';
-import { describeImage, greyImageOf, identityOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
+import { describeImage, fileWindowOf, greyImageOf, identityOf, storedWordsOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
 import { loadSession, ort, type OrtSession, type SessionOptions } from './onnx-runtime';
-import { RowSplitter } from './row-split';
+import { CHUNK_ROWS, readSourceRows, RowSplitter, sourceRowsOf, type RowSource } from './row-split';
 
 export interface InferenceJob {
   filePath: string;
@@ -33,6 +33,8 @@ export interface Timings {
   splitRows?: { chunks: number; byHelper: number };
   /** Preprocessed by the WebAssembly SIMD kernel (area-simd.ts). */
   simd?: boolean;
+  /** The pixel rows were read chunk by chunk during preprocessing (EngineSessionOptions.readRows); readMs is then the header only. */
+  rowsRead?: boolean;
 }
 
 export interface EngineSessionOptions extends SessionOptions {
@@ -44,6 +46,14 @@ export interface EngineSessionOptions extends SessionOptions {
   splitRows?: boolean;
   /** Preprocess 16-bit area reductions with the WebAssembly SIMD kernel where it applies (area-simd.ts). Default: on where WebAssembly SIMD is available. */
   simd?: boolean;
+  /**
+   * With the SIMD kernel: read the file's header first and its pixel rows chunk by chunk, each
+   * just before the chunk is preprocessed (by whichever thread takes it), instead of the whole file
+   * first. The file is then read by both threads and each row is used while still in the CPU's
+   * cache. Default: on. Applies to native 16-bit greyscale with the window from the card or the
+   * file, and no pixel digest to compute here; anything else reads the whole file first.
+   */
+  readRows?: boolean;
 }
 
 export type InferenceOutcome =
@@ -81,6 +91,37 @@ function failedOutcome(err: unknown, instance: InstanceIdentity | null): Skipped
   const code = err instanceof AppError ? err.code : 'INFERENCE_FAILED';
   const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 400) : String(err);
   return { kind: 'failed', instance, code, message };
+}
+
+/** The header of almost every file fits; one whose Pixel Data starts later is read whole. */
+const HEAD_BYTES = 64 * 1024;
+
+/** Reads `length` bytes at `position` of the file into `into` (from its start); returns how many came. */
+function readInto(fd: number, into: Uint8Array, position: number, length: number): number {
+  let off = 0;
+  while (off < length) {
+    const n = readSync(fd, into, off, length - off, position + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off;
+}
+
+/**
+ * Where a file whose header alone was read has its pixel rows (native, unsigned 16-bit, inside the
+ * file), when the window comes from the card or the file's header; null otherwise (the pixels are
+ * then needed before preprocessing: a window from their range, a decode, a digest).
+ */
+function rowSourceOf(head: { size: number; all: Uint8Array; parsed: ParsedDicom }, job: InferenceJob): RowSource | null {
+  const words = storedWordsOf(head.parsed.dataSet, head.parsed.transferSyntaxUid);
+  if (!words || !(words.samples instanceof Uint16Array)) return null;
+  const w = job.model.card.preprocessing.window;
+  const fromHeader = w.mode === 'fixed' || (w.mode === 'file' && fileWindowOf(head.parsed.dataSet) !== null);
+  if (!fromHeader) return null;
+  const fileOffset = words.samples.byteOffset - head.all.byteOffset;
+  const rowBytes = words.columns * 2;
+  if (fileOffset + rowBytes * words.rows > head.size) return null;
+  return { fileOffset, memoryOffset: words.samples.byteOffset, rowBytes, rows: words.rows };
 }
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
@@ -158,6 +199,28 @@ export class InferenceEngine {
     }
   }
 
+  /**
+   * The file's header read into the kernel's memory and parsed (stopping at Pixel Data), the rest
+   * left unread; null when the header does not fit in the first HEAD_BYTES or does not parse as
+   * expected (the caller then reads the whole file as before, and its errors are the usual ones).
+   */
+  private readHead(path: string): { fd: number; size: number; all: Uint8Array; parsed: ParsedDicom } | null {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const all = this.simd!.fileBytes(size);
+      const headLen = Math.min(size, HEAD_BYTES);
+      if (readInto(fd, all, 0, headLen) < headLen) throw new Error('short read');
+      const parsed = parseDicomBytes(all.subarray(0, headLen), { headerOnly: true, fileSize: size });
+      // the elements' offsets are the same in the whole file's view, which the pixel rows go into
+      (parsed.dataSet as { byteArray: Uint8Array }).byteArray = all;
+      return { fd, size, all, parsed };
+    } catch {
+      closeSync(fd);
+      return null;
+    }
+  }
+
   /** One image start to finish in this thread: prepare, then infer. */
   async run(job: InferenceJob): Promise<InferenceOutcome> {
     const reuse = !this.busy;
@@ -189,10 +252,29 @@ export class InferenceEngine {
 
   private async prepareOne(job: InferenceJob, reuse: boolean, split: boolean): Promise<Prepared | SkippedOrFailed> {
     let instance: InstanceIdentity | null = null;
+    // the file, open while its pixel rows are read chunk by chunk (readRows)
+    let rowFd: number | null = null;
     try {
+      // the row helper may still be writing the previous image's rows into the memory this file goes into
+      if (reuse) await this.splitter?.quiesce();
       const t0 = now();
-      const bytes = this.readFile(job.filePath, reuse);
-      const parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      // the header first and the pixel rows while preprocessing (readRows), or the whole file now
+      const head = reuse && this.simd && this.options.readRows !== false && !job.computePixelDigest ? this.readHead(job.filePath) : null;
+      let rows: RowSource | null = null;
+      if (head) {
+        rowFd = head.fd;
+        rows = rowSourceOf(head, job);
+        if (!rows) {
+          closeSync(head.fd);
+          rowFd = null;
+        }
+      }
+      let parsed: ParsedDicom;
+      if (head && rows) parsed = head.parsed;
+      else {
+        const bytes = this.readFile(job.filePath, reuse);
+        parsed = parseDicomBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      }
       const ds = parsed.dataSet;
       instance = identityOf(ds);
       const t1 = now();
@@ -200,7 +282,6 @@ export class InferenceEngine {
       if (reason) return { kind: 'skipped', instance, reason };
       const pixelSha256 = job.computePixelDigest ? (await pixelDigest(ds, parsed.transferSyntaxUid, false)).pixel : null;
       const t2 = now();
-      // native greyscale: a view of the file's bytes (in the reused buffer, so only until the next image)
       const grey = await greyImageOf(ds, parsed.transferSyntaxUid, this.decode);
       const t3 = now();
       let scratch = reuse ? this.scratch.get(job.model.id) : undefined;
@@ -209,14 +290,31 @@ export class InferenceEngine {
       let splitRows: Timings['splitRows'];
       const plan = (split && reuse && this.splitter) || this.simd ? planPreprocess(grey, job.model.card) : null;
       const simd = plan && this.simd && whyNotSimd(grey, job.model.card, plan) === null ? this.simd : null;
-      // inferred right after (both cores idle): the row helper takes part of the rows
       const splitHere = plan && split && reuse && this.splitter?.canSplit(grey, plan) ? this.splitter : null;
+      // rows still to be read need the kernel (with or without the helper); anything else reads them all now
+      if (rows && rowFd !== null && !simd) {
+        readSourceRows(rowFd, rows, 0, rows.rows, this.simd!.memory.buffer);
+        rows = null;
+      }
       if (plan && (simd || splitHere)) {
         const { height, width, channels } = job.model.card.input;
         const tensor = scratch ? scratch.floats('tensor', channels * height * width) : new Float32Array(channels * height * width);
-        const kernel = simd ? { reducer: simd, src: simd.samplesAt(grey) } : undefined;
+        // the kernel must find the rows where they are read to (samplesAt copies samples from elsewhere)
+        if (rows && rowFd !== null && simd && !(grey.samples.buffer === simd.memory.buffer && grey.samples.byteOffset === rows.memoryOffset)) {
+          readSourceRows(rowFd, rows, 0, rows.rows, simd.memory.buffer);
+          rows = null;
+        }
+        const pending = rows && rowFd !== null ? { rows, fd: rowFd, path: job.filePath } : null;
+        const kernel = simd ? { reducer: simd, src: simd.samplesAt(grey), ...(pending ?? {}) } : undefined;
         if (splitHere) splitRows = splitHere.run(grey, job.model.card, plan, tensor, scratch, kernel);
-        else if (kernel) kernel.reducer.runAt(kernel.src, grey, job.model.card, plan, { from: 0, to: height }, tensor);
+        else if (kernel) {
+          // one thread: chunk by chunk, each chunk's rows read just before it is reduced
+          for (let from = 0; from < height; from += CHUNK_ROWS) {
+            const out = { from, to: Math.min(height, from + CHUNK_ROWS) };
+            if (pending) readSourceRows(pending.fd, pending.rows, ...sourceRowsOf(out, grey.rows, height), kernel.reducer.memory.buffer);
+            kernel.reducer.runAt(kernel.src, grey, job.model.card, plan, out, tensor);
+          }
+        }
         input = { tensor, dims: [1, channels, height, width], window: plan.window, inverted: plan.inverted, preprocessing: PREPROCESSING_ID };
       } else input = preprocess(grey, job.model.card, scratch);
       const t4 = now();
@@ -229,10 +327,12 @@ export class InferenceEngine {
         tensor: input.tensor,
         dims: input.dims,
         pixelSha256,
-        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}), ...(simd ? { simd: true } : {}) },
+        timings: { readMs: t1 - t0, decodeMs: t3 - t2, preprocessMs: t4 - t3, ...(splitRows ? { splitRows } : {}), ...(simd ? { simd: true } : {}), ...(rows ? { rowsRead: true } : {}) },
       };
     } catch (err) {
       return failedOutcome(err, instance);
+    } finally {
+      if (rowFd !== null) closeSync(rowFd);
     }
   }
 

@@ -10,7 +10,7 @@
  * (then does it itself), so a loaded machine costs at most one chunk twice. Not used while an
  * inference runs (a study's image prepared ahead): the helper would take a core from ONNX Runtime.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -28,6 +28,35 @@ const DONE_HERE = 1;
 const DONE_BY_HELPER = 2;
 const HELPER_FAILED = 3;
 
+/**
+ * Pixel rows not read yet (EngineSessionOptions.readRows): each thread reads the source rows of a
+ * chunk into the kernel's memory just before reducing it. Rows at a chunk's edge are read by both
+ * threads; the bytes are the file's, so the second write leaves them as they are.
+ */
+export interface RowSource {
+  /** Byte offset of the first pixel row in the file. */
+  fileOffset: number;
+  /** Byte offset of the first pixel row in the kernel's memory. */
+  memoryOffset: number;
+  rowBytes: number;
+  rows: number;
+}
+
+/** Reads source rows [from, to) from the open file into the kernel's memory; throws when the file is shorter than its header said. */
+export function readSourceRows(fd: number, src: RowSource, from: number, to: number, memory: ArrayBufferLike): void {
+  const a = Math.max(0, from);
+  const b = Math.min(src.rows, to);
+  if (b <= a) return;
+  const length = (b - a) * src.rowBytes;
+  const into = new Uint8Array(memory, src.memoryOffset + a * src.rowBytes, length);
+  let off = 0;
+  while (off < length) {
+    const n = readSync(fd, into, off, length - off, src.fileOffset + a * src.rowBytes + off);
+    if (n === 0) throw new Error(`the file ended inside its pixel data (row ${a + Math.floor(off / src.rowBytes)} of ${src.rows}); it changed while being read`);
+    off += n;
+  }
+}
+
 export interface RowsJob {
   /** Int32: [0] the next chunk to take, [1 + c] chunk c's state (PENDING, DONE_HERE, DONE_BY_HELPER, HELPER_FAILED). */
   state: SharedArrayBuffer;
@@ -39,6 +68,13 @@ export interface RowsJob {
   image: Omit<GreyImage, 'samples'> & { samples: { buffer: SharedArrayBuffer; byteOffset: number; length: number; bytes: 1 | 2 } };
   /** Set: both threads run the SIMD kernel on the samples at this byte offset of the kernel's memory (the helper has it from its start). */
   simdSource?: number;
+  /** Set: the pixel rows are not read yet; the helper opens this file and reads each chunk's rows first, with `busy` raised (Int32 [0]) while it may write. */
+  readRows?: { path: string; source: RowSource; busy: SharedArrayBuffer };
+}
+
+/** The source rows output rows [out.from, out.to) are reduced from (area resize of `rows` to `height`), as [from, to). */
+export function sourceRowsOf(out: OutputRows, rows: number, height: number): [number, number] {
+  return [Math.floor((out.from * rows) / height), Math.min(rows, Math.ceil((out.to * rows) / height))];
 }
 
 export function imageOfRowsJob(job: RowsJob): GreyImage {
@@ -52,13 +88,25 @@ export function imageOfRowsJob(job: RowsJob): GreyImage {
  * marked `mark` (and waiters woken), a chunk whose work threw is marked HELPER_FAILED for the
  * caller to redo. Returns the number of chunks this thread did.
  */
-export function runRowChunks(state: SharedArrayBuffer, chunkRows: number, height: number, mark: number, work: (rows: OutputRows) => void): number {
+export function runRowChunks(state: SharedArrayBuffer, chunkRows: number, height: number, mark: number, work: (rows: OutputRows) => void, busy?: SharedArrayBuffer): number {
   const st = new Int32Array(state);
   const chunks = Math.ceil(height / chunkRows);
   let done = 0;
+  // `busy` (the helper reading rows into the file's memory): raised before a chunk is taken and
+  // lowered after it, so the engine can wait until no write of this image can still come (quiesce)
+  const b = busy ? new Int32Array(busy) : null;
+  const lower = () => {
+    if (!b) return;
+    Atomics.store(b, 0, 0);
+    Atomics.notify(b, 0);
+  };
   for (;;) {
+    if (b) Atomics.store(b, 0, 1);
     const c = Atomics.add(st, 0, 1);
-    if (c >= chunks) return done;
+    if (c >= chunks) {
+      lower();
+      return done;
+    }
     let m = mark;
     try {
       work({ from: c * chunkRows, to: Math.min(height, (c + 1) * chunkRows) });
@@ -67,6 +115,7 @@ export function runRowChunks(state: SharedArrayBuffer, chunkRows: number, height
       if (mark === DONE_HERE) throw err;
       m = HELPER_FAILED;
     }
+    lower();
     Atomics.store(st, 1 + c, m);
     Atomics.notify(st, 1 + c);
   }
@@ -91,6 +140,8 @@ export interface SplitStats {
 export class RowSplitter {
   private worker: Worker | null = null;
   private out: SharedArrayBuffer | null = null;
+  /** Raised by the helper while it may write pixel rows into the file's memory (RowsJob.readRows). */
+  private readonly busy = new SharedArrayBuffer(4);
 
   private constructor(
     private readonly script: string,
@@ -132,7 +183,14 @@ export class RowSplitter {
    * Writes the whole tensor (as preprocessRows over all rows would), the helper doing the chunks
    * it takes. Blocks the calling thread until the last chunk is in (it is itself busy until then).
    */
-  run(img: GreyImage, card: Pick<ModelCard, 'input' | 'preprocessing'>, plan: PreprocessPlan, tensor: Float32Array, scratch?: PreprocessScratch, simd?: { reducer: SimdAreaReducer; src: number }): SplitStats {
+  run(
+    img: GreyImage,
+    card: Pick<ModelCard, 'input' | 'preprocessing'>,
+    plan: PreprocessPlan,
+    tensor: Float32Array,
+    scratch?: PreprocessScratch,
+    simd?: { reducer: SimdAreaReducer; src: number; rows?: RowSource; fd?: number; path?: string },
+  ): SplitStats {
     const { height, width, channels } = card.input;
     const n = height * width * channels;
     const w = this.worker ?? this.spawn();
@@ -158,8 +216,16 @@ export class RowSplitter {
         samples: { buffer: s.buffer as SharedArrayBuffer, byteOffset: s.byteOffset, length: s.length, bytes: s instanceof Uint8Array ? 1 : 2 },
       },
       ...(simd ? { simdSource: simd.src } : {}),
+      ...(simd?.rows && simd.path ? { readRows: { path: simd.path, source: simd.rows, busy: this.busy } } : {}),
     };
-    const work = simd ? (rows: OutputRows) => simd.reducer.runAt(simd.src, img, card, plan, rows, tensor) : (rows: OutputRows) => preprocessRows(img, card, plan, rows, tensor, scratch);
+    const reduce = simd ? (rows: OutputRows) => simd.reducer.runAt(simd.src, img, card, plan, rows, tensor) : (rows: OutputRows) => preprocessRows(img, card, plan, rows, tensor, scratch);
+    const source = simd?.rows && simd.fd !== undefined ? { fd: simd.fd, rows: simd.rows, memory: simd.reducer.memory.buffer } : null;
+    const work = source
+      ? (rows: OutputRows) => {
+          readSourceRows(source.fd, source.rows, ...sourceRowsOf(rows, img.rows, height), source.memory);
+          reduce(rows);
+        }
+      : reduce;
     w.postMessage(job);
     const t0 = performance.now();
     const mine = runRowChunks(state, CHUNK_ROWS, height, DONE_HERE, work);
@@ -187,6 +253,28 @@ export class RowSplitter {
       }
     }
     return { chunks, byHelper };
+  }
+
+  /**
+   * Resolves once the helper can no longer write rows of an earlier image into the file's memory
+   * (call before the memory takes the next file). A helper off its core is waited for up to
+   * `timeoutMs`; one that is still busy then is stopped (and the wait is for its exit), and a new
+   * one starts with the next image.
+   */
+  async quiesce(timeoutMs = 2000): Promise<void> {
+    const b = new Int32Array(this.busy);
+    if (Atomics.load(b, 0) === 0) return;
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(b, 0) !== 0 && performance.now() < deadline) {
+      // Atomics.waitAsync (Node 16+; not in this project's TypeScript lib)
+      const r = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync(b, 0, 1, Math.max(1, deadline - performance.now()));
+      if (r.async) await r.value;
+    }
+    if (Atomics.load(b, 0) === 0) return;
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+    Atomics.store(b, 0, 0);
   }
 
   async close(): Promise<void> {
