@@ -33,7 +33,7 @@ export const sourceOf = (connectionName: string): string => `pacs:${connectionNa
 /** What the library domain offers the PACS (today: Library.import). */
 export interface LibraryImporter {
   /** `source` names where the files came from ('pacs:<connection>', 'scp:<calling AE title>'): a file whose SOP Instance UID is indexed with other bytes becomes a copy of that instance, shown and verified on its own. */
-  importFiles(paths: string[], opts?: { source?: string }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
+  importFiles(paths: string[], opts?: { source?: string; /** the SHA-256 of each file, known from the cache (by path): not read and hashed again */ sha256?: ReadonlyMap<string, string> }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
   /** After fingerprinting: drops the copies among these files whose image equals the library's (only the file meta header or encoding differ). */
   settleCopies?(paths: string[]): Promise<number>;
 }
@@ -237,7 +237,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     phases.batches++;
     let ok = b;
     try {
-      const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
+      const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName), sha256: new Map(b.map((c) => [c.path, c.sha256])) });
       phases.firstImported ??= Date.now() - t0;
       const bad = new Map(r.rejected.map((x) => [x.path, x]));
       for (const c of b) {
