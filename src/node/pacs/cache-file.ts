@@ -2,6 +2,7 @@
  * Writing one file into a cache folder under its content name, with no database and nothing heavy
  * imported: the DIMSE threads and the WADO thread (wado-stream.worker.ts) use it.
  */
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
@@ -66,6 +67,38 @@ export async function writeCacheFile(dir: string, file: Uint8Array, sha256: stri
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
       made.clear();
       await mkdir(dir, { recursive: true, mode: 0o700 });
+    }
+  }
+}
+
+/**
+ * writeCacheFile with blocking calls (not durable), for a worker thread that has nothing else to
+ * do meanwhile (the WADO thread): no round trip through libuv's pool per call, each of which woke
+ * another thread (on a loaded machine, a wait for a core).
+ */
+export function writeCacheFileSync(dir: string, file: Uint8Array, sha256: string): string {
+  const tmp = join(dir, `.${process.pid}-${threadId}-${++tmpSeq}.part`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(tmp, file, { mode: 0o600 });
+      const sub = join(dir, sha256.slice(0, 2));
+      const path = join(sub, `${sha256}.dcm`);
+      if (!made.has(sub)) {
+        mkdirSync(sub, { recursive: true, mode: 0o700 });
+        made.add(sub);
+      }
+      renameSync(tmp, path);
+      return path;
+    } catch (err) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // not written
+      }
+      // the folder was removed since (the cache emptied): made again, once
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+      made.clear();
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
     }
   }
 }
