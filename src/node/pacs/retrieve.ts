@@ -45,7 +45,9 @@ export interface LibraryImporter {
 
 /** What the fingerprint domain offers the PACS (today: FingerprintEngine.fingerprintPaths). */
 export interface InstanceFingerprinter {
-  fingerprintFiles(paths: string[]): Promise<void>;
+  /** `studyTrees`: the study trees are not rebuilt; the UIDs of the studies touched are added to it (then rebuildStudyTrees, once). */
+  fingerprintFiles(paths: string[], opts?: { studyTrees?: Set<string> }): Promise<void>;
+  rebuildStudyTrees?(studyInstanceUids: Iterable<string>): void;
 }
 
 /** What the ledger domain offers the PACS (today: Verifier.verifyEntries; it fingerprints what it has no digests of). */
@@ -263,13 +265,15 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     // it, then only reads the chain and checks the proofs): before, each verify batch fingerprinted
     // its files first, so after the last arrival the fingerprints of the last batches were still to do.
     if (ctx.verifier && ctx.fingerprinter) {
-      const fp = ctx.fingerprinter.fingerprintFiles(paths).catch(() => undefined); // a failure is the verifier's to report (it fingerprints again what has no digests)
+      const fp = ctx.fingerprinter.fingerprintFiles(paths, ctx.fingerprinter.rebuildStudyTrees ? { studyTrees } : {}).catch(() => undefined); // a failure is the verifier's to report (it fingerprints again what has no digests)
       for (const p of paths) fingerprinting.set(p, fp);
     }
     // what could not be indexed is still fingerprinted and verified (the report says what it is)
     verifying.add(b);
   };
   const fingerprinting = new Map<string, Promise<unknown>>();
+  /** The studies whose trees the batches' fingerprints left to rebuild (once, after the last batch). */
+  const studyTrees = new Set<string>();
   let firstVerified = true;
   const verifyBatch = async (b: CachedInstance[]) => {
     let t = Date.now();
@@ -321,7 +325,10 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     phases.settle += Date.now() - t;
   };
   const verifying = stage(64, 32, 400, verifyBatch);
-  const importing = stage(batchSize, batchSize, 250, importBatch);
+  // WADO-RS reads the network in its own thread, and a batch's fixed costs here are small now (its
+  // fingerprints are taken in the workers, the study tree rebuilt once at the end): half batches, so
+  // that less is left to import, fingerprint and verify after the last arrival.
+  const importing = stage(batchSize, via === 'wado-rs' && ctx.batchSize === undefined ? batchSize / 2 : batchSize, 250, importBatch);
   const enqueue = (c: CachedInstance) => importing.add([c]);
   const drained = async () => {
     arriving = false;
@@ -520,6 +527,13 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   const fetched = Date.now();
   phases.fetch = fetched - t0;
   await drained();
+  if (studyTrees.size) {
+    try {
+      ctx.fingerprinter?.rebuildStudyTrees?.(studyTrees);
+    } catch {
+      // rebuilt by the next fingerprint run of the study (an anchor, a study verification)
+    }
+  }
   phases.afterLastArrival = Date.now() - fetched;
   const cancelled = task.cancelled;
   // instances never reached (fatal error or cancel): reported as failed with the reason
