@@ -396,8 +396,11 @@ export class Services implements AppContext {
             settleCopies: (paths) => this.settlePacsCopies(paths),
           },
           fingerprinter: {
-            fingerprintFiles: async (paths) => {
-              await this.fingerprints.fingerprintPaths(paths);
+            fingerprintFiles: async (paths, o) => {
+              await this.fingerprints.fingerprintPaths(paths, o?.studyTrees ? { studyTrees: o.studyTrees } : {});
+            },
+            rebuildStudyTrees: (uids) => {
+              for (const uid of uids) this.fingerprints.rebuildStudy(uid);
             },
           },
           verifier: verify

@@ -168,7 +168,10 @@ export const pacsBenches: Bench[] = [
         let wadoStates: Record<string, number> = {};
         await plain(-1); // warm Orthanc's cache and the plain client once, untimed
         for (let k = 0; k < ROUNDS; k++) {
+          const cpu0 = process.cpuUsage();
           peer.push((await timeItAsync(() => plain(k))).ms);
+          const cpu = process.cpuUsage(cpu0);
+          if (process.env.MEDIMG_BENCH_PACS_MARKS) process.stderr.write(`plain ${peer[peer.length - 1]!.toFixed(0)}ms, this process's CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)}ms, load ${loadavg()[0]!.toFixed(1)}\n`);
           const o = await ours('wado-rs');
           wado.push(o);
           wadoStates = o.verification;

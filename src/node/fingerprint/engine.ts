@@ -44,6 +44,13 @@ export interface RunOptions {
   task?: Task;
   /** Recompute even when size and modification time are unchanged. */
   force?: boolean;
+  /**
+   * The study trees are not rebuilt by this run: the UIDs of the studies it touched are added here,
+   * and the caller rebuilds each once (rebuildStudy) after its last run. A retrieve fingerprints
+   * each batch as it comes; rebuilding the growing tree (and rewriting all its proofs) after every
+   * batch cost more of the main thread than the rest of the batch.
+   */
+  studyTrees?: Set<string>;
 }
 
 function rowToInstance(r: Row, cached: boolean): InstanceFingerprint {
@@ -365,10 +372,11 @@ export class FingerprintEngine {
       flush();
     }
     const studyResults: StudyFingerprint[] = [];
-    for (const uid of [...studies].sort()) {
+    for (const uid of ro.studyTrees ? [] : [...studies].sort()) {
       const st = this.rebuildStudy(uid);
       if (st) studyResults.push(st);
     }
+    for (const uid of ro.studyTrees ? studies : []) ro.studyTrees!.add(uid);
     task?.progress({ done, failed: errors.length, label: null }, true);
     instances.sort((a, b) => (a.path < b.path ? -1 : 1));
     return { instances, errors, studies: studyResults, cancelled: cancelled || Boolean(task?.cancelled) };

@@ -22,6 +22,18 @@ export interface ImportOptions {
   onStart?: (task: Task) => void;
 }
 
+export interface ImportFileOptions {
+  /** Where the files came from: 'local' (default), 'pacs:<connection>', 'scp:<calling AE title>'. */
+  source?: string;
+  /**
+   * The SHA-256 (hex) of files whose bytes the caller hashed as it wrote them (by absolute path: the
+   * PACS cache names each file by it): recorded as the instance's hash instead of reading and hashing
+   * the file again (for a copy of a known SOP Instance UID, and by the fingerprints, which take the
+   * file digest from it).
+   */
+  sha256?: ReadonlyMap<string, string>;
+}
+
 export class Importer {
   /** Import workers, started on the first large import and kept until `close()`. */
   private pool: ScanPool | null = null;
@@ -47,7 +59,7 @@ export class Importer {
    * files came from (a PACS connection: 'pacs:<name>'); a file from a source other than 'local'
    * whose SOP Instance UID is indexed with other bytes becomes a copy of that instance.
    */
-  async import(paths: string[], task: Task, opts: { source?: string } = {}): Promise<ImportReport> {
+  async import(paths: string[], task: Task, opts: ImportFileOptions = {}): Promise<ImportReport> {
     const t0 = Date.now();
     const rejected: RejectedFile[] = [];
     const dicomdirs: string[] = [];
@@ -177,7 +189,7 @@ export class Importer {
             rejected.push(o.rejected);
           } else if (o.kind === 'record') {
             scanned++;
-            pending.push({ path: o.path, size: o.size, mtimeMs: o.mtimeMs, sha256: o.sha256, record: o.record, ...(opts.source ? { source: opts.source } : {}) });
+            pending.push({ path: o.path, size: o.size, mtimeMs: o.mtimeMs, sha256: o.sha256 ?? opts.sha256?.get(o.path) ?? null, record: o.record, ...(opts.source ? { source: opts.source } : {}) });
           }
         }
         if (!nextStarted) inflight = take();

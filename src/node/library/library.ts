@@ -9,7 +9,7 @@ import type { Db } from '../store/database';
 import type { Logger } from '../log';
 import type { Task } from '../tasks';
 import type { ImportReport, Measurement } from '../../shared/api/library';
-import { Importer } from './importer';
+import { Importer, type ImportFileOptions } from './importer';
 import { IndexWrites } from './index-writes';
 import { Measurements } from './measurements';
 import { LibraryQueries } from './queries';
@@ -45,7 +45,7 @@ export class Library {
   }
 
   // ---- import
-  import(paths: string[], task: Task, opts: { source?: string } = {}): Promise<ImportReport> {
+  import(paths: string[], task: Task, opts: ImportFileOptions = {}): Promise<ImportReport> {
     return this.importer.import(paths, task, opts);
   }
   hashPending(task: Task): Promise<number> {

@@ -6,14 +6,12 @@
  */
 import { hash } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { threadId } from 'node:worker_threads';
 import type { Db } from '../store/database';
 import { readFileMeta } from './part10';
+import { writeCacheFile, type WrittenFile } from './cache-file';
 
-/** Temp-file names: unique within this process (randomBytes per arrival cost more than the write's bookkeeping). */
-let tmpSeq = 0;
+/** Used by the DIMSE and WADO threads (written there, recorded here by put). */
+export { writeCacheFile, type WrittenFile };
 
 type Statement = ReturnType<Db['prepare']> & { run(...params: unknown[]): unknown; get(...params: unknown[]): unknown };
 
@@ -54,67 +52,6 @@ const toCached = (r: Row): CachedInstance => ({
   verification: r.verification,
   message: r.message,
 });
-
-/** Flushes a folder's entries (the rename of a new file) to the disk. */
-async function syncFolder(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** A file a DIMSE thread wrote into the cache already (writeCacheFile), for InstanceCache.put to record. */
-export interface WrittenFile {
-  path: string;
-  sha256: string;
-  size: number;
-  transferSyntaxUid: string | null;
-}
-
-/** Sub-folders known to exist, per thread (one mkdir each, not one per file). */
-const made = new Set<string>();
-
-/**
- * Writes a file into a cache folder under its content name (`<dir>/ab/abcdef….dcm`, atomically:
- * temp file + rename); returns its path. No database: the DIMSE threads write their arrivals
- * with it (off the main thread), which then records them (InstanceCache.put).
- */
-export async function writeCacheFile(dir: string, file: Uint8Array, sha256: string, durable = false): Promise<string> {
-  const tmp = join(dir, `.${process.pid}-${threadId}-${++tmpSeq}.part`);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (durable) {
-        const fh = await open(tmp, 'w', 0o600);
-        try {
-          await fh.writeFile(file);
-          await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-      } else {
-        await writeFile(tmp, file, { mode: 0o600 });
-      }
-      const sub = join(dir, sha256.slice(0, 2));
-      const path = join(sub, `${sha256}.dcm`);
-      if (!made.has(sub)) {
-        await mkdir(sub, { recursive: true, mode: 0o700 });
-        made.add(sub);
-      }
-      // no check whether the file is there already: the same name holds the same bytes, and the rename replaces it atomically
-      await rename(tmp, path);
-      if (durable) await syncFolder(sub);
-      return path;
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      // the folder was removed since (the cache emptied): made again, once
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
-      made.clear();
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-    }
-  }
-}
 
 export class InstanceCache {
   constructor(
@@ -163,6 +100,7 @@ export class InstanceCache {
    * copy of the same SOP Instance UID replaces the first record (the PACS may have changed it).
    * The write goes through libuv's thread pool: this thread only hashes the bytes (for the name)
    * and records the row, so it goes back to reading the next image from the network at once.
+   * (A WADO-RS series streamed in the WADO thread arrives written already: wado-stream.worker.ts.)
    * `durable`: the file and its folder entry are flushed to the disk (fsync) before the row is
    * written, for an instance nobody else will send again (a push to our Storage SCP); a retrieve's
    * arrivals need not be (a retrieve resumed after a crash fetches what has no cached file).

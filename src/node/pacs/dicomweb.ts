@@ -4,14 +4,17 @@
  * per-connection CA, time limits, cancellation, and the precise reason of each failure (xhr2 drops
  * the socket error; we keep it, so "DNS name not found" is not reported as "request failed").
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { rootCertificates } from 'node:tls';
 import * as dicomweb from 'dicomweb-client';
 import XMLHttpRequest from 'xhr2';
 import { httpStatusError, networkError, PacsError, PacsReason } from './errors';
 import type { Credentials, DicomWebSettings } from './connections';
-import { boundaryOf, MultipartSplitter } from './multipart';
+import type { WrittenFile } from './cache-file';
+import { isPart10 } from './part10-meta';
+import { streamInThread } from './wado-thread';
+import { streamWado, wadoUrl, type WadoStreamRequest } from './wado-stream';
 
 /** A DICOM JSON object (PS3.18 F.2): tag → { vr, Value }. */
 export type DicomJson = Record<string, { vr: string; Value?: unknown[]; InlineBinary?: string; BulkDataURI?: string } | undefined>;
@@ -214,81 +217,28 @@ export class DicomWebClient {
     handlers: { onInstance: (file: Uint8Array) => void | Promise<unknown>; onNotDicom?: (index: number) => void },
     opts: { signal?: AbortSignal } = {},
   ): Promise<number> {
-    const url = `${this.url}/studies/${study}${series ? `/series/${series}` : ''}`;
-    const where = { host: this.host, port: this.port, what: 'the DICOMweb server' };
-    const u = new URL(url);
-    const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise<number>((resolve, reject) => {
-      let settled = false;
-      const settle = (err: PacsError | null, n = 0) => {
-        if (settled) return;
-        settled = true;
-        opts.signal?.removeEventListener('abort', onAbort);
-        if (err) {
-          req.destroy();
-          reject(err);
-        } else resolve(n);
-      };
-      const onAbort = () => settle(new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.'));
-      const req = send(u, {
-        method: 'GET',
-        agent: this.agent,
-        headers: { ...this.headers, Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
-      });
-      // idle limit, as for every other request: a server that stops sending is "timed out"
-      req.setTimeout(this.target.timeoutMs, () => settle(networkError(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }), where)));
-      req.on('error', (err) => settle(opts.signal?.aborted ? new PacsError(PacsReason.Cancelled, 'The PACS operation was cancelled.') : networkError(err, where)));
-      req.on('response', (res: IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        if (status < 200 || status >= 300) {
-          let body = '';
-          res.setEncoding('latin1');
-          res.on('data', (d: string) => (body = (body + d).slice(0, 300)));
-          res.on('end', () => settle(httpStatusError(status, url, 'object', body)));
-          return;
-        }
-        const boundary = boundaryOf(String(res.headers['content-type'] ?? ''));
-        if (!boundary) {
-          res.resume();
-          settle(new PacsError(PacsReason.NotDicom, `The reply from ${url} is not multipart (Content-Type "${res.headers['content-type'] ?? ''}").`, 'Check that the URL is the DICOMweb root; show this message to the PACS administrator.'));
-          return;
-        }
-        const splitter = new MultipartSplitter(boundary, (part) => {
-          if (settled) return;
-          if (isPart10(part.body)) {
-            const wait = handlers.onInstance(part.body);
-            if (wait) {
-              res.pause();
-              const go = () => {
-                if (!settled) res.resume();
-              };
-              wait.then(go, go);
-            }
-          } else handlers.onNotDicom?.(splitter.parts - 1);
-        });
-        res.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          try {
-            splitter.push(chunk);
-          } catch (err) {
-            settle(new PacsError(PacsReason.NotDicom, `The reply from ${url} could not be read as DICOMweb: ${err instanceof Error ? err.message : String(err)}.`, 'Retrieve again; show this message to the PACS administrator if it stays.'));
-          }
-        });
-        res.on('end', () => {
-          try {
-            splitter.end();
-            settle(null, splitter.parts);
-          } catch (err) {
-            settle(new PacsError(PacsReason.ConnectionLost, `The reply from ${url} was cut off: ${err instanceof Error ? err.message : String(err)}.`, 'Retrieve again; only what is missing is fetched.'));
-          }
-        });
-        res.on('error', (err) => settle(networkError(err, where)));
-        res.on('aborted', () => settle(new PacsError(PacsReason.ConnectionLost, `The connection to ${where.host}:${where.port} was lost during the reply from ${url}.`, 'Retrieve again; only what is missing is fetched.')));
-      });
-      if (opts.signal?.aborted) onAbort();
-      else opts.signal?.addEventListener('abort', onAbort, { once: true });
-      req.end();
-    });
+    return streamWado(this.streamRequest(study, series), this.agent, handlers, opts);
+  }
+
+  private streamRequest(study: string, series: string | null): WadoStreamRequest {
+    return { url: wadoUrl(this.url, study, series), headers: this.headers, timeoutMs: this.target.timeoutMs, where: { host: this.host, port: this.port, what: 'the DICOMweb server' } };
+  }
+
+  /**
+   * retrieveStream in the WADO thread (wado-thread.ts), which also names each part by its SHA-256
+   * and writes it into the cache folder `cacheDir`: this thread gets each instance as a written file
+   * (with its SOP Instance UID, null when the part has none), not its bytes. The reply is paused
+   * after the first part until its onInstance promise (if any) settles. Null when the thread
+   * cannot run (no bundle: tests from the sources), so the caller streams here (retrieveStream).
+   */
+  retrieveStreamToCache(
+    study: string,
+    series: string | null,
+    cacheDir: string,
+    handlers: { onInstance: (file: WrittenFile, sopInstanceUid: string | null) => void | Promise<unknown>; onWriteFailed: (sopInstanceUid: string | null, message: string) => void; onNotDicom?: (index: number) => void },
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<number> | null {
+    return streamInThread({ ...this.streamRequest(study, series), ...(this.target.caPem ? { caPem: this.target.caPem } : {}) }, cacheDir, handlers, opts);
   }
 
   /** STOW-RS of Part-10 files to /studies; returns the server's DICOM JSON response (or null). */
@@ -314,10 +264,7 @@ export class DicomWebClient {
   }
 }
 
-/** "DICM" at offset 128. */
-export function isPart10(b: Uint8Array): boolean {
-  return b.length > 132 && b[128] === 0x44 && b[129] === 0x49 && b[130] === 0x43 && b[131] === 0x4d;
-}
+export { isPart10 };
 
 /** The first value of a tag in DICOM JSON, as a string (person names: the Alphabetic group). */
 export function jsonValue(obj: DicomJson, tag: string): string | null {

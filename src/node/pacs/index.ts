@@ -13,6 +13,7 @@ import { DicomWebClient } from './dicomweb';
 import { DimseClient } from './dimse';
 import { PacsError, PacsReason, toPacsError, type PacsApiError } from './errors';
 import { retrieve, type InstanceFingerprinter, type InstanceVerifier, type LibraryImporter, type RetrieveReport, type RetrieveVia } from './retrieve';
+import { warmWadoThread } from './wado-thread';
 import { searchSeriesDimse, searchSeriesWeb, searchStudiesDimse, searchStudiesWeb, type PacsSeries, type StudyPage, type StudyQuery } from './search';
 import { send, type SendReport, type SendResult, type SendVia } from './send';
 import type { SecretBox } from './secret-box';
@@ -196,6 +197,8 @@ export class Pacs {
   searchSeries(idOrName: number | string, study: string, opts: { source?: Source; signal?: AbortSignal } = {}): Promise<PacsSeries[]> {
     return this.withClients(idOrName, async ({ conn, web, dimse }) => {
       const via = this.pick(conn, opts.source);
+      // a series list is what a WADO-RS retrieve follows: its thread starts now, not on the click (on a loaded machine its start delayed the first image)
+      if (web) warmWadoThread();
       try {
         const series = via === 'dicomweb' ? await searchSeriesWeb(web!, study, opts.signal) : await searchSeriesDimse(dimse!, study, opts.signal);
         this.audited(conn, via, 'SERIES', { studyInstanceUid: study }, study, series.length, false, null);

@@ -4,6 +4,9 @@
  * unchanged. Also reads the few meta values the PACS code needs from a Part-10 file.
  */
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME as IMPLEMENTATION_VERSION } from '../dicom/anonymise';
+import { readFileMeta } from './part10-meta';
+
+export { readFileMeta };
 
 function element(group: number, el: number, vr: string, value: Buffer): Buffer {
   const long = vr === 'OB';
@@ -34,30 +37,6 @@ export function part10File(dataset: Uint8Array | readonly Uint8Array[], m: { sop
   len.writeUInt32LE(body.length, 0);
   const parts = dataset instanceof Uint8Array ? [dataset] : dataset;
   return Buffer.concat([Buffer.alloc(128), Buffer.from('DICM', 'latin1'), element(0x0002, 0x0000, 'UL', len), body, ...parts]);
-}
-
-/** Reads string values of the file meta group (group 0002, always explicit VR little endian). */
-export function readFileMeta(file: Uint8Array): Map<number, string> {
-  const out = new Map<number, string>();
-  const b = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
-  let p = 132;
-  while (p + 8 <= b.length && b.readUInt16LE(p) === 0x0002) {
-    const el = b.readUInt16LE(p + 2);
-    const vr = b.toString('latin1', p + 4, p + 6);
-    let len: number;
-    let start: number;
-    if (['OB', 'OW', 'OF', 'SQ', 'UT', 'UN'].includes(vr)) {
-      len = b.readUInt32LE(p + 8);
-      start = p + 12;
-    } else {
-      len = b.readUInt16LE(p + 6);
-      start = p + 8;
-    }
-    if (start + len > b.length) break;
-    if (vr === 'UI' || vr === 'SH' || vr === 'AE') out.set(el, b.toString('latin1', start, start + len).replace(/[\0 ]+$/, ''));
-    p = start + len;
-  }
-  return out;
 }
 
 /** The data set bytes of a Part-10 file (what follows the file meta group) and its transfer syntax, or null when not Part-10. */

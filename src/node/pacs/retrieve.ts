@@ -2,7 +2,8 @@
  * Retrieve a study or a series from a PACS into the cache and the library, verifying what arrives.
  *
  *   wado-rs  WADO-RS with transfer-syntax=* (the stored encoding is kept): nothing cached yet → one
- *            study / series request, each part taken as it streams in (the QIDO-RS listing runs
+ *            study / series request, each part taken as it streams in (read, hashed and written into
+ *            the cache in the WADO thread: wado-thread.ts; the QIDO-RS listing runs
  *            beside it; what did not come is then asked for per instance); else per instance, 4 at a time
  *   c-get    one association; the PACS sends the instances back on it
  *   c-move   the PACS sends to our Storage SCP (which must be running, and known to the PACS)
@@ -24,8 +25,12 @@ import { isFatalForServer, notAnswered, PacsError, PacsReason, toPacsError, type
 import { listInstancesDimse, listInstancesWeb } from './search';
 import type { StoredInstance } from './storage-scp';
 import { readFileMeta } from './part10';
+import { warmWadoThread } from './wado-thread';
 
 export type RetrieveVia = 'wado-rs' | 'c-get' | 'c-move';
+
+const cacheWriteFailed = (sop: string, message: string) =>
+  new PacsError(PacsReason.Invalid, `Instance ${sop} arrived but could not be written to the cache: ${message}.`, 'Check the free space of the app-data folder, then retrieve again; only what is missing is fetched.');
 
 /** The library `source` of what a connection returned (a PACS copy is labelled with it). */
 export const sourceOf = (connectionName: string): string => `pacs:${connectionName}`;
@@ -33,14 +38,16 @@ export const sourceOf = (connectionName: string): string => `pacs:${connectionNa
 /** What the library domain offers the PACS (today: Library.import). */
 export interface LibraryImporter {
   /** `source` names where the files came from ('pacs:<connection>', 'scp:<calling AE title>'): a file whose SOP Instance UID is indexed with other bytes becomes a copy of that instance, shown and verified on its own. */
-  importFiles(paths: string[], opts?: { source?: string }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
+  importFiles(paths: string[], opts?: { source?: string; /** the SHA-256 of each file, known from the cache (by path): not read and hashed again */ sha256?: ReadonlyMap<string, string> }): Promise<{ instanceIds: number[]; rejected: { path: string; code: string; reason: string }[] }>;
   /** After fingerprinting: drops the copies among these files whose image equals the library's (only the file meta header or encoding differ). */
   settleCopies?(paths: string[]): Promise<number>;
 }
 
 /** What the fingerprint domain offers the PACS (today: FingerprintEngine.fingerprintPaths). */
 export interface InstanceFingerprinter {
-  fingerprintFiles(paths: string[]): Promise<void>;
+  /** `studyTrees`: the study trees are not rebuilt; the UIDs of the studies touched are added to it (then rebuildStudyTrees, once). */
+  fingerprintFiles(paths: string[], opts?: { studyTrees?: Set<string> }): Promise<void>;
+  rebuildStudyTrees?(studyInstanceUids: Iterable<string>): void;
 }
 
 /** What the ledger domain offers the PACS (today: Verifier.verifyEntries; it fingerprints what it has no digests of). */
@@ -136,6 +143,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   // comes first and only what is not cached is asked for.
   type Listed = { study: string; series: string; sop: string };
   if (via === 'c-get') warmDimseThread(); // its start overlaps the C-FIND listing
+  if (via === 'wado-rs') warmWadoThread();
   const stream = target.refetch === true || !ctx.cache.hasAnyOf(target.study, series);
   task.progress({ label: 'listing instances', done: 0 }, true);
   const list = (): Promise<Listed[]> => (via === 'wado-rs' ? listInstancesWeb(ctx.web!, target.study, series, task.signal) : listInstancesDimse(ctx.dimse!, target.study, series, task.signal));
@@ -237,7 +245,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     phases.batches++;
     let ok = b;
     try {
-      const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName) });
+      const r = await ctx.importer.importFiles(paths, { source: sourceOf(ctx.connectionName), sha256: new Map(b.map((c) => [c.path, c.sha256])) });
       phases.firstImported ??= Date.now() - t0;
       const bad = new Map(r.rejected.map((x) => [x.path, x]));
       for (const c of b) {
@@ -253,9 +261,19 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     }
     phases.import += Date.now() - t;
     firstIn();
+    // Fingerprinted at once, in the workers, while this thread goes on (the verify stage waits for
+    // it, then only reads the chain and checks the proofs): before, each verify batch fingerprinted
+    // its files first, so after the last arrival the fingerprints of the last batches were still to do.
+    if (ctx.verifier && ctx.fingerprinter) {
+      const fp = ctx.fingerprinter.fingerprintFiles(paths, ctx.fingerprinter.rebuildStudyTrees ? { studyTrees } : {}).catch(() => undefined); // a failure is the verifier's to report (it fingerprints again what has no digests)
+      for (const p of paths) fingerprinting.set(p, fp);
+    }
     // what could not be indexed is still fingerprinted and verified (the report says what it is)
     verifying.add(b);
   };
+  const fingerprinting = new Map<string, Promise<unknown>>();
+  /** The studies whose trees the batches' fingerprints left to rebuild (once, after the last batch). */
+  const studyTrees = new Set<string>();
   let firstVerified = true;
   const verifyBatch = async (b: CachedInstance[]) => {
     let t = Date.now();
@@ -276,6 +294,8 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     if (ctx.verifier) {
       // the verifier fingerprints what it has no digests of: once per file
       try {
+        await Promise.all(paths.map((p) => fingerprinting.get(p)));
+        for (const p of paths) fingerprinting.delete(p);
         const v = await ctx.verifier.verifyFiles(paths, onChainProofs === undefined ? undefined : { onChainProofs });
         const byPath = new Map(v.map((x) => [x.path, x]));
         for (const c of b) {
@@ -305,7 +325,10 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
     phases.settle += Date.now() - t;
   };
   const verifying = stage(64, 32, 400, verifyBatch);
-  const importing = stage(batchSize, batchSize, 250, importBatch);
+  // WADO-RS reads the network in its own thread, and a batch's fixed costs here are small now (its
+  // fingerprints are taken in the workers, the study tree rebuilt once at the end): half batches, so
+  // that less is left to import, fingerprint and verify after the last arrival.
+  const importing = stage(batchSize, via === 'wado-rs' && ctx.batchSize === undefined ? batchSize / 2 : batchSize, 250, importBatch);
   const enqueue = (c: CachedInstance) => importing.add([c]);
   const drained = async () => {
     arriving = false;
@@ -332,7 +355,7 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       },
       (err: unknown) => {
         outcomes.delete(sop);
-        failOne(sop, new PacsError(PacsReason.Invalid, `Instance ${sop} arrived but could not be written to the cache: ${err instanceof Error ? err.message : String(err)}.`, 'Check the free space of the app-data folder, then retrieve again; only what is missing is fetched.'));
+        failOne(sop, cacheWriteFailed(sop, err instanceof Error ? err.message : String(err)));
       },
     );
     writes.add(w);
@@ -370,21 +393,28 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
       if (via === 'wado-rs') {
         if (stream) {
           try {
-            await ctx.web!.retrieveStream(
+            // a part with no SOP Instance UID, or sent twice: asked for again on its own below
+            const take = (file: Uint8Array | WrittenFile, sop: string | null | undefined) => {
+              startListing();
+              if (!sop || outcomes.has(sop) || task.cancelled) return;
+              const a = arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
+              return a.first ? a.done : undefined;
+            };
+            // The reply is read, and each part hashed and written into the cache, in the WADO thread
+            // (wado-thread.ts): this thread records the files, indexes and verifies them. Without
+            // that thread, the same here.
+            await (ctx.web!.retrieveStreamToCache?.(
               target.study,
               series,
+              ctx.cache.dir,
               {
-                onInstance: (file) => {
-                  startListing();
-                  const sop = readFileMeta(file).get(0x0003);
-                  // a part with no SOP Instance UID, or sent twice: asked for again on its own below
-                  if (!sop || outcomes.has(sop) || task.cancelled) return;
-                  const a = arrived(file, sop, series ?? seriesOf.get(sop) ?? null, 'wado-rs');
-                  return a.first ? a.done : undefined;
+                onInstance: take,
+                onWriteFailed: (sop, message) => {
+                  if (sop && !outcomes.has(sop)) failOne(sop, cacheWriteFailed(sop, message));
                 },
               },
               { signal: task.signal },
-            );
+            ) ?? ctx.web!.retrieveStream(target.study, series, { onInstance: (file) => take(file, readFileMeta(file).get(0x0003)) }, { signal: task.signal }));
           } catch (err) {
             const e = toPacsError(err);
             // anything else (cut off, malformed, timed out, 404): what did not come is asked for one by one
@@ -497,6 +527,13 @@ export async function retrieve(ctx: RetrieveContext, target: { study: string; se
   const fetched = Date.now();
   phases.fetch = fetched - t0;
   await drained();
+  if (studyTrees.size) {
+    try {
+      ctx.fingerprinter?.rebuildStudyTrees?.(studyTrees);
+    } catch {
+      // rebuilt by the next fingerprint run of the study (an anchor, a study verification)
+    }
+  }
   phases.afterLastArrival = Date.now() - fetched;
   const cancelled = task.cancelled;
   // instances never reached (fatal error or cancel): reported as failed with the reason

@@ -54,6 +54,40 @@ describe('per-study Merkle tree (spec §5)', () => {
     expect(verifyLeafProof(buildStudyTree([inst(1), inst(2), inst(4)]).root, l.value, l.proof)).toBe(false);
   });
 
+  it('verifyLeafProof agrees with StandardMerkleTree.verify on valid, altered, reordered, upper-case and malformed proofs', () => {
+    const oz = (root: string, v: LeafValue, proof: string[]) => StandardMerkleTree.verify(root, [...LEAF_ENCODING], v, proof);
+    const outcome = (f: () => boolean) => {
+      try {
+        return f();
+      } catch {
+        return 'throws';
+      }
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 33 }), fc.nat(), fc.nat(), (n, pick, bit) => {
+        const t = buildStudyTree(Array.from({ length: n }, (_, i) => inst(i)));
+        const l = t.leaves[pick % t.leaves.length]!;
+        const flipAt = (x: string, at: number) => x.slice(0, at) + (x[at] === '0' ? '1' : '0') + x.slice(at + 1);
+        const cases: [string, LeafValue, string[]][] = [
+          [t.root, l.value, l.proof],
+          [t.root.toUpperCase().replace('0X', '0x'), l.value, l.proof.map((p) => p.replace(/[a-f]/g, (c) => c.toUpperCase()))],
+          [t.root, l.value, [...l.proof].reverse()],
+          [t.root, l.value, l.proof.slice(1)],
+          [t.root, l.value, [...l.proof, l.leaf]],
+          [flipAt(t.root, 2 + (bit % 64)), l.value, l.proof],
+          [t.root, [flipAt(l.value[0], 2 + (bit % 64)) as `0x${string}`, l.value[1], l.value[2]], l.proof],
+          ...(l.proof.length ? ([[t.root, l.value, [flipAt(l.proof[0]!, 2 + (bit % 64)), ...l.proof.slice(1)]]] as [string, LeafValue, string[]][]) : []),
+          [t.root, l.value, [...l.proof, '0x1234']],
+          [t.root, l.value, [...l.proof, 'zz'.repeat(33)]],
+          ['0x1234', l.value, l.proof],
+        ];
+        for (const [root, v, proof] of cases) expect(outcome(() => verifyLeafProof(root, v, proof))).toBe(outcome(() => oz(root, v, proof)));
+        expect(verifyLeafProof(t.root, l.value, l.proof)).toBe(true);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
   it('the same instance read twice is one leaf; the tree can be reloaded from its dump', () => {
     const t = buildStudyTree([inst(1), inst(2), inst(1)]);
     expect(t.leafCount).toBe(2);
