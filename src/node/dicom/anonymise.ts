@@ -21,6 +21,7 @@ import {
 } from '../../core/deid/deidentify';
 import { atomicExport } from '../atomic';
 import { DicomFileError, parseDicomBytes } from './parse';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './implementation';
 
 const { DicomMessage, DicomDict } = (dcmjs as { data: { DicomMessage: DicomMessageApi; DicomDict: DicomDictCtor } }).data;
 interface DicomMessageApi {
@@ -33,8 +34,7 @@ const EXPLICIT_LE = '1.2.840.10008.1.2.1';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 /** Implementation Class UID / Version Name written in the file meta of files this app writes. */
-export const IMPLEMENTATION_CLASS_UID = '2.25.229451600072090404564544894284998027172';
-export const IMPLEMENTATION_VERSION_NAME = 'MEDIMGSHR_0_1';
+export { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME };
 
 export interface AnonymiseOverride {
   /** Export instances with burned-in annotation anyway (marked Patient Identity Removed = NO). */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import dcmjs from 'dcmjs';
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/implementation';
 import { KOS_SOP_CLASS_UID, KOS_TITLES, type KosTitleCode } from '../../shared/api/keyimages';
 
 type Naturalized = Record<string, unknown>;

@@ -3,7 +3,7 @@
  * header): the 128-byte preamble, "DICM", a file meta group (PS3.10 7.1), then the data set bytes
  * unchanged. Also reads the few meta values the PACS code needs from a Part-10 file.
  */
-import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME as IMPLEMENTATION_VERSION } from '../dicom/anonymise';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME as IMPLEMENTATION_VERSION } from '../dicom/implementation';
 import { readFileMeta } from './part10-meta';
 
 export { readFileMeta };
