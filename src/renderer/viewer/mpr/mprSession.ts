@@ -301,6 +301,16 @@ export class MprSession {
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified));
+    // Every slice processed, the last one possibly unreadable (an error counts as processed but is
+    // no IMAGE_VOLUME_MODIFIED): the planes are drawn at full resolution from now on in any case.
+    const onAllProcessed = (e: Event) => {
+      if ((e as CustomEvent<{ volumeId: string }>).detail.volumeId !== this.volumeId || !this.streaming) return;
+      this.streaming = false;
+      this.updateInteractive();
+      this.drawStreaming(true);
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed);
+    this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed));
     this.cb.onProgress({ stage: 'streaming', done: 0, total });
 
     for (const p of PLANES) this.listen(p);
