@@ -28,7 +28,11 @@ test('dragging the crosshair centre moves the other two planes to the point unde
     await page.mouse.move(box.x + centre[0]!, box.y + centre[1]!);
     await page.mouse.down();
     for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + centre[0]! + (70 * i) / 10, box.y + centre[1]! + (55 * i) / 10);
+    // Under software GL (the rig's Chromium runs with --disable-gpu: SwiftShader) the moving planes
+    // are drawn at reduced resolution while the button is held, at full resolution once released.
+    expect(await page.evaluate(() => window.medimgMpr!.session.interacting)).toBe(true);
     await page.mouse.up();
+    expect(await page.evaluate(() => window.medimgMpr!.session.interacting)).toBe(false);
     await settle(page);
 
     // One screen pixel in mm (mouse events land on whole pixels) plus one voxel (the planes snap to slices).

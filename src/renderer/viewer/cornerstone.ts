@@ -125,11 +125,52 @@ export function initCornerstone(): void {
     const kept = keptModules.get(imageId);
     if (kept && type in kept) return kept[type];
     try {
-      return wado(type, imageId);
+      return wado(type, imageId) ?? (type === 'imagePlaneModule' ? indexPlanes.get(imageId) : undefined);
     } catch {
-      return type === 'imagePlaneModule' || type === 'generalSeriesModule' || type === 'imagePixelModule' ? {} : undefined;
+      return type === 'imagePlaneModule' || type === 'generalSeriesModule' || type === 'imagePixelModule' ? (type === 'imagePlaneModule' ? indexPlanes.get(imageId) : undefined) ?? {} : undefined;
     }
   }, 10_000);
+}
+
+/**
+ * Image plane modules from the library's index, for slices whose file has not been read yet.
+ * Cornerstone3D's volume viewports look up the slice nearest to the axial plane (getClosestImageId)
+ * every time the crosshairs draw, through every slice's imagePlaneModule: while the volume streams
+ * in, the files not yet read answered nothing, so each draw logged "Missing imagePositionPatient"
+ * for each of them (≈ 5,000 console warnings per MPR open). Once a file is read, its own header
+ * answers again. Set by the MPR for its series' slices while it is open.
+ */
+const indexPlanes = new Map<string, Record<string, unknown>>();
+
+export interface IndexPlane {
+  imagePositionPatient: number[];
+  imageOrientationPatient: number[];
+  /** [row spacing, column spacing] (PixelSpacing order). */
+  pixelSpacing: number[];
+  rows: number;
+  columns: number;
+  sliceThickness: number | null;
+}
+
+/** Puts index planes in for these image ids (until the returned function is called). */
+export function provideIndexPlanes(planes: ReadonlyMap<string, IndexPlane>): () => void {
+  for (const [imageId, p] of planes) {
+    indexPlanes.set(imageId, {
+      imagePositionPatient: [...p.imagePositionPatient],
+      imageOrientationPatient: [...p.imageOrientationPatient],
+      rowCosines: p.imageOrientationPatient.slice(0, 3),
+      columnCosines: p.imageOrientationPatient.slice(3, 6),
+      pixelSpacing: [...p.pixelSpacing],
+      rowPixelSpacing: p.pixelSpacing[0],
+      columnPixelSpacing: p.pixelSpacing[1],
+      rows: p.rows,
+      columns: p.columns,
+      sliceThickness: p.sliceThickness ?? undefined,
+    });
+  }
+  return () => {
+    for (const imageId of planes.keys()) indexPlanes.delete(imageId);
+  };
 }
 
 /**
@@ -231,6 +272,12 @@ function softwareWebGl(): string | null {
     softwareGl = caps.webgl && caps.softwareRasterizer ? caps.renderer || 'software WebGL' : null;
   }
   return softwareGl;
+}
+
+/** True when WebGL is a software rasteriser (SwiftShader, llvmpipe): every pixel drawn costs CPU time. */
+export function webGlIsSoftware(): boolean {
+  initCornerstone();
+  return softwareWebGl() !== null;
 }
 
 function stackRendererOverride(): 'gpu' | 'cpu' | null {

@@ -8,10 +8,10 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { engineDestroyed, releaseParsedFile } from '../cornerstone';
+import { engineDestroyed, provideIndexPlanes, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
-import type { SeriesVolume } from './volumeGeometry';
+import { volumeImageId, type SeriesVolume } from './volumeGeometry';
 import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
 
 export type { PrimaryTool };
@@ -78,18 +78,22 @@ export function mprRenderingEngine(): RenderingEngine {
   return sharedEngine;
 }
 
-/**
- * The order slices are read into the volume: every 8th first (each shown also in the 7 empty
- * slots after it until their own slice comes, Cornerstone3D's "nearby frames"), then the 4th, 2nd
- * and the rest between them. Priorities: lower first.
- */
 /** While streaming, the planes are drawn again at most this often (each draw is costly under software GL). */
 const STREAM_REDRAW_MS = 1000;
 
+/**
+ * The order slices are read into the volume: every 8th first (each shown also in the 7 empty
+ * slots after it until their own slice comes, Cornerstone3D's "nearby frames"), then the 4th, 2nd
+ * and the rest between them, each into its own slot only. Priorities: lower first. Every slice
+ * written into the volume (a copy into a nearby slot too) is converted to half floats on the main
+ * thread and uploaded into the texture: copies in the later stages as well (the 4th into the 3
+ * slots after it, the 2nd into the next) made 750 uploads of 300 slices, for a preview that the
+ * first stage already gives whole.
+ */
 const STREAM_STAGES = [
   { id: 'mpr-every-8th', decimate: 8, offset: 0, priority: 1, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3, 4, 5, 6, 7].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.FAR_REPLICATE })) },
-  { id: 'mpr-every-4th', decimate: 8, offset: 4, priority: 2, requestType: Enums.RequestType.Interaction, nearbyFrames: [1, 2, 3].map((offset) => ({ offset, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE })) },
-  { id: 'mpr-every-2nd', decimate: 4, offset: 2, priority: 3, requestType: Enums.RequestType.Interaction, nearbyFrames: [{ offset: 1, imageQualityStatus: Enums.ImageQualityStatus.ADJACENT_REPLICATE }] },
+  { id: 'mpr-every-4th', decimate: 8, offset: 4, priority: 2, requestType: Enums.RequestType.Interaction },
+  { id: 'mpr-every-2nd', decimate: 4, offset: 2, priority: 3, requestType: Enums.RequestType.Interaction },
   { id: 'mpr-rest', decimate: 2, offset: 1, priority: 4, requestType: Enums.RequestType.Interaction },
 ];
 
@@ -125,6 +129,70 @@ interface VtkTexture {
   useHalfFloat(): boolean;
   /** The model itself without names; else the named fields. */
   get(...names: string[]): Record<string, unknown>;
+}
+
+/**
+ * Under a software rasteriser, while a mouse button is held on a plane (crosshair drag, pan, zoom,
+ * window) and while the volume streams in, the planes are drawn with 1/INTERACTIVE_PIXEL_SCALE of
+ * their pixels (a third of the width and height) and scaled up; on release, and once the last
+ * slice is in, the three planes are drawn again at full resolution. There each plane's draw costs
+ * CPU time in proportion to its pixels (measured in the GPU process: ≈ 45 ms per full-size plane
+ * of the 1920×1080 layout, plus ≈ 20 ms whatever the size), and a crosshair drag draws two planes
+ * per mouse move. vtk.js's volume mapper has this mode built in (its "small viewport", used while
+ * its interactor animates); Cornerstone3D never animates that interactor, so the session says when
+ * to use it (interactiveSwitch). The slab's sampling along the ray is unchanged (the mapper's
+ * interaction sample-distance factor stays 1). With a hardware GPU the planes are always drawn at
+ * full resolution.
+ */
+const INTERACTIVE_PIXEL_SCALE = 9;
+
+interface InteractorModel {
+  inRender?: boolean;
+  animationRequest?: unknown;
+}
+const interactiveSwitches = new WeakMap<object, { on: boolean }>();
+
+/**
+ * The switch of the vtk.js interactor behind a viewport's WebGL context: while `on`, the volume
+ * mappers of that context see an animating interactor during a draw (vtk.js's isAnimating() reads
+ * `animationRequest`), and so draw at their interaction scale. Outside a draw the interactor is as
+ * before (its render() would skip the draw of an animating window). Null when vtk.js's objects
+ * are not as expected: the planes are then always drawn at full resolution.
+ */
+function interactiveSwitch(engine: RenderingEngine, viewportId: string): { on: boolean } | null {
+  type Pool = { getContextIndexForViewport?(id: string): number | undefined; getContextByIndex?(i: number): { context?: { getInteractor?(): { get?(): unknown } } } | undefined };
+  const pool = (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
+  const index = pool?.getContextIndexForViewport?.(viewportId);
+  const interactor = index === undefined ? undefined : pool?.getContextByIndex?.(index)?.context?.getInteractor?.();
+  const model = interactor?.get?.() as InteractorModel | undefined;
+  if (!model || typeof model !== 'object' || Object.isFrozen(model) || !('inRender' in model) || !('animationRequest' in model)) return null;
+  const known = interactiveSwitches.get(model);
+  if (known) return known;
+  if (Object.getOwnPropertyDescriptor(model, 'animationRequest')?.configurable === false) return null;
+  const sw = { on: false };
+  let request: unknown = model.animationRequest ?? null;
+  Object.defineProperty(model, 'animationRequest', {
+    configurable: true,
+    enumerable: true,
+    get: () => request ?? (sw.on && model.inRender ? -1 : null),
+    set: (v: unknown) => {
+      request = v;
+    },
+  });
+  interactiveSwitches.set(model, sw);
+  return sw;
+}
+
+/** The index's plane of each slice of the volume (all of them have one: decideVolume required it). */
+function indexPlanesOf(series: SeriesVolume, ids: ReadonlySet<string>): Map<string, IndexPlane> {
+  const out = new Map<string, IndexPlane>();
+  for (const i of series.instances) {
+    const imageId = volumeImageId(i.id);
+    const g = i.geometry;
+    if (!ids.has(imageId) || !g.imagePositionPatient || !g.imageOrientationPatient || !g.pixelSpacing || i.rows === null || i.columns === null) continue;
+    out.set(imageId, { imagePositionPatient: g.imagePositionPatient, imageOrientationPatient: g.imageOrientationPatient, pixelSpacing: g.pixelSpacing, rows: i.rows, columns: i.columns, sliceThickness: g.sliceThickness });
+  }
+  return out;
 }
 
 const cross = (a: readonly number[], b: readonly number[]): Vec3 => [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
@@ -194,6 +262,8 @@ export class MprSession {
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_LOADED, onLoaded);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_LOADED, onLoaded));
+    // Where each slice lies, from the index, until its file is read (see provideIndexPlanes).
+    this.off.push(provideIndexPlanes(indexPlanesOf(this.series, ids)));
     utilities.imageRetrieveMetadataProvider.add(this.volumeId, { stages: STREAM_STAGES });
     this.off.push(() => utilities.imageRetrieveMetadataProvider.add(this.volumeId, undefined));
     const volume = await volumeLoader.createAndCacheVolume(this.volumeId, { imageIds });
@@ -220,6 +290,8 @@ export class MprSession {
       this.framesProcessed = d.framesProcessed;
       if (d.framesProcessed >= total) {
         this.timing.completeMs ??= performance.now() - t0;
+        this.streaming = false;
+        this.updateInteractive();
         this.cb.onProgress({ stage: 'complete', total });
         this.drawStreaming(true);
       } else {
@@ -229,17 +301,74 @@ export class MprSession {
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_MODIFIED, onModified));
+    // Every slice processed, the last one possibly unreadable (an error counts as processed but is
+    // no IMAGE_VOLUME_MODIFIED): the planes are drawn at full resolution from now on in any case.
+    const onAllProcessed = (e: Event) => {
+      if ((e as CustomEvent<{ volumeId: string }>).detail.volumeId !== this.volumeId || !this.streaming) return;
+      this.streaming = false;
+      this.updateInteractive();
+      this.drawStreaming(true);
+    };
+    eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed);
+    this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed));
     this.cb.onProgress({ stage: 'streaming', done: 0, total });
 
     for (const p of PLANES) this.listen(p);
     (volume as Types.IImageVolume & { load(cb?: () => void): void }).load();
     await setVolumesForViewports(engine, [{ volumeId: this.volumeId }], Object.values(this.viewportIds));
     if (this.cancelled) return;
+    this.interactive = this.setUpInteractiveRendering(engine);
+    this.streaming = this.framesProcessed < total;
+    this.updateInteractive();
     this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: engine.id, viewportIds: this.viewportIds });
     this.tools.setPrimary(this.primary);
     if (this.series.modality === 'CT') this.setWindow(40, 400, false);
     this.applySlab();
     engine.renderViewports(Object.values(this.viewportIds));
+  }
+
+  private interactive: { on: boolean } | null = null;
+
+  private pointerDown = false;
+  private streaming = true;
+
+  /** Whether the next draws are at the interactive (reduced) resolution: a button held on a plane, or slices still coming. */
+  private updateInteractive(): void {
+    if (this.interactive) this.interactive.on = !this.cancelled && (this.pointerDown || this.streaming);
+  }
+
+  /** Reduced-resolution draws while a mouse button is held on a plane or slices are still coming (software GL only, see INTERACTIVE_PIXEL_SCALE). */
+  private setUpInteractiveRendering(engine: RenderingEngine): { on: boolean } | null {
+    if (!webGlIsSoftware()) return null;
+    const sw = interactiveSwitch(engine, this.viewportIds.axial);
+    if (!sw) return null;
+    for (const p of PLANES) {
+      const mapper = this.viewport(p)?.getDefaultActor()?.actor.getMapper() as { setInitialInteractionScale?(s: number): boolean } | undefined;
+      // Read by vtk.js once, at the mapper's first draw (still to come).
+      mapper?.setInitialInteractionScale?.(INTERACTIVE_PIXEL_SCALE);
+    }
+    const down = () => {
+      this.pointerDown = true;
+      this.updateInteractive();
+    };
+    const up = () => {
+      if (!this.pointerDown) return;
+      this.pointerDown = false;
+      this.updateInteractive();
+      if (!sw.on) this.engine?.renderViewports(Object.values(this.viewportIds));
+    };
+    for (const p of PLANES) {
+      this.elements[p].addEventListener('mousedown', down);
+      this.off.push(() => this.elements[p].removeEventListener('mousedown', down));
+    }
+    window.addEventListener('mouseup', up, true);
+    window.addEventListener('blur', up);
+    this.off.push(() => {
+      window.removeEventListener('mouseup', up, true);
+      window.removeEventListener('blur', up);
+      sw.on = false;
+    });
+    return sw;
   }
 
   private lastStreamDraw = 0;
@@ -499,6 +628,11 @@ export class MprSession {
     if (!format) return null;
     const names: Record<number, string> = { 0x822d: 'R16F', 0x822e: 'R32F', 0x8f98: 'R16_SNORM', 0x822a: 'R16', 0x8229: 'R8' };
     return names[format] ?? `0x${format.toString(16)}`;
+  }
+
+  /** True while the planes are drawn at the interactive (reduced) resolution. */
+  get interacting(): boolean {
+    return this.interactive?.on ?? false;
   }
 
   get progress(): { framesProcessed: number; total: number } {
