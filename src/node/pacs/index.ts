@@ -111,8 +111,10 @@ export class Pacs {
   private scp: StorageScp | ThreadedStorageScp | null = null;
   /** Retrieves by C-MOVE under way: each takes the arrivals that are its sub-operations (returns null for the others). */
   private readonly scpListeners = new Set<(i: StoredInstance) => Promise<void> | null>();
-  /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), one after the other. */
+  /** Lone C-STORE arrivals: import → fingerprint / verify → (anchor), in batches one after the other. */
   private arrivals: Promise<void> = Promise.resolve();
+  /** Arrivals not settled yet: the next settle takes all of them at once. */
+  private unsettled: { c: CachedInstance; callingAet: string }[] = [];
   private scpError: string | null = null;
   private lastRejected: ScpStatus['lastRejected'] = null;
   private anchored: ScpStatus['anchored'] = [];
@@ -293,7 +295,8 @@ export class Pacs {
         // (written by the SCP's thread only when a retrieve expected it, and then taken by that retrieve)
         const c = await this.cache.put(i.written ?? i.file, { sopInstanceUid: i.sopInstanceUid, ...(i.sha256 ? { sha256: i.sha256 } : {}), connectionId: null, via: 'c-store', callingAet: i.callingAet, durable: true });
         onStored?.(i, c);
-        this.arrivals = this.arrivals.then(() => this.settleArrival(c, i.callingAet));
+        this.unsettled.push({ c, callingAet: i.callingAet });
+        this.arrivals = this.arrivals.then(() => this.settleArrivals());
       },
       onRejected: (r) => {
         this.lastRejected = { ...r, at: new Date().toISOString() };
@@ -310,30 +313,54 @@ export class Pacs {
     return scp;
   }
 
-  /** Import, then fingerprint / verify one lone arrival; never throws (the state says what failed). */
-  private async settleArrival(c: CachedInstance, callingAet: string): Promise<void> {
-    let instanceIds: number[] = [];
-    try {
-      const r = await this.deps.importer.importFiles([c.path], { source: `scp:${callingAet}` });
-      instanceIds = r.instanceIds;
-      this.cache.setState(c.path, r.rejected.length ? 'import-failed' : 'imported', r.rejected[0] ? `${r.rejected[0].code}: ${r.rejected[0].reason}` : null);
-    } catch (err) {
-      this.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
+  /**
+   * Import, then fingerprint / verify the lone arrivals not settled yet, as one batch (the images a
+   * sender pushed while the previous batch was settled); never throws (each file's state says what
+   * failed). One batch fingerprints its files with the study trees rebuilt once at its end: one by
+   * one, every image rebuilt its study's tree and rewrote all its proofs (quadratic in the study).
+   */
+  private async settleArrivals(): Promise<void> {
+    const batch = this.unsettled.splice(0);
+    if (batch.length === 0) return;
+    const instanceIds: number[] = [];
+    // one import per calling AE title (the import's source names it)
+    const byAet = new Map<string, CachedInstance[]>();
+    for (const { c, callingAet } of batch) byAet.set(callingAet, [...(byAet.get(callingAet) ?? []), c]);
+    for (const [callingAet, cs] of byAet) {
+      const paths = cs.map((c) => c.path);
+      try {
+        const r = await this.deps.importer.importFiles(paths, { source: `scp:${callingAet}` });
+        instanceIds.push(...r.instanceIds);
+        const why = new Map(r.rejected.map((x) => [x.path, x]));
+        for (const c of cs) {
+          const x = why.get(c.path);
+          this.cache.setState(c.path, x ? 'import-failed' : 'imported', x ? `${x.code}: ${x.reason}` : null);
+        }
+      } catch (err) {
+        for (const c of cs) this.cache.setState(c.path, 'import-failed', err instanceof Error ? err.message : String(err));
+      }
     }
-    const study = this.studyOfSop(c.sopInstanceUid);
-    if (study) this.cache.setUids(c.sopInstanceUid, study, null);
+    for (const { c } of batch) {
+      const study = this.studyOfSop(c.sopInstanceUid);
+      if (study) this.cache.setUids(c.sopInstanceUid, study, null);
+    }
+    const paths = batch.map(({ c }) => c.path);
     try {
+      const fp = this.deps.fingerprinter;
+      // fingerprinted first with the trees rebuilt once (the verifier then finds the digests)
+      if (fp?.rebuildStudyTrees) {
+        const studyTrees = new Set<string>();
+        await fp.fingerprintFiles(paths, { studyTrees });
+        fp.rebuildStudyTrees(studyTrees);
+      } else if (fp && !this.deps.verifier) await fp.fingerprintFiles(paths);
       if (this.deps.verifier) {
-        const [v] = await this.deps.verifier.verifyFiles([c.path]);
-        if (v) this.cache.setVerification(c.path, v.state, v.message);
-      } else if (this.deps.fingerprinter) {
-        await this.deps.fingerprinter.fingerprintFiles([c.path]);
+        for (const v of await this.deps.verifier.verifyFiles(paths)) this.cache.setVerification(v.path, v.state, v.message);
       }
     } catch (err) {
-      this.cache.setVerification(c.path, 'unchecked', `Not verified: ${err instanceof Error ? err.message : String(err)}`);
+      for (const p of paths) this.cache.setVerification(p, 'unchecked', `Not verified: ${err instanceof Error ? err.message : String(err)}`);
     }
-    await this.deps.importer.settleCopies?.([c.path]).catch(() => 0);
-    for (const l of this.arrivalListeners) l([c.path], instanceIds);
+    await this.deps.importer.settleCopies?.(paths).catch(() => 0);
+    for (const l of this.arrivalListeners) l(paths, instanceIds);
   }
 
   private studyOfSop(sop: string): string | null {

@@ -339,6 +339,39 @@ describe.skipIf(!haveAll)('PACS: a real Orthanc and dcmtk', () => {
       }
     });
 
+    it('a series pushed to our Storage SCP is fingerprinted in batches: every image has its digests and the study tree holds all of them', async () => {
+      const port = await freeLoopbackPort();
+      await pacs.startStorageScp({ aeTitle: 'MEDIMGSCP', port, allowedCallingAets: ['MODALITY1'] });
+      // the real engine's tree builds, counted (not replaced)
+      const engine = s.fingerprints as unknown as { rebuildStudy(uid: string): unknown };
+      const rebuild = engine.rebuildStudy.bind(engine);
+      let rebuilds = 0;
+      engine.rebuildStudy = (uid: string) => {
+        rebuilds++;
+        return rebuild(uid);
+      };
+      try {
+        const x = await writeSampleSeries({ outDir: join(tmp.path, 'scp-batch'), slices: 40, kind: 'mr', seed: 98 });
+        const r = await storescu(x.files, { port, calledAet: 'MEDIMGSCP', callingAet: 'MODALITY1' });
+        expect(r.code, r.stderr).toBe(0);
+        const fingerprinted = () =>
+          (s.db
+            .prepare('SELECT COUNT(DISTINCT sop_instance_uid) AS n FROM fingerprint_files WHERE study_instance_uid = ? AND pixel_sha256 IS NOT NULL AND leaf IS NOT NULL')
+            .get(x.studyInstanceUid) as { n: number }).n;
+        for (let i = 0; i < 100 && fingerprinted() < 40; i++) await new Promise((res) => setTimeout(res, 100));
+        expect(fingerprinted()).toBe(40);
+        const tree = s.db.prepare('SELECT leaf_count FROM fingerprint_studies WHERE study_instance_uid = ?').get(x.studyInstanceUid) as { leaf_count: number } | undefined;
+        expect(tree?.leaf_count).toBe(40);
+        // one build per settled batch, never more than one per image (a log line: the batch sizes depend on timing)
+        expect(rebuilds).toBeGreaterThanOrEqual(1);
+        expect(rebuilds).toBeLessThanOrEqual(40);
+        console.log(`storage SCP: 40 pushed images settled with ${rebuilds} study tree builds`);
+      } finally {
+        engine.rebuildStudy = rebuild;
+        await pacs.stopStorageScp();
+      }
+    });
+
     it('rejects an unknown calling AE title (calling AE title not recognised) and a wrong called AE title', async () => {
       const port = await freeLoopbackPort();
       const scp = await pacs.startStorageScp({ aeTitle: 'MEDIMGSCP', port, allowedCallingAets: ['MODALITY1'] });
