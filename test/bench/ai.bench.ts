@@ -109,6 +109,8 @@ export const aiBench: Bench = {
       // the app's backend (prepareAhead auto) and the same with the other choice, to measure the rule
       const worker = script ? new WorkerInference(script) : null;
       const workerOther = script && worker ? new WorkerInference(script, { prepareAhead: worker.preparesAhead ? 'never' : 'always' }) : null;
+      // the app's backend reading each file whole before preprocessing (readRows off), for that choice's effect in this run
+      const workerWhole = script ? new WorkerInference(script, { readRows: false }) : null;
       const mode = (w: WorkerInference) => (w.preparesAhead ? 'next image prepared in a second thread during inference' : 'each image prepared in the inferring thread, then inferred');
       const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
       const expectResult = (o: InferenceOutcome, what: string) => {
@@ -137,12 +139,14 @@ export const aiBench: Bench = {
         await peerSession.run({ input: tensors[0]! });
         await engine.run(job(files[0]!));
         await engineOneThread.run(job(files[0]!));
-        for (const w of [worker, workerOther]) if (w) await w.run(job(files[0]!), undefined, job(files[1]!));
-        for (const w of [worker, workerOther]) if (w) await w.run(job(files[1]!));
+        for (const w of [worker, workerOther, workerWhole]) if (w) await w.run(job(files[0]!), undefined, job(files[1]!));
+        for (const w of [worker, workerOther, workerWhole]) if (w) await w.run(job(files[1]!));
       }
       const peer: number[] = [];
       const inline: number[] = [];
       const viaWorker: number[] = [];
+      const viaWorkerWhole: number[] = [];
+      const studyWhole: number[] = [];
       const parts: Timings[] = [];
       const peerCpu: number[] = [];
       const inlineCpu: number[] = [];
@@ -165,6 +169,7 @@ export const aiBench: Bench = {
           viaWorker.push(w.ms);
           workerParts.push(expectResult(w.value, `worker image ${i}`).timings);
         }
+        if (workerWhole) viaWorkerWhole.push((await timeItAsync(() => workerWhole.run(job(files[i]!)))).ms);
         // the engine's own session on an already prepared tensor (no reading or preprocessing just before)
         const prepared = { kind: 'prepared' as const, instance: { sopInstanceUid: null, studyInstanceUid: null, seriesInstanceUid: null }, window: { center: 0, width: 1, source: 'card' as const }, inverted: false, preprocessing: '', tensor: tensors[i]!.data as Float32Array, dims: [1, 3, 224, 224] as [1, number, number, number], pixelSha256: null, timings: { readMs: 0, decodeMs: 0, preprocessMs: 0 } };
         inferOnly.push(expectResult(await engine.infer(job(files[i]!), prepared), `engine.infer ${i}`).timings.inferenceMs);
@@ -197,6 +202,7 @@ export const aiBench: Bench = {
           studyParts.push(...s.timings);
           const o = await study(workerOther);
           otherOurs.push(o.ms);
+          if (workerWhole) studyWhole.push((await study(workerWhole)).ms);
           otherParts.push(...o.timings);
         }
       }
@@ -252,6 +258,7 @@ export const aiBench: Bench = {
       await engineOneThread.close();
       await worker?.close();
       await workerOther?.close();
+      await workerWhole?.close();
       await peerSession.release();
       // ONNX Runtime's thread settings, each measured against a bare session with the same settings
       const settings: { name: string; o: EngineOptions }[] = [
@@ -298,6 +305,10 @@ export const aiBench: Bench = {
         rows.push(row({ metric: 'inference inside the study pipeline', ours: median(studyParts.map((p) => p.inferenceMs)), peer: sp, peerName: 'bare, back to back', unit: 'ms', better: 'lower', note: mode(worker) }));
         const so = median(otherOurs);
         rows.push(row({ metric: `end to end per image in a study of ${IMAGES}, the other choice: ${mode(workerOther!)}`, ours: so, peer: sp, peerName: `onnxruntime-node, ${IMAGES} preprocessed tensors back to back`, unit: 'ms', better: 'lower', note: `inference inside it ${median(otherParts.map((p) => p.inferenceMs)).toFixed(1)} ms; median of ${ROUNDS} studies` }));
+        if (workerWhole) {
+          rows.push(row({ metric: 'single image, worker: pixel rows read while preprocessing (the app) vs the whole file read first', ours: e2e, peer: median(viaWorkerWhole), peerName: 'the same backend with readRows: false, alternating image by image', unit: 'ms', better: 'lower', note: `header read + parse ${median(workerParts.map((p) => p.readMs)).toFixed(2)} ms; ${load}` }));
+          rows.push(row({ metric: `study of ${IMAGES}, per image: pixel rows read while preprocessing (the app) vs the whole file read first`, ours: st, peer: median(studyWhole), peerName: 'the same backend with readRows: false, alternating study by study', unit: 'ms', better: 'lower', note: `median of ${ROUNDS} studies` }));
+        }
         rows.push(row({ metric: 'inference inside the single-image pipeline, worker', ours: median(workerParts.map((p) => p.inferenceMs)), peer: bare, peerName: 'onnxruntime-node on a preprocessed tensor', unit: 'ms', better: 'lower', note: `read + parse ${median(workerParts.map((p) => p.readMs)).toFixed(1)} ms, preprocess ${median(workerParts.map((p) => p.preprocessMs)).toFixed(1)} ms in the worker` }));
       }
       const e2eInline = median(inline);

@@ -11,8 +11,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { decodeFrames } from '../dicom/decode';
 import { InferenceEngine, type InferenceJob, type Prepared } from './inference';
 
-const options = (workerData ?? {}) as { intraOpThreads?: number; executionMode?: 'sequential' | 'parallel'; splitRows?: boolean };
-const engine = new InferenceEngine(decodeFrames, { intraOpThreads: options.intraOpThreads, executionMode: options.executionMode, splitRows: options.splitRows });
+const options = (workerData ?? {}) as { intraOpThreads?: number; executionMode?: 'sequential' | 'parallel'; splitRows?: boolean; readRows?: boolean };
+const engine = new InferenceEngine(decodeFrames, { intraOpThreads: options.intraOpThreads, executionMode: options.executionMode, splitRows: options.splitRows, readRows: options.readRows });
 
 type Message = { id: number; run?: InferenceJob; prepare?: InferenceJob; infer?: { job: InferenceJob; prepared: Prepared }; close?: boolean };
 

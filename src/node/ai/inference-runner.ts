@@ -147,7 +147,7 @@ export class WorkerInference implements InferenceBackend {
 
   private spawn(role: Role): Worker {
     // the preparing thread works during another image's inference: no row helper there (it would take ONNX Runtime's core)
-    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode, splitRows: role === 'prepare' ? false : this.options.splitRows } });
+    const w = new Worker(this.script, { workerData: { intraOpThreads: this.options.intraOpThreads, executionMode: this.options.executionMode, splitRows: role === 'prepare' ? false : this.options.splitRows, readRows: this.options.readRows } });
     w.unref();
     w.on('message', (m: { id: number; outcome?: InferenceOutcome | Prepared }) => {
       const p = this.pending.get(m.id);
@@ -263,6 +263,6 @@ export class WorkerInference implements InferenceBackend {
 /** A worker when the bundle is built, else inline (`threads: 0` forces inline). */
 export function createInferenceBackend(decode: PixelDecoder, o: { threads?: number } & EngineOptions = {}): InferenceBackend {
   const script = o.threads === 0 ? null : findAiWorkerScript();
-  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode, prepareAhead: o.prepareAhead, splitRows: o.splitRows };
+  const engine: EngineOptions = { intraOpThreads: o.intraOpThreads, executionMode: o.executionMode, prepareAhead: o.prepareAhead, splitRows: o.splitRows, readRows: o.readRows };
   return script ? new WorkerInference(script, engine) : new InlineInference(decode, engine);
 }
