@@ -13,13 +13,13 @@
  */
 import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { DimseClient, type ReceivedInstance } from './dimse';
+import { DimseClient, type ReceivedInstance, type RetrieveTarget } from './dimse';
 import type { DimseSettings } from './connections';
 import { toPacsError } from './errors';
 import { writeCacheFile } from './cache';
 
 export type ToDimseThread =
-  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: { study: string; series?: string; sop?: string }[]; window: number; /** each image is written into this cache folder here (writeCacheFile) */ cacheDir?: string }
+  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: RetrieveTarget[]; window: number; /** associations a series is spread over (DimseClient.get) */ associations?: number; /** each image is written into this cache folder here (writeCacheFile) */ cacheDir?: string }
   | { type: 'ack'; job: number; seq: number; ok: boolean }
   | { type: 'cancel'; job: number };
 
@@ -101,7 +101,7 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
       },
-      { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }) },
+      { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }), ...(m.associations ? { associations: m.associations } : {}) },
     )
     .then(
       // after every instance passed on (inOrder)
