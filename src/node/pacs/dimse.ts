@@ -345,7 +345,7 @@ export class DimseClient {
   async getThreaded(
     targets: RetrieveTarget[],
     onInstance: (i: ReceivedInstance) => Promise<void>,
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeCacheFile) */ cacheDir?: string; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeArrivalSync) */ cacheDir?: string; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {},
   ): Promise<SubOperations> {
     const w = dimseThread();
     if (!w) return this.get(targets, onInstance, opts);
@@ -381,7 +381,7 @@ export class DimseClient {
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       w.ref();
-      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32, associations: opts.associations ?? dimseAssociations(), ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32, associations: opts.associations ?? dimseAssociations(), progress: !!opts.onProgress, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
     });
   }
 

@@ -13,13 +13,13 @@
  */
 import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { DimseClient, type ReceivedInstance, type RetrieveTarget } from './dimse';
+import { DimseClient, type ReceivedInstance, type RetrieveTarget, type SubOperations } from './dimse';
 import type { DimseSettings } from './connections';
 import { toPacsError } from './errors';
-import { writeCacheFile } from './cache';
+import { writeArrivalSync } from './arrival-write';
 
 export type ToDimseThread =
-  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: RetrieveTarget[]; window: number; /** associations a series is spread over (DimseClient.get) */ associations?: number; /** each image is written into this cache folder here (writeCacheFile) */ cacheDir?: string }
+  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: RetrieveTarget[]; window: number; /** associations a series is spread over (DimseClient.get) */ associations?: number; /** send 'progress' (one message per pending C-GET response): only when someone listens */ progress?: boolean; /** each image is written into this cache folder here (writeArrivalSync) */ cacheDir?: string }
   | { type: 'ack'; job: number; seq: number; ok: boolean }
   | { type: 'cancel'; job: number };
 
@@ -34,8 +34,6 @@ interface Job {
   unacked: number;
   acks: Map<number, (ok: boolean) => void>;
   slots: (() => void)[];
-  /** Cache writes under way (each instance is passed on once its file is written). */
-  writes: Set<Promise<void>>;
 }
 
 const port = parentPort;
@@ -64,7 +62,7 @@ function inOrder(f: () => void): void {
 }
 
 function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
-  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [], writes: new Set() };
+  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [] };
   jobs.set(m.job, j);
   let seq = 0;
   const client = new DimseClient(m.settings, m.timeoutMs, m.answerTimeoutMs);
@@ -86,13 +84,14 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
             send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
           };
           if (!m.cacheDir) return bytes();
-          // written here too: the main thread then only records it (no file I/O, no half-megabyte buffer per image on its heap)
-          const w = writeCacheFile(m.cacheDir, i.file, sha256).then(
-            (path) => send({ type: 'instance', job: m.job, seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } } }),
-            bytes, // the main thread writes it (and reports what fails)
-          );
-          j.writes.add(w);
-          void w.finally(() => j.writes.delete(w));
+          // written here too (blocking: arrival-write.ts): the main thread then only records it (no file I/O, no half-megabyte buffer per image on its heap)
+          let path: string;
+          try {
+            path = writeArrivalSync(m.cacheDir, i.file, sha256);
+          } catch {
+            return bytes(); // the main thread writes it (and reports what fails)
+          }
+          send({ type: 'instance', job: m.job, seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } } });
         };
         // after the C-STORE response (the PACS waits for it to send the next image): setImmediate runs
         // after the microtask that sends it, and keeps the arrival order
@@ -101,14 +100,14 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
       },
-      { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }), ...(m.associations ? { associations: m.associations } : {}) },
+      { signal: j.ctl.signal, ...(m.progress ? { onProgress: (p: SubOperations) => send({ type: 'progress', job: m.job, p }) } : {}), ...(m.associations ? { associations: m.associations } : {}) },
     )
     .then(
       // after every instance passed on (inOrder)
-      (result) => inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'done', job: m.job, result }))),
+      (result) => inOrder(() => send({ type: 'done', job: m.job, result })),
       (err: unknown) => {
         const e = toPacsError(err);
-        inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } })));
+        inOrder(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } }));
       },
     )
     .finally(() => {

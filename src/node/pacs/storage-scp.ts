@@ -346,7 +346,7 @@ export class ThreadedStorageScp {
   /**
    * Arrivals from `originatorAet`'s C-MOVE of these SOP Instance UIDs are answered at once (at most
    * `window` ahead) and, given `cacheDir`, written into that cache by the thread; returns the end of
-   * it, which settles once every arrival of it was passed to `onInstance` (the thread's writes under way included).
+   * it, which settles once every arrival of it was passed to `onInstance` (each written before it is passed on).
    */
   expectMove(originatorAet: string, /** null: any SOP Instance UID */ sops: string[] | null, window = 32, cacheDir?: string): () => Promise<void> {
     const id = ++this.expectSeq;
