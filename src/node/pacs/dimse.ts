@@ -231,6 +231,9 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
+      // no Nagle: a request is written as two PDUs (command, then identifier), and the second would
+      // wait for the peer's (delayed) acknowledgement of the first (DCMTK disables it too)
+      (network as unknown as { socket?: { setNoDelay(v: boolean): void } } | undefined)?.socket?.setNoDelay(true);
       if (network) {
         freshCommandStreams(network);
         framePdus(network);

@@ -209,6 +209,7 @@ export class StorageScp {
     }
 
     const server = createServer((socket) => {
+      socket.setNoDelay(true); // our answers go at once, not after the peer's delayed acknowledgement
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const s = new MedImgScp(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as unknown as { connected: boolean; on(e: string, f: (e: unknown) => void): void };
