@@ -104,6 +104,18 @@ export class DimseClient {
     silenceDimseLog();
   }
 
+  /**
+   * The series listing a spread C-GET / C-MOVE made (spreadSeries), for the caller's own identical
+   * C-FIND (the retrieve's listing, search.ts listInstancesDimse): taken once, so the PACS answers
+   * one C-FIND per retrieve, not two. `rows` is null when that listing failed (then find asks).
+   */
+  private shared: { key: string; at: number; rows: Promise<Record<string, unknown>[] | null> } | null = null;
+
+  /** The IMAGE-level keys of a series listing, as listInstancesDimse asks them (same order: the shared listing is matched by them). */
+  static seriesListingKeys(study: string, series: string): Record<string, unknown> {
+    return { StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: '', InstanceNumber: '' };
+  }
+
   /** Our AE title on this connection (the one the PACS must know). */
   get callingAet(): string {
     return this.s.callingAet;
@@ -265,6 +277,12 @@ export class DimseClient {
    * string = return this attribute). Stops (C-CANCEL) after `max` matches.
    */
   async find(level: 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, unknown>, opts: { max?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>[]> {
+    const shared = this.shared;
+    if (level === 'IMAGE' && shared && shared.key === JSON.stringify(keys) && Date.now() - shared.at < 60_000) {
+      this.shared = null;
+      const rows = await shared.rows;
+      if (rows) return opts.max !== undefined ? rows.slice(0, opts.max) : rows;
+    }
     const req =
       level === 'STUDY'
         ? CFindRequest.createStudyFindRequest(keys)
@@ -295,7 +313,7 @@ export class DimseClient {
   async get(
     targets: RetrieveTarget[],
     onInstance: (i: ReceivedInstance) => Promise<void>,
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; /** associations for a series (spread); default dimseAssociations() */ associations?: number; /** the spread's series listing (its C-FIND rows; null: it failed) */ onListed?: (rows: Record<string, unknown>[] | null) => void } = {},
   ): Promise<SubOperations> {
     const got = new Arrivals();
     const take = (i: ReceivedInstance) => {
@@ -362,8 +380,21 @@ export class DimseClient {
         opts.signal?.removeEventListener('abort', onAbort);
         if (threadJobs.size === 0) w.unref();
       };
+      // the thread lists the series for its spread: the same rows serve this client's own listing (find)
+      let listed: ((rows: Record<string, unknown>[] | null) => void) | null = null;
+      const t = targets.length === 1 ? targets[0]! : null;
+      if ((opts.associations ?? dimseAssociations()) >= 2 && t?.series && !t.sop) {
+        const keys = DimseClient.seriesListingKeys(t.study, t.series);
+        this.shared = { key: JSON.stringify(keys), at: Date.now(), rows: new Promise((r) => (listed = r)) };
+      }
+      const settleListed = (rows: Record<string, unknown>[] | null) => {
+        listed?.(rows);
+        listed = null;
+      };
       threadJobs.set(job, (m) => {
-        if (m.type === 'instance') {
+        if (m.type !== 'instance' && m.type !== 'progress' && m.type !== 'listed') settleListed(null);
+        if (m.type === 'listed') settleListed(m.rows);
+        else if (m.type === 'instance') {
           const i = m.instance;
           const file = new Uint8Array(i.file.buffer, i.file.byteOffset, i.file.byteLength);
           onInstance({ ...i, file }).then(
@@ -415,16 +446,24 @@ export class DimseClient {
   /** spreadSeries with this connection's listing (C-FIND at IMAGE level). */
   private spread(
     targets: RetrieveTarget[],
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; associations?: number },
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; associations?: number; onListed?: (rows: Record<string, unknown>[] | null) => void },
     one: SpreadOne,
     got?: Arrivals,
   ): Promise<SubOperations> {
-    return spreadSeries(targets, { ...opts, associations: opts.associations ?? dimseAssociations(), list: (study, series) => this.listSops(study, series, opts.signal) }, one, got);
+    return spreadSeries(targets, { ...opts, associations: opts.associations ?? dimseAssociations(), list: (study, series) => this.listSops(study, series, opts.signal, opts.onListed) }, one, got);
   }
 
   /** The SOP Instance UIDs of a series (C-FIND at IMAGE level), in the PACS's order. */
-  private async listSops(study: string, series: string, signal?: AbortSignal): Promise<string[]> {
-    const rows = await this.find('IMAGE', { StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: '' }, signal ? { signal } : {});
+  private async listSops(study: string, series: string, signal?: AbortSignal, onRows?: (rows: Record<string, unknown>[] | null) => void): Promise<string[]> {
+    const keys = DimseClient.seriesListingKeys(study, series);
+    const asked = this.find('IMAGE', keys, signal ? { signal } : {});
+    const rowsOrNull = asked.then(
+      (r) => r,
+      () => null,
+    );
+    this.shared = { key: JSON.stringify(keys), at: Date.now(), rows: rowsOrNull };
+    void rowsOrNull.then((r) => onRows?.(r));
+    const rows = await asked;
     const seen = new Set<string>();
     for (const r of rows) {
       let v = r['SOPInstanceUID'];

@@ -26,6 +26,8 @@ export type ToDimseThread =
 export type FromDimseThread =
   | { type: 'instance'; job: number; seq: number; instance: ReceivedInstance }
   | { type: 'progress'; job: number; p: { completed: number; failed: number; warnings: number; remaining: number | null } }
+  /** The spread's series listing (C-FIND rows; null: it failed), for the main thread's own listing. */
+  | { type: 'listed'; job: number; rows: Record<string, unknown>[] | null }
   | { type: 'done'; job: number; result: { completed: number; failed: number; warnings: number; remaining: number | null } }
   | { type: 'error'; job: number; error: { reason: string; message: string; hint?: string; detail?: string } };
 
@@ -52,6 +54,16 @@ port.on('message', (m: ToDimseThread) => {
   a?.(m.ok);
   if (j.unacked <= 0 || j.slots.length) j.slots.shift()?.();
 });
+
+/** The spread's listing to the main thread (null when it failed, or its rows cannot be cloned: the main thread then asks itself). */
+function listedTo(job: number, rows: Record<string, unknown>[] | null): void {
+  try {
+    // as plain data (dcmjs's rows hold what structured cloning refuses)
+    send({ type: 'listed', job, rows: rows ? (JSON.parse(JSON.stringify(rows)) as Record<string, unknown>[]) : null });
+  } catch {
+    send({ type: 'listed', job, rows: null });
+  }
+}
 
 const passing: (() => void)[] = [];
 function inOrder(f: () => void): void {
@@ -100,7 +112,7 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
       },
-      { signal: j.ctl.signal, ...(m.progress ? { onProgress: (p: SubOperations) => send({ type: 'progress', job: m.job, p }) } : {}), ...(m.associations ? { associations: m.associations } : {}) },
+      { signal: j.ctl.signal, ...(m.progress ? { onProgress: (p: SubOperations) => send({ type: 'progress', job: m.job, p }) } : {}), ...(m.associations ? { associations: m.associations } : {}), onListed: (rows) => listedTo(m.job, rows) },
     )
     .then(
       // after every instance passed on (inOrder)

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { freeLoopbackPort } from '../../../src/node/net';
 import { Services } from '../../../src/node/services';
@@ -14,6 +14,7 @@ import { Task } from '../../../src/node/tasks';
 import type { Pacs } from '../../../src/node/pacs';
 import { DimseClient, type ReceivedInstance } from '../../../src/node/pacs/dimse';
 import { readFileMeta } from '../../../src/node/pacs/part10';
+import { listInstancesDimse } from '../../../src/node/pacs/search';
 import { component } from '../../support/components';
 import { dcmtk, storescu } from '../../support/dcmtk';
 import { startOrthanc, type OrthancServer } from '../../support/orthanc';
@@ -67,6 +68,26 @@ describe.skipIf(!haveAll)('DIMSE retrieve of a series over several associations 
     expect(single).toHaveLength(SLICES);
     const bytes = new Map(single.map((i) => [i.sopInstanceUid, Buffer.from(i.file).toString('base64')]));
     for (const i of spread) expect(Buffer.from(i.file).toString('base64')).toBe(bytes.get(i.sopInstanceUid));
+  });
+
+  it("the spread's listing serves the caller's own identical listing once (one C-FIND, not two), on this thread and from the C-GET thread", async () => {
+    for (const threaded of [false, true]) {
+      const c = client();
+      const runs = vi.spyOn(c as unknown as { run: (...a: unknown[]) => Promise<void> }, 'run');
+      const target = [{ study: ct.studyInstanceUid, series: ct.seriesInstanceUid }];
+      let n = 0;
+      if (threaded) await c.getThreaded(target, async () => void n++, { associations: 3 });
+      else await c.get(target, async () => void n++, { associations: 3 });
+      expect(n).toBeGreaterThanOrEqual(SLICES);
+      const before = runs.mock.calls.length;
+      const listed = await listInstancesDimse(c, ct.studyInstanceUid, ct.seriesInstanceUid);
+      expect(new Set(listed.map((l) => l.sop))).toEqual(sops);
+      expect(listed.every((l) => l.series === ct.seriesInstanceUid)).toBe(true);
+      expect(runs.mock.calls.length - before, threaded ? 'threaded' : 'this thread').toBe(0); // no association for it
+      // taken once: the next listing asks the PACS
+      await listInstancesDimse(c, ct.studyInstanceUid, ct.seriesInstanceUid);
+      expect(runs.mock.calls.length - before).toBe(1);
+    }
   });
 
   it('Pacs.retrieve of the series by C-GET (its thread) and by C-MOVE to our Storage SCP: all received, cached and in the library', async () => {
