@@ -44,6 +44,25 @@ export interface SubOperations {
   remaining: number | null;
 }
 
+/** What a C-GET / C-MOVE asks for: a study, a series or one image. */
+export interface RetrieveTarget {
+  study: string;
+  series?: string;
+  sop?: string;
+}
+/** One request of a spread retrieve: `sop` may be a list of UIDs (image level, list of UID matching). */
+export type SplitTarget = { study: string; series?: string; sop?: string | string[] };
+
+/**
+ * How many associations a series-level C-GET / C-MOVE is spread over (`spread`):
+ * MEDIMG_DIMSE_ASSOCIATIONS, default 3 (Orthanc serves 4 associations at once by default; the
+ * retrieve's own C-FIND listing may take a fourth).
+ */
+export function dimseAssociations(): number {
+  const v = Number(process.env.MEDIMG_DIMSE_ASSOCIATIONS);
+  return Number.isInteger(v) && v >= 1 && v <= 16 ? v : 3;
+}
+
 /** A received C-STORE on a C-GET association, as a Part-10 file. */
 export interface ReceivedInstance {
   sopInstanceUid: string;
@@ -85,6 +104,18 @@ export class DimseClient {
     silenceDimseLog();
   }
 
+  /**
+   * The series listing a spread C-GET / C-MOVE made (spreadSeries), for the caller's own identical
+   * C-FIND (the retrieve's listing, search.ts listInstancesDimse): taken once, so the PACS answers
+   * one C-FIND per retrieve, not two. `rows` is null when that listing failed (then find asks).
+   */
+  private shared: { key: string; at: number; rows: Promise<Record<string, unknown>[] | null> } | null = null;
+
+  /** The IMAGE-level keys of a series listing, as listInstancesDimse asks them (same order: the shared listing is matched by them). */
+  static seriesListingKeys(study: string, series: string): Record<string, unknown> {
+    return { StudyInstanceUID: study, SeriesInstanceUID: series, SOPInstanceUID: '', InstanceNumber: '' };
+  }
+
   /** Our AE title on this connection (the one the PACS must know). */
   get callingAet(): string {
     return this.s.callingAet;
@@ -98,10 +129,30 @@ export class DimseClient {
    * Sends `requests` on one association; resolves when it was released normally. Each request's
    * final response status is checked by the caller (via its 'response' events).
    */
-  private run(requests: DimseRequest[], opts: { operation: string; /** bound the wait for the first answer (not for C-MOVE / C-STORE, whose first answer may follow a long transfer) */ bounded?: boolean; signal?: AbortSignal; onStore?: (req: StoreRequest, done: (status: number) => void) => void }): Promise<void> {
+  private run(
+    requests: DimseRequest[],
+    opts: {
+      operation: string;
+      /** bound the wait for the first answer (not for C-MOVE / C-STORE, whose first answer may follow a long transfer) */ bounded?: boolean;
+      signal?: AbortSignal;
+      onStore?: (req: StoreRequest, done: (status: number) => void) => void;
+      /** gets a function that sends C-CANCEL for the requests still under way (the association then ends normally) */ stop?: (cancel: () => void) => void;
+    },
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const client = new Client();
       for (const r of requests) client.addRequest(r);
+      if (opts.stop) {
+        const open = new Set(requests);
+        for (const r of requests) r.on('done', () => open.delete(r));
+        opts.stop(() => {
+          try {
+            for (const r of open) client.cancel(r as never);
+          } catch {
+            // not connected any more
+          }
+        });
+      }
       let failure: PacsError | null = null;
       let accepted = false;
       let released = false;
@@ -192,6 +243,9 @@ export class DimseClient {
       });
       // send() made the association's network synchronously: its C-STOREs (C-GET sub-operations) keep the bytes as sent
       const network = (client as unknown as { network?: StoreStreamHooks }).network;
+      // no Nagle: a request is written as two PDUs (command, then identifier), and the second would
+      // wait for the peer's (delayed) acknowledgement of the first (DCMTK disables it too)
+      (network as unknown as { socket?: { setNoDelay(v: boolean): void } } | undefined)?.socket?.setNoDelay(true);
       if (network) {
         freshCommandStreams(network);
         framePdus(network);
@@ -223,6 +277,12 @@ export class DimseClient {
    * string = return this attribute). Stops (C-CANCEL) after `max` matches.
    */
   async find(level: 'STUDY' | 'SERIES' | 'IMAGE', keys: Record<string, unknown>, opts: { max?: number; signal?: AbortSignal } = {}): Promise<Record<string, unknown>[]> {
+    const shared = this.shared;
+    if (level === 'IMAGE' && shared && shared.key === JSON.stringify(keys) && Date.now() - shared.at < 60_000) {
+      this.shared = null;
+      const rows = await shared.rows;
+      if (rows) return opts.max !== undefined ? rows.slice(0, opts.max) : rows;
+    }
     const req =
       level === 'STUDY'
         ? CFindRequest.createStudyFindRequest(keys)
@@ -251,17 +311,32 @@ export class DimseClient {
    * target (study, series or image level), all on one association.
    */
   async get(
-    targets: { study: string; series?: string; sop?: string }[],
+    targets: RetrieveTarget[],
     onInstance: (i: ReceivedInstance) => Promise<void>,
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; /** associations for a series (spread); default dimseAssociations() */ associations?: number; /** the spread's series listing (its C-FIND rows; null: it failed) */ onListed?: (rows: Record<string, unknown>[] | null) => void } = {},
+  ): Promise<SubOperations> {
+    const got = new Arrivals();
+    const take = (i: ReceivedInstance) => {
+      got.add(i.sopInstanceUid);
+      return onInstance(i);
+    };
+    return this.spread(targets, opts, (ts, onProgress, stop) => this.getOne(ts, take, { ...opts, onProgress, ...(stop ? { stop } : {}) }), got);
+  }
+
+  /** C-GET on one association (each target one request, one after the other). */
+  private async getOne(
+    targets: SplitTarget[],
+    onInstance: (i: ReceivedInstance) => Promise<void>,
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; stop?: (cancel: () => void) => void },
   ): Promise<SubOperations> {
     const reqs = targets.map((t) =>
-      t.sop ? CGetRequest.createImageGetRequest(t.study, t.series!, t.sop) : t.series ? CGetRequest.createSeriesGetRequest(t.study, t.series) : CGetRequest.createStudyGetRequest(t.study),
+      t.sop ? CGetRequest.createImageGetRequest(t.study, t.series!, t.sop as string) : t.series ? CGetRequest.createSeriesGetRequest(t.study, t.series) : CGetRequest.createStudyGetRequest(t.study),
     );
     const { total, finals } = tallySubOperations(reqs, opts.onProgress);
     await this.run(reqs, {
       operation: 'C-GET',
       signal: opts.signal,
+      ...(opts.stop ? { stop: opts.stop } : {}),
       onStore: (req, done) => {
         const ds = req.getDataset() as DimseDataset | undefined;
         // the data set bytes as the PACS sent them (never a re-encoding: that would change the metadata digest)
@@ -289,9 +364,9 @@ export class DimseClient {
    * built) it is `get` on this thread.
    */
   async getThreaded(
-    targets: { study: string; series?: string; sop?: string }[],
+    targets: RetrieveTarget[],
     onInstance: (i: ReceivedInstance) => Promise<void>,
-    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeCacheFile) */ cacheDir?: string } = {},
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeCacheFileSync) */ cacheDir?: string; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {},
   ): Promise<SubOperations> {
     const w = dimseThread();
     if (!w) return this.get(targets, onInstance, opts);
@@ -305,8 +380,21 @@ export class DimseClient {
         opts.signal?.removeEventListener('abort', onAbort);
         if (threadJobs.size === 0) w.unref();
       };
+      // the thread lists the series for its spread: the same rows serve this client's own listing (find)
+      let listed: ((rows: Record<string, unknown>[] | null) => void) | null = null;
+      const t = targets.length === 1 ? targets[0]! : null;
+      if ((opts.associations ?? dimseAssociations()) >= 2 && t?.series && !t.sop) {
+        const keys = DimseClient.seriesListingKeys(t.study, t.series);
+        this.shared = { key: JSON.stringify(keys), at: Date.now(), rows: new Promise((r) => (listed = r)) };
+      }
+      const settleListed = (rows: Record<string, unknown>[] | null) => {
+        listed?.(rows);
+        listed = null;
+      };
       threadJobs.set(job, (m) => {
-        if (m.type === 'instance') {
+        if (m.type !== 'instance' && m.type !== 'progress' && m.type !== 'listed') settleListed(null);
+        if (m.type === 'listed') settleListed(m.rows);
+        else if (m.type === 'instance') {
           const i = m.instance;
           const file = new Uint8Array(i.file.buffer, i.file.byteOffset, i.file.byteLength);
           onInstance({ ...i, file }).then(
@@ -327,15 +415,20 @@ export class DimseClient {
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       w.ref();
-      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
+      post({ type: 'get', job, settings: this.s, timeoutMs: this.timeoutMs, answerTimeoutMs: this.answerTimeoutMs, targets, window: opts.window ?? 32, associations: opts.associations ?? dimseAssociations(), progress: !!opts.onProgress, ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}) });
     });
   }
 
   /** C-MOVE to `destinationAet` (our Storage SCP); the PACS opens its own association to it. */
-  async move(destinationAet: string, targets: { study: string; series?: string; sop?: string }[], opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void } = {}): Promise<SubOperations> {
+  async move(destinationAet: string, targets: RetrieveTarget[], opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {}): Promise<SubOperations> {
+    return this.spread(targets, opts, (ts, onProgress) => this.moveOne(destinationAet, ts, { ...opts, onProgress }));
+  }
+
+  /** C-MOVE on one association. */
+  private async moveOne(destinationAet: string, targets: SplitTarget[], opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void }): Promise<SubOperations> {
     const reqs = targets.map((t) =>
       t.sop
-        ? CMoveRequest.createImageMoveRequest(destinationAet, t.study, t.series!, t.sop)
+        ? CMoveRequest.createImageMoveRequest(destinationAet, t.study, t.series!, t.sop as string)
         : t.series
           ? CMoveRequest.createSeriesMoveRequest(destinationAet, t.study, t.series)
           : CMoveRequest.createStudyMoveRequest(destinationAet, t.study),
@@ -348,6 +441,36 @@ export class DimseClient {
     }
     if (bad !== undefined && total.completed === 0) throw new PacsError(PacsReason.DimseFailure, `The C-MOVE on ${this.s.calledAet} ended with ${statusText(bad)}.`, 'Check that the Storage SCP is running and reachable from the PACS.');
     return { ...total, remaining: 0 };
+  }
+
+  /** spreadSeries with this connection's listing (C-FIND at IMAGE level). */
+  private spread(
+    targets: RetrieveTarget[],
+    opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; associations?: number; onListed?: (rows: Record<string, unknown>[] | null) => void },
+    one: SpreadOne,
+    got?: Arrivals,
+  ): Promise<SubOperations> {
+    return spreadSeries(targets, { ...opts, associations: opts.associations ?? dimseAssociations(), list: (study, series) => this.listSops(study, series, opts.signal, opts.onListed) }, one, got);
+  }
+
+  /** The SOP Instance UIDs of a series (C-FIND at IMAGE level), in the PACS's order. */
+  private async listSops(study: string, series: string, signal?: AbortSignal, onRows?: (rows: Record<string, unknown>[] | null) => void): Promise<string[]> {
+    const keys = DimseClient.seriesListingKeys(study, series);
+    const asked = this.find('IMAGE', keys, signal ? { signal } : {});
+    const rowsOrNull = asked.then(
+      (r) => r,
+      () => null,
+    );
+    this.shared = { key: JSON.stringify(keys), at: Date.now(), rows: rowsOrNull };
+    void rowsOrNull.then((r) => onRows?.(r));
+    const rows = await asked;
+    const seen = new Set<string>();
+    for (const r of rows) {
+      let v = r['SOPInstanceUID'];
+      if (Array.isArray(v)) v = v[0];
+      if (typeof v === 'string' && v) seen.add(v);
+    }
+    return [...seen];
   }
 
   /** C-STORE of Part-10 files (one association); a result per file. */
@@ -365,6 +488,158 @@ export class DimseClient {
     });
     await this.run(reqs, { operation: 'C-STORE', bounded: false, signal: opts.signal });
     return results;
+  }
+}
+
+/** One association of a spread retrieve: its requests, its progress, and (C-GET) a way to stop it with C-CANCEL. */
+export type SpreadOne = (targets: SplitTarget[], onProgress?: (p: SubOperations) => void, stop?: (cancel: () => void) => void) => Promise<SubOperations>;
+
+/** The SOP Instance UIDs that arrived on a C-GET's associations, with a listener per arrival. */
+export class Arrivals {
+  private readonly seen = new Set<string>();
+  private readonly listeners = new Set<(uid: string) => void>();
+  add(uid: string): void {
+    if (this.seen.has(uid)) return;
+    this.seen.add(uid);
+    for (const l of this.listeners) l(uid);
+  }
+  has(uid: string): boolean {
+    return this.seen.has(uid);
+  }
+  get size(): number {
+    return this.seen.size;
+  }
+  listen(l: (uid: string) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+/**
+ * A series-level C-GET / C-MOVE spread over `associations` associations. A PACS sends one image
+ * per association at a time and the next only after our C-STORE response, so on one association
+ * the PACS waits while we take an image in and we wait while it reads and sends the next one (a
+ * WADO-RS series request streams without such turns). Here the series is listed (C-FIND at IMAGE
+ * level, SOP Instance UIDs only) and the list shared out to the associations, each asking for its
+ * share by UID list (image level, at most 256 UIDs a request), so the PACS prepares one image while
+ * we take in another.
+ *
+ * C-GET (`got` given): the series-level request starts at once, beside the listing, so the first
+ * image does not wait for the listing. Once the listing is in, that association keeps the block of
+ * what has not arrived next to where its arrivals lie in the listing (a PACS sends in its index
+ * order: Orthanc 1.10 the listing's reverse), the other associations are dealt the rest
+ * round-robin, and once its block has arrived it is stopped with C-CANCEL. Whatever order the PACS
+ * really sends in, every listed image is asked for by someone and a repeat is ignored by the
+ * caller; at worst the first association brings the whole series, as before.
+ * C-MOVE (no arrivals seen here): the listing first, then the shares.
+ *
+ * What an association that failed (a PACS allowing fewer associations per AE title) did not bring
+ * is asked for again on one association once the others are done; when all fail, the first
+ * failure is thrown. Anything else (a study, single images, several targets, a listing that fails
+ * or names fewer than two images per association) is one association, as before.
+ */
+export async function spreadSeries(
+  targets: RetrieveTarget[],
+  opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; associations: number; /** the series' SOP Instance UIDs */ list: (study: string, series: string) => Promise<string[]> },
+  one: SpreadOne,
+  /** C-GET: what arrived (on any of its associations) */
+  got?: Arrivals,
+): Promise<SubOperations> {
+  const k = Math.max(1, Math.floor(opts.associations));
+  const t = targets.length === 1 ? targets[0]! : null;
+  if (k < 2 || !t || !t.series || t.sop) return one(targets, opts.onProgress);
+  const series = t.series;
+  const asTargets = (uids: string[]): SplitTarget[] => {
+    const out: SplitTarget[] = [];
+    for (let i = 0; i < uids.length; i += 256) out.push({ study: t.study, series, sop: uids.slice(i, i + 256) });
+    return out;
+  };
+  const progress: SubOperations[] = [];
+  const progressOf = (slot: number) => (p: SubOperations) => {
+    progress[slot] = p;
+    if (!opts.onProgress) return;
+    const sum: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: 0 };
+    for (const q of progress) {
+      if (!q) continue;
+      sum.completed += q.completed;
+      sum.failed += q.failed;
+      sum.warnings += q.warnings;
+      sum.remaining = sum.remaining === null || q.remaining === null ? null : sum.remaining + q.remaining;
+    }
+    opts.onProgress(sum);
+  };
+  const total: SubOperations = { completed: 0, failed: 0, warnings: 0, remaining: 0 };
+  const add = (r: SubOperations) => {
+    total.completed += r.completed;
+    total.failed += r.failed;
+    total.warnings += r.warnings;
+  };
+
+  // C-GET: the whole series on the first association at once, the listing beside it
+  let first: Promise<SubOperations> | null = null;
+  let firstSettled: PromiseSettledResult<SubOperations> | null = null;
+  const firstCtl: { cancel?: () => void } = {};
+  if (got) {
+    first = one([t], progressOf(0), (c) => (firstCtl.cancel = c));
+    first.then(
+      (value) => (firstSettled = { status: 'fulfilled', value }),
+      (reason: unknown) => (firstSettled = { status: 'rejected', reason }),
+    );
+  }
+  const listing = opts.list(t.study, series);
+  listing.catch(() => undefined);
+  let sops: string[] | null;
+  try {
+    sops = await (first ? Promise.race([listing, first.then(() => null, () => null)]) : listing);
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    sops = null; // the listing failed: the series-level request, as before
+  }
+  if (first) {
+    // done before the listing, no listing, or little left: that association alone
+    const left = sops?.filter((u) => !got!.has(u)) ?? [];
+    if (!sops || firstSettled || left.length < 2 * k) return first;
+    // its block: what has not arrived, from where its arrivals lie in the listing, in its direction
+    const at = new Map(sops.map((u, i) => [u, i]));
+    let sum = 0;
+    let n = 0;
+    for (const u of sops) {
+      if (!got!.has(u)) continue;
+      sum += at.get(u)!;
+      n++;
+    }
+    const backwards = n > 0 && sum / n >= (sops.length - 1) / 2;
+    const order = backwards ? [...left].reverse() : left;
+    const block = order.slice(0, Math.ceil(order.length / k));
+    const rest = order.slice(block.length);
+    const mine = new Set(block.filter((u) => !got!.has(u)));
+    const stop = got!.listen((u) => {
+      if (mine.delete(u) && mine.size === 0) firstCtl.cancel?.();
+    });
+    if (mine.size === 0) firstCtl.cancel?.();
+    const others = Array.from({ length: k - 1 }, (_, i) => rest.filter((_, j) => j % (k - 1) === i));
+    const settled = await Promise.allSettled([first, ...others.map((share, i) => one(asTargets(share), progressOf(i + 1)))]);
+    stop();
+    return finish(settled, [block, ...others]);
+  }
+  if (!sops || sops.length < 2 * k) return one(targets, opts.onProgress);
+  const shares = Array.from({ length: k }, (_, i) => sops!.filter((_, j) => j % k === i));
+  const settled = await Promise.allSettled(shares.map((share, i) => one(asTargets(share), progressOf(i))));
+  return finish(settled, shares);
+
+  async function finish(settled: PromiseSettledResult<SubOperations>[], shares: string[][]): Promise<SubOperations> {
+    const failures: unknown[] = [];
+    const again: string[] = [];
+    settled.forEach((r, i) => {
+      if (r.status === 'fulfilled') return add(r.value);
+      failures.push(r.reason);
+      again.push(...shares[i]!.filter((u) => !got?.has(u)));
+    });
+    if (failures.length === 0) return total;
+    // cancelled, or nothing worked (a PACS that does not know us): as with one association
+    if (opts.signal?.aborted || failures.length === settled.length || failures.some((f) => f instanceof PacsError && f.reason === PacsReason.Cancelled)) throw failures[0];
+    if (again.length) add(await one(asTargets(again)));
+    return total;
   }
 }
 

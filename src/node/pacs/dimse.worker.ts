@@ -13,19 +13,21 @@
  */
 import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { DimseClient, type ReceivedInstance } from './dimse';
+import { DimseClient, type ReceivedInstance, type RetrieveTarget, type SubOperations } from './dimse';
 import type { DimseSettings } from './connections';
 import { toPacsError } from './errors';
-import { writeCacheFile } from './cache';
+import { writeCacheFileSync } from './cache-file';
 
 export type ToDimseThread =
-  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: { study: string; series?: string; sop?: string }[]; window: number; /** each image is written into this cache folder here (writeCacheFile) */ cacheDir?: string }
+  | { type: 'get'; job: number; settings: DimseSettings; timeoutMs: number; answerTimeoutMs: number; targets: RetrieveTarget[]; window: number; /** associations a series is spread over (DimseClient.get) */ associations?: number; /** send 'progress' (one message per pending C-GET response): only when someone listens */ progress?: boolean; /** each image is written into this cache folder here (writeCacheFileSync) */ cacheDir?: string }
   | { type: 'ack'; job: number; seq: number; ok: boolean }
   | { type: 'cancel'; job: number };
 
 export type FromDimseThread =
   | { type: 'instance'; job: number; seq: number; instance: ReceivedInstance }
   | { type: 'progress'; job: number; p: { completed: number; failed: number; warnings: number; remaining: number | null } }
+  /** The spread's series listing (C-FIND rows; null: it failed), for the main thread's own listing. */
+  | { type: 'listed'; job: number; rows: Record<string, unknown>[] | null }
   | { type: 'done'; job: number; result: { completed: number; failed: number; warnings: number; remaining: number | null } }
   | { type: 'error'; job: number; error: { reason: string; message: string; hint?: string; detail?: string } };
 
@@ -34,8 +36,6 @@ interface Job {
   unacked: number;
   acks: Map<number, (ok: boolean) => void>;
   slots: (() => void)[];
-  /** Cache writes under way (each instance is passed on once its file is written). */
-  writes: Set<Promise<void>>;
 }
 
 const port = parentPort;
@@ -55,6 +55,16 @@ port.on('message', (m: ToDimseThread) => {
   if (j.unacked <= 0 || j.slots.length) j.slots.shift()?.();
 });
 
+/** The spread's listing to the main thread (null when it failed, or its rows cannot be cloned: the main thread then asks itself). */
+function listedTo(job: number, rows: Record<string, unknown>[] | null): void {
+  try {
+    // as plain data (dcmjs's rows hold what structured cloning refuses)
+    send({ type: 'listed', job, rows: rows ? (JSON.parse(JSON.stringify(rows)) as Record<string, unknown>[]) : null });
+  } catch {
+    send({ type: 'listed', job, rows: null });
+  }
+}
+
 const passing: (() => void)[] = [];
 function inOrder(f: () => void): void {
   if (passing.push(f) > 1) return;
@@ -64,7 +74,7 @@ function inOrder(f: () => void): void {
 }
 
 function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
-  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [], writes: new Set() };
+  const j: Job = { ctl: new AbortController(), unacked: 0, acks: new Map(), slots: [] };
   jobs.set(m.job, j);
   let seq = 0;
   const client = new DimseClient(m.settings, m.timeoutMs, m.answerTimeoutMs);
@@ -86,13 +96,14 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
             send({ type: 'instance', job: m.job, seq: s, instance: { ...i, sha256 } }, own ? [buf] : undefined);
           };
           if (!m.cacheDir) return bytes();
-          // written here too: the main thread then only records it (no file I/O, no half-megabyte buffer per image on its heap)
-          const w = writeCacheFile(m.cacheDir, i.file, sha256).then(
-            (path) => send({ type: 'instance', job: m.job, seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } } }),
-            bytes, // the main thread writes it (and reports what fails)
-          );
-          j.writes.add(w);
-          void w.finally(() => j.writes.delete(w));
+          // written here too (blocking: writeCacheFileSync): the main thread then only records it (no file I/O, no half-megabyte buffer per image on its heap)
+          let path: string;
+          try {
+            path = writeCacheFileSync(m.cacheDir, i.file, sha256);
+          } catch {
+            return bytes(); // the main thread writes it (and reports what fails)
+          }
+          send({ type: 'instance', job: m.job, seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } } });
         };
         // after the C-STORE response (the PACS waits for it to send the next image): setImmediate runs
         // after the microtask that sends it, and keeps the arrival order
@@ -101,14 +112,14 @@ function start(m: Extract<ToDimseThread, { type: 'get' }>): void {
         if (j.unacked > m.window) return new Promise<void>((r) => j.slots.push(r));
         return Promise.resolve();
       },
-      { signal: j.ctl.signal, onProgress: (p) => send({ type: 'progress', job: m.job, p }) },
+      { signal: j.ctl.signal, ...(m.progress ? { onProgress: (p: SubOperations) => send({ type: 'progress', job: m.job, p }) } : {}), ...(m.associations ? { associations: m.associations } : {}), onListed: (rows) => listedTo(m.job, rows) },
     )
     .then(
       // after every instance passed on (inOrder)
-      (result) => inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'done', job: m.job, result }))),
+      (result) => inOrder(() => send({ type: 'done', job: m.job, result })),
       (err: unknown) => {
         const e = toPacsError(err);
-        inOrder(() => void Promise.all(j.writes).then(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } })));
+        inOrder(() => send({ type: 'error', job: m.job, error: { reason: e.reason, message: e.message, ...(e.hint !== undefined ? { hint: e.hint } : {}), ...(e.detail !== undefined ? { detail: e.detail } : {}) } }));
       },
     )
     .finally(() => {

@@ -15,13 +15,13 @@ import { hash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { StorageScp, type StorageScpOptions, type StoredInstance } from './storage-scp';
 import { toPacsError } from './errors';
-import { writeCacheFile } from './cache';
+import { writeCacheFileSync } from './cache-file';
 
 export type ToScpThread =
   | { type: 'start'; opts: StorageScpOptions }
   | { type: 'stop' }
   | { type: 'ack'; seq: number; ok: boolean; message?: string }
-  | { type: 'expect'; id: number; originatorAet: string; /** null: any */ sops: string[] | null; window: number; /** its arrivals are written into this cache folder here (writeCacheFile) */ cacheDir?: string }
+  | { type: 'expect'; id: number; originatorAet: string; /** null: any */ sops: string[] | null; window: number; /** its arrivals are written into this cache folder here (writeCacheFileSync) */ cacheDir?: string }
   | { type: 'unexpect'; id: number };
 
 export type FromScpThread =
@@ -51,8 +51,6 @@ interface Expectation {
   unacked: Set<number>;
   slots: (() => void)[];
   cacheDir?: string;
-  /** Cache writes under way (each arrival is passed on once its file is written). */
-  writes: Set<Promise<void>>;
 }
 const expectations = new Map<number, Expectation>();
 
@@ -87,13 +85,14 @@ function forward(i: StoredInstance): Promise<void> {
       send({ type: 'instance', seq: s, instance: { ...i, sha256 }, answered }, own ? [buf] : undefined);
     };
     if (!e?.cacheDir) return bytes();
-    // an arrival of our own C-MOVE: written here too, the main thread only records it (no file I/O, no half-megabyte buffer per image on its heap)
-    const w = writeCacheFile(e.cacheDir, i.file, sha256).then(
-      (path) => send({ type: 'instance', seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } }, answered }),
-      bytes, // the main thread writes it (and reports what fails)
-    );
-    e.writes.add(w);
-    void w.finally(() => e.writes.delete(w));
+    // an arrival of our own C-MOVE: written here too (blocking: writeCacheFileSync), the main thread only records it (no file I/O, no half-megabyte buffer per image on its heap)
+    let path: string;
+    try {
+      path = writeCacheFileSync(e.cacheDir, i.file, sha256);
+    } catch {
+      return bytes(); // the main thread writes it (and reports what fails)
+    }
+    send({ type: 'instance', seq: s, instance: { ...i, file: new Uint8Array(0), sha256, written: { path, sha256, size: i.file.byteLength, transferSyntaxUid: i.transferSyntaxUid } }, answered });
   };
   if (answered) {
     // answered first (the PACS waits for the response to send the next image), hashed and passed on after it
@@ -140,14 +139,14 @@ port.on('message', (m: ToScpThread) => {
       return;
     }
     case 'expect':
-      expectations.set(m.id, { originatorAet: m.originatorAet, sops: m.sops ? new Set(m.sops) : null, window: m.window, taken: 0, unacked: new Set(), slots: [], writes: new Set(), ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}) });
+      expectations.set(m.id, { originatorAet: m.originatorAet, sops: m.sops ? new Set(m.sops) : null, window: m.window, taken: 0, unacked: new Set(), slots: [], ...(m.cacheDir ? { cacheDir: m.cacheDir } : {}) });
       return;
     case 'unexpect': {
       const e = expectations.get(m.id);
       expectations.delete(m.id);
       for (const r of e?.slots.splice(0) ?? []) r();
-      // after what was passed on already and what is being written (inOrder: after the passes still due)
-      inOrder(() => void Promise.all(e?.writes ?? []).then(() => send({ type: 'unexpected', id: m.id })));
+      // after what was passed on already (inOrder: after the passes still due, each written when passed)
+      inOrder(() => send({ type: 'unexpected', id: m.id }));
       return;
     }
   }

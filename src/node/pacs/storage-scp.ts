@@ -209,6 +209,7 @@ export class StorageScp {
     }
 
     const server = createServer((socket) => {
+      socket.setNoDelay(true); // our answers go at once, not after the peer's delayed acknowledgement
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const s = new MedImgScp(socket, { associationTimeout: 30_000, pduTimeout: 60_000 }) as unknown as { connected: boolean; on(e: string, f: (e: unknown) => void): void };
@@ -346,7 +347,7 @@ export class ThreadedStorageScp {
   /**
    * Arrivals from `originatorAet`'s C-MOVE of these SOP Instance UIDs are answered at once (at most
    * `window` ahead) and, given `cacheDir`, written into that cache by the thread; returns the end of
-   * it, which settles once every arrival of it was passed to `onInstance` (the thread's writes under way included).
+   * it, which settles once every arrival of it was passed to `onInstance` (each written before it is passed on).
    */
   expectMove(originatorAet: string, /** null: any SOP Instance UID */ sops: string[] | null, window = 32, cacheDir?: string): () => Promise<void> {
     const id = ++this.expectSeq;
