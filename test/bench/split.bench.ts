@@ -27,7 +27,14 @@ import { row, timeItAsync, type Bench, type BenchRow } from './harness';
 const SIZES = (process.env.SPLIT_BENCH_SIZES ?? '100,1000,5000').split(',').map(Number).filter((n) => n > 0);
 const MAX = Math.max(...SIZES);
 const CACHE = join(tmpdir(), `medimg-bench-split-v1-${MAX}`);
-const WORK = join(tmpdir(), 'medimg-bench-split-work');
+/**
+ * Where the timed runs write, ours and the peers' (SPLIT_BENCH_WORK to choose): by default dist/bench
+ * of this checkout rather than /tmp, where other sessions' tests create and remove thousands of
+ * files — on this file system removals slow every create near them for a minute (see TRASH): an
+ * empty file's create took 89–380 µs in /tmp during runs with other sessions busy, 14 µs here.
+ */
+const WORK_BASE = process.env.SPLIT_BENCH_WORK ?? join(process.cwd(), 'dist', 'bench');
+const WORK = join(WORK_BASE, 'medimg-bench-split-work');
 /**
  * What the bench is done with is emptied (every file truncated to 0 bytes: its pages and blocks are
  * freed, its inode is not), moved here and removed only when the bench ends. This file system (ext4 without a journal, as on these machines) skips, when it
@@ -38,7 +45,7 @@ const WORK = join(tmpdir(), 'medimg-bench-split-work');
  * side writing one file per instance paid — the rebuild rows grew with n (0.93× / 2.08× / 1.75× the
  * peer at 100 / 1,000 / 5,000) for that reason, not for the packs.
  */
-const TRASH = join(tmpdir(), 'medimg-bench-split-trash');
+const TRASH = join(WORK_BASE, 'medimg-bench-split-trash');
 let trashed = 0;
 function discard(path: string): void {
   if (!existsSync(path)) return;
