@@ -107,6 +107,18 @@ export class SplitIndex {
   }
 
   /**
+   * What a rebuild needs of an instance's row, in one lookup: where its sealed metadata part is (the
+   * part itself when it is in the row), its blob address and file digest. null: not split.
+   */
+  rebuildTarget(sop: string): { metadataPath: string; sealed: Buffer | null; blobAddress: string; fileSha256: string } | null {
+    return (
+      (this.st('SELECT metadata_path AS metadataPath, metadata_sealed AS sealed, blob_address AS blobAddress, file_sha256 AS fileSha256 FROM split_instances WHERE sop_instance_uid = ?').get(sop) as
+        | { metadataPath: string; sealed: Buffer | null; blobAddress: string; fileSha256: string }
+        | undefined) ?? null
+    );
+  }
+
+  /**
    * Records a batch of instances whose pixel blobs are already durably stored, all or none — with
    * their sealed metadata parts, in the same transaction.
    */

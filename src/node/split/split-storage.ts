@@ -414,6 +414,21 @@ export class SplitStorage {
     };
   }
 
+  /** A rebuild's target read with one index lookup (null: not split). */
+  private targetOf(sop: string): RebuildTarget | null {
+    const t = this.d.index.rebuildTarget(sop);
+    if (!t) return null;
+    const inIndex = t.metadataPath === IN_INDEX;
+    return {
+      sopInstanceUid: sop,
+      metadataAbs: inIndex ? '' : join(resolve(this.d.home), t.metadataPath),
+      metadataRel: t.metadataPath,
+      ...(inIndex ? { sealed: t.sealed } : {}),
+      blobAddress: t.blobAddress,
+      fileSha256: t.fileSha256,
+    };
+  }
+
   /** The plain metadata part of a split instance (what a share by metadata would send). */
   openMetadata(sop: string, row: SplitRow = this.row(sop)): ReturnType<typeof openMetadataPart> {
     return openSealed(this.sealKey(), this.target(row));
@@ -452,21 +467,49 @@ export class SplitStorage {
     if (pool) {
       mkdirSync(outDir, { recursive: true, mode: 0o700 });
       const verify = opts.verifyDigest ?? true;
-      await Promise.all(
-        sops.map(async (sop, i) => {
-          const row = this.d.index.get(sop);
-          if (!row) {
-            slots[i] = { e: notSplit(sop) };
-          } else {
-            const r = await pool.run({ kind: 'rebuild', target: this.target(row), outDir, verify });
-            if (r.ok) {
-              const v = r.value as { path: string; size: number; sha256: string };
-              slots[i] = { r: { sopInstanceUid: sop, path: v.path, sha256: v.sha256, size: v.size, matchesOriginal: true } };
-            } else slots[i] = { e: fromWire(r.error as Parameters<typeof fromWire>[0]) };
+      // Handed out as the workers take them, at most `window` at a time: each instance's row is read
+      // (one lookup) just before its job goes out, so the lookups overlap the workers' work — all of
+      // them up front, two lookups each, kept both workers idle before the first job for 15–50 ms
+      // per 1,000 instances (measured at 5,000; one lookup: 6–13 ms) — and a long run holds no
+      // promise or sealed part per instance. The window is twice what the workers hold, so a full
+      // message (the blobs of one pack) is always queued.
+      const window = pool.size * 4 * SPLIT_BATCH;
+      await new Promise<void>((finish) => {
+        let next = 0;
+        let inFlight = 0;
+        const submit = (): void => {
+          while (next < sops.length && inFlight < window) {
+            const i = next++;
+            const sop = sops[i]!;
+            let target: RebuildTarget;
+            try {
+              const t = this.targetOf(sop);
+              if (!t) {
+                slots[i] = { e: notSplit(sop) };
+                tick();
+                continue;
+              }
+              target = t;
+            } catch (err) {
+              slots[i] = { e: err as Error };
+              tick();
+              continue;
+            }
+            inFlight++;
+            void pool.run({ kind: 'rebuild', target, outDir, verify }).then((r) => {
+              inFlight--;
+              if (r.ok) {
+                const v = r.value as { path: string; size: number; sha256: string };
+                slots[i] = { r: { sopInstanceUid: sop, path: v.path, sha256: v.sha256, size: v.size, matchesOriginal: true } };
+              } else slots[i] = { e: fromWire(r.error as Parameters<typeof fromWire>[0]) };
+              tick();
+              submit();
+            });
           }
-          tick();
-        }),
-      );
+          if (next >= sops.length && inFlight === 0) finish();
+        };
+        submit();
+      });
     } else {
       for (let i = 0; i < sops.length; i++) {
         try {
