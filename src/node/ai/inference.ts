@@ -259,7 +259,9 @@ export class InferenceEngine {
       if (reuse) await this.splitter?.quiesce();
       const t0 = now();
       // the header first and the pixel rows while preprocessing (readRows), or the whole file now
-      const head = reuse && this.simd && this.options.readRows !== false && !job.computePixelDigest ? this.readHead(job.filePath) : null;
+      // only where the row helper shares the reading (measured: in the preparing thread alone, beside
+      // a running inference, reading chunk by chunk gained nothing and sometimes lost, docs/ai.md)
+      const head = split && reuse && this.splitter && this.simd && this.options.readRows !== false && !job.computePixelDigest ? this.readHead(job.filePath) : null;
       let rows: RowSource | null = null;
       if (head) {
         rowFd = head.fd;

@@ -22,12 +22,12 @@ afterAll(() => tmp.cleanup());
 const SIZE = 2048;
 
 /** Stored values that differ row by row and image by image (a row from another image shows). */
-function pixels(seed: number): Uint16Array {
-  const px = new Uint16Array(SIZE * SIZE);
+function pixels(seed: number, size = SIZE): Uint16Array {
+  const px = new Uint16Array(size * size);
   let x = seed * 2654435761;
   for (let i = 0; i < px.length; i++) {
     x = (x * 1103515245 + 12345) >>> 0;
-    px[i] = (x >>> 20) + ((i / SIZE) | 0);
+    px[i] = (x >>> 20) + ((i / size) | 0);
   }
   return px;
 }
@@ -38,9 +38,9 @@ function card(overrides: Record<string, unknown> = {}): ModelCard {
   return v.card;
 }
 
-function file(name: string, seed: number, extra?: Record<string, unknown>, window: { center: number; width: number } | null = { center: 2048, width: 4096 }): string {
+function file(name: string, seed: number, extra?: Record<string, unknown>, window: { center: number; width: number } | null = { center: 2048, width: 4096 }, size = SIZE): string {
   const f = join(tmp.path, `${name}.dcm`);
-  writeFileSync(f, crImageBytes({ rows: SIZE, columns: SIZE, pixels: pixels(seed), instance: name, window, ...(extra ? { extra } : {}) }).bytes);
+  writeFileSync(f, crImageBytes({ rows: size, columns: size, pixels: pixels(seed, size), instance: name, window, ...(extra ? { extra } : {}) }).bytes);
   return f;
 }
 
@@ -54,8 +54,9 @@ async function prepared(engine: InferenceEngine, job: InferenceJob, split: boole
 const job = (filePath: string, c: ModelCard, computePixelDigest = false): InferenceJob => ({ filePath, model: { id: 'probe', modelPath: '/nonexistent', modelSha256: '0', card: c }, computePixelDigest });
 
 describe('AI preprocessing with the pixel rows read chunk by chunk', () => {
-  it('gives the tensors of reading the whole file, image after image, with and without the row helper', async () => {
-    const files = [1, 2, 3].map((seed) => file(`img${seed}`, seed));
+  it('gives the tensors of reading the whole file, image after image, with the row helper, alone, and not at all', async () => {
+    // two radiographs the row helper shares, and one under 512² that the inferring thread reduces alone, chunk by chunk
+    const files = [1, 2].map((seed) => file(`img${seed}`, seed)).concat(file('small', 3, undefined, undefined, 500));
     const c = card();
     const whole = new InferenceEngine(decodeFrames, { readRows: false });
     const rows = new InferenceEngine(decodeFrames);
@@ -74,17 +75,19 @@ describe('AI preprocessing with the pixel rows read chunk by chunk', () => {
       // alternating images and both paths, several rounds: the kernel's memory holds another image each time
       for (let round = 0; round < 4; round++) {
         for (let i = 0; i < files.length; i++) {
+          // split: prepared just before its inference (the helper may share it); not split: prepared
+          // ahead beside another inference, where the whole file is read first
           const split = (round + i) % 2 === 0;
           const p = await prepared(rows, job(files[i]!, c), split);
           if (p.kind !== 'prepared') throw new Error(`${p.kind}: ${p.kind === 'failed' ? p.message : p.reason}`);
-          expect(p.timings.rowsRead, `round ${round} image ${i}`).toBe(true);
-          if (split) expect(p.timings.splitRows?.chunks).toBe(28);
+          expect(p.timings.rowsRead, `round ${round} image ${i}`).toBe(split ? true : undefined);
+          if (split) expect(p.timings.splitRows?.chunks, `round ${round} image ${i}`).toBe(i < 2 ? 28 : undefined);
           byHelper += p.timings.splitRows?.byHelper ?? 0;
           expect(Buffer.from(p.tensor.buffer).equals(Buffer.from(expected[i]!.buffer)), `tensor of image ${i}, round ${round}, ${split ? 'with' : 'without'} the helper`).toBe(true);
         }
       }
       // a log line, not an assertion: how much the helper did depends on the machine's load
-      console.log(`read-rows: the row helper did ${byHelper} chunks of ${28 * 6} in the split runs`);
+      console.log(`read-rows: the row helper did ${byHelper} of the chunks in the split runs`);
     } finally {
       await whole.close();
       await rows.close();
