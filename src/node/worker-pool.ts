@@ -26,6 +26,38 @@ export function findBundledWorker(name: string, override: string | undefined): s
   return null;
 }
 
+/**
+ * One worker thread started on first use and kept (unref'd while idle), whose messages name a `job`:
+ * each job's listener hears its own messages, and every listener hears `{ type: 'exit', why }` when
+ * the thread stops (the next get() starts a new one). get() is null without the bundle (`locate`).
+ */
+export class KeptThread<M extends { job: number }> {
+  private thread: Worker | null | undefined;
+  private seq = 0;
+  readonly jobs = new Map<number, (m: M | { type: 'exit'; why: string }) => void>();
+  constructor(private readonly locate: () => string | null) {}
+
+  nextJob(): number {
+    return ++this.seq;
+  }
+
+  get(): Worker | null {
+    if (this.thread !== undefined) return this.thread;
+    const file = this.locate();
+    if (!file) return (this.thread = null);
+    const w = new Worker(file);
+    w.unref();
+    w.on('message', (m: M) => this.jobs.get(m.job)?.(m));
+    const gone = (why: string) => {
+      if (this.thread === w) this.thread = undefined;
+      for (const f of [...this.jobs.values()]) f({ type: 'exit', why });
+    };
+    w.on('error', (err) => gone(err.message));
+    w.on('exit', (code) => gone(`exit code ${code}`));
+    return (this.thread = w);
+  }
+}
+
 /** Workers in a row that may die before any worker has answered, before the pool gives up. */
 export const MAX_START_FAILURES = 3;
 

@@ -12,7 +12,7 @@ import { SimdAreaReducer, whyNotSimd } from '../../core/ai/area-simd';
 import { planPreprocess, preprocess, PREPROCESSING_ID, PreprocessScratch, type AppliedWindow, type PreprocessedInput } from '../../core/ai/preprocess';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { parseDicomBytes, type ParsedDicom } from '../dicom/parse';
-import { pixelDigest } from '../fingerprint/compute';
+import { pixelDigest, readFully } from '../fingerprint/compute';
 import { describeImage, fileWindowOf, greyImageOf, identityOf, storedWordsOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
 import { loadSession, ort, type OrtSession, type SessionOptions } from './onnx-runtime';
 import { CHUNK_ROWS, readSourceRows, RowSplitter, sourceRowsOf, type RowSource } from './row-split';
@@ -95,17 +95,6 @@ function failedOutcome(err: unknown, instance: InstanceIdentity | null): Skipped
 
 /** The header of almost every file fits; one whose Pixel Data starts later is read whole. */
 const HEAD_BYTES = 64 * 1024;
-
-/** Reads `length` bytes at `position` of the file into `into` (from its start); returns how many came. */
-function readInto(fd: number, into: Uint8Array, position: number, length: number): number {
-  let off = 0;
-  while (off < length) {
-    const n = readSync(fd, into, off, length - off, position + off);
-    if (n === 0) break;
-    off += n;
-  }
-  return off;
-}
 
 /**
  * Where a file whose header alone was read has its pixel rows (native, unsigned 16-bit, inside the
@@ -210,7 +199,7 @@ export class InferenceEngine {
       const size = fstatSync(fd).size;
       const all = this.simd!.fileBytes(size);
       const headLen = Math.min(size, HEAD_BYTES);
-      if (readInto(fd, all, 0, headLen) < headLen) throw new Error('short read');
+      if (readFully(fd, all, headLen, 0) < headLen) throw new Error('short read');
       const parsed = parseDicomBytes(all.subarray(0, headLen), { headerOnly: true, fileSize: size });
       // the elements' offsets are the same in the whole file's view, which the pixel rows go into
       (parsed.dataSet as { byteArray: Uint8Array }).byteArray = all;

@@ -231,7 +231,8 @@ function headBuffer(n: number): Buffer {
 /** How the files of this thread were read (the tests check that native slices take the streamed path). */
 export const readCounts = { streamed: 0, whole: 0 };
 
-function readFully(fd: number, buf: Uint8Array, length: number, position: number): number {
+/** Reads `length` bytes at `position` of the file into `buf` (from its start); returns how many came (fewer: the file ended). */
+export function readFully(fd: number, buf: Uint8Array, length: number, position: number): number {
   let got = 0;
   while (got < length) {
     const n = readSync(fd, buf, got, length - got, position + got);

@@ -11,8 +11,7 @@ import { dataSetOf, part10File } from './part10';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/anonymise';
 import { keepRawStores, rawBytesOf, type StoreStreamHooks } from './raw-store';
 import { fastCommandSets, framePdus } from './dimse-wire';
-import { Worker } from 'node:worker_threads';
-import { findBundledWorker } from '../worker-pool';
+import { findBundledWorker, KeptThread } from '../worker-pool';
 import type { FromDimseThread, ToDimseThread } from './dimse.worker';
 import type { WrittenFile } from './cache';
 
@@ -368,10 +367,10 @@ export class DimseClient {
     onInstance: (i: ReceivedInstance) => Promise<void>,
     opts: { signal?: AbortSignal; onProgress?: (p: SubOperations) => void; window?: number; /** the thread writes each image into this cache folder (writeCacheFileSync) */ cacheDir?: string; /** associations for a series (spread); default dimseAssociations() */ associations?: number } = {},
   ): Promise<SubOperations> {
-    const w = dimseThread();
+    const w = kept.get();
     if (!w) return this.get(targets, onInstance, opts);
     if (opts.signal?.aborted) throw new PacsError(PacsReason.Cancelled, 'The DICOM operation was cancelled.');
-    const job = ++jobSeq;
+    const job = kept.nextJob();
     const post = (m: ToDimseThread) => w.postMessage(m);
     return new Promise<SubOperations>((resolve, reject) => {
       const onAbort = () => post({ type: 'cancel', job });
@@ -644,28 +643,12 @@ export async function spreadSeries(
 }
 
 /** The DIMSE thread: started once, on first use, and kept (its start costs more than a C-GET of a few images). */
-let thread: Worker | null | undefined;
-let jobSeq = 0;
-const threadJobs = new Map<number, (m: FromDimseThread | { type: 'exit'; why: string }) => void>();
-function dimseThread(): Worker | null {
-  if (thread !== undefined) return thread;
-  const file = process.env.MEDIMG_DIMSE_THREAD === '0' ? null : findBundledWorker('dimse.worker', process.env.MEDIMG_DIMSE_WORKER);
-  if (!file) return (thread = null);
-  const w = new Worker(file);
-  w.unref();
-  w.on('message', (m: FromDimseThread) => threadJobs.get(m.job)?.(m));
-  const gone = (why: string) => {
-    if (thread === w) thread = undefined; // the next C-GET starts a new one
-    for (const f of [...threadJobs.values()]) f({ type: 'exit', why });
-  };
-  w.on('error', (err) => gone(err.message));
-  w.on('exit', (code) => gone(`exit code ${code}`));
-  return (thread = w);
-}
+const kept = new KeptThread<FromDimseThread>(() => (process.env.MEDIMG_DIMSE_THREAD === '0' ? null : findBundledWorker('dimse.worker', process.env.MEDIMG_DIMSE_WORKER)));
+const threadJobs = kept.jobs;
 
 /** Starts the DIMSE thread ahead of a C-GET (its start overlaps the C-FIND listing). */
 export function warmDimseThread(): void {
-  dimseThread();
+  kept.get();
 }
 
 /**

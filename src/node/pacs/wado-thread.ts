@@ -4,8 +4,7 @@
  * cache there; this thread gets the written files. Without the bundle (tests from the sources) or
  * with MEDIMG_WADO_THREAD=0, streamInThread returns null and the caller streams on this thread.
  */
-import { Worker } from 'node:worker_threads';
-import { findBundledWorker } from '../worker-pool';
+import { findBundledWorker, KeptThread } from '../worker-pool';
 import type { WrittenFile } from './cache-file';
 import { PacsError, PacsReason } from './errors';
 import type { WadoStreamRequest } from './wado-stream';
@@ -22,29 +21,12 @@ export type FromWadoThread =
   | { type: 'done'; job: number; parts: number }
   | { type: 'error'; job: number; error: { reason: string; message: string; hint?: string; detail?: string } };
 
-let thread: Worker | null | undefined;
-let jobSeq = 0;
-const listeners = new Map<number, (m: FromWadoThread | { type: 'exit'; why: string }) => void>();
-
-function wadoThread(): Worker | null {
-  if (thread !== undefined) return thread;
-  const file = process.env.MEDIMG_WADO_THREAD === '0' ? null : findBundledWorker('wado-stream.worker', process.env.MEDIMG_WADO_WORKER);
-  if (!file) return (thread = null);
-  const w = new Worker(file);
-  w.unref();
-  w.on('message', (m: FromWadoThread) => listeners.get(m.job)?.(m));
-  const gone = (why: string) => {
-    if (thread === w) thread = undefined; // the next retrieve starts a new one
-    for (const f of [...listeners.values()]) f({ type: 'exit', why });
-  };
-  w.on('error', (err) => gone(err.message));
-  w.on('exit', (code) => gone(`exit code ${code}`));
-  return (thread = w);
-}
+const kept = new KeptThread<FromWadoThread>(() => (process.env.MEDIMG_WADO_THREAD === '0' ? null : findBundledWorker('wado-stream.worker', process.env.MEDIMG_WADO_WORKER)));
+const listeners = kept.jobs;
 
 /** Starts the WADO thread ahead of a retrieve. */
 export function warmWadoThread(): void {
-  wadoThread();
+  kept.get();
 }
 
 /** See DicomWebClient.retrieveStreamToCache. */
@@ -54,9 +36,9 @@ export function streamInThread(
   handlers: { onInstance: (file: WrittenFile, sopInstanceUid: string | null) => void | Promise<unknown>; onWriteFailed: (sopInstanceUid: string | null, message: string) => void; onNotDicom?: (index: number) => void },
   opts: { signal?: AbortSignal } = {},
 ): Promise<number> | null {
-  const w = wadoThread();
+  const w = kept.get();
   if (!w) return null;
-  const job = ++jobSeq;
+  const job = kept.nextJob();
   return new Promise<number>((resolve, reject) => {
     let settled = false;
     const settle = (err: PacsError | null, parts = 0) => {
