@@ -1,7 +1,10 @@
 /**
  * Steps 1–6 of the preprocessing (preprocess.ts) for the commonest input — unsigned 16-bit stored
  * words reduced by area to the model's size through a window whose bounds fall on whole stored
- * values — with the inner loop in WebAssembly SIMD (area-kernel.wat), 8 columns per step.
+ * values — in WebAssembly (area-kernel.wat): the sums down the columns in SIMD, 8 columns per step
+ * (in 16-bit lanes where they fit), then the sums across and the affine maps, one call per batch of
+ * output rows. With the sums across in JavaScript, a 2,048² radiograph to 224² took 1.39 ms of CPU;
+ * in the kernel 0.66 ms, the same floats (bit for bit).
  *
  * Why it is exact: inside the window, step 2 is affine in the stored value (v = α·s + β), and
  * outside it is 0 or 1, which is the affine value of the bound. So with the stored values clamped
@@ -19,12 +22,24 @@ import { AREA_KERNEL_WASM } from './area-kernel-wasm';
 import type { ModelCard } from './card';
 import { channelAffine, type GreyImage, type OutputRows, type PreprocessPlan } from './preprocess';
 
-/** Bytes for one output row's column sums (65,535 columns at most), one such region per thread. */
-const COLUMN_SUMS_BYTES = 65536 * 4;
-/** Threads that may share one memory (the calling thread and the row helper), each with its own column sums. */
+/**
+ * Each thread's region of the memory (area-kernel.wat has the layout): column sums for 65,536
+ * columns, the horizontal and vertical plans (4,096 outputs each at most), the channels' affine
+ * maps and an output block of 16,384 floats.
+ */
+const SLOT_BYTES = 9 * 65536;
+const H_PLAN = 262144;
+const V_PLAN = 360448;
+const AFFINE = 458752;
+const OUT = 462848;
+const OUT_FLOATS = 16384;
+/** The kernel's limits: output size per axis and channels (anything larger takes the JavaScript path). */
+const MAX_OUTPUT = 4096;
+const MAX_CHANNELS = 4;
+/** Threads that may share one memory (the calling thread and the row helper), each with its own region. */
 const SLOTS = 2;
-/** Where a file's bytes start: after every thread's column sums. */
-const FILE_START = SLOTS * COLUMN_SUMS_BYTES;
+/** Where a file's bytes start: after every thread's region. */
+const FILE_START = SLOTS * SLOT_BYTES;
 const PAGE = 65536;
 
 /** One axis of the reduction with integer weights (full pixel = `full`, each output's total = `total`). */
@@ -98,6 +113,8 @@ export function whyNotSimd(img: GreyImage, card: Pick<ModelCard, 'input'>, plan:
   const sb = img.storedBits;
   if (sb && (sb.signed || sb.highBit !== sb.bitsStored - 1 || sb.bitsStored > 16 || sb.bitsStored < 1)) return 'stored bits signed or not at the bottom of the word';
   if (img.samples.length < img.rows * img.columns) return 'fewer samples than pixels';
+  const { height, width, channels } = card.input;
+  if (height > MAX_OUTPUT || width > MAX_OUTPUT || channels > MAX_CHANNELS || img.columns > 65536) return `the model's input (${channels}×${height}×${width}) is larger than the kernel's buffers`;
   const total = Math.max(img.rows / gcd(img.rows, card.input.height), img.columns / gcd(img.columns, card.input.width));
   // a column sum is at most 65,535 · total (i32); the output's sum 65,535 · total² (exact in f64)
   if (65535 * total >= 2 ** 31) return 'the reduction ratio is too irregular for 32-bit sums';
@@ -122,20 +139,22 @@ function storedWindow(img: Omit<GreyImage, 'samples'>, plan: PreprocessPlan): St
   return { lo, hi, alpha: slope / width, beta: (intercept - wlo) / width, mask: max };
 }
 
-type ColumnSums = (
-  first: number,
+type ReduceRows = (
+  src: number,
   stride: number,
-  nFull: number,
-  full: number,
-  head: number,
-  headW: number,
-  tail: number,
-  tailW: number,
-  cols: number,
+  columns: number,
+  from: number,
+  to: number,
+  vFull: number,
+  hFull: number,
+  width: number,
   mask: number,
   lo: number,
   hi: number,
-  out: number,
+  scale: number,
+  offset: number,
+  channels: number,
+  slot: number,
 ) => void;
 
 let compiled: WebAssembly.Module | null = null;
@@ -143,13 +162,15 @@ let compiled: WebAssembly.Module | null = null;
 export class SimdAreaReducer {
   private bytes: SharedArrayBuffer;
   private readonly plans = new Map<string, IntegerAreaPlan>();
+  /** Which reduction's plans are in this thread's region now. */
+  private planned = '';
 
   private constructor(
     /** The kernel's memory (shared: a second thread may attach to it, see `attach`). */
     readonly memory: WebAssembly.Memory,
-    private readonly columnSums: ColumnSums,
-    /** Byte offset of this thread's column sums. */
-    private readonly sumsAt: number,
+    private readonly reduceRows: ReduceRows,
+    /** Byte offset of this thread's region. */
+    private readonly slot: number,
   ) {
     this.bytes = memory.buffer as unknown as SharedArrayBuffer;
   }
@@ -157,7 +178,7 @@ export class SimdAreaReducer {
   private static instantiate(memory: WebAssembly.Memory, slot: number): SimdAreaReducer {
     compiled ??= new WebAssembly.Module(Uint8Array.from(atob(AREA_KERNEL_WASM), (c) => c.charCodeAt(0)));
     const instance = new WebAssembly.Instance(compiled, { env: { memory } });
-    return new SimdAreaReducer(memory, instance.exports.columnSums as unknown as ColumnSums, slot * COLUMN_SUMS_BYTES);
+    return new SimdAreaReducer(memory, instance.exports.reduceRows as unknown as ReduceRows, slot * SLOT_BYTES);
   }
 
   /** A reducer with its own memory, or null where WebAssembly SIMD or shared memory is not available. */
@@ -169,7 +190,7 @@ export class SimdAreaReducer {
     }
   }
 
-  /** The same memory seen from another thread (the row helper), with its own column sums; null where it cannot load. */
+  /** The same memory seen from another thread (the row helper), with its own region; null where it cannot load. */
   static attach(memory: WebAssembly.Memory): SimdAreaReducer | null {
     try {
       return SimdAreaReducer.instantiate(memory, 1);
@@ -238,47 +259,31 @@ export class SimdAreaReducer {
     const w = storedWindow(img, plan)!;
     const v = this.plan(img.rows, height);
     const h = this.plan(columns, width);
-    const stride = columns * 2;
-    const cols8 = columns & ~7;
     const bytes = this.current();
-    const sums = new Int32Array(bytes, this.sumsAt, columns);
-    const words = new Uint16Array(bytes, src, img.rows * columns);
+    const key = `${img.rows}>${height},${columns}>${width}`;
+    if (this.planned !== key) {
+      for (const [at, p] of [
+        [H_PLAN, h],
+        [V_PLAN, v],
+      ] as const)
+        [p.full0, p.full1, p.headIndex, p.headWeight, p.tailIndex, p.tailWeight].forEach((a, k) => new Int32Array(bytes, this.slot + at + k * MAX_OUTPUT * 4, a.length).set(a));
+      this.planned = key;
+    }
     // v = alpha·s + beta, averaged: alpha · I / (totalV · totalH) + beta, then inverted and normalised
     const scale = w.alpha / (v.total * h.total);
     const { mul, add } = channelAffine(card.preprocessing.normalise, channels);
+    const affine = new Float64Array(bytes, this.slot + AFFINE, 2 * MAX_CHANNELS);
+    for (let c = 0; c < channels; c++) [affine[c], affine[MAX_CHANNELS + c]] = [mul[c]!, add[c]!];
     const sign = plan.inverted ? -1 : 1;
     const offset = plan.inverted ? 1 - w.beta : w.beta;
-    const clamp = (x: number) => {
-      const s = x & w.mask;
-      return s < w.lo ? w.lo : s > w.hi ? w.hi : s;
-    };
-    const { full0, full1, headIndex, headWeight, tailIndex, tailWeight, full } = h;
-    for (let i = Math.max(0, rows.from); i < Math.min(height, rows.to); i++) {
-      const r0 = v.full0[i]!;
-      const nFull = v.full1[i]! - r0;
-      const head = v.headIndex[i]!;
-      const hw = v.headWeight[i]!;
-      const tail = v.tailIndex[i]!;
-      const tw = v.tailWeight[i]!;
-      this.columnSums(src + r0 * stride, stride, nFull, v.full, src + head * stride, hw, src + tail * stride, tw, cols8, w.mask, w.lo, w.hi, this.sumsAt);
-      // the last columns that do not fill a SIMD step
-      for (let x = cols8; x < columns; x++) {
-        let s = 0;
-        for (let r = r0; r < r0 + nFull; r++) s += clamp(words[r * columns + x]!);
-        s *= v.full;
-        if (hw) s += hw * clamp(words[head * columns + x]!);
-        if (tw) s += tw * clamp(words[tail * columns + x]!);
-        sums[x] = s;
-      }
-      const o = i * width;
-      for (let j = 0; j < width; j++) {
-        let s = 0;
-        const end = full1[j]!;
-        for (let x = full0[j]!; x < end; x++) s += sums[x]!;
-        const total = full * s + headWeight[j]! * sums[headIndex[j]!]! + tailWeight[j]! * sums[tailIndex[j]!]!;
-        const value = sign * scale * total + offset;
-        for (let c = 0; c < channels; c++) target[c * n + o + j] = value * mul[c]! + add[c]!;
-      }
+    // as many output rows per call as the output block holds, then copied out channel by channel
+    const batch = Math.max(1, Math.floor(OUT_FLOATS / (channels * width)));
+    const to = Math.min(height, rows.to);
+    for (let from = Math.max(0, rows.from); from < to; from += batch) {
+      const end = Math.min(to, from + batch);
+      this.reduceRows(src, columns * 2, columns, from, end, v.full, h.full, width, w.mask, w.lo, w.hi, sign * scale, offset, channels, this.slot);
+      const plane = (end - from) * width;
+      for (let c = 0; c < channels; c++) target.set(new Float32Array(bytes, this.slot + OUT + c * plane * 4, plane), c * n + from * width);
     }
   }
 }

@@ -116,6 +116,11 @@ describe('SIMD area reduction', () => {
       card: cardFor(256, 200, { mode: 'fixed', center: 2300, width: 1000 }),
     },
     {
+      name: 'values near the top of 16 bits through a full-range window (column sums too large for 16-bit lanes)',
+      img: { rows: 2048, columns: 1030, samples: noise(2048, 1030, 5).map((v) => Math.min(65535, v * 13)), rescaleSlope: 1, rescaleIntercept: 0, photometricInterpretation: 'MONOCHROME2', fileWindow: { center: 32768, width: 65536 } },
+      card: cardFor(224, 224, { mode: 'file' }),
+    },
+    {
       name: 'the window from the image’s own minimum and maximum',
       img: { rows: 640, columns: 512, samples: noise(640, 512, 4), rescaleSlope: 1, rescaleIntercept: 0, photometricInterpretation: 'MONOCHROME2', fileWindow: null },
       card: cardFor(224, 224, { mode: 'minmax' }),
