@@ -74,6 +74,13 @@ export interface WorkerPoolOptions<J, R> {
   /** Jobs handed to one worker at a time, and per message. */
   depth?: number;
   batch?: number;
+  /**
+   * A message of fewer than `batch` jobs goes only to a worker holding none: a busy worker waits
+   * for a full one. For workers that write a message's results together (the split's packs), where
+   * a caller queuing jobs one by one would otherwise send out many small messages. Messages then
+   * go out after the current turn of the event loop, not after the current microtask.
+   */
+  fullBatches?: boolean;
 }
 
 export class WorkerPool<J extends { id: number }, R extends { id: number }> {
@@ -149,20 +156,29 @@ export class WorkerPool<J extends { id: number }, R extends { id: number }> {
   private schedulePump(): void {
     if (this.pumpQueued) return;
     this.pumpQueued = true;
-    queueMicrotask(() => {
+    const pump = () => {
       this.pumpQueued = false;
       this.pump();
-    });
+    };
+    // fullBatches: after the event loop's turn, so jobs a caller queues in a chain of promise
+    // callbacks (one per answer that came back) are all queued before a message goes out
+    if (this.o.fullBatches) setImmediate(pump);
+    else queueMicrotask(pump);
   }
 
   private pump(): void {
     for (;;) {
       if (this.queue.length === 0) return;
-      const slot = this.workers.filter((s) => s.busy.size <= this.depth - this.batch).sort((a, b) => a.busy.size - b.busy.size)[0];
+      const open = this.workers.filter((s) => s.busy.size <= this.depth - this.batch);
+      const slot = open.sort((a, b) => a.busy.size - b.busy.size)[0];
       if (!slot) return;
-      // a short queue is shared out evenly (20 files on 2 workers: 10 each, not 16 and 4)
-      const fair = Math.ceil(this.queue.length / this.workers.length);
-      const jobs = this.queue.splice(0, Math.min(this.batch, this.depth - slot.busy.size, fair));
+      // a short queue is shared out evenly (20 files on 2 workers: 10 each, not 16 and 4); with
+      // fullBatches, among the workers that can take a message now
+      const fair = Math.ceil(this.queue.length / (this.o.fullBatches ? open.length : this.workers.length));
+      const n = Math.min(this.batch, this.depth - slot.busy.size, fair);
+      // the least busy worker is busy: so is every other one
+      if (this.o.fullBatches && n < this.batch && slot.busy.size > 0) return;
+      const jobs = this.queue.splice(0, n);
       for (const p of jobs) slot.busy.set(p.job.id, p);
       slot.w.ref();
       slot.w.postMessage({ jobs: jobs.map((p) => p.job) });

@@ -66,4 +66,58 @@ describe('worker pool', () => {
       await pool.close((j) => stopped(j, 'closed'));
     }
   });
+
+  it('fullBatches: jobs queued one by one go to a busy worker only as full messages (the split writes one pack per message)', async () => {
+    const f = script(
+      'sizes.cjs',
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.on('message', ({ jobs }) => {
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 15);
+         parentPort.postMessage({ results: jobs.map((j) => ({ id: j.id, doubled: jobs.length })) });
+       });`,
+    );
+    const JOBS = 96;
+    /** Message sizes (jobs per message → messages) for a caller like split-storage's. */
+    const messageSizes = async (fullBatches: boolean) => {
+      const pool = new WorkerPool<Job, Answer>(f, { threads: 2, stopped, batch: 8, depth: 16, fullBatches });
+      try {
+        // as split-storage hands them out: at most the pool's depth in flight, a new job queued
+        // (in its own turn) as each answer comes back
+        const sizes: number[] = [];
+        await new Promise<void>((done) => {
+          let next = 0;
+          let inFlight = 0;
+          const submit = () => {
+            while (next < JOBS && inFlight < 32) {
+              const id = next++;
+              inFlight++;
+              void (async () => {
+                await null;
+                const a = await pool.run({ id, v: id });
+                sizes.push(a.doubled!);
+                inFlight--;
+                submit();
+              })();
+            }
+            if (next >= JOBS && inFlight === 0) done();
+          };
+          submit();
+        });
+        // every job answered once; a message of k jobs shows up as k answers saying k
+        expect(sizes).toHaveLength(JOBS);
+        const messages = new Map<number, number>();
+        for (const k of sizes) messages.set(k, (messages.get(k) ?? 0) + 1);
+        return [...messages].reduce((m, [k, answers]) => ({ ...m, [k]: answers / k }), {} as Record<number, number>);
+      } finally {
+        await pool.close((j) => stopped(j, 'closed'));
+      }
+    };
+    const perMessage = (m: Record<number, number>) => JOBS / Object.values(m).reduce((a, b) => a + b, 0);
+    const full = await messageSizes(true);
+    const before = await messageSizes(false);
+    // with it: nearly every message full (a short one only to an idle worker); without: far fewer jobs per message
+    expect(full[8]).toBeGreaterThanOrEqual(JOBS / 8 - 2);
+    expect(perMessage(full)).toBeGreaterThan(6);
+    expect(perMessage(before)).toBeLessThan(perMessage(full) * 0.75);
+  });
 });

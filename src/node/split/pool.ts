@@ -62,6 +62,9 @@ export class SplitPool {
         // messages per worker (one being computed while the other is flushed).
         batch: SPLIT_BATCH,
         depth: 2 * SPLIT_BATCH,
+        // jobs come one by one as earlier ones are recorded: without this, a 5,000-instance split
+        // wrote packs of 3.6 blobs on average
+        fullBatches: true,
         stopped: (job, why) => ({ id: job.id, ok: false, error: { code: 'INTERNAL', message: `The split worker stopped (${why}) during this instance.`, ...(job.kind === 'split' ? { path: job.path } : {}) } }),
       }),
     );

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSampleSeries } from '../../../src/node/dicom/sample';
 import { createHandlerTable, dispatch } from '../../../src/node/handlers';
+import { readPackFooter } from '../../../src/node/split/folder-store';
 import { findSplitWorkerScript } from '../../../src/node/split/pool';
 import { Services } from '../../../src/node/services';
 import type { AppEvent } from '../../../src/shared/api';
@@ -69,6 +70,14 @@ describe('split on import runs in the split worker threads', () => {
       expect(row).toBeDefined();
       expect(sha(await s.split.storage.rebuildBytes(row.sopInstanceUid))).toBe(sha(original));
     }
+
+    // a worker's message of instances becomes one pack
+    const packDir = join(tmp.path, 'home', 'blobs', 'split', 'packs');
+    const packs = readdirSync(packDir).map((n) => readPackFooter(join(packDir, n))!.entries.length);
+    expect(packs.reduce((a, b) => a + b, 0)).toBe(N);
+    // full messages of 8 (at most one short one, to an idle worker while the import trickles in);
+    // before WorkerPool's fullBatches this run wrote 6 packs: [2, 8, 1, 8, 1, 4]
+    expect(packs.length).toBeLessThanOrEqual(N / 8 + 1);
 
     const storage = s.split.storage;
     await s.close();
