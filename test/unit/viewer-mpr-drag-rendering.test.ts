@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RenderingEngine, Types } from '@cornerstonejs/core';
-import { cacheViewReference, reducedCanvas } from '../../src/renderer/viewer/mpr/dragRendering';
+import { cacheViewReference, nearestSampling, reducedCanvas } from '../../src/renderer/viewer/mpr/dragRendering';
 
 /** Just enough of Cornerstone3D's context-pool engine: one context shared by the viewports, its copy recorded. */
 function fakeEngine(viewports: Record<string, { w: number; h: number }>) {
@@ -121,5 +121,20 @@ describe('view reference kept per camera', () => {
     vp.getViewReference();
     vp.getViewReference();
     expect(calls()).toBe(6);
+  });
+});
+
+describe('nearest-voxel sampling while held', () => {
+  it("switches each volume to nearest and puts its own interpolation back", () => {
+    const props = [0, 1, 1].map((t) => ({ t, getInterpolationType() { return this.t; }, setInterpolationType(x: number) { this.t = x; } }));
+    const vps = props.map((p) => ({ getDefaultActor: () => ({ actor: { getProperty: () => p } }) })) as unknown as Types.IVolumeViewport[];
+    const ns = nearestSampling(() => [...vps, null]);
+    ns.set(true);
+    expect(props.map((p) => p.t)).toEqual([0, 0, 0]);
+    ns.set(true);
+    ns.set(false);
+    expect(props.map((p) => p.t)).toEqual([0, 1, 1]);
+    ns.set(false);
+    expect(props.map((p) => p.t)).toEqual([0, 1, 1]);
   });
 });

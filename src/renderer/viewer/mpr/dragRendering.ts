@@ -11,6 +11,9 @@
  *    button is held the shared canvas is made a third of its size (the planes' renderers keep their
  *    normalised viewports, so the camera, the aspect and every canvas ↔ world conversion stay as
  *    they are) and the copy scales the smaller picture up into the plane's canvas.
+ *    The volume is sampled at the nearest voxel meanwhile (not trilinear): at a third of the
+ *    resolution a drawn pixel spans about three voxels either way, and SwiftShader's ray-cast then
+ *    costs 30 % less (GPU process CPU per frame of a drag: 11 ms instead of 16).
  * 2. View references computed once per camera. Cornerstone3D's tools ask a viewport for its view
  *    reference (getViewportICamera → viewport.getViewReference()) many times per drawn frame; for a
  *    volume viewport each answer works out the slice index (through getProperties → getColormap →
@@ -118,6 +121,40 @@ export function reducedCanvas(engine: RenderingEngine, viewportIds: string[], fa
         ctx.container.width = width;
         ctx.container.height = height;
         ctx.context.resize();
+      }
+    },
+  };
+}
+
+interface VolumeProperty {
+  getInterpolationType(): number;
+  setInterpolationType(t: number): unknown;
+}
+
+/** vtk.js's InterpolationType.NEAREST. */
+const NEAREST = 0;
+
+/**
+ * While on, the volumes of the given viewports are sampled at the nearest voxel; off puts back
+ * each one's own interpolation. Only the texture's filter changes (vtk.js sets it before every
+ * draw from the property), not the shader.
+ */
+export function nearestSampling(viewports: () => (Types.IVolumeViewport | null)[]): { set(on: boolean): void } {
+  let saved: [VolumeProperty, number][] = [];
+  return {
+    set(on: boolean) {
+      if (on && saved.length === 0) {
+        for (const vp of viewports()) {
+          const prop = (vp?.getDefaultActor()?.actor as { getProperty?(): VolumeProperty } | undefined)?.getProperty?.();
+          if (!prop || typeof prop.getInterpolationType !== 'function' || typeof prop.setInterpolationType !== 'function') continue;
+          const t = prop.getInterpolationType();
+          if (t === NEAREST) continue;
+          saved.push([prop, t]);
+          prop.setInterpolationType(NEAREST);
+        }
+      } else if (!on) {
+        for (const [prop, t] of saved) prop.setInterpolationType(t);
+        saved = [];
       }
     },
   };

@@ -13,7 +13,7 @@ import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/v
 import type { SlabMode } from '../../../shared/viewer/volume';
 import { volumeImageId, type SeriesVolume } from './volumeGeometry';
 import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
-import { cacheViewReference, reducedCanvas, type ReducedCanvas } from './dragRendering';
+import { cacheViewReference, nearestSampling, reducedCanvas, type ReducedCanvas } from './dragRendering';
 
 export type { PrimaryTool };
 export const PLANES = ['axial', 'sagittal', 'coronal'] as const;
@@ -340,6 +340,8 @@ export class MprSession {
 
   /** The planes' shared offscreen canvas at 1/3 of its width and height while a button is held (software GL; see dragRendering). */
   private heldCanvas: ReducedCanvas | null = null;
+  /** Nearest-voxel sampling while the canvas is reduced (see dragRendering). */
+  private readonly heldSampling = nearestSampling(() => PLANES.map((p) => this.viewport(p)));
 
   /**
    * Whether the next draws are at the interactive (reduced) resolution: a button held on a plane
@@ -350,6 +352,7 @@ export class MprSession {
     const held = !this.cancelled && this.pointerDown;
     this.heldCanvas?.set(held);
     const canvasReduced = this.heldCanvas?.on ?? false;
+    this.heldSampling.set(canvasReduced);
     if (this.interactive) this.interactive.on = !this.cancelled && !canvasReduced && (this.pointerDown || this.streaming);
   }
 
@@ -385,6 +388,7 @@ export class MprSession {
       window.removeEventListener('blur', up);
       sw.on = false;
       this.heldCanvas?.set(false);
+      this.heldSampling.set(false);
     });
     return sw;
   }
