@@ -13,6 +13,7 @@ import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/v
 import type { SlabMode } from '../../../shared/viewer/volume';
 import { volumeImageId, type SeriesVolume } from './volumeGeometry';
 import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
+import { cacheViewReference, nearestSampling, reducedCanvas, type ReducedCanvas } from './dragRendering';
 
 export type { PrimaryTool };
 export const PLANES = ['axial', 'sagittal', 'coronal'] as const;
@@ -322,6 +323,11 @@ export class MprSession {
     this.updateInteractive();
     this.tools = createMprTools({ toolGroupId: `medimg-mpr-tools-${this.id}`, voiSyncId: `medimg-mpr-voi-${this.id}`, renderingEngineId: engine.id, viewportIds: this.viewportIds });
     this.tools.setPrimary(this.primary);
+    // The tools read each plane's view reference many times per frame (see dragRendering).
+    for (const p of PLANES) {
+      const vp = this.viewport(p);
+      if (vp) this.off.push(cacheViewReference(vp));
+    }
     if (this.series.modality === 'CT') this.setWindow(40, 400, false);
     this.applySlab();
     engine.renderViewports(Object.values(this.viewportIds));
@@ -332,9 +338,22 @@ export class MprSession {
   private pointerDown = false;
   private streaming = true;
 
-  /** Whether the next draws are at the interactive (reduced) resolution: a button held on a plane, or slices still coming. */
+  /** The planes' shared offscreen canvas at 1/3 of its width and height while a button is held (software GL; see dragRendering). */
+  private heldCanvas: ReducedCanvas | null = null;
+  /** Nearest-voxel sampling while the canvas is reduced (see dragRendering). */
+  private readonly heldSampling = nearestSampling(() => PLANES.map((p) => this.viewport(p)));
+
+  /**
+   * Whether the next draws are at the interactive (reduced) resolution: a button held on a plane
+   * (a smaller offscreen canvas when possible, else vtk.js's small viewport), or slices still
+   * coming (vtk.js's small viewport).
+   */
   private updateInteractive(): void {
-    if (this.interactive) this.interactive.on = !this.cancelled && (this.pointerDown || this.streaming);
+    const held = !this.cancelled && this.pointerDown;
+    this.heldCanvas?.set(held);
+    const canvasReduced = this.heldCanvas?.on ?? false;
+    this.heldSampling.set(canvasReduced);
+    if (this.interactive) this.interactive.on = !this.cancelled && !canvasReduced && (this.pointerDown || this.streaming);
   }
 
   /** Reduced-resolution draws while a mouse button is held on a plane or slices are still coming (software GL only, see INTERACTIVE_PIXEL_SCALE). */
@@ -342,6 +361,7 @@ export class MprSession {
     if (!webGlIsSoftware()) return null;
     const sw = interactiveSwitch(engine, this.viewportIds.axial);
     if (!sw) return null;
+    this.heldCanvas = reducedCanvas(engine, Object.values(this.viewportIds), Math.sqrt(INTERACTIVE_PIXEL_SCALE));
     for (const p of PLANES) {
       const mapper = this.viewport(p)?.getDefaultActor()?.actor.getMapper() as { setInitialInteractionScale?(s: number): boolean } | undefined;
       // Read by vtk.js once, at the mapper's first draw (still to come).
@@ -367,6 +387,8 @@ export class MprSession {
       window.removeEventListener('mouseup', up, true);
       window.removeEventListener('blur', up);
       sw.on = false;
+      this.heldCanvas?.set(false);
+      this.heldSampling.set(false);
     });
     return sw;
   }
@@ -632,7 +654,7 @@ export class MprSession {
 
   /** True while the planes are drawn at the interactive (reduced) resolution. */
   get interacting(): boolean {
-    return this.interactive?.on ?? false;
+    return (this.heldCanvas?.on ?? false) || (this.interactive?.on ?? false);
   }
 
   get progress(): { framesProcessed: number; total: number } {
