@@ -22,6 +22,7 @@ import {
 } from '../../core/fingerprint';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { decodeFrames, normaliseNative, pixelLayout } from '../dicom/decode';
+import { parseHeaderFast } from '../dicom/fast-header';
 import { DEFAULT_LIMITS, DicomFileError, NeedMoreBytes, parseDicomBytes, PIXEL_DATA_TAG, readDicomFile } from '../dicom/parse';
 
 export interface InstanceFingerprint {
@@ -347,7 +348,7 @@ function fingerprintStreamed(readAt: ReadAt, size: number, chunkBytes: number, k
     if (readAt(into, n, 0) !== n) return null; // the file shrank
     head = into.subarray(0, n);
     try {
-      parsed = parseDicomBytes(head, { headerOnly: true, fileSize: size });
+      parsed = parseHeaderFast(head, size) ?? parseDicomBytes(head, { headerOnly: true, fileSize: size });
       break;
     } catch (err) {
       if (!(err instanceof NeedMoreBytes) || n >= size || n >= MAX_STREAMED_HEADER) return null;
