@@ -166,6 +166,17 @@ class Reader {
   }
 }
 
+/** dicom-parser's readFixedString: the bytes up to the first NUL, as Latin-1. */
+function fixedString(b: Uint8Array, from: number, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) {
+    const c = b[from + i]!;
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 /** See the file comment: parseDicomBytes(bytes, { headerOnly: true, fileSize })'s result, or null. */
 export function parseHeaderFast(bytes: Uint8Array, fileSize: number): ParsedDicom | null {
   if (fileSize === 0 || bytes.length < 132 + 12 || fileSize < bytes.length) return null;
@@ -182,7 +193,11 @@ export function parseHeaderFast(bytes: Uint8Array, fileSize: number): ParsedDico
 function parseUnguarded(bytes: Uint8Array, fileSize: number): ParsedDicom | null {
   const r = new Reader(bytes, 132);
   // The file meta group, as readPart10Header reads it: elements up to the first beyond (0002,FFFF).
+  // (No named reads of the element records: their shapes differ from file to file, and optimised
+  // code that read them by name was thrown away at the first file unlike the warm-up slice.)
   const metaElements: Record<string, El> = {};
+  let groupLengthEl: El | undefined;
+  let tsEl: El | undefined;
   for (;;) {
     if (r.pos >= bytes.length) return null;
     const at = r.pos;
@@ -192,12 +207,19 @@ function parseUnguarded(bytes: Uint8Array, fileSize: number): ParsedDicom | null
     const el = r.element(false, false);
     el.parser = LE;
     metaElements[el.tag] = el;
+    if (el.tag === 'x00020000') groupLengthEl = el;
+    else if (el.tag === 'x00020010') tsEl = el;
   }
   const start = r.pos;
-  const meta = new DataSetCtor(LE, bytes, metaElements);
-  const groupLength = metaElements.x00020000 ? meta.uint32('x00020000') : undefined;
-  if (groupLength !== undefined && 144 + groupLength > bytes.length) return null;
-  const tsUid = metaElements.x00020010 ? (meta.string('x00020010') ?? '').replace(/\0/g, '').trim() : '';
+  // What parseDicomBytes reads through DataSet.uint32 / .string of the meta header, read here
+  // from the elements found (no lookups in the element records, see above).
+  if (groupLengthEl && groupLengthEl.length !== 0) {
+    const o = groupLengthEl.dataOffset;
+    if (o + 4 > bytes.length) return null;
+    const groupLength = (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0;
+    if (144 + groupLength > bytes.length) return null;
+  }
+  const tsUid = tsEl && tsEl.length !== 0 ? fixedString(bytes, tsEl.dataOffset, tsEl.length).trim().replace(/\0/g, '').trim() : '';
   if (tsUid !== EXPLICIT_LE) return null;
   if (start + 6 > bytes.length || !VRS.has(String.fromCharCode(bytes[start + 4]!, bytes[start + 5]!))) return null;
 
@@ -205,19 +227,22 @@ function parseUnguarded(bytes: Uint8Array, fileSize: number): ParsedDicom | null
   dataSet.warnings = [];
   const elements = dataSet.elements as Record<string, El>;
   let px: El | undefined;
+  let dicomdirRecords = false;
   while (r.pos < bytes.length) {
     const el = r.element(true, false);
-    elements[el.tag] = el;
-    if (el.tag === PIXEL_DATA_TAG) {
+    const tag = el.tag;
+    elements[tag] = el;
+    if (tag === PIXEL_DATA_TAG) {
       px = el;
       break;
     }
+    if (tag === 'x00000000') return null; // parseDicomBytes deletes it
+    if (tag === 'x00041220') dicomdirRecords = true;
   }
   if (!px || px.hadUndefinedLength) return null;
   for (const k in metaElements) elements[k] = metaElements[k]!;
-  if ('x00000000' in elements) return null;
   if (impossibleLength(px.length, fileSize) || px.dataOffset + px.length > fileSize) return null;
   const sopClass = (dataSet.string('x00020002') ?? dataSet.string('x00080016') ?? '').trim();
-  const isDicomdir = sopClass === DICOMDIR_SOP_CLASS || Boolean(elements.x00041220);
+  const isDicomdir = sopClass === DICOMDIR_SOP_CLASS || dicomdirRecords;
   return { dataSet, transferSyntaxUid: tsUid, part10: true, headerOnly: true, fileSize, isDicomdir, warnings: [] };
 }

@@ -33,8 +33,9 @@ export class FingerprintPool {
   private closed = false;
 
   /**
-   * `warmUp`: synthetic slices each worker fingerprints before its first file (default 300: 70–130 ms
-   * of one core measured at load 10; 0 = none), so V8 has compiled the streamed path by then (warmup.ts).
+   * `warmUp`: synthetic slices each worker fingerprints before its first file (default 800 small
+   * slices read from a temporary file: about 130 ms of CPU per worker, compiler threads included,
+   * measured at load 8; 0 = none), so V8 has compiled the worker's path by then (warmup.ts).
    */
   constructor(threads = availableParallelism(), o: { batch?: number; depth?: number; warmUp?: number } = {}) {
     // 16 files per message: at 4, posting the answers (structured clone + waking the main thread)
