@@ -1,6 +1,6 @@
 /**
  * The fingerprint worker's warm-up: a synthetic CT-like slice (Explicit VR Little Endian, the
- * elements a scanner writes, one sequence, 16-bit pixels) fingerprinted several hundred times
+ * elements a scanner writes, one sequence, 16-bit pixels) fingerprinted a couple of thousand times
  * before the worker takes its first file. A fresh worker otherwise runs its first few hundred files
  * in V8's interpreter while the optimising compiler works on other threads: on 1,000 512² CT slices
  * that cost about 0.1 ms of CPU per image in a worker's first run.
@@ -167,11 +167,11 @@ export function warmUpStreamedPath(times = 300): InstanceFingerprint | null {
 
 /**
  * The streamed read's chunk during the warm-up: smaller than the worker's, so the loop over chunks
- * (the part of the path that runs most) turns often enough in a few hundred files to be optimised.
+ * (the part of the path that runs most) turns often enough to be optimised early.
  */
-const WARM_UP_CHUNK_BYTES = 8 * 1024;
-/** 96² 16-bit pixels: three chunks, and a file cheap enough to be read many times (SHA-256 is most of it). */
-const WARM_UP_ROWS = 96;
+const WARM_UP_CHUNK_BYTES = 4 * 1024;
+/** 64² 16-bit pixels: three chunks, and a file cheap enough to be read a few thousand times. */
+export const WARM_UP_ROWS = 64;
 
 /**
  * Fingerprints the synthetic slice `times` times through fingerprintFile, from a temporary file
@@ -179,7 +179,7 @@ const WARM_UP_ROWS = 96;
  * that way (the caller then warms up on the bytes in memory). The thread's read counts are left as
  * they were.
  */
-export async function warmUpFilePath(times = 800): Promise<InstanceFingerprint | null> {
+export async function warmUpFilePath(times = 2000): Promise<InstanceFingerprint | null> {
   const counts = { ...readCounts };
   let dir: string | null = null;
   let path: string | null = null;

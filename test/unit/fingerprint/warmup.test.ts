@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { fingerprintBytes, fingerprintStreamedBytes, readCounts, STREAM_CHUNK_BYTES } from '../../../src/node/fingerprint/compute';
-import { syntheticSlice, warmUpFilePath, warmUpStreamedPath } from '../../../src/node/fingerprint/warmup';
+import { syntheticSlice, WARM_UP_ROWS, warmUpFilePath, warmUpStreamedPath } from '../../../src/node/fingerprint/warmup';
 
 describe('fingerprint worker warm-up', () => {
   it('is a native slice of more than one chunk that the streamed path takes, with the reference digests', async () => {
@@ -34,7 +34,7 @@ describe('fingerprint worker warm-up', () => {
     const counts = { ...readCounts };
     const got = await warmUpFilePath(3);
     expect(got).not.toBeNull();
-    expect(got).toEqual(await fingerprintBytes(syntheticSlice(96)));
+    expect(got).toEqual(await fingerprintBytes(syntheticSlice(WARM_UP_ROWS)));
     expect(readCounts).toEqual(counts); // the thread's counts are the caller's files only
     expect(leftovers()).toBe(before);
   });
