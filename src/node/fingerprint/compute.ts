@@ -209,11 +209,13 @@ function giveBack(b: Uint8Array): void {
 }
 
 /**
- * The streamed read's chunk. 64 KiB stays in the core's cache between the kernel's copy and the
- * two SHA-256 passes over it; reading a 512 KB slice whole into one buffer cost 3× the CPU of the
- * same read in 64 KiB pieces (the copy then goes through to memory, and the hashes read it back).
+ * The streamed read's chunk. 128 KiB stays in the core's cache (L2) between the kernel's copy and
+ * the two SHA-256 passes over it; reading a 512 KB slice whole into one buffer cost 3× the CPU of
+ * the same read in 64 KiB pieces (the copy then goes through to memory, and the hashes read it
+ * back). 128 KiB against 64 KiB, same-run A/B on 1,000 512² CT slices at load 11: 0.01–0.02 ms of
+ * CPU per image less (half the read calls), 256 KiB no better than 128.
  */
-export const STREAM_CHUNK_BYTES = 64 * 1024;
+export const STREAM_CHUNK_BYTES = 128 * 1024;
 const chunks = new Map<number, Buffer>();
 function chunkBuffer(n: number): Buffer {
   let b = chunks.get(n);

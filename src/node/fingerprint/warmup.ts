@@ -161,7 +161,7 @@ export function syntheticSlice(rows = 192, instance = 1): Uint8Array {
 export function warmUpStreamedPath(times = 300): InstanceFingerprint | null {
   const bytes = syntheticSlice();
   let last: InstanceFingerprint | null = null;
-  for (let i = 0; i < times; i++) last = fingerprintStreamedBytes(bytes);
+  for (let i = 0; i < times; i++) last = fingerprintStreamedBytes(bytes, WARM_UP_CHUNK_BYTES);
   return last;
 }
 

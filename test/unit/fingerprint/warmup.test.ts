@@ -10,7 +10,7 @@ import { syntheticSlice, WARM_UP_ROWS, warmUpFilePath, warmUpStreamedPath } from
 
 describe('fingerprint worker warm-up', () => {
   it('is a native slice of more than one chunk that the streamed path takes, with the reference digests', async () => {
-    const bytes = syntheticSlice();
+    const bytes = syntheticSlice(288);
     expect(bytes.length).toBeGreaterThan(STREAM_CHUNK_BYTES);
     const streamed = fingerprintStreamedBytes(bytes);
     expect(streamed).not.toBeNull();
