@@ -97,22 +97,46 @@ function swapWidth(el: MetaElement): number {
   return SWAP_WIDTH[vr] ?? 1;
 }
 
-/** 'xggggeeee' → [group, element], cached (a study repeats the same few hundred tags). */
-const TAG_NUMBERS = new Map<string, readonly [number, number]>();
-function tagNumbers(tag: string): readonly [number, number] {
-  let n = TAG_NUMBERS.get(tag);
-  if (n === undefined) {
-    n = [parseInt(tag.slice(1, 5), 16), parseInt(tag.slice(5, 9), 16)] as const;
-    if (TAG_NUMBERS.size < 100_000) TAG_NUMBERS.set(tag, n);
+/**
+ * What the encoding needs of a tag, worked out once per tag ('xggggeeee') and cached (a study
+ * repeats the same few hundred tags): one lookup per element instead of three.
+ */
+interface TagInfo {
+  group: number;
+  element: number;
+  /** Whether the tag takes part at the top level / inside an item (isMetaElement). */
+  topLevel: boolean;
+  nested: boolean;
+  /** Its dictionary VR is a text VR (trailing spaces and NULs are insignificant). */
+  text: boolean;
+  /** A private tag, or SQ in the dictionary: a UN / implicit value may hold unparsed items. */
+  mayHoldItems: boolean;
+}
+const TAG_INFO = new Map<string, TagInfo>();
+function tagInfo(tag: string): TagInfo {
+  let t = TAG_INFO.get(tag);
+  if (t === undefined) {
+    const group = parseInt(tag.slice(1, 5), 16);
+    const element = parseInt(tag.slice(5, 9), 16);
+    const dictVr = (group & 1) === 0 ? dictionaryVr(tag) : null;
+    t = {
+      group,
+      element,
+      topLevel: isMetaElement(tag, true),
+      nested: isMetaElement(tag, false),
+      text: dictVr !== null && TEXT_VRS.has(dictVr),
+      mayHoldItems: (group & 1) === 1 || dictVr === 'SQ',
+    };
+    if (TAG_INFO.size < 100_000) TAG_INFO.set(tag, t);
   }
-  return n;
+  return t;
 }
 
 /** The normalised value bytes of a non-sequence element (a fresh copy when changed). */
 export function normalisedValue(el: MetaElement, bytes: Uint8Array, opts: CanonicalMetaOptions): Uint8Array {
   const end = Math.min(el.dataOffset + el.length, bytes.length);
   let v = bytes.subarray(el.dataOffset, Math.max(el.dataOffset, end));
-  const group = tagNumbers(el.tag)[0];
+  const group = tagInfo(el.tag).group;
   const dictVr = (group & 1) === 0 ? dictionaryVr(el.tag) : null;
   if (dictVr !== null && TEXT_VRS.has(dictVr)) {
     let n = v.length;
@@ -163,7 +187,8 @@ function metaTags(ds: MetaDataSet, topLevel: boolean): string[] {
   const tags: string[] = [];
   let sorted = true;
   for (const t in ds.elements) {
-    if (!isMetaElement(t, topLevel)) continue;
+    const info = tagInfo(t);
+    if (!(topLevel ? info.topLevel : info.nested)) continue;
     // a parser meets the elements in tag order, so the sort is usually a check
     if (sorted && tags.length > 0 && tags[tags.length - 1]! > t) sorted = false;
     tags.push(t);
@@ -176,14 +201,11 @@ function encodeDataSet(w: Writer, ds: MetaDataSet, opts: CanonicalMetaOptions, t
   w.u32(tags.length);
   for (const tag of tags) {
     const el = ds.elements[tag]!;
-    const [group, element] = tagNumbers(tag);
-    w.u16(group);
-    w.u16(element);
+    const info = tagInfo(tag);
+    w.u16(info.group);
+    w.u16(info.element);
     let items = el.items;
-    if (!items && (el.vr === undefined || el.vr === 'UN')) {
-      const isPrivate = (group & 1) === 1;
-      if (isPrivate || dictionaryVr(tag) === 'SQ') items = unparsedSequenceItems(el, ds) ?? undefined;
-    }
+    if (!items && (el.vr === undefined || el.vr === 'UN') && info.mayHoldItems) items = unparsedSequenceItems(el, ds) ?? undefined;
     if (items && items.length > 0) {
       w.u8(KIND_SEQUENCE);
       w.u32(items.length);
@@ -200,8 +222,7 @@ function encodeDataSet(w: Writer, ds: MetaDataSet, opts: CanonicalMetaOptions, t
       const bytes = ds.byteArray;
       const start = el.dataOffset;
       let end = Math.max(start, Math.min(start + el.length, bytes.length));
-      const dictVr = (group & 1) === 0 ? dictionaryVr(tag) : null;
-      if (dictVr !== null && TEXT_VRS.has(dictVr)) while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x00)) end--;
+      if (info.text) while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x00)) end--;
       w.u8(KIND_VALUE);
       w.u32(end - start);
       w.range(bytes, start, end);

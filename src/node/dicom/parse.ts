@@ -64,7 +64,8 @@ export interface ParsedDicom {
   warnings: string[];
 }
 
-const VRS = new Set([
+/** The value representations of PS3.5 (an explicit-VR element with any other is malformed). */
+export const VRS: ReadonlySet<string> = new Set([
   'AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'PN',
   'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UN', 'UR', 'US', 'UT', 'UV',
 ]);
@@ -221,7 +222,7 @@ function isOutOfBytes(msg: string): boolean {
  * A declared length no real file has: 1 GiB or more and beyond the file's end. (Anything smaller
  * that runs past the end is a truncated file: a cut-short image declares far more than remains.)
  */
-function impossibleLength(length: number, fileSize: number): boolean {
+export function impossibleLength(length: number, fileSize: number): boolean {
   return length >= 0x40000000 && length > fileSize;
 }
 

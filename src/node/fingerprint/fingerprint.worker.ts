@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { fingerprintFile, type FileOutcome, type RecordedFileDigest } from './compute';
-import { warmUpStreamedPath } from './warmup';
+import { warmUpFilePath, warmUpStreamedPath } from './warmup';
 
 interface Job {
   id: number;
@@ -15,21 +15,21 @@ interface Job {
   recorded?: RecordedFileDigest;
 }
 
+// Before the first batch is taken: the worker's path compiled on a synthetic slice, not on the
+// caller's first few hundred files (see warmup.ts). Batches that arrive meanwhile wait for it.
+const warmUp = (workerData as { warmUp?: number } | undefined)?.warmUp;
+const ready: Promise<unknown> =
+  warmUp === 0
+    ? Promise.resolve()
+    : warmUpFilePath(warmUp)
+        .then((done) => done ?? warmUpStreamedPath(warmUp))
+        .catch(() => null); // only a warm-up: the files are fingerprinted all the same
+
 parentPort?.on('message', (m: { jobs: Job[] }) => {
   void (async () => {
+    await ready;
     const results: { id: number; outcome: FileOutcome }[] = [];
     for (const job of m.jobs) results.push({ id: job.id, outcome: await fingerprintFile(job.path, job.knownFile, job.recorded ? { recorded: job.recorded } : {}) });
     parentPort!.postMessage({ results });
   })();
 });
-
-// Before the first batch is taken (messages wait in the port meanwhile): the streamed path compiled
-// on a synthetic slice, not on the caller's first few hundred files (see warmup.ts).
-const warmUp = (workerData as { warmUp?: number } | undefined)?.warmUp;
-if (warmUp !== 0) {
-  try {
-    warmUpStreamedPath(warmUp);
-  } catch {
-    // only a warm-up: the files are fingerprinted all the same
-  }
-}

@@ -33,8 +33,11 @@ export class FingerprintPool {
   private closed = false;
 
   /**
-   * `warmUp`: synthetic slices each worker fingerprints before its first file (default 300: 70–130 ms
-   * of one core measured at load 10; 0 = none), so V8 has compiled the streamed path by then (warmup.ts).
+   * `warmUp`: synthetic slices each worker fingerprints before its first file (default 2,000 small
+   * slices read from a temporary file: about 0.2 s of CPU per worker, compiler threads included,
+   * measured at load 10; 0 = none), so V8 has compiled the worker's path by then — the functions
+   * that run once per file too (warmup.ts). With 800, those were still being compiled during the
+   * first 1,000 files: 0.05 ms of CPU per image in the compiler's threads.
    */
   constructor(threads = availableParallelism(), o: { batch?: number; depth?: number; warmUp?: number } = {}) {
     // 16 files per message: at 4, posting the answers (structured clone + waking the main thread)
