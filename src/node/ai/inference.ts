@@ -11,6 +11,7 @@ import { whyNotAccepted } from '../../core/ai/card';
 import { SimdAreaReducer, whyNotSimd } from '../../core/ai/area-simd';
 import { planPreprocess, preprocess, PREPROCESSING_ID, PreprocessScratch, type AppliedWindow, type PreprocessedInput } from '../../core/ai/preprocess';
 import { AppError, ErrorCode } from '../../shared/errors';
+import { parseHeaderFast } from '../dicom/fast-header';
 import { parseDicomBytes, type ParsedDicom } from '../dicom/parse';
 import { pixelDigest, readFully } from '../fingerprint/compute';
 import { describeImage, fileWindowOf, greyImageOf, identityOf, storedWordsOf, type InstanceIdentity, type PixelDecoder } from './dicom-input';
@@ -200,7 +201,9 @@ export class InferenceEngine {
       const all = this.simd!.fileBytes(size);
       const headLen = Math.min(size, HEAD_BYTES);
       if (readFully(fd, all, headLen, 0) < headLen) throw new Error('short read');
-      const parsed = parseDicomBytes(all.subarray(0, headLen), { headerOnly: true, fileSize: size });
+      const head = all.subarray(0, headLen);
+      // the usual Explicit VR Little Endian header without dicom-parser (the same data set; null: it decides)
+      const parsed = parseHeaderFast(head, size) ?? parseDicomBytes(head, { headerOnly: true, fileSize: size });
       // the elements' offsets are the same in the whole file's view, which the pixel rows go into
       (parsed.dataSet as { byteArray: Uint8Array }).byteArray = all;
       return { fd, size, all, parsed };
