@@ -109,7 +109,7 @@ const STREAM_STAGES = [
  * window wider than 2 HU per grey level shows. The values the tools read (probe, statistics) come
  * from the decoded slices, not from the texture. Other volumes (unsigned MR, float PET) keep R32F.
  */
-function halfFloatTexture(volume: Types.IImageVolume): boolean {
+export function halfFloatTexture(volume: Types.IImageVolume): boolean {
   if ((volume as { dataType?: string }).dataType !== 'Int16Array') return false;
   const tex = (volume as unknown as { vtkOpenGLTexture?: VtkTexture }).vtkOpenGLTexture;
   if (!tex || typeof tex.get !== 'function' || typeof tex.useHalfFloat !== 'function') return false;
