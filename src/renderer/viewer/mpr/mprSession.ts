@@ -144,7 +144,7 @@ interface VtkTexture {
  * interaction sample-distance factor stays 1). With a hardware GPU the planes are always drawn at
  * full resolution.
  */
-const INTERACTIVE_PIXEL_SCALE = 9;
+export const INTERACTIVE_PIXEL_SCALE = 9;
 
 interface InteractorModel {
   inRender?: boolean;
@@ -159,7 +159,7 @@ const interactiveSwitches = new WeakMap<object, { on: boolean }>();
  * before (its render() would skip the draw of an animating window). Null when vtk.js's objects
  * are not as expected: the planes are then always drawn at full resolution.
  */
-function interactiveSwitch(engine: RenderingEngine, viewportId: string): { on: boolean } | null {
+export function interactiveSwitch(engine: RenderingEngine, viewportId: string): { on: boolean } | null {
   type Pool = { getContextIndexForViewport?(id: string): number | undefined; getContextByIndex?(i: number): { context?: { getInteractor?(): { get?(): unknown } } } | undefined };
   const pool = (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
   const index = pool?.getContextIndexForViewport?.(viewportId);

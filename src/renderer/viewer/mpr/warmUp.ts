@@ -11,7 +11,8 @@
  * anything fails, the first MPR simply does this work itself.
  */
 import { cache, Enums, setVolumesForViewports, volumeLoader, type Types } from '@cornerstonejs/core';
-import { halfFloatTexture, mprRenderingEngine } from './mprSession';
+import { webGlIsSoftware } from '../cornerstone';
+import { halfFloatTexture, INTERACTIVE_PIXEL_SCALE, interactiveSwitch, mprRenderingEngine } from './mprSession';
 import { hasWebGL2, initVolume } from './initVolume';
 
 const VIEWPORT_ID = 'medimg-mpr-warm-up';
@@ -116,12 +117,28 @@ async function run(shape: VolumeShape | null): Promise<boolean> {
       if (warmed.has(variant)) return false;
       mapper.setSampleDistance((N * Math.sqrt(3)) / (variant - 0.5));
     } else if (warmed.has(null)) return false;
-    const drawn = new Promise<void>((resolve) => {
-      el.addEventListener(Enums.Events.IMAGE_RENDERED, () => resolve(), { once: true });
-      setTimeout(resolve, 10_000);
-    });
-    engine.renderViewports([VIEWPORT_ID]);
-    await drawn;
+    const draw = () => {
+      const drawn = new Promise<void>((resolve) => {
+        el.addEventListener(Enums.Events.IMAGE_RENDERED, () => resolve(), { once: true });
+        setTimeout(resolve, 10_000);
+      });
+      engine.renderViewports([VIEWPORT_ID]);
+      return drawn;
+    };
+    // Under software GL the session draws while streaming (and dragging) at a reduced resolution
+    // into vtk.js's own framebuffer, then scales up: another pipeline for the driver, and a copy
+    // program. The first frame is drawn that way, so the warm-up draws once that way too.
+    const sw = webGlIsSoftware() ? interactiveSwitch(engine, VIEWPORT_ID) : null;
+    if (sw) {
+      (mapper as { setInitialInteractionScale?(s: number): boolean } | undefined)?.setInitialInteractionScale?.(INTERACTIVE_PIXEL_SCALE);
+      sw.on = true;
+      try {
+        await draw();
+      } finally {
+        sw.on = false;
+      }
+    }
+    await draw();
     warmed.add(variant);
     return true;
   } finally {
