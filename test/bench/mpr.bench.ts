@@ -10,7 +10,7 @@
  * Cold (the first MPR after the app starts): each sample in a browser of its own (its GPU process
  * new too), the series opened, MPR clicked COLD_IDLE_MS after its button is enabled; the peer the
  * same way on a page that warms nothing ahead (`?mprWarmUp=0`), its code loaded before its clock
- * starts. MEDIMG_BENCH_MPR_COLD=n: n samples each (default 2).
+ * starts. MEDIMG_BENCH_MPR_COLD=n: n samples each (default 3).
  * Numbers are indicative: the machine is shared; its load is recorded.
  * MEDIMG_BENCH_TRACE=/tmp/mpr.json also writes Chromium traces of the cold open and the drag.
  */
@@ -246,7 +246,7 @@ export const mprBenches: Bench[] = [
         const dir = join(data.path, 'ct300');
         await writeSampleSeries({ outDir: dir, slices: 300, kind: 'ct', seed: 601 });
         // 0. Cold, each sample in its own browser (closed before the memory readings below), ours and the peer in turn.
-        const coldRuns = Math.max(1, Number(process.env.MEDIMG_BENCH_MPR_COLD ?? 2));
+        const coldRuns = Math.max(1, Number(process.env.MEDIMG_BENCH_MPR_COLD ?? 3));
         const oursColdRuns: ColdSample[] = [];
         const peerColdRuns: ColdSample[] = [];
         let ids: string[] = [];
