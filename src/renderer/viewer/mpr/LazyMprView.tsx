@@ -4,7 +4,7 @@
  * (preloadMprView): then the view's code is in and the volume renderer warmed up (warmUp.ts)
  * before the MPR button is clicked.
  */
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type * as MprViewModule from './MprView';
 import type { VolumeShape } from './warmUp';
 
@@ -62,7 +62,12 @@ export function preloadMprView(shape: VolumeShape): void {
 
 export function LazyMprView(props: { seriesId: number; onClose(): void }) {
   // Already loaded: rendered at once (a lazy component suspends on its first render even then).
-  if (loaded) return <loaded.MprView {...props} />;
+  // Decided once per mount: switching from the lazy tree to the direct one would remount the view.
+  const [direct] = useState(() => loaded?.MprView ?? null);
+  if (direct) {
+    const View = direct;
+    return <View {...props} />;
+  }
   return (
     <Suspense fallback={<main className="mpr" aria-label="MPR" data-testid="mpr" data-phase="starting" />}>
       <MprView {...props} />
