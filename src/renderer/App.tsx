@@ -8,7 +8,7 @@ import { MeasurementPanel } from './viewer/MeasurementPanel';
 import { SaveAsSr } from './measurements/SaveAsSr';
 import { StatusBar } from './shell/StatusBar';
 import { StudyPanel } from './library/StudyPanel';
-import { firstImageDone, firstImagePending } from './library/instanceList';
+import { firstImageDone, firstImagePending, holdInstanceList } from './library/instanceList';
 import { TagInspector } from './viewer/TagInspector';
 import { Toolbar } from './shell/Toolbar';
 import { TrustButtons } from './trust/TrustButtons';
@@ -80,6 +80,18 @@ export function App() {
     return () => clearTimeout(t);
   }, [openNotice]);
   const [mprSeries, setMprSeries] = useState<number | null>(null);
+  // The instance lists of the series on screen (and the MPR's volume check of them) are kept while
+  // they are shown, not read again from the index for a click a minute later (library/instanceList).
+  useEffect(() => {
+    const release = series.flatMap((v) => {
+      if (!v) return [];
+      const id = Number(v.seriesId);
+      const source = sourceOfView(v);
+      // The MPR and its button read the library's own list of the series, whatever the view's source.
+      return source ? [holdInstanceList(id, source), holdInstanceList(id)] : [holdInstanceList(id)];
+    });
+    return () => release.forEach((r) => r());
+  }, [series]);
   const apis = useViewportApis(4);
   const activeRef = useRef(active);
   activeRef.current = active;

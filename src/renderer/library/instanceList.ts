@@ -4,7 +4,8 @@
  * verification badge's study, the trust drawer's study, the MPR button's volume check): for a
  * 2,000-image series each answer is ≈ 1.4 MB the main process builds and sends while the first
  * image's file waits behind it. Forgotten whenever the index changes (seriesViews.forgetSeriesViews)
- * and after a short while, so a re-import or a growing series is read again.
+ * and, once no viewport shows the series (holdInstanceList), after a short while, so a re-import or
+ * a growing series is read again.
  */
 import type { InstanceSummary, SeriesSummary } from '../../shared/api';
 import { call } from '../bridge';
@@ -14,27 +15,71 @@ export interface InstanceList {
   instances: InstanceSummary[];
 }
 
-const lists = new Map<string, Promise<InstanceList>>();
-/** How long an answer stands in for a new request (the index may change without an event, e.g. the CLI). */
+interface Entry {
+  p: Promise<InstanceList>;
+  /** KEEP_MS have passed since the answer came: dropped as soon as no one holds it. */
+  stale: boolean;
+}
+const lists = new Map<string, Entry>();
+/** How long an answer stands in for a new request once no viewport shows its series (the index may change without an event, e.g. the CLI). */
 const KEEP_MS = 30_000;
+/**
+ * Series shown right now (a viewport's, or the MPR's), by key: their lists are kept however long
+ * they are shown (an MPR click a minute after the series was opened read the index again, ≈ 1 s
+ * for 300 images). Bounded by what is on screen: one list per viewport (four at most), each
+ * ≈ 0.7 kB per instance (1.4 MB for 2,000 images); the index changing still drops them.
+ */
+const holds = new Map<string, number>();
 
 const key = (seriesId: number, source?: string | null) => `${seriesId}|${source ?? ''}`;
 
+/** Drops the entry KEEP_MS from now unless its series is shown then. */
+function expireLater(k: string, e: Entry): void {
+  setTimeout(() => {
+    e.stale = true;
+    if (!holds.get(k) && lists.get(k) === e) lists.delete(k);
+  }, KEEP_MS);
+}
+
 export function instanceList(seriesId: number, source?: string | null): Promise<InstanceList> {
   const k = key(seriesId, source);
-  let p = lists.get(k);
-  if (!p) {
+  let e = lists.get(k);
+  if (!e) {
     // Asked after the first image of a series being opened is on screen: the viewport's stack comes
     // from the lean list (library.stack); this answer would stand before the first image's file.
-    p = firstImagesShown().then(() => call('library.instances', { seriesId, ...(source ? { source } : {}) }));
-    lists.set(k, p);
-    const mine = p;
-    const drop = () => {
-      if (lists.get(k) === mine) lists.delete(k);
-    };
-    p.then(() => setTimeout(drop, KEEP_MS), drop);
+    const entry: Entry = { p: firstImagesShown().then(() => call('library.instances', { seriesId, ...(source ? { source } : {}) })), stale: false };
+    e = entry;
+    lists.set(k, entry);
+    entry.p.then(
+      () => expireLater(k, entry),
+      () => {
+        if (lists.get(k) === entry) lists.delete(k);
+      },
+    );
   }
-  return p;
+  return e.p;
+}
+
+/**
+ * The series is shown (until the returned release is called): its list, once asked for, is kept
+ * while it is shown and for KEEP_MS after, instead of KEEP_MS after the answer.
+ */
+export function holdInstanceList(seriesId: number, source?: string | null): () => void {
+  const k = key(seriesId, source);
+  holds.set(k, (holds.get(k) ?? 0) + 1);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    const n = (holds.get(k) ?? 1) - 1;
+    if (n > 0) {
+      holds.set(k, n);
+      return;
+    }
+    holds.delete(k);
+    const e = lists.get(k);
+    if (e?.stale) expireLater(k, e);
+  };
 }
 
 /** Asks again next time (the series changed, or every series: `undefined`). */

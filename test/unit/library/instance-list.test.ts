@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { firstImageDone, firstImagePending, forgetInstanceList, instanceList } from '../../../src/renderer/library/instanceList';
+import { firstImageDone, firstImagePending, forgetInstanceList, holdInstanceList, instanceList } from '../../../src/renderer/library/instanceList';
 
 /** A fake main process answering library.instances, counting the requests per series. */
 function fakeBridge() {
@@ -72,5 +72,42 @@ describe('one instance list per series for the whole window', () => {
       firstImageDone(2);
       vi.useRealTimers();
     }
+  });
+
+  it('keeps a shown series\' list past 30 s, and drops it 30 s after it is no longer shown', async () => {
+    vi.useFakeTimers();
+    try {
+      const asked = fakeBridge();
+      const release = holdInstanceList(11);
+      const first = await instanceList(11);
+      await instanceList(12);
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(await instanceList(11)).toBe(first); // shown: kept
+      await instanceList(12); // not shown: asked again after 30 s
+      expect(asked).toEqual([
+        ['library.instances', { seriesId: 11 }],
+        ['library.instances', { seriesId: 12 }],
+        ['library.instances', { seriesId: 12 }],
+      ]);
+      release();
+      release(); // a second release changes nothing
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(await instanceList(11)).toBe(first); // kept a while after it is no longer shown
+      await vi.advanceTimersByTimeAsync(11_000);
+      expect(await instanceList(11)).not.toBe(first);
+      expect(asked.filter((a) => (a as [string, { seriesId: number }])[1].seriesId === 11)).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a shown series is read again when the index changes', async () => {
+    const asked = fakeBridge();
+    const release = holdInstanceList(13);
+    await instanceList(13);
+    forgetInstanceList();
+    await instanceList(13);
+    release();
+    expect(asked).toHaveLength(2);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'react';
 import { seriesVolume } from './volumeGeometry';
+import { preloadMprView } from './LazyMprView';
 
 interface Props {
   seriesId: number | null;
@@ -21,7 +22,12 @@ export function MprButton({ seriesId, open, onToggle }: Props) {
     let live = true;
     setWhy('Checking whether the series forms a volume…');
     seriesVolume(seriesId).then(
-      (v) => live && setWhy(v.decision.ok ? null : `This series cannot be reformatted: ${v.decision.reason}`),
+      (v) => {
+        if (!live) return;
+        setWhy(v.decision.ok ? null : `This series cannot be reformatted: ${v.decision.reason}`);
+        // A series that forms a volume is shown: the MPR's code and renderer are made ready while idle.
+        if (v.decision.ok) preloadMprView({ rows: v.decision.rows, columns: v.decision.columns, slices: v.decision.keys.length, spacing: v.decision.spacing });
+      },
       () => live && setWhy('The series could not be read from the library'),
     );
     return () => {

@@ -13,6 +13,8 @@ import './mpr.css';
 // The benchmark's peer (window.medimgMprBench.bare) lives with the volume code it is compared with.
 import './bareVolume';
 
+export { warmUpVolumeRendering } from './warmUp';
+
 export type MprLayout = '1x3' | '2x2';
 
 interface Props {

@@ -8,6 +8,7 @@ import { cache, Enums, eventTarget, setVolumesForViewports, volumeLoader, type R
 import { wadouri } from '@cornerstonejs/dicom-image-loader';
 import { initVolume } from './initVolume';
 import { mprRenderingEngine } from './mprSession';
+import { warmUpsDrawn } from './warmUp';
 
 let n = 0;
 let held: { engine: RenderingEngine; volumeId: string; els: HTMLDivElement[] } | null = null;
@@ -201,6 +202,8 @@ export interface MprBench {
   bareRelease: typeof bareRelease;
   purge: typeof purgeImageCaches;
   rawWebGlFps: typeof rawWebGlFps;
+  /** Warm-up frames the app drew so far (warmUp.ts; none on the peer's `?mprWarmUp=0` page). */
+  warmUps: typeof warmUpsDrawn;
 }
 
 declare global {
@@ -209,4 +212,4 @@ declare global {
   }
 }
 
-window.medimgMprBench = { bare: bareVolume, bareDragFps, bareRelease, purge: purgeImageCaches, rawWebGlFps };
+window.medimgMprBench = { bare: bareVolume, bareDragFps, bareRelease, purge: purgeImageCaches, rawWebGlFps, warmUps: warmUpsDrawn };

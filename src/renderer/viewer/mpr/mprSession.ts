@@ -110,7 +110,7 @@ const STREAM_STAGES = [
  * window wider than 2 HU per grey level shows. The values the tools read (probe, statistics) come
  * from the decoded slices, not from the texture. Other volumes (unsigned MR, float PET) keep R32F.
  */
-function halfFloatTexture(volume: Types.IImageVolume): boolean {
+export function halfFloatTexture(volume: Types.IImageVolume): boolean {
   if ((volume as { dataType?: string }).dataType !== 'Int16Array') return false;
   const tex = (volume as unknown as { vtkOpenGLTexture?: VtkTexture }).vtkOpenGLTexture;
   if (!tex || typeof tex.get !== 'function' || typeof tex.useHalfFloat !== 'function') return false;
@@ -145,7 +145,7 @@ interface VtkTexture {
  * interaction sample-distance factor stays 1). With a hardware GPU the planes are always drawn at
  * full resolution.
  */
-const INTERACTIVE_PIXEL_SCALE = 9;
+export const INTERACTIVE_PIXEL_SCALE = 9;
 
 interface InteractorModel {
   inRender?: boolean;
@@ -160,7 +160,7 @@ const interactiveSwitches = new WeakMap<object, { on: boolean }>();
  * before (its render() would skip the draw of an animating window). Null when vtk.js's objects
  * are not as expected: the planes are then always drawn at full resolution.
  */
-function interactiveSwitch(engine: RenderingEngine, viewportId: string): { on: boolean } | null {
+export function interactiveSwitch(engine: RenderingEngine, viewportId: string): { on: boolean } | null {
   type Pool = { getContextIndexForViewport?(id: string): number | undefined; getContextByIndex?(i: number): { context?: { getInteractor?(): { get?(): unknown } } } | undefined };
   const pool = (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
   const index = pool?.getContextIndexForViewport?.(viewportId);

@@ -35,13 +35,18 @@ export interface SeriesVolume {
   instances: InstanceSummary[];
 }
 
-const cache = new Map<number, Promise<SeriesVolume>>();
+/**
+ * Each instance list's volume decision, worked out once: it lives exactly as long as the list
+ * (library/instanceList: kept while the series is shown, forgotten when the index changes).
+ */
+const volumes = new WeakMap<Promise<unknown>, Promise<SeriesVolume>>();
 
-/** Whether a series forms a volume, asked once per series (the index is read again after a change). */
+/** Whether a series forms a volume, asked once per instance list of the series. */
 export function seriesVolume(seriesId: number): Promise<SeriesVolume> {
-  let p = cache.get(seriesId);
+  const list = instanceList(seriesId);
+  let p = volumes.get(list);
   if (!p) {
-    p = instanceList(seriesId).then(({ series, instances }) => {
+    p = list.then(({ series, instances }) => {
       const decision = decideVolume(planesOf(instances));
       const label = [series.number !== null ? `Se ${series.number}` : '', series.description ?? ''].filter(Boolean).join(' · ') || `Series ${series.id}`;
       return {
@@ -53,10 +58,7 @@ export function seriesVolume(seriesId: number): Promise<SeriesVolume> {
         instances,
       };
     });
-    cache.set(seriesId, p);
-    p.catch(() => cache.delete(seriesId));
-    // The index may change (re-import, removal): ask again next time.
-    setTimeout(() => cache.delete(seriesId), 30_000);
+    volumes.set(list, p);
   }
   return p;
 }
