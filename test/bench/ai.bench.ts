@@ -24,7 +24,7 @@ import { decodeFrames } from '../../src/node/dicom/decode';
 import { parseDicomBytes } from '../../src/node/dicom/parse';
 import { crImageBytes } from '../support/ai';
 import { resnet18Like, seededRandom } from '../support/onnx';
-import { row, timeItAsync, type Bench, type BenchRow } from './harness';
+import { row, timeItAsync, type Bench, type BenchRow, median } from './harness';
 
 const IMAGES = Number(process.env.AI_BENCH_IMAGES ?? 8);
 /** Whole studies per side (ours and the peer alternate study by study). */
@@ -39,10 +39,6 @@ const LABELS = ['Atelectasis', 'Cardiomegaly', 'Effusion', 'Infiltration', 'Mass
 const REPEAT = 25;
 const threadCpuMs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** A chest-radiograph-like 12-bit image: bright mediastinum and edges, darker lungs, noise. */
 function crPixels(seed: number): Uint16Array {

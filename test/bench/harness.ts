@@ -39,3 +39,10 @@ export async function timeItAsync<T>(fn: () => Promise<T>): Promise<{ ms: number
   const value = await fn();
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, value };
 }
+
+/** The median (of an even count, the mean of the middle two: a "median of 2" is not the larger one). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -21,15 +21,10 @@ import { decodeFrames } from '../../src/node/dicom/decode';
 import { DEMO_PASSPHRASE } from '../../src/node/ledger';
 import { Services } from '../../src/node/services';
 import { tempDir } from '../support/tmp';
-import { row, timeItAsync, type Bench, type BenchRow } from './harness';
+import { row, timeItAsync, type Bench, type BenchRow, median } from './harness';
 import { twoPassShaLimit } from './fingerprint.bench';
 
 const SLICES = Number(process.env.MEDIMG_BENCH_STUDY_SIZE ?? 1000);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 /** Read + decode + window/level to RGBA: what showing one slice costs in Node. */
 async function renderProxy(path: string): Promise<number> {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import type { Bench, BenchRow } from './harness';
-import { row } from './harness';
+import { row, median } from './harness';
 import { Services } from '../../src/node/services';
 import { findChromium } from '../../src/node/components';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
@@ -54,7 +54,7 @@ async function invoke<T>(page: Page, channel: string, request: unknown): Promise
 const COLD_IDLE_MS = 2_000;
 
 const load = () => `load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`;
-const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+const med = median;
 
 /**
  * Resident memory (kB) of every process descended from this one (Chromium's browser, renderer, GPU

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import * as dicomweb from 'dicomweb-client';
 import XMLHttpRequest from 'xhr2';
 import type { Bench, BenchRow } from './harness';
-import { row, timeItAsync } from './harness';
+import { row, timeItAsync, median } from './harness';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { decodeFrames } from '../../src/node/dicom/decode';
 import { freeLoopbackPort } from '../../src/node/net';
@@ -43,7 +43,6 @@ import { tempDir } from '../support/tmp';
 
 const ROUNDS = Number(process.env.MEDIMG_BENCH_PACS_ROUNDS ?? 3);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export const pacsBenches: Bench[] = [
   {

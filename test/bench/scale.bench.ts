@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Bench, BenchRow } from './harness';
-import { row, timeIt, timeItAsync } from './harness';
+import { row, timeIt, timeItAsync, median } from './harness';
 import { Services } from '../../src/node/services';
 import type { SampleOptions, SampleResult } from '../../src/node/dicom/sample';
 import { DEMO_PASSPHRASE } from '../../src/node/ledger';
@@ -43,7 +43,6 @@ function generate(jobs: SampleOptions[]): Promise<SampleResult[]> {
   );
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export const scaleBench: Bench = {
   name: 'scale',

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpus, loadavg } from 'node:os';
 import type { Bench, BenchRow } from './harness';
-import { row } from './harness';
+import { row, median } from './harness';
 import { Services } from '../../src/node/services';
 import { findChromium } from '../../src/node/components';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
@@ -370,7 +370,7 @@ export const viewerBenches: Bench[] = [
           await page.evaluate((id) => window.medimgStackBench!.bareFirstPixels(id), first1000);
           bare.push(await page.evaluate((id) => window.medimgStackBench!.bareFirstPixels(id), first200));
         }
-        const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+        const med = median;
         const warmMed = med(warm);
         const bareMed = med(bare);
         rows.push(
