@@ -196,7 +196,11 @@ async function driver(p: DriverParams): Promise<void> {
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       await sleep(1000);
       await settle();
-      await step('after');
+      await step('after', { decodedSlicesHeld: w.medimgMpr.decodedSlicesHeld(), textureFormat: w.medimgMpr.textureFormat() });
+      // Does the renderer give back more later (freed pages the allocator returns on its own timer, the decode workers' garbage)?
+      await sleep(10_000);
+      await settle();
+      await step('later');
       // The Playwright bench's former reading: back to the stack, purge, the MPR again (a volume has been shown before).
       document.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
       await until(() => !document.querySelector('[data-testid=mpr]') && document.querySelector('[data-testid=mpr-button]'), 'back to the stack', 30_000);
@@ -220,6 +224,15 @@ async function driver(p: DriverParams): Promise<void> {
       await sleep(1000);
       await settle();
       await step('after');
+      await sleep(10_000);
+      await settle();
+      await step('later');
+    }
+    if (p.task === 'stack-ours' || p.task === 'stack-bare' || p.task === 'typed') {
+      // and once more after 10 s idle and a GC: what stays
+      await sleep(10_000);
+      await settle();
+      await step('later');
     }
     await step('done');
   } catch (e) {
