@@ -141,6 +141,7 @@ export async function volumeMemoryRows(services: Services, exe: string, seriesId
   const loadBefore = load();
   const ours = await scenario(services, exe, { task: 'mpr-ours', seriesId, mprChunk }, ['empty', 'stack', 'purged', 'after', 'later', 'back', 'again'], size);
   const bare = await scenario(services, exe, { task: 'mpr-bare', seriesId, mprChunk }, ['before', 'after', 'later'], size);
+  const texture = await scenario(services, exe, { task: 'texture', slices }, ['before', 'after', 'later'], size);
   // Read 10 s after the volume is complete (GC'd): right after it, the renderer still holds ≈ 100 MiB
   // it gives back by itself within those seconds (seen: −107 MiB), not the volume's.
   const r = (x: Reading, from: string, k: 'held' | 'pss' | 'rss' = 'held', to = 'later') => (delta(x, from, to, k) * 1024) / pixelBytes;
@@ -155,7 +156,7 @@ export async function volumeMemoryRows(services: Services, exe: string, seriesId
       better: 'lower',
       goal: '≤ 1.2×',
       met: ours1 <= 1.2,
-      note: `read 10 s after complete; pixel bytes ${MiB(pixelBytes / 1024)}; ours +${MiB(delta(ours, 'purged', 'later'))} (${memoryDelta(ours.at.purged!, ours.at.later!)}), whole PSS ${r(ours, 'purged', 'pss').toFixed(2)}×, RSS ${r(ours, 'purged', 'rss').toFixed(2)}×, 1 s after complete ${r(ours, 'purged', 'held', 'after').toFixed(2)}× (${memoryDelta(ours.at.purged!, ours.at.after!)}); bare +${MiB(delta(bare, 'before', 'later'))} (${memoryDelta(bare.at.before!, bare.at.later!)}), whole PSS ${r(bare, 'before', 'pss').toFixed(2)}×, RSS ${r(bare, 'before', 'rss').toFixed(2)}×, 1 s after complete ${r(bare, 'before', 'held', 'after').toFixed(2)}×; ${loadBefore} before, ${load()} after`,
+      note: `read 10 s after complete; pixel bytes ${MiB(pixelBytes / 1024)}; ours +${MiB(delta(ours, 'purged', 'later'))} (${memoryDelta(ours.at.purged!, ours.at.later!)}), whole PSS ${r(ours, 'purged', 'pss').toFixed(2)}×, RSS ${r(ours, 'purged', 'rss').toFixed(2)}×, 1 s after complete ${r(ours, 'purged', 'held', 'after').toFixed(2)}× (${memoryDelta(ours.at.purged!, ours.at.after!)}); bare +${MiB(delta(bare, 'before', 'later'))} (${memoryDelta(bare.at.before!, bare.at.later!)}), whole PSS ${r(bare, 'before', 'pss').toFixed(2)}×, RSS ${r(bare, 'before', 'rss').toFixed(2)}×, 1 s after complete ${r(bare, 'before', 'held', 'after').toFixed(2)}×; floor, one raw WebGL2 R16F 3D texture of the volume's size filled slice by slice: ${r(texture, 'before').toFixed(2)}× (${memoryDelta(texture.at.before!, texture.at.later!)}); ${loadBefore} before, ${load()} after`,
     }),
     row({
       metric: `memory held for the series in MPR from an empty viewer (stack shown, its caches purged, MPR, 10 s) ÷ pixel bytes — uninstrumented`,

@@ -99,7 +99,7 @@ export function memoryDelta(before: ProcMemory, after: ProcMemory): string {
 }
 
 export interface DriverParams {
-  task: 'stack-ours' | 'stack-bare' | 'typed' | 'mpr-ours' | 'mpr-bare';
+  task: 'stack-ours' | 'stack-bare' | 'typed' | 'mpr-ours' | 'mpr-bare' | 'texture';
   seriesId?: number;
   firstInstanceId?: number;
   slices?: number;
@@ -221,6 +221,53 @@ async function driver(p: DriverParams): Promise<void> {
       await settle();
       await step('before');
       await w.medimgMprBench.bare(ids, { hold: true });
+      await sleep(1000);
+      await settle();
+      await step('after');
+      await sleep(10_000);
+      await settle();
+      await step('later');
+    }
+    if (p.task === 'texture') {
+      // The floor under any volume texture here: one WebGL2 R16F 3D texture of the volume's size,
+      // filled slice by slice (as Cornerstone3D streams it), drawn from once, nothing else.
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = 256;
+      document.body.appendChild(canvas);
+      const gl = canvas.getContext('webgl2')!;
+      w.keepGl = gl;
+      await settle();
+      await step('before');
+      const tex = gl.createTexture();
+      gl.bindTexture(gl.TEXTURE_3D, tex);
+      gl.texParameteri(gl.TEXTURE_3D, gl.TEXTURE_MIN_FILTER, gl.LINEAR);
+      gl.texParameteri(gl.TEXTURE_3D, gl.TEXTURE_MAG_FILTER, gl.LINEAR);
+      gl.texStorage3D(gl.TEXTURE_3D, 1, gl.R16F, 512, 512, p.slices!);
+      gl.pixelStorei(gl.UNPACK_ALIGNMENT, 1);
+      const slice = new Uint16Array(512 * 512);
+      for (let z = 0; z < p.slices!; z++) {
+        slice.fill(0x3c00 + (z & 255));
+        gl.texSubImage3D(gl.TEXTURE_3D, 0, 0, 0, z, 512, 512, 1, gl.RED, gl.HALF_FLOAT, slice);
+        if (z % 16 === 15) await new Promise((r) => setTimeout(r, 0));
+      }
+      const vs = gl.createShader(gl.VERTEX_SHADER)!;
+      gl.shaderSource(vs, '#version 300 es\nin vec2 p; out vec2 uv; void main(){ uv = p * 0.5 + 0.5; gl_Position = vec4(p, 0, 1); }');
+      gl.compileShader(vs);
+      const fs = gl.createShader(gl.FRAGMENT_SHADER)!;
+      gl.shaderSource(fs, '#version 300 es\nprecision highp float; precision highp sampler3D; uniform sampler3D t; in vec2 uv; out vec4 o; void main(){ o = vec4(texture(t, vec3(uv, 0.5)).rrr, 1); }');
+      gl.compileShader(fs);
+      const prog = gl.createProgram()!;
+      gl.attachShader(prog, vs);
+      gl.attachShader(prog, fs);
+      gl.linkProgram(prog);
+      gl.useProgram(prog);
+      const buf = gl.createBuffer();
+      gl.bindBuffer(gl.ARRAY_BUFFER, buf);
+      gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
+      gl.enableVertexAttribArray(0);
+      gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+      gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
       await sleep(1000);
       await settle();
       await step('after');
