@@ -11,5 +11,6 @@ import { pacsBenches } from './pacs.bench';
 import { splitBenches } from './split.bench';
 import { scaleBench } from './scale.bench';
 import { mprBenches } from './mpr.bench';
+import { memoryBenches } from './memory.bench';
 
-export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, ...mprBenches, aiBench, scaleBench];
+export const benches: Bench[] = [bridgeBench, ...libraryBenches, ...fingerprintBenches, ...contractsBenches, ...viewerBenches, ...ledgerBenches, ...pacsBenches, ...splitBenches, ...mprBenches, ...memoryBenches, aiBench, scaleBench];

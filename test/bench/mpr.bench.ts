@@ -4,7 +4,8 @@
  *   - a 300-slice 512² CT from local files (decoded images and parsed files dropped before each
  *     open): MPR button → first reformatted frame, → volume complete
  *   - crosshair drag: frames drawn per second while the centre is dragged
- *   - resident memory the volume adds (all Chromium processes, after GC) ÷ its pixel bytes
+ *   - memory the volume adds ÷ its pixel bytes: in a fresh Chromium the harness does not instrument,
+ *     every process of it, GPU included (memory.bench.ts); the former Playwright reading beside it
  * Peer in the same run: a bare Cornerstone3D build of the same volume in the same page (no React,
  * no toolbar, three planes; Cornerstone3D's own loader and load order), window.medimgMprBench.
  * Cold (the first MPR after the app starts): each sample in a browser of its own (its GPU process
@@ -27,6 +28,7 @@ import { findChromium } from '../../src/node/components';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { tempDir } from '../support/tmp';
 import { bindBridge, CHROMIUM_ARGS, serveRenderer } from '../support/renderer-host';
+import { volumeMemoryRows } from './memory.bench';
 import type { MprTestHook } from '../../src/renderer/viewer/mpr/mprSession';
 import type { MprBench } from '../../src/renderer/viewer/mpr/bareVolume';
 
@@ -321,8 +323,12 @@ export const mprBenches: Bench[] = [
           }),
           row({ metric: 'crosshair drag in MPR, 1920×1080, software GL (SwiftShader)', ours: fps, peer: peerFps, peerName: 'bare page: sagittal + coronal moved and drawn each frame', unit: 'fps', better: 'higher', goal: '≥ 30 fps', met: fps >= 30, note: `ours draws the moving planes with 1/9 of their pixels while the button is held (full resolution on release; software GL only), the peer at full resolution; ${load()} after` }),
           row({ metric: `floor: raw WebGL2, 2 planes of ${Math.round(pane.width)}×${Math.round(pane.height)} drawn from a 512×300 texture + copied to screen`, ours: floorFps, unit: 'fps', better: 'higher', note: 'what any WebGL MPR drag can reach here (SwiftShader)' }),
-          row({ metric: 'resident memory added by loading the volume ÷ its pixel bytes (Chromium processes, RSS)', ours: memRatio, peer: peerRatio, peerName: 'bare Cornerstone3D volume', unit: '×', better: 'lower', goal: '≤ 1.2×', met: memRatio <= 1.2, note: `pixel bytes ${MiB(pixelBytes / 1024)} MiB; RSS +${MiB(memAfter.rss - memBefore.rss)} MiB (peer +${MiB(peerMem.rss)}); PSS +${MiB(memAfter.pss - memBefore.pss)} MiB = ${memPss.toFixed(2)}× (peer +${MiB(peerMem.pss)} MiB)` }),
+          row({ metric: 'memory a second MPR adds ÷ pixel bytes — under Playwright (RSS), read after a first volume was shown (the first texture still in the GPU process, the stack cache purged in between): not the volume\'s cost', ours: memRatio, peer: peerRatio, peerName: 'bare Cornerstone3D volume', unit: '×', better: 'lower', goal: 'for comparison (goal: the uninstrumented row)', note: `pixel bytes ${MiB(pixelBytes / 1024)} MiB; RSS +${MiB(memAfter.rss - memBefore.rss)} MiB (peer +${MiB(peerMem.rss)}); PSS +${MiB(memAfter.pss - memBefore.pss)} MiB = ${memPss.toFixed(2)}× (peer +${MiB(peerMem.pss)} MiB)` }),
         );
+        // The goal's row: the volume built in a fresh browser the harness does not instrument, every process of it (GPU included).
+        const seriesId = (await invoke<{ series: { id: number }[] }>(page, 'library.series', { studyId: (await invoke<{ studies: { id: number }[] }>(page, 'library.studies', {})).studies[0]!.id })).series[0]!.id;
+        await browser.close();
+        rows.splice(rows.length - 1, 0, ...(await volumeMemoryRows(services, executablePath, seriesId, 300)));
       } finally {
         await browser.close();
         await server.close();

@@ -3,7 +3,9 @@
  * renderer build and the real services (as the e2e rig does):
  *   - selecting a series → first pixels on screen (512² CT), vs a plain fetch + putImageData of the same file
  *   - stack-scroll frame rate over 200 slices, vs putImageData of 200 pre-windowed frames at the same cadence
- *   - resident memory after loading 1,000 slices, relative to their pixel bytes, vs the same pixels held in typed arrays
+ *   - memory after loading 1,000 slices ÷ their pixel bytes: in a Chromium the harness does not
+ *     instrument (memory.bench.ts), vs a bare Cornerstone3D page; and as Playwright sees it (with
+ *     DevTools' copy of every response), vs the same pixels held in typed arrays
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { findChromium } from '../../src/node/components';
 import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { tempDir } from '../support/tmp';
 import { bindBridge, CHROMIUM_ARGS, serveRenderer } from '../support/renderer-host';
+import { stackMemoryRows } from './memory.bench';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const rendererDir = join(repo, 'dist', 'renderer');
@@ -531,21 +534,23 @@ export const viewerBenches: Bench[] = [
         await new Promise((r) => setTimeout(r, 1000));
         const a2 = descendantsRssKb();
         const peerRatio = ((a2 - b2) * 1024) / pixelBytes;
+        // The goal's row is measured in a browser the harness does not instrument (memory.bench.ts),
+        // first; the two Playwright rows stay, for comparison with earlier runs.
+        await page2.close();
+        rows.push(...(await stackMemoryRows(services, executablePath, s1000, first1000, 1000)));
         rows.push(
-          row({ metric: 'resident memory after loading 1,000 slices / their pixel bytes', ours: ratio, peer: peerRatio, peerName: 'same pixels in Int16Arrays', unit: '×', better: 'lower', goal: '≤ 1.5×', met: ratio <= 1.5, note: `pixel bytes ${(pixelBytes / 2 ** 20).toFixed(0)} MiB; RSS delta ${((after - before) / 1024).toFixed(0)} MiB; ${load()}` }),
+          row({ metric: "resident memory after loading 1,000 slices / their pixel bytes — under Playwright (RSS), INCLUDES the harness's copy of every response (DevTools Network domain)", ours: ratio, peer: peerRatio, peerName: 'same pixels in Int16Arrays', unit: '×', better: 'lower', goal: 'for comparison (goal: the uninstrumented row)', note: `pixel bytes ${(pixelBytes / 2 ** 20).toFixed(0)} MiB; RSS delta ${((after - before) / 1024).toFixed(0)} MiB; ${load()}` }),
           row({
-            metric: "resident memory after loading 1,000 slices / their pixel bytes, without the harness's copy of the responses (DevTools network agent under Playwright)",
+            metric: "resident memory after loading 1,000 slices / their pixel bytes — under Playwright (RSS), the harness's copy of the responses estimated and subtracted",
             ours: ratio - harnessCopy / pixelBytes,
             peer: peerRatio,
             peerName: 'same pixels in Int16Arrays',
             unit: '×',
             better: 'lower',
-            goal: '≤ 1.5×',
-            met: ratio - harnessCopy / pixelBytes <= 1.5,
+            goal: 'for comparison (goal: the uninstrumented row)',
             note: `Blink buffer partition grew ${(harnessCopy / 2 ** 20).toFixed(0)} MiB in the viewer's renderer (memory-infra dump), where DevTools keeps the response bodies while Playwright's Network.enable is on; subtracted from the RSS delta; ${load()}`,
           }),
         );
-        await page2.close();
         return rows;
       } finally {
         await browser.close();

@@ -45,10 +45,53 @@ export async function bareFirstPixels(instanceId: number): Promise<number> {
   }
 }
 
-declare global {
-  interface Window {
-    medimgStackBench?: { bareFirstPixels: typeof bareFirstPixels };
+let held: RenderingEngine | null = null;
+
+/**
+ * The memory row's peer: the instances' images shown one after another in a bare StackViewport
+ * (each loaded, decoded and rendered once, Cornerstone3D's cache keeping what it keeps), over the
+ * window; the viewport stays until the page goes, as the reading viewer's does.
+ */
+export async function bareScroll(instanceIds: number[]): Promise<void> {
+  initCornerstone();
+  held?.destroy();
+  const el = document.createElement('div');
+  el.style.cssText = 'position:fixed;inset:0;z-index:1000;background:#000';
+  document.body.appendChild(el);
+  const engine = new RenderingEngine(`medimg-bare-stack-${++n}`);
+  held = engine;
+  engine.enableElement({ viewportId: 'bare-stack', type: Enums.ViewportType.STACK, element: el });
+  const viewport = engine.getViewport('bare-stack') as Types.IStackViewport;
+  const rendered = () =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the bare page showed no image within 30 s')), 30_000);
+      el.addEventListener(
+        Enums.Events.IMAGE_RENDERED,
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
+    });
+  const first = rendered();
+  await viewport.setStack(
+    instanceIds.map((id) => imageIdFor(id)),
+    0,
+  );
+  viewport.render();
+  await first;
+  for (let i = 1; i < instanceIds.length; i++) {
+    const next = rendered();
+    await viewport.setImageIdIndex(i);
+    await next;
   }
 }
 
-window.medimgStackBench = { bareFirstPixels };
+declare global {
+  interface Window {
+    medimgStackBench?: { bareFirstPixels: typeof bareFirstPixels; bareScroll: typeof bareScroll };
+  }
+}
+
+window.medimgStackBench = { bareFirstPixels, bareScroll };
