@@ -122,9 +122,17 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
       expect(p.voi).toEqual(dragged.sagittal.voi);
     }
 
-    // Escape returns to the stack.
+    // Escape returns to the stack, and the volume's texture leaves the GPU with it (the MPR engine
+    // is kept for the next MPR; before, every closed MPR left its whole texture there).
+    await page.evaluate(() => {
+      const w = window as unknown as { medimgMpr: { session: { volume: { vtkOpenGLTexture: unknown } } }; __mprTexture: unknown };
+      w.__mprTexture = w.medimgMpr.session.volume.vtkOpenGLTexture;
+    });
+    const handle = () => page.evaluate(() => Boolean((window as unknown as { __mprTexture: { getHandle(): unknown } }).__mprTexture.getHandle()));
+    expect(await handle()).toBe(true);
     await page.keyboard.press('Escape');
     await expect(mpr).toHaveCount(0);
+    expect(await handle()).toBe(false);
     await expect(page.locator('[data-testid=viewport][data-index="0"]')).toHaveAttribute('data-state', 'ready');
   } finally {
     ct.cleanup();
