@@ -198,9 +198,14 @@ export const fingerprintBenches: Bench[] = [
       warm(files);
       const peer = await best(3, () => sha256sum(files));
       const peerCpu = peerCpuMs;
-      const pooled = await best(3, () => ours(files, cores));
-      const pooledCpu = oursCpuMs;
-      const pooledSplit = oursCpuSplit;
+      // the run with the lowest CPU (and its split by thread), as the limit takes its lower of two
+      let pooledCpu = Infinity;
+      let pooledSplit = '';
+      const pooled = await best(3, async () => {
+        const t = await ours(files, cores);
+        if (oursCpuMs < pooledCpu) [pooledCpu, pooledSplit] = [oursCpuMs, oursCpuSplit];
+        return t;
+      });
       const load = loadavg()[0]!;
       const single = await best(1, () => ours(files, 1));
       const limit = twoPassShaLimit(files);
