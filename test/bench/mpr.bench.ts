@@ -16,7 +16,7 @@
  * MEDIMG_BENCH_TRACE=/tmp/mpr.json also writes Chromium traces of the cold open and the drag.
  */
 import { chromium, type Page } from 'playwright-core';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,7 @@ import { writeSampleSeries } from '../../src/node/dicom/sample';
 import { tempDir } from '../support/tmp';
 import { bindBridge, CHROMIUM_ARGS, serveRenderer } from '../support/renderer-host';
 import { volumeMemoryRows } from './memory.bench';
+import { treeMemory } from './uninstrumented';
 import type { MprTestHook } from '../../src/renderer/viewer/mpr/mprSession';
 import type { MprBench } from '../../src/renderer/viewer/mpr/bareVolume';
 
@@ -65,30 +66,7 @@ const med = median;
  * counted once).
  */
 function chromiumMemoryKb(): { rss: number; pss: number } {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const ppid = Number(/PPid:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  let rss = 0;
-  let pss = 0;
-  const stack = [...(children.get(process.pid) ?? [])];
-  while (stack.length) {
-    const p = stack.pop()!;
-    try {
-      const roll = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
-      rss += Number(/^Rss:\s+(\d+)/m.exec(roll)?.[1] ?? 0);
-      pss += Number(/^Pss:\s+(\d+)/m.exec(roll)?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
-    stack.push(...(children.get(p) ?? []));
-  }
+  const { rss, pss } = treeMemory(process.pid, false);
   return { rss, pss };
 }
 

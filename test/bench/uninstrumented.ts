@@ -48,8 +48,8 @@ export interface ProcMemory {
   byType: Record<string, { rss: number; pss: number; held: number; n: number }>;
 }
 
-/** Rss and Pss (smaps_rollup) of `root` and every process below it. */
-export function treeMemory(root: number): ProcMemory {
+/** Rss and Pss (smaps_rollup) of `root` (unless `withRoot` is false) and every process below it. */
+export function treeMemory(root: number, withRoot = true): ProcMemory {
   const children = new Map<number, number[]>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -61,7 +61,7 @@ export function treeMemory(root: number): ProcMemory {
     }
   }
   const out: ProcMemory = { rss: 0, pss: 0, held: 0, byType: {} };
-  const stack = [root];
+  const stack = withRoot ? [root] : [...(children.get(root) ?? [])];
   while (stack.length) {
     const p = stack.pop()!;
     try {
