@@ -137,6 +137,15 @@ async function driver(p: DriverParams): Promise<void> {
       await sleep(500);
     }
   };
+  // readings 1 s and 10 s after the volume is in
+  const afterThenLater = async () => {
+    await sleep(1000);
+    await settle();
+    await step('after');
+    await sleep(10_000);
+    await settle();
+    await step('later');
+  };
   try {
     await until(() => document.querySelector('[data-testid=viewport]'), 'viewport');
     if (p.mprChunk) await import(p.mprChunk);
@@ -221,12 +230,7 @@ async function driver(p: DriverParams): Promise<void> {
       await settle();
       await step('before');
       await w.medimgMprBench.bare(ids, { hold: true });
-      await sleep(1000);
-      await settle();
-      await step('after');
-      await sleep(10_000);
-      await settle();
-      await step('later');
+      await afterThenLater();
     }
     if (p.task === 'texture') {
       // The floor under any volume texture here: one WebGL2 R16F 3D texture of the volume's size,
@@ -268,12 +272,7 @@ async function driver(p: DriverParams): Promise<void> {
       gl.vertexAttribPointer(0, 2, gl.FLOAT, false, 0, 0);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
       gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
-      await sleep(1000);
-      await settle();
-      await step('after');
-      await sleep(10_000);
-      await settle();
-      await step('later');
+      await afterThenLater();
     }
     if (p.task === 'stack-ours' || p.task === 'stack-bare' || p.task === 'typed') {
       // and once more after 10 s idle and a GC: what stays
