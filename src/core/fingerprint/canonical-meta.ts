@@ -136,9 +136,7 @@ function tagInfo(tag: string): TagInfo {
 export function normalisedValue(el: MetaElement, bytes: Uint8Array, opts: CanonicalMetaOptions): Uint8Array {
   const end = Math.min(el.dataOffset + el.length, bytes.length);
   let v = bytes.subarray(el.dataOffset, Math.max(el.dataOffset, end));
-  const group = tagInfo(el.tag).group;
-  const dictVr = (group & 1) === 0 ? dictionaryVr(el.tag) : null;
-  if (dictVr !== null && TEXT_VRS.has(dictVr)) {
+  if (tagInfo(el.tag).text) {
     let n = v.length;
     while (n > 0 && (v[n - 1] === 0x20 || v[n - 1] === 0x00)) n--;
     return v.subarray(0, n);
