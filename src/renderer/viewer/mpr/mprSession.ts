@@ -126,19 +126,26 @@ export function halfFloatTexture(volume: Types.IImageVolume): boolean {
 }
 
 /**
- * Frees the volume's texture in its GL context. Cornerstone3D's volume destroy calls vtk.js's
- * releaseGraphicsResources without the render window, and vtk.js deletes the GL texture only when
- * given one; the MPR engine is kept for the next MPR, so each closed MPR left its whole texture in
- * the GPU process (measured: a second MPR added 162–170 MiB, with this 12 MiB).
+ * Takes a volume out of Cornerstone3D's cache and frees its texture in its GL context.
+ * Cornerstone3D's volume destroy calls vtk.js's releaseGraphicsResources without the render
+ * window, and vtk.js deletes the GL texture only when given one; the MPR engine is kept for the
+ * next MPR, so each closed MPR left its whole texture in the GPU process (measured: a second MPR
+ * added 162–170 MiB, with this 12 MiB).
  */
-function releaseTexture(volume: unknown): void {
-  const tex = (volume as { vtkOpenGLTexture?: { get?(): { _openGLRenderWindow?: unknown } | undefined; releaseGraphicsResources?(w: unknown): void } } | null)?.vtkOpenGLTexture;
+export function removeVolume(volumeId: string): void {
+  const tex = (cache.getVolume(volumeId) as { vtkOpenGLTexture?: { get?(): { _openGLRenderWindow?: unknown } | undefined; releaseGraphicsResources?(w: unknown): void } } | undefined)?.vtkOpenGLTexture;
   const window = tex?.get?.()?._openGLRenderWindow;
-  if (!window || typeof tex?.releaseGraphicsResources !== 'function') return;
+  if (window && typeof tex?.releaseGraphicsResources === 'function') {
+    try {
+      tex.releaseGraphicsResources(window);
+    } catch {
+      /* the context is already gone, and the texture with it */
+    }
+  }
   try {
-    tex.releaseGraphicsResources(window);
+    cache.removeVolumeLoadObject(volumeId);
   } catch {
-    /* the context is already gone, and the texture with it */
+    /* never created */
   }
 }
 
@@ -589,12 +596,7 @@ export class MprSession {
       }
     }
     this.engine = null;
-    releaseTexture(this.volume);
-    try {
-      cache.removeVolumeLoadObject(this.volumeId);
-    } catch {
-      /* never created */
-    }
+    removeVolume(this.volumeId);
     if (window.medimgMpr?.session === this) delete window.medimgMpr;
   }
 

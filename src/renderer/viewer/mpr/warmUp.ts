@@ -12,7 +12,7 @@
  */
 import { cache, Enums, setVolumesForViewports, volumeLoader, type Types } from '@cornerstonejs/core';
 import { webGlIsSoftware } from '../cornerstone';
-import { halfFloatTexture, INTERACTIVE_PIXEL_SCALE, interactiveSwitch, mprRenderingEngine } from './mprSession';
+import { halfFloatTexture, INTERACTIVE_PIXEL_SCALE, interactiveSwitch, mprRenderingEngine, removeVolume } from './mprSession';
 import { hasWebGL2, initVolume } from './initVolume';
 
 const VIEWPORT_ID = 'medimg-mpr-warm-up';
@@ -153,11 +153,7 @@ async function run(shape: VolumeShape | null): Promise<boolean> {
       }
     }
     const slices = (cache.getVolume(VOLUME_ID) as { imageIds?: string[] } | undefined)?.imageIds ?? [];
-    try {
-      cache.removeVolumeLoadObject(VOLUME_ID);
-    } catch {
-      /* never created */
-    }
+    removeVolume(VOLUME_ID);
     for (const id of slices) {
       try {
         cache.removeImageLoadObject(id, { force: true });
