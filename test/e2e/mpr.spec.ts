@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { test, expect } from './rig';
-import { importPaths, openSeries, sampleSeries } from './support/viewer';
+import { importPaths, openSeries, pixelStats, sampleSeries } from './support/viewer';
 import { greyOf, huAt, mprScreens, pearson, planes, readPhantom, sample, settle } from './support/mpr';
 
 test('a 300-slice CT reformats into three planes that show the phantom\'s anatomy', async ({ app }) => {
@@ -47,6 +47,14 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     // The volume is held once: each slice's decoded copy is dropped once it is in the texture (two
     // kept: the first and the middle). Everything below is drawn from the texture alone.
     expect(await page.evaluate(() => window.medimgMpr!.decodedSlicesHeld())).toBeLessThanOrEqual(2);
+    // Nothing else of the load stays behind: the image loader's decode worker is ended once the
+    // last slice is in (its heap still held tens of MiB of the files' buffers, renderer memory
+    // that fell only when it next collected), and the MPR's WebGL contexts are single-sampled
+    // (no 4× multisampled colour and depth buffers beside each canvas; see glContexts).
+    expect(await page.evaluate(() => window.medimgMpr!.decodeWorkersRunning())).toBe(0);
+    const antialiased = await page.evaluate(() => window.medimgMpr!.contextsAntialiased());
+    expect(antialiased.length).toBeGreaterThan(0);
+    expect(antialiased.every((a) => a === false)).toBe(true);
     const vol = readPhantom(ct.files);
     const ps = await planes(page);
     // Three orthogonal planes through the centre of the volume.
@@ -133,7 +141,15 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     await page.keyboard.press('Escape');
     await expect(mpr).toHaveCount(0);
     expect(await handle()).toBe(false);
-    await expect(page.locator('[data-testid=viewport][data-index="0"]')).toHaveAttribute('data-state', 'ready');
+    const stack = page.locator('[data-testid=viewport][data-index="0"]');
+    await expect(stack).toHaveAttribute('data-state', 'ready');
+    // A slice whose decoded copy the MPR dropped shows again in the stack: decoded afresh, by a
+    // decode worker the loader starts again after the MPR ended its own.
+    await stack.getByTestId('stack-scrollbar').fill('150');
+    await expect(stack).toHaveAttribute('data-position', '150');
+    const want = await stack.getAttribute('data-image-id');
+    await expect.poll(async () => (await pixelStats(page))?.imageId ?? null, { timeout: 30_000 }).toBe(want);
+    await expect(stack).toHaveAttribute('data-state', 'ready');
   } finally {
     ct.cleanup();
   }
