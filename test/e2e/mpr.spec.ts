@@ -55,6 +55,12 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     const antialiased = await page.evaluate(() => window.medimgMpr!.contextsAntialiased());
     expect(antialiased.length).toBeGreaterThan(0);
     expect(antialiased.every((a) => a === false)).toBe(true);
+    // The stack view's engine, left without viewports while the MPR shows, keeps no reading-area
+    // sized canvas (its drawing buffer lived in the GPU process all along); the MPR's is pane-sized.
+    const sizes = await page.evaluate(() => window.medimgMpr!.canvasSizes());
+    expect(sizes.stack.length).toBeGreaterThan(0);
+    for (const [w, h] of sizes.stack) expect(w * h).toBeLessThanOrEqual(1);
+    expect(Math.max(...sizes.mpr.map(([w, h]) => w * h))).toBeGreaterThan(100_000);
     const vol = readPhantom(ct.files);
     const ps = await planes(page);
     // Three orthogonal planes through the centre of the volume.
@@ -133,14 +139,18 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     // Escape returns to the stack, and the volume's texture leaves the GPU with it (the MPR engine
     // is kept for the next MPR; before, every closed MPR left its whole texture there).
     await page.evaluate(() => {
-      const w = window as unknown as { medimgMpr: { session: { volume: { vtkOpenGLTexture: unknown } } }; __mprTexture: unknown };
+      const w = window as unknown as { medimgMpr: { session: { volume: { vtkOpenGLTexture: unknown } }; canvasSizes: unknown }; __mprTexture: unknown; __mprSizes: unknown };
       w.__mprTexture = w.medimgMpr.session.volume.vtkOpenGLTexture;
+      w.__mprSizes = w.medimgMpr.canvasSizes;
     });
     const handle = () => page.evaluate(() => Boolean((window as unknown as { __mprTexture: { getHandle(): unknown } }).__mprTexture.getHandle()));
     expect(await handle()).toBe(true);
     await page.keyboard.press('Escape');
     await expect(mpr).toHaveCount(0);
     expect(await handle()).toBe(false);
+    // …and the kept MPR engine's canvas shrinks with it (sized again by the next MPR).
+    const closed = await page.evaluate(() => (window as unknown as { __mprSizes(): { mpr: [number, number][]; stack: [number, number][] } }).__mprSizes());
+    for (const [w, h] of closed.mpr) expect(w * h).toBeLessThanOrEqual(1);
     const stack = page.locator('[data-testid=viewport][data-index="0"]');
     await expect(stack).toHaveAttribute('data-state', 'ready');
     // A slice whose decoded copy the MPR dropped shows again in the stack: decoded afresh, by a

@@ -58,3 +58,48 @@ export function contextAttributes(engine: RenderingEngine): (WebGLContextAttribu
     .filter((w) => w.getInitialized?.() === true)
     .map((w) => (w.getCanvas?.()?.getContext('webgl2') as WebGL2RenderingContext | null)?.getContextAttributes() ?? null);
 }
+
+interface Pool {
+  getAllContexts?(): { resize?(): void }[];
+  getContextByIndex?(i: number): { context: { resize?(): void }; container: { width: number; height: number } } | null;
+}
+
+/**
+ * Makes the engine's offscreen WebGL canvases 1×1 once no viewport is left in it. Cornerstone3D
+ * sizes each canvas to its largest viewport when one is added, but leaves it at that size when the
+ * last one goes: the stack engine's canvas (the reading area's size) kept its drawing buffer and
+ * the shared images behind it in the GPU process all the while the MPR replaced the stack view
+ * (memory-infra, 1920×1080: four 5.2 MiB shared images). The next viewport added sizes it again.
+ * Returns how many canvases were made small.
+ */
+export function shrinkIdleContexts(engine: RenderingEngine): number {
+  try {
+    if (engine.getViewports().length > 0) return 0;
+  } catch {
+    return 0;
+  }
+  const pool = (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
+  const n = pool?.getAllContexts?.().length ?? 0;
+  let shrunk = 0;
+  for (let i = 0; i < n; i++) {
+    const d = pool?.getContextByIndex?.(i);
+    if (!d || typeof d.context.resize !== 'function' || (d.container.width <= 1 && d.container.height <= 1)) continue;
+    d.container.width = 1;
+    d.container.height = 1;
+    try {
+      d.context.resize();
+      shrunk++;
+    } catch {
+      /* the context is gone */
+    }
+  }
+  return shrunk;
+}
+
+/** The sizes of the engine's offscreen WebGL canvases (read by the tests). */
+export function offscreenCanvasSizes(engine: RenderingEngine): [number, number][] {
+  return poolWindows(engine).map((w) => {
+    const c = w.getCanvas?.();
+    return [c?.width ?? 0, c?.height ?? 0];
+  });
+}

@@ -6,6 +6,7 @@ import { isCpuStack } from './viewState';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
 import { showCpuImageAsLayer } from './cpuImageLayer';
+import { shrinkIdleContexts } from './glContexts';
 
 /**
  * Resizes the engine's canvases. A stack keeps its zoom and pan relative to the fit (a fitted
@@ -75,6 +76,8 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
       unlayer();
       try {
         engine.disableElement(viewportId);
+        // The reading area left (e.g. for the MPR): its canvas's GPU memory with it.
+        shrinkIdleContexts(engine);
       } catch {
         /* already gone */
       }

@@ -8,13 +8,13 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { decodeWorkersRunning, engineDestroyed, provideIndexPlanes, releaseIdleDecodeWorkers, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
+import { decodeWorkersRunning, engineDestroyed, getRenderingEngine, provideIndexPlanes, releaseIdleDecodeWorkers, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import { volumeImageId, type SeriesVolume } from './volumeGeometry';
 import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
 import { cacheViewReference, nearestSampling, reducedCanvas, type ReducedCanvas } from './dragRendering';
-import { contextAttributes, withSingleSampleContexts } from '../glContexts';
+import { contextAttributes, offscreenCanvasSizes, shrinkIdleContexts, withSingleSampleContexts } from '../glContexts';
 
 export type { PrimaryTool };
 export const PLANES = ['axial', 'sagittal', 'coronal'] as const;
@@ -617,6 +617,8 @@ export class MprSession {
         /* never enabled */
       }
     }
+    // The engine is kept for the next MPR; its pane-sized canvas need not be (see shrinkIdleContexts).
+    if (this.engine) shrinkIdleContexts(this.engine);
     this.engine = null;
     removeVolume(this.volumeId);
     if (window.medimgMpr?.session === this) delete window.medimgMpr;
@@ -722,6 +724,8 @@ export interface MprTestHook {
   decodeWorkersRunning(): number;
   /** Whether the MPR engine's initialised WebGL contexts are multisampled (see glContexts). */
   contextsAntialiased(): boolean[];
+  /** [width, height] of each offscreen WebGL canvas of the MPR engine / of the stack engine (see shrinkIdleContexts). */
+  canvasSizes(): { mpr: [number, number][]; stack: [number, number][] };
 }
 
 declare global {
@@ -744,5 +748,6 @@ function exposeTestHook(s: MprSession): void {
     decodedSlicesHeld: () => s.decodedSlicesHeld(),
     decodeWorkersRunning: () => decodeWorkersRunning(),
     contextsAntialiased: () => contextAttributes(mprRenderingEngine()).map((a) => a?.antialias ?? true),
+    canvasSizes: () => ({ mpr: offscreenCanvasSizes(mprRenderingEngine()), stack: offscreenCanvasSizes(getRenderingEngine()) }),
   };
 }
