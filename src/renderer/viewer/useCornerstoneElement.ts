@@ -76,7 +76,14 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
       unlayer();
       try {
         engine.disableElement(viewportId);
-        // The reading area left (e.g. for the MPR): its canvas's GPU memory with it.
+        // The reading area left (e.g. for the MPR): its canvases' memory with it. Cornerstone3D
+        // leaves its canvas in the element, and something still referred to it after the element
+        // left the page (memory-infra: its reading-area sized buffers stayed in the GPU process
+        // while the MPR was shown). Enabling the element again sizes it anew.
+        for (const c of el.querySelectorAll('canvas')) {
+          c.width = 0;
+          c.height = 0;
+        }
         shrinkIdleContexts(engine);
       } catch {
         /* already gone */
