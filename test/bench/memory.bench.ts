@@ -142,8 +142,10 @@ export async function volumeMemoryRows(services: Services, exe: string, seriesId
   const ours = await scenario(services, exe, { task: 'mpr-ours', seriesId, mprChunk }, ['empty', 'stack', 'purged', 'after', 'later', 'back', 'again'], size);
   const bare = await scenario(services, exe, { task: 'mpr-bare', seriesId, mprChunk }, ['before', 'after', 'later'], size);
   const texture = await scenario(services, exe, { task: 'texture', slices }, ['before', 'after', 'later'], size);
-  // Read 10 s after the volume is complete (GC'd): right after it, the renderer still holds ≈ 100 MiB
-  // it gives back by itself within those seconds (seen: −107 MiB), not the volume's.
+  // Read 10 s after the volume is complete (GC'd). Right after it the renderer held ≈ 70–107 MiB more,
+  // given back within those seconds: the decode worker's uncollected garbage (the files' buffers; its
+  // heap is not the page's gc()), which the MPR now frees by ending the idle worker at completion
+  // (the "1 s after complete" figure in the note shows what is left of it).
   const r = (x: Reading, from: string, k: 'held' | 'pss' | 'rss' = 'held', to = 'later') => (delta(x, from, to, k) * 1024) / pixelBytes;
   const ours1 = r(ours, 'purged');
   return [

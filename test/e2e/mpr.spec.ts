@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { test, expect } from './rig';
-import { importPaths, openSeries, sampleSeries } from './support/viewer';
+import { importPaths, openSeries, pixelStats, sampleSeries } from './support/viewer';
 import { greyOf, huAt, mprScreens, pearson, planes, readPhantom, sample, settle } from './support/mpr';
 
 test('a 300-slice CT reformats into three planes that show the phantom\'s anatomy', async ({ app }) => {
@@ -47,6 +47,20 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     // The volume is held once: each slice's decoded copy is dropped once it is in the texture (two
     // kept: the first and the middle). Everything below is drawn from the texture alone.
     expect(await page.evaluate(() => window.medimgMpr!.decodedSlicesHeld())).toBeLessThanOrEqual(2);
+    // Nothing else of the load stays behind: the image loader's decode worker is ended once the
+    // last slice is in (its heap still held tens of MiB of the files' buffers, renderer memory
+    // that fell only when it next collected), and the MPR's WebGL contexts are single-sampled
+    // (no 4× multisampled colour and depth buffers beside each canvas; see glContexts).
+    expect(await page.evaluate(() => window.medimgMpr!.decodeWorkersRunning())).toBe(0);
+    const antialiased = await page.evaluate(() => window.medimgMpr!.contextsAntialiased());
+    expect(antialiased.length).toBeGreaterThan(0);
+    expect(antialiased.every((a) => a === false)).toBe(true);
+    // The stack view's engine, left without viewports while the MPR shows, keeps no reading-area
+    // sized canvas (its drawing buffer lived in the GPU process all along); the MPR's is pane-sized.
+    const sizes = await page.evaluate(() => window.medimgMpr!.canvasSizes());
+    expect(sizes.stack.length).toBeGreaterThan(0);
+    for (const [w, h] of sizes.stack) expect(w * h).toBeLessThanOrEqual(1);
+    expect(Math.max(...sizes.mpr.map(([w, h]) => w * h))).toBeGreaterThan(100_000);
     const vol = readPhantom(ct.files);
     const ps = await planes(page);
     // Three orthogonal planes through the centre of the volume.
@@ -125,15 +139,27 @@ test('a 300-slice CT reformats into three planes that show the phantom\'s anatom
     // Escape returns to the stack, and the volume's texture leaves the GPU with it (the MPR engine
     // is kept for the next MPR; before, every closed MPR left its whole texture there).
     await page.evaluate(() => {
-      const w = window as unknown as { medimgMpr: { session: { volume: { vtkOpenGLTexture: unknown } } }; __mprTexture: unknown };
+      const w = window as unknown as { medimgMpr: { session: { volume: { vtkOpenGLTexture: unknown } }; canvasSizes: unknown }; __mprTexture: unknown; __mprSizes: unknown };
       w.__mprTexture = w.medimgMpr.session.volume.vtkOpenGLTexture;
+      w.__mprSizes = w.medimgMpr.canvasSizes;
     });
     const handle = () => page.evaluate(() => Boolean((window as unknown as { __mprTexture: { getHandle(): unknown } }).__mprTexture.getHandle()));
     expect(await handle()).toBe(true);
     await page.keyboard.press('Escape');
     await expect(mpr).toHaveCount(0);
     expect(await handle()).toBe(false);
-    await expect(page.locator('[data-testid=viewport][data-index="0"]')).toHaveAttribute('data-state', 'ready');
+    // …and the kept MPR engine's canvas shrinks with it (sized again by the next MPR).
+    const closed = await page.evaluate(() => (window as unknown as { __mprSizes(): { mpr: [number, number][]; stack: [number, number][] } }).__mprSizes());
+    for (const [w, h] of closed.mpr) expect(w * h).toBeLessThanOrEqual(1);
+    const stack = page.locator('[data-testid=viewport][data-index="0"]');
+    await expect(stack).toHaveAttribute('data-state', 'ready');
+    // A slice whose decoded copy the MPR dropped shows again in the stack: decoded afresh, by a
+    // decode worker the loader starts again after the MPR ended its own.
+    await stack.getByTestId('stack-scrollbar').fill('150');
+    await expect(stack).toHaveAttribute('data-position', '150');
+    const want = await stack.getAttribute('data-image-id');
+    await expect.poll(async () => (await pixelStats(page))?.imageId ?? null, { timeout: 30_000 }).toBe(want);
+    await expect(stack).toHaveAttribute('data-state', 'ready');
   } finally {
     ct.cleanup();
   }

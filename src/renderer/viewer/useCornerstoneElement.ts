@@ -6,6 +6,7 @@ import { isCpuStack } from './viewState';
 import { addViewportToTools, removeViewportFromTools } from './tools';
 import { trackClicks } from './measureTools';
 import { showCpuImageAsLayer } from './cpuImageLayer';
+import { shrinkIdleContexts } from './glContexts';
 
 /**
  * Resizes the engine's canvases. A stack keeps its zoom and pan relative to the fit (a fitted
@@ -75,6 +76,15 @@ export function useCornerstoneElement(elRef: RefObject<HTMLDivElement | null>, i
       unlayer();
       try {
         engine.disableElement(viewportId);
+        // The reading area left (e.g. for the MPR): its canvases' memory with it. Cornerstone3D
+        // leaves its canvas in the element, and something still referred to it after the element
+        // left the page (memory-infra: its reading-area sized buffers stayed in the GPU process
+        // while the MPR was shown). Enabling the element again sizes it anew.
+        for (const c of el.querySelectorAll('canvas')) {
+          c.width = 0;
+          c.height = 0;
+        }
+        shrinkIdleContexts(engine);
       } catch {
         /* already gone */
       }

@@ -8,12 +8,13 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { engineDestroyed, provideIndexPlanes, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
+import { decodeWorkersRunning, engineDestroyed, getRenderingEngine, provideIndexPlanes, releaseIdleDecodeWorkers, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import { volumeImageId, type SeriesVolume } from './volumeGeometry';
 import { createMprTools, type MprTools, type PrimaryTool } from './mprTools';
 import { cacheViewReference, nearestSampling, reducedCanvas, type ReducedCanvas } from './dragRendering';
+import { contextAttributes, offscreenCanvasSizes, shrinkIdleContexts, withSingleSampleContexts } from '../glContexts';
 
 export type { PrimaryTool };
 export const PLANES = ['axial', 'sagittal', 'coronal'] as const;
@@ -75,7 +76,10 @@ let sharedEngine: RenderingEngine | null = null;
  * Sessions add and remove their viewports.
  */
 export function mprRenderingEngine(): RenderingEngine {
-  if (!sharedEngine || engineDestroyed(sharedEngine)) sharedEngine = new RenderingEngine('medimg-mpr');
+  if (!sharedEngine || engineDestroyed(sharedEngine)) {
+    // Without 4× multisampled framebuffers (see glContexts).
+    sharedEngine = withSingleSampleContexts(() => new RenderingEngine('medimg-mpr'));
+  }
   return sharedEngine;
 }
 
@@ -319,6 +323,7 @@ export class MprSession {
         this.updateInteractive();
         this.cb.onProgress({ stage: 'complete', total });
         this.drawStreaming(true);
+        this.releaseDecodeWorkers();
       } else {
         if (d.framesProcessed % Math.max(1, Math.floor(total / 50)) === 0) this.cb.onProgress({ stage: 'streaming', done: d.framesProcessed, total });
         this.drawStreaming(this.timing.firstFrameMs === null);
@@ -333,6 +338,7 @@ export class MprSession {
       this.streaming = false;
       this.updateInteractive();
       this.drawStreaming(true);
+      this.releaseDecodeWorkers();
     };
     eventTarget.addEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed);
     this.off.push(() => eventTarget.removeEventListener(Enums.Events.IMAGE_VOLUME_LOADING_COMPLETED, onAllProcessed));
@@ -415,6 +421,21 @@ export class MprSession {
       this.heldSampling.set(false);
     });
     return sw;
+  }
+
+  private workerRelease: ReturnType<typeof setTimeout> | null = null;
+
+  /**
+   * Every slice is in: the decode workers' leftovers (the files' buffers their heaps have not
+   * collected yet) are freed by ending the idle workers (releaseIdleDecodeWorkers). A worker still
+   * decoding for the stack view is left alone, and tried once more a few seconds later.
+   */
+  private releaseDecodeWorkers(): void {
+    releaseIdleDecodeWorkers();
+    this.workerRelease ??= setTimeout(() => {
+      this.workerRelease = null;
+      if (!this.cancelled) releaseIdleDecodeWorkers();
+    }, 3000);
   }
 
   private lastStreamDraw = 0;
@@ -581,6 +602,7 @@ export class MprSession {
     this.cancelled = true;
     if (this.reportFrame) cancelAnimationFrame(this.reportFrame);
     if (this.streamDrawTimer) clearTimeout(this.streamDrawTimer);
+    if (this.workerRelease) clearTimeout(this.workerRelease);
     for (const f of this.off.splice(0)) f();
     try {
       (this.volume as { cancelLoading?: () => void } | null)?.cancelLoading?.();
@@ -595,6 +617,8 @@ export class MprSession {
         /* never enabled */
       }
     }
+    // The engine is kept for the next MPR; its pane-sized canvas need not be (see shrinkIdleContexts).
+    if (this.engine) shrinkIdleContexts(this.engine);
     this.engine = null;
     removeVolume(this.volumeId);
     if (window.medimgMpr?.session === this) delete window.medimgMpr;
@@ -696,6 +720,12 @@ export interface MprTestHook {
   textureFormat(): string | null;
   /** Slices of the volume whose decoded copy is still in the image cache. */
   decodedSlicesHeld(): number;
+  /** The image loader's decode workers running now (ended once the volume is complete). */
+  decodeWorkersRunning(): number;
+  /** Whether the MPR engine's initialised WebGL contexts are multisampled (see glContexts). */
+  contextsAntialiased(): boolean[];
+  /** [width, height] of each offscreen WebGL canvas of the MPR engine / of the stack engine (see shrinkIdleContexts). */
+  canvasSizes(): { mpr: [number, number][]; stack: [number, number][] };
 }
 
 declare global {
@@ -716,5 +746,8 @@ function exposeTestHook(s: MprSession): void {
     sample: (p, n) => s.sample(p, n),
     textureFormat: () => s.textureFormat(),
     decodedSlicesHeld: () => s.decodedSlicesHeld(),
+    decodeWorkersRunning: () => decodeWorkersRunning(),
+    contextsAntialiased: () => contextAttributes(mprRenderingEngine()).map((a) => a?.antialias ?? true),
+    canvasSizes: () => ({ mpr: offscreenCanvasSizes(mprRenderingEngine()), stack: offscreenCanvasSizes(getRenderingEngine()) }),
   };
 }
