@@ -647,7 +647,6 @@ function keepMetaAndRelease(imageId: string, image: CsImage): void {
   }
 }
 
-/** The same release for a slice the MPR's volume loader decoded (its pixels are then in the volume). */
 interface DecodeWorkers {
   instances: (unknown | null)[];
   loadCounters: number[];
@@ -686,6 +685,7 @@ export function decodeWorkersRunning(): number {
   return workers ? workers.instances.filter((i) => i !== null).length : 0;
 }
 
+/** The same release for a slice the MPR's volume loader decoded (its pixels are then in the volume). */
 export function releaseParsedFile(imageId: string, image: object): void {
   keepMetaAndRelease(imageId, image as CsImage);
 }
