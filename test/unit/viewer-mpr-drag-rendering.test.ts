@@ -175,6 +175,15 @@ describe('reduced offscreen canvas while a button is held', () => {
     expect(b.draws).toHaveLength(2);
     expect(b.events).toHaveLength(2);
     expect(gl.liveSyncs()).toBe(0);
+
+    // Fences that never pass: after a few frames on their way the plane is copied synchronously, the older ones dropped.
+    rc.set(true);
+    const reduced = { width: f.container.width, height: f.container.height, getContext: () => gl };
+    for (let i = 0; i < 8; i++) expect(copy(b.vp, reduced)).toBeUndefined();
+    expect(copy(b.vp, reduced)).toMatchObject({ viewportId: 'b' });
+    expect(b.draws).toHaveLength(3);
+    expect(b.draws[2]![0]).toBe(reduced);
+    expect(gl.liveSyncs()).toBe(0);
   });
 
   it('is null when the engine is not the context-pool engine', () => {

@@ -55,6 +55,9 @@ const scaledCopyInstalled = new WeakSet<object>();
 /** Cornerstone3D's Events.IMAGE_RENDERED (named here so this file needs no runtime import of core). */
 const IMAGE_RENDERED = 'CORNERSTONE_IMAGE_RENDERED';
 
+/** Readbacks on their way beyond which a plane is copied synchronously (a drag has two or three). */
+const MAX_PENDING = 8;
+
 interface Readback {
   viewport: ViewportLike;
   detail: Record<string, unknown>;
@@ -92,7 +95,8 @@ class AsyncReadbacks {
   /** Queues the readback of the plane just drawn; false when it could not be queued (then copy synchronously). */
   start(viewport: ViewportLike, offscreen: { width: number; height: number }, w: number, h: number, detail: Record<string, unknown>): boolean {
     const { gl } = this;
-    if (gl.isContextLost()) return false;
+    // Fences that never pass (a driver's fault) would pile frames up: then copy synchronously.
+    if (gl.isContextLost() || this.pending.length >= MAX_PENDING) return false;
     const rw = Math.min(offscreen.width, Math.ceil(w));
     const rh = Math.min(offscreen.height, Math.ceil(h));
     if (rw < 1 || rh < 1) return false;
@@ -236,6 +240,7 @@ function installScaledCopy(impl: EngineImplementation, pool: ContextPool): boole
     const detail = { element, suppressEvents: viewport.suppressEvents, viewportId: viewport.id, renderingEngineId: this.id, viewportStatus: viewport.viewportStatus };
     // No detail back: the engine then fires no IMAGE_RENDERED; the readback fires it once the pixels are in the canvas.
     if (async?.start(viewport, offscreen, w, h, detail)) return undefined;
+    async?.drop(viewport.id);
     canvas.getContext('2d')!.drawImage(offscreen, 0, offscreen.height - h, w, h, 0, 0, sWidth, sHeight);
     return detail;
   };
