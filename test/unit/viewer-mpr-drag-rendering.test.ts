@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RenderingEngine, Types } from '@cornerstonejs/core';
 import { cacheViewReference, nearestSampling, reducedCanvas } from '../../src/renderer/viewer/mpr/dragRendering';
 
@@ -25,9 +25,72 @@ function fakeEngine(viewports: Record<string, { w: number; h: number }>) {
 
 function fakeViewport(id: string, w: number, h: number) {
   const draws: unknown[][] = [];
-  const canvas = { width: w, height: h, style: {} as Record<string, string>, getContext: () => ({ drawImage: (...a: unknown[]) => draws.push(a) }) };
-  return { vp: { id, element: {}, canvas, sWidth: w, sHeight: h, viewportStatus: 'rendered' }, draws };
+  const transforms: number[][] = [];
+  const events: { type: string; detail: unknown }[] = [];
+  const ownerDocument = {
+    createElement: () => {
+      const c = {
+        width: 0,
+        height: 0,
+        getContext: () => ({ createImageData: (iw: number, ih: number) => ({ width: iw, height: ih, data: new Uint8ClampedArray(iw * ih * 4) }), putImageData: () => undefined }),
+      };
+      return c;
+    },
+  };
+  const ctx = { drawImage: (...a: unknown[]) => draws.push(a), save: () => undefined, restore: () => undefined, setTransform: (...t: number[]) => transforms.push(t) };
+  const canvas = { width: w, height: h, style: {} as Record<string, string>, ownerDocument, getContext: () => ctx };
+  const element = { dispatchEvent: (e: CustomEvent) => events.push({ type: e.type, detail: e.detail }) };
+  return { vp: { id, element, canvas, sWidth: w, sHeight: h, viewportStatus: 'rendered' }, draws, transforms, events };
 }
+
+/** Just enough of a WebGL 2 context for the asynchronous readback: fences that pass when told, the bindings it must put back. */
+function fakeGl() {
+  const reads: unknown[][] = [];
+  const syncs = new Set<{ signaled: boolean }>();
+  const bound: { pack: unknown; read: unknown } = { pack: null, read: 'vtk-fbo' };
+  const gl = {
+    PIXEL_PACK_BUFFER: 1,
+    PIXEL_PACK_BUFFER_BINDING: 2,
+    READ_FRAMEBUFFER: 3,
+    READ_FRAMEBUFFER_BINDING: 4,
+    STREAM_READ: 5,
+    RGBA: 6,
+    UNSIGNED_BYTE: 7,
+    SYNC_GPU_COMMANDS_COMPLETE: 8,
+    SYNC_STATUS: 9,
+    SIGNALED: 10,
+    UNSIGNALED: 11,
+    reads,
+    bound,
+    isContextLost: () => false,
+    createBuffer: () => ({}),
+    getParameter: (p: number) => (p === 2 ? bound.pack : p === 4 ? bound.read : null),
+    bindBuffer: (_t: number, b: unknown) => (bound.pack = b),
+    bindFramebuffer: (_t: number, f: unknown) => (bound.read = f),
+    bufferData: () => undefined,
+    readPixels: (...a: unknown[]) => reads.push(a),
+    fenceSync: () => {
+      const s = { signaled: false };
+      syncs.add(s);
+      return s;
+    },
+    flush: () => undefined,
+    deleteSync: (s: { signaled: boolean }) => syncs.delete(s),
+    getSyncParameter: (s: { signaled: boolean }) => (s.signaled ? 10 : 11),
+    getBufferSubData: (_t: number, _o: number, dst: Uint8ClampedArray) => {
+      dst.fill(0);
+      gl.lastReadback = dst;
+    },
+    lastReadback: null as Uint8ClampedArray | null,
+    signal: () => syncs.forEach((s) => (s.signaled = true)),
+    liveSyncs: () => syncs.size,
+  };
+  return gl;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('reduced offscreen canvas while a button is held', () => {
   it('shrinks the shared canvas to 1/factor of its size while on, and back', () => {
@@ -66,6 +129,61 @@ describe('reduced offscreen canvas while a button is held', () => {
     expect(detail).toMatchObject({ viewportId: 'b', renderingEngineId: 'engine', viewportStatus: 'rendered', element: b.vp.element });
     copy(a.vp, off);
     expect(a.draws).toEqual([[off, 0, 0, 200, 300, 0, 0, 600, 900]]);
+  });
+
+  it('reads a reduced plane back without waiting: drawn (flipped, scaled) and announced once its fence has passed', () => {
+    vi.useFakeTimers();
+    const f = fakeEngine({ a: { w: 600, h: 900 }, b: { w: 300, h: 450 } });
+    const rc = reducedCanvas(f.engine, ['a', 'b'], 3)!;
+    const gl = fakeGl();
+    const copy = (vp: unknown, off: unknown) => (f.impl._copyToOnscreenCanvas as unknown as (v: unknown, o: unknown) => unknown).call(f.impl, vp, off);
+    const b = fakeViewport('b', 300, 450);
+    rc.set(true);
+    const off = { width: f.container.width, height: f.container.height, getContext: (kind: string) => (kind === 'webgl2' ? gl : null) };
+    // No detail back (the engine fires no IMAGE_RENDERED), nothing drawn yet: b's part (100 × 150 from the bottom-left) goes into a pack buffer behind a fence.
+    expect(copy(b.vp, off)).toBeUndefined();
+    expect(gl.reads).toEqual([[0, 0, 100, 150, gl.RGBA, gl.UNSIGNED_BYTE, 0]]);
+    expect(gl.bound).toEqual({ pack: null, read: 'vtk-fbo' });
+    vi.advanceTimersByTime(5);
+    expect(b.draws).toEqual([]);
+    expect(b.events).toEqual([]);
+    gl.signal();
+    vi.advanceTimersByTime(5);
+    expect(b.draws).toHaveLength(1);
+    const [[scratch, ...rect]] = b.draws as [[{ width: number; height: number }, ...number[]]];
+    expect([scratch.width, scratch.height, ...rect]).toEqual([100, 150, 0, 0, 100, 150, 0, 0, 300, 450]);
+    // Row 0 of the readback is the plane's bottom row: the copy is flipped into the canvas's top-down rows.
+    expect(b.transforms).toEqual([[1, 0, 0, -1, 0, 450]]);
+    expect(b.events).toEqual([{ type: 'CORNERSTONE_IMAGE_RENDERED', detail: expect.objectContaining({ viewportId: 'b', renderingEngineId: 'engine' }) }]);
+    // Opaque, as Cornerstone3D's copy draws the plane over its black background.
+    expect(gl.lastReadback!.filter((_, i) => i % 4 === 3).every((v) => v === 255)).toBe(true);
+
+    // Two frames of a plane ready at once: only the newer is drawn and announced.
+    copy(b.vp, off);
+    copy(b.vp, off);
+    gl.signal();
+    vi.advanceTimersByTime(5);
+    expect(b.draws).toHaveLength(2);
+    expect(b.events).toHaveLength(2);
+
+    // A full-size copy (button released) drops the reduced frames still on their way.
+    copy(b.vp, off);
+    rc.set(false);
+    expect(copy(b.vp, { width: 600, height: 900, getContext: () => gl })).toEqual({ viewportId: 'b', original: true });
+    gl.signal();
+    vi.advanceTimersByTime(5);
+    expect(b.draws).toHaveLength(2);
+    expect(b.events).toHaveLength(2);
+    expect(gl.liveSyncs()).toBe(0);
+
+    // Fences that never pass: after a few frames on their way the plane is copied synchronously, the older ones dropped.
+    rc.set(true);
+    const reduced = { width: f.container.width, height: f.container.height, getContext: () => gl };
+    for (let i = 0; i < 8; i++) expect(copy(b.vp, reduced)).toBeUndefined();
+    expect(copy(b.vp, reduced)).toMatchObject({ viewportId: 'b' });
+    expect(b.draws).toHaveLength(3);
+    expect(b.draws[2]![0]).toBe(reduced);
+    expect(gl.liveSyncs()).toBe(0);
   });
 
   it('is null when the engine is not the context-pool engine', () => {
