@@ -205,7 +205,7 @@ async function driver(p: DriverParams): Promise<void> {
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       await sleep(1000);
       await settle();
-      await step('after', { decodedSlicesHeld: w.medimgMpr.decodedSlicesHeld(), textureFormat: w.medimgMpr.textureFormat(), decodeWorkersRunning: w.medimgMpr.decodeWorkersRunning?.(), contextsAntialiased: w.medimgMpr.contextsAntialiased?.() });
+      await step('after', { decodedSlicesHeld: w.medimgMpr.decodedSlicesHeld(), textureFormat: w.medimgMpr.textureFormat(), decodeWorkers: w.medimgMpr.decodeWorkers?.(), contextsAntialiased: w.medimgMpr.contextsAntialiased?.() });
       // Does the renderer give back more later (freed pages the allocator returns on its own timer, the decode workers' garbage)?
       await sleep(10_000);
       await settle();

@@ -8,7 +8,7 @@
  * the whole scan coarsely at once and fill in, instead of a growing band.
  */
 import { cache, Enums, eventTarget, RenderingEngine, setVolumesForViewports, utilities, volumeLoader, type Types } from '@cornerstonejs/core';
-import { decodeWorkersRunning, engineDestroyed, getRenderingEngine, provideIndexPlanes, releaseIdleDecodeWorkers, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
+import { decodeWorkers, engineDestroyed, getRenderingEngine, provideIndexPlanes, releaseIdleDecodeWorkers, releaseParsedFile, webGlIsSoftware, type IndexPlane } from '../cornerstone';
 import { directionLetters, type EdgeMarkers, type Vec3 } from '../../../shared/viewer/orientation';
 import type { SlabMode } from '../../../shared/viewer/volume';
 import { volumeImageId, type SeriesVolume } from './volumeGeometry';
@@ -720,8 +720,8 @@ export interface MprTestHook {
   textureFormat(): string | null;
   /** Slices of the volume whose decoded copy is still in the image cache. */
   decodedSlicesHeld(): number;
-  /** The image loader's decode workers running now (ended once the volume is complete). */
-  decodeWorkersRunning(): number;
+  /** The image loader's decode workers running now, and how many were ended (the ones that loaded a volume, once it is complete; one fresh one is started instead). */
+  decodeWorkers(): { running: number; ended: number };
   /** Whether the MPR engine's initialised WebGL contexts are multisampled (see glContexts). */
   contextsAntialiased(): boolean[];
   /** [width, height] of each offscreen WebGL canvas of the MPR engine / of the stack engine (see shrinkIdleContexts). */
@@ -746,7 +746,7 @@ function exposeTestHook(s: MprSession): void {
     sample: (p, n) => s.sample(p, n),
     textureFormat: () => s.textureFormat(),
     decodedSlicesHeld: () => s.decodedSlicesHeld(),
-    decodeWorkersRunning: () => decodeWorkersRunning(),
+    decodeWorkers: () => decodeWorkers(),
     contextsAntialiased: () => contextAttributes(mprRenderingEngine()).map((a) => a?.antialias ?? true),
     canvasSizes: () => ({ mpr: offscreenCanvasSizes(mprRenderingEngine()), stack: offscreenCanvasSizes(getRenderingEngine()) }),
   };
