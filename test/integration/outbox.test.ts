@@ -131,6 +131,43 @@ describe.skipIf(!anvilBin)('outbox (real SQLite, real anvil, real contract)', ()
     }
   });
 
+  it('hurry(): a sent item whose receipt is waited for is checked at once, not on the outbox schedule', async () => {
+    const home = tempDir();
+    // The outbox's own schedule far ahead: only hurry() can make the item due within this test.
+    const s = await Services.open({ home: home.path, ledger: { mode: 'embedded' }, ledgerPollMs: 200, identity: { scryptN: 1024 }, outbox: { pollMs: 60_000, baseDelayMs: 50, maxDelayMs: 400, maxAttempts: 4 } });
+    try {
+      await s.identity.import({ displayName: 'Dev', passphrase: PASS, privateKey: DEV_KEY });
+      await s.identity.unlock(s.identity.list()[0]!.address, PASS);
+      const app: App = { s, outbox: s.outbox, provider: () => s.identity.signer().provider! };
+      const registry = await deployRegistry(app);
+      app.outbox.register('put', registryHandler(registry));
+      const rpc = app.provider() as unknown as { send(method: string, params: unknown[]): Promise<unknown> };
+      await rpc.send('evm_setAutomine', [false]); // sent, not mined: the receipt is not there yet
+      try {
+        const { item } = app.outbox.enqueue('put', 'study-h', { note: 'h' });
+        await app.outbox.runOnce();
+        expect(app.outbox.byId(item.id)!.status).toBe('sent');
+        await new Promise((r) => setTimeout(r, 300)); // past the first receipt check after the send
+        await app.outbox.runOnce(); // known to the node, no receipt: next check a pollMs (60 s) later
+        expect(app.outbox.byId(item.id)!.status).toBe('sent');
+        await rpc.send('evm_mine', []);
+        await app.outbox.runOnce();
+        expect(app.outbox.byId(item.id)!.status).toBe('sent'); // not due: the receipt is not looked for
+        app.outbox.hurry(item.id);
+        await app.outbox.runOnce();
+        const done = app.outbox.byId(item.id)!;
+        expect(done.status).toBe('confirmed');
+        expect(done.blockNumber).toBeGreaterThan(0);
+        expect(await onChainCount(registry, app.provider(), 'study-h')).toBe(1n);
+      } finally {
+        await rpc.send('evm_setAutomine', [true]);
+      }
+    } finally {
+      await s.close();
+      home.cleanup();
+    }
+  });
+
   it('survives an app restart: items wait for their identity, and go once it is unlocked', async () => {
     const home = tempDir();
     let app = await openApp(home.path, null);

@@ -365,6 +365,7 @@ export class Anchoring {
     // The embedded chain mines a transaction as it arrives: look for the receipt soon, then less often.
     let pollMs = 5;
     while (waitMs > 0 && cur.status !== 'confirmed' && cur.status !== 'failed' && Date.now() < deadline && this.l.connection.monitor.current().state === 'connected') {
+      if (cur.status === 'sent') this.l.outbox.hurry(cur.id); // its receipt looked for now, not on the outbox's own schedule
       await this.l.outbox.runOnce();
       cur = this.l.outbox.get(ANCHOR_KIND, tree.root)!;
       if (cur.status === 'confirmed' || cur.status === 'failed') break;

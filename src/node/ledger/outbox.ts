@@ -226,6 +226,17 @@ export class Outbox extends EventEmitter<{ change: [OutboxItem] }> {
     return c;
   }
 
+  /**
+   * Makes a sent item's receipt due for checking now, for a caller that waits for it and polls
+   * on its own (the anchor): otherwise the receipt is next looked for 250 ms after the send, then
+   * every pollMs — a quarter of a second added to an anchor whose transaction was not mined the
+   * instant it was sent. Not while a pass holds the item (its lease reaches further ahead).
+   */
+  hurry(id: number): void {
+    const t = now();
+    this.deps.db.prepare(`UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND status = 'sent' AND next_attempt_at > ? AND next_attempt_at <= ?`).run(t, id, t, t + this.opts.pollMs);
+  }
+
   /** Puts a failed item back in the queue (attempts reset). */
   retry(id: number): OutboxItem | null {
     this.deps.db
