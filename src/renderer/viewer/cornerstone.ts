@@ -650,6 +650,8 @@ function keepMetaAndRelease(imageId: string, image: CsImage): void {
 interface DecodeWorkers {
   instances: (unknown | null)[];
   loadCounters: number[];
+  /** When each worker last finished a task (null: none since it started). */
+  lastActiveTime?: (number | null)[];
 }
 interface WorkerManager {
   workerRegistry?: Record<string, DecodeWorkers | undefined>;
@@ -673,7 +675,8 @@ export function releaseIdleDecodeWorkers(): number {
   if (!workers || typeof manager?.terminateWorkerInstance !== 'function') return 0;
   let n = 0;
   workers.instances.forEach((instance, i) => {
-    if (instance === null || (workers.loadCounters[i] ?? 0) > 0) return;
+    // A worker that has decoded nothing since it started holds no files' buffers: kept.
+    if (instance === null || (workers.loadCounters[i] ?? 0) > 0 || workers.lastActiveTime?.[i] === null) return;
     manager.terminateWorkerInstance!(DECODE_WORKERS, i);
     n++;
   });
