@@ -48,11 +48,13 @@ export function SendToPacsDialog({ studyId, seriesId, title, onClose }: { studyI
     };
   }, [studyId, seriesId]);
 
-  // Preselect the PACS the anchor's record names; else the first connection.
+  // Preselect the PACS the anchor's record names; else the first connection. As an update of the
+  // current value: a PACS the user picked just as the plan arrived (its change handled before this
+  // effect ran) is kept, not replaced by the preselection (seen as a flaky pacs-send spec).
   useEffect(() => {
     if (connectionId !== null || !connections?.length || !plan) return;
     const named = plan.anchor?.connectionId ?? null;
-    setConnectionId(connections.some((c) => c.id === named) ? named : connections[0]!.id);
+    setConnectionId((picked) => picked ?? (connections.some((c) => c.id === named) ? named : connections[0]!.id));
   }, [connections, plan, connectionId]);
 
   const conn = connections?.find((c) => c.id === connectionId) ?? null;
