@@ -660,9 +660,15 @@ interface WorkerManager {
 }
 const DECODE_WORKERS = 'dicomImageLoader';
 
+/** The image loader's entry in Cornerstone3D's web worker manager, with the manager. */
+function decodeWorkerRegistry(): { manager: WorkerManager | undefined; workers: DecodeWorkers | undefined } {
+  const manager = core.getWebWorkerManager() as unknown as WorkerManager | undefined;
+  return { manager, workers: manager?.workerRegistry?.[DECODE_WORKERS] };
+}
+
 /**
- * Ends the image loader's decode workers that have no task at the moment; the loader starts a new
- * one with its next decode. Each file's bytes go to a worker (transferred) and come back as a new
+ * Ends the image loader's decode workers that have no task at the moment and have decoded since
+ * they started, and starts one fresh worker in their place (below). Each file's bytes go to a worker (transferred) and come back as a new
  * pixel array, so after a volume's few hundred files the worker's own heap still holds tens of
  * megabytes of those buffers, freed only when its garbage collector next runs: measured with
  * Chromium's memory-infra, 40 MiB of the renderer's array buffers 1 s after an MPR volume was
@@ -670,8 +676,7 @@ const DECODE_WORKERS = 'dicomImageLoader';
  * load. Ending the worker frees them at once. Returns how many workers were ended.
  */
 export function releaseIdleDecodeWorkers(): number {
-  const manager = core.getWebWorkerManager() as unknown as WorkerManager | undefined;
-  const workers = manager?.workerRegistry?.[DECODE_WORKERS];
+  const { manager, workers } = decodeWorkerRegistry();
   if (!workers || typeof manager?.terminateWorkerInstance !== 'function') return 0;
   let n = 0;
   workers.instances.forEach((instance, i) => {
@@ -695,7 +700,7 @@ let decodeWorkersEnded = 0;
 
 /** How many decode workers are running, and how many releaseIdleDecodeWorkers has ended so far (read by the tests). */
 export function decodeWorkers(): { running: number; ended: number } {
-  const workers = (core.getWebWorkerManager() as unknown as WorkerManager | undefined)?.workerRegistry?.[DECODE_WORKERS];
+  const { workers } = decodeWorkerRegistry();
   return { running: workers ? workers.instances.filter((i) => i !== null).length : 0, ended: decodeWorkersEnded };
 }
 

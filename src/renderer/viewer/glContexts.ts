@@ -25,13 +25,18 @@ interface VtkRenderWindow {
   getInitialized?(): boolean;
 }
 
-interface PoolContext {
-  getOpenGLRenderWindow?(): VtkRenderWindow | undefined;
+/** The parts of Cornerstone3D's context pool (engine._implementation.contextPool) read here. */
+interface Pool {
+  getAllContexts?(): { getOpenGLRenderWindow?(): VtkRenderWindow | undefined }[];
+  getContextByIndex?(i: number): { context: { resize?(): void }; container: { width: number; height: number } } | null;
+}
+
+function contextPool(engine: RenderingEngine): Pool | undefined {
+  return (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
 }
 
 function poolWindows(engine: RenderingEngine): VtkRenderWindow[] {
-  const pool = (engine as unknown as { _implementation?: { contextPool?: { getAllContexts?(): PoolContext[] } } })._implementation?.contextPool;
-  const contexts = pool?.getAllContexts?.() ?? [];
+  const contexts = contextPool(engine)?.getAllContexts?.() ?? [];
   return contexts.map((c) => c.getOpenGLRenderWindow?.()).filter((w): w is VtkRenderWindow => Boolean(w));
 }
 
@@ -59,11 +64,6 @@ export function contextAttributes(engine: RenderingEngine): (WebGLContextAttribu
     .map((w) => (w.getCanvas?.()?.getContext('webgl2') as WebGL2RenderingContext | null)?.getContextAttributes() ?? null);
 }
 
-interface Pool {
-  getAllContexts?(): { resize?(): void }[];
-  getContextByIndex?(i: number): { context: { resize?(): void }; container: { width: number; height: number } } | null;
-}
-
 /**
  * Makes the engine's offscreen WebGL canvases 1×1 once no viewport is left in it. Cornerstone3D
  * sizes each canvas to its largest viewport when one is added, but leaves it at that size when the
@@ -78,7 +78,7 @@ export function shrinkIdleContexts(engine: RenderingEngine): number {
   } catch {
     return 0;
   }
-  const pool = (engine as unknown as { _implementation?: { contextPool?: Pool } })._implementation?.contextPool;
+  const pool = contextPool(engine);
   const n = pool?.getAllContexts?.().length ?? 0;
   let shrunk = 0;
   for (let i = 0; i < n; i++) {
